@@ -1,0 +1,141 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cari-search/cari/evaluation"
+	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/searcher"
+)
+
+func newEvalCmd(g *globalFlags) *cobra.Command {
+	var dataDir, queriesPath, qrelsPath, mode, runPath string
+	var asJSON, binary bool
+	var workers int
+	cmd := &cobra.Command{
+		Use:   "eval",
+		Short: "Measure ranking quality on a labelled collection (nDCG@10, Recall@100, MRR@10)",
+		Long: `Eval runs every query of a BEIR-layout collection against the index in --data
+and scores the ranking against the relevance judgments, with the same
+definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			if queriesPath == "" || qrelsPath == "" {
+				return errors.New("--queries and --qrels are required")
+			}
+			typ, err := searcher.ParseType(mode)
+			if err != nil || typ == searcher.TypeAuto {
+				return fmt.Errorf("--mode must be keyword, vector or hybrid, got %q", mode)
+			}
+			queries, err := evaluation.LoadQueries(queriesPath)
+			if err != nil {
+				return err
+			}
+			qrels, err := evaluation.LoadQrels(qrelsPath, binary)
+			if err != nil {
+				return err
+			}
+			store, err := local.Open(dataDir, local.Options{Logger: log})
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			start := time.Now()
+			run, err := runQueries(cmd, searcher.New(store), typ, queries, workers)
+			if err != nil {
+				return err
+			}
+			elapsed := time.Since(start)
+			if runPath != "" {
+				if err := writeRunFile(runPath, run, "cari-"+mode); err != nil {
+					return err
+				}
+			}
+			s := evaluation.Evaluate(run, qrels)
+			qps := float64(len(queries)) / elapsed.Seconds()
+			if asJSON {
+				return json.NewEncoder(os.Stdout).Encode(map[string]any{
+					"mode": mode, "ndcg@10": s.NDCG10, "recall@100": s.Recall100, "mrr@10": s.MRR10,
+					"queries": s.Queries, "queries_in_run": s.QueriesInRun, "queries_per_second": qps,
+				})
+			}
+			fmt.Printf("ndcg@10=%.4f recall@100=%.4f mrr@10=%.4f queries=%d\n", s.NDCG10, s.Recall100, s.MRR10, s.Queries)
+			log.Info("eval finished", "mode", mode, "queries_run", len(queries), "seconds", elapsed.Seconds(), "queries_per_second", qps)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", "data", "data directory")
+	cmd.Flags().StringVar(&queriesPath, "queries", "", "queries.jsonl (required)")
+	cmd.Flags().StringVar(&qrelsPath, "qrels", "", "qrels.tsv (required)")
+	cmd.Flags().StringVar(&mode, "mode", "keyword", "retrieval: keyword, vector or hybrid")
+	cmd.Flags().StringVar(&runPath, "run", "", "also write the ranking as a TREC run file")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
+	cmd.Flags().BoolVar(&binary, "binary", false, "treat every relevance grade >= 1 as 1")
+	cmd.Flags().IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "queries run in parallel")
+	return cmd
+}
+
+// runQueries searches every query for its top 100 (what Recall@100 needs).
+func runQueries(cmd *cobra.Command, s *searcher.Searcher, typ searcher.Type, queries []evaluation.Query, workers int) (evaluation.Run, error) {
+	if workers < 1 {
+		workers = 1
+	}
+	ctx := cmd.Context()
+	rankings := make([]evaluation.Ranking, len(queries))
+	errs := make([]error, len(queries))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				resp, err := s.Search(ctx, searcher.Query{Text: queries[i].Text, Type: typ, NumResults: evaluation.RecallCutoff})
+				if err != nil {
+					errs[i] = fmt.Errorf("query %s: %w", queries[i].ID, err)
+					continue
+				}
+				for _, r := range resp.Results {
+					rankings[i].Add(r.Document.ID, r.Score)
+				}
+			}
+		})
+	}
+	for i := range queries {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	run := make(evaluation.Run, len(queries))
+	for i, q := range queries {
+		if len(rankings[i]) > 0 {
+			run[q.ID] = rankings[i]
+		}
+	}
+	return run, nil
+}
+
+func writeRunFile(path string, run evaluation.Run, tag string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := evaluation.WriteRun(f, run, tag); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,69 @@
+// Command cari is Cari's one binary: it indexes, crawls, serves, searches
+// and measures. Run "cari --help" for the commands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRootCmd().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "cari:", err)
+		os.Exit(1)
+	}
+}
+
+// globalFlags are the flags every command takes.
+type globalFlags struct {
+	logLevel  string
+	logFormat string
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:   "cari",
+		Short: "Cari: a self-hosted AI search engine backend",
+		Long: `Cari crawls or imports documents, keeps a BM25 keyword index (and, with an
+embedding model, vectors) in a local data directory, and answers searches
+over gRPC.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	root.AddCommand(
+		newIndexCmd(g),
+		newEvalCmd(g),
+		newServeCmd(g),
+		newSearchCmd(),
+		newStatsCmd(g),
+	)
+	return root
+}
+
+// logger builds the process logger from the global flags. Logs go to stderr
+// so that --json output on stdout stays parseable.
+func (g *globalFlags) logger() (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch g.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, got %q", g.logFormat)
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+)
+
+var cliSearchTypes = map[string]cariv1.SearchType{
+	"auto":    cariv1.SearchType_SEARCH_TYPE_AUTO,
+	"keyword": cariv1.SearchType_SEARCH_TYPE_KEYWORD,
+	"neural":  cariv1.SearchType_SEARCH_TYPE_NEURAL,
+	"hybrid":  cariv1.SearchType_SEARCH_TYPE_HYBRID,
+}
+
+func newSearchCmd() *cobra.Command {
+	var addr, typ string
+	var n, textChars int
+	var asJSON bool
+	var timeout time.Duration
+	var domains []string
+	cmd := &cobra.Command{
+		Use:   "search [flags] QUERY",
+		Short: "Search a running cari serve over gRPC",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, ok := cliSearchTypes[strings.ToLower(typ)]
+			if !ok {
+				return fmt.Errorf("--type must be auto, keyword, neural or hybrid, got %q", typ)
+			}
+			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				return fmt.Errorf("--addr: %w", err)
+			}
+			defer conn.Close()
+			req := &cariv1.SearchRequest{
+				Query:      strings.Join(args, " "),
+				Type:       t,
+				NumResults: int32(n),
+			}
+			if len(domains) > 0 {
+				req.Filters = &cariv1.SearchFilters{IncludeDomains: domains}
+			}
+			if textChars > 0 {
+				req.Contents = &cariv1.ContentsOptions{Text: &cariv1.TextOptions{MaxCharacters: int32(textChars)}}
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			resp, err := cariv1.NewSearchServiceClient(conn).Search(ctx, req)
+			if err != nil {
+				st := status.Convert(err)
+				return fmt.Errorf("search failed: %s: %s", st.Code(), st.Message())
+			}
+			if asJSON {
+				b, err := protojson.Marshal(resp)
+				if err != nil {
+					return err
+				}
+				fmt.Println(string(b))
+				return nil
+			}
+			printResults(resp)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:7700", "address of cari serve (host:port)")
+	cmd.Flags().StringVar(&typ, "type", "auto", "search type: auto, keyword, neural or hybrid")
+	cmd.Flags().IntVarP(&n, "num-results", "n", 10, "number of results (1-100)")
+	cmd.Flags().IntVar(&textChars, "text", 0, "also print up to this many characters of each result's text")
+	cmd.Flags().StringSliceVar(&domains, "domain", nil, "only results from these domains (repeatable)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the response as JSON")
+	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "deadline of the request")
+	return cmd
+}
+
+func printResults(resp *cariv1.SearchResponse) {
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "RANK\tSCORE\tID\tTITLE\tURL")
+	for i, r := range resp.GetResults() {
+		fmt.Fprintf(w, "%d\t%.3f\t%s\t%s\t%s\n", i+1, r.GetScore(), r.GetId(), clip(r.GetTitle(), 60), r.GetUrl())
+		if r.Text != nil {
+			fmt.Fprintf(w, "      %s\n", clip(strings.Join(strings.Fields(r.GetText()), " "), 200))
+		}
+	}
+	w.Flush()
+	fmt.Printf("%d results (%s search, %s)\n", len(resp.GetResults()),
+		strings.ToLower(strings.TrimPrefix(resp.GetResolvedSearchType().String(), "SEARCH_TYPE_")),
+		resp.GetTotalDuration().AsDuration().Round(time.Microsecond))
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cari-search/cari/indexer/local"
+)
+
+func newStatsCmd(g *globalFlags) *cobra.Command {
+	var dataDir string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "stats",
+		Short: "Print the size of the index in a data directory",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			store, err := local.Open(dataDir, local.Options{Logger: log})
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			st, err := store.Stats(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(os.Stdout).Encode(map[string]any{
+					"generation":     st.Generation,
+					"documents":      st.Documents,
+					"chunks":         st.Chunks,
+					"avg_doc_tokens": st.AvgDocTokens,
+					"disk_bytes":     st.DiskBytes,
+				})
+			}
+			fmt.Printf("generation  %s\ndocuments   %d\nchunks      %d\ndisk        %.1f MiB\n",
+				st.Generation, st.Documents, st.Chunks, float64(st.DiskBytes)/(1<<20))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", "data", "data directory")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

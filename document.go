@@ -1,0 +1,142 @@
+// Package cari holds the types that every stage of the pipeline shares:
+// the crawler and the corpus importers produce Documents, the indexer stores
+// them, and the searcher returns them.
+package cari
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on a Document's fields. They bound what one document can cost the
+// index; a crawler or importer truncates or skips anything larger.
+const (
+	MaxIDBytes    = 512
+	MaxURLBytes   = 8 << 10
+	MaxTitleBytes = 4 << 10
+	MaxTextBytes  = 4 << 20
+)
+
+// Document is one retrievable unit of content: a web page or a corpus record.
+type Document struct {
+	// ID is stable across re-crawls and re-imports: the corpus id, or
+	// DocumentID of the canonical URL.
+	ID string
+	// URL is the canonical URL; empty for corpus records that have none.
+	URL string
+	// Title is the page or record title, possibly empty.
+	Title string
+	// Text is the main content with boilerplate removed.
+	Text string
+	// Author as the page states it, possibly empty.
+	Author string
+	// Published is when the content says it was published; zero if unknown.
+	Published time.Time
+	// Crawled is when Cari fetched or imported the document.
+	Crawled time.Time
+	// Language is a BCP 47 tag such as "en" or "id"; empty if unknown.
+	Language string
+	// Domain is the URL's host in lower case without a "www." prefix.
+	Domain string
+	// ContentHash is the hex SHA-256 of Text, for duplicate detection.
+	ContentHash string
+}
+
+// DocumentID returns the stable ID of a document known only by its URL: the
+// first 16 bytes of the SHA-256 of the URL, in hex.
+func DocumentID(canonicalURL string) string {
+	sum := sha256.Sum256([]byte(canonicalURL))
+	return hex.EncodeToString(sum[:16])
+}
+
+// ContentHash returns the hex SHA-256 of text.
+func ContentHash(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:])
+}
+
+// DomainOf returns the domain Cari files a URL under: its host in lower case,
+// without port and without a leading "www.". It returns "" for a URL without
+// a host.
+func DomainOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return NormalizeDomain(u.Hostname())
+}
+
+// NormalizeDomain lower-cases a host name and drops a leading "www.", so that
+// a domain filter written either way matches.
+func NormalizeDomain(host string) string {
+	host = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(host)), ".")
+	return strings.TrimPrefix(host, "www.")
+}
+
+// FieldError reports an invalid field of a request or a document. Field is the
+// field's name as the caller wrote it (for example "num_results" or
+// "documents[3].url").
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// Normalize fills the fields that can be derived (ID from URL, Domain,
+// ContentHash) and checks the rest. It returns a *FieldError naming the first
+// invalid field.
+func (d *Document) Normalize() error {
+	if d.URL != "" {
+		if len(d.URL) > MaxURLBytes {
+			return &FieldError{"url", fmt.Sprintf("longer than %d bytes", MaxURLBytes)}
+		}
+		u, err := url.Parse(d.URL)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return &FieldError{"url", fmt.Sprintf("not an absolute URL: %q", d.URL)}
+		}
+		if d.Domain == "" {
+			d.Domain = NormalizeDomain(u.Hostname())
+		}
+	}
+	if d.ID == "" {
+		if d.URL == "" {
+			return &FieldError{"id", "empty, and no url to derive it from"}
+		}
+		d.ID = DocumentID(d.URL)
+	}
+	checks := []struct {
+		field, value string
+		max          int
+	}{
+		{"id", d.ID, MaxIDBytes},
+		{"title", d.Title, MaxTitleBytes},
+		{"text", d.Text, MaxTextBytes},
+		{"author", d.Author, MaxTitleBytes},
+		{"language", d.Language, 35},
+	}
+	for _, c := range checks {
+		if len(c.value) > c.max {
+			return &FieldError{c.field, fmt.Sprintf("longer than %d bytes (%d)", c.max, len(c.value))}
+		}
+		if !utf8.ValidString(c.value) {
+			return &FieldError{c.field, "not valid UTF-8"}
+		}
+		if strings.ContainsRune(c.value, 0) {
+			return &FieldError{c.field, "contains a NUL byte"}
+		}
+	}
+	if strings.TrimSpace(d.Title) == "" && strings.TrimSpace(d.Text) == "" {
+		return &FieldError{"text", "title and text are both empty"}
+	}
+	d.Domain = NormalizeDomain(d.Domain)
+	if d.ContentHash == "" {
+		d.ContentHash = ContentHash(d.Text)
+	}
+	return nil
+}

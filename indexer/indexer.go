@@ -1,0 +1,145 @@
+// Package indexer turns documents into index entries: it validates and batches
+// documents and writes them to a store (the local store in indexer/local, or
+// a cluster store). It also defines what a store must answer, so that the
+// searcher can run on any store.
+package indexer
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cari-search/cari"
+)
+
+// Filter restricts a search to documents with the given properties. The zero
+// value matches every document. Stores apply it inside retrieval, so that a
+// filtered search still fills its result list when enough documents match.
+type Filter struct {
+	// IncludeDomains, when not empty, keeps only documents on these domains
+	// or their subdomains (compared after cari.NormalizeDomain).
+	IncludeDomains []string
+	// ExcludeDomains drops documents on these domains.
+	ExcludeDomains []string
+	// PublishedFrom and PublishedTo bound the published time, both inclusive;
+	// a zero time leaves that side open. Documents with no published time
+	// never match a published range.
+	PublishedFrom, PublishedTo time.Time
+	// CrawledFrom and CrawledTo bound the crawl time, both inclusive.
+	CrawledFrom, CrawledTo time.Time
+	// IncludeText lists phrases that must all appear in the title or text.
+	IncludeText []string
+	// ExcludeText lists phrases none of which may appear.
+	ExcludeText []string
+	// Languages, when not empty, keeps only documents in one of these
+	// languages; a BCP 47 tag matches its more specific tags ("en" matches
+	// "en-GB").
+	Languages []string
+}
+
+// IsZero reports whether the filter matches every document.
+func (f Filter) IsZero() bool {
+	return len(f.IncludeDomains) == 0 && len(f.ExcludeDomains) == 0 &&
+		f.PublishedFrom.IsZero() && f.PublishedTo.IsZero() &&
+		f.CrawledFrom.IsZero() && f.CrawledTo.IsZero() &&
+		len(f.IncludeText) == 0 && len(f.ExcludeText) == 0 && len(f.Languages) == 0
+}
+
+// KeywordQuery is a full-text query for a store's keyword index.
+type KeywordQuery struct {
+	// Text is analyzed with the index's analyzer; its terms are OR-ed.
+	Text string
+	// Filter restricts the documents that can match.
+	Filter Filter
+	// Limit is the number of hits wanted.
+	Limit int
+}
+
+// Hit is one document a store found, with its score under the store's model.
+type Hit struct {
+	ID    string
+	Score float64
+}
+
+// Stats describe the generation of an index that serves searches.
+type Stats struct {
+	Generation string
+	Documents  int64
+	// Chunks is the number of retrievable passages. Until passages are
+	// indexed separately each document is one passage.
+	Chunks int64
+	// AvgDocTokens is the average analyzed length of a document.
+	AvgDocTokens float64
+	// DiskBytes is the size of the generation's files.
+	DiskBytes int64
+}
+
+// Writer is what the indexer needs from a store.
+type Writer interface {
+	// Upsert stores the documents, replacing any with the same ID, atomically:
+	// after a crash either all of them are there or none.
+	Upsert(ctx context.Context, docs []cari.Document) error
+}
+
+// Options configure an Indexer. The zero value is usable.
+type Options struct {
+	// BatchSize is how many documents go to the store in one atomic write.
+	// Default 512.
+	BatchSize int
+	// Now returns the crawl time stamped on documents that have none.
+	// Default time.Now.
+	Now func() time.Time
+}
+
+// Indexer validates documents and writes them to a store in batches. It is
+// not safe for concurrent use.
+type Indexer struct {
+	w       Writer
+	opts    Options
+	pending []cari.Document
+	written int
+}
+
+// New returns an Indexer writing to w.
+func New(w Writer, opts Options) *Indexer {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 512
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Indexer{w: w, opts: opts}
+}
+
+// Add validates doc and queues it, writing a batch when one is full. A
+// *cari.FieldError means doc was rejected and nothing else changed.
+func (ix *Indexer) Add(ctx context.Context, doc cari.Document) error {
+	if err := doc.Normalize(); err != nil {
+		return err
+	}
+	if doc.Crawled.IsZero() {
+		doc.Crawled = ix.opts.Now().UTC()
+	}
+	ix.pending = append(ix.pending, doc)
+	if len(ix.pending) >= ix.opts.BatchSize {
+		return ix.Flush(ctx)
+	}
+	return nil
+}
+
+// Flush writes the queued documents. When it returns nil, every document
+// added so far is stored.
+func (ix *Indexer) Flush(ctx context.Context) error {
+	if len(ix.pending) == 0 {
+		return nil
+	}
+	if err := ix.w.Upsert(ctx, ix.pending); err != nil {
+		return fmt.Errorf("write batch of %d documents: %w", len(ix.pending), err)
+	}
+	ix.written += len(ix.pending)
+	ix.pending = ix.pending[:0]
+	return nil
+}
+
+// Written returns how many documents have been stored by this Indexer.
+func (ix *Indexer) Written() int { return ix.written }

@@ -1,0 +1,82 @@
+package local
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+)
+
+// BM25 holds the parameters of Okapi BM25 as Lucene and Anserini compute it.
+//
+// Cari scores the postings that bleve stores itself instead of using bleve's
+// "bm25" model: bleve 2.6 takes the average field length from the number of
+// distinct terms in the field divided by the document count (about 7 on
+// SciFact, where documents average 150 tokens), scores sqrt(tf), squares the
+// IDF through its query norm and multiplies by a coordination factor. On
+// scifact/train that costs 0.022 nDCG@10 (0.679 against 0.701 here); see
+// docs/EVALUATION.md.
+type BM25 struct {
+	// K1 sets how fast term frequency saturates. Default 1.2.
+	K1 float64
+	// B sets how strongly long documents are normalized, 0 to 1. Default 0.75.
+	B float64
+}
+
+// DefaultBM25 holds the parameters chosen on scifact/train (a grid of
+// k1 0.7-1.8 and b 0.5-1.0 peaked at the textbook values).
+var DefaultBM25 = BM25{K1: 1.2, B: 0.75}
+
+// Validate reports parameters outside BM25's meaningful range.
+func (p BM25) Validate() error {
+	if !(p.K1 >= 0) || math.IsInf(p.K1, 0) {
+		return fmt.Errorf("bm25 k1 must be a finite number >= 0, got %v", p.K1)
+	}
+	if !(p.B >= 0 && p.B <= 1) {
+		return fmt.Errorf("bm25 b must be between 0 and 1, got %v", p.B)
+	}
+	return nil
+}
+
+// IDF is the inverse document frequency of a term found in df of n
+// documents, in Lucene's always-positive form.
+func (p BM25) IDF(n, df float64) float64 {
+	return math.Log(1 + (n-df+0.5)/(df+0.5))
+}
+
+// TermScore is one term's contribution to a document's score: tf
+// occurrences in a field of length dl, where fields average avgdl.
+func (p BM25) TermScore(idf, tf, dl, avgdl float64) float64 {
+	norm := 1.0
+	if avgdl > 0 {
+		norm = 1 - p.B + p.B*dl/avgdl
+	}
+	return idf * tf * (p.K1 + 1) / (tf + p.K1*norm)
+}
+
+// corpusStats are the collection statistics BM25 needs. They are kept in the
+// index's internal storage and updated in the same atomic batch as the
+// documents, so they always describe the snapshot being searched.
+type corpusStats struct {
+	Docs       int64 `json:"docs"`
+	BodyTokens int64 `json:"body_tokens"`
+}
+
+var statsKey = []byte("cari:stats")
+
+func (s corpusStats) avgBodyLen() float64 {
+	if s.Docs <= 0 {
+		return 0
+	}
+	return float64(s.BodyTokens) / float64(s.Docs)
+}
+
+func decodeStats(b []byte) (corpusStats, error) {
+	var s corpusStats
+	if len(b) == 0 {
+		return s, nil
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("decode corpus statistics: %w", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,107 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/cari-search/cari"
+)
+
+// Documents loads the stored documents with the given IDs from one snapshot.
+// IDs that are not stored are absent from the map.
+func (s *Store) Documents(ctx context.Context, ids []string) (map[string]cari.Document, error) {
+	r, err := s.reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	out := make(map[string]cari.Document, len(ids))
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if _, done := out[id]; done {
+			continue
+		}
+		d, found, err := loadDocument(r, id)
+		if err != nil {
+			return nil, fmt.Errorf("load document %q: %w", id, err)
+		}
+		if found {
+			out[id] = d
+		}
+	}
+	return out, nil
+}
+
+func loadDocument(r index.IndexReader, id string) (cari.Document, bool, error) {
+	stored, err := r.Document(id)
+	if err != nil || stored == nil {
+		return cari.Document{}, false, err
+	}
+	d := cari.Document{ID: id}
+	var ferr error
+	stored.VisitFields(func(f index.Field) {
+		switch f.Name() {
+		case fieldTitle:
+			d.Title = string(f.Value())
+		case fieldText:
+			d.Text = string(f.Value())
+		case fieldURL:
+			d.URL = string(f.Value())
+		case fieldAuthor:
+			d.Author = string(f.Value())
+		case fieldLanguage:
+			d.Language = string(f.Value())
+		case fieldDomain:
+			d.Domain = string(f.Value())
+		case fieldHash:
+			d.ContentHash = string(f.Value())
+		case fieldPublished:
+			d.Published, ferr = storedTime(f, ferr)
+		case fieldCrawled:
+			d.Crawled, ferr = storedTime(f, ferr)
+		}
+	})
+	return d, true, ferr
+}
+
+func storedTime(f index.Field, prev error) (time.Time, error) {
+	df, ok := f.(index.DateTimeField)
+	if !ok {
+		return time.Time{}, prev
+	}
+	t, _, err := df.DateTime()
+	if err != nil && prev == nil {
+		prev = fmt.Errorf("field %s: %w", f.Name(), err)
+	}
+	return t.UTC(), prev
+}
+
+// IDsForURLs returns the IDs of the stored documents with the given URLs,
+// keyed by URL; URLs not stored are absent.
+func (s *Store) IDsForURLs(ctx context.Context, urls []string) (map[string]string, error) {
+	r, err := s.reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	out := make(map[string]string, len(urls))
+	for _, u := range urls {
+		nums, err := s.matchAll(ctx, r, termsQuery(fieldURL, []string{u}, nil))
+		if err != nil {
+			return nil, fmt.Errorf("look up url %q: %w", u, err)
+		}
+		for num := range nums {
+			id, err := r.ExternalID(index.NewIndexInternalID(nil, num))
+			if err != nil {
+				return nil, fmt.Errorf("look up url %q: %w", u, err)
+			}
+			out[u] = id
+		}
+	}
+	return out, nil
+}

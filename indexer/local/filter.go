@@ -1,0 +1,146 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/indexer"
+)
+
+// docSet is the set of documents a filter lets through, by internal number
+// in one snapshot. A nil set lets everything through; when exclude is true
+// the set lists the documents to drop instead.
+type docSet struct {
+	nums    map[uint64]struct{}
+	exclude bool
+}
+
+func (d docSet) has(num uint64) bool {
+	if d.nums == nil {
+		return true
+	}
+	_, in := d.nums[num]
+	return in != d.exclude
+}
+
+// compileFilter turns f into the set of documents it allows in snapshot r.
+// Filters with only exclusions are compiled to the (usually small) set of
+// documents they exclude, so that a plain exclude-domain filter does not
+// enumerate the whole index.
+func (s *Store) compileFilter(ctx context.Context, r index.IndexReader, f indexer.Filter) (docSet, error) {
+	if f.IsZero() {
+		return docSet{}, nil
+	}
+	must, mustNot := filterClauses(f)
+	var q query.Query
+	exclude := false
+	switch {
+	case len(must) == 0:
+		q, exclude = query.NewDisjunctionQuery(mustNot), true
+	default:
+		b := query.NewBooleanQuery(must, nil, nil)
+		if len(mustNot) > 0 {
+			b.AddMustNot(mustNot...)
+		}
+		q = b
+	}
+	nums, err := s.matchAll(ctx, r, q)
+	if err != nil {
+		return docSet{}, fmt.Errorf("apply filters: %w", err)
+	}
+	return docSet{nums: nums, exclude: exclude}, nil
+}
+
+// filterClauses splits a filter into bleve queries that must match and
+// queries that must not.
+func filterClauses(f indexer.Filter) (must, mustNot []query.Query) {
+	if len(f.IncludeDomains) > 0 {
+		must = append(must, termsQuery(fieldDomainKeys, f.IncludeDomains, cari.NormalizeDomain))
+	}
+	if len(f.ExcludeDomains) > 0 {
+		mustNot = append(mustNot, termsQuery(fieldDomainKeys, f.ExcludeDomains, cari.NormalizeDomain))
+	}
+	if len(f.Languages) > 0 {
+		must = append(must, termsQuery(fieldLanguageKeys, f.Languages, normalizeLanguage))
+	}
+	if q := dateRange(fieldPublished, f.PublishedFrom, f.PublishedTo); q != nil {
+		must = append(must, q)
+	}
+	if q := dateRange(fieldCrawled, f.CrawledFrom, f.CrawledTo); q != nil {
+		must = append(must, q)
+	}
+	for _, p := range f.IncludeText {
+		must = append(must, phraseQuery(p))
+	}
+	for _, p := range f.ExcludeText {
+		mustNot = append(mustNot, phraseQuery(p))
+	}
+	return must, mustNot
+}
+
+func termsQuery(field string, values []string, norm func(string) string) query.Query {
+	qs := make([]query.Query, 0, len(values))
+	for _, v := range values {
+		if norm != nil {
+			v = norm(v)
+		}
+		t := query.NewTermQuery(v)
+		t.SetField(field)
+		qs = append(qs, t)
+	}
+	return query.NewDisjunctionQuery(qs)
+}
+
+func dateRange(field string, from, to time.Time) query.Query {
+	if from.IsZero() && to.IsZero() {
+		return nil
+	}
+	inclusive := true
+	q := query.NewDateRangeInclusiveQuery(from, to, &inclusive, &inclusive)
+	q.SetField(field)
+	return q
+}
+
+// phraseQuery matches the phrase as analyzed by the body analyzer, so
+// "climate changes" also matches "climate change".
+func phraseQuery(p string) query.Query {
+	q := query.NewMatchPhraseQuery(p)
+	q.SetField(fieldBody)
+	q.Analyzer = bodyAnalyzer
+	return q
+}
+
+// matchAll runs q on snapshot r without scoring and returns every match.
+func (s *Store) matchAll(ctx context.Context, r index.IndexReader, q query.Query) (map[uint64]struct{}, error) {
+	ctx = context.WithValue(ctx, search.GetScoringModelCallbackKey,
+		search.GetScoringModelCallbackFn(func() string { return index.BM25Scoring }))
+	sr, err := q.Searcher(ctx, r, s.idx.Mapping(), search.SearcherOptions{Score: "none"})
+	if err != nil {
+		return nil, err
+	}
+	defer sr.Close()
+	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(sr.DocumentMatchPoolSize(), 0)}
+	out := make(map[uint64]struct{})
+	for i := 0; ; i++ {
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		m, err := sr.Next(sctx)
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
+			return out, nil
+		}
+		out[m.IndexInternalID.Value()] = struct{}{}
+		sctx.DocumentMatchPool.Put(m)
+	}
+}

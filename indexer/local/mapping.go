@@ -1,0 +1,101 @@
+package local
+
+import (
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/mapping"
+	index "github.com/blevesearch/bleve_index_api"
+)
+
+// Field names in the keyword index.
+const (
+	fieldBody      = "body" // title + text, analyzed, the field BM25 scores
+	fieldTitle     = "title"
+	fieldText      = "text"
+	fieldURL       = "url"
+	fieldAuthor    = "author"
+	fieldPublished = "published"
+	fieldCrawled   = "crawled"
+	fieldLanguage  = "language"
+	fieldDomain    = "domain"
+	fieldHash      = "content_hash"
+	fieldBodyLen   = "body_len" // analyzed length of body, for BM25 statistics
+
+	// Filter keys: a document's domain and language indexed with every
+	// parent, so that a filter on "example.com" matches "docs.example.com"
+	// and one on "en" matches "en-GB".
+	fieldDomainKeys   = "domain_keys"
+	fieldLanguageKeys = "language_keys"
+)
+
+// storedFields are the fields loaded to rebuild a cari.Document.
+var storedFields = []string{fieldTitle, fieldText, fieldURL, fieldAuthor, fieldPublished,
+	fieldCrawled, fieldLanguage, fieldDomain, fieldHash, fieldBodyLen}
+
+// bodyAnalyzer is the analyzer of the body field. bleve's "en": Unicode word
+// segmentation, possessive removal, lower case, English stop words, Porter
+// stemming. It measured best on scifact/train among bleve's English chains
+// (docs/EVALUATION.md).
+const bodyAnalyzer = en.AnalyzerName
+
+// newMapping returns the index mapping of one generation: one document type,
+// BM25 scoring, and no dynamic fields so that nothing unplanned is indexed.
+func newMapping() *mapping.IndexMappingImpl {
+	m := bleve.NewIndexMapping()
+	m.ScoringModel = index.BM25Scoring
+	m.DefaultAnalyzer = bodyAnalyzer
+	m.IndexDynamic = false
+	m.StoreDynamic = false
+	m.DocValuesDynamic = false
+
+	doc := bleve.NewDocumentStaticMapping()
+
+	body := bleve.NewTextFieldMapping()
+	body.Analyzer = bodyAnalyzer
+	body.Store = false
+	body.IncludeInAll = false
+	// Term vectors carry positions: phrase filters (include_text) need them.
+	body.IncludeTermVectors = true
+	body.DocValues = false
+	doc.AddFieldMappingsAt(fieldBody, body)
+
+	for _, name := range []string{fieldTitle, fieldText, fieldAuthor, fieldHash, fieldDomain, fieldLanguage} {
+		doc.AddFieldMappingsAt(name, storedOnly())
+	}
+	for _, name := range []string{fieldDomainKeys, fieldLanguageKeys, fieldURL} {
+		f := bleve.NewKeywordFieldMapping()
+		f.Analyzer = keyword.Name
+		f.Store = name == fieldURL // the URL is also looked up (GetContents by URL)
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		f.DocValues = false
+		doc.AddFieldMappingsAt(name, f)
+	}
+	for _, name := range []string{fieldPublished, fieldCrawled} {
+		f := bleve.NewDateTimeFieldMapping()
+		f.Store = true
+		f.IncludeInAll = false
+		f.DocValues = false
+		doc.AddFieldMappingsAt(name, f)
+	}
+	n := bleve.NewNumericFieldMapping()
+	n.Index = false
+	n.Store = true
+	n.IncludeInAll = false
+	n.DocValues = false
+	doc.AddFieldMappingsAt(fieldBodyLen, n)
+
+	m.DefaultMapping = doc
+	return m
+}
+
+func storedOnly() *mapping.FieldMapping {
+	f := bleve.NewTextFieldMapping()
+	f.Index = false
+	f.Store = true
+	f.IncludeInAll = false
+	f.IncludeTermVectors = false
+	f.DocValues = false
+	return f
+}

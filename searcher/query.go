@@ -1,0 +1,178 @@
+package searcher
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/indexer"
+)
+
+// Type is the kind of retrieval a search runs.
+type Type int
+
+// Search types. TypeAuto lets the searcher choose per query.
+const (
+	TypeAuto Type = iota
+	TypeKeyword
+	TypeNeural
+	TypeHybrid
+)
+
+func (t Type) String() string {
+	switch t {
+	case TypeAuto:
+		return "auto"
+	case TypeKeyword:
+		return "keyword"
+	case TypeNeural:
+		return "neural"
+	case TypeHybrid:
+		return "hybrid"
+	}
+	return fmt.Sprintf("Type(%d)", int(t))
+}
+
+// ParseType parses a search type name as the CLI and the HTTP API write it.
+func ParseType(s string) (Type, error) {
+	switch strings.ToLower(s) {
+	case "", "auto":
+		return TypeAuto, nil
+	case "keyword":
+		return TypeKeyword, nil
+	case "neural", "vector":
+		return TypeNeural, nil
+	case "hybrid":
+		return TypeHybrid, nil
+	}
+	return 0, &cari.FieldError{Field: "type", Reason: fmt.Sprintf("unknown search type %q (want auto, keyword, neural or hybrid)", s)}
+}
+
+// Limits on a query. They keep one request from costing the server more
+// than a search should.
+const (
+	DefaultNumResults = 10
+	MaxNumResults     = 100
+	MaxQueryChars     = 2000
+	MaxDomains        = 1000
+	MaxPhrases        = 10
+	MaxPhraseChars    = 200
+	MaxLanguages      = 20
+)
+
+// Query is one search request, independent of the transport it came by.
+type Query struct {
+	// Text is what the user typed.
+	Text string
+	// Type is the retrieval wanted; TypeAuto lets the searcher choose.
+	Type Type
+	// NumResults is how many documents to return; 0 means DefaultNumResults.
+	NumResults int
+	// Filter restricts the documents that may appear.
+	Filter indexer.Filter
+	// Contents says what each result carries besides its identity.
+	Contents Contents
+}
+
+// Contents says what each result carries.
+type Contents struct {
+	// Text asks for each document's text.
+	Text bool
+	// MaxCharacters cuts the text to at most this many characters; 0 means
+	// the whole text.
+	MaxCharacters int
+}
+
+// Normalize fills defaults and checks every field, returning a
+// *cari.FieldError naming the first invalid one.
+func (q *Query) Normalize() error {
+	q.Text = strings.TrimSpace(q.Text)
+	switch {
+	case q.Text == "":
+		return &cari.FieldError{Field: "query", Reason: "must not be empty"}
+	case !utf8.ValidString(q.Text):
+		return &cari.FieldError{Field: "query", Reason: "is not valid UTF-8"}
+	case strings.ContainsRune(q.Text, 0):
+		return &cari.FieldError{Field: "query", Reason: "contains a NUL byte"}
+	case utf8.RuneCountInString(q.Text) > MaxQueryChars:
+		return &cari.FieldError{Field: "query", Reason: fmt.Sprintf("must be at most %d characters, got %d", MaxQueryChars, utf8.RuneCountInString(q.Text))}
+	}
+	if q.Type < TypeAuto || q.Type > TypeHybrid {
+		return &cari.FieldError{Field: "type", Reason: fmt.Sprintf("unknown search type %d", int(q.Type))}
+	}
+	if q.NumResults == 0 {
+		q.NumResults = DefaultNumResults
+	}
+	if q.NumResults < 1 || q.NumResults > MaxNumResults {
+		return &cari.FieldError{Field: "num_results", Reason: fmt.Sprintf("must be between 1 and %d, got %d", MaxNumResults, q.NumResults)}
+	}
+	if q.Contents.MaxCharacters < 0 {
+		return &cari.FieldError{Field: "contents.text.max_characters", Reason: fmt.Sprintf("must be 0 or more, got %d", q.Contents.MaxCharacters)}
+	}
+	return ValidateFilter(&q.Filter)
+}
+
+// ValidateFilter checks a filter's fields and normalizes its domains.
+func ValidateFilter(f *indexer.Filter) error {
+	for _, c := range []struct {
+		field   string
+		domains []string
+	}{{"filters.include_domains", f.IncludeDomains}, {"filters.exclude_domains", f.ExcludeDomains}} {
+		if len(c.domains) > MaxDomains {
+			return &cari.FieldError{Field: c.field, Reason: fmt.Sprintf("at most %d entries, got %d", MaxDomains, len(c.domains))}
+		}
+		for i, d := range c.domains {
+			if err := validateDomain(d); err != nil {
+				return &cari.FieldError{Field: fmt.Sprintf("%s[%d]", c.field, i), Reason: err.Error()}
+			}
+			c.domains[i] = cari.NormalizeDomain(d)
+		}
+	}
+	for _, c := range []struct {
+		field   string
+		phrases []string
+	}{{"filters.include_text", f.IncludeText}, {"filters.exclude_text", f.ExcludeText}} {
+		if len(c.phrases) > MaxPhrases {
+			return &cari.FieldError{Field: c.field, Reason: fmt.Sprintf("at most %d phrases, got %d", MaxPhrases, len(c.phrases))}
+		}
+		for i, p := range c.phrases {
+			n := utf8.RuneCountInString(strings.TrimSpace(p))
+			if n == 0 || n > MaxPhraseChars || !utf8.ValidString(p) {
+				return &cari.FieldError{Field: fmt.Sprintf("%s[%d]", c.field, i), Reason: fmt.Sprintf("must be 1 to %d characters of valid UTF-8", MaxPhraseChars)}
+			}
+		}
+	}
+	if len(f.Languages) > MaxLanguages {
+		return &cari.FieldError{Field: "filters.languages", Reason: fmt.Sprintf("at most %d entries, got %d", MaxLanguages, len(f.Languages))}
+	}
+	for i, l := range f.Languages {
+		if len(l) < 2 || len(l) > 35 || strings.ContainsAny(l, " \t/") {
+			return &cari.FieldError{Field: fmt.Sprintf("filters.languages[%d]", i), Reason: fmt.Sprintf("%q is not a BCP 47 language tag", l)}
+		}
+	}
+	for _, r := range []struct {
+		field    string
+		from, to interface{ IsZero() bool }
+		before   bool
+	}{
+		{"filters.published_date", f.PublishedFrom, f.PublishedTo, f.PublishedTo.Before(f.PublishedFrom)},
+		{"filters.crawl_date", f.CrawledFrom, f.CrawledTo, f.CrawledTo.Before(f.CrawledFrom)},
+	} {
+		if !r.from.IsZero() && !r.to.IsZero() && r.before {
+			return &cari.FieldError{Field: r.field + ".end", Reason: "is before start"}
+		}
+	}
+	return nil
+}
+
+func validateDomain(d string) error {
+	d = strings.TrimSpace(d)
+	if d == "" || len(d) > 253 {
+		return fmt.Errorf("must be a host name of 1 to 253 bytes")
+	}
+	if strings.ContainsAny(d, "/:?#@ \t") {
+		return fmt.Errorf("%q is not a bare host name (no scheme, port or path)", d)
+	}
+	return nil
+}

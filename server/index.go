@@ -1,0 +1,153 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/indexer"
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+)
+
+// IndexStore is what the index service needs from a store.
+type IndexStore interface {
+	indexer.Writer
+	// Delete removes documents by ID and returns the IDs not found.
+	Delete(ctx context.Context, ids []string) (notFound []string, err error)
+	// IDsForURLs maps stored URLs to document IDs.
+	IDsForURLs(ctx context.Context, urls []string) (map[string]string, error)
+	// Stats describe the serving generation.
+	Stats(ctx context.Context) (indexer.Stats, error)
+}
+
+// maxListedUpsertErrors bounds the per-item errors one upsert response lists.
+const maxListedUpsertErrors = 1000
+
+// maxDeleteItems bounds the ids and urls of one delete request.
+const maxDeleteItems = 10000
+
+// indexService implements cari.v1.IndexService on a store.
+type indexService struct {
+	cariv1.UnimplementedIndexServiceServer
+	store     IndexStore
+	storeName string
+	log       *slog.Logger
+}
+
+// UpsertDocuments indexes a stream of documents. Invalid documents are
+// listed in the response and skipped; valid ones are stored in batches.
+// The response is sent only after every valid document is stored.
+func (s *indexService) UpsertDocuments(stream cariv1.IndexService_UpsertDocumentsServer) error {
+	ctx := stream.Context()
+	ix := indexer.New(s.store, indexer.Options{})
+	resp := &cariv1.UpsertDocumentsResponse{}
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		i := resp.Received
+		resp.Received++
+		doc, err := documentOf(req.GetDocument())
+		if err == nil {
+			err = ix.Add(ctx, doc)
+		}
+		var fe *cari.FieldError
+		if errors.As(err, &fe) {
+			resp.Failed++
+			if len(resp.Errors) < maxListedUpsertErrors {
+				resp.Errors = append(resp.Errors, &cariv1.UpsertError{
+					Index: i, Id: req.GetDocument().GetId(), Url: req.GetDocument().GetUrl(),
+					Field: "document." + fe.Field, Message: fe.Reason,
+				})
+			} else {
+				resp.ErrorsTruncated = true
+			}
+			continue
+		}
+		if err != nil {
+			return statusOf(ctx, s.log, "UpsertDocuments", err)
+		}
+	}
+	if err := ix.Flush(ctx); err != nil {
+		return statusOf(ctx, s.log, "UpsertDocuments", err)
+	}
+	resp.Indexed = resp.Received - resp.Failed
+	return stream.SendAndClose(resp)
+}
+
+func (s *indexService) DeleteDocuments(ctx context.Context, req *cariv1.DeleteDocumentsRequest) (*cariv1.DeleteDocumentsResponse, error) {
+	n := len(req.GetIds()) + len(req.GetUrls())
+	if n == 0 {
+		return nil, invalidArgument("ids", "ids and urls are both empty; give at least one")
+	}
+	if n > maxDeleteItems {
+		return nil, status.Errorf(codes.InvalidArgument, "ids: ids and urls together must be at most %d, got %d", maxDeleteItems, n)
+	}
+	byURL, err := s.store.IDsForURLs(ctx, req.GetUrls())
+	if err != nil {
+		return nil, statusOf(ctx, s.log, "DeleteDocuments", err)
+	}
+	resp := &cariv1.DeleteDocumentsResponse{}
+	ids := append([]string(nil), req.GetIds()...)
+	for _, u := range req.GetUrls() {
+		if id, ok := byURL[u]; ok {
+			ids = append(ids, id)
+		} else {
+			resp.NotFoundUrls = append(resp.NotFoundUrls, u)
+		}
+	}
+	notFound, err := s.store.Delete(ctx, ids)
+	if err != nil {
+		return nil, statusOf(ctx, s.log, "DeleteDocuments", err)
+	}
+	resp.NotFoundIds = notFound
+	resp.Deleted = int64(len(uniq(ids)) - len(notFound))
+	return resp, nil
+}
+
+func (s *indexService) GetStats(ctx context.Context, _ *cariv1.GetStatsRequest) (*cariv1.GetStatsResponse, error) {
+	st, err := s.store.Stats(ctx)
+	if err != nil {
+		return nil, statusOf(ctx, s.log, "GetStats", err)
+	}
+	return &cariv1.GetStatsResponse{
+		Documents:         st.Documents,
+		Chunks:            st.Chunks,
+		ServingGeneration: st.Generation,
+		IndexSizeBytes:    proto.Int64(st.DiskBytes),
+		Store:             s.storeName,
+		Generations: []*cariv1.GenerationInfo{{
+			Name:      st.Generation,
+			State:     cariv1.GenerationState_GENERATION_STATE_SERVING,
+			Documents: st.Documents,
+			Chunks:    st.Chunks,
+			SizeBytes: proto.Int64(st.DiskBytes),
+		}},
+	}, nil
+}
+
+func (s *indexService) Crawl(*cariv1.CrawlRequest, cariv1.IndexService_CrawlServer) error {
+	return status.Error(codes.Unimplemented, "Crawl is not implemented yet")
+}
+
+func (s *indexService) Reindex(*cariv1.ReindexRequest, cariv1.IndexService_ReindexServer) error {
+	return status.Error(codes.Unimplemented, "Reindex is not implemented yet")
+}
+
+func uniq(ids []string) map[string]struct{} {
+	m := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		m[id] = struct{}{}
+	}
+	return m
+}
