@@ -29,10 +29,6 @@ const (
 	fieldLanguageKeys = "language_keys"
 )
 
-// storedFields are the fields loaded to rebuild a cari.Document.
-var storedFields = []string{fieldTitle, fieldText, fieldURL, fieldAuthor, fieldPublished,
-	fieldCrawled, fieldLanguage, fieldDomain, fieldHash, fieldBodyLen}
-
 // bodyAnalyzer is the analyzer of the body field. bleve's "en": Unicode word
 // segmentation, possessive removal, lower case, English stop words, Porter
 // stemming. It measured best on scifact/train among bleve's English chains

@@ -1,0 +1,60 @@
+# The few commands people type. Every target works on a fresh machine with Go
+# (and, for `generate`, Debian's protobuf-compiler and libprotobuf-dev).
+
+GO          ?= go
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+SHARED      ?= ../shared
+DATA        ?= data
+CORPUS      ?= $(firstword $(wildcard $(SHARED)/datasets/scifact/corpus.jsonl.gz) testdata/corpus/sample.jsonl)
+GRPC_ADDR   ?= 127.0.0.1:7700
+# Packages with concurrency run their tests under the race detector too.
+RACE_PKGS   ?= ./indexer/... ./searcher/... ./server/... ./cmd/...
+
+.PHONY: all build test lint vet fmt-check race generate check-generate run index eval clean
+
+all: build
+
+build:
+	$(GO) build -o bin/cari ./cmd/cari
+
+## test: formatting, vet, staticcheck, the whole test suite, and the race detector.
+test: fmt-check vet lint
+	$(GO) test ./...
+	$(GO) test -race $(RACE_PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	$(STATICCHECK) ./...
+
+## generate: regenerate the protobuf Go code (needs protoc 3.21.12).
+generate:
+	$(GO) generate ./proto/...
+
+## check-generate: fail if the checked-in generated code is stale.
+check-generate: generate
+	git diff --exit-code -- proto/
+	@test -z "$$(git status --porcelain -- proto/)" || { git status --porcelain -- proto/; exit 1; }
+
+## run: Cari's main job on the embedded default: build, index SciFact (or the
+## sample corpus when ../shared is absent), and serve gRPC on $(GRPC_ADDR).
+run: build index
+	./bin/cari serve --data $(DATA) --grpc-addr $(GRPC_ADDR)
+
+index: build
+	./bin/cari index --data $(DATA) --corpus $(CORPUS)
+
+## eval: keyword relevance on SciFact test and Cranfield (needs ../shared).
+eval: build
+	rm -rf /tmp/cari-eval-scifact /tmp/cari-eval-cranfield
+	./bin/cari index --data /tmp/cari-eval-scifact --corpus $(SHARED)/datasets/scifact/corpus.jsonl.gz
+	./bin/cari eval --data /tmp/cari-eval-scifact --queries $(SHARED)/datasets/scifact/queries.jsonl --qrels $(SHARED)/datasets/scifact/qrels.tsv --mode keyword
+	./bin/cari index --data /tmp/cari-eval-cranfield --corpus $(SHARED)/datasets/cranfield/corpus.jsonl
+	./bin/cari eval --data /tmp/cari-eval-cranfield --queries $(SHARED)/datasets/cranfield/queries.jsonl --qrels $(SHARED)/datasets/cranfield/qrels.tsv --mode keyword
+
+clean:
+	rm -rf bin
