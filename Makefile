@@ -31,9 +31,9 @@ vet:
 lint:
 	$(STATICCHECK) ./...
 
-## generate: regenerate the protobuf Go code (needs protoc 3.21.12).
+## generate: regenerate every generated file (the protobuf Go code; needs protoc 3.21.12).
 generate:
-	$(GO) generate ./proto/...
+	$(GO) generate ./...
 
 ## check-generate: fail if the checked-in generated code is stale.
 check-generate: generate

@@ -11,7 +11,9 @@ import (
 	"testing"
 )
 
-//go:generate sh testdata/expected.sh
+// testdata/expected.json holds score_run.py's figures for the fixture;
+// regenerate it by hand with "sh testdata/expected.sh" (needs python3 and
+// ../shared), not with go generate, which must work without them.
 
 func TestEvaluate(t *testing.T) {
 	var qrels Qrels
