@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -38,6 +39,12 @@ func newSearchCmd() *cobra.Command {
 			t, ok := cliSearchTypes[strings.ToLower(typ)]
 			if !ok {
 				return fmt.Errorf("--type must be auto, keyword, neural or hybrid, got %q", typ)
+			}
+			if n < 1 || n > math.MaxInt32 {
+				return fmt.Errorf("-n/--num-results must be between 1 and %d (the server allows at most 100), got %d", math.MaxInt32, n)
+			}
+			if textChars < 0 || textChars > math.MaxInt32 {
+				return fmt.Errorf("--text must be between 0 and %d, got %d", math.MaxInt32, textChars)
 			}
 			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 			if err != nil {
