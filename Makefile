@@ -7,7 +7,8 @@ SHARED      ?= ../shared
 DATA        ?= data
 CORPUS      ?= $(firstword $(wildcard $(SHARED)/datasets/scifact/corpus.jsonl.gz) testdata/corpus/sample.jsonl)
 GRPC_ADDR   ?= 127.0.0.1:7700
-# Packages with concurrency run their tests under the race detector too.
+# Packages with concurrency run their tests again under the race detector
+# (-short: the whole-collection quality tests already ran without it).
 RACE_PKGS   ?= ./indexer/... ./searcher/... ./server/... ./cmd/...
 
 .PHONY: all build test lint vet fmt-check race generate check-generate run index eval clean
@@ -20,7 +21,7 @@ build:
 ## test: formatting, vet, staticcheck, the whole test suite, and the race detector.
 test: fmt-check vet lint
 	$(GO) test ./...
-	$(GO) test -race $(RACE_PKGS)
+	$(GO) test -race -short $(RACE_PKGS)
 
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi

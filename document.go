@@ -96,6 +96,9 @@ func (d *Document) Normalize() error {
 		if len(d.URL) > MaxURLBytes {
 			return &FieldError{"url", fmt.Sprintf("longer than %d bytes", MaxURLBytes)}
 		}
+		if !utf8.ValidString(d.URL) {
+			return &FieldError{"url", "not valid UTF-8"}
+		}
 		u, err := url.Parse(d.URL)
 		if err != nil || u.Scheme == "" || u.Host == "" {
 			return &FieldError{"url", fmt.Sprintf("not an absolute URL: %q", d.URL)}
@@ -115,6 +118,8 @@ func (d *Document) Normalize() error {
 		max          int
 	}{
 		{"id", d.ID, MaxIDBytes},
+		{"url", d.URL, MaxURLBytes},
+		{"domain", d.Domain, 253},
 		{"title", d.Title, MaxTitleBytes},
 		{"text", d.Text, MaxTextBytes},
 		{"author", d.Author, MaxTitleBytes},

@@ -77,7 +77,8 @@ type Stats struct {
 // Writer is what the indexer needs from a store.
 type Writer interface {
 	// Upsert stores the documents, replacing any with the same ID, atomically:
-	// after a crash either all of them are there or none.
+	// after a crash either all of them are there or none. It must not keep
+	// docs after returning: the caller reuses the slice.
 	Upsert(ctx context.Context, docs []cari.Document) error
 }
 

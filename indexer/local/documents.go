@@ -13,11 +13,11 @@ import (
 // Documents loads the stored documents with the given IDs from one snapshot.
 // IDs that are not stored are absent from the map.
 func (s *Store) Documents(ctx context.Context, ids []string) (map[string]cari.Document, error) {
-	r, err := s.reader()
+	r, release, err := s.snapshot()
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
+	defer release()
 	out := make(map[string]cari.Document, len(ids))
 	for _, id := range ids {
 		if err := ctx.Err(); err != nil {
@@ -60,9 +60,9 @@ func loadDocument(r index.IndexReader, id string) (cari.Document, bool, error) {
 			d.Domain = string(f.Value())
 		case fieldHash:
 			d.ContentHash = string(f.Value())
-		case fieldPublished:
+		case fieldPublishedAt:
 			d.Published, ferr = storedTime(f, ferr)
-		case fieldCrawled:
+		case fieldCrawledAt:
 			d.Crawled, ferr = storedTime(f, ferr)
 		}
 	})
@@ -70,11 +70,7 @@ func loadDocument(r index.IndexReader, id string) (cari.Document, bool, error) {
 }
 
 func storedTime(f index.Field, prev error) (time.Time, error) {
-	df, ok := f.(index.DateTimeField)
-	if !ok {
-		return time.Time{}, prev
-	}
-	t, _, err := df.DateTime()
+	t, err := time.Parse(time.RFC3339Nano, string(f.Value()))
 	if err != nil && prev == nil {
 		prev = fmt.Errorf("field %s: %w", f.Name(), err)
 	}
@@ -82,13 +78,14 @@ func storedTime(f index.Field, prev error) (time.Time, error) {
 }
 
 // IDsForURLs returns the IDs of the stored documents with the given URLs,
-// keyed by URL; URLs not stored are absent.
+// keyed by URL; URLs not stored are absent. When several documents share a
+// URL (corpus records may), the smallest ID is returned.
 func (s *Store) IDsForURLs(ctx context.Context, urls []string) (map[string]string, error) {
-	r, err := s.reader()
+	r, release, err := s.snapshot()
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
+	defer release()
 	out := make(map[string]string, len(urls))
 	for _, u := range urls {
 		nums, err := s.matchAll(ctx, r, termsQuery(fieldURL, []string{u}, nil))
@@ -100,7 +97,9 @@ func (s *Store) IDsForURLs(ctx context.Context, urls []string) (map[string]strin
 			if err != nil {
 				return nil, fmt.Errorf("look up url %q: %w", u, err)
 			}
-			out[u] = id
+			if prev, ok := out[u]; !ok || id < prev {
+				out[u] = id
+			}
 		}
 	}
 	return out, nil

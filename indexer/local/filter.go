@@ -37,6 +37,9 @@ func (s *Store) compileFilter(ctx context.Context, r index.IndexReader, f indexe
 	if f.IsZero() {
 		return docSet{}, nil
 	}
+	if err := s.checkPhrases(f); err != nil {
+		return docSet{}, err
+	}
 	must, mustNot := filterClauses(f)
 	var q query.Query
 	exclude := false
@@ -55,6 +58,24 @@ func (s *Store) compileFilter(ctx context.Context, r index.IndexReader, f indexe
 		return docSet{}, fmt.Errorf("apply filters: %w", err)
 	}
 	return docSet{nums: nums, exclude: exclude}, nil
+}
+
+// checkPhrases refuses a phrase that analyzes to no terms (only stop words
+// or punctuation): the index cannot match it, and silently matching nothing
+// (include) or everything (exclude) would be a wrong answer.
+func (s *Store) checkPhrases(f indexer.Filter) error {
+	for _, c := range []struct {
+		field   string
+		phrases []string
+	}{{"filters.include_text", f.IncludeText}, {"filters.exclude_text", f.ExcludeText}} {
+		for i, p := range c.phrases {
+			if len(s.analyzer.Analyze([]byte(p))) == 0 {
+				return &cari.FieldError{Field: fmt.Sprintf("%s[%d]", c.field, i),
+					Reason: fmt.Sprintf("%q has only stop words or punctuation, which the keyword index does not keep; add a content word", p)}
+			}
+		}
+	}
+	return nil
 }
 
 // filterClauses splits a filter into bleve queries that must match and
@@ -100,6 +121,12 @@ func termsQuery(field string, values []string, norm func(string) string) query.Q
 func dateRange(field string, from, to time.Time) query.Query {
 	if from.IsZero() && to.IsZero() {
 		return nil
+	}
+	if !from.IsZero() {
+		from = clampTime(from)
+	}
+	if !to.IsZero() {
+		to = clampTime(to)
 	}
 	inclusive := true
 	q := query.NewDateRangeInclusiveQuery(from, to, &inclusive, &inclusive)

@@ -1,9 +1,13 @@
 package local
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
 	"fmt"
+	"math"
+	"slices"
+	"strings"
 
 	index "github.com/blevesearch/bleve_index_api"
 
@@ -16,7 +20,7 @@ const MaxQueryTerms = 1024
 
 // SearchKeyword scores every document containing a query term with BM25 over
 // the body field and returns the best q.Limit that pass q.Filter, best first.
-// Ties are broken by index order, so results are deterministic.
+// Equal scores are ordered by document ID, so results are deterministic.
 func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]indexer.Hit, error) {
 	if q.Limit <= 0 {
 		return nil, nil
@@ -28,11 +32,11 @@ func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]in
 	if len(terms) > MaxQueryTerms {
 		return nil, fmt.Errorf("query has %d terms after analysis, at most %d are allowed", len(terms), MaxQueryTerms)
 	}
-	r, err := s.reader()
+	r, release, err := s.snapshot()
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
+	defer release()
 
 	allow, err := s.compileFilter(ctx, r, q.Filter)
 	if err != nil {
@@ -96,8 +100,9 @@ func (s *Store) scoreBM25(ctx context.Context, r index.IndexReader, terms [][]by
 			if !allow.has(num) {
 				continue
 			}
-			// bleve stores norm = 1/sqrt(field length).
-			dl := 1 / float64(p.Norm*p.Norm)
+			// bleve stores norm = 1/sqrt(field length) as a float32; rounding
+			// recovers the exact length.
+			dl := math.Round(1 / float64(p.Norm*p.Norm))
 			scores[num] += bm.TermScore(idf, float64(p.Freq), dl, avgdl)
 		}
 		tfr.Close()
@@ -106,6 +111,10 @@ func (s *Store) scoreBM25(ctx context.Context, r index.IndexReader, terms [][]by
 }
 
 // topHits selects the limit best-scoring documents and resolves their IDs.
+// Equal scores are ordered by document ID: internal numbers change when
+// segments merge, IDs do not, so the same query on the same documents always
+// returns the same list. Only the documents tied with the last place are
+// resolved beyond the limit.
 func topHits(r index.IndexReader, scores map[uint64]float64, limit int) ([]indexer.Hit, error) {
 	h := make(minHeap, 0, limit+1)
 	for num, sc := range scores {
@@ -117,10 +126,24 @@ func topHits(r index.IndexReader, scores map[uint64]float64, limit int) ([]index
 			heap.Fix(&h, 0)
 		}
 	}
-	hits := make([]indexer.Hit, len(h))
+	if len(h) == 0 {
+		return nil, nil
+	}
+	last := h[0].score
+	cands := make([]scored, 0, len(h))
+	for _, e := range h {
+		if e.score > last {
+			cands = append(cands, e)
+		}
+	}
+	for num, sc := range scores {
+		if sc == last {
+			cands = append(cands, scored{num: num, score: sc})
+		}
+	}
+	hits := make([]indexer.Hit, len(cands))
 	buf := make(index.IndexInternalID, 8)
-	for i := len(h) - 1; i >= 0; i-- {
-		e := heap.Pop(&h).(scored)
+	for i, e := range cands {
 		buf.SetValue(e.num)
 		id, err := r.ExternalID(buf)
 		if err != nil {
@@ -128,7 +151,13 @@ func topHits(r index.IndexReader, scores map[uint64]float64, limit int) ([]index
 		}
 		hits[i] = indexer.Hit{ID: id, Score: e.score}
 	}
-	return hits, nil
+	slices.SortFunc(hits, func(a, b indexer.Hit) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return hits[:min(limit, len(hits))], nil
 }
 
 type scored struct {
@@ -136,7 +165,8 @@ type scored struct {
 	score float64
 }
 
-// better orders by score, then by index order, so ties are deterministic.
+// better orders by score, then by internal number; topHits re-orders ties
+// by ID.
 func (a scored) better(b scored) bool {
 	if a.score != b.score {
 		return a.score > b.score

@@ -15,12 +15,16 @@ const (
 	fieldText      = "text"
 	fieldURL       = "url"
 	fieldAuthor    = "author"
-	fieldPublished = "published"
+	fieldPublished = "published" // indexed for range filters, clamped to bleve's range
 	fieldCrawled   = "crawled"
-	fieldLanguage  = "language"
-	fieldDomain    = "domain"
-	fieldHash      = "content_hash"
-	fieldBodyLen   = "body_len" // analyzed length of body, for BM25 statistics
+	// The exact times, stored as RFC 3339 text: bleve's date fields hold
+	// only 1677-2262 (int64 nanoseconds), and a document may be older.
+	fieldPublishedAt = "published_at"
+	fieldCrawledAt   = "crawled_at"
+	fieldLanguage    = "language"
+	fieldDomain      = "domain"
+	fieldHash        = "content_hash"
+	fieldBodyLen     = "body_len" // analyzed length of body, for BM25 statistics
 
 	// Filter keys: a document's domain and language indexed with every
 	// parent, so that a filter on "example.com" matches "docs.example.com"
@@ -56,7 +60,7 @@ func newMapping() *mapping.IndexMappingImpl {
 	body.DocValues = false
 	doc.AddFieldMappingsAt(fieldBody, body)
 
-	for _, name := range []string{fieldTitle, fieldText, fieldAuthor, fieldHash, fieldDomain, fieldLanguage} {
+	for _, name := range []string{fieldTitle, fieldText, fieldAuthor, fieldHash, fieldDomain, fieldLanguage, fieldPublishedAt, fieldCrawledAt} {
 		doc.AddFieldMappingsAt(name, storedOnly())
 	}
 	for _, name := range []string{fieldDomainKeys, fieldLanguageKeys, fieldURL} {
@@ -70,7 +74,7 @@ func newMapping() *mapping.IndexMappingImpl {
 	}
 	for _, name := range []string{fieldPublished, fieldCrawled} {
 		f := bleve.NewDateTimeFieldMapping()
-		f.Store = true
+		f.Store = false
 		f.IncludeInAll = false
 		f.DocValues = false
 		doc.AddFieldMappingsAt(name, f)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -39,8 +40,15 @@ type Store struct {
 	idx      bleve.Index
 	analyzer analysis.Analyzer
 
+	// openMu guards idx: every operation holds it for reading while it uses
+	// the index, and Close takes it for writing, so Close waits for them
+	// and later calls get ErrClosed instead of a nil index.
+	openMu  sync.RWMutex
 	writeMu sync.Mutex // one batch at a time, so statistics updates don't race
 }
+
+// ErrClosed is returned by a Store's methods after Close.
+var ErrClosed = errors.New("store is closed")
 
 // ErrLocked is returned by Open when another process has the directory open.
 var ErrLocked = errors.New("data directory is in use by another cari process")
@@ -162,10 +170,13 @@ func (s *Store) Generation() Manifest { return s.gen }
 // Dir returns the data directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Close flushes and closes the index and releases the directory.
+// Close waits for operations in progress, then flushes and closes the index
+// and releases the directory. Later calls return ErrClosed.
 func (s *Store) Close() error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
 	var err error
 	if s.idx != nil {
 		err = s.idx.Close()
@@ -175,22 +186,32 @@ func (s *Store) Close() error {
 	return err
 }
 
-// reader returns a consistent snapshot of the index; the caller closes it.
-func (s *Store) reader() (index.IndexReader, error) {
-	adv, err := s.idx.Advanced()
-	if err != nil {
-		return nil, err
+// snapshot returns a consistent view of the index and keeps the store open
+// until release is called; the caller must call it.
+func (s *Store) snapshot() (r index.IndexReader, release func(), err error) {
+	s.openMu.RLock()
+	if s.idx == nil {
+		s.openMu.RUnlock()
+		return nil, nil, ErrClosed
 	}
-	return adv.Reader()
+	adv, err := s.idx.Advanced()
+	if err == nil {
+		r, err = adv.Reader()
+	}
+	if err != nil {
+		s.openMu.RUnlock()
+		return nil, nil, err
+	}
+	return r, func() { r.Close(); s.openMu.RUnlock() }, nil
 }
 
 // Stats returns the serving generation's statistics.
 func (s *Store) Stats(ctx context.Context) (indexer.Stats, error) {
-	r, err := s.reader()
+	r, release, err := s.snapshot()
 	if err != nil {
 		return indexer.Stats{}, err
 	}
-	defer r.Close()
+	defer release()
 	cs, err := snapshotStats(r)
 	if err != nil {
 		return indexer.Stats{}, err
@@ -219,11 +240,19 @@ func snapshotStats(r index.IndexReader) (corpusStats, error) {
 func dirSize(dir string) (int64, error) {
 	var total int64
 	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		// bleve deletes merged segment files while we walk: a file that
+		// vanished no longer counts.
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		if d.Type().IsRegular() {
 			info, err := d.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/cari-search/cari"
@@ -27,11 +28,11 @@ func (s *Store) Upsert(ctx context.Context, docs []cari.Document) error {
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	r, err := s.reader()
+	r, release, err := s.snapshot()
 	if err != nil {
 		return err
 	}
-	defer r.Close()
+	defer release()
 	stats, err := snapshotStats(r)
 	if err != nil {
 		return err
@@ -73,11 +74,11 @@ func (s *Store) Delete(ctx context.Context, ids []string) (notFound []string, er
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	r, err := s.reader()
+	r, release, err := s.snapshot()
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
+	defer release()
 	stats, err := snapshotStats(r)
 	if err != nil {
 		return nil, err
@@ -197,10 +198,12 @@ func fieldsOf(d *cari.Document, body string, bodyLen int64) map[string]any {
 		f[fieldLanguageKeys] = languageKeys(d.Language)
 	}
 	if !d.Published.IsZero() {
-		f[fieldPublished] = d.Published.UTC().Format(time.RFC3339Nano)
+		f[fieldPublished] = clampTime(d.Published).Format(time.RFC3339Nano)
+		f[fieldPublishedAt] = d.Published.UTC().Format(time.RFC3339Nano)
 	}
 	if !d.Crawled.IsZero() {
-		f[fieldCrawled] = d.Crawled.UTC().Format(time.RFC3339Nano)
+		f[fieldCrawled] = clampTime(d.Crawled).Format(time.RFC3339Nano)
+		f[fieldCrawledAt] = d.Crawled.UTC().Format(time.RFC3339Nano)
 	}
 	return f
 }
@@ -237,4 +240,18 @@ func languageKeys(tag string) []string {
 
 func normalizeLanguage(tag string) string {
 	return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(tag)), "_", "-")
+}
+
+// clampTime brings t into the range bleve's date queries accept (1677-12-01
+// to 2262-04-11, within int64 nanoseconds since 1970). Documents and filter
+// bounds are clamped alike, so a filter reaching past either end still
+// matches the documents beyond it.
+func clampTime(t time.Time) time.Time {
+	switch {
+	case t.Before(query.MinRFC3339CompatibleTime):
+		return query.MinRFC3339CompatibleTime
+	case t.After(query.MaxRFC3339CompatibleTime):
+		return query.MaxRFC3339CompatibleTime
+	}
+	return t.UTC()
 }

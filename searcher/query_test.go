@@ -1,0 +1,145 @@
+package searcher
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/indexer"
+)
+
+func TestQueryNormalize(t *testing.T) {
+	jan := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	many := func(n int, s string) []string { return slices.Repeat([]string{s}, n) }
+	tests := []struct {
+		name      string
+		q         Query
+		wantField string // "" for a valid query
+		wantMsg   string // substring of the error
+	}{
+		{"defaults", Query{Text: "whales"}, "", ""},
+		{"empty", Query{}, "query", "must not be empty"},
+		{"only spaces", Query{Text: " \t\n "}, "query", "must not be empty"},
+		{"invalid UTF-8", Query{Text: "caf\xe9"}, "query", "not valid UTF-8"},
+		{"NUL byte", Query{Text: "a\x00b"}, "query", "NUL"},
+		{"max characters multibyte", Query{Text: strings.Repeat("é", MaxQueryChars)}, "", ""},
+		{"too many characters", Query{Text: strings.Repeat("é", MaxQueryChars+1)}, "query", "at most 2000 characters, got 2001"},
+		{"unknown type", Query{Text: "x", Type: Type(9)}, "type", "9"},
+		{"negative type", Query{Text: "x", Type: Type(-1)}, "type", ""},
+		{"num_results 1", Query{Text: "x", NumResults: 1}, "", ""},
+		{"num_results 100", Query{Text: "x", NumResults: 100}, "", ""},
+		{"num_results 101", Query{Text: "x", NumResults: 101}, "num_results", "between 1 and 100, got 101"},
+		{"num_results 500", Query{Text: "x", NumResults: 500}, "num_results", "between 1 and 100, got 500"},
+		{"num_results negative", Query{Text: "x", NumResults: -3}, "num_results", "got -3"},
+		{"negative max characters", Query{Text: "x", Contents: Contents{Text: true, MaxCharacters: -1}}, "contents.text.max_characters", "got -1"},
+		{"domain with scheme and path", Query{Text: "x", Filter: indexer.Filter{IncludeDomains: []string{"ok.com", "http://x.com/path"}}},
+			"filters.include_domains[1]", "not a bare host name"},
+		{"domain with port", Query{Text: "x", Filter: indexer.Filter{ExcludeDomains: []string{"x.com:8080"}}}, "filters.exclude_domains[0]", ""},
+		{"empty domain", Query{Text: "x", Filter: indexer.Filter{IncludeDomains: []string{" "}}}, "filters.include_domains[0]", ""},
+		{"too long domain", Query{Text: "x", Filter: indexer.Filter{IncludeDomains: []string{strings.Repeat("a", 254)}}}, "filters.include_domains[0]", ""},
+		{"max domains", Query{Text: "x", Filter: indexer.Filter{ExcludeDomains: many(MaxDomains, "a.com")}}, "", ""},
+		{"too many domains", Query{Text: "x", Filter: indexer.Filter{IncludeDomains: many(MaxDomains+1, "a.com")}}, "filters.include_domains", "at most 1000 entries, got 1001"},
+		{"max phrases", Query{Text: "x", Filter: indexer.Filter{IncludeText: many(MaxPhrases, "p")}}, "", ""},
+		{"too many phrases", Query{Text: "x", Filter: indexer.Filter{IncludeText: many(MaxPhrases+1, "p")}}, "filters.include_text", "at most 10 phrases, got 11"},
+		{"too many exclude phrases", Query{Text: "x", Filter: indexer.Filter{ExcludeText: many(MaxPhrases+1, "p")}}, "filters.exclude_text", ""},
+		{"blank phrase", Query{Text: "x", Filter: indexer.Filter{ExcludeText: []string{"ok", "  "}}}, "filters.exclude_text[1]", ""},
+		{"long phrase", Query{Text: "x", Filter: indexer.Filter{IncludeText: []string{strings.Repeat("ü", MaxPhraseChars+1)}}}, "filters.include_text[0]", ""},
+		{"phrase at limit", Query{Text: "x", Filter: indexer.Filter{IncludeText: []string{strings.Repeat("ü", MaxPhraseChars)}}}, "", ""},
+		{"invalid UTF-8 phrase", Query{Text: "x", Filter: indexer.Filter{IncludeText: []string{"\xff\xfe"}}}, "filters.include_text[0]", ""},
+		{"language too short", Query{Text: "x", Filter: indexer.Filter{Languages: []string{"en", "e"}}}, "filters.languages[1]", "not a BCP 47"},
+		{"language with space", Query{Text: "x", Filter: indexer.Filter{Languages: []string{"en GB"}}}, "filters.languages[0]", ""},
+		{"too many languages", Query{Text: "x", Filter: indexer.Filter{Languages: many(MaxLanguages+1, "en")}}, "filters.languages", "got 21"},
+		{"published end before start", Query{Text: "x", Filter: indexer.Filter{PublishedFrom: jan, PublishedTo: jan.Add(-time.Second)}},
+			"filters.published_date.end", "before start"},
+		{"crawl end before start", Query{Text: "x", Filter: indexer.Filter{CrawledFrom: jan, CrawledTo: jan.AddDate(0, 0, -1)}},
+			"filters.crawl_date.end", "before start"},
+		{"equal start and end", Query{Text: "x", Filter: indexer.Filter{PublishedFrom: jan, PublishedTo: jan}}, "", ""},
+		{"open start", Query{Text: "x", Filter: indexer.Filter{PublishedTo: jan}}, "", ""},
+		{"open end", Query{Text: "x", Filter: indexer.Filter{CrawledFrom: jan}}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := tt.q
+			err := q.Normalize()
+			if tt.wantField == "" {
+				if err != nil {
+					t.Fatalf("Normalize() = %v, want nil", err)
+				}
+				return
+			}
+			var fe *cari.FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("Normalize() = %v, want a *cari.FieldError for %s", err, tt.wantField)
+			}
+			if fe.Field != tt.wantField || !strings.Contains(fe.Reason, tt.wantMsg) {
+				t.Errorf("Normalize() = %q (field %q), want field %q with a reason containing %q", err, fe.Field, tt.wantField, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestQueryNormalizeFills(t *testing.T) {
+	q := Query{
+		Text: "  blue whale \n",
+		Filter: indexer.Filter{
+			IncludeDomains: []string{"WWW.Example.COM", " docs.example.org. "},
+			ExcludeDomains: []string{"www.Spam.example"},
+		},
+	}
+	if err := q.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	if q.Text != "blue whale" {
+		t.Errorf("Text = %q, want it trimmed", q.Text)
+	}
+	if q.NumResults != DefaultNumResults {
+		t.Errorf("NumResults = %d, want the default %d", q.NumResults, DefaultNumResults)
+	}
+	if q.Type != TypeAuto {
+		t.Errorf("Type = %v, want auto", q.Type)
+	}
+	if want := []string{"example.com", "docs.example.org"}; !slices.Equal(q.Filter.IncludeDomains, want) {
+		t.Errorf("IncludeDomains = %q, want %q", q.Filter.IncludeDomains, want)
+	}
+	if want := []string{"spam.example"}; !slices.Equal(q.Filter.ExcludeDomains, want) {
+		t.Errorf("ExcludeDomains = %q, want %q", q.Filter.ExcludeDomains, want)
+	}
+}
+
+func TestParseType(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Type
+		ok   bool
+	}{
+		{"", TypeAuto, true},
+		{"auto", TypeAuto, true},
+		{"Keyword", TypeKeyword, true},
+		{"NEURAL", TypeNeural, true},
+		{"vector", TypeNeural, true},
+		{"hybrid", TypeHybrid, true},
+		{"bm25", 0, false},
+		{" keyword", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseType(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseType(%q) = %v, %v; want %v, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+		var fe *cari.FieldError
+		if err != nil && (!errors.As(err, &fe) || fe.Field != "type") {
+			t.Errorf("ParseType(%q) error %v is not a FieldError on type", tt.in, err)
+		}
+		if tt.ok && tt.in != "" && tt.in != "vector" {
+			if s := got.String(); !strings.EqualFold(s, tt.in) {
+				t.Errorf("%v.String() = %q, want %q", got, s, strings.ToLower(tt.in))
+			}
+		}
+	}
+	if s := Type(42).String(); s != "Type(42)" {
+		t.Errorf("Type(42).String() = %q", s)
+	}
+}
