@@ -136,10 +136,6 @@ func (s *indexService) GetStats(ctx context.Context, _ *cariv1.GetStatsRequest) 
 	}, nil
 }
 
-func (s *indexService) Crawl(*cariv1.CrawlRequest, cariv1.IndexService_CrawlServer) error {
-	return status.Error(codes.Unimplemented, "Crawl is not implemented yet")
-}
-
 func (s *indexService) Reindex(*cariv1.ReindexRequest, cariv1.IndexService_ReindexServer) error {
 	return status.Error(codes.Unimplemented, "Reindex is not implemented yet")
 }
