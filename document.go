@@ -47,6 +47,16 @@ type Document struct {
 	ContentHash string
 }
 
+// Chunk is a passage of a document: the unit that is embedded and retrieved
+// on the vector side. Start and End are byte offsets into the document's
+// Text, so a passage can be shown in place.
+type Chunk struct {
+	// Ordinal is the passage's position in the document, from 0.
+	Ordinal int
+	// Start and End delimit the passage in Document.Text.
+	Start, End int
+}
+
 // DocumentID returns the stable ID of a document known only by its URL: the
 // first 16 bytes of the SHA-256 of the URL, in hex.
 func DocumentID(canonicalURL string) string {

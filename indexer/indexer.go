@@ -55,18 +55,29 @@ type KeywordQuery struct {
 	Limit int
 }
 
+// VectorQuery asks a store for the documents whose passages lie nearest a
+// query vector (cosine similarity).
+type VectorQuery struct {
+	Vector []float32
+	Filter Filter
+	Limit  int
+}
+
 // Hit is one document a store found, with its score under the store's model.
 type Hit struct {
 	ID    string
 	Score float64
+	// Passage is the ordinal of the document's best passage on the vector
+	// side; 0 on the keyword side, which scores whole documents.
+	Passage int
 }
 
 // Stats describe the generation of an index that serves searches.
 type Stats struct {
 	Generation string
 	Documents  int64
-	// Chunks is the number of retrievable passages. Until passages are
-	// indexed separately each document is one passage.
+	// Chunks is the number of passages (the units embedded and retrieved on
+	// the vector side).
 	Chunks int64
 	// AvgDocTokens is the average analyzed length of a document.
 	AvgDocTokens float64
@@ -74,12 +85,27 @@ type Stats struct {
 	DiskBytes int64
 }
 
+// Entry is what a store writes for one document: the document, its
+// passages, and, when the index has an embedding model, one vector per
+// passage.
+type Entry struct {
+	Doc    cari.Document
+	Chunks []cari.Chunk
+	// Vectors is nil for a keyword-only index, else len(Chunks) vectors.
+	Vectors [][]float32
+}
+
 // Writer is what the indexer needs from a store.
 type Writer interface {
-	// Upsert stores the documents, replacing any with the same ID, atomically:
-	// after a crash either all of them are there or none. It must not keep
-	// docs after returning: the caller reuses the slice.
-	Upsert(ctx context.Context, docs []cari.Document) error
+	// Upsert stores the entries, replacing documents with the same ID,
+	// atomically: after a crash either all of them are there or none. It
+	// must not keep entries after returning: the caller reuses the slice.
+	Upsert(ctx context.Context, entries []Entry) error
+}
+
+// DocumentEmbedder turns passages into vectors, one per text, in order.
+type DocumentEmbedder interface {
+	EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error)
 }
 
 // Options configure an Indexer. The zero value is usable.
@@ -90,6 +116,11 @@ type Options struct {
 	// Now returns the crawl time stamped on documents that have none.
 	// Default time.Now.
 	Now func() time.Time
+	// Chunk shapes passages.
+	Chunk ChunkOptions
+	// Embedder, when set, embeds every passage (with its document's title)
+	// before the batch is written; nil writes a keyword-only index.
+	Embedder DocumentEmbedder
 }
 
 // Indexer validates documents and writes them to a store in batches. It is
@@ -97,19 +128,24 @@ type Options struct {
 type Indexer struct {
 	w       Writer
 	opts    Options
+	chunker *Chunker
 	pending []cari.Document
 	written int
 }
 
 // New returns an Indexer writing to w.
-func New(w Writer, opts Options) *Indexer {
+func New(w Writer, opts Options) (*Indexer, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 512
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Indexer{w: w, opts: opts}
+	c, err := NewChunker(opts.Chunk)
+	if err != nil {
+		return nil, fmt.Errorf("sentence model: %w", err)
+	}
+	return &Indexer{w: w, opts: opts, chunker: c}, nil
 }
 
 // Add validates doc and queues it, writing a batch when one is full. A
@@ -134,7 +170,11 @@ func (ix *Indexer) Flush(ctx context.Context) error {
 	if len(ix.pending) == 0 {
 		return nil
 	}
-	if err := ix.w.Upsert(ctx, ix.pending); err != nil {
+	entries, err := ix.entries(ctx, ix.pending)
+	if err != nil {
+		return err
+	}
+	if err := ix.w.Upsert(ctx, entries); err != nil {
 		return fmt.Errorf("write batch of %d documents: %w", len(ix.pending), err)
 	}
 	ix.written += len(ix.pending)
@@ -144,3 +184,47 @@ func (ix *Indexer) Flush(ctx context.Context) error {
 
 // Written returns how many documents have been stored by this Indexer.
 func (ix *Indexer) Written() int { return ix.written }
+
+// entries chunks docs and, with an embedder, embeds every passage in one
+// call (the embedder batches and parallelises as its model allows).
+func (ix *Indexer) entries(ctx context.Context, docs []cari.Document) ([]Entry, error) {
+	entries := make([]Entry, len(docs))
+	var texts []string
+	for i, d := range docs {
+		entries[i] = Entry{Doc: d, Chunks: ix.chunker.Chunk(d.Text)}
+		if ix.opts.Embedder != nil {
+			for _, c := range entries[i].Chunks {
+				texts = append(texts, PassageText(d, c))
+			}
+		}
+	}
+	if ix.opts.Embedder == nil {
+		return entries, nil
+	}
+	vecs, err := ix.opts.Embedder.EmbedDocuments(ctx, texts)
+	if err != nil {
+		return nil, fmt.Errorf("embed %d passages: %w", len(texts), err)
+	}
+	if len(vecs) != len(texts) {
+		return nil, fmt.Errorf("embedder returned %d vectors for %d passages", len(vecs), len(texts))
+	}
+	for i := range entries {
+		n := len(entries[i].Chunks)
+		entries[i].Vectors, vecs = vecs[:n:n], vecs[n:]
+	}
+	return entries, nil
+}
+
+// PassageText is what gets embedded for a passage: the document's title
+// carried with the passage text, so a passage that never names its subject
+// still matches queries about it.
+func PassageText(d cari.Document, c cari.Chunk) string {
+	body := d.Text[c.Start:c.End]
+	switch {
+	case d.Title == "":
+		return body
+	case body == "":
+		return d.Title
+	}
+	return d.Title + "\n" + body
+}

@@ -18,12 +18,26 @@ type recordingWriter struct {
 	err     error
 }
 
-func (w *recordingWriter) Upsert(_ context.Context, docs []cari.Document) error {
+func (w *recordingWriter) Upsert(_ context.Context, entries []Entry) error {
 	if w.err != nil {
 		return w.err
 	}
-	w.batches = append(w.batches, slices.Clone(docs))
+	docs := make([]cari.Document, len(entries))
+	for i, e := range entries {
+		docs[i] = e.Doc
+	}
+	w.batches = append(w.batches, docs)
 	return nil
+}
+
+// newIndexer is New for tests, failing the test on error.
+func newIndexer(t *testing.T, w Writer, opts Options) *Indexer {
+	t.Helper()
+	ix, err := New(w, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix
 }
 
 func (w *recordingWriter) sizes() []int {
@@ -66,7 +80,7 @@ func TestIndexerBatches(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			w := &recordingWriter{}
-			ix := New(w, Options{BatchSize: tt.batchSize})
+			ix := newIndexer(t, w, Options{BatchSize: tt.batchSize})
 			for i := 0; i < tt.add; i++ {
 				if err := ix.Add(ctx, numbered(i)); err != nil {
 					t.Fatalf("Add %d: %v", i, err)
@@ -106,7 +120,7 @@ func TestIndexerBatches(t *testing.T) {
 func TestIndexerRejectsInvalid(t *testing.T) {
 	ctx := context.Background()
 	w := &recordingWriter{}
-	ix := New(w, Options{BatchSize: 2})
+	ix := newIndexer(t, w, Options{BatchSize: 2})
 	if err := ix.Add(ctx, numbered(1)); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +157,7 @@ func TestIndexerNormalizesAndStamps(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.FixedZone("UTC+7", 7*3600))
 	crawled := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	w := &recordingWriter{}
-	ix := New(w, Options{Now: func() time.Time { return now }})
+	ix := newIndexer(t, w, Options{Now: func() time.Time { return now }})
 	for _, d := range []cari.Document{
 		{URL: "https://WWW.Example.com/page", Text: "derived"},
 		{ID: "kept", Text: "crawl time kept", Crawled: crawled},
@@ -171,7 +185,7 @@ func TestIndexerWriteError(t *testing.T) {
 	ctx := context.Background()
 	boom := errors.New("store unavailable")
 	w := &recordingWriter{err: boom}
-	ix := New(w, Options{BatchSize: 2})
+	ix := newIndexer(t, w, Options{BatchSize: 2})
 	if err := ix.Add(ctx, numbered(1)); err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,11 @@ func newLocal(t *testing.T, docs ...cari.Document) *local.Store {
 			t.Fatalf("normalize %q: %v", docs[i].ID, err)
 		}
 	}
-	if err := s.Upsert(context.Background(), docs); err != nil {
+	entries := make([]indexer.Entry, len(docs))
+	for i, d := range docs {
+		entries[i] = indexer.Entry{Doc: d, Chunks: []cari.Chunk{{End: len(d.Text)}}}
+	}
+	if err := s.Upsert(context.Background(), entries); err != nil {
 		t.Fatal(err)
 	}
 	return s

@@ -45,7 +45,10 @@ type indexService struct {
 // The response is sent only after every valid document is stored.
 func (s *indexService) UpsertDocuments(stream cariv1.IndexService_UpsertDocumentsServer) error {
 	ctx := stream.Context()
-	ix := indexer.New(s.store, indexer.Options{})
+	ix, err := indexer.New(s.store, indexer.Options{})
+	if err != nil {
+		return statusOf(ctx, s.log, "UpsertDocuments", err)
+	}
 	resp := &cariv1.UpsertDocumentsResponse{}
 	for {
 		req, err := stream.Recv()

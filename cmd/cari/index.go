@@ -69,7 +69,10 @@ func indexCorpus(cmd *cobra.Command, w indexer.Writer, path string, batch int, l
 		return sum, err
 	}
 	defer r.Close()
-	ix := indexer.New(w, indexer.Options{BatchSize: batch})
+	ix, err := indexer.New(w, indexer.Options{BatchSize: batch})
+	if err != nil {
+		return sum, err
+	}
 	bar := newProgress("indexing", -1, log)
 	ctx := cmd.Context()
 	for {

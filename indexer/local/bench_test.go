@@ -54,7 +54,7 @@ func loadCorpusT(b testing.TB, path string) []cari.Document {
 func upsertAll(b *testing.B, s *Store, docs []cari.Document) {
 	b.Helper()
 	for i := 0; i < len(docs); i += 512 {
-		if err := s.Upsert(context.Background(), docs[i:min(i+512, len(docs))]); err != nil {
+		if err := s.Upsert(context.Background(), entries(docs[i:min(i+512, len(docs))]...)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -59,6 +59,7 @@ func (p BM25) TermScore(idf, tf, dl, avgdl float64) float64 {
 type corpusStats struct {
 	Docs       int64 `json:"docs"`
 	BodyTokens int64 `json:"body_tokens"`
+	Chunks     int64 `json:"chunks"`
 }
 
 var statsKey = []byte("cari:stats")

@@ -41,7 +41,7 @@ func indexCollection(t *testing.T, c collection) *Store {
 	t.Cleanup(func() { s.Close() })
 	docs := loadCorpusT(t, c.corpus)
 	for i := 0; i < len(docs); i += 512 {
-		if err := s.Upsert(context.Background(), docs[i:min(i+512, len(docs))]); err != nil {
+		if err := s.Upsert(context.Background(), entries(docs[i:min(i+512, len(docs))]...)); err != nil {
 			t.Fatal(err)
 		}
 	}

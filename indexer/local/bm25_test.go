@@ -119,7 +119,7 @@ func TestCorpusStats(t *testing.T) {
 		wantErr bool
 	}{
 		{"", corpusStats{}, 0, false},
-		{`{"docs":4,"body_tokens":10}`, corpusStats{4, 10}, 2.5, false},
+		{`{"docs":4,"body_tokens":10,"chunks":6}`, corpusStats{Docs: 4, BodyTokens: 10, Chunks: 6}, 2.5, false},
 		{`{"docs":0,"body_tokens":0}`, corpusStats{}, 0, false},
 		{`{"docs":`, corpusStats{}, 0, true},
 	}

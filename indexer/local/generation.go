@@ -40,6 +40,9 @@ type Manifest struct {
 	Name     string    `json:"name"`
 	Created  time.Time `json:"created"`
 	Analyzer string    `json:"analyzer"`
+	// Vectors is the embedding model the generation's vectors come from;
+	// zero for a keyword-only generation.
+	Vectors VectorSpace `json:"vectors,omitzero"`
 }
 
 func generationPath(dataDir, name string) string {

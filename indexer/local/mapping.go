@@ -25,6 +25,7 @@ const (
 	fieldDomain      = "domain"
 	fieldHash        = "content_hash"
 	fieldBodyLen     = "body_len" // analyzed length of body, for BM25 statistics
+	fieldChunks      = "chunks"   // passage offsets, "start-end start-end ..."
 
 	// Filter keys: a document's domain and language indexed with every
 	// parent, so that a filter on "example.com" matches "docs.example.com"
@@ -60,7 +61,7 @@ func newMapping() *mapping.IndexMappingImpl {
 	body.DocValues = false
 	doc.AddFieldMappingsAt(fieldBody, body)
 
-	for _, name := range []string{fieldTitle, fieldText, fieldAuthor, fieldHash, fieldDomain, fieldLanguage, fieldPublishedAt, fieldCrawledAt} {
+	for _, name := range []string{fieldTitle, fieldText, fieldAuthor, fieldHash, fieldDomain, fieldLanguage, fieldPublishedAt, fieldCrawledAt, fieldChunks} {
 		doc.AddFieldMappingsAt(name, storedOnly())
 	}
 	for _, name := range []string{fieldDomainKeys, fieldLanguageKeys, fieldURL} {

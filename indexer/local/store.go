@@ -5,6 +5,7 @@ package local
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -28,6 +29,28 @@ type Options struct {
 	BM25 BM25
 	// Logger receives start-up and maintenance messages; nil discards them.
 	Logger *slog.Logger
+	// Vectors names the embedding model this process embeds with; the zero
+	// value opens the store for keyword search only. A generation records
+	// the model it was built with and refuses another.
+	Vectors VectorSpace
+}
+
+// VectorSpace identifies the vectors of an index: the model that made them
+// (provider, name and a fingerprint of its weights, in one string) and their
+// dimension. Vectors from different spaces are not comparable.
+type VectorSpace struct {
+	Model string `json:"model"`
+	Dim   int    `json:"dim"`
+}
+
+// IsZero reports whether no embedding model is set.
+func (v VectorSpace) IsZero() bool { return v.Model == "" }
+
+func (v VectorSpace) String() string {
+	if v.IsZero() {
+		return "none (keyword only)"
+	}
+	return fmt.Sprintf("%s (%d dimensions)", v.Model, v.Dim)
 }
 
 // Store is the local store of one data directory. It is safe for concurrent
@@ -39,6 +62,8 @@ type Store struct {
 	gen      Manifest
 	idx      bleve.Index
 	analyzer analysis.Analyzer
+	vlog     *vectorLog // nil for a keyword-only generation
+	vecs     *flatIndex // nil unless this process embeds with the generation's model
 
 	// openMu guards idx: every operation holds it for reading while it uses
 	// the index, and Close takes it for writing, so Close waits for them
@@ -138,8 +163,70 @@ func (s *Store) openServing() error {
 		idx.Close()
 		return fmt.Errorf("analyzer %q is not registered", bodyAnalyzer)
 	}
-	s.opts.Logger.Info("opened index generation", "generation", name, "dir", genDir)
+	if err := s.openVectors(genDir); err != nil {
+		idx.Close()
+		return fmt.Errorf("open generation %s: %w", name, err)
+	}
+	s.opts.Logger.Info("opened index generation", "generation", name, "dir", genDir,
+		"vectors", s.gen.Vectors.String())
 	return nil
+}
+
+// openVectors reconciles the generation's embedding model with the one this
+// process uses, and loads the committed vectors.
+func (s *Store) openVectors(genDir string) error {
+	want, have := s.opts.Vectors, s.gen.Vectors
+	switch {
+	case have.IsZero() && !want.IsZero():
+		docs, err := s.idx.DocCount()
+		if err != nil {
+			return err
+		}
+		if docs > 0 {
+			return fmt.Errorf("it holds %d documents indexed without vectors, and this process embeds with %s; reindex with that model (cari reindex), or run without an embedder", docs, want)
+		}
+		s.gen.Vectors = want
+		if err := writeManifest(genDir, s.gen); err != nil {
+			return fmt.Errorf("record embedding model: %w", err)
+		}
+	case !have.IsZero() && !want.IsZero() && have != want:
+		return fmt.Errorf("it was embedded with %s, and this process is configured with %s; vectors of different models are not comparable: reindex with the new model (cari reindex) or configure the old one", have, want)
+	}
+	if s.gen.Vectors.IsZero() {
+		return nil
+	}
+	committed, err := committedLogOffset(s.idx)
+	if err != nil {
+		return err
+	}
+	if !want.IsZero() {
+		s.vecs = newFlatIndex(s.gen.Vectors.Dim)
+	}
+	s.vlog, err = openVectorLog(filepath.Join(genDir, vectorLogFile), committed, func(r vectorRecord) error {
+		if s.vecs == nil {
+			return nil
+		}
+		if r.op == opDelete {
+			s.vecs.delete(r.id)
+			return nil
+		}
+		return s.vecs.put(r.id, r.vectors)
+	})
+	return err
+}
+
+func committedLogOffset(idx bleve.Index) (int64, error) {
+	b, err := idx.GetInternal(vlogKey)
+	if err != nil {
+		return 0, fmt.Errorf("read vector log offset: %w", err)
+	}
+	if len(b) == 0 {
+		return 0, nil
+	}
+	if len(b) != 8 {
+		return 0, fmt.Errorf("vector log offset is %d bytes, want 8: the keyword index is damaged", len(b))
+	}
+	return int64(binary.LittleEndian.Uint64(b)), nil
 }
 
 // createGeneration makes an empty generation directory. Its manifest is
@@ -178,8 +265,12 @@ func (s *Store) Close() error {
 	s.openMu.Lock()
 	defer s.openMu.Unlock()
 	var err error
+	if s.vlog != nil {
+		err = s.vlog.close()
+		s.vlog, s.vecs = nil, nil
+	}
 	if s.idx != nil {
-		err = s.idx.Close()
+		err = errors.Join(err, s.idx.Close())
 		s.idx = nil
 	}
 	s.unlock()
@@ -223,7 +314,7 @@ func (s *Store) Stats(ctx context.Context) (indexer.Stats, error) {
 	return indexer.Stats{
 		Generation:   s.gen.Name,
 		Documents:    cs.Docs,
-		Chunks:       cs.Docs,
+		Chunks:       cs.Chunks,
 		AvgDocTokens: cs.avgBodyLen(),
 		DiskBytes:    size,
 	}, nil

@@ -32,7 +32,7 @@ func upsert(t *testing.T, s *Store, docs ...cari.Document) {
 			t.Fatalf("normalize %q: %v", docs[i].ID, err)
 		}
 	}
-	if err := s.Upsert(context.Background(), docs); err != nil {
+	if err := s.Upsert(context.Background(), entries(docs...)); err != nil {
 		t.Fatalf("Upsert: %v", err)
 	}
 }
@@ -225,7 +225,7 @@ func TestClosedStore(t *testing.T) {
 		},
 		"Documents": func() error { _, err := s.Documents(ctx, []string{"x"}); return err },
 		"Stats":     func() error { _, err := s.Stats(ctx); return err },
-		"Upsert":    func() error { return s.Upsert(ctx, []cari.Document{doc("x", "x")}) },
+		"Upsert":    func() error { return s.Upsert(ctx, entries(doc("x", "x"))) },
 		"Delete":    func() error { _, err := s.Delete(ctx, []string{"x"}); return err },
 	}
 	for name, call := range calls {

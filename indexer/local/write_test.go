@@ -67,7 +67,7 @@ func TestUpsertEmptyAndCancelled(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.Upsert(ctx, []cari.Document{doc("a", "text")}); !errors.Is(err, context.Canceled) {
+	if err := s.Upsert(ctx, entries(doc("a", "text"))); !errors.Is(err, context.Canceled) {
 		t.Errorf("Upsert with cancelled context = %v, want context.Canceled", err)
 	}
 	if st, _ := s.Stats(context.Background()); st.Documents != 0 {
@@ -238,7 +238,7 @@ func TestStatsDuringWrites(t *testing.T) {
 	writerDone := make(chan error, 1)
 	go func() {
 		for b := 0; b < 40; b++ {
-			if err := s.Upsert(ctx, []cari.Document{doc(fmt.Sprintf("d%d", b), "whale krill")}); err != nil {
+			if err := s.Upsert(ctx, entries(doc(fmt.Sprintf("d%d", b), "whale krill"))); err != nil {
 				writerDone <- err
 				return
 			}
