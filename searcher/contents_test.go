@@ -10,7 +10,7 @@ import (
 )
 
 func TestContents(t *testing.T) {
-	s := New(newLocal(t, whaleDocs...))
+	s := New(newLocal(t, whaleDocs...), Options{})
 	items, err := s.Contents(context.Background(),
 		[]string{"two", "missing", "three"},
 		[]string{"https://b.example/1", "https://nowhere.example/"},
@@ -44,7 +44,7 @@ func TestContents(t *testing.T) {
 }
 
 func TestContentsInvalid(t *testing.T) {
-	s := New(newLocal(t, whaleDocs...))
+	s := New(newLocal(t, whaleDocs...), Options{})
 	many := make([]string, MaxContentsItems)
 	tests := []struct {
 		name      string

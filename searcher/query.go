@@ -73,6 +73,19 @@ type Query struct {
 	Filter indexer.Filter
 	// Contents says what each result carries besides its identity.
 	Contents Contents
+	// Fusion overrides the searcher's hybrid defaults for this query.
+	Fusion FusionOverride
+	// Debug asks for each side's rank and score per result.
+	Debug bool
+}
+
+// FusionOverride holds a query's changes to the fusion defaults; unset
+// fields keep the searcher's.
+type FusionOverride struct {
+	Method     FusionMethod
+	RRFK       *float64
+	Alpha      *float64
+	Candidates int
 }
 
 // Contents says what each result carries.
@@ -175,4 +188,27 @@ func validateDomain(d string) error {
 		return fmt.Errorf("%q is not a bare host name (no scheme, port or path)", d)
 	}
 	return nil
+}
+
+// looksExact reports whether a query reads as a lookup rather than a
+// description: a quoted phrase, a single term, or an identifier (with
+// underscores, dots between letters, "::", "()" or slashes).
+// Such queries are served best by keywords.
+func looksExact(text string) bool {
+	if strings.Count(text, "\"") >= 2 {
+		return true
+	}
+	words := strings.Fields(text)
+	if len(words) <= 1 {
+		return true
+	}
+	for _, w := range words {
+		if strings.ContainsAny(w, "_/") || strings.Contains(w, "::") || strings.Contains(w, "()") {
+			return true
+		}
+		if i := strings.IndexByte(w, '.'); i > 0 && i < len(w)-1 {
+			return true
+		}
+	}
+	return false
 }

@@ -16,6 +16,9 @@ import (
 type Store interface {
 	// SearchKeyword returns the best BM25 matches that pass the filter.
 	SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]indexer.Hit, error)
+	// SearchVector returns the documents whose passages lie nearest the
+	// query vector among those that pass the filter.
+	SearchVector(ctx context.Context, q indexer.VectorQuery) ([]indexer.Hit, error)
 	// Documents loads stored documents; missing IDs are absent from the map.
 	Documents(ctx context.Context, ids []string) (map[string]cari.Document, error)
 	// IDsForURLs maps stored documents' URLs to their IDs; URLs not stored
@@ -23,18 +26,54 @@ type Store interface {
 	IDsForURLs(ctx context.Context, urls []string) (map[string]string, error)
 }
 
+// QueryEmbedder turns a query into a vector in the space of the index's
+// passage vectors.
+type QueryEmbedder interface {
+	EmbedQuery(ctx context.Context, text string) ([]float32, error)
+}
+
 // ErrUnavailable is returned for a search type that this searcher cannot
 // run, such as neural search without an embedding model.
 var ErrUnavailable = errors.New("search type unavailable")
 
+// Options configure a Searcher. The zero value searches keywords only.
+type Options struct {
+	// Embedder embeds queries for neural and hybrid search; nil leaves only
+	// keyword search (AUTO then resolves to KEYWORD).
+	Embedder QueryEmbedder
+	// Model names the embedding model, reported in responses.
+	Model string
+	// Fusion is the default for hybrid searches; zero fields take
+	// DefaultFusion's.
+	Fusion Fusion
+}
+
+// DefaultFusion is the hybrid default without a tuned per-model setting:
+// reciprocal rank fusion with the customary k of 60, both sides equal.
+var DefaultFusion = Fusion{Method: FusionRRF, RRFK: 60, Alpha: 0.5, Candidates: 100}
+
 // Searcher runs queries against one store. It is safe for concurrent use.
 type Searcher struct {
 	store Store
+	opts  Options
 }
 
 // New returns a Searcher over store.
-func New(store Store) *Searcher {
-	return &Searcher{store: store}
+func New(store Store, opts Options) *Searcher {
+	f := &opts.Fusion
+	if f.Method == FusionDefault {
+		f.Method = DefaultFusion.Method
+	}
+	if f.RRFK == 0 {
+		f.RRFK = DefaultFusion.RRFK
+	}
+	if f.Alpha == 0 {
+		f.Alpha = DefaultFusion.Alpha
+	}
+	if f.Candidates == 0 {
+		f.Candidates = DefaultFusion.Candidates
+	}
+	return &Searcher{store: store, opts: opts}
 }
 
 // Result is one document found, with the contents asked for.
@@ -45,6 +84,8 @@ type Result struct {
 	Score float64
 	// Text is set only when the query asked for contents text.
 	Text *string
+	// Debug holds each side's rank and score when the query asked for it.
+	Debug *Fused
 }
 
 // StageTiming is how long one stage of a search took.
@@ -59,6 +100,8 @@ type Response struct {
 	Type    Type
 	Results []Result
 	Timings []StageTiming
+	// Model is the embedding model the query was embedded with, if any.
+	Model string
 }
 
 // Search validates q and runs it.
@@ -66,54 +109,154 @@ func (s *Searcher) Search(ctx context.Context, q Query) (*Response, error) {
 	if err := q.Normalize(); err != nil {
 		return nil, err
 	}
-	resp := &Response{Type: s.resolve(q)}
-	if resp.Type != TypeKeyword {
-		return nil, fmt.Errorf("%w: %s search needs an embedding model, and this server has none configured; use type keyword or auto",
-			ErrUnavailable, resp.Type)
-	}
-	start := time.Now()
-	hits, err := s.store.SearchKeyword(ctx, indexer.KeywordQuery{Text: q.Text, Filter: q.Filter, Limit: q.NumResults})
-	if err != nil {
-		return nil, fmt.Errorf("keyword retrieval: %w", err)
-	}
-	resp.Timings = append(resp.Timings, StageTiming{"keyword", time.Since(start)})
-
-	start = time.Now()
-	resp.Results, err = s.results(ctx, hits, q.Contents)
+	fusion, err := s.fusion(q.Fusion)
 	if err != nil {
 		return nil, err
 	}
-	resp.Timings = append(resp.Timings, StageTiming{"contents", time.Since(start)})
+	resp := &Response{Type: s.resolve(q)}
+	if resp.Type != TypeKeyword && s.opts.Embedder == nil {
+		return nil, fmt.Errorf("%w: %s search needs an embedding model, and this server has none configured; use type keyword or auto",
+			ErrUnavailable, resp.Type)
+	}
+	timer := stageTimer{resp: resp}
+	var ranked []Fused
+	switch resp.Type {
+	case TypeKeyword:
+		hits, err := s.keyword(ctx, q, q.NumResults, &timer)
+		if err != nil {
+			return nil, err
+		}
+		ranked = Fuse(hits, nil, Fusion{Method: FusionScore, Alpha: 0})
+		for i := range ranked {
+			ranked[i].Score = ranked[i].KeywordScore
+		}
+	case TypeNeural:
+		hits, err := s.vector(ctx, q, q.NumResults, &timer)
+		if err != nil {
+			return nil, err
+		}
+		ranked = Fuse(nil, hits, Fusion{Method: FusionScore, Alpha: 1})
+		for i := range ranked {
+			ranked[i].Score = ranked[i].VectorScore
+		}
+	case TypeHybrid:
+		n := max(fusion.Candidates, q.NumResults)
+		kw, err := s.keyword(ctx, q, n, &timer)
+		if err != nil {
+			return nil, err
+		}
+		vec, err := s.vector(ctx, q, n, &timer)
+		if err != nil {
+			return nil, err
+		}
+		ranked = Fuse(kw, vec, fusion)
+		timer.mark("fusion")
+	}
+	if len(ranked) > q.NumResults {
+		ranked = ranked[:q.NumResults]
+	}
+	resp.Results, err = s.results(ctx, ranked, q)
+	if err != nil {
+		return nil, err
+	}
+	timer.mark("contents")
+	if resp.Type != TypeKeyword {
+		resp.Model = s.opts.Model
+	}
 	return resp, nil
 }
 
+func (s *Searcher) keyword(ctx context.Context, q Query, limit int, t *stageTimer) ([]indexer.Hit, error) {
+	hits, err := s.store.SearchKeyword(ctx, indexer.KeywordQuery{Text: q.Text, Filter: q.Filter, Limit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("keyword retrieval: %w", err)
+	}
+	t.mark("keyword")
+	return hits, nil
+}
+
+func (s *Searcher) vector(ctx context.Context, q Query, limit int, t *stageTimer) ([]indexer.Hit, error) {
+	vec, err := s.opts.Embedder.EmbedQuery(ctx, q.Text)
+	if err != nil {
+		return nil, fmt.Errorf("%w: embed query: %w", ErrUnavailable, err)
+	}
+	t.mark("embed")
+	hits, err := s.store.SearchVector(ctx, indexer.VectorQuery{Vector: vec, Filter: q.Filter, Limit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("vector retrieval: %w", err)
+	}
+	t.mark("vector")
+	return hits, nil
+}
+
+// fusion applies a query's overrides to the searcher's default.
+func (s *Searcher) fusion(o FusionOverride) (Fusion, error) {
+	f := s.opts.Fusion
+	if o.Method != FusionDefault {
+		f.Method = o.Method
+	}
+	if o.RRFK != nil {
+		f.RRFK = *o.RRFK
+	}
+	if o.Alpha != nil {
+		f.Alpha = *o.Alpha
+	}
+	if o.Candidates != 0 {
+		f.Candidates = o.Candidates
+	}
+	return f, f.Validate()
+}
+
 // resolve picks the retrieval for a query. Without an embedding model every
-// query runs on keywords.
+// query runs on keywords; with one, AUTO sends exact-looking queries (quoted
+// phrases, identifiers, a single term) to keywords and the rest to hybrid.
 func (s *Searcher) resolve(q Query) Type {
-	if q.Type == TypeAuto {
+	if q.Type != TypeAuto {
+		return q.Type
+	}
+	if s.opts.Embedder == nil || looksExact(q.Text) {
 		return TypeKeyword
 	}
-	return q.Type
+	return TypeHybrid
+}
+
+// stageTimer records how long each stage took since the previous mark.
+type stageTimer struct {
+	resp *Response
+	last time.Time
+}
+
+func (t *stageTimer) mark(stage string) {
+	now := time.Now()
+	if t.last.IsZero() {
+		t.last = now
+	}
+	t.resp.Timings = append(t.resp.Timings, StageTiming{stage, now.Sub(t.last)})
+	t.last = now
 }
 
 // results loads the hits' documents. A hit whose document vanished between
 // retrieval and loading (a concurrent delete) is dropped.
-func (s *Searcher) results(ctx context.Context, hits []indexer.Hit, c Contents) ([]Result, error) {
-	ids := make([]string, len(hits))
-	for i, h := range hits {
+func (s *Searcher) results(ctx context.Context, ranked []Fused, q Query) ([]Result, error) {
+	ids := make([]string, len(ranked))
+	for i, h := range ranked {
 		ids[i] = h.ID
 	}
 	docs, err := s.store.Documents(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("load results: %w", err)
 	}
-	out := make([]Result, 0, len(hits))
-	for _, h := range hits {
+	out := make([]Result, 0, len(ranked))
+	for i, h := range ranked {
 		d, ok := docs[h.ID]
 		if !ok {
 			continue
 		}
-		out = append(out, Result{Document: d, Score: h.Score, Text: textContents(d, c)})
+		r := Result{Document: d, Score: h.Score, Text: textContents(d, q.Contents)}
+		if q.Debug {
+			r.Debug = &ranked[i]
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }

@@ -48,7 +48,7 @@ var whaleDocs = []cari.Document{
 func TestSearchKeywordEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	store := newLocal(t, whaleDocs...)
-	s := New(store)
+	s := New(store, Options{})
 
 	resp, err := s.Search(ctx, Query{Text: "whale"})
 	if err != nil {
@@ -94,7 +94,7 @@ func TestSearchKeywordEndToEnd(t *testing.T) {
 
 func TestSearchContentsText(t *testing.T) {
 	store := newLocal(t, whaleDocs...)
-	s := New(store)
+	s := New(store, Options{})
 	tests := []struct {
 		name     string
 		contents Contents
@@ -130,7 +130,7 @@ func TestSearchNumResultsAndFilter(t *testing.T) {
 		docs = append(docs, cari.Document{URL: fmt.Sprintf("https://d%d.example/", i%3), ID: fmt.Sprintf("d%02d", i),
 			Text: strings.Repeat("whale ", i+1) + "ocean"})
 	}
-	s := New(newLocal(t, docs...))
+	s := New(newLocal(t, docs...), Options{})
 	resp, err := s.Search(context.Background(), Query{Text: "whale"})
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +154,7 @@ func TestSearchNumResultsAndFilter(t *testing.T) {
 }
 
 func TestSearchErrors(t *testing.T) {
-	s := New(newLocal(t, whaleDocs...))
+	s := New(newLocal(t, whaleDocs...), Options{})
 	for _, typ := range []Type{TypeNeural, TypeHybrid} {
 		if _, err := s.Search(context.Background(), Query{Text: "whale", Type: typ}); !errors.Is(err, ErrUnavailable) {
 			t.Errorf("%v search: err = %v, want ErrUnavailable", typ, err)
@@ -184,6 +184,10 @@ func (v vanishingStore) SearchKeyword(context.Context, indexer.KeywordQuery) ([]
 	return v.hits, nil
 }
 
+func (v vanishingStore) SearchVector(context.Context, indexer.VectorQuery) ([]indexer.Hit, error) {
+	return v.hits, nil
+}
+
 func (v vanishingStore) Documents(context.Context, []string) (map[string]cari.Document, error) {
 	return v.docs, v.loadErr
 }
@@ -197,7 +201,7 @@ func TestSearchDropsVanishedDocuments(t *testing.T) {
 		hits: []indexer.Hit{{ID: "a", Score: 3}, {ID: "gone", Score: 2}, {ID: "b", Score: 1}},
 		docs: map[string]cari.Document{"a": {ID: "a"}, "b": {ID: "b"}},
 	}
-	resp, err := New(store).Search(context.Background(), Query{Text: "x"})
+	resp, err := New(store, Options{}).Search(context.Background(), Query{Text: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +210,7 @@ func TestSearchDropsVanishedDocuments(t *testing.T) {
 	}
 
 	store.loadErr = errors.New("disk on fire")
-	if _, err := New(store).Search(context.Background(), Query{Text: "x"}); !errors.Is(err, store.loadErr) {
+	if _, err := New(store, Options{}).Search(context.Background(), Query{Text: "x"}); !errors.Is(err, store.loadErr) {
 		t.Errorf("err = %v, want the store's error wrapped", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -55,7 +56,8 @@ func searchQuery(req *cariv1.SearchRequest) (searcher.Query, error) {
 	if n := req.GetRerankTopN(); n < 0 || n > maxRerankTopN {
 		return searcher.Query{}, &cari.FieldError{Field: "rerank_top_n", Reason: fmt.Sprintf("must be between 0 and %d, got %d", maxRerankTopN, n)}
 	}
-	if err := checkFusion(req.GetFusion()); err != nil {
+	fusion, err := fusionOf(req.GetFusion())
+	if err != nil {
 		return searcher.Query{}, err
 	}
 	filter, err := filterOf(req.GetFilters())
@@ -72,26 +74,48 @@ func searchQuery(req *cariv1.SearchRequest) (searcher.Query, error) {
 		NumResults: int(req.GetNumResults()),
 		Filter:     filter,
 		Contents:   contents,
+		Fusion:     fusion,
+		Debug:      req.GetDebug(),
 	}, nil
 }
 
-func checkFusion(f *cariv1.FusionOptions) error {
+var fusionMethods = map[cariv1.FusionMethod]searcher.FusionMethod{
+	cariv1.FusionMethod_FUSION_METHOD_UNSPECIFIED: searcher.FusionDefault,
+	cariv1.FusionMethod_FUSION_METHOD_RRF:         searcher.FusionRRF,
+	cariv1.FusionMethod_FUSION_METHOD_SCORE:       searcher.FusionScore,
+}
+
+// fusionOf converts and range-checks fusion overrides; the searcher checks
+// the result again after merging its defaults.
+func fusionOf(f *cariv1.FusionOptions) (searcher.FusionOverride, error) {
+	var o searcher.FusionOverride
 	if f == nil {
-		return nil
+		return o, nil
 	}
-	if _, ok := cariv1.FusionMethod_name[int32(f.GetMethod())]; !ok {
-		return &cari.FieldError{Field: "fusion.method", Reason: fmt.Sprintf("unknown fusion method %d", f.GetMethod())}
+	m, ok := fusionMethods[f.GetMethod()]
+	if !ok {
+		return o, &cari.FieldError{Field: "fusion.method", Reason: fmt.Sprintf("unknown fusion method %d", f.GetMethod())}
 	}
-	if f.RrfK != nil && (f.GetRrfK() < 0 || f.GetRrfK() > maxRRFK) {
-		return &cari.FieldError{Field: "fusion.rrf_k", Reason: fmt.Sprintf("must be between 0 and %d, got %d", maxRRFK, f.GetRrfK())}
+	o.Method = m
+	if f.RrfK != nil {
+		if f.GetRrfK() < 0 || f.GetRrfK() > maxRRFK {
+			return o, &cari.FieldError{Field: "fusion.rrf_k", Reason: fmt.Sprintf("must be between 0 and %d, got %d", maxRRFK, f.GetRrfK())}
+		}
+		k := float64(f.GetRrfK())
+		o.RRFK = &k
 	}
-	if f.Alpha != nil && !(f.GetAlpha() >= 0 && f.GetAlpha() <= 1) {
-		return &cari.FieldError{Field: "fusion.alpha", Reason: fmt.Sprintf("must be between 0 and 1, got %v", f.GetAlpha())}
+	if f.Alpha != nil {
+		if !(f.GetAlpha() >= 0 && f.GetAlpha() <= 1) {
+			return o, &cari.FieldError{Field: "fusion.alpha", Reason: fmt.Sprintf("must be between 0 and 1, got %v", f.GetAlpha())}
+		}
+		a := float64(f.GetAlpha())
+		o.Alpha = &a
 	}
 	if n := f.GetNumCandidates(); n < 0 || n > maxFusionCandidates {
-		return &cari.FieldError{Field: "fusion.num_candidates", Reason: fmt.Sprintf("must be between 0 and %d, got %d", maxFusionCandidates, n)}
+		return o, &cari.FieldError{Field: "fusion.num_candidates", Reason: fmt.Sprintf("must be between 0 and %d, got %d", maxFusionCandidates, n)}
 	}
-	return nil
+	o.Candidates = int(f.GetNumCandidates())
+	return o, nil
 }
 
 func filterOf(f *cariv1.SearchFilters) (indexer.Filter, error) {
@@ -160,6 +184,24 @@ func contentsOf(c *cariv1.ContentsOptions) (searcher.Contents, error) {
 	return out, nil
 }
 
+func protoDebug(f *searcher.Fused) *cariv1.ResultDebug {
+	if f == nil {
+		return nil
+	}
+	d := &cariv1.ResultDebug{}
+	if f.KeywordRank > 0 {
+		d.KeywordRank, d.KeywordScore = proto.Int32(int32(f.KeywordRank)), proto.Float32(float32(f.KeywordScore))
+	}
+	if f.VectorRank > 0 {
+		d.VectorRank, d.VectorScore = proto.Int32(int32(f.VectorRank)), proto.Float32(float32(f.VectorScore))
+		d.BestChunkOrdinal = proto.Int32(int32(f.Passage))
+	}
+	if f.KeywordRank > 0 && f.VectorRank > 0 {
+		d.FusedScore = proto.Float32(float32(f.Score))
+	}
+	return d
+}
+
 func protoResult(r searcher.Result) *cariv1.Result {
 	d := r.Document
 	out := &cariv1.Result{
@@ -171,6 +213,7 @@ func protoResult(r searcher.Result) *cariv1.Result {
 		Text:     r.Text,
 		Domain:   d.Domain,
 		Language: d.Language,
+		Debug:    protoDebug(r.Debug),
 	}
 	if !d.Published.IsZero() {
 		out.PublishedDate = timestamppb.New(d.Published)

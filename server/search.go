@@ -37,13 +37,11 @@ func (s *searchService) Search(ctx context.Context, req *cariv1.SearchRequest) (
 		ResolvedSearchType: protoType(resp.Type),
 		Timings:            protoTimings(resp.Timings),
 	}
-	for i, r := range resp.Results {
-		pr := protoResult(r)
-		if req.GetDebug() && resp.Type == searcher.TypeKeyword {
-			rank, score := int32(i+1), float32(r.Score)
-			pr.Debug = &cariv1.ResultDebug{KeywordRank: &rank, KeywordScore: &score}
-		}
-		out.Results = append(out.Results, pr)
+	for _, r := range resp.Results {
+		out.Results = append(out.Results, protoResult(r))
+	}
+	if resp.Model != "" {
+		out.EmbeddingModel = &cariv1.EmbeddingModel{Name: resp.Model}
 	}
 	if req.Rerank != nil && req.GetRerank() {
 		out.RerankSkippedReason = "no re-ranker is configured on this server"

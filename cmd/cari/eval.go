@@ -53,7 +53,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			}
 			defer store.Close()
 			start := time.Now()
-			run, err := runQueries(cmd, searcher.New(store), typ, queries, workers)
+			run, err := runQueries(cmd, searcher.New(store, searcher.Options{}), typ, queries, workers)
 			if err != nil {
 				return err
 			}

@@ -39,7 +39,7 @@ finish (up to --shutdown-timeout) and closes the index cleanly.`,
 				return fmt.Errorf("--grpc-addr: %w", err)
 			}
 			srv, hs := server.NewGRPC(server.Options{
-				Searcher:  searcher.New(store),
+				Searcher:  searcher.New(store, searcher.Options{}),
 				Store:     store,
 				StoreName: "local",
 				Logger:    log,
