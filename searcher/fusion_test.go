@@ -73,14 +73,14 @@ func TestFusionValidate(t *testing.T) {
 
 func TestLooksExact(t *testing.T) {
 	for q, want := range map[string]bool{
-		`"exact phrase" here`:                true,
-		"kubernetes":                         true,
-		"os.path.join usage":                 true,
-		"std::vector resize":                 true,
-		"snake_case_name":                    true,
-		"how do whales communicate":          false,
-		"effects of vitamin D on bone":       false,
-		"price in U.S. dollars":              true,
+		`"exact phrase" here`:               true,
+		"kubernetes":                        true,
+		"os.path.join usage":                true,
+		"std::vector resize":                true,
+		"snake_case_name":                   true,
+		"how do whales communicate":         false,
+		"effects of vitamin D on bone":      false,
+		"price in U.S. dollars":             true,
 		"what is the capital of indonesia?": false,
 	} {
 		if got := looksExact(q); got != want {
