@@ -63,9 +63,21 @@ func NewChunker(opts ChunkOptions) (*Chunker, error) {
 // span is a byte range of a text.
 type span struct{ start, end int }
 
+// Span is a byte range [Start, End) of a text.
+type Span struct{ Start, End int }
+
 // Sentences returns the sentence spans of text, trimmed of surrounding
 // space. Paragraph breaks (a blank line) always end a sentence.
-func (c *Chunker) Sentences(text string) []span {
+func (c *Chunker) Sentences(text string) []Span {
+	sents := c.sentences(text)
+	out := make([]Span, len(sents))
+	for i, s := range sents {
+		out[i] = Span{s.start, s.end}
+	}
+	return out
+}
+
+func (c *Chunker) sentences(text string) []span {
 	var out []span
 	for _, para := range paragraphs(text) {
 		for _, s := range c.sent.Tokenize(text[para.start:para.end]) {
@@ -81,7 +93,7 @@ func (c *Chunker) Sentences(text string) []span {
 // Chunk splits a document's text into passages. A document with no text
 // has one empty passage, so its title is still embedded.
 func (c *Chunker) Chunk(text string) []cari.Chunk {
-	sents := c.Sentences(text)
+	sents := c.sentences(text)
 	if len(sents) == 0 {
 		return []cari.Chunk{{Ordinal: 0}}
 	}

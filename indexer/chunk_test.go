@@ -22,7 +22,7 @@ func TestSentences(t *testing.T) {
 	text := "Dr. Smith met e.g. the U.S. envoy in Washington. He left early!\n\nA new paragraph without a stop"
 	var got []string
 	for _, s := range c.Sentences(text) {
-		got = append(got, text[s.start:s.end])
+		got = append(got, text[s.Start:s.End])
 	}
 	want := []string{"Dr. Smith met e.g. the U.S. envoy in Washington.", "He left early!", "A new paragraph without a stop"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
@@ -54,9 +54,9 @@ func checkChunks(t *testing.T, c *Chunker, text string, chunks []cari.Chunk, max
 		}
 	}
 	for _, s := range c.Sentences(text) {
-		for j := s.start; j < s.end; j++ {
+		for j := s.Start; j < s.End; j++ {
 			if !covered[j] && !isSpaceByte(text[j]) {
-				t.Fatalf("byte %d (%q) of a sentence is in no chunk", j, text[s.start:s.end])
+				t.Fatalf("byte %d (%q) of a sentence is in no chunk", j, text[s.Start:s.End])
 			}
 		}
 	}

@@ -31,8 +31,11 @@ func (s *Searcher) Contents(ctx context.Context, ids, urls []string, c Contents)
 	if n > MaxContentsItems {
 		return nil, &cari.FieldError{Field: "ids", Reason: fmt.Sprintf("ids and urls together must be at most %d, got %d", MaxContentsItems, n)}
 	}
-	if c.MaxCharacters < 0 {
-		return nil, &cari.FieldError{Field: "contents.text.max_characters", Reason: fmt.Sprintf("must be 0 or more, got %d", c.MaxCharacters)}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if c.Highlights != nil && c.Highlights.Query == "" {
+		return nil, &cari.FieldError{Field: "contents.highlights.query", Reason: "must be set when highlights are asked for: contents requests have no search query"}
 	}
 	byURL, err := s.store.IDsForURLs(ctx, urls)
 	if err != nil {
@@ -53,6 +56,9 @@ func (s *Searcher) Contents(ctx context.Context, ids, urls []string, c Contents)
 		if d, ok := docs[id]; ok && id != "" {
 			it.Found = true
 			it.Result = Result{Document: d, Text: textContents(d, c)}
+			if c.Highlights != nil {
+				it.Result.Highlights = s.hl.highlights(d.Text, c.Highlights.Query, *c.Highlights)
+			}
 		}
 		items = append(items, it)
 	}

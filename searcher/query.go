@@ -95,6 +95,8 @@ type Contents struct {
 	// MaxCharacters cuts the text to at most this many characters; 0 means
 	// the whole text.
 	MaxCharacters int
+	// Highlights, when set, asks for the best-matching passages.
+	Highlights *Highlights
 }
 
 // Normalize fills defaults and checks every field, returning a
@@ -120,8 +122,8 @@ func (q *Query) Normalize() error {
 	if q.NumResults < 1 || q.NumResults > MaxNumResults {
 		return &cari.FieldError{Field: "num_results", Reason: fmt.Sprintf("must be between 1 and %d, got %d", MaxNumResults, q.NumResults)}
 	}
-	if q.Contents.MaxCharacters < 0 {
-		return &cari.FieldError{Field: "contents.text.max_characters", Reason: fmt.Sprintf("must be 0 or more, got %d", q.Contents.MaxCharacters)}
+	if err := q.Contents.validate(); err != nil {
+		return err
 	}
 	return ValidateFilter(&q.Filter)
 }
@@ -211,4 +213,27 @@ func looksExact(text string) bool {
 		}
 	}
 	return false
+}
+
+// MaxHighlights bounds sentences per highlight and highlights per result.
+const MaxHighlights = 10
+
+func (c Contents) validate() error {
+	if c.MaxCharacters < 0 {
+		return &cari.FieldError{Field: "contents.text.max_characters", Reason: fmt.Sprintf("must be 0 or more, got %d", c.MaxCharacters)}
+	}
+	h := c.Highlights
+	if h == nil {
+		return nil
+	}
+	if h.NumSentences < 0 || h.NumSentences > MaxHighlights {
+		return &cari.FieldError{Field: "contents.highlights.num_sentences", Reason: fmt.Sprintf("must be between 0 and %d, got %d", MaxHighlights, h.NumSentences)}
+	}
+	if h.PerURL < 0 || h.PerURL > MaxHighlights {
+		return &cari.FieldError{Field: "contents.highlights.per_url", Reason: fmt.Sprintf("must be between 0 and %d, got %d", MaxHighlights, h.PerURL)}
+	}
+	if n := utf8.RuneCountInString(h.Query); n > MaxQueryChars || !utf8.ValidString(h.Query) {
+		return &cari.FieldError{Field: "contents.highlights.query", Reason: fmt.Sprintf("must be valid UTF-8 of at most %d characters", MaxQueryChars)}
+	}
+	return nil
 }

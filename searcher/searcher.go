@@ -3,6 +3,7 @@
 package searcher
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,8 @@ type Store interface {
 	// IDsForURLs maps stored documents' URLs to their IDs; URLs not stored
 	// are absent from the map.
 	IDsForURLs(ctx context.Context, urls []string) (map[string]string, error)
+	// Terms analyzes text as the keyword index does.
+	Terms(text string) []string
 }
 
 // QueryEmbedder turns a query into a vector in the space of the index's
@@ -56,6 +59,7 @@ var DefaultFusion = Fusion{Method: FusionRRF, RRFK: 60, Alpha: 0.5, Candidates: 
 type Searcher struct {
 	store Store
 	opts  Options
+	hl    highlighter
 }
 
 // New returns a Searcher over store.
@@ -73,7 +77,13 @@ func New(store Store, opts Options) *Searcher {
 	if f.Candidates == 0 {
 		f.Candidates = DefaultFusion.Candidates
 	}
-	return &Searcher{store: store, opts: opts}
+	chunker, err := indexer.NewChunker(indexer.ChunkOptions{})
+	if err != nil {
+		// The sentence model is compiled into the binary; failing to load
+		// it is a build defect, not a runtime condition.
+		panic(fmt.Sprintf("load sentence model: %v", err))
+	}
+	return &Searcher{store: store, opts: opts, hl: highlighter{terms: store.Terms, chunker: chunker}}
 }
 
 // Result is one document found, with the contents asked for.
@@ -84,6 +94,8 @@ type Result struct {
 	Score float64
 	// Text is set only when the query asked for contents text.
 	Text *string
+	// Highlights are set only when the query asked for them.
+	Highlights []Highlight
 	// Debug holds each side's rank and score when the query asked for it.
 	Debug *Fused
 }
@@ -253,6 +265,9 @@ func (s *Searcher) results(ctx context.Context, ranked []Fused, q Query) ([]Resu
 			continue
 		}
 		r := Result{Document: d, Score: h.Score, Text: textContents(d, q.Contents)}
+		if hl := q.Contents.Highlights; hl != nil {
+			r.Highlights = s.hl.highlights(d.Text, cmp.Or(hl.Query, q.Text), *hl)
+		}
 		if q.Debug {
 			r.Debug = &ranked[i]
 		}

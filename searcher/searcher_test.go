@@ -184,6 +184,8 @@ func (v vanishingStore) SearchKeyword(context.Context, indexer.KeywordQuery) ([]
 	return v.hits, nil
 }
 
+func (v vanishingStore) Terms(text string) []string { return strings.Fields(text) }
+
 func (v vanishingStore) SearchVector(context.Context, indexer.VectorQuery) ([]indexer.Hit, error) {
 	return v.hits, nil
 }

@@ -20,7 +20,6 @@ const (
 	maxRerankTopN       = 100
 	maxRRFK             = 1000
 	maxFusionCandidates = 1000
-	maxHighlightCount   = 10
 )
 
 var searchTypes = map[cariv1.SearchType]searcher.Type{
@@ -171,15 +170,7 @@ func contentsOf(c *cariv1.ContentsOptions) (searcher.Contents, error) {
 		out.Text, out.MaxCharacters = true, int(t.GetMaxCharacters())
 	}
 	if h := c.GetHighlights(); h != nil {
-		if n := h.GetNumSentences(); n < 0 || n > maxHighlightCount {
-			return out, &cari.FieldError{Field: "contents.highlights.num_sentences", Reason: fmt.Sprintf("must be between 0 and %d, got %d", maxHighlightCount, n)}
-		}
-		if n := h.GetPerUrl(); n < 0 || n > maxHighlightCount {
-			return out, &cari.FieldError{Field: "contents.highlights.per_url", Reason: fmt.Sprintf("must be between 0 and %d, got %d", maxHighlightCount, n)}
-		}
-		if len([]rune(h.GetQuery())) > searcher.MaxQueryChars {
-			return out, &cari.FieldError{Field: "contents.highlights.query", Reason: fmt.Sprintf("must be at most %d characters", searcher.MaxQueryChars)}
-		}
+		out.Highlights = &searcher.Highlights{NumSentences: int(h.GetNumSentences()), PerURL: int(h.GetPerUrl()), Query: h.GetQuery()}
 	}
 	return out, nil
 }
@@ -214,6 +205,10 @@ func protoResult(r searcher.Result) *cariv1.Result {
 		Domain:   d.Domain,
 		Language: d.Language,
 		Debug:    protoDebug(r.Debug),
+	}
+	for _, h := range r.Highlights {
+		out.Highlights = append(out.Highlights, h.Text)
+		out.HighlightScores = append(out.HighlightScores, float32(h.Score))
 	}
 	if !d.Published.IsZero() {
 		out.PublishedDate = timestamppb.New(d.Published)

@@ -62,9 +62,6 @@ func (s *searchService) GetContents(ctx context.Context, req *cariv1.GetContents
 	if req.GetContents().GetText() == nil {
 		c.Text = true // GetContents returns the whole text unless told otherwise
 	}
-	if req.GetContents().GetHighlights() != nil && req.GetContents().GetHighlights().GetQuery() == "" {
-		return nil, invalidArgument("contents.highlights.query", "must be set when highlights are asked for: GetContents has no search query")
-	}
 	items, err := s.searcher.Contents(ctx, req.GetIds(), req.GetUrls(), c)
 	if err != nil {
 		return nil, statusOf(ctx, s.log, "GetContents", err)

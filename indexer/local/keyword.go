@@ -49,6 +49,17 @@ func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]in
 	return topHits(r, scores, q.Limit)
 }
 
+// Terms returns the index terms of text: what the keyword index would make
+// of it (lower-cased, stop words dropped, stemmed).
+func (s *Store) Terms(text string) []string {
+	terms := s.queryTerms(text)
+	out := make([]string, len(terms))
+	for i, t := range terms {
+		out[i] = string(t)
+	}
+	return out
+}
+
 // queryTerms analyzes text with the body analyzer. Repeated terms stay
 // repeated: a term the user wrote twice counts twice, as in Lucene.
 func (s *Store) queryTerms(text string) [][]byte {
