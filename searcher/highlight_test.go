@@ -125,4 +125,3 @@ func coverage(h highlighter, text string, want map[string]bool) float64 {
 	}
 	return float64(n) / float64(len(want))
 }
-
