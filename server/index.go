@@ -36,6 +36,7 @@ const maxDeleteItems = 10000
 type indexService struct {
 	cariv1.UnimplementedIndexServiceServer
 	store     IndexStore
+	indexing  indexer.Options
 	storeName string
 	log       *slog.Logger
 }
@@ -45,7 +46,7 @@ type indexService struct {
 // The response is sent only after every valid document is stored.
 func (s *indexService) UpsertDocuments(stream cariv1.IndexService_UpsertDocumentsServer) error {
 	ctx := stream.Context()
-	ix, err := indexer.New(s.store, indexer.Options{})
+	ix, err := indexer.New(s.store, s.indexing)
 	if err != nil {
 		return statusOf(ctx, s.log, "UpsertDocuments", err)
 	}

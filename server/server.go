@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 
+	"github.com/cari-search/cari/indexer"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/searcher"
 )
@@ -28,6 +29,9 @@ type Options struct {
 	Searcher *searcher.Searcher
 	// Store backs IndexService. Required.
 	Store IndexStore
+	// Indexing configures the indexer behind UpsertDocuments (chunking and
+	// the document embedder), the same as cari index uses.
+	Indexing indexer.Options
 	// StoreName is reported by GetStats ("local" or "qdrant").
 	StoreName string
 	// Logger receives one line per request; nil discards.
@@ -56,7 +60,7 @@ func NewGRPC(opts Options) (*grpc.Server, *health.Server) {
 		grpc.ChainStreamInterceptor(recoverStream(log), logStream(log)),
 	)
 	cariv1.RegisterSearchServiceServer(srv, &searchService{searcher: opts.Searcher, log: log})
-	cariv1.RegisterIndexServiceServer(srv, &indexService{store: opts.Store, storeName: opts.StoreName, log: log})
+	cariv1.RegisterIndexServiceServer(srv, &indexService{store: opts.Store, indexing: opts.Indexing, storeName: opts.StoreName, log: log})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	for _, name := range []string{"", cariv1.SearchService_ServiceDesc.ServiceName, cariv1.IndexService_ServiceDesc.ServiceName} {

@@ -12,12 +12,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cari-search/cari/evaluation"
-	"github.com/cari-search/cari/indexer/local"
 	"github.com/cari-search/cari/searcher"
 )
 
 func newEvalCmd(g *globalFlags) *cobra.Command {
-	var dataDir, queriesPath, qrelsPath, mode, runPath string
+	var stackF stackFlags
+	var queriesPath, qrelsPath, mode, runPath string
 	var asJSON, binary bool
 	var workers int
 	cmd := &cobra.Command{
@@ -47,13 +47,13 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			if err != nil {
 				return err
 			}
-			store, err := local.Open(dataDir, local.Options{Logger: log})
+			st, err := openStack(stackF, log)
 			if err != nil {
 				return err
 			}
-			defer store.Close()
+			defer st.Close()
 			start := time.Now()
-			run, err := runQueries(cmd, searcher.New(store, searcher.Options{}), typ, queries, workers)
+			run, err := runQueries(cmd, st.searcher, typ, queries, workers)
 			if err != nil {
 				return err
 			}
@@ -76,7 +76,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data", "data", "data directory")
+	stackF.register(cmd.Flags())
 	cmd.Flags().StringVar(&queriesPath, "queries", "", "queries.jsonl (required)")
 	cmd.Flags().StringVar(&qrelsPath, "qrels", "", "qrels.tsv (required)")
 	cmd.Flags().StringVar(&mode, "mode", "keyword", "retrieval: keyword, vector or hybrid")

@@ -12,11 +12,11 @@ import (
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/indexer/corpus"
-	"github.com/cari-search/cari/indexer/local"
 )
 
 func newIndexCmd(g *globalFlags) *cobra.Command {
-	var dataDir, corpusPath string
+	var stackF stackFlags
+	var corpusPath string
 	var batch int
 	cmd := &cobra.Command{
 		Use:   "index",
@@ -34,12 +34,14 @@ Malformed lines are reported with their line number and skipped.`,
 			if corpusPath == "" {
 				return errors.New("--corpus is required")
 			}
-			store, err := local.Open(dataDir, local.Options{Logger: log})
+			st, err := openStack(stackF, log)
 			if err != nil {
 				return err
 			}
-			sum, err := indexCorpus(cmd, store, corpusPath, batch, log)
-			if cerr := store.Close(); err == nil {
+			opts := st.indexing
+			opts.BatchSize = batch
+			sum, err := indexCorpus(cmd, st.store, opts, corpusPath, log)
+			if cerr := st.Close(); err == nil {
 				err = cerr
 			}
 			if err != nil {
@@ -50,7 +52,7 @@ Malformed lines are reported with their line number and skipped.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data", "data", "data directory")
+	stackF.register(cmd.Flags())
 	cmd.Flags().StringVar(&corpusPath, "corpus", "", "corpus file: corpus.jsonl or corpus.jsonl.gz (required)")
 	cmd.Flags().IntVar(&batch, "batch", 512, "documents per atomic write")
 	return cmd
@@ -61,7 +63,7 @@ type indexSummary struct {
 	elapsed          time.Duration
 }
 
-func indexCorpus(cmd *cobra.Command, w indexer.Writer, path string, batch int, log *slog.Logger) (indexSummary, error) {
+func indexCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, path string, log *slog.Logger) (indexSummary, error) {
 	var sum indexSummary
 	start := time.Now()
 	r, err := corpus.Open(path)
@@ -69,7 +71,7 @@ func indexCorpus(cmd *cobra.Command, w indexer.Writer, path string, batch int, l
 		return sum, err
 	}
 	defer r.Close()
-	ix, err := indexer.New(w, indexer.Options{BatchSize: batch})
+	ix, err := indexer.New(w, opts)
 	if err != nil {
 		return sum, err
 	}

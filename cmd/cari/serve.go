@@ -8,13 +8,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cari-search/cari/indexer/local"
-	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/server"
 )
 
 func newServeCmd(g *globalFlags) *cobra.Command {
-	var dataDir, grpcAddr string
+	var stackF stackFlags
+	var grpcAddr string
 	var shutdownTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -29,24 +28,25 @@ finish (up to --shutdown-timeout) and closes the index cleanly.`,
 			if err != nil {
 				return err
 			}
-			store, err := local.Open(dataDir, local.Options{Logger: log})
+			st, err := openStack(stackF, log)
 			if err != nil {
 				return err
 			}
-			defer store.Close()
+			defer st.Close()
 			lis, err := net.Listen("tcp", grpcAddr)
 			if err != nil {
 				return fmt.Errorf("--grpc-addr: %w", err)
 			}
 			srv, hs := server.NewGRPC(server.Options{
-				Searcher:  searcher.New(store, searcher.Options{}),
-				Store:     store,
+				Searcher:  st.searcher,
+				Store:     st.store,
 				StoreName: "local",
+				Indexing:  st.indexing,
 				Logger:    log,
 			})
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(lis) }()
-			log.Info("serving", "grpc_addr", lis.Addr().String(), "data", dataDir, "generation", store.Generation().Name)
+			log.Info("serving", "grpc_addr", lis.Addr().String(), "data", stackF.dataDir, "generation", st.store.Generation().Name)
 
 			select {
 			case err := <-served:
@@ -66,10 +66,10 @@ finish (up to --shutdown-timeout) and closes the index cleanly.`,
 			if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
 				log.Warn("serve returned", "error", err)
 			}
-			return store.Close()
+			return st.Close()
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data", "data", "data directory")
+	stackF.register(cmd.Flags())
 	cmd.Flags().StringVar(&grpcAddr, "grpc-addr", "127.0.0.1:7700", "gRPC listen address (host:port)")
 	cmd.Flags().DurationVar(&shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
 	return cmd
