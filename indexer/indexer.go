@@ -95,6 +95,28 @@ type Entry struct {
 	Vectors [][]float32
 }
 
+// MatchFeatures describe how one document matches a query's terms, beyond
+// its BM25 score: the signals a learned re-ranker combines. Term weights are
+// IDFs, so rare terms count more.
+type MatchFeatures struct {
+	// BM25 is the document's keyword score.
+	BM25 float64
+	// Coverage is the IDF-weighted share of the query's distinct terms that
+	// occur in the document (0 to 1).
+	Coverage float64
+	// TitleCoverage is the same share counted in the title alone.
+	TitleCoverage float64
+	// Proximity is the number of distinct matched terms divided by the
+	// length, in tokens, of the shortest window holding all of them (1 when
+	// they are adjacent; 0 when nothing matches).
+	Proximity float64
+	// FirstMatch is the position of the first matching token divided by the
+	// document's length (0 at the start; 1 when nothing matches).
+	FirstMatch float64
+	// Length is the document's analyzed length in tokens.
+	Length float64
+}
+
 // Writer is what the indexer needs from a store.
 type Writer interface {
 	// Upsert stores the entries, replacing documents with the same ID,

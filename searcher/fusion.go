@@ -85,6 +85,12 @@ type Fused struct {
 	KeywordScore, VectorScore float64
 	// Passage is the document's best passage on the vector side.
 	Passage int
+	// FusedScore is the first-stage score (Score may be replaced by the
+	// re-ranker's).
+	FusedScore float64
+	// Reranked and RerankScore say what the re-ranker made of it.
+	Reranked    bool
+	RerankScore float64
 }
 
 // Fuse merges a keyword and a vector ranking into one, best first; equal
@@ -126,6 +132,7 @@ func Fuse(keyword, vector []indexer.Hit, f Fusion) []Fused {
 				d.Score += f.Alpha / (f.RRFK + float64(d.VectorRank))
 			}
 		}
+		d.FusedScore = d.Score
 		out = append(out, *d)
 	}
 	slices.SortFunc(out, func(a, b Fused) int {

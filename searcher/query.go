@@ -77,6 +77,11 @@ type Query struct {
 	Fusion FusionOverride
 	// Debug asks for each side's rank and score per result.
 	Debug bool
+	// Rerank turns re-ranking on or off; nil takes the server's default
+	// (on when a re-ranker is configured).
+	Rerank *bool
+	// RerankTopN is how many candidates to re-rank; 0 takes the default.
+	RerankTopN int
 }
 
 // FusionOverride holds a query's changes to the fusion defaults; unset
@@ -121,6 +126,9 @@ func (q *Query) Normalize() error {
 	}
 	if q.NumResults < 1 || q.NumResults > MaxNumResults {
 		return &cari.FieldError{Field: "num_results", Reason: fmt.Sprintf("must be between 1 and %d, got %d", MaxNumResults, q.NumResults)}
+	}
+	if q.RerankTopN < 0 || q.RerankTopN > MaxRerankTopN {
+		return &cari.FieldError{Field: "rerank_top_n", Reason: fmt.Sprintf("must be between 0 and %d, got %d", MaxRerankTopN, q.RerankTopN)}
 	}
 	if err := q.Contents.validate(); err != nil {
 		return err

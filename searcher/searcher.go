@@ -27,6 +27,8 @@ type Store interface {
 	IDsForURLs(ctx context.Context, urls []string) (map[string]string, error)
 	// Terms analyzes text as the keyword index does.
 	Terms(text string) []string
+	// MatchFeatures describes how each document matches the query's terms.
+	MatchFeatures(ctx context.Context, query string, ids []string) (map[string]indexer.MatchFeatures, error)
 }
 
 // QueryEmbedder turns a query into a vector in the space of the index's
@@ -49,6 +51,10 @@ type Options struct {
 	// Fusion is the default for hybrid searches; zero fields take
 	// DefaultFusion's.
 	Fusion Fusion
+	// Reranker re-scores the best candidates; nil turns re-ranking off.
+	Reranker Reranker
+	// Rerank configures re-ranking; zero fields take DefaultRerank's.
+	Rerank RerankOptions
 }
 
 // DefaultFusion is the hybrid default without a tuned per-model setting:
@@ -60,6 +66,7 @@ type Searcher struct {
 	store Store
 	opts  Options
 	hl    highlighter
+	cache *scoreCache
 }
 
 // New returns a Searcher over store.
@@ -77,13 +84,14 @@ func New(store Store, opts Options) *Searcher {
 	if f.Candidates == 0 {
 		f.Candidates = DefaultFusion.Candidates
 	}
+	opts.Rerank = opts.Rerank.withDefaults()
 	chunker, err := indexer.NewChunker(indexer.ChunkOptions{})
 	if err != nil {
 		// The sentence model is compiled into the binary; failing to load
 		// it is a build defect, not a runtime condition.
 		panic(fmt.Sprintf("load sentence model: %v", err))
 	}
-	return &Searcher{store: store, opts: opts, hl: highlighter{terms: store.Terms, chunker: chunker}}
+	return &Searcher{store: store, opts: opts, hl: highlighter{terms: store.Terms, chunker: chunker}, cache: newScoreCache(opts.Rerank.CacheSize)}
 }
 
 // Result is one document found, with the contents asked for.
@@ -114,6 +122,10 @@ type Response struct {
 	Timings []StageTiming
 	// Model is the embedding model the query was embedded with, if any.
 	Model string
+	// Reranked reports whether the re-ranker ordered the results; when it
+	// was asked for and did not, RerankSkipped says why.
+	Reranked      bool
+	RerankSkipped string
 }
 
 // Search validates q and runs it.
@@ -121,48 +133,21 @@ func (s *Searcher) Search(ctx context.Context, q Query) (*Response, error) {
 	if err := q.Normalize(); err != nil {
 		return nil, err
 	}
-	fusion, err := s.fusion(q.Fusion)
+	resp := &Response{Type: s.resolve(q)}
+	timer := stageTimer{resp: resp}
+	rerank := s.rerankWanted(q)
+	depth := q.NumResults
+	if rerank {
+		depth = max(depth, s.rerankDepth(q))
+	}
+	ranked, err := s.retrieve(ctx, q, resp.Type, depth, &timer)
 	if err != nil {
 		return nil, err
 	}
-	resp := &Response{Type: s.resolve(q)}
-	if resp.Type != TypeKeyword && s.opts.Embedder == nil {
-		return nil, fmt.Errorf("%w: %s search needs an embedding model, and this server has none configured; use type keyword or auto",
-			ErrUnavailable, resp.Type)
-	}
-	timer := stageTimer{resp: resp}
-	var ranked []Fused
-	switch resp.Type {
-	case TypeKeyword:
-		hits, err := s.keyword(ctx, q, q.NumResults, &timer)
-		if err != nil {
-			return nil, err
-		}
-		ranked = Fuse(hits, nil, Fusion{Method: FusionScore, Alpha: 0})
-		for i := range ranked {
-			ranked[i].Score = ranked[i].KeywordScore
-		}
-	case TypeNeural:
-		hits, err := s.vector(ctx, q, q.NumResults, &timer)
-		if err != nil {
-			return nil, err
-		}
-		ranked = Fuse(nil, hits, Fusion{Method: FusionScore, Alpha: 1})
-		for i := range ranked {
-			ranked[i].Score = ranked[i].VectorScore
-		}
-	case TypeHybrid:
-		n := max(fusion.Candidates, q.NumResults)
-		kw, err := s.keyword(ctx, q, n, &timer)
-		if err != nil {
-			return nil, err
-		}
-		vec, err := s.vector(ctx, q, n, &timer)
-		if err != nil {
-			return nil, err
-		}
-		ranked = Fuse(kw, vec, fusion)
-		timer.mark("fusion")
+	if rerank {
+		ranked = s.rerank(ctx, q, ranked, resp, &timer)
+	} else if q.Rerank != nil && *q.Rerank {
+		resp.RerankSkipped = "no re-ranker is configured on this server"
 	}
 	if len(ranked) > q.NumResults {
 		ranked = ranked[:q.NumResults]
@@ -176,6 +161,56 @@ func (s *Searcher) Search(ctx context.Context, q Query) (*Response, error) {
 		resp.Model = s.opts.Model
 	}
 	return resp, nil
+}
+
+// retrieve runs the first stage: keyword, vector or both fused, and returns
+// up to n documents best first.
+func (s *Searcher) retrieve(ctx context.Context, q Query, typ Type, n int, timer *stageTimer) ([]Fused, error) {
+	if typ != TypeKeyword && s.opts.Embedder == nil {
+		return nil, fmt.Errorf("%w: %s search needs an embedding model, and this server has none configured; use type keyword or auto",
+			ErrUnavailable, typ)
+	}
+	fusion, err := s.fusion(q.Fusion)
+	if err != nil {
+		return nil, err
+	}
+	var ranked []Fused
+	switch typ {
+	case TypeKeyword:
+		hits, err := s.keyword(ctx, q, n, timer)
+		if err != nil {
+			return nil, err
+		}
+		ranked = Fuse(hits, nil, Fusion{Method: FusionScore, Alpha: 0})
+		for i := range ranked {
+			ranked[i].Score = ranked[i].KeywordScore
+		}
+	case TypeNeural:
+		hits, err := s.vector(ctx, q, n, timer)
+		if err != nil {
+			return nil, err
+		}
+		ranked = Fuse(nil, hits, Fusion{Method: FusionScore, Alpha: 1})
+		for i := range ranked {
+			ranked[i].Score = ranked[i].VectorScore
+		}
+	case TypeHybrid:
+		k := max(fusion.Candidates, n)
+		kw, err := s.keyword(ctx, q, k, timer)
+		if err != nil {
+			return nil, err
+		}
+		vec, err := s.vector(ctx, q, k, timer)
+		if err != nil {
+			return nil, err
+		}
+		ranked = Fuse(kw, vec, fusion)
+		timer.mark("fusion")
+	}
+	if len(ranked) > n {
+		ranked = ranked[:n]
+	}
+	return ranked, nil
 }
 
 func (s *Searcher) keyword(ctx context.Context, q Query, limit int, t *stageTimer) ([]indexer.Hit, error) {

@@ -186,6 +186,10 @@ func (v vanishingStore) SearchKeyword(context.Context, indexer.KeywordQuery) ([]
 
 func (v vanishingStore) Terms(text string) []string { return strings.Fields(text) }
 
+func (v vanishingStore) MatchFeatures(context.Context, string, []string) (map[string]indexer.MatchFeatures, error) {
+	return nil, nil
+}
+
 func (v vanishingStore) SearchVector(context.Context, indexer.VectorQuery) ([]indexer.Hit, error) {
 	return v.hits, nil
 }

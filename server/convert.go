@@ -17,7 +17,6 @@ import (
 // Ranges of request fields that the searcher does not use yet but that are
 // part of the API contract, so a bad value is refused now rather than later.
 const (
-	maxRerankTopN       = 100
 	maxRRFK             = 1000
 	maxFusionCandidates = 1000
 )
@@ -52,9 +51,6 @@ func searchQuery(req *cariv1.SearchRequest) (searcher.Query, error) {
 	if n := req.GetNumResults(); n < 0 {
 		return searcher.Query{}, &cari.FieldError{Field: "num_results", Reason: fmt.Sprintf("must be between 1 and %d, got %d", searcher.MaxNumResults, n)}
 	}
-	if n := req.GetRerankTopN(); n < 0 || n > maxRerankTopN {
-		return searcher.Query{}, &cari.FieldError{Field: "rerank_top_n", Reason: fmt.Sprintf("must be between 0 and %d, got %d", maxRerankTopN, n)}
-	}
 	fusion, err := fusionOf(req.GetFusion())
 	if err != nil {
 		return searcher.Query{}, err
@@ -75,6 +71,8 @@ func searchQuery(req *cariv1.SearchRequest) (searcher.Query, error) {
 		Contents:   contents,
 		Fusion:     fusion,
 		Debug:      req.GetDebug(),
+		Rerank:     req.Rerank,
+		RerankTopN: int(req.GetRerankTopN()),
 	}, nil
 }
 
@@ -188,7 +186,10 @@ func protoDebug(f *searcher.Fused) *cariv1.ResultDebug {
 		d.BestChunkOrdinal = proto.Int32(int32(f.Passage))
 	}
 	if f.KeywordRank > 0 && f.VectorRank > 0 {
-		d.FusedScore = proto.Float32(float32(f.Score))
+		d.FusedScore = proto.Float32(float32(f.FusedScore))
+	}
+	if f.Reranked {
+		d.RerankScore = proto.Float32(float32(f.RerankScore))
 	}
 	return d
 }

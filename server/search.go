@@ -43,9 +43,7 @@ func (s *searchService) Search(ctx context.Context, req *cariv1.SearchRequest) (
 	if resp.Model != "" {
 		out.EmbeddingModel = &cariv1.EmbeddingModel{Name: resp.Model}
 	}
-	if req.Rerank != nil && req.GetRerank() {
-		out.RerankSkippedReason = "no re-ranker is configured on this server"
-	}
+	out.Reranked, out.RerankSkippedReason = resp.Reranked, resp.RerankSkipped
 	out.TotalDuration = durationpb.New(time.Since(start))
 	return out, nil
 }

@@ -1,0 +1,200 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/cari-search/cari/indexer"
+)
+
+// MatchFeatures computes indexer.MatchFeatures of the documents ids for a
+// query, from the postings with positions (term vectors) of the query's
+// terms, reading only the candidates' entries. IDs not stored are absent.
+func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (map[string]indexer.MatchFeatures, error) {
+	terms := distinctTerms(s.queryTerms(query))
+	r, release, err := s.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	cands, err := candidates(r, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]indexer.MatchFeatures, len(cands))
+	if len(cands) == 0 {
+		return out, nil
+	}
+	stats, err := snapshotStats(r)
+	if err != nil {
+		return nil, err
+	}
+	n, err := r.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	avgdl := stats.avgBodyLen()
+	bm := s.opts.BM25
+	idfs := make([]float64, len(terms))
+	var idfSum float64
+	for ti, term := range terms {
+		tfr, err := r.TermFieldReader(ctx, term.text, fieldBody, true, true, true)
+		if err != nil {
+			return nil, fmt.Errorf("read postings of %q: %w", term.text, err)
+		}
+		idfs[ti] = bm.IDF(float64(n), float64(tfr.Count()))
+		idfSum += idfs[ti]
+		var tfd index.TermFieldDoc
+		for _, c := range cands {
+			p, err := tfr.Advance(c.num, &tfd)
+			if err != nil {
+				tfr.Close()
+				return nil, err
+			}
+			if p == nil {
+				break
+			}
+			if !p.ID.Equals(c.num) {
+				continue
+			}
+			c.length = math.Round(1 / float64(p.Norm*p.Norm))
+			m := termMatch{term: ti}
+			for _, v := range p.Vectors {
+				m.positions = append(m.positions, int(v.Pos))
+				if int(v.Start) < c.titleBytes {
+					m.inTitle = true
+				}
+			}
+			c.matches = append(c.matches, m)
+			c.bm25 += float64(term.count) * bm.TermScore(idfs[ti], float64(p.Freq), c.length, avgdl)
+		}
+		tfr.Close()
+	}
+	for _, c := range cands {
+		out[c.id] = c.features(idfs, idfSum)
+	}
+	return out, ctx.Err()
+}
+
+type queryTerm struct {
+	text  []byte
+	count int
+}
+
+func distinctTerms(terms [][]byte) []queryTerm {
+	var out []queryTerm
+	for _, t := range terms {
+		i := slices.IndexFunc(out, func(q queryTerm) bool { return string(q.text) == string(t) })
+		if i >= 0 {
+			out[i].count++
+			continue
+		}
+		out = append(out, queryTerm{text: t, count: 1})
+	}
+	return out
+}
+
+type termMatch struct {
+	term      int
+	positions []int
+	inTitle   bool
+}
+
+// candidate collects one document's matches, in internal-number order so
+// that each posting list is read forward once.
+type candidate struct {
+	id         string
+	num        index.IndexInternalID
+	titleBytes int
+	length     float64
+	bm25       float64
+	matches    []termMatch
+}
+
+func candidates(r index.IndexReader, ids []string) ([]*candidate, error) {
+	var out []*candidate
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		num, err := r.InternalID(id)
+		if err != nil {
+			return nil, err
+		}
+		if num == nil {
+			continue
+		}
+		doc, err := r.Document(id)
+		if err != nil {
+			return nil, err
+		}
+		c := &candidate{id: id, num: num}
+		if doc != nil {
+			doc.VisitFields(func(f index.Field) {
+				if f.Name() == fieldTitle {
+					c.titleBytes = len(f.Value())
+				}
+			})
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b *candidate) int { return a.num.Compare(b.num) })
+	return out, nil
+}
+
+func (c *candidate) features(idfs []float64, idfSum float64) indexer.MatchFeatures {
+	f := indexer.MatchFeatures{BM25: c.bm25, Length: c.length, FirstMatch: 1}
+	if len(c.matches) == 0 || idfSum == 0 {
+		return f
+	}
+	first := math.MaxInt
+	for _, m := range c.matches {
+		f.Coverage += idfs[m.term] / idfSum
+		if m.inTitle {
+			f.TitleCoverage += idfs[m.term] / idfSum
+		}
+		first = min(first, slices.Min(m.positions))
+	}
+	if c.length > 0 {
+		f.FirstMatch = min(1, float64(first-1)/c.length)
+	}
+	f.Proximity = float64(len(c.matches)) / float64(shortestCover(c.matches))
+	return f
+}
+
+// shortestCover returns the length in positions of the shortest window that
+// holds at least one position of every matched term.
+func shortestCover(matches []termMatch) int {
+	type occ struct{ pos, term int }
+	var all []occ
+	for i, m := range matches {
+		for _, p := range m.positions {
+			all = append(all, occ{p, i})
+		}
+	}
+	slices.SortFunc(all, func(a, b occ) int { return a.pos - b.pos })
+	need := len(matches)
+	count := make([]int, need)
+	have, best, lo := 0, math.MaxInt, 0
+	for _, o := range all {
+		if count[o.term] == 0 {
+			have++
+		}
+		count[o.term]++
+		for have == need {
+			best = min(best, o.pos-all[lo].pos+1)
+			count[all[lo].term]--
+			if count[all[lo].term] == 0 {
+				have--
+			}
+			lo++
+		}
+	}
+	return best
+}
