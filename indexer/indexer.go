@@ -115,6 +115,14 @@ type MatchFeatures struct {
 	FirstMatch float64
 	// Length is the document's analyzed length in tokens.
 	Length float64
+	// OrderedPairs is the IDF-weighted share of the query's adjacent term
+	// pairs that occur in the document in order, at most two positions
+	// apart (a stop word may sit between them): the sequential dependence
+	// model's ordered window.
+	OrderedPairs float64
+	// UnorderedPairs is the same share for pairs within eight positions of
+	// each other in either order.
+	UnorderedPairs float64
 }
 
 // Writer is what the indexer needs from a store.

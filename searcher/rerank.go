@@ -122,6 +122,13 @@ func (s *Searcher) rerank(ctx context.Context, q Query, ranked []Fused, resp *Re
 		ranked[i].RerankScore = scores[j]
 		ranked[i].Reranked = true
 	}
+	// Candidates past the re-ranking depth keep their order below the
+	// re-ranked head; their scores continue downwards from its lowest so
+	// that scores never increase down the list.
+	floor := ranked[n-1].Score
+	for i := n; i < len(ranked); i++ {
+		ranked[i].Score = floor - float64(i-n+1)
+	}
 	resp.Reranked = true
 	return ranked
 }
@@ -165,6 +172,25 @@ func (s *Searcher) rerankScores(ctx context.Context, query string, ranked []Fuse
 		s.cache.put(name, query, ranked[i].ID, got[k])
 	}
 	return scores, nil
+}
+
+// Candidates runs the first stage of q and returns its best n documents as
+// a re-ranker sees them, in first-stage order. Training a re-ranker starts
+// here.
+func (s *Searcher) Candidates(ctx context.Context, q Query, n int) ([]Candidate, error) {
+	if err := q.Normalize(); err != nil {
+		return nil, err
+	}
+	resp := &Response{Type: s.resolve(q)}
+	ranked, err := s.retrieve(ctx, q, resp.Type, n, &stageTimer{resp: resp})
+	if err != nil {
+		return nil, err
+	}
+	idx := make([]int, len(ranked))
+	for i := range idx {
+		idx[i] = i
+	}
+	return s.candidates(ctx, q.Text, ranked, idx)
 }
 
 // candidates loads what a re-ranker sees of ranked[i] for each i in idx.

@@ -35,9 +35,9 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			if queriesPath == "" || qrelsPath == "" {
 				return errors.New("--queries and --qrels are required")
 			}
-			typ, err := searcher.ParseType(mode)
-			if err != nil || typ == searcher.TypeAuto {
-				return fmt.Errorf("--mode must be keyword, vector or hybrid, got %q", mode)
+			typ, rerank, err := evalMode(mode)
+			if err != nil {
+				return err
 			}
 			queries, err := evaluation.LoadQueries(queriesPath)
 			if err != nil {
@@ -53,7 +53,10 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			}
 			defer st.Close()
 			start := time.Now()
-			run, err := runQueries(cmd, st.searcher, typ, queries, workers)
+			if rerank && typ == searcher.TypeHybrid && !st.hasEmbedder() {
+				typ = searcher.TypeKeyword // re-rank what the store can retrieve
+			}
+			run, err := runQueries(cmd, st.searcher, searcher.Query{Type: typ, Rerank: &rerank}, queries, workers)
 			if err != nil {
 				return err
 			}
@@ -79,7 +82,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 	stackF.register(cmd.Flags())
 	cmd.Flags().StringVar(&queriesPath, "queries", "", "queries.jsonl (required)")
 	cmd.Flags().StringVar(&qrelsPath, "qrels", "", "qrels.tsv (required)")
-	cmd.Flags().StringVar(&mode, "mode", "keyword", "retrieval: keyword, vector or hybrid")
+	cmd.Flags().StringVar(&mode, "mode", "keyword", "retrieval: keyword, vector, hybrid, or rerank (hybrid, or keyword without an embedder, then the re-ranker)")
 	cmd.Flags().StringVar(&runPath, "run", "", "also write the ranking as a TREC run file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	cmd.Flags().BoolVar(&binary, "binary", false, "treat every relevance grade >= 1 as 1")
@@ -87,8 +90,21 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 	return cmd
 }
 
-// runQueries searches every query for its top 100 (what Recall@100 needs).
-func runQueries(cmd *cobra.Command, s *searcher.Searcher, typ searcher.Type, queries []evaluation.Query, workers int) (evaluation.Run, error) {
+// evalMode maps --mode to a search type and whether to re-rank.
+func evalMode(mode string) (searcher.Type, bool, error) {
+	if mode == "rerank" {
+		return searcher.TypeHybrid, true, nil
+	}
+	typ, err := searcher.ParseType(mode)
+	if err != nil || typ == searcher.TypeAuto {
+		return 0, false, fmt.Errorf("--mode must be keyword, vector, hybrid or rerank, got %q", mode)
+	}
+	return typ, false, nil
+}
+
+// runQueries searches every query for its top 100 (what Recall@100 needs),
+// with proto's type and re-rank setting.
+func runQueries(cmd *cobra.Command, s *searcher.Searcher, proto searcher.Query, queries []evaluation.Query, workers int) (evaluation.Run, error) {
 	if workers < 1 {
 		workers = 1
 	}
@@ -100,7 +116,9 @@ func runQueries(cmd *cobra.Command, s *searcher.Searcher, typ searcher.Type, que
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				resp, err := s.Search(ctx, searcher.Query{Text: queries[i].Text, Type: typ, NumResults: evaluation.RecallCutoff})
+				q := proto
+				q.Text, q.NumResults = queries[i].Text, evaluation.RecallCutoff
+				resp, err := s.Search(ctx, q)
 				if err != nil {
 					errs[i] = fmt.Errorf("query %s: %w", queries[i].ID, err)
 					continue

@@ -34,6 +34,7 @@ Malformed lines are reported with their line number and skipped.`,
 			if corpusPath == "" {
 				return errors.New("--corpus is required")
 			}
+			stackF.reranker = "none" // indexing never searches
 			st, err := openStack(stackF, log)
 			if err != nil {
 				return err

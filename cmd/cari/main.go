@@ -47,6 +47,7 @@ over gRPC.`,
 		newServeCmd(g),
 		newSearchCmd(),
 		newStatsCmd(g),
+		newTrainRerankerCmd(g),
 	)
 	return root
 }

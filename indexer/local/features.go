@@ -15,7 +15,9 @@ import (
 // query, from the postings with positions (term vectors) of the query's
 // terms, reading only the candidates' entries. IDs not stored are absent.
 func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (map[string]indexer.MatchFeatures, error) {
-	terms := distinctTerms(s.queryTerms(query))
+	all := s.queryTerms(query)
+	terms := distinctTerms(all)
+	pairs := queryPairs(all, terms)
 	r, release, err := s.snapshot()
 	if err != nil {
 		return nil, err
@@ -76,6 +78,10 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 	}
 	for _, c := range cands {
 		out[c.id] = c.features(idfs, idfSum)
+		ordered, unordered := c.pairFeatures(pairs, idfs)
+		f := out[c.id]
+		f.OrderedPairs, f.UnorderedPairs = ordered, unordered
+		out[c.id] = f
 	}
 	return out, ctx.Err()
 }
@@ -197,4 +203,65 @@ func shortestCover(matches []termMatch) int {
 		}
 	}
 	return best
+}
+
+// queryPairs returns the adjacent pairs of the analyzed query as indexes
+// into terms, without repeats or self-pairs.
+func queryPairs(all [][]byte, terms []queryTerm) [][2]int {
+	index := func(t []byte) int {
+		return slices.IndexFunc(terms, func(q queryTerm) bool { return string(q.text) == string(t) })
+	}
+	var out [][2]int
+	for i := 1; i < len(all); i++ {
+		p := [2]int{index(all[i-1]), index(all[i])}
+		if p[0] != p[1] && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// pairFeatures returns the IDF-weighted shares of query pairs found in
+// order within 2 positions and in any order within 8.
+func (c *candidate) pairFeatures(pairs [][2]int, idfs []float64) (ordered, unordered float64) {
+	if len(pairs) == 0 {
+		return 0, 0
+	}
+	pos := make(map[int][]int, len(c.matches))
+	for _, m := range c.matches {
+		pos[m.term] = m.positions
+	}
+	var total float64
+	for _, p := range pairs {
+		w := idfs[p[0]] + idfs[p[1]]
+		total += w
+		a, b := pos[p[0]], pos[p[1]]
+		if len(a) == 0 || len(b) == 0 {
+			continue
+		}
+		if within(a, b, 1, 2) {
+			ordered += w
+		}
+		if within(a, b, -8, 8) {
+			unordered += w
+		}
+	}
+	return ordered / total, unordered / total
+}
+
+// within reports whether some y in b and x in a have lo <= y-x <= hi (and
+// y != x). Both lists are ascending.
+func within(a, b []int, lo, hi int) bool {
+	j := 0
+	for _, x := range a {
+		for j < len(b) && b[j]-x < lo {
+			j++
+		}
+		for k := j; k < len(b) && b[k]-x <= hi; k++ {
+			if b[k] != x {
+				return true
+			}
+		}
+	}
+	return false
 }
