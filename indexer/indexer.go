@@ -7,6 +7,8 @@ package indexer
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/cari-search/cari"
@@ -219,12 +221,23 @@ func (ix *Indexer) Written() int { return ix.written }
 // call (the embedder batches and parallelises as its model allows).
 func (ix *Indexer) entries(ctx context.Context, docs []cari.Document) ([]Entry, error) {
 	entries := make([]Entry, len(docs))
+	// Sentence splitting is the costly part of chunking; spread it over the
+	// cores.
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(docs); i += workers {
+				entries[i] = Entry{Doc: docs[i], Chunks: ix.chunker.Chunk(docs[i].Text)}
+			}
+		})
+	}
+	wg.Wait()
 	var texts []string
-	for i, d := range docs {
-		entries[i] = Entry{Doc: d, Chunks: ix.chunker.Chunk(d.Text)}
-		if ix.opts.Embedder != nil {
-			for _, c := range entries[i].Chunks {
-				texts = append(texts, PassageText(d, c))
+	if ix.opts.Embedder != nil {
+		for _, e := range entries {
+			for _, c := range e.Chunks {
+				texts = append(texts, PassageText(e.Doc, c))
 			}
 		}
 	}
