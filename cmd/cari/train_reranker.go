@@ -16,7 +16,7 @@ import (
 func newTrainRerankerCmd(g *globalFlags) *cobra.Command {
 	var stackF stackFlags
 	var queriesPath, qrelsPath, out, mode string
-	var candidates, refine int
+	var candidates, refine, folds int
 	var opts rerank.TrainOptions
 	cmd := &cobra.Command{
 		Use:   "train-reranker",
@@ -47,7 +47,7 @@ Train only on a training split (scifact/train); report on the test sets.`,
 				return err
 			}
 			stackF.reranker = "none"
-			st, err := openStack(stackF, log)
+			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err
 			}
@@ -64,6 +64,21 @@ Train only on a training split (scifact/train); report on the test sets.`,
 					ex.Grades = append(ex.Grades, gains[c.Document.ID])
 				}
 				examples = append(examples, ex)
+			}
+			fit := func(exs []rerank.Example) (*rerank.Model, error) {
+				m, err := rerank.Train(exs, opts, "")
+				if err == nil && refine > 0 {
+					rerank.Refine(m, exs, refine)
+				}
+				return m, err
+			}
+			if folds > 1 {
+				cv, base, err := rerank.CrossValidate(examples, folds, fit)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%d-fold cross-validation on the training queries: nDCG@10 of the top %d re-ranked %.4f, first-stage order %.4f (%+.4f)\n",
+					folds, candidates, cv, base, cv-base)
 			}
 			trainedOn := fmt.Sprintf("%s %s top-%d", queriesPath, mode, candidates)
 			m, err := rerank.Train(examples, opts, trainedOn)
@@ -95,8 +110,9 @@ Train only on a training split (scifact/train); report on the test sets.`,
 	cmd.Flags().StringVar(&mode, "mode", "hybrid", "first stage: hybrid or keyword")
 	cmd.Flags().IntVar(&candidates, "candidates", 50, "candidates per query (the re-ranking depth)")
 	cmd.Flags().IntVar(&opts.Epochs, "epochs", 300, "gradient descent epochs")
-	cmd.Flags().IntVar(&refine, "refine", 20, "rounds of coordinate ascent on nDCG@10 after the pairwise fit (0: none)")
+	cmd.Flags().IntVar(&folds, "cv", 5, "folds of cross-validation to report before the final fit (0 or 1: none)")
+	cmd.Flags().IntVar(&refine, "refine", 0, "rounds of coordinate ascent on nDCG@10 after the pairwise fit (0: none)")
 	cmd.Flags().Float64Var(&opts.Rate, "rate", 0.5, "learning rate")
-	cmd.Flags().Float64Var(&opts.L2, "l2", 1e-3, "L2 weight decay")
+	cmd.Flags().Float64Var(&opts.L2, "l2", 0.1, "L2 weight decay")
 	return cmd
 }

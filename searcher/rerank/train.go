@@ -19,7 +19,7 @@ type TrainOptions struct {
 	Epochs int
 	// Rate is the learning rate. Default 0.5.
 	Rate float64
-	// L2 is the weight decay. Default 1e-3.
+	// L2 is the weight decay. Default 0.1 (chosen by 5-fold cross-validation on scifact/train).
 	L2 float64
 }
 
@@ -36,7 +36,7 @@ func Train(examples []Example, opts TrainOptions, trainedOn string) (*Model, err
 		opts.Rate = 0.5
 	}
 	if opts.L2 <= 0 {
-		opts.L2 = 1e-3
+		opts.L2 = 0.1
 	}
 	n := len(Features)
 	m := &Model{Features: Features, Mean: make([]float64, n), Std: make([]float64, n), Weights: make([]float64, n), TrainedOn: trainedOn}
@@ -188,4 +188,49 @@ func meanNDCG(m *Model, examples []Example) float64 {
 		return 0
 	}
 	return sum / float64(n)
+}
+
+// CrossValidate estimates how a training setting does on queries it was not
+// trained on: it splits the examples into k folds, trains on k-1 with fit
+// and scores the held-out fold, and returns the mean held-out nDCG@10 and,
+// for comparison, the mean nDCG@10 of the first-stage order.
+func CrossValidate(examples []Example, k int, fit func([]Example) (*Model, error)) (model, firstStage float64, err error) {
+	var heldOut []float64
+	var base []float64
+	for f := range k {
+		var train, test []Example
+		for i, ex := range examples {
+			if i%k == f {
+				test = append(test, ex)
+			} else {
+				train = append(train, ex)
+			}
+		}
+		m, err := fit(train)
+		if err != nil {
+			return 0, 0, err
+		}
+		heldOut = append(heldOut, meanNDCG(m, test))
+		base = append(base, firstStageNDCG(test))
+	}
+	return mean(heldOut), mean(base), nil
+}
+
+// firstStageNDCG scores the examples in their given (first-stage) order.
+func firstStageNDCG(examples []Example) float64 {
+	n := len(Features)
+	rank := &Model{Features: Features, Mean: make([]float64, n), Std: make([]float64, n), Weights: make([]float64, n)}
+	for i := range rank.Std {
+		rank.Std[i] = 1
+	}
+	rank.Weights[slices.Index(Features, "fused_rel")] = 1
+	return meanNDCG(rank, examples)
+}
+
+func mean(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(max(len(xs), 1))
 }

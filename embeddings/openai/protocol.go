@@ -1,0 +1,207 @@
+package openai
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// request is the body of POST /v1/embeddings.
+type request struct {
+	Model          string   `json:"model"`
+	Input          []string `json:"input"`
+	EncodingFormat string   `json:"encoding_format"`
+	Dimensions     int      `json:"dimensions,omitempty"`
+}
+
+// response is the successful answer. Embedding is a JSON array of numbers,
+// or a base64 string of little-endian float32s from servers that send
+// base64 whatever was asked.
+type response struct {
+	Data []struct {
+		Index     *int            `json:"index"`
+		Embedding json.RawMessage `json:"embedding"`
+	} `json:"data"`
+}
+
+// errorBody covers the error shapes of OpenAI and vLLM ({"error":
+// {"message": ...}}), TEI ({"error": "...", "error_type": ...}) and
+// FastAPI-style servers ({"detail": ...}).
+type errorBody struct {
+	Error  json.RawMessage `json:"error"`
+	Detail json.RawMessage `json:"detail"`
+}
+
+// maxResponseBytes bounds a response body: 32 inputs of 4096 dimensions
+// as JSON text are about 10 MB.
+const maxResponseBytes = 256 << 20
+
+// retryableError is a failure worth another attempt: 408, 429, 5xx, or
+// the request never got an answer.
+type retryableError struct {
+	err        error
+	retryAfter time.Duration
+}
+
+func (e *retryableError) Error() string { return e.err.Error() }
+func (e *retryableError) Unwrap() error { return e.err }
+
+func (c *Client) requestBody(texts []string) ([]byte, error) {
+	req := request{Model: c.opts.Model, Input: texts, EncodingFormat: "float"}
+	if !c.opts.LocalTruncate {
+		req.Dimensions = c.opts.Dimensions
+	}
+	return json.Marshal(req)
+}
+
+// post sends one attempt and decodes n vectors from the answer.
+func (c *Client) post(ctx context.Context, body []byte, n int) ([][]float32, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if c.opts.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.opts.APIKey)
+	}
+	resp, err := c.opts.HTTPClient.Do(req)
+	if err != nil {
+		return nil, &retryableError{err: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return nil, &retryableError{err: fmt.Errorf("read response: %w", err)}
+	}
+	if len(data) > maxResponseBytes {
+		return nil, fmt.Errorf("response larger than %d bytes", maxResponseBytes)
+	}
+	if resp.StatusCode != http.StatusOK {
+		err := fmt.Errorf("%s: HTTP %d: %s", c.endpoint, resp.StatusCode, errorMessage(data))
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500 {
+			return nil, &retryableError{err: err, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
+		}
+		return nil, err
+	}
+	vecs, err := decodeResponse(data, n)
+	if err != nil {
+		return nil, fmt.Errorf("%s: malformed response: %w", c.endpoint, err)
+	}
+	return vecs, nil
+}
+
+// decodeResponse checks that the answer has exactly one vector per input,
+// each index once, all of one non-zero length with finite values, and
+// returns them in input order.
+func decodeResponse(data []byte, n int) ([][]float32, error) {
+	var r response
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, err
+	}
+	if len(r.Data) != n {
+		return nil, fmt.Errorf("%d embeddings for %d inputs", len(r.Data), n)
+	}
+	out := make([][]float32, n)
+	for pos, d := range r.Data {
+		i := pos
+		if d.Index != nil {
+			i = *d.Index
+		}
+		if i < 0 || i >= n || out[i] != nil {
+			return nil, fmt.Errorf("embedding index %d out of range or repeated", i)
+		}
+		v, err := decodeVector(d.Embedding)
+		if err != nil {
+			return nil, fmt.Errorf("embedding %d: %w", i, err)
+		}
+		if len(v) == 0 {
+			return nil, fmt.Errorf("embedding %d is empty", i)
+		}
+		out[i] = v
+	}
+	dim := len(out[0])
+	for i, v := range out {
+		if len(v) != dim {
+			return nil, fmt.Errorf("embedding %d has %d dimensions, embedding 0 has %d", i, len(v), dim)
+		}
+	}
+	return out, nil
+}
+
+// decodeVector reads a JSON array of numbers or a base64 float32 string.
+func decodeVector(raw json.RawMessage) ([]float32, error) {
+	var v []float32
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || len(b)%4 != 0 {
+			return nil, errors.New("bad base64 vector")
+		}
+		v = make([]float32, len(b)/4)
+		for i := range v {
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+	} else if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	for _, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, errors.New("NaN or infinite value")
+		}
+	}
+	return v, nil
+}
+
+// errorMessage extracts a server's error message, or the start of the
+// body when it is not one of the known shapes.
+func errorMessage(body []byte) string {
+	var e errorBody
+	if json.Unmarshal(body, &e) == nil {
+		var msg struct {
+			Message string `json:"message"`
+		}
+		var s string
+		switch {
+		case json.Unmarshal(e.Error, &msg) == nil && msg.Message != "":
+			return msg.Message
+		case json.Unmarshal(e.Error, &s) == nil && s != "":
+			return s
+		case len(e.Detail) > 0:
+			return string(e.Detail)
+		}
+	}
+	const max = 300
+	if len(body) > max {
+		return string(body[:max]) + "..."
+	}
+	return string(body)
+}
+
+// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
+func parseRetryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, time.Until(t))
+	}
+	return 0
+}
