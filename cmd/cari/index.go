@@ -35,7 +35,7 @@ Malformed lines are reported with their line number and skipped.`,
 				return errors.New("--corpus is required")
 			}
 			stackF.reranker = "none" // indexing never searches
-			st, err := openStack(stackF, log)
+			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err
 			}

@@ -28,7 +28,7 @@ finish (up to --shutdown-timeout) and closes the index cleanly.`,
 			if err != nil {
 				return err
 			}
-			st, err := openStack(stackF, log)
+			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err
 			}
