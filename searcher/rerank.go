@@ -144,10 +144,14 @@ func rerankFailure(err error, timeout time.Duration) string {
 // cache where it has them.
 func (s *Searcher) rerankScores(ctx context.Context, query string, ranked []Fused) ([]float64, error) {
 	name := s.opts.Reranker.Name()
+	// A re-ranker whose scores only order one call's candidates (listwise)
+	// cannot be answered in part from the cache.
+	d, setDependent := s.opts.Reranker.(interface{ SetDependent() bool })
+	cacheable := !setDependent || !d.SetDependent()
 	scores := make([]float64, len(ranked))
 	var missing []int
 	for i, f := range ranked {
-		if sc, ok := s.cache.get(name, query, f.ID); ok {
+		if sc, ok := s.cache.get(name, query, f.ID); ok && cacheable {
 			scores[i] = sc
 		} else {
 			missing = append(missing, i)
@@ -169,7 +173,9 @@ func (s *Searcher) rerankScores(ctx context.Context, query string, ranked []Fuse
 	}
 	for k, i := range missing {
 		scores[i] = got[k]
-		s.cache.put(name, query, ranked[i].ID, got[k])
+		if cacheable {
+			s.cache.put(name, query, ranked[i].ID, got[k])
+		}
 	}
 	return scores, nil
 }
