@@ -45,6 +45,10 @@ type Document struct {
 	Domain string
 	// ContentHash is the hex SHA-256 of Text, for duplicate detection.
 	ContentHash string
+	// Chunks are the document's passages as a store holds them: set on
+	// documents loaded from a store, ignored on documents written to one
+	// (the indexer chunks those).
+	Chunks []Chunk
 }
 
 // Chunk is a passage of a document: the unit that is embedded and retrieved

@@ -230,9 +230,8 @@ func (s *Searcher) candidates(ctx context.Context, query string, ranked []Fused,
 // is one, else the start of the document.
 func (s *Searcher) passage(d cari.Document, f Fused) string {
 	text := d.Text
-	if f.VectorRank > 0 {
-		if chunks := s.hl.chunker.Chunk(d.Text); f.Passage < len(chunks) {
-			c := chunks[f.Passage]
+	if f.VectorRank > 0 && f.Passage < len(d.Chunks) {
+		if c := d.Chunks[f.Passage]; c.Start <= c.End && c.End <= len(d.Text) {
 			text = d.Text[c.Start:c.End]
 		}
 	}

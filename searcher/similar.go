@@ -145,7 +145,10 @@ func (s *Searcher) sourceVector(ctx context.Context, d cari.Document) ([]float32
 		}
 		return v, nil
 	}
-	chunks := s.hl.chunker.Chunk(d.Text)
+	chunks := d.Chunks // as the index holds them
+	if len(chunks) == 0 {
+		chunks = s.hl.chunker.Chunk(d.Text)
+	}
 	texts := make([]string, len(chunks))
 	for i, c := range chunks {
 		texts[i] = indexer.PassageText(d, c)

@@ -60,6 +60,11 @@ func loadDocument(r index.IndexReader, id string) (cari.Document, bool, error) {
 			d.Domain = string(f.Value())
 		case fieldHash:
 			d.ContentHash = string(f.Value())
+		case fieldChunks:
+			var cerr error
+			if d.Chunks, cerr = decodeChunks(string(f.Value())); cerr != nil && ferr == nil {
+				ferr = cerr
+			}
 		case fieldPublishedAt:
 			d.Published, ferr = storedTime(f, ferr)
 		case fieldCrawledAt:

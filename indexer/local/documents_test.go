@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"maps"
+	"reflect"
 	"testing"
 	"time"
 
@@ -44,7 +45,13 @@ func TestDocumentsRoundTrip(t *testing.T) {
 			t.Errorf("%s: times = %v, %v; want %v, %v", want.ID, g.Published, g.Crawled, want.Published, want.Crawled)
 		}
 		g.Published, g.Crawled = want.Published, want.Crawled
-		if g != want {
+		// The store gives back the passages it was handed (entries() makes
+		// one covering the text).
+		if wantChunks := []cari.Chunk{{End: len(want.Text)}}; !reflect.DeepEqual(g.Chunks, wantChunks) {
+			t.Errorf("%s: chunks = %+v, want %+v", want.ID, g.Chunks, wantChunks)
+		}
+		g.Chunks = nil
+		if !reflect.DeepEqual(g, want) {
 			t.Errorf("%s: round trip\n got %+v\nwant %+v", want.ID, g, want)
 		}
 	}
