@@ -7,11 +7,14 @@ SHARED      ?= ../shared
 DATA        ?= data
 CORPUS      ?= $(firstword $(wildcard $(SHARED)/datasets/scifact/corpus.jsonl.gz) testdata/corpus/sample.jsonl)
 GRPC_ADDR   ?= 127.0.0.1:7700
+HTTP_ADDR   ?= 127.0.0.1:7701
+NPM         ?= npm
+TEST_OUTPUT ?= $(CURDIR)/test-output
 # Packages with concurrency run their tests again under the race detector
 # (-short: the whole-collection quality tests already ran without it).
-RACE_PKGS   ?= ./indexer/... ./searcher/... ./server/... ./cmd/... ./embeddings/...
+RACE_PKGS   ?= ./indexer/... ./searcher/... ./server/... ./cmd/... ./embeddings/... ./crawler/...
 
-.PHONY: all build test lint vet fmt-check race generate check-generate run index eval models clean
+.PHONY: all build test lint vet fmt-check race generate check-generate run index eval models web check-web browser-test bench-keyword bench-crawl clean
 
 all: build
 
@@ -43,9 +46,10 @@ check-generate: generate
 
 ## run: Cari's main job on the embedded default: build, fetch and import the
 ## default embedding model, index SciFact (or the sample corpus when ../shared
-## is absent) with it, and serve gRPC on $(GRPC_ADDR).
+## is absent) with it, and serve gRPC on $(GRPC_ADDR) and HTTP/JSON and the
+## search page on http://$(HTTP_ADDR)/.
 run: build models index
-	./bin/cari serve --data $(DATA) --grpc-addr $(GRPC_ADDR)
+	./bin/cari serve --data $(DATA) --grpc-addr $(GRPC_ADDR) --http-addr $(HTTP_ADDR)
 
 index: build
 	./bin/cari index --data $(DATA) --corpus $(CORPUS)
@@ -62,6 +66,28 @@ eval: build
 	./bin/cari eval --data /tmp/cari-eval-scifact --queries $(SHARED)/datasets/scifact/queries.jsonl --qrels $(SHARED)/datasets/scifact/qrels.tsv --mode keyword
 	./bin/cari index --data /tmp/cari-eval-cranfield --corpus $(SHARED)/datasets/cranfield/corpus.jsonl
 	./bin/cari eval --data /tmp/cari-eval-cranfield --queries $(SHARED)/datasets/cranfield/queries.jsonl --qrels $(SHARED)/datasets/cranfield/qrels.tsv --mode keyword
+
+## web: rebuild the search page (web/dist, committed and embedded in the binary) from web/src.
+web:
+	cd web && $(NPM) ci --no-audit --no-fund && $(NPM) run build
+
+## check-web: fail if rebuilding the page changes the committed web/dist.
+check-web: web
+	git diff --exit-code -- web/dist web/dist.sha256
+	@test -z "$$(git status --porcelain -- web/dist web/dist.sha256)" || { git status --porcelain -- web/dist web/dist.sha256; exit 1; }
+
+## browser-test: the search page in headless Chromium; screenshots in $(TEST_OUTPUT)/_artifacts.
+browser-test:
+	mkdir -p $(TEST_OUTPUT)
+	$(GO) test -count=1 -run TestBrowserSearch -v -artifacts -outputdir $(TEST_OUTPUT) ./cmd/cari
+
+## bench-keyword: Cari's keyword path beside SQLite FTS5 on SciFact (docs/BENCHMARKS.md).
+bench-keyword:
+	scripts/bench-keyword.sh
+
+## bench-crawl: crawl the Python docs beside wget -r and a bare fetch loop (docs/BENCHMARKS.md).
+bench-crawl:
+	scripts/bench-crawl.sh
 
 clean:
 	rm -rf bin

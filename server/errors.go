@@ -34,6 +34,8 @@ func statusOf(ctx context.Context, log *slog.Logger, method string, err error) e
 		return status.Error(codes.Canceled, "request cancelled")
 	case errors.Is(err, searcher.ErrUnavailable):
 		return status.Error(codes.Unavailable, err.Error())
+	case errors.Is(err, searcher.ErrNotFound):
+		return status.Error(codes.NotFound, err.Error())
 	}
 	log.ErrorContext(ctx, "request failed", "method", method, "error", err)
 	return status.Error(codes.Internal, err.Error())

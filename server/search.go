@@ -1,14 +1,14 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
@@ -20,10 +20,15 @@ type searchService struct {
 	cariv1.UnimplementedSearchServiceServer
 	searcher *searcher.Searcher
 	log      *slog.Logger
+	// maxNumResults caps num_results below the searcher's maximum; 0: none.
+	maxNumResults int
 }
 
 func (s *searchService) Search(ctx context.Context, req *cariv1.SearchRequest) (*cariv1.SearchResponse, error) {
 	start := time.Now()
+	if n := req.GetNumResults(); s.maxNumResults > 0 && int(n) > s.maxNumResults {
+		return nil, invalidArgument("num_results", fmt.Sprintf("must be between 0 and %d on this server, got %d", s.maxNumResults, n))
+	}
 	q, err := searchQuery(req)
 	if err != nil {
 		return nil, statusOf(ctx, s.log, "Search", err)
@@ -32,6 +37,12 @@ func (s *searchService) Search(ctx context.Context, req *cariv1.SearchRequest) (
 	if err != nil {
 		return nil, statusOf(ctx, s.log, "Search", err)
 	}
+	return searchResponse(resp, start), nil
+}
+
+// searchResponse converts a searcher response; start is when the request
+// arrived.
+func searchResponse(resp *searcher.Response, start time.Time) *cariv1.SearchResponse {
 	out := &cariv1.SearchResponse{
 		RequestId:          newRequestID(),
 		ResolvedSearchType: protoType(resp.Type),
@@ -45,11 +56,35 @@ func (s *searchService) Search(ctx context.Context, req *cariv1.SearchRequest) (
 	}
 	out.Reranked, out.RerankSkippedReason = resp.Reranked, resp.RerankSkipped
 	out.TotalDuration = durationpb.New(time.Since(start))
-	return out, nil
+	return out
 }
 
 func (s *searchService) FindSimilar(ctx context.Context, req *cariv1.FindSimilarRequest) (*cariv1.SearchResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "FindSimilar needs document vectors, which this server does not index yet")
+	start := time.Now()
+	if n := req.GetNumResults(); n < 0 || (s.maxNumResults > 0 && int(n) > s.maxNumResults) || n > searcher.MaxNumResults {
+		return nil, invalidArgument("num_results", fmt.Sprintf("must be between 0 and %d, got %d", cmp.Or(s.maxNumResults, searcher.MaxNumResults), n))
+	}
+	filter, err := filterOf(req.GetFilters())
+	if err != nil {
+		return nil, statusOf(ctx, s.log, "FindSimilar", err)
+	}
+	contents, err := contentsOf(req.GetContents())
+	if err != nil {
+		return nil, statusOf(ctx, s.log, "FindSimilar", err)
+	}
+	resp, err := s.searcher.FindSimilar(ctx, searcher.SimilarQuery{
+		ID:                  req.GetId(),
+		URL:                 req.GetUrl(),
+		NumResults:          int(req.GetNumResults()),
+		Filter:              filter,
+		Contents:            contents,
+		ExcludeSourceDomain: req.GetExcludeSourceDomain(),
+		Debug:               req.GetDebug(),
+	})
+	if err != nil {
+		return nil, statusOf(ctx, s.log, "FindSimilar", err)
+	}
+	return searchResponse(resp, start), nil
 }
 
 func (s *searchService) GetContents(ctx context.Context, req *cariv1.GetContentsRequest) (*cariv1.GetContentsResponse, error) {

@@ -1,7 +1,10 @@
 // Package server is Cari's transport: the gRPC services of cari.v1 on top
 // of the searcher and a store, with the standard health and reflection
-// services, request logging and panic recovery. It chooses status codes;
-// the stages below it return plain or typed errors.
+// services; the same API as HTTP/JSON through grpc-gateway, with the
+// OpenAPI document, Prometheus metrics and the search page beside it; and
+// API keys, rate and concurrency limits, deadlines, request logging and
+// panic recovery for both. It chooses status codes; the stages below it
+// return plain or typed errors.
 package server
 
 import (
@@ -23,7 +26,7 @@ import (
 	"github.com/cari-search/cari/searcher"
 )
 
-// Options configure the gRPC server.
+// Options configure the server: its services, limits and transports.
 type Options struct {
 	// Searcher answers SearchService. Required.
 	Searcher *searcher.Searcher
@@ -39,64 +42,107 @@ type Options struct {
 	// MaxRecvBytes bounds one request message. Default 16 MiB: a document's
 	// text may be up to 4 MiB (cari.MaxTextBytes) plus its other fields.
 	MaxRecvBytes int
+	// MaxSendBytes bounds one response message. Default 64 MiB: 100
+	// results with their whole texts.
+	MaxSendBytes int
+	// MaxNumResults caps a search's num_results below the searcher's own
+	// maximum (searcher.MaxNumResults). 0: the searcher's.
+	MaxNumResults int
+	// Keepalive configures HTTP/2 pings and idle connections; zero fields
+	// take the defaults.
+	Keepalive keepalive.ServerParameters
+	// Guard checks API keys and applies rate, concurrency and time
+	// limits. Nil: anyone may call anything, without limits.
+	Guard *Guard
+	// Metrics records Prometheus metrics. Nil: none.
+	Metrics *Metrics
+	// Tracing exports OpenTelemetry spans for every call. Nil: none.
+	Tracing *Tracing
+	// ServerOptions are added to the gRPC servers' options.
+	ServerOptions []grpc.ServerOption
+	// Crawl configures IndexService.Crawl; the zero value turns it off.
+	Crawl CrawlOptions
+	// HTTP configures the HTTP/JSON side that New builds.
+	HTTP HTTPOptions
 }
+
+// Keepalive defaults: close connections idle for 15 minutes; ping an idle
+// client every 2 minutes and drop it when it does not answer in 20s.
+var defaultKeepalive = keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute, Time: 2 * time.Minute, Timeout: 20 * time.Second}
 
 // NewGRPC returns a gRPC server with cari.v1.SearchService,
 // cari.v1.IndexService, grpc.health.v1.Health and reflection registered,
 // and the Health returned to mark serving state (all services SERVING).
 func NewGRPC(opts Options) (*grpc.Server, *health.Server) {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.MaxRecvBytes <= 0 {
-		opts.MaxRecvBytes = 16 << 20
-	}
-	log := opts.Logger
-	srv := grpc.NewServer(
-		grpc.MaxRecvMsgSize(opts.MaxRecvBytes),
-		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute, Time: 2 * time.Minute, Timeout: 20 * time.Second}),
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 20 * time.Second, PermitWithoutStream: true}),
-		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log)),
-		grpc.ChainStreamInterceptor(recoverStream(log), logStream(log)),
-	)
-	cariv1.RegisterSearchServiceServer(srv, &searchService{searcher: opts.Searcher, log: log})
-	cariv1.RegisterIndexServiceServer(srv, &indexService{store: opts.Store, indexing: opts.Indexing, storeName: opts.StoreName, log: log})
-	hs := health.NewServer()
-	healthpb.RegisterHealthServer(srv, hs)
-	for _, name := range []string{"", cariv1.SearchService_ServiceDesc.ServiceName, cariv1.IndexService_ServiceDesc.ServiceName} {
-		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
-	}
+	hs := newHealth()
+	srv := newGRPC(opts, newServices(opts), hs, transportGRPC)
 	reflection.Register(srv)
 	return srv, hs
 }
 
-func logUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		start := time.Now()
-		resp, err := handler(ctx, req)
-		attrs := []any{"method", info.FullMethod, "code", status.Code(err).String(), "latency_ms", float64(time.Since(start).Microseconds()) / 1000}
-		if r, ok := resp.(*cariv1.SearchResponse); ok {
-			attrs = append(attrs, "results", len(r.GetResults()))
-		}
-		if err != nil {
-			attrs = append(attrs, "error", status.Convert(err).Message())
-		}
-		log.InfoContext(ctx, "request", attrs...)
-		return resp, err
+// newHealth returns a health service with the whole server and each
+// cari.v1 service SERVING.
+func newHealth() *health.Server {
+	hs := health.NewServer()
+	for _, name := range []string{"", cariv1.SearchService_ServiceDesc.ServiceName, cariv1.IndexService_ServiceDesc.ServiceName} {
+		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	return hs
+}
+
+// services are the implementations of cari.v1, built once and registered
+// on both gRPC servers (external and in-process), so that state such as a
+// running crawl is shared by both transports.
+type services struct {
+	search cariv1.SearchServiceServer
+	index  cariv1.IndexServiceServer
+}
+
+func newServices(opts Options) services {
+	opts.setDefaults()
+	log := opts.Logger
+	return services{
+		search: &searchService{searcher: opts.Searcher, log: log, maxNumResults: opts.MaxNumResults},
+		index:  withCrawl(&indexService{store: opts.Store, indexing: opts.Indexing, storeName: opts.StoreName, log: log}, opts.Crawl),
 	}
 }
 
-func logStream(log *slog.Logger) grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		start := time.Now()
-		err := handler(srv, ss)
-		attrs := []any{"method", info.FullMethod, "code", status.Code(err).String(), "latency_ms", float64(time.Since(start).Microseconds()) / 1000}
-		if err != nil {
-			attrs = append(attrs, "error", status.Convert(err).Message())
-		}
-		log.InfoContext(ss.Context(), "request", attrs...)
-		return err
+// newGRPC returns a gRPC server with svc and hs registered, its
+// interceptors labelled with transport.
+func newGRPC(opts Options, svc services, hs *health.Server, transport string) *grpc.Server {
+	opts.setDefaults()
+	ka := opts.Keepalive
+	if ka.MaxConnectionIdle == 0 {
+		ka.MaxConnectionIdle = defaultKeepalive.MaxConnectionIdle
 	}
+	if ka.Time == 0 {
+		ka.Time = defaultKeepalive.Time
+	}
+	if ka.Timeout == 0 {
+		ka.Timeout = defaultKeepalive.Timeout
+	}
+	log := opts.Logger
+	opts.Metrics.watchStore(opts.Store)
+	opts.Metrics.watchGuard(opts.Guard)
+	unary := []grpc.UnaryServerInterceptor{recoverUnary(log), observeUnary(log, opts.Metrics, transport)}
+	stream := []grpc.StreamServerInterceptor{recoverStream(log), observeStream(log, opts.Metrics, transport)}
+	if opts.Guard != nil {
+		internal := transport == transportHTTP
+		unary = append(unary, opts.Guard.unary(opts.Metrics, internal))
+		stream = append(stream, opts.Guard.stream(opts.Metrics, internal))
+	}
+	srv := grpc.NewServer(append([]grpc.ServerOption{
+		grpc.MaxRecvMsgSize(opts.MaxRecvBytes),
+		grpc.MaxSendMsgSize(opts.MaxSendBytes),
+		grpc.KeepaliveParams(ka),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 20 * time.Second, PermitWithoutStream: true}),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
+	}, append(opts.Tracing.serverOptions(), opts.ServerOptions...)...)...)
+	cariv1.RegisterSearchServiceServer(srv, svc.search)
+	cariv1.RegisterIndexServiceServer(srv, svc.index)
+	healthpb.RegisterHealthServer(srv, hs)
+	return srv
 }
 
 // recoverUnary turns a panic in a handler into INTERNAL, so one bad request

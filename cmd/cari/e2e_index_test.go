@@ -174,15 +174,29 @@ func testSearch(t *testing.T, conn *grpc.ClientConn) {
 		})
 	}
 
+	t.Run("find similar", func(t *testing.T) {
+		resp, err := c.FindSimilar(rpcContext(t), &cariv1.FindSimilarRequest{Source: &cariv1.FindSimilarRequest_Id{Id: "doc01"}, NumResults: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range resp.GetResults() {
+			if r.GetId() == "doc01" {
+				t.Error("FindSimilar returned its source")
+			}
+		}
+		_, err = c.FindSimilar(rpcContext(t), &cariv1.FindSimilarRequest{Source: &cariv1.FindSimilarRequest_Id{Id: "no-such-doc"}})
+		wantStatus(t, err, codes.NotFound, "")
+	})
+
 	t.Run("unimplemented methods", func(t *testing.T) {
-		_, err := c.FindSimilar(rpcContext(t), &cariv1.FindSimilarRequest{Source: &cariv1.FindSimilarRequest_Id{Id: "doc01"}})
-		wantStatus(t, err, codes.Unimplemented, "")
 		ix := cariv1.NewIndexServiceClient(conn)
+		// Crawl is implemented (crawl_e2e_test.go); without a contact it
+		// is refused before anything is fetched.
 		crawl, err := ix.Crawl(rpcContext(t), &cariv1.CrawlRequest{Seeds: []string{"https://example.com/"}})
 		if err == nil {
 			_, err = crawl.Recv()
 		}
-		wantStatus(t, err, codes.Unimplemented, "")
+		wantStatus(t, err, codes.InvalidArgument, "user_agent_contact")
 		reindex, err := ix.Reindex(rpcContext(t), &cariv1.ReindexRequest{})
 		if err == nil {
 			_, err = reindex.Recv()

@@ -252,19 +252,21 @@ func scoreRunPy(t *testing.T, run string) map[string]float64 {
 // served is a running cari serve.
 type served struct {
 	addr   string
+	url    string // of the HTTP side: "http://127.0.0.1:PORT"
 	cmd    *exec.Cmd
 	logs   string        // file with its stderr
 	exited chan struct{} // closed when it has exited; err is then its exit error
 	err    error
 }
 
-// startServe starts cari serve on a free loopback port and waits until it
-// answers health checks. A port taken between choosing and binding is
-// retried on another.
-func startServe(t *testing.T, data string) *served {
+// startServe starts cari serve on free loopback ports (gRPC and HTTP) and
+// waits until it answers health checks. A port taken between choosing and
+// binding is retried on another. extra holds more arguments, and
+// environment variables as "CARI_X=v" entries.
+func startServe(t *testing.T, data string, extra ...string) *served {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
-		s := launchServe(t, data, freeLoopbackAddr(t))
+		s := launchServe(t, data, freeLoopbackAddr(t), extra...)
 		err := s.waitServing(t, 15*time.Second)
 		if err == nil {
 			return s
@@ -290,16 +292,26 @@ func freeLoopbackAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func launchServe(t *testing.T, data, addr string) *served {
+func launchServe(t *testing.T, data, addr string, extra ...string) *served {
 	t.Helper()
 	logs, err := os.CreateTemp(t.TempDir(), "serve-*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer logs.Close()
-	s := &served{addr: addr, logs: logs.Name(), exited: make(chan struct{})}
-	s.cmd = exec.Command(cariBinary(t), "serve", "--data", data, "--grpc-addr", addr, "--shutdown-timeout", "3s")
-	s.cmd.Env = cariEnv()
+	httpAddr := freeLoopbackAddr(t)
+	s := &served{addr: addr, url: "http://" + httpAddr, logs: logs.Name(), exited: make(chan struct{})}
+	args := []string{"serve", "--data", data, "--grpc-addr", addr, "--http-addr", httpAddr, "--shutdown-timeout", "3s"}
+	env := cariEnv()
+	for _, e := range extra {
+		if strings.HasPrefix(e, "CARI_") {
+			env = append(env, e)
+		} else {
+			args = append(args, e)
+		}
+	}
+	s.cmd = exec.Command(cariBinary(t), args...)
+	s.cmd.Env = env
 	s.cmd.Stderr = logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

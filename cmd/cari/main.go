@@ -43,12 +43,14 @@ over gRPC.`,
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.AddCommand(
 		newIndexCmd(g),
+		newCrawlCmd(g),
 		newEvalCmd(g),
 		newServeCmd(g),
 		newSearchCmd(),
 		newStatsCmd(g),
 		newModelsCmd(g),
 		newTrainRerankerCmd(g),
+		newConfigCmd(),
 	)
 	return root
 }

@@ -1,76 +1,328 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"google.golang.org/grpc/keepalive"
 
+	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/server"
+	"github.com/cari-search/cari/web"
 )
 
+// serveFlags are cari serve's settings; see config.go for how a config
+// file and the environment fill them.
+type serveFlags struct {
+	stack          stackFlags
+	config         string
+	grpcAddr       string
+	httpAddr       string
+	shutdown       time.Duration
+	insecurePublic bool
+
+	keysFile   string
+	searchKeys []string
+	adminKeys  []string
+
+	rate           float64
+	burst          int
+	concurrency    int
+	queue          int
+	queueWait      time.Duration
+	requestTimeout time.Duration
+	requestBytes   byteSize
+	uploadBytes    byteSize
+	sendBytes      byteSize
+	numResults     int
+
+	keepaliveTime    time.Duration
+	keepaliveTimeout time.Duration
+	maxConnIdle      time.Duration
+
+	corsOrigins []string
+	web         bool
+	metrics     bool
+
+	tracingEndpoint string
+	tracingRatio    float64
+
+	crawlAllowPrivate bool
+	crawlContact      string
+	crawlMinDelay     time.Duration
+}
+
+func (f *serveFlags) register(fs *pflag.FlagSet) {
+	f.stack.register(fs)
+	fs.StringVar(&f.config, "config", "", "YAML configuration file (default: $"+configEnv+"); flags and CARI_* variables override it")
+	fs.StringVar(&f.grpcAddr, "grpc-addr", "127.0.0.1:7700", "gRPC listen address (host:port)")
+	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:7701", `HTTP listen address for the JSON API, /openapi.json, /metrics, /healthz and the search page; "" or "off" to disable`)
+	fs.DurationVar(&f.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
+	fs.BoolVar(&f.insecurePublic, "insecure-public", false, "allow listening on a non-loopback address with no API keys configured")
+
+	fs.StringVar(&f.keysFile, "auth-keys-file", "", "YAML file of API keys (name, key, scope search|admin, optional rate and burst)")
+	fs.StringSliceVar(&f.searchKeys, "auth-search-keys", nil, "API keys that may search (comma-separated; prefer "+envName("auth-search-keys")+" or the keys file to keep them out of ps)")
+	fs.StringSliceVar(&f.adminKeys, "auth-admin-keys", nil, "API keys that may also call IndexService (comma-separated; prefer "+envName("auth-admin-keys")+")")
+	markSecret(fs, "auth-search-keys", "auth-admin-keys")
+
+	fs.Float64Var(&f.rate, "limit-rate", 50, "requests a second each API key (or, without keys, each client address) may make; 0: unlimited")
+	fs.IntVar(&f.burst, "limit-burst", 100, "requests each key or client may make at once beyond the rate")
+	fs.IntVar(&f.concurrency, "limit-concurrency", 64, "unary requests running at once, over gRPC and HTTP together; 0: unlimited")
+	fs.IntVar(&f.queue, "limit-queue", 256, "requests waiting for a slot when all are busy; beyond it requests are shed with RESOURCE_EXHAUSTED / HTTP 429")
+	fs.DurationVar(&f.queueWait, "limit-queue-wait", 2*time.Second, "how long a request waits for a slot before it is shed")
+	fs.DurationVar(&f.requestTimeout, "limit-request-timeout", 30*time.Second, "longest a unary request may run; a client deadline may only shorten it; 0: client deadlines only")
+	f.requestBytes = 16 << 20
+	fs.Var(&f.requestBytes, "limit-request-bytes", "largest request: one gRPC message or one HTTP body")
+	f.uploadBytes = 1 << 30
+	fs.Var(&f.uploadBytes, "limit-upload-bytes", "largest HTTP body of /v1/documents:upsert, a stream of documents")
+	f.sendBytes = 64 << 20
+	fs.Var(&f.sendBytes, "limit-response-bytes", "largest response message")
+	fs.IntVar(&f.numResults, "limit-num-results", searcher.MaxNumResults, fmt.Sprintf("largest num_results a search may ask for (at most %d)", searcher.MaxNumResults))
+
+	fs.DurationVar(&f.keepaliveTime, "grpc-keepalive-time", 2*time.Minute, "ping a gRPC client after this long without activity")
+	fs.DurationVar(&f.keepaliveTimeout, "grpc-keepalive-timeout", 20*time.Second, "close a gRPC connection whose ping is not answered in this time")
+	fs.DurationVar(&f.maxConnIdle, "grpc-max-connection-idle", 15*time.Minute, "close gRPC connections idle for this long")
+
+	fs.StringSliceVar(&f.corsOrigins, "http-cors-origins", nil, `origins whose web pages may call the HTTP API ("https://app.example.com"); "*" for any`)
+	fs.BoolVar(&f.web, "http-web", true, "serve the search page at /")
+	fs.BoolVar(&f.metrics, "http-metrics", true, "serve Prometheus metrics at /metrics")
+
+	fs.StringVar(&f.tracingEndpoint, "tracing-otlp-endpoint", "", `OpenTelemetry collector URL for traces over OTLP/HTTP ("http://localhost:4318"; /v1/traces is added when it has no path); "" disables tracing`)
+	fs.Float64Var(&f.tracingRatio, "tracing-sample-ratio", 1, "fraction of requests traced, 0 to 1 (a parent's decision wins)")
+
+	fs.BoolVar(&f.crawlAllowPrivate, "crawl-allow-private", false, "let IndexService.Crawl requests set allow_private (crawl loopback, private and link-local addresses: tests, intranets)")
+	fs.StringVar(&f.crawlContact, "crawl-contact", "", "URL or email for site operators in the crawler's User-Agent, for Crawl requests that give none")
+	fs.DurationVar(&f.crawlMinDelay, "crawl-min-host-delay", time.Second, "least min_host_delay a Crawl request may ask for (0: none)")
+}
+
+// keys gathers the API keys from the keys file and the key lists.
+func (f *serveFlags) keys() ([]server.Key, error) {
+	var keys []server.Key
+	if f.keysFile != "" {
+		k, err := server.LoadKeysFile(f.keysFile)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k...)
+	}
+	for _, s := range f.searchKeys {
+		keys = append(keys, server.Key{Secret: strings.TrimSpace(s), Scope: server.ScopeSearch})
+	}
+	for _, s := range f.adminKeys {
+		keys = append(keys, server.Key{Secret: strings.TrimSpace(s), Scope: server.ScopeAdmin})
+	}
+	return keys, nil
+}
+
+func (f *serveFlags) check() error {
+	switch {
+	case f.numResults < 1 || f.numResults > searcher.MaxNumResults:
+		return fmt.Errorf("--limit-num-results must be between 1 and %d, got %d", searcher.MaxNumResults, f.numResults)
+	case f.requestBytes < 1024 || f.requestBytes > 1<<30:
+		return fmt.Errorf("--limit-request-bytes must be between 1KiB and 1GiB, got %s", f.requestBytes.String())
+	case f.sendBytes < 1024 || f.sendBytes > 1<<30:
+		return fmt.Errorf("--limit-response-bytes must be between 1KiB and 1GiB, got %s", f.sendBytes.String())
+	case f.uploadBytes < f.requestBytes:
+		return fmt.Errorf("--limit-upload-bytes (%s) must be at least --limit-request-bytes (%s)", f.uploadBytes.String(), f.requestBytes.String())
+	case f.rate < 0 || f.burst < 0 || f.concurrency < 0 || f.queue < 0 || f.queueWait < 0 || f.requestTimeout < 0:
+		return errors.New("--limit-* settings must not be negative")
+	case f.tracingRatio < 0 || f.tracingRatio > 1:
+		return fmt.Errorf("--tracing-sample-ratio must be between 0 and 1, got %v", f.tracingRatio)
+	}
+	return nil
+}
+
 func newServeCmd(g *globalFlags) *cobra.Command {
-	var stackF stackFlags
-	var grpcAddr string
-	var shutdownTimeout time.Duration
+	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the search and index APIs over gRPC",
+		Short: "Serve the search and index APIs over gRPC and HTTP/JSON, with a search page",
 		Long: `Serve opens the data directory and answers cari.v1.SearchService and
-cari.v1.IndexService, with grpc.health.v1.Health and server reflection, until
-SIGINT or SIGTERM; then it stops taking new requests, lets in-flight ones
+cari.v1.IndexService over gRPC (--grpc-addr), with grpc.health.v1.Health and
+server reflection, and the same API as HTTP/JSON (--http-addr), with
+/openapi.json, /metrics, /healthz and a search page at /.
+
+With API keys configured (--auth-keys-file, CARI_AUTH_SEARCH_KEYS,
+CARI_AUTH_ADMIN_KEYS), every call needs one: search keys may call
+SearchService, admin keys IndexService too. Without keys, serve listens on
+loopback addresses only, unless --insecure-public is given.
+
+Every flag can also be set in a YAML config file (--config) or a CARI_*
+environment variable; "cari config print" shows the result.
+
+On SIGINT or SIGTERM it stops taking new requests, lets in-flight ones
 finish (up to --shutdown-timeout) and closes the index cleanly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd.Flags(), os.Environ())
+			if err != nil {
+				return err
+			}
 			log, err := g.logger()
 			if err != nil {
 				return err
 			}
-			st, err := openStack(cmd.Context(), stackF, log)
-			if err != nil {
-				return err
+			if len(cfg.unknownEnv) > 0 {
+				log.Warn("ignoring unknown environment variables; see cari config print", "names", strings.Join(cfg.unknownEnv, ","))
 			}
-			defer st.Close()
-			lis, err := net.Listen("tcp", grpcAddr)
-			if err != nil {
-				return fmt.Errorf("--grpc-addr: %w", err)
-			}
-			srv, hs := server.NewGRPC(server.Options{
-				Searcher:  st.searcher,
-				Store:     st.store,
-				StoreName: "local",
-				Indexing:  st.indexing,
-				Logger:    log,
-			})
-			served := make(chan error, 1)
-			go func() { served <- srv.Serve(lis) }()
-			log.Info("serving", "grpc_addr", lis.Addr().String(), "data", stackF.dataDir, "generation", st.store.Generation().Name)
-
-			select {
-			case err := <-served:
-				return fmt.Errorf("grpc server: %w", err)
-			case <-cmd.Context().Done():
-			}
-			log.Info("shutting down", "timeout", shutdownTimeout)
-			hs.Shutdown() // health answers NOT_SERVING so load balancers drain us
-			stopped := make(chan struct{})
-			go func() { srv.GracefulStop(); close(stopped) }()
-			select {
-			case <-stopped:
-			case <-time.After(shutdownTimeout):
-				log.Warn("in-flight requests did not finish in time; closing them")
-				srv.Stop()
-			}
-			if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
-				log.Warn("serve returned", "error", err)
-			}
-			return st.Close()
+			return serve(cmd.Context(), &f, log)
 		},
 	}
-	stackF.register(cmd.Flags())
-	cmd.Flags().StringVar(&grpcAddr, "grpc-addr", "127.0.0.1:7700", "gRPC listen address (host:port)")
-	cmd.Flags().DurationVar(&shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
+	f.register(cmd.Flags())
 	return cmd
+}
+
+// serve runs the server until ctx ends (SIGINT or SIGTERM), then shuts it
+// down gracefully.
+func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	keys, err := f.keys()
+	if err != nil {
+		return err
+	}
+	guard, err := server.NewGuard(server.GuardOptions{
+		Keys: keys, Rate: f.rate, Burst: f.burst,
+		MaxConcurrent: f.concurrency, MaxQueued: f.queue, QueueWait: f.queueWait,
+		RequestTimeout: f.requestTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	grpcLis, httpLis, err := f.listen(guard.HasKeys())
+	if err != nil {
+		return err
+	}
+	defer grpcLis.Close()
+	if httpLis != nil {
+		defer httpLis.Close()
+	}
+
+	tracing, err := server.NewTracing(ctx, server.TracingOptions{Endpoint: f.tracingEndpoint, SampleRatio: f.tracingRatio})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(ctx); err != nil {
+			log.Warn("flushing traces", "error", err)
+		}
+	}()
+
+	st, err := openStack(ctx, f.stack, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	opts := server.Options{
+		Searcher:      st.searcher,
+		Store:         st.store,
+		StoreName:     "local",
+		Indexing:      st.indexing,
+		Logger:        log,
+		MaxRecvBytes:  int(f.requestBytes),
+		MaxSendBytes:  int(f.sendBytes),
+		MaxNumResults: f.numResults,
+		Keepalive:     keepalive.ServerParameters{Time: f.keepaliveTime, Timeout: f.keepaliveTimeout, MaxConnectionIdle: f.maxConnIdle},
+		Guard:         guard,
+		Metrics:       server.NewMetrics(),
+		Tracing:       tracing,
+		Crawl: server.CrawlOptions{
+			StateDir:     filepath.Join(f.stack.dataDir, "crawl"),
+			AllowPrivate: f.crawlAllowPrivate,
+			Contact:      f.crawlContact,
+			MinHostDelay: noneIfZero(f.crawlMinDelay),
+		},
+		HTTP: server.HTTPOptions{
+			CORSOrigins:    f.corsOrigins,
+			MaxBodyBytes:   int64(f.requestBytes),
+			MaxUploadBytes: int64(f.uploadBytes),
+			NoMetrics:      !f.metrics,
+		},
+	}
+	if f.web {
+		if opts.HTTP.Web, err = server.Web(web.Dist()); err != nil {
+			return err
+		}
+	}
+	srv, err := server.New(opts)
+	if err != nil {
+		return err
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(grpcLis, httpLis) }()
+	attrs := []any{"grpc_addr", grpcLis.Addr().String(), "data", f.stack.dataDir, "generation", st.store.Generation().Name, "api_keys", len(keys)}
+	if httpLis != nil {
+		attrs = append(attrs, "http_addr", httpLis.Addr().String())
+	}
+	log.Info("serving", attrs...)
+
+	var serveErr error
+	select {
+	case serveErr = <-served:
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", f.shutdown)
+	sctx, cancel := context.WithTimeout(context.Background(), f.shutdown)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("in-flight requests did not finish in time; closed them", "error", err)
+	}
+	if serveErr != nil {
+		return serveErr
+	}
+	if err := <-served; err != nil {
+		log.Warn("serve returned", "error", err)
+	}
+	return st.Close()
+}
+
+// listen opens the gRPC and HTTP listeners, refusing a non-loopback
+// address when no API keys are configured, unless --insecure-public.
+func (f *serveFlags) listen(haveKeys bool) (grpcLis, httpLis net.Listener, err error) {
+	grpcLis, err = net.Listen("tcp", f.grpcAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--grpc-addr: %w", err)
+	}
+	if err := f.checkExposure("--grpc-addr", grpcLis, haveKeys); err != nil {
+		grpcLis.Close()
+		return nil, nil, err
+	}
+	if f.httpAddr == "" || f.httpAddr == "off" {
+		return grpcLis, nil, nil
+	}
+	httpLis, err = net.Listen("tcp", f.httpAddr)
+	if err != nil {
+		grpcLis.Close()
+		return nil, nil, fmt.Errorf("--http-addr: %w", err)
+	}
+	if err := f.checkExposure("--http-addr", httpLis, haveKeys); err != nil {
+		grpcLis.Close()
+		httpLis.Close()
+		return nil, nil, err
+	}
+	return grpcLis, httpLis, nil
+}
+
+func (f *serveFlags) checkExposure(flag string, lis net.Listener, haveKeys bool) error {
+	if haveKeys || f.insecurePublic {
+		return nil
+	}
+	if a, ok := lis.Addr().(*net.TCPAddr); ok && a.IP.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%s %s is not a loopback address and no API keys are configured, so anyone who can reach it could search and change the index: "+
+		"configure keys (--auth-keys-file, %s, %s) or pass --insecure-public", flag, lis.Addr(), envName("auth-search-keys"), envName("auth-admin-keys"))
 }

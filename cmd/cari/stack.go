@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -25,14 +26,48 @@ type stackFlags struct {
 	rerankerModel string
 	embed         embedFlags
 	fs            *pflag.FlagSet
+
+	// The model-server re-rankers (chat, listwise, rerank-api, tei).
+	rerankURL         string
+	rerankModel       string
+	rerankAPIKeyFile  string
+	rerankInstruction string
+	rerankPrompts     string
+	rerankTimeout     time.Duration
+	rerankConcurrency int
+	rerankTopN        int
+	// logger receives the re-ranking clients' retries and warnings; nil
+	// discards them.
+	logger *slog.Logger
 }
 
 func (f *stackFlags) register(fs *pflag.FlagSet) {
 	f.fs = fs
 	fs.StringVar(&f.dataDir, "data", "data", "data directory")
-	fs.StringVar(&f.reranker, "reranker", "learned", "re-ranker: learned (in-process, the default) or none")
-	fs.StringVar(&f.rerankerModel, "reranker-model", "", "model file of the learned re-ranker (default: the one built in, trained on scifact/train)")
+	fs.StringVar(&f.reranker, "reranker", "learned", "re-ranker: learned (in-process, the default), chat (an OpenAI-compatible chat server judging each candidate yes/no from logprobs, Qwen3-Reranker's way), listwise (a chat model ordering windows of candidates, RankGPT's way, for servers without logprobs), rerank-api (a /v1/rerank server: vLLM, llama.cpp, Infinity), tei (Hugging Face TEI's /rerank) or none")
+	fs.StringVar(&f.rerankerModel, "reranker-model", "", "learned: model file of the learned re-ranker (default: the one built in, trained on scifact/train)")
+	fs.StringVar(&f.rerankURL, "rerank-url", rerank.DefaultURL, "chat, listwise, rerank-api: base URL of the model server, including /v1; tei: the server's root")
+	fs.StringVar(&f.rerankModel, "rerank-model", rerank.DefaultModel, "chat, listwise, rerank-api: served model name (tei: optional, names the scores in the cache)")
+	fs.StringVar(&f.rerankAPIKeyFile, "rerank-api-key-file", "", "file holding the model server's API key (default: $"+rerank.DefaultAPIKeyEnv+")")
+	fs.DurationVar(&f.rerankTimeout, "rerank-timeout", 0, "time one query's re-ranking may take before results keep the first-stage order (default 2s; listwise 15s)")
+	fs.IntVar(&f.rerankConcurrency, "rerank-concurrency", 0, fmt.Sprintf("chat, rerank-api, tei: requests in flight for one query (default %d)", rerank.DefaultConcurrency))
+	fs.IntVar(&f.rerankTopN, "rerank-top-n", 0, fmt.Sprintf("candidates re-ranked per query unless the request says (default %d, at most %d)", searcher.DefaultRerank.TopN, searcher.MaxRerankTopN))
+	fs.StringVar(&f.rerankInstruction, "rerank-instruction", rerank.DefaultInstruction, "chat, and rerank-api or tei with qwen3 prompts: the task instruction of Qwen3-Reranker's prompt")
+	fs.StringVar(&f.rerankPrompts, "rerank-prompts", rerank.PromptsAuto, "rerank-api, tei: auto (qwen3 for a model named Qwen3-Reranker), none (the server adds any prompt itself, as llama.cpp does) or qwen3 (Cari wraps query and documents in Qwen3-Reranker's prompt, which vLLM and TEI need)")
 	f.embed.register(fs)
+}
+
+// listwiseTimeout is the default re-ranking deadline of the listwise
+// re-ranker, whose windows are generations run one after another.
+const listwiseTimeout = 15 * time.Second
+
+// rerankOptions is the searcher's re-ranking configuration from the flags.
+func (f *stackFlags) rerankOptions() searcher.RerankOptions {
+	o := searcher.RerankOptions{Timeout: f.rerankTimeout, TopN: min(f.rerankTopN, searcher.MaxRerankTopN)}
+	if o.Timeout <= 0 && f.reranker == "listwise" {
+		o.Timeout = listwiseTimeout
+	}
+	return o
 }
 
 // newReranker builds the configured re-ranker; nil means none.
@@ -46,8 +81,31 @@ func (f *stackFlags) newReranker() (searcher.Reranker, error) {
 			return nil, fmt.Errorf("--reranker-model: %w", err)
 		}
 		return rerank.NewLearned(m), nil
+	case "chat", "listwise", "rerank-api", "tei":
+		key, err := rerank.LoadAPIKey(f.rerankAPIKeyFile, "")
+		if err != nil {
+			return nil, fmt.Errorf("--rerank-api-key-file: %w", err)
+		}
+		// One attempt may take the whole budget; retries happen within it
+		// only when an attempt fails sooner.
+		srv := rerank.Server{URL: f.rerankURL, Model: f.rerankModel, APIKey: key, Timeout: f.rerankOptions().Timeout, Logger: f.logger}
+		var rr searcher.Reranker
+		switch f.reranker {
+		case "chat":
+			rr, err = rerank.NewChat(rerank.ChatOptions{Server: srv, Instruction: f.rerankInstruction, Concurrency: f.rerankConcurrency})
+		case "listwise":
+			rr, err = rerank.NewListwise(rerank.ListwiseOptions{Server: srv})
+		case "rerank-api":
+			rr, err = rerank.NewRerankAPI(rerank.RerankAPIOptions{Server: srv, Prompts: f.rerankPrompts, Instruction: f.rerankInstruction, Concurrency: f.rerankConcurrency})
+		case "tei":
+			rr, err = rerank.NewRerankAPI(rerank.RerankAPIOptions{Server: srv, Format: rerank.FormatTEI, Prompts: f.rerankPrompts, Instruction: f.rerankInstruction, Concurrency: f.rerankConcurrency})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--reranker %s: %w", f.reranker, err)
+		}
+		return rr, nil
 	}
-	return nil, fmt.Errorf("--reranker must be learned or none, got %q", f.reranker)
+	return nil, fmt.Errorf("--reranker must be learned, chat, listwise, rerank-api, tei or none, got %q", f.reranker)
 }
 
 // newEmbedder opens the configured embedding model; nil means keyword only.
@@ -90,6 +148,7 @@ type stack struct {
 
 // openStack opens the data directory with the configured models.
 func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, error) {
+	f.logger = log
 	rr, err := f.newReranker()
 	if err != nil {
 		return nil, err
@@ -100,7 +159,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 	}
 	st := &stack{embedder: emb}
 	opts := local.Options{Logger: log}
-	sopts := searcher.Options{Reranker: rr}
+	sopts := searcher.Options{Reranker: rr, Rerank: f.rerankOptions()}
 	if emb != nil {
 		info := emb.Model()
 		opts.Vectors = local.VectorSpace{Model: info.ID(), Dim: info.Dim}

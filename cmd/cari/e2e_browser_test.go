@@ -1,0 +1,255 @@
+package main
+
+// The browser test: headless Chromium (Debian's chromium package) loads the
+// search page from a real cari serve, searches, and checks that results
+// with URLs, dates, scores and marked highlights appear, that the API key
+// flow and the keyboard work, and that the page fits a phone's screen. It
+// saves screenshots in the test's artifact directory: run it with
+//
+//	go test -run TestBrowser -artifacts -outputdir $PWD/test-output ./cmd/cari
+//
+// to keep them (test-output/_artifacts/...). It is skipped with -short and
+// when no Chromium is installed; CARI_CHROMIUM names another binary.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+const (
+	browserSearchKey = "browser-search-key-0123456789"
+	browserAdminKey  = "browser-admin-key-0123456789"
+)
+
+// browserDocs have URLs and dates, which the fixture corpus lacks.
+var browserDocs = []string{
+	`{"document":{"id":"b-merapi","url":"https://news.example.com/2023/merapi-eruption","title":"Merapi volcano erupts again","publishedDate":"2023-05-02T00:00:00Z","text":"Mount Merapi, the most active volcano in Indonesia, erupted on Sunday and sent ash two kilometres high. Villagers on its slopes left their homes as the eruption went on into the night."}}`,
+	`{"document":{"id":"b-etna","url":"https://science.example.org/etna","title":"Why Etna keeps erupting","publishedDate":"2021-02-16T00:00:00Z","text":"Etna sits where the African plate slides under the Eurasian plate. Magma rises through fractures in the crust, and the volcano erupts several times a year."}}`,
+}
+
+func chromiumPath() string {
+	if p := os.Getenv("CARI_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browserContext starts headless Chromium with the flags a machine without
+// Internet access needs (no background networking, component updates, sync
+// or QUIC probes) and a fresh profile.
+func browserContext(t *testing.T, chrome string) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	// Start the browser now, without a timeout (a timeout on the first run
+	// would stop the browser), so a broken Chromium fails here, clearly.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium %s: %v", chrome, err)
+	}
+	return ctx
+}
+
+// pageResult is what the page shows for one result.
+type pageResult struct {
+	Title      string   `json:"title"`
+	Href       string   `json:"href"`
+	URL        string   `json:"url"`
+	Date       string   `json:"date"`
+	Score      string   `json:"score"`
+	Highlights []string `json:"highlights"`
+	Marks      []string `json:"marks"`
+}
+
+const readResults = `[...document.querySelectorAll("#results .result")].map(li => ({
+	title: li.querySelector(".result-link")?.textContent ?? "",
+	href: li.querySelector("a.result-link")?.href ?? "",
+	url: li.querySelector(".result-url")?.textContent ?? "",
+	date: li.querySelector(".result-date")?.textContent ?? "",
+	score: li.querySelector(".result-score")?.textContent ?? "",
+	highlights: [...li.querySelectorAll(".highlight")].map(h => h.textContent),
+	marks: [...li.querySelectorAll(".highlight mark")].map(m => m.textContent),
+}))`
+
+// page drives one tab, failing the test with a screenshot when a step
+// fails.
+type page struct {
+	t     *testing.T
+	ctx   context.Context
+	shots string
+}
+
+func (p *page) tctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(p.ctx, 20*time.Second)
+}
+
+func (p *page) fail(what string, err error) {
+	p.t.Helper()
+	if png, serr := chromedp.Run(p.ctx, chromedp.FullScreenshot(100)); serr == nil {
+		_ = os.WriteFile(filepath.Join(p.shots, "failure.png"), png, 0o644)
+	}
+	p.t.Fatalf("%s: %v (screenshots in %s)", what, err, p.shots)
+}
+
+// do runs steps that return nothing.
+func (p *page) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := p.tctx()
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		p.fail(what, err)
+	}
+}
+
+// eval runs JavaScript and decodes its value.
+func eval[T any](p *page, expr string) T {
+	p.t.Helper()
+	ctx, cancel := p.tctx()
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		p.fail(expr, err)
+	}
+	return v
+}
+
+func (p *page) screenshot(name string) {
+	p.t.Helper()
+	ctx, cancel := p.tctx()
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.fail("screenshot", err)
+	}
+	if err := os.WriteFile(filepath.Join(p.shots, name), png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func TestBrowserSearch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the browser test takes seconds; run it without -short")
+	}
+	chrome := chromiumPath()
+	if chrome == "" {
+		t.Skip("no Chromium found: apt-get install chromium, or set CARI_CHROMIUM")
+	}
+	data := t.TempDir()
+	mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"))
+	srv := startServe(t, data, "CARI_AUTH_SEARCH_KEYS="+browserSearchKey, "CARI_AUTH_ADMIN_KEYS="+browserAdminKey)
+	code, _, body := call(t, "POST", srv.url+"/v1/documents:upsert", strings.Join(browserDocs, "\n"), "X-Api-Key", browserAdminKey)
+	if code != http.StatusOK {
+		t.Fatalf("upsert: %d %s", code, body)
+	}
+	p := &page{t: t, ctx: browserContext(t, chrome), shots: t.ArtifactDir()}
+
+	// A first search without a key: the page asks for one.
+	p.do("search without a key",
+		chromedp.Navigate(srv.url+"/"),
+		chromedp.WaitVisible(chromedp.ID("q")),
+		chromedp.SendKeys(chromedp.ID("q"), "volcano eruption"+kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("error")),
+	)
+	errText := eval[string](p, `document.getElementById("error").textContent`)
+	if focused := eval[string](p, `document.activeElement.id`); !strings.Contains(errText, "API key") || focused != "api-key" {
+		t.Errorf("without a key the page says %q with focus on #%s; want a request for an API key, focus on #api-key", errText, focused)
+	}
+
+	// Entering the key runs the search again.
+	p.do("search with the key",
+		chromedp.SendKeys(chromedp.ID("api-key"), browserSearchKey+kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS("#results .result .highlight mark")),
+	)
+	results := eval[[]pageResult](p, readResults)
+	checkResults(t, results, eval[string](p, `document.getElementById("status").textContent`))
+	if loc := eval[string](p, `location.search`); !strings.Contains(loc, "q=volcano+eruption") {
+		t.Errorf("location.search %q does not record the query", loc)
+	}
+	p.screenshot("search-desktop.png")
+
+	// The keyboard: "/" to the query box, ArrowDown and j through results.
+	eval[any](p, `document.activeElement.blur()`)
+	p.do("/", chromedp.KeyEvent("/"))
+	afterSlash := eval[string](p, `document.activeElement.id`)
+	p.do("ArrowDown", chromedp.KeyEvent(kb.ArrowDown))
+	afterDown := eval[string](p, `document.activeElement.textContent`)
+	p.do("j", chromedp.KeyEvent("j"))
+	afterJ := eval[string](p, `document.activeElement.textContent`)
+	if afterSlash != "q" || len(results) < 2 || afterDown != results[0].Title || afterJ != results[1].Title {
+		t.Errorf(`keyboard: "/" focused #%s, ArrowDown %q, j %q; want #q, then the first and second result titles`, afterSlash, afterDown, afterJ)
+	}
+
+	// Filters from the URL: a domain and a publication date range.
+	p.do("filtered search",
+		chromedp.Navigate(srv.url+"/?q=volcano&include=news.example.com&after=2022-01-01"),
+		chromedp.WaitVisible(chromedp.CSS("#results .result")),
+	)
+	if results := eval[[]pageResult](p, readResults); len(results) != 1 || !strings.HasPrefix(results[0].URL, "news.example.com/") {
+		t.Errorf("filtered to news.example.com after 2022: %+v, want the Merapi article only", results)
+	}
+
+	// A phone-sized screen: nothing wider than the viewport.
+	p.do("phone",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(srv.url+"/?q=volcano"),
+		chromedp.WaitVisible(chromedp.CSS("#results .result .highlight")),
+	)
+	if eval[bool](p, `document.documentElement.scrollWidth > window.innerWidth`) {
+		t.Error("the page scrolls sideways on a 390px-wide screen")
+	}
+	p.screenshot("search-phone.png")
+	t.Logf("screenshots in %s", p.shots)
+}
+
+func checkResults(t *testing.T, results []pageResult, statusText string) {
+	t.Helper()
+	if len(results) < 3 {
+		t.Fatalf("page shows %d results, want at least 3: %+v", len(results), results)
+	}
+	var dated, linked bool
+	for _, r := range results {
+		if r.Title == "" || r.URL == "" || !strings.HasPrefix(r.Score, "score ") || len(r.Highlights) == 0 {
+			t.Errorf("result %+v lacks a title, URL line, score or highlight", r)
+		}
+		if r.Date != "" {
+			dated = true
+		}
+		if strings.HasPrefix(r.Href, "https://") {
+			linked = true
+		}
+		for _, m := range r.Marks {
+			if lm := strings.ToLower(m); !strings.HasPrefix(lm, "volcan") && !strings.HasPrefix(lm, "erupt") {
+				t.Errorf("marked %q, which is not a query term", m)
+			}
+		}
+	}
+	if !dated || !linked {
+		t.Errorf("no result shows a date (%v) or links to its URL (%v): %+v", dated, linked, results)
+	}
+	if !strings.Contains(statusText, fmt.Sprintf("%d results", len(results))) || !strings.Contains(statusText, "keyword search") {
+		t.Errorf("status line %q, want the count and the search type", statusText)
+	}
+}

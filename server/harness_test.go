@@ -1,0 +1,251 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/indexer/local"
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/searcher"
+)
+
+// testDocs are the documents every test server starts with.
+var testDocs = []cari.Document{
+	{ID: "volcano", URL: "https://geo.example.com/volcano", Title: "How volcanoes erupt", Text: "A volcano erupts when molten magma rises through the crust. Gas pressure drives the eruption. Lava and ash pour out of the vent.", Published: time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)},
+	{ID: "merapi", URL: "https://news.example.com/merapi", Title: "Merapi erupts again", Text: "Mount Merapi, the most active volcano in Indonesia, erupted on Sunday. Villagers left the slopes as ash fell.", Published: time.Date(2023, 5, 2, 0, 0, 0, 0, time.UTC)},
+	{ID: "jazz", URL: "https://music.example.org/jazz", Title: "The birth of jazz", Text: "Jazz grew out of blues and ragtime in New Orleans. Brass bands and improvising soloists shaped swing."},
+	{ID: "holes", URL: "https://space.example.net/holes", Title: "Black holes", Text: "A black hole is a region of spacetime where gravity is so strong that nothing escapes."},
+}
+
+// syncBuffer is a log sink that tests read while the server writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// gatedStore is a store whose keyword searches wait until the gate opens or
+// their context ends, to hold requests in flight on purpose.
+type gatedStore struct {
+	*local.Store
+	gate    chan struct{}
+	entered chan struct{}
+	// stopped receives the error of each search that ended by its context.
+	stopped chan error
+}
+
+func (g *gatedStore) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]indexer.Hit, error) {
+	g.entered <- struct{}{}
+	select {
+	case <-g.gate:
+		return g.Store.SearchKeyword(ctx, q)
+	case <-ctx.Done():
+		g.stopped <- ctx.Err()
+		return nil, ctx.Err()
+	}
+}
+
+// testServer is a running Server on loopback ports.
+type testServer struct {
+	*Server
+	grpcAddr string
+	url      string
+	conn     *grpc.ClientConn
+	logs     *syncBuffer
+	store    *local.Store
+	gated    *gatedStore
+	guard    *Guard
+	done     chan error
+}
+
+type serverSetup struct {
+	guard    GuardOptions
+	gated    bool // searches wait on the gated store
+	opts     func(*Options)
+	webFiles fstest.MapFS
+}
+
+func startServer(t *testing.T, setup serverSetup) *testServer {
+	t.Helper()
+	store, err := local.Open(t.TempDir(), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := indexer.New(store, indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range testDocs {
+		if err := ix.Add(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{logs: &syncBuffer{}, store: store, done: make(chan error, 1)}
+	var ss searcher.Store = store
+	if setup.gated {
+		ts.gated = &gatedStore{Store: store, gate: make(chan struct{}), entered: make(chan struct{}, 16), stopped: make(chan error, 16)}
+		ss = ts.gated
+	}
+	guard, err := NewGuard(setup.guard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.guard = guard
+	files := setup.webFiles
+	if files == nil {
+		files = fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>Cari</title>")}, "app.js": {Data: []byte("console.log(1)")}}
+	}
+	web, err := Web(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{
+		Searcher:  searcher.New(ss, searcher.Options{}),
+		Store:     store,
+		StoreName: "local",
+		Logger:    slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Guard:     guard,
+		Metrics:   NewMetrics(),
+		HTTP:      HTTPOptions{Web: web, CORSOrigins: []string{"https://app.example.com"}},
+	}
+	if setup.opts != nil {
+		setup.opts(&opts)
+	}
+	srv, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Server = srv
+	gl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.grpcAddr, ts.url = gl.Addr().String(), "http://"+hl.Addr().String()
+	go func() { ts.done <- srv.Serve(gl, hl) }()
+	ts.conn, err = grpc.NewClient(ts.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if ts.gated != nil {
+			select {
+			case <-ts.gated.gate:
+			default:
+				close(ts.gated.gate)
+			}
+		}
+		ts.conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		store.Close()
+		if t.Failed() {
+			t.Logf("server log:\n%s", ts.logs.String())
+		}
+	})
+	return ts
+}
+
+func (ts *testServer) search() cariv1.SearchServiceClient {
+	return cariv1.NewSearchServiceClient(ts.conn)
+}
+func (ts *testServer) index() cariv1.IndexServiceClient { return cariv1.NewIndexServiceClient(ts.conn) }
+
+// withKey adds an API key to an outgoing gRPC context.
+func withKey(ctx context.Context, key string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "x-api-key", key)
+}
+
+// httpResult is an HTTP response with its body read.
+type httpResult struct {
+	code   int
+	header http.Header
+	body   []byte
+}
+
+// json decodes the body into a generic map.
+func (r httpResult) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response %d is not a JSON object: %v\n%s", r.code, err, r.body)
+	}
+	return m
+}
+
+// resultIDs are the IDs of the results of a search response.
+func (r httpResult) resultIDs(t *testing.T) []string {
+	t.Helper()
+	var resp struct{ Results []struct{ ID string } }
+	if err := json.Unmarshal(r.body, &resp); err != nil {
+		t.Fatalf("response %d is not a search response: %v\n%s", r.code, err, r.body)
+	}
+	ids := []string{}
+	for _, res := range resp.Results {
+		ids = append(ids, res.ID)
+	}
+	return ids
+}
+
+// do sends one HTTP request; headers are name, value pairs.
+func (ts *testServer) do(t *testing.T, method, path, body string, headers ...string) httpResult {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, ts.url+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return httpResult{code: resp.StatusCode, header: resp.Header, body: b}
+}

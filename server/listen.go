@@ -1,0 +1,160 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/test/bufconn"
+)
+
+// Server is cari serve's network side: a gRPC server, an HTTP server (the
+// gateway, /openapi.json, /metrics, /healthz and the search page), and an
+// in-process gRPC server that the gateway calls, so that HTTP requests pass
+// the same interceptors (keys, limits, deadlines, logs, metrics) as gRPC
+// ones. Each transport has its own gRPC server so that shutdown can drain
+// HTTP requests before the in-process server they need stops.
+type Server struct {
+	external *grpc.Server
+	internal *grpc.Server
+	health   *health.Server
+	inproc   *bufconn.Listener
+	conn     *grpc.ClientConn
+	http     *http.Server
+	cancel   context.CancelFunc
+	closing  atomic.Bool
+}
+
+// New builds the servers; Serve starts them.
+func New(opts Options) (*Server, error) {
+	opts.setDefaults()
+	hs := newHealth()
+	svc := newServices(opts)
+	s := &Server{
+		external: newGRPC(opts, svc, hs, transportGRPC),
+		internal: newGRPC(opts, svc, hs, transportHTTP),
+		health:   hs,
+	}
+	reflection.Register(s.external)
+	s.inproc = bufconn.Listen(1 << 20)
+	conn, err := grpc.NewClient("passthrough:///cari-in-process", append([]grpc.DialOption{
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.inproc.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(opts.MaxSendBytes), grpc.MaxCallSendMsgSize(opts.MaxRecvBytes)),
+	}, opts.Tracing.dialOptions()...)...)
+	if err != nil {
+		return nil, fmt.Errorf("in-process gRPC connection: %w", err)
+	}
+	s.conn = conn
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	handler, err := newHTTPHandler(ctx, opts, conn, hs)
+	if err != nil {
+		cancel()
+		conn.Close()
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() { _ = s.internal.Serve(s.inproc) }()
+	return s, nil
+}
+
+// setDefaults fills the zero fields that New and newGRPC both rely on.
+func (o *Options) setDefaults() {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxRecvBytes <= 0 {
+		o.MaxRecvBytes = 16 << 20
+	}
+	if o.MaxSendBytes <= 0 {
+		o.MaxSendBytes = 64 << 20
+	}
+}
+
+// GRPC is the gRPC server, for registering more services before Serve.
+func (s *Server) GRPC() *grpc.Server { return s.external }
+
+// Handler is the HTTP side, for tests and for mounting elsewhere.
+func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// Health is the health service that Shutdown turns NOT_SERVING.
+func (s *Server) Health() *health.Server { return s.health }
+
+// Serve answers gRPC on grpcLis and HTTP on httpLis (nil: no HTTP) until
+// Shutdown, when it returns nil, or until either fails, when it returns
+// that error and the caller should call Shutdown.
+func (s *Server) Serve(grpcLis, httpLis net.Listener) error {
+	errc := make(chan error, 2)
+	go func() {
+		if err := s.external.Serve(grpcLis); err != nil {
+			errc <- fmt.Errorf("grpc: %w", err)
+			return
+		}
+		errc <- nil
+	}()
+	if httpLis != nil {
+		go func() {
+			if err := s.http.Serve(httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("http: %w", err)
+				return
+			}
+			errc <- nil
+		}()
+	}
+	err := <-errc
+	if s.closing.Load() {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops taking requests and lets those in flight finish until ctx
+// is done; then it cuts off what is left and returns ctx's error. Health
+// answers NOT_SERVING from the start, so load balancers drain the server.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	s.health.Shutdown()
+	var wg sync.WaitGroup
+	wg.Go(func() { gracefulStop(ctx, s.external) })
+	wg.Go(func() {
+		// HTTP requests call the in-process server, so it stops only once
+		// they are done.
+		if err := s.http.Shutdown(ctx); err != nil {
+			_ = s.http.Close()
+		}
+		gracefulStop(ctx, s.internal)
+	})
+	wg.Wait()
+	s.cancel()
+	_ = s.conn.Close()
+	return ctx.Err()
+}
+
+// gracefulStop drains srv, or stops it outright once ctx is done.
+func gracefulStop(ctx context.Context, srv *grpc.Server) {
+	done := make(chan struct{})
+	go func() { srv.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		srv.Stop()
+		<-done
+	}
+}

@@ -1,0 +1,99 @@
+package server
+
+import (
+	"context"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
+
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+)
+
+// TestTracingExports checks that with an OTLP endpoint, requests over both
+// transports produce spans that reach the collector.
+func TestTracingExports(t *testing.T) {
+	var mu sync.Mutex
+	var spans []*tracepb.Span
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/traces" {
+			http.NotFound(w, r)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		var req coltracepb.ExportTraceServiceRequest
+		if err := proto.Unmarshal(b, &req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		for _, rs := range req.GetResourceSpans() {
+			for _, ss := range rs.GetScopeSpans() {
+				spans = append(spans, ss.GetSpans()...)
+			}
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer collector.Close()
+
+	tr, err := NewTracing(t.Context(), TracingOptions{Endpoint: collector.URL, SampleRatio: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, serverSetup{opts: func(o *Options) { o.Tracing = tr }})
+	if _, err := ts.search().Search(t.Context(), &cariv1.SearchRequest{Query: "jazz"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.do(t, "POST", "/v1/search", `{"query":"jazz"}`, "Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"); r.code != http.StatusOK {
+		t.Fatalf("HTTP search: %d %s", r.code, r.body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := tr.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// The HTTP request's trace, from its traceparent header, must reach
+	// through the gateway into the in-process gRPC server.
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	var names []string
+	grpcServerSpans := 0
+	for _, sp := range spans {
+		if hex.EncodeToString(sp.GetTraceId()) != traceID {
+			continue
+		}
+		names = append(names, sp.GetName())
+		if sp.GetName() == "cari.v1.SearchService/Search" && sp.GetKind() == tracepb.Span_SPAN_KIND_SERVER {
+			grpcServerSpans++
+		}
+	}
+	if !slices.Contains(names, "POST /v1/search") || grpcServerSpans != 1 {
+		t.Errorf("spans of the HTTP request's trace: %v; want the HTTP span and the gRPC server span", names)
+	}
+	if len(spans) <= len(names) {
+		t.Errorf("no span for the gRPC request (%d spans in all)", len(spans))
+	}
+}
+
+func TestTracingOff(t *testing.T) {
+	tr, err := NewTracing(t.Context(), TracingOptions{})
+	if err != nil || tr.enabled() || tr.serverOptions() != nil || tr.dialOptions() != nil {
+		t.Errorf("tracing without an endpoint: %+v %v, want it off", tr, err)
+	}
+	if err := tr.Shutdown(t.Context()); err != nil {
+		t.Error(err)
+	}
+	if _, err := NewTracing(t.Context(), TracingOptions{Endpoint: "http://localhost:4318", SampleRatio: 2}); err == nil {
+		t.Error("sample ratio 2 accepted")
+	}
+}
