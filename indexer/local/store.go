@@ -62,8 +62,8 @@ type Store struct {
 	gen      Manifest
 	idx      bleve.Index
 	analyzer analysis.Analyzer
-	vlog     *vectorLog // nil for a keyword-only generation
-	vecs     *flatIndex // nil unless this process embeds with the generation's model
+	vlog     *vectorLog  // nil for a keyword-only generation
+	vecs     vectorIndex // nil unless this process embeds with the generation's model
 
 	// openMu guards idx: every operation holds it for reading while it uses
 	// the index, and Close takes it for writing, so Close waits for them
@@ -199,20 +199,16 @@ func (s *Store) openVectors(genDir string) error {
 	if err != nil {
 		return err
 	}
-	if !want.IsZero() {
-		s.vecs = newFlatIndex(s.gen.Vectors.Dim)
+	if want.IsZero() {
+		s.vlog, err = openVectorLog(filepath.Join(genDir, vectorLogFile), committed, func(vectorRecord) error { return nil })
+		return err
 	}
-	s.vlog, err = openVectorLog(filepath.Join(genDir, vectorLogFile), committed, func(r vectorRecord) error {
-		if s.vecs == nil {
-			return nil
-		}
-		if r.op == opDelete {
-			s.vecs.delete(r.id)
-			return nil
-		}
-		return s.vecs.put(r.id, r.vectors)
-	})
-	return err
+	vlog, vecs, err := s.openANN(genDir, committed)
+	if err != nil {
+		return err
+	}
+	s.vlog, s.vecs = vlog, vecs
+	return nil
 }
 
 func committedLogOffset(idx bleve.Index) (int64, error) {
@@ -266,6 +262,7 @@ func (s *Store) Close() error {
 	defer s.openMu.Unlock()
 	var err error
 	if s.vlog != nil {
+		s.snapshotVectors(true)
 		err = s.vlog.close()
 		s.vlog, s.vecs = nil, nil
 	}

@@ -49,9 +49,9 @@ func (s *Store) SearchVector(ctx context.Context, q indexer.VectorQuery) ([]inde
 	return hits, ctx.Err()
 }
 
-// idFilter turns a set of internal document numbers into a predicate on
-// document IDs, which is how the vector index knows documents.
-func idFilter(r index.IndexReader, set docSet) (func(string) bool, error) {
+// idFilter turns a set of internal document numbers into a set of document
+// IDs, which is how the vector index knows documents.
+func idFilter(r index.IndexReader, set docSet) (*docFilter, error) {
 	if set.nums == nil {
 		return nil, nil
 	}
@@ -65,8 +65,5 @@ func idFilter(r index.IndexReader, set docSet) (func(string) bool, error) {
 		}
 		ids[id] = struct{}{}
 	}
-	return func(id string) bool {
-		_, in := ids[id]
-		return in != set.exclude
-	}, nil
+	return &docFilter{ids: ids, exclude: set.exclude}, nil
 }

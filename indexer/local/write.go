@@ -87,6 +87,7 @@ func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 				return err
 			}
 		}
+		s.snapshotVectors(false)
 	}
 	return nil
 }
@@ -191,6 +192,7 @@ func (s *Store) Delete(ctx context.Context, ids []string) (notFound []string, er
 		for _, rec := range recs {
 			s.vecs.delete(rec.id)
 		}
+		s.snapshotVectors(false)
 	}
 	return notFound, nil
 }
