@@ -91,6 +91,17 @@ func TestServiceEndToEnd(t *testing.T) {
 	t.Run("endpoints", func(t *testing.T) { testServiceEndpoints(t, srv.url) })
 	t.Run("log lines", func(t *testing.T) { testServiceLogs(t, srv) })
 	t.Run("config print", func(t *testing.T) { testConfigPrint(t, config) })
+	t.Run("search command sends the key", func(t *testing.T) {
+		keyFile := filepath.Join(t.TempDir(), "key")
+		writeFile(t, keyFile, e2eSearchKey+"\n")
+		if out, _ := mustCari(t, "search", "--addr", srv.addr, "--api-key-file", keyFile, "--json", "volcano"); !strings.Contains(out, "results") {
+			t.Errorf("search with the key printed %q", out)
+		}
+		_, errOut, err := runCari(t, "search", "--addr", srv.addr, "volcano")
+		if err == nil || !strings.Contains(errOut, "Unauthenticated") {
+			t.Errorf("search without a key: err %v, stderr %q; want Unauthenticated", err, errOut)
+		}
+	})
 	t.Run("shutdown", func(t *testing.T) {
 		if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)

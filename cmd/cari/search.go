@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -30,6 +31,7 @@ func newSearchCmd() *cobra.Command {
 	var n, textChars int
 	var asJSON bool
 	var timeout time.Duration
+	var apiKeyFile string
 	var domains []string
 	cmd := &cobra.Command{
 		Use:   "search [flags] QUERY",
@@ -64,6 +66,13 @@ func newSearchCmd() *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
+			key, err := clientAPIKey(apiKeyFile)
+			if err != nil {
+				return err
+			}
+			if key != "" {
+				ctx = metadata.AppendToOutgoingContext(ctx, "x-api-key", key)
+			}
 			resp, err := cariv1.NewSearchServiceClient(conn).Search(ctx, req)
 			if err != nil {
 				st := status.Convert(err)
@@ -88,7 +97,25 @@ func newSearchCmd() *cobra.Command {
 	cmd.Flags().StringSliceVar(&domains, "domain", nil, "only results from these domains (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the response as JSON")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "deadline of the request")
+	cmd.Flags().StringVar(&apiKeyFile, "api-key-file", "", "file holding the API key to send (default: $"+clientKeyEnv+", if set)")
 	return cmd
+}
+
+// clientKeyEnv holds the API key cari search sends when no file is given.
+const clientKeyEnv = "CARI_API_KEY"
+
+// clientAPIKey reads the key from a file, else from $CARI_API_KEY; no key
+// is fine for a server without keys. Keys never go on the command line,
+// where process listings would show them.
+func clientAPIKey(file string) (string, error) {
+	if file == "" {
+		return strings.TrimSpace(os.Getenv(clientKeyEnv)), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--api-key-file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 func printResults(resp *cariv1.SearchResponse) {
