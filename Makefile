@@ -14,7 +14,7 @@ TEST_OUTPUT ?= $(CURDIR)/test-output
 # (-short: the whole-collection quality tests already ran without it).
 RACE_PKGS   ?= ./indexer/... ./searcher/... ./server/... ./cmd/... ./embeddings/... ./crawler/...
 
-.PHONY: all build test lint vet fmt-check race generate check-generate run index eval models web check-web browser-test bench-keyword bench-crawl clean
+.PHONY: all build test lint vet fmt-check race generate check-generate run index eval models web check-web browser-test bench-keyword bench-crawl exa-test clean
 
 all: build
 
@@ -80,6 +80,11 @@ check-web: web
 browser-test:
 	mkdir -p $(TEST_OUTPUT)
 	$(GO) test -count=1 -run TestBrowserSearch -v -artifacts -outputdir $(TEST_OUTPUT) ./cmd/cari
+
+## exa-test: the unmodified exa-js SDK against a real cari serve (also part of make test).
+exa-test:
+	cd test/exa && $(NPM) ci --no-audit --no-fund
+	$(GO) test -count=1 -run TestExaSDKEndToEnd ./cmd/cari
 
 ## bench-keyword: Cari's keyword path beside SQLite FTS5 on SciFact (docs/BENCHMARKS.md).
 bench-keyword:

@@ -44,7 +44,8 @@ type HTTPOptions struct {
 const uploadPath = "/v1/documents:upsert"
 
 // newHTTPHandler returns the HTTP side: the gateway under /v1/ (calling the
-// services over conn, so the gRPC interceptors guard it too),
+// services over conn, so the gRPC interceptors guard it too), Exa's REST
+// endpoints (/search, /findSimilar, /contents, /answer; over conn too),
 // /openapi.json, /metrics, /healthz and the search page at /, with CORS
 // and gzip around them.
 func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs *health.Server) (http.Handler, error) {
@@ -90,6 +91,7 @@ func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs
 		_, _ = w.Write(cariv1.OpenAPI)
 	})
 	mux.HandleFunc("GET /healthz", healthz(hs))
+	mountExa(mux, conn, h.MaxBodyBytes)
 	if opts.Metrics != nil && !h.NoMetrics {
 		mux.Handle("GET /metrics", opts.Metrics.Handler())
 	}

@@ -1,0 +1,120 @@
+package main
+
+// The Exa SDK end-to-end test: the real cari serve, with API keys, driven
+// through the unmodified exa-js SDK (test/exa, pinned in its lock file),
+// whose TypeScript is compiled with tsc --strict against the SDK's types.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	exaSearchKey = "exa-search-key-0123456789"
+	exaAdminKey  = "exa-admin-key-0123456789"
+)
+
+// exaProject is the npm project of the SDK test.
+var exaProject = filepath.Join("..", "..", "test", "exa")
+
+// exaDocs are indexed beside the fixture corpus: pages with URLs, which
+// findSimilar and getContents need, on two domains.
+var exaDocs = []string{
+	`{"document":{"id":"geo-volcano","url":"https://geo.example.com/volcano","title":"How volcanoes erupt","text":"A volcano erupts when molten magma rises through the crust. Gas pressure drives the eruption. Lava, ash and volcanic bombs pour out of the vent.","publishedDate":"2021-03-01T00:00:00Z","author":"A. Geologist"}}`,
+	`{"document":{"id":"news-merapi","url":"https://news.example.com/merapi","title":"Merapi erupts again","text":"Mount Merapi, the most active volcano in Indonesia, erupted on Sunday. Magma and lava flowed down the slopes as ash fell on the villages.","publishedDate":"2023-05-02T00:00:00Z"}}`,
+	`{"document":{"id":"news-etna","url":"https://news.example.com/etna","title":"Etna lights up the night","text":"Etna, a volcano on Sicily, sent lava fountains into the sky; the eruption closed Catania airport for a day."}}`,
+}
+
+var npmCI sync.Once
+
+// exaSDK returns the command that runs the compiled SDK test, installing
+// the npm project (npm ci, from its lock file) and compiling it with tsc
+// --strict first. It skips the test when node or npm is absent.
+func exaSDK(t *testing.T) (node string, script string, nodePath string) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed: the Exa SDK test needs Node.js and npm (apt-get install nodejs npm)")
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		t.Skip("npm is not installed: the Exa SDK test needs Node.js and npm (apt-get install nodejs npm)")
+	}
+	modules := filepath.Join(exaProject, "node_modules")
+	var ciErr error
+	npmCI.Do(func() {
+		if _, err := os.Stat(filepath.Join(modules, "exa-js", "package.json")); err == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
+		cmd.Dir = exaProject
+		if out, err := cmd.CombinedOutput(); err != nil {
+			ciErr = fmt.Errorf("npm ci in %s: %w\n%s", exaProject, err, out)
+		}
+	})
+	if ciErr != nil {
+		t.Fatal(ciErr)
+	}
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	tsc := exec.CommandContext(ctx, node, filepath.Join(modules, "typescript", "bin", "tsc"), "-p", exaProject, "--strict", "--outDir", out)
+	if b, err := tsc.CombinedOutput(); err != nil {
+		t.Fatalf("tsc --strict: the SDK test does not type-check against exa-js's types: %v\n%s", err, b)
+	}
+	abs, err := filepath.Abs(modules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return node, filepath.Join(out, "sdk.js"), abs
+}
+
+func TestExaSDKEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the Exa SDK test installs npm packages and compiles TypeScript; skipped with -short")
+	}
+	node, script, nodePath := exaSDK(t)
+
+	data := t.TempDir()
+	mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"))
+	srv := startServe(t, data, "CARI_AUTH_SEARCH_KEYS="+exaSearchKey, "CARI_AUTH_ADMIN_KEYS="+exaAdminKey)
+	upsertExaDocs(t, srv.url)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Env = append(os.Environ(),
+		"NODE_PATH="+nodePath,
+		"CARI_URL="+srv.url,
+		"CARI_KEY="+exaSearchKey,
+		"CARI_SIMILAR_URL=https://geo.example.com/volcano",
+	)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the exa-js SDK test failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), `"ok":true`) {
+		t.Fatalf("the exa-js SDK test printed %s, want ok", out)
+	}
+	t.Logf("exa-js: %s", strings.TrimSpace(string(out)))
+}
+
+// upsertExaDocs adds exaDocs through the HTTP upsert, with the admin key.
+func upsertExaDocs(t *testing.T, url string) {
+	t.Helper()
+	code, _, body := call(t, http.MethodPost, url+"/v1/documents:upsert", strings.Join(exaDocs, "\n"), "X-Api-Key", exaAdminKey)
+	if code != http.StatusOK || !regexp.MustCompile(fmt.Sprintf(`"indexed":"?%d\b`, len(exaDocs))).Match(body) {
+		t.Fatalf("upsert: %d %s, want %d indexed", code, body, len(exaDocs))
+	}
+}

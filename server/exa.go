@@ -1,0 +1,263 @@
+package server
+
+// Exa's public REST surface (POST /search, /findSimilar, /contents,
+// /answer) on the HTTP port, so that Exa's SDKs work against Cari with
+// only their base URL changed. The handlers translate Exa's JSON into
+// cari.v1 requests and call SearchService over the same in-process
+// connection the gateway uses, so API keys, rate and concurrency limits,
+// deadlines, logs and metrics apply exactly as they do to /v1/.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+)
+
+// exaAPI serves Exa's endpoints on a SearchService client.
+type exaAPI struct {
+	search  cariv1.SearchServiceClient
+	maxBody int64
+}
+
+// mountExa adds Exa's endpoints to mux, calling the services over conn.
+func mountExa(mux *http.ServeMux, conn *grpc.ClientConn, maxBody int64) {
+	api := &exaAPI{search: cariv1.NewSearchServiceClient(conn), maxBody: maxBody}
+	mux.HandleFunc("POST /search", api.handle(api.searchHandler))
+	mux.HandleFunc("POST /findSimilar", api.handle(api.findSimilarHandler))
+	mux.HandleFunc("POST /contents", api.handle(api.contentsHandler))
+	mux.HandleFunc("POST /answer", api.handle(api.answerHandler))
+}
+
+// exaCall is one Exa request on its way through a handler.
+type exaCall struct {
+	w         http.ResponseWriter
+	r         *http.Request
+	ctx       context.Context // carries the caller's key and address as gRPC metadata
+	requestID string
+	header    metadata.MD // response headers of the gRPC call (retry-after)
+}
+
+// opts are the call options of a gRPC call made for c.
+func (c *exaCall) opts() []grpc.CallOption { return []grpc.CallOption{grpc.Header(&c.header)} }
+
+// handle reads the body of an Exa request into a call and runs h, which
+// returns the response to write as JSON, or an error.
+func (a *exaAPI) handle(h func(c *exaCall, body []byte) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := &exaCall{w: w, r: r, ctx: outgoingContext(r), requestID: newRequestID()}
+		if r.ContentLength > a.maxBody {
+			c.fail(status.Errorf(codes.ResourceExhausted, "request body is %d bytes; this server takes at most %d", r.ContentLength, a.maxBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				c.fail(status.Errorf(codes.ResourceExhausted, "request body is over %d bytes", a.maxBody), http.StatusRequestEntityTooLarge)
+				return
+			}
+			c.fail(status.Errorf(codes.InvalidArgument, "read request body: %v", err), 0)
+			return
+		}
+		resp, err := h(c, body)
+		if err != nil {
+			c.fail(err, 0)
+			return
+		}
+		if resp == nil {
+			return // h wrote a stream itself
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(resp)
+	}
+}
+
+// outgoingContext carries what the gateway would pass on to the services:
+// the API key (x-api-key, or Authorization: Bearer) and the client's
+// address, which the guard trusts only on the in-process connection.
+func outgoingContext(r *http.Request) context.Context {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	md := metadata.Pairs(clientIPKey, host)
+	if k := r.Header.Get("X-Api-Key"); k != "" {
+		md.Set("x-api-key", k)
+	}
+	if a := r.Header.Get("Authorization"); a != "" {
+		md.Set("authorization", a)
+	}
+	return metadata.NewOutgoingContext(r.Context(), md)
+}
+
+// exaError is Exa's error body; the SDK shows error as the message.
+type exaError struct {
+	RequestID string `json:"requestId"`
+	Error     string `json:"error"`
+	Tag       string `json:"tag"`
+}
+
+// exaTags are Exa's error tags for the gRPC codes the services answer.
+var exaTags = map[codes.Code]string{
+	codes.InvalidArgument:   "INVALID_REQUEST_BODY",
+	codes.Unauthenticated:   "INVALID_API_KEY",
+	codes.PermissionDenied:  "ACCESS_DENIED",
+	codes.NotFound:          "NOT_FOUND",
+	codes.ResourceExhausted: "RATE_LIMIT_EXCEEDED",
+	codes.DeadlineExceeded:  "TIMEOUT",
+	codes.Unavailable:       "SERVICE_UNAVAILABLE",
+	codes.Unimplemented:     "NOT_IMPLEMENTED",
+}
+
+// fail writes err in Exa's error shape, with the HTTP status of its gRPC
+// code (as /v1/ answers) unless httpCode is set.
+func (c *exaCall) fail(err error, httpCode int) {
+	st := status.Convert(err)
+	if httpCode == 0 {
+		httpCode = runtime.HTTPStatusFromCode(st.Code())
+	}
+	tag, ok := exaTags[st.Code()]
+	switch {
+	case httpCode == http.StatusRequestEntityTooLarge:
+		tag = "REQUEST_TOO_LARGE"
+	case !ok:
+		tag = "INTERNAL_ERROR"
+	}
+	h := c.w.Header()
+	if st.Code() == codes.Unauthenticated {
+		h.Set("WWW-Authenticate", `Bearer realm="cari"`)
+	}
+	if v := c.header.Get("retry-after"); len(v) > 0 {
+		h.Set("Retry-After", v[0])
+	}
+	h.Set("Content-Type", "application/json")
+	c.w.WriteHeader(httpCode)
+	_ = json.NewEncoder(c.w).Encode(exaError{RequestID: c.requestID, Error: exaMessage(st.Message()), Tag: tag})
+}
+
+// exaFieldNames renames Cari's field names in error messages to the names
+// an Exa request uses.
+var exaFieldNames = strings.NewReplacer(
+	"contents.highlights.query", "highlights.query",
+	"contents.text.max_characters", "contents.text.maxCharacters",
+	"num_results", "numResults",
+	"filters.published_date.start", "startPublishedDate",
+	"filters.published_date.end", "endPublishedDate",
+	"filters.crawl_date.start", "startCrawlDate",
+	"filters.crawl_date.end", "endCrawlDate",
+	"filters.include_domains", "includeDomains",
+	"filters.exclude_domains", "excludeDomains",
+	"filters.include_text", "includeText",
+	"filters.exclude_text", "excludeText",
+)
+
+func exaMessage(msg string) string { return exaFieldNames.Replace(msg) }
+
+// decodeExa decodes an Exa request body into v and lists the fields that
+// are accepted but have no effect here (see exaIgnored), as warnings.
+func decodeExa(body []byte, v any) (warnings []string, err error) {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil, status.Error(codes.InvalidArgument, "request body is empty; send a JSON object")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		if _, ok := status.FromError(err); ok {
+			return nil, err // from an UnmarshalJSON method, naming its field
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, status.Errorf(codes.InvalidArgument, "%s: must be %s, got JSON %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+		}
+		return nil, status.Errorf(codes.InvalidArgument, "request body: %v", err)
+	}
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(body, &fields)
+	warnings = ignoredFields("", fields)
+	if c, ok := fields["contents"]; ok {
+		var inner map[string]json.RawMessage
+		if json.Unmarshal(c, &inner) == nil {
+			warnings = append(warnings, ignoredFields("contents.", inner)...)
+		}
+	}
+	return warnings, nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "slice":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	case "bool":
+		return "true or false"
+	}
+	return "a number"
+}
+
+// exaIgnored are Exa request fields that Cari accepts but cannot act on,
+// with the reason reported back in the response's warnings.
+var exaIgnored = map[string]string{
+	"category":           "Cari's index has no categories; ignored",
+	"userLocation":       "Cari does not localize results; ignored",
+	"useAutoprompt":      "Cari does not rewrite queries; ignored",
+	"moderation":         "Cari does not moderate results; ignored",
+	"flags":              "ignored",
+	"additionalQueries":  "Cari runs the one query; ignored",
+	"outputSchema":       "synthesized output needs an LLM, which this server does not have; ignored",
+	"systemPrompt":       "no LLM writes answers on this server; ignored",
+	"summary":            "summaries need an LLM, which this server does not have; ignored",
+	"livecrawl":          "a self-hosted index serves what it has indexed and never crawls live; ignored",
+	"livecrawlTimeout":   "Cari never crawls live; ignored",
+	"maxAgeHours":        "Cari serves the indexed copy; ignored",
+	"snapshotAsOf":       "Cari keeps one version of each page; ignored",
+	"subpages":           "Cari does not follow subpages at query time; ignored",
+	"subpageTarget":      "Cari does not follow subpages at query time; ignored",
+	"extras":             "Cari does not store links or images; ignored",
+	"context":            "deprecated by Exa; use text or highlights; ignored",
+	"filterEmptyResults": "ignored",
+}
+
+func ignoredFields(prefix string, fields map[string]json.RawMessage) []string {
+	var out []string
+	for name, reason := range exaIgnored {
+		if v, ok := fields[name]; ok && string(v) != "null" && string(v) != "false" {
+			out = append(out, prefix+name+": "+reason)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// exaTime formats a time as Exa does, "2023-11-16T01:36:32.547Z".
+func exaTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// parseExaDate reads an Exa date filter: ISO 8601, a date or a date-time.
+func parseExaDate(field, s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, status.Errorf(codes.InvalidArgument, "%s: must be an ISO 8601 date or date-time such as 2024-01-31 or 2024-01-31T00:00:00.000Z, got %q", field, s)
+}
+
+// badRequest is INVALID_ARGUMENT, which Exa's clients see as a 400.
+func badRequest(format string, args ...any) error {
+	return status.Error(codes.InvalidArgument, fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,285 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+)
+
+// exaFilters are the fields that /search and /findSimilar share.
+type exaFilters struct {
+	NumResults         int32        `json:"numResults"`
+	IncludeDomains     []string     `json:"includeDomains"`
+	ExcludeDomains     []string     `json:"excludeDomains"`
+	StartPublishedDate string       `json:"startPublishedDate"`
+	EndPublishedDate   string       `json:"endPublishedDate"`
+	StartCrawlDate     string       `json:"startCrawlDate"`
+	EndCrawlDate       string       `json:"endCrawlDate"`
+	IncludeText        []string     `json:"includeText"`
+	ExcludeText        []string     `json:"excludeText"`
+	Category           string       `json:"category"`
+	Contents           *exaContents `json:"contents"`
+}
+
+// exaSearchRequest is the body of POST /search.
+type exaSearchRequest struct {
+	Query  string `json:"query"`
+	Type   string `json:"type"`
+	Stream bool   `json:"stream"`
+	exaFilters
+}
+
+// exaFindSimilarRequest is the body of POST /findSimilar.
+type exaFindSimilarRequest struct {
+	URL                 string `json:"url"`
+	ExcludeSourceDomain bool   `json:"excludeSourceDomain"`
+	exaFilters
+}
+
+// exaContentsRequest is the body of POST /contents: the documents, and the
+// contents options at the top level.
+type exaContentsRequest struct {
+	URLs []string `json:"urls"`
+	IDs  []string `json:"ids"`
+	exaContents
+}
+
+// exaContents are Exa's contents options. The fields Cari cannot act on
+// are listed in exaIgnored instead.
+type exaContents struct {
+	Text       *exaText       `json:"text"`
+	Highlights *exaHighlights `json:"highlights"`
+}
+
+// exaText is true, false, or {"maxCharacters": N, ...}.
+type exaText struct {
+	On            bool
+	MaxCharacters int32
+}
+
+func (t *exaText) UnmarshalJSON(b []byte) error {
+	if on, ok := jsonBool(b); ok {
+		t.On = on
+		return nil
+	}
+	var o struct {
+		MaxCharacters int32 `json:"maxCharacters"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return badRequest("contents.text: must be true, false or {\"maxCharacters\": N}: %v", err)
+	}
+	t.On, t.MaxCharacters = true, o.MaxCharacters
+	return nil
+}
+
+// exaHighlights is true, false, or {"numSentences", "highlightsPerUrl",
+// "query", "maxCharacters"}.
+type exaHighlights struct {
+	On            bool
+	NumSentences  int32  `json:"numSentences"`
+	PerURL        int32  `json:"highlightsPerUrl"`
+	Query         string `json:"query"`
+	MaxCharacters int    `json:"maxCharacters"`
+}
+
+func (h *exaHighlights) UnmarshalJSON(b []byte) error {
+	if on, ok := jsonBool(b); ok {
+		*h = exaHighlights{On: on}
+		return nil
+	}
+	type plain exaHighlights // without this method
+	var o plain
+	if err := json.Unmarshal(b, &o); err != nil {
+		return badRequest("contents.highlights: must be true, false or an object: %v", err)
+	}
+	*h = exaHighlights(o)
+	h.On = true
+	return nil
+}
+
+// jsonBool reads a JSON true, false or null (false).
+func jsonBool(b []byte) (on, ok bool) {
+	switch string(bytes.TrimSpace(b)) {
+	case "true":
+		return true, true
+	case "false", "null":
+		return false, true
+	}
+	return false, false
+}
+
+// exaWant is what a response's results carry.
+type exaWant struct {
+	text, highlights bool
+	// highlightChars cuts each highlight to at most this many characters.
+	highlightChars int
+}
+
+// proto converts the contents options, and says what results carry.
+func (c *exaContents) proto() (*cariv1.ContentsOptions, exaWant) {
+	if c == nil {
+		return nil, exaWant{}
+	}
+	out := &cariv1.ContentsOptions{}
+	var want exaWant
+	if c.Text != nil && c.Text.On {
+		out.Text = &cariv1.TextOptions{MaxCharacters: c.Text.MaxCharacters}
+		want.text = true
+	}
+	if h := c.Highlights; h != nil && h.On {
+		out.Highlights = &cariv1.HighlightsOptions{NumSentences: h.NumSentences, PerUrl: h.PerURL, Query: h.Query}
+		want.highlights, want.highlightChars = true, h.MaxCharacters
+	}
+	return out, want
+}
+
+// exaTypes map Exa's search types onto Cari's. Exa's low-latency types run
+// Cari's auto, which picks the cheapest retrieval that suits the query;
+// the deep types run hybrid retrieval, the most thorough Cari has.
+var exaTypes = map[string]cariv1.SearchType{
+	"":               cariv1.SearchType_SEARCH_TYPE_AUTO,
+	"auto":           cariv1.SearchType_SEARCH_TYPE_AUTO,
+	"fast":           cariv1.SearchType_SEARCH_TYPE_AUTO,
+	"instant":        cariv1.SearchType_SEARCH_TYPE_AUTO,
+	"neural":         cariv1.SearchType_SEARCH_TYPE_NEURAL,
+	"keyword":        cariv1.SearchType_SEARCH_TYPE_KEYWORD,
+	"hybrid":         cariv1.SearchType_SEARCH_TYPE_HYBRID,
+	"deep-lite":      cariv1.SearchType_SEARCH_TYPE_HYBRID,
+	"deep":           cariv1.SearchType_SEARCH_TYPE_HYBRID,
+	"deep-reasoning": cariv1.SearchType_SEARCH_TYPE_HYBRID,
+}
+
+// exaTypeName is the name of a Cari search type in Exa's vocabulary.
+func exaTypeName(t cariv1.SearchType) string {
+	switch t {
+	case cariv1.SearchType_SEARCH_TYPE_KEYWORD:
+		return "keyword"
+	case cariv1.SearchType_SEARCH_TYPE_NEURAL:
+		return "neural"
+	case cariv1.SearchType_SEARCH_TYPE_HYBRID:
+		return "hybrid"
+	}
+	return "auto"
+}
+
+// filters converts the filters to Cari's.
+func (f *exaFilters) filters() (*cariv1.SearchFilters, error) {
+	out := &cariv1.SearchFilters{
+		IncludeDomains: f.IncludeDomains,
+		ExcludeDomains: f.ExcludeDomains,
+		IncludeText:    f.IncludeText,
+		ExcludeText:    f.ExcludeText,
+	}
+	var err error
+	if out.PublishedDate, err = exaRange("startPublishedDate", f.StartPublishedDate, "endPublishedDate", f.EndPublishedDate); err != nil {
+		return nil, err
+	}
+	if out.CrawlDate, err = exaRange("startCrawlDate", f.StartCrawlDate, "endCrawlDate", f.EndCrawlDate); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func exaRange(startField, start, endField, end string) (*cariv1.TimeRange, error) {
+	if start == "" && end == "" {
+		return nil, nil
+	}
+	r := &cariv1.TimeRange{}
+	for _, b := range []struct {
+		field, value string
+		to           **timestamppb.Timestamp
+	}{{startField, start, &r.Start}, {endField, end, &r.End}} {
+		if b.value == "" {
+			continue
+		}
+		t, err := parseExaDate(b.field, b.value)
+		if err != nil {
+			return nil, err
+		}
+		*b.to = timestamppb.New(t)
+	}
+	return r, nil
+}
+
+// exaResult is one result as Exa writes it.
+type exaResult struct {
+	ID              string     `json:"id"`
+	URL             string     `json:"url"`
+	Title           *string    `json:"title"`
+	Score           *float64   `json:"score,omitempty"`
+	PublishedDate   string     `json:"publishedDate,omitempty"`
+	Author          string     `json:"author,omitempty"`
+	Text            *string    `json:"text,omitempty"`
+	Highlights      *[]string  `json:"highlights,omitempty"`
+	HighlightScores *[]float64 `json:"highlightScores,omitempty"`
+}
+
+// exaResultOf converts a result; withScore is false for /contents, whose
+// results are not ranked.
+func exaResultOf(r *cariv1.Result, want exaWant, withScore bool) exaResult {
+	out := exaResult{ID: r.GetId(), URL: r.GetUrl(), Author: r.GetAuthor()}
+	if r.GetTitle() != "" {
+		out.Title = new(r.GetTitle())
+	}
+	if withScore {
+		out.Score = new(float64(r.GetScore()))
+	}
+	if r.GetPublishedDate() != nil {
+		out.PublishedDate = exaTime(r.GetPublishedDate().AsTime())
+	}
+	if want.text {
+		out.Text = new(r.GetText())
+	}
+	if want.highlights {
+		hs, scores := make([]string, 0, len(r.GetHighlights())), make([]float64, 0, len(r.GetHighlights()))
+		for i, h := range r.GetHighlights() {
+			if n := want.highlightChars; n > 0 && len([]rune(h)) > n {
+				h = string([]rune(h)[:n])
+			}
+			hs = append(hs, h)
+			if i < len(r.GetHighlightScores()) {
+				scores = append(scores, float64(r.GetHighlightScores()[i]))
+			}
+		}
+		out.Highlights, out.HighlightScores = &hs, &scores
+	}
+	return out
+}
+
+// exaSearchResponse is the answer of /search and /findSimilar.
+type exaSearchResponse struct {
+	RequestID          string      `json:"requestId"`
+	ResolvedSearchType string      `json:"resolvedSearchType"`
+	SearchType         string      `json:"searchType,omitempty"`
+	Results            []exaResult `json:"results"`
+	SearchTime         float64     `json:"searchTime"`
+	CostDollars        exaCost     `json:"costDollars"`
+	// Warnings name the request fields that had no effect, and why.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// exaCost is Exa's cost breakdown: nothing, on a self-hosted index.
+type exaCost struct {
+	Total float64 `json:"total"`
+}
+
+func exaSearchResponseOf(resp *cariv1.SearchResponse, requested string, want exaWant, warnings []string) *exaSearchResponse {
+	out := &exaSearchResponse{
+		RequestID:          resp.GetRequestId(),
+		ResolvedSearchType: exaTypeName(resp.GetResolvedSearchType()),
+		SearchType:         requested,
+		Results:            make([]exaResult, 0, len(resp.GetResults())),
+		Warnings:           warnings,
+	}
+	if d := resp.GetTotalDuration(); d != nil {
+		out.SearchTime = float64(d.AsDuration()) / float64(time.Millisecond)
+	}
+	for _, r := range resp.GetResults() {
+		out.Results = append(out.Results, exaResultOf(r, want, true))
+	}
+	return out
+}

@@ -1,0 +1,168 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// exaDo posts body to an Exa endpoint and decodes the JSON answer.
+func exaDo(t *testing.T, ts *testServer, path, body string, headers ...string) (int, map[string]any, http.Header) {
+	t.Helper()
+	r := ts.do(t, "POST", path, body, headers...)
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("POST %s: %d, body is not JSON: %v\n%s", path, r.code, err, r.body)
+	}
+	return r.code, m, r.header
+}
+
+func exaResults(t *testing.T, m map[string]any) []map[string]any {
+	t.Helper()
+	raw, ok := m["results"].([]any)
+	if !ok {
+		t.Fatalf("no results array in %v", m)
+	}
+	out := make([]map[string]any, len(raw))
+	for i, r := range raw {
+		out[i] = r.(map[string]any)
+	}
+	return out
+}
+
+func TestExaSearch(t *testing.T) {
+	ts := startServer(t, serverSetup{})
+	code, m, _ := exaDo(t, ts, "/search", `{"query":"volcano eruption","type":"fast","numResults":5,"category":"news",
+		"startPublishedDate":"2021-01-01","contents":{"text":{"maxCharacters":20},"highlights":{"numSentences":1,"highlightsPerUrl":1},"livecrawl":"always"}}`)
+	if code != http.StatusOK {
+		t.Fatalf("POST /search: %d %v", code, m)
+	}
+	rs := exaResults(t, m)
+	if len(rs) != 2 || rs[0]["id"] != "volcano" || rs[0]["url"] != "https://geo.example.com/volcano" {
+		t.Fatalf("results %v, want volcano then merapi", rs)
+	}
+	r := rs[0]
+	if r["title"] != "How volcanoes erupt" || r["publishedDate"] != "2021-03-01T00:00:00.000Z" || len(r["text"].(string)) > 20 {
+		t.Errorf("result %v: want Exa's title, publishedDate and text cut to 20 characters", r)
+	}
+	if hs := r["highlights"].([]any); len(hs) != 1 || len(r["highlightScores"].([]any)) != 1 {
+		t.Errorf("highlights %v, want one with its score", r)
+	}
+	if m["requestId"] == "" || m["resolvedSearchType"] != "keyword" || m["searchType"] != "fast" {
+		t.Errorf("response %v: want requestId, resolvedSearchType keyword, searchType fast", m)
+	}
+	w, _ := json.Marshal(m["warnings"])
+	if !strings.Contains(string(w), "category") || !strings.Contains(string(w), "contents.livecrawl") {
+		t.Errorf("warnings %s, want category and contents.livecrawl named", w)
+	}
+
+	t.Run("no contents", func(t *testing.T) {
+		_, m, _ := exaDo(t, ts, "/search", `{"query":"jazz"}`)
+		rs := exaResults(t, m)
+		if len(rs) != 1 || rs[0]["text"] != nil || rs[0]["highlights"] != nil {
+			t.Errorf("results %v, want jazz without text or highlights", rs)
+		}
+	})
+	t.Run("domain and text filters", func(t *testing.T) {
+		_, m, _ := exaDo(t, ts, "/search", `{"query":"volcano","includeDomains":["news.example.com"],"excludeText":["Sunday"]}`)
+		if rs := exaResults(t, m); len(rs) != 0 {
+			t.Errorf("results %v, want none", rs)
+		}
+	})
+}
+
+func TestExaErrors(t *testing.T) {
+	ts := startServer(t, serverSetup{guard: GuardOptions{Keys: []Key{{Name: "s", Secret: "search-key-0123456789", Scope: ScopeSearch}}}})
+	key := []string{"x-api-key", "search-key-0123456789"}
+	for _, tc := range []struct {
+		name, path, body string
+		headers          []string
+		code             int
+		tag, msg         string
+	}{
+		{"no key", "/search", `{"query":"jazz"}`, nil, 401, "INVALID_API_KEY", "missing API key"},
+		{"wrong key", "/search", `{"query":"jazz"}`, []string{"x-api-key", "wrong-key-0123456789"}, 401, "INVALID_API_KEY", "invalid API key"},
+		{"numResults", "/search", `{"query":"jazz","numResults":1000}`, key, 400, "INVALID_REQUEST_BODY", "numResults"},
+		{"type", "/search", `{"query":"jazz","type":"psychic"}`, key, 400, "INVALID_REQUEST_BODY", "type"},
+		{"bad JSON type", "/search", `{"query":5}`, key, 400, "INVALID_REQUEST_BODY", "query"},
+		{"date", "/search", `{"query":"jazz","endPublishedDate":"yesterday"}`, key, 400, "INVALID_REQUEST_BODY", "endPublishedDate"},
+		{"text shape", "/search", `{"query":"jazz","contents":{"text":"yes"}}`, key, 400, "INVALID_REQUEST_BODY", "contents.text: must be true, false or"},
+		{"empty body", "/contents", ``, key, 400, "INVALID_REQUEST_BODY", "empty"},
+		{"unknown url", "/findSimilar", `{"url":"https://nowhere.example.com/"}`, key, 404, "NOT_FOUND", ""},
+		{"outputSchema", "/answer", `{"query":"jazz","outputSchema":{"type":"object"}}`, key, 501, "NOT_IMPLEMENTED", "outputSchema"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, m, h := exaDo(t, ts, tc.path, tc.body, tc.headers...)
+			msg, _ := m["error"].(string)
+			if code != tc.code || m["tag"] != tc.tag || !strings.Contains(msg, tc.msg) || m["requestId"] == "" {
+				t.Errorf("%d %v, want %d, tag %s and an error that says %q", code, m, tc.code, tc.tag, tc.msg)
+			}
+			if code == 401 && h.Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+		})
+	}
+	t.Run("bearer", func(t *testing.T) {
+		code, m, _ := exaDo(t, ts, "/search", `{"query":"jazz"}`, "Authorization", "Bearer search-key-0123456789")
+		if code != 200 || len(exaResults(t, m)) != 1 {
+			t.Errorf("%d %v, want jazz", code, m)
+		}
+	})
+}
+
+func TestExaFindSimilarAndContents(t *testing.T) {
+	ts := startServer(t, serverSetup{})
+	code, m, _ := exaDo(t, ts, "/findSimilar", `{"url":"https://geo.example.com/volcano","excludeSourceDomain":true,"contents":{"text":true}}`)
+	if code != 200 {
+		t.Fatalf("findSimilar: %d %v", code, m)
+	}
+	rs := exaResults(t, m)
+	if len(rs) == 0 || rs[0]["id"] != "merapi" || rs[0]["text"] == nil {
+		t.Errorf("findSimilar results %v, want merapi first, with text", rs)
+	}
+
+	code, m, _ = exaDo(t, ts, "/contents", `{"urls":["https://music.example.org/jazz","https://nowhere.example.com/"],"summary":true}`)
+	if code != 200 {
+		t.Fatalf("contents: %d %v", code, m)
+	}
+	rs = exaResults(t, m)
+	if len(rs) != 1 || !strings.HasPrefix(rs[0]["text"].(string), "Jazz grew") || rs[0]["score"] != nil {
+		t.Errorf("contents results %v, want jazz's whole text and no score", rs)
+	}
+	st, _ := json.Marshal(m["statuses"])
+	if !strings.Contains(string(st), `"status":"success"`) || !strings.Contains(string(st), `"tag":"CRAWL_NOT_FOUND"`) {
+		t.Errorf("statuses %s, want one success and one CRAWL_NOT_FOUND", st)
+	}
+	if w, _ := json.Marshal(m["warnings"]); !strings.Contains(string(w), "summary") {
+		t.Errorf("warnings %s, want summary named", w)
+	}
+
+	_, m, _ = exaDo(t, ts, "/contents", `{"ids":["jazz"],"highlights":{"query":"New Orleans"}}`)
+	if rs := exaResults(t, m); len(rs) != 1 || rs[0]["text"] != nil || len(rs[0]["highlights"].([]any)) != 1 {
+		t.Errorf("contents with highlights only: %v, want jazz's highlight and no text", rs)
+	}
+}
+
+func TestExaAnswer(t *testing.T) {
+	ts := startServer(t, serverSetup{})
+	code, m, _ := exaDo(t, ts, "/answer", `{"query":"why do volcanoes erupt","text":true,"model":"exa"}`)
+	if code != 200 {
+		t.Fatalf("answer: %d %v", code, m)
+	}
+	answer, _ := m["answer"].(string)
+	cites, _ := m["citations"].([]any)
+	if m["answerType"] != "extractive" || !strings.Contains(answer, "[1]") || len(cites) == 0 {
+		t.Fatalf("answer %v: want an extractive answer with citations", m)
+	}
+	if c := cites[0].(map[string]any); c["url"] == "" || c["text"] == nil {
+		t.Errorf("citation %v: want url and text", c)
+	}
+
+	r := ts.do(t, "POST", "/answer", `{"query":"why do volcanoes erupt","stream":true}`)
+	body := string(r.body)
+	if r.code != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/event-stream") ||
+		!strings.Contains(body, `"delta":{"content":`) || !strings.Contains(body, `"citations":[`) || !strings.HasSuffix(body, "data: [DONE]\n\n") {
+		t.Errorf("streamed answer: %d %s\n%s", r.code, r.header.Get("Content-Type"), body)
+	}
+}

@@ -1,0 +1,145 @@
+// Drives a running `cari serve` through the unmodified exa-js SDK, the way
+// an Exa user would after changing only the base URL. Compiled with
+// tsc --strict, so the calls and the fields read here type-check against
+// the types the SDK ships; each response is also checked at run time
+// against those types' shapes. Run by cmd/cari/e2e_exa_test.go with
+// CARI_URL, CARI_KEY and CARI_SIMILAR_URL set; exits 1 on the first failure.
+import Exa, { ExaError } from "exa-js";
+import type { AnswerResponse, AnswerStreamChunk, SearchResponse, SearchResult, ContentsOptions } from "exa-js";
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+}
+
+function check(cond: boolean, what: string, got?: unknown): asserts cond {
+  if (!cond) throw new Error(`${what}; got ${JSON.stringify(got, null, 1)}`);
+}
+
+// checkResult checks at run time what SearchResult<T> promises at compile time.
+function checkResult<T extends ContentsOptions>(r: SearchResult<T>, want: { text?: boolean; highlights?: boolean; score?: boolean }): void {
+  check(typeof r.id === "string" && r.id !== "", "result.id must be a non-empty string", r);
+  check(typeof r.url === "string", "result.url must be a string", r);
+  check(r.title === null || typeof r.title === "string", "result.title must be a string or null", r);
+  check(r.publishedDate === undefined || !Number.isNaN(Date.parse(r.publishedDate)), "result.publishedDate must be a date", r);
+  check(r.author === undefined || typeof r.author === "string", "result.author must be a string", r);
+  check(want.score ? typeof r.score === "number" : r.score === undefined || typeof r.score === "number", "result.score", r);
+  const rec = r as Record<string, unknown>;
+  if (want.text) check(typeof rec.text === "string", "result.text must be a string", r);
+  if (want.highlights) {
+    const hs = rec.highlights, scores = rec.highlightScores;
+    check(Array.isArray(hs) && hs.every((h) => typeof h === "string"), "result.highlights must be string[]", r);
+    check(Array.isArray(scores) && scores.length === hs.length && scores.every((s) => typeof s === "number" && s >= 0 && s <= 1),
+      "result.highlightScores must be number[] in [0, 1], one per highlight", r);
+  }
+}
+
+function checkResponse<T extends ContentsOptions>(resp: SearchResponse<T>, what: string): void {
+  check(typeof resp.requestId === "string" && resp.requestId !== "", `${what}: requestId`, resp);
+  check(Array.isArray(resp.results), `${what}: results must be an array`, resp);
+  check(resp.resolvedSearchType === undefined || typeof resp.resolvedSearchType === "string", `${what}: resolvedSearchType`, resp);
+  check(resp.costDollars === undefined || typeof resp.costDollars.total === "number", `${what}: costDollars.total`, resp);
+}
+
+async function expectError(what: string, status: number, call: () => Promise<unknown>, mentions: string): Promise<void> {
+  try {
+    await call();
+  } catch (e) {
+    check(e instanceof ExaError, `${what}: want an ExaError`, String(e));
+    check(e.statusCode === status, `${what}: want status ${status}`, { statusCode: e.statusCode, message: e.message });
+    check(e.message.includes(mentions), `${what}: the message should mention ${mentions}`, e.message);
+    return;
+  }
+  throw new Error(`${what}: succeeded, want an ExaError ${status}`);
+}
+
+async function main(): Promise<void> {
+  const url = env("CARI_URL");
+  const exa = new Exa(env("CARI_KEY"), url);
+  const similarURL = env("CARI_SIMILAR_URL");
+  const done: string[] = [];
+
+  const plain = await exa.search("volcano eruption magma lava", { numResults: 3, contents: false });
+  checkResponse(plain, "search");
+  check(plain.results.length > 0, "search: want results", plain);
+  plain.results.forEach((r) => checkResult(r, { score: true }));
+  done.push("search");
+
+  const withContents = await exa.searchAndContents("volcano eruption magma lava", {
+    numResults: 3,
+    type: "auto",
+    text: { maxCharacters: 60 },
+    highlights: { numSentences: 1, highlightsPerUrl: 1 },
+  });
+  checkResponse(withContents, "searchAndContents");
+  check(withContents.results.length > 0, "searchAndContents: want results", withContents);
+  for (const r of withContents.results) {
+    checkResult(r, { text: true, highlights: true, score: true });
+    check(r.text.length <= 60, "searchAndContents: text must be cut to maxCharacters", r.text);
+    check(r.highlights.length === 1, "searchAndContents: want one highlight", r.highlights);
+  }
+  done.push("searchAndContents");
+
+  const filtered = await exa.search("volcano", { numResults: 5, includeDomains: ["news.example.com"], contents: { text: true } });
+  checkResponse(filtered, "search with includeDomains");
+  check(filtered.results.length > 0 && filtered.results.every((r) => new URL(r.url).hostname === "news.example.com"),
+    "search with includeDomains: want only news.example.com", filtered);
+  done.push("search with filters");
+
+  const similar = await exa.findSimilar(similarURL, {
+    numResults: 3,
+    excludeSourceDomain: true,
+    includeDomains: ["geo.example.com", "news.example.com"],
+  });
+  checkResponse(similar, "findSimilar");
+  check(similar.results.length > 0, "findSimilar: want results", similar);
+  const sourceHost = new URL(similarURL).hostname;
+  for (const r of similar.results) {
+    checkResult(r, { text: true, score: true });
+    check(new URL(r.url).hostname === "news.example.com" && new URL(r.url).hostname !== sourceHost,
+      "findSimilar: want news.example.com only (includeDomains, and excludeSourceDomain drops the source's)", r.url);
+  }
+  done.push("findSimilar");
+
+  const missing = "https://missing.example.com/nothing";
+  const contents = await exa.getContents([similarURL, missing], { text: true });
+  checkResponse(contents, "getContents");
+  check(contents.results.length === 1 && contents.results[0].url === similarURL, "getContents: want the one indexed URL", contents);
+  checkResult(contents.results[0], { text: true });
+  const statuses = contents.statuses ?? [];
+  check(statuses.length === 2 && statuses.every((s) => typeof s.id === "string" && typeof s.status === "string"), "getContents: want a status per URL", statuses);
+  check(statuses.some((s) => s.id === missing && s.status === "error"), "getContents: the missing URL's status must be error", statuses);
+  done.push("getContents");
+
+  const answer: AnswerResponse = await exa.answer("why do volcanoes erupt", { text: true });
+  check(typeof answer.answer === "string" && answer.answer.length > 0, "answer: want a string answer", answer);
+  check(Array.isArray(answer.citations) && answer.citations.length > 0, "answer: want citations", answer);
+  answer.citations.forEach((c) => checkResult(c, { text: true }));
+  check((answer as Record<string, unknown>).answerType === "extractive", "answer: want answerType extractive (no LLM configured)", answer);
+  done.push("answer (extractive)");
+
+  let streamed = "";
+  const cited: NonNullable<AnswerStreamChunk["citations"]> = [];
+  for await (const chunk of exa.streamAnswer("why do volcanoes erupt")) {
+    streamed += chunk.content ?? "";
+    cited.push(...(chunk.citations ?? []));
+  }
+  check(streamed === answer.answer, "streamAnswer: the streamed text must equal the answer", { streamed, answer: answer.answer });
+  check(cited.length === answer.citations.length && cited.every((c) => typeof c.id === "string" && typeof c.url === "string"),
+    "streamAnswer: want the same citations", cited);
+  done.push("streamAnswer");
+
+  await expectError("bad request", 400, () => exa.search("volcano", { numResults: 1000, contents: false }), "numResults");
+  done.push("bad request (400)");
+  const wrong = new Exa("not-a-key-of-this-server", url);
+  await expectError("wrong key", 401, () => wrong.search("volcano", { contents: false }), "invalid API key");
+  done.push("wrong key (401)");
+
+  console.log(JSON.stringify({ ok: true, checks: done }));
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : String(e));
+  process.exit(1);
+});
