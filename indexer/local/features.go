@@ -31,15 +31,10 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 	if len(cands) == 0 {
 		return out, nil
 	}
-	stats, err := snapshotStats(r)
+	n, avgdl, err := collectionStats(r)
 	if err != nil {
 		return nil, err
 	}
-	n, err := r.DocCount()
-	if err != nil {
-		return nil, err
-	}
-	avgdl := stats.avgBodyLen()
 	bm := s.opts.BM25
 	idfs := make([]float64, len(terms))
 	var idfSum float64

@@ -71,18 +71,24 @@ func (s *Store) queryTerms(text string) [][]byte {
 	return terms
 }
 
+// collectionStats returns what BM25 needs of the whole collection in
+// snapshot r: the document count and the average analyzed body length.
+func collectionStats(r index.IndexReader) (docs uint64, avgdl float64, err error) {
+	stats, err := snapshotStats(r)
+	if err != nil {
+		return 0, 0, err
+	}
+	docs, err = r.DocCount()
+	return docs, stats.avgBodyLen(), err
+}
+
 // scoreBM25 accumulates each matching document's BM25 score, keyed by its
 // internal number in the snapshot r.
 func (s *Store) scoreBM25(ctx context.Context, r index.IndexReader, terms [][]byte, allow docSet) (map[uint64]float64, error) {
-	stats, err := snapshotStats(r)
+	n, avgdl, err := collectionStats(r)
 	if err != nil {
 		return nil, err
 	}
-	n, err := r.DocCount()
-	if err != nil {
-		return nil, err
-	}
-	avgdl := stats.avgBodyLen()
 	bm := s.opts.BM25
 	scores := make(map[uint64]float64)
 	var tfd index.TermFieldDoc
