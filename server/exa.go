@@ -32,11 +32,13 @@ import (
 type exaAPI struct {
 	search  cariv1.SearchServiceClient
 	maxBody int64
+	llm     *llmAnswerer // nil: answers are extractive
 }
 
-// mountExa adds Exa's endpoints to mux, calling the services over conn.
-func mountExa(mux *http.ServeMux, conn *grpc.ClientConn, maxBody int64) {
-	api := &exaAPI{search: cariv1.NewSearchServiceClient(conn), maxBody: maxBody}
+// mountExa adds Exa's endpoints to mux, calling the services over conn;
+// llm, when not nil, writes /answer's answers.
+func mountExa(mux *http.ServeMux, conn *grpc.ClientConn, maxBody int64, llm *llmAnswerer) {
+	api := &exaAPI{search: cariv1.NewSearchServiceClient(conn), maxBody: maxBody, llm: llm}
 	mux.HandleFunc("POST /search", api.handle(api.searchHandler))
 	mux.HandleFunc("POST /findSimilar", api.handle(api.findSimilarHandler))
 	mux.HandleFunc("POST /contents", api.handle(api.contentsHandler))

@@ -38,32 +38,55 @@ type exaAnswerResponse struct {
 	RequestID string      `json:"requestId"`
 	Answer    string      `json:"answer"`
 	Citations []exaResult `json:"citations"`
-	// AnswerType says how the answer was made: "extractive", quoted from
-	// the citations, while no LLM is configured.
-	AnswerType  string   `json:"answerType"`
+	// AnswerType says how the answer was made: "llm", written by the
+	// configured LLM from the citations, numbered [1] on; or
+	// "extractive", quoted from them, when no LLM is configured or it
+	// failed.
+	AnswerType string `json:"answerType"`
+	// Model is the LLM that wrote an "llm" answer.
+	Model string `json:"model,omitempty"`
+	// LLMError says why the configured LLM gave no answer (or, streamed,
+	// a cut-short one).
+	LLMError    string   `json:"llmError,omitempty"`
 	CostDollars exaCost  `json:"costDollars"`
 	Warnings    []string `json:"warnings,omitempty"`
 }
 
-// answerHandler answers POST /answer from Cari's own results. No LLM is
-// configured on this server, so the answer is extractive: the best
-// highlight of each of the top results, marked with its citation number.
+// answerHandler answers POST /answer from Cari's own results: written by
+// the configured LLM, citing them as [n]; or, with no LLM or when it fails,
+// extractive: the best highlight of each of the top results, marked with
+// its citation number.
 func (a *exaAPI) answerHandler(c *exaCall, body []byte) (any, error) {
+	llm := a.llm
 	var req exaAnswerRequest
 	warnings, err := decodeExa(body, &req)
 	if err != nil {
 		return nil, err
 	}
 	if s := strings.TrimSpace(string(req.OutputSchema)); s != "" && s != "null" {
-		return nil, status.Error(codes.Unimplemented, "outputSchema: structured answers need an LLM, which this server does not have")
+		return nil, status.Error(codes.Unimplemented, "outputSchema: Cari does not write structured answers")
 	}
 	contents := &cariv1.ContentsOptions{Highlights: &cariv1.HighlightsOptions{NumSentences: answerSentences, PerUrl: 1}}
+	if llm != nil {
+		// The LLM reads more of each result; the extractive fallback
+		// still quotes only the first highlight.
+		contents.Highlights.PerUrl = answerHighlights
+	}
 	if req.Text {
 		contents.Text = &cariv1.TextOptions{}
 	}
 	resp, err := a.search.Search(c.ctx, &cariv1.SearchRequest{Query: req.Query, NumResults: answerSources, Contents: contents}, c.opts()...)
 	if err != nil {
 		return nil, err
+	}
+	if llm != nil && req.Stream {
+		llm.streamResponse(c, req.Query, resp, req.Text, warnings)
+		return nil, nil
+	}
+	if llm != nil {
+		out := llm.answerResponse(c.r.Context(), req.Query, resp, req.Text)
+		out.Warnings = append(warnings, out.Warnings...)
+		return out, nil
 	}
 	out := extractiveAnswer(resp, req.Text)
 	out.Warnings = warnings
@@ -102,39 +125,71 @@ func extractiveAnswer(resp *cariv1.SearchResponse, withText bool) *exaAnswerResp
 // OpenAI-style chat completion chunks, the answer in pieces and then the
 // citations, ending with [DONE].
 func streamAnswer(w http.ResponseWriter, a *exaAnswerResponse) {
+	s := newAnswerStream(w, a.RequestID, answerExtractive)
+	for piece := range strings.SplitAfterSeq(a.Answer, " ") {
+		s.piece(piece, a.AnswerType)
+	}
+	s.finish(a)
+}
+
+// answerStream writes the events of a streamed answer.
+type answerStream struct {
+	w         http.ResponseWriter
+	flusher   http.Flusher
+	id, model string
+}
+
+// answerChunk is one event: an OpenAI-style chat completion chunk, with
+// the citations, warnings and answerType of Exa's stream added.
+type answerChunk struct {
+	ID         string         `json:"id"`
+	Object     string         `json:"object"`
+	Model      string         `json:"model"`
+	Choices    []answerChoice `json:"choices"`
+	Citations  []exaResult    `json:"citations,omitempty"`
+	AnswerType string         `json:"answerType"`
+	LLMError   string         `json:"llmError,omitempty"`
+	Warnings   []string       `json:"warnings,omitempty"`
+}
+
+type answerChoice struct {
+	Index int         `json:"index"`
+	Delta answerDelta `json:"delta"`
+}
+
+type answerDelta struct {
+	Content string `json:"content"`
+}
+
+// newAnswerStream sets the headers of an event stream on w; model names
+// what writes the answer in every chunk.
+func newAnswerStream(w http.ResponseWriter, id, model string) *answerStream {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	flusher, _ := w.(http.Flusher)
-	send := func(v any) {
-		b, _ := json.Marshal(v)
-		fmt.Fprintf(w, "data: %s\n\n", b)
-		if flusher != nil {
-			flusher.Flush()
-		}
+	return &answerStream{w: w, flusher: flusher, id: id, model: model}
+}
+
+func (s *answerStream) send(v any) {
+	b, _ := json.Marshal(v)
+	fmt.Fprintf(s.w, "data: %s\n\n", b)
+	if s.flusher != nil {
+		s.flusher.Flush()
 	}
-	type delta struct {
-		Content string `json:"content"`
-	}
-	type choice struct {
-		Index int   `json:"index"`
-		Delta delta `json:"delta"`
-	}
-	type chunk struct {
-		ID         string      `json:"id"`
-		Object     string      `json:"object"`
-		Model      string      `json:"model"`
-		Choices    []choice    `json:"choices"`
-		Citations  []exaResult `json:"citations,omitempty"`
-		AnswerType string      `json:"answerType"`
-	}
-	for piece := range strings.SplitAfterSeq(a.Answer, " ") {
-		send(chunk{ID: a.RequestID, Object: "chat.completion.chunk", Model: answerExtractive, Choices: []choice{{Delta: delta{Content: piece}}}, AnswerType: a.AnswerType})
-	}
-	send(chunk{ID: a.RequestID, Object: "chat.completion.chunk", Model: answerExtractive, Choices: []choice{}, Citations: a.Citations, AnswerType: a.AnswerType})
-	fmt.Fprint(w, "data: [DONE]\n\n")
-	if flusher != nil {
-		flusher.Flush()
+}
+
+// piece sends one piece of the answer.
+func (s *answerStream) piece(content, answerType string) {
+	s.send(answerChunk{ID: s.id, Object: "chat.completion.chunk", Model: s.model, Choices: []answerChoice{{Delta: answerDelta{Content: content}}}, AnswerType: answerType})
+}
+
+// finish sends a's citations, warnings and answer type, then [DONE].
+func (s *answerStream) finish(a *exaAnswerResponse) {
+	s.send(answerChunk{ID: s.id, Object: "chat.completion.chunk", Model: s.model, Choices: []answerChoice{}, Citations: a.Citations, AnswerType: a.AnswerType, LLMError: a.LLMError, Warnings: a.Warnings})
+	fmt.Fprint(s.w, "data: [DONE]\n\n")
+	if s.flusher != nil {
+		s.flusher.Flush()
 	}
 }

@@ -91,7 +91,11 @@ func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs
 		_, _ = w.Write(cariv1.OpenAPI)
 	})
 	mux.HandleFunc("GET /healthz", healthz(hs))
-	mountExa(mux, conn, h.MaxBodyBytes)
+	llm, err := newLLMAnswerer(opts.Answer, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	mountExa(mux, conn, h.MaxBodyBytes, llm)
 	if opts.Metrics != nil && !h.NoMetrics {
 		mux.Handle("GET /metrics", opts.Metrics.Handler())
 	}

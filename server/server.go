@@ -64,6 +64,9 @@ type Options struct {
 	Crawl CrawlOptions
 	// HTTP configures the HTTP/JSON side that New builds.
 	HTTP HTTPOptions
+	// Answer configures the LLM that writes the answers of Exa's POST
+	// /answer; the zero value answers extractively.
+	Answer AnswerOptions
 }
 
 // Keepalive defaults: close connections idle for 15 minutes; ping an idle

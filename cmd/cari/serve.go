@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/web"
 )
@@ -59,6 +60,11 @@ type serveFlags struct {
 	crawlAllowPrivate bool
 	crawlContact      string
 	crawlMinDelay     time.Duration
+
+	answerURL        string
+	answerModel      string
+	answerAPIKeyFile string
+	answerTimeout    time.Duration
 }
 
 func (f *serveFlags) register(fs *pflag.FlagSet) {
@@ -102,6 +108,31 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.crawlAllowPrivate, "crawl-allow-private", false, "let IndexService.Crawl requests set allow_private (crawl loopback, private and link-local addresses: tests, intranets)")
 	fs.StringVar(&f.crawlContact, "crawl-contact", "", "URL or email for site operators in the crawler's User-Agent, for Crawl requests that give none")
 	fs.DurationVar(&f.crawlMinDelay, "crawl-min-host-delay", time.Second, "least min_host_delay a Crawl request may ask for (0: none)")
+
+	fs.StringVar(&f.answerURL, "answer-url", "", `OpenAI-compatible chat server (vLLM, llama.cpp, Ollama) that writes the answers of Exa's POST /answer, including /v1 ("http://127.0.0.1:8002/v1"); "": extractive answers only`)
+	fs.StringVar(&f.answerModel, "answer-model", "", "served model name of --answer-url (e.g. Qwen/Qwen3-8B); required with it")
+	fs.StringVar(&f.answerAPIKeyFile, "answer-api-key-file", "", "file holding --answer-url's API key (default: $"+server.DefaultAnswerAPIKeyEnv+")")
+	fs.DurationVar(&f.answerTimeout, "answer-timeout", server.DefaultAnswerTimeout, "time the LLM may take to write one answer before /answer falls back to an extractive one")
+}
+
+// answerOptions is the LLM configuration of Exa's /answer from the flags;
+// the API key comes from --answer-api-key-file or the environment, never
+// a flag, to keep it out of process listings.
+func (f *serveFlags) answerOptions() (server.AnswerOptions, error) {
+	o := server.AnswerOptions{URL: f.answerURL, Model: f.answerModel, Timeout: f.answerTimeout}
+	if f.answerURL == "" {
+		return o, nil
+	}
+	key := os.Getenv(server.DefaultAnswerAPIKeyEnv)
+	if f.answerAPIKeyFile != "" {
+		b, err := os.ReadFile(f.answerAPIKeyFile)
+		if err != nil {
+			return o, fmt.Errorf("--answer-api-key-file: %w", err)
+		}
+		key = string(b)
+	}
+	o.APIKey = rerank.Secret(strings.TrimSpace(key))
+	return o, nil
 }
 
 // keys gathers the API keys from the keys file and the key lists.
@@ -137,6 +168,10 @@ func (f *serveFlags) check() error {
 		return errors.New("--limit-* settings must not be negative")
 	case f.tracingRatio < 0 || f.tracingRatio > 1:
 		return fmt.Errorf("--tracing-sample-ratio must be between 0 and 1, got %v", f.tracingRatio)
+	case f.answerURL != "" && f.answerModel == "":
+		return errors.New("--answer-model is required with --answer-url")
+	case f.answerTimeout < 0:
+		return errors.New("--answer-timeout must not be negative")
 	}
 	return nil
 }
@@ -188,6 +223,10 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		return err
 	}
 	keys, err := f.keys()
+	if err != nil {
+		return err
+	}
+	answer, err := f.answerOptions()
 	if err != nil {
 		return err
 	}
@@ -251,6 +290,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 			MaxUploadBytes: int64(f.uploadBytes),
 			NoMetrics:      !f.metrics,
 		},
+		Answer: answer,
 	}
 	if f.web {
 		if opts.HTTP.Web, err = server.Web(web.Dist()); err != nil {
