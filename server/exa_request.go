@@ -153,19 +153,6 @@ var exaTypes = map[string]cariv1.SearchType{
 	"deep-reasoning": cariv1.SearchType_SEARCH_TYPE_HYBRID,
 }
 
-// exaTypeName is the name of a Cari search type in Exa's vocabulary.
-func exaTypeName(t cariv1.SearchType) string {
-	switch t {
-	case cariv1.SearchType_SEARCH_TYPE_KEYWORD:
-		return "keyword"
-	case cariv1.SearchType_SEARCH_TYPE_NEURAL:
-		return "neural"
-	case cariv1.SearchType_SEARCH_TYPE_HYBRID:
-		return "hybrid"
-	}
-	return "auto"
-}
-
 // filters converts the filters to Cari's.
 func (f *exaFilters) filters() (*cariv1.SearchFilters, error) {
 	out := &cariv1.SearchFilters{
@@ -270,7 +257,7 @@ type exaCost struct {
 func exaSearchResponseOf(resp *cariv1.SearchResponse, requested string, want exaWant, warnings []string) *exaSearchResponse {
 	out := &exaSearchResponse{
 		RequestID:          resp.GetRequestId(),
-		ResolvedSearchType: exaTypeName(resp.GetResolvedSearchType()),
+		ResolvedSearchType: searchTypeName(resp.GetResolvedSearchType()),
 		SearchType:         requested,
 		Results:            make([]exaResult, 0, len(resp.GetResults())),
 		Warnings:           warnings,

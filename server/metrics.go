@@ -150,6 +150,8 @@ func (m *Metrics) searched(resp *cariv1.SearchResponse) {
 	m.results.Observe(float64(len(resp.GetResults())))
 }
 
+// searchTypeName is a search type's short name, as metrics label it and
+// as Exa's API writes it.
 func searchTypeName(t cariv1.SearchType) string {
 	switch t {
 	case cariv1.SearchType_SEARCH_TYPE_KEYWORD:

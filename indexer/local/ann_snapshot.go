@@ -356,9 +356,11 @@ func (r *snapshotReader) finish() error {
 	return nil
 }
 
-// writeFileAtomicFunc is writeFileAtomic for content too large to hold in
-// memory twice: write streams it to a temporary file, which is synced and
-// renamed over path.
+// writeFileAtomicFunc replaces path with what write produces, so that a
+// crash leaves either the old or the new content: write streams it to a
+// temporary file (content too large to hold in memory twice, such as a
+// snapshot), which is synced and renamed over path, and the directory is
+// synced so the rename itself is durable.
 func writeFileAtomicFunc(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
