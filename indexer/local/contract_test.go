@@ -1,0 +1,19 @@
+package local_test
+
+import (
+	"testing"
+
+	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/indexer/storetest"
+)
+
+func TestStoreContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) indexer.Store {
+		s, err := local.Open(t.TempDir(), local.Options{Vectors: local.VectorSpace{Model: storetest.Model, Dim: storetest.Dim}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

@@ -1,0 +1,67 @@
+package qdrant
+
+import (
+	"strings"
+	"time"
+
+	"github.com/qdrant/go-client/qdrant"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/indexer/local"
+)
+
+// filter translates a Cari filter into a Qdrant filter, nil for none.
+// Phrases are analyzed as the body was, so they match the same documents as
+// on the local store. Callers check the phrases first (CheckPhrases).
+func (s *Store) filter(f indexer.Filter) *qdrant.Filter {
+	if f.IsZero() {
+		return nil
+	}
+	var must, mustNot []*qdrant.Condition
+	if len(f.IncludeDomains) > 0 {
+		must = append(must, qdrant.NewMatchKeywords(fieldDomainKeys, normalized(f.IncludeDomains, cari.NormalizeDomain)...))
+	}
+	if len(f.ExcludeDomains) > 0 {
+		mustNot = append(mustNot, qdrant.NewMatchKeywords(fieldDomainKeys, normalized(f.ExcludeDomains, cari.NormalizeDomain)...))
+	}
+	if len(f.Languages) > 0 {
+		must = append(must, qdrant.NewMatchKeywords(fieldLanguageKeys, normalized(f.Languages, local.NormalizeLanguage)...))
+	}
+	if c := dateRange(fieldPublished, f.PublishedFrom, f.PublishedTo); c != nil {
+		must = append(must, c)
+	}
+	if c := dateRange(fieldCrawled, f.CrawledFrom, f.CrawledTo); c != nil {
+		must = append(must, c)
+	}
+	for _, p := range f.IncludeText {
+		must = append(must, qdrant.NewMatchPhrase(fieldTerms, phraseTerms(s.analysis.Tokens(p))))
+	}
+	for _, p := range f.ExcludeText {
+		mustNot = append(mustNot, qdrant.NewMatchPhrase(fieldTerms, phraseTerms(s.analysis.Tokens(p))))
+	}
+	return &qdrant.Filter{Must: must, MustNot: mustNot}
+}
+
+func normalized(values []string, norm func(string) string) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = norm(strings.TrimSpace(v))
+	}
+	return out
+}
+
+func dateRange(field string, from, to time.Time) *qdrant.Condition {
+	if from.IsZero() && to.IsZero() {
+		return nil
+	}
+	r := &qdrant.DatetimeRange{}
+	if !from.IsZero() {
+		r.Gte = timestamppb.New(from)
+	}
+	if !to.IsZero() {
+		r.Lte = timestamppb.New(to)
+	}
+	return qdrant.NewDatetimeRange(field, r)
+}

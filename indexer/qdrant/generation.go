@@ -1,0 +1,98 @@
+package qdrant
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/qdrant/go-client/qdrant"
+)
+
+// NewGeneration creates an empty collection beside the serving one and
+// returns a store that writes to it (sharing this store's connection). A
+// reindex fills it, then Promote makes it the serving generation.
+func (s *Store) NewGeneration(ctx context.Context) (*Store, error) {
+	client, err := s.conn()
+	if err != nil {
+		return nil, err
+	}
+	name := "cari-" + time.Now().UTC().Format("20060102t150405.000000")
+	g := &Store{client: client, opts: s.opts, analysis: s.analysis, target: name, collection: name}
+	if err := g.createCollection(ctx, name); err != nil {
+		return nil, err
+	}
+	if err := g.loadMeta(ctx); err != nil {
+		return nil, fmt.Errorf("open new generation %s: %w", name, err)
+	}
+	return g, nil
+}
+
+// Promote points the alias at this store's collection, in one atomic alias
+// change, and returns the collection it pointed to before ("" if none).
+// Every replica reading through the alias serves the new generation from
+// its next request.
+func (s *Store) Promote(ctx context.Context) (previous string, err error) {
+	client, err := s.conn()
+	if err != nil {
+		return "", err
+	}
+	previous, err = s.resolveAlias(ctx, s.opts.Alias)
+	if err != nil {
+		return "", err
+	}
+	ops := []*qdrant.AliasOperations{qdrant.NewAliasCreate(s.opts.Alias, s.collection)}
+	if previous != "" {
+		ops = append([]*qdrant.AliasOperations{qdrant.NewAliasDelete(s.opts.Alias)}, ops...)
+	}
+	if err := client.UpdateAliases(ctx, ops); err != nil {
+		return "", fmt.Errorf("point alias %s at %s: %w", s.opts.Alias, s.collection, err)
+	}
+	return previous, nil
+}
+
+// DropCollection deletes a collection, such as a generation a reindex
+// replaced. The serving one is refused.
+func (s *Store) DropCollection(ctx context.Context, name string) error {
+	client, err := s.conn()
+	if err != nil {
+		return err
+	}
+	serving, err := s.resolveAlias(ctx, s.opts.Alias)
+	if err != nil {
+		return err
+	}
+	if name == serving {
+		return fmt.Errorf("collection %s is serving (alias %s); promote another generation first", name, s.opts.Alias)
+	}
+	if err := client.DeleteCollection(ctx, name); err != nil {
+		return fmt.Errorf("delete collection %s: %w", name, err)
+	}
+	return nil
+}
+
+// Snapshot asks Qdrant for a snapshot of this store's collection (on each
+// node, of its shards) and returns its name; Qdrant keeps it in its
+// snapshots directory, from where it can be downloaded or recovered.
+func (s *Store) Snapshot(ctx context.Context) (string, error) {
+	client, err := s.conn()
+	if err != nil {
+		return "", err
+	}
+	d, err := client.CreateSnapshot(ctx, s.collection)
+	if err != nil {
+		return "", fmt.Errorf("snapshot %s: %w", s.collection, err)
+	}
+	return d.GetName(), nil
+}
+
+// DropAlias removes the alias (not the collection it points to).
+func (s *Store) DropAlias(ctx context.Context) error {
+	client, err := s.conn()
+	if err != nil {
+		return err
+	}
+	if err := client.UpdateAliases(ctx, []*qdrant.AliasOperations{qdrant.NewAliasDelete(s.opts.Alias)}); err != nil {
+		return fmt.Errorf("delete alias %s: %w", s.opts.Alias, err)
+	}
+	return nil
+}

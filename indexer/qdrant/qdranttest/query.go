@@ -1,0 +1,350 @@
+package qdranttest
+
+import (
+	"context"
+	"math"
+	"sort"
+
+	"github.com/qdrant/go-client/qdrant"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// scored is a point with its score under a query.
+type scored struct {
+	p     *point
+	score float64
+}
+
+// Query runs the Query API: a nearest query on one named vector, or a
+// fusion of prefetches, under a filter.
+func (s pointsAPI) Query(_ context.Context, r *qdrant.QueryPoints) (*qdrant.QueryResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, err := s.query(r)
+	if err != nil {
+		return nil, err
+	}
+	return &qdrant.QueryResponse{Result: res}, nil
+}
+
+// QueryBatch runs several queries in one request.
+func (s pointsAPI) QueryBatch(_ context.Context, r *qdrant.QueryBatchPoints) (*qdrant.QueryBatchResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := &qdrant.QueryBatchResponse{}
+	for i, q := range r.GetQueryPoints() {
+		if q.GetCollectionName() == "" {
+			q.CollectionName = r.GetCollectionName()
+		}
+		res, err := s.query(q)
+		if err != nil {
+			return nil, status.Errorf(status.Code(err), "query_points[%d]: %s", i, status.Convert(err).Message())
+		}
+		out.Result = append(out.Result, &qdrant.BatchResult{Result: res})
+	}
+	return out, nil
+}
+
+func (s pointsAPI) query(r *qdrant.QueryPoints) ([]*qdrant.ScoredPoint, error) {
+	c, err := s.lookup(r.GetCollectionName())
+	if err != nil {
+		return nil, err
+	}
+	limit := 10
+	if r.Limit != nil {
+		limit = int(r.GetLimit())
+	}
+	res, err := c.run(r.GetQuery(), r.GetUsing(), r.GetPrefetch(), r.GetFilter(), limit+int(r.GetOffset()))
+	if err != nil {
+		return nil, err
+	}
+	if off := int(r.GetOffset()); off < len(res) {
+		res = res[off:]
+	} else {
+		res = nil
+	}
+	out := make([]*qdrant.ScoredPoint, len(res))
+	for i, x := range res {
+		out[i] = &qdrant.ScoredPoint{Id: x.p.id, Score: float32(x.score),
+			Payload: selectPayload(x.p.payload, r.GetWithPayload()), Vectors: selectVectors(x.p, r.GetWithVectors())}
+	}
+	return out, nil
+}
+
+// run evaluates one query level: prefetches first (each under its own
+// filter and the enclosing one), then the query over their results, or
+// over every point when there are none.
+func (c *collection) run(q *qdrant.Query, using string, prefetch []*qdrant.PrefetchQuery, filter *qdrant.Filter, limit int) ([]scored, error) {
+	var lists [][]scored
+	for i, pf := range prefetch {
+		pl := 10
+		if pf.Limit != nil {
+			pl = int(pf.GetLimit())
+		}
+		res, err := c.run(pf.GetQuery(), pf.GetUsing(), pf.GetPrefetch(), and(filter, pf.GetFilter()), pl)
+		if err != nil {
+			return nil, status.Errorf(status.Code(err), "prefetch[%d]: %s", i, status.Convert(err).Message())
+		}
+		lists = append(lists, res)
+	}
+	var res []scored
+	switch x := q.GetVariant().(type) {
+	case *qdrant.Query_Fusion:
+		switch x.Fusion {
+		case qdrant.Fusion_RRF:
+			res = rrf(lists, 2, nil)
+		case qdrant.Fusion_DBSF:
+			res = dbsf(lists)
+		default:
+			return nil, invalid("unknown fusion %v", x.Fusion)
+		}
+	case *qdrant.Query_Rrf:
+		k := 2
+		if x.Rrf.K != nil {
+			k = int(x.Rrf.GetK())
+		}
+		if w := x.Rrf.GetWeights(); len(w) > 0 && len(w) != len(lists) {
+			return nil, invalid("rrf.weights: %d weights for %d prefetches", len(w), len(lists))
+		}
+		res = rrf(lists, k, x.Rrf.GetWeights())
+	case *qdrant.Query_Nearest:
+		var cands []*point
+		if prefetch != nil {
+			seen := map[string]bool{}
+			for _, l := range lists {
+				for _, s := range l {
+					if k := pointKey(s.p.id); !seen[k] {
+						seen[k] = true
+						cands = append(cands, s.p)
+					}
+				}
+			}
+		} else {
+			for _, p := range c.points {
+				if matches(p, filter) {
+					cands = append(cands, p)
+				}
+			}
+		}
+		var err error
+		if res, err = c.nearest(x.Nearest, using, cands); err != nil {
+			return nil, err
+		}
+	case nil:
+		if len(lists) == 0 {
+			return nil, invalid("query: required without prefetch")
+		}
+		res = lists[0]
+	default:
+		return nil, status.Errorf(codes.Unimplemented, "qdranttest does not implement query %T", x)
+	}
+	sortScored(res)
+	if len(res) > limit {
+		res = res[:limit]
+	}
+	return res, nil
+}
+
+func and(a, b *qdrant.Filter) *qdrant.Filter {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return &qdrant.Filter{Must: []*qdrant.Condition{qdrant.NewFilterAsCondition(a), qdrant.NewFilterAsCondition(b)}}
+}
+
+// sortScored orders best first, ties by point ID.
+func sortScored(res []scored) {
+	sort.SliceStable(res, func(i, j int) bool {
+		if res[i].score != res[j].score {
+			return res[i].score > res[j].score
+		}
+		return pointKey(res[i].p.id) < pointKey(res[j].p.id)
+	})
+}
+
+// nearest scores candidates against a vector input on the named vector.
+func (c *collection) nearest(in *qdrant.VectorInput, using string, cands []*point) ([]scored, error) {
+	if sp, ok := c.sparse[using]; ok {
+		sv := in.GetSparse()
+		if sv == nil {
+			return nil, invalid("vector %q is sparse, the query is not", using)
+		}
+		if len(sv.GetIndices()) != len(sv.GetValues()) {
+			return nil, invalid("sparse query: %d indices and %d values", len(sv.GetIndices()), len(sv.GetValues()))
+		}
+		var idf map[uint32]float64
+		if sp.GetModifier() == qdrant.Modifier_Idf {
+			idf = c.idf(using, sv.GetIndices())
+		}
+		var out []scored
+		for _, p := range cands {
+			m, ok := p.sparse[using]
+			if !ok {
+				continue
+			}
+			score, overlap := 0.0, false
+			for k, i := range sv.GetIndices() {
+				w, in := m[i]
+				if !in {
+					continue
+				}
+				overlap = true
+				x := float64(sv.GetValues()[k]) * float64(w)
+				if idf != nil {
+					x *= idf[i]
+				}
+				score += x
+			}
+			// Sparse search returns only points sharing a dimension with
+			// the query.
+			if overlap {
+				out = append(out, scored{p, score})
+			}
+		}
+		return out, nil
+	}
+	params, ok := c.dense[using]
+	if !ok {
+		return nil, invalid("Wrong input: Not existing vector name error: %s", using)
+	}
+	var query [][]float32
+	switch {
+	case in.GetMultiDense() != nil:
+		for _, d := range in.GetMultiDense().GetVectors() {
+			query = append(query, d.GetData())
+		}
+	case in.GetDense() != nil:
+		query = [][]float32{in.GetDense().GetData()}
+	default:
+		return nil, invalid("vector %q is dense, the query is not", using)
+	}
+	if params.GetMultivectorConfig() == nil && len(query) != 1 {
+		return nil, invalid("vector %q holds single vectors, the query has %d", using, len(query))
+	}
+	for i, q := range query {
+		if uint64(len(q)) != params.GetSize() {
+			return nil, invalid("Wrong input: Vector dimension error: expected dim: %d, got %d", params.GetSize(), len(q))
+		}
+		query[i] = normalize(q)
+	}
+	var out []scored
+	for _, p := range cands {
+		vs, ok := p.dense[using]
+		if !ok {
+			continue
+		}
+		// MaxSim: each query vector's best match, summed; with a single
+		// vector on each side this is plain cosine.
+		score := 0.0
+		for _, q := range query {
+			best := math.Inf(-1)
+			for _, v := range vs {
+				best = math.Max(best, dot(q, v))
+			}
+			score += best
+		}
+		out = append(out, scored{p, score})
+	}
+	return out, nil
+}
+
+func dot(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
+}
+
+// idf computes the IDF modifier of each index over the points that have
+// the sparse vector: ln(1 + (N - n + 0.5) / (n + 0.5)).
+func (c *collection) idf(using string, indices []uint32) map[uint32]float64 {
+	n := 0.0
+	df := make(map[uint32]float64, len(indices))
+	for _, p := range c.points {
+		m, ok := p.sparse[using]
+		if !ok || len(m) == 0 {
+			continue
+		}
+		n++
+		for _, i := range indices {
+			if _, in := m[i]; in {
+				df[i]++
+			}
+		}
+	}
+	out := make(map[uint32]float64, len(indices))
+	for _, i := range indices {
+		out[i] = math.Log(1 + (n-df[i]+0.5)/(df[i]+0.5))
+	}
+	return out
+}
+
+// rrf fuses ranked lists: each point scores the sum over lists of
+// weight / (k + rank), rank counted from 1.
+func rrf(lists [][]scored, k int, weights []float32) []scored {
+	acc := map[string]*scored{}
+	var order []string
+	for li, l := range lists {
+		w := 1.0
+		if len(weights) > 0 {
+			w = float64(weights[li])
+		}
+		for rank, s := range l {
+			key := pointKey(s.p.id)
+			if acc[key] == nil {
+				acc[key] = &scored{p: s.p}
+				order = append(order, key)
+			}
+			acc[key].score += w / float64(k+rank+1)
+		}
+	}
+	out := make([]scored, len(order))
+	for i, key := range order {
+		out[i] = *acc[key]
+	}
+	return out
+}
+
+// dbsf fuses lists by distribution-based score fusion: each list's scores
+// mapped from [mean - 3 sd, mean + 3 sd] to [0, 1] (clamped), then summed.
+func dbsf(lists [][]scored) []scored {
+	acc := map[string]*scored{}
+	var order []string
+	for _, l := range lists {
+		if len(l) == 0 {
+			continue
+		}
+		var mean, sd float64
+		for _, s := range l {
+			mean += s.score
+		}
+		mean /= float64(len(l))
+		for _, s := range l {
+			sd += (s.score - mean) * (s.score - mean)
+		}
+		sd = math.Sqrt(sd / float64(len(l)))
+		lo, hi := mean-3*sd, mean+3*sd
+		for _, s := range l {
+			x := 0.5
+			if hi > lo {
+				x = math.Min(1, math.Max(0, (s.score-lo)/(hi-lo)))
+			}
+			key := pointKey(s.p.id)
+			if acc[key] == nil {
+				acc[key] = &scored{p: s.p}
+				order = append(order, key)
+			}
+			acc[key].score += x
+		}
+	}
+	out := make([]scored, len(order))
+	for i, key := range order {
+		out[i] = *acc[key]
+	}
+	return out
+}

@@ -1,0 +1,199 @@
+package qdrant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/qdrant/go-client/qdrant"
+
+	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/indexer/local"
+)
+
+// ErrNoVectors is returned by SearchVector on a keyword-only collection.
+var ErrNoVectors = errors.New("no vectors to search")
+
+// Terms returns the index terms of text, as the local store would.
+func (s *Store) Terms(text string) []string { return s.analysis.Terms(text) }
+
+// queryVector is the sparse query of text: each analyzed term weighted by
+// how often the query says it. Qdrant multiplies in the IDF.
+func (s *Store) queryVector(text string) (indices []uint32, values []float32, err error) {
+	terms := s.analysis.Terms(text)
+	if len(terms) > local.MaxQueryTerms {
+		return nil, nil, fmt.Errorf("query has %d terms after analysis, at most %d are allowed", len(terms), local.MaxQueryTerms)
+	}
+	counts := make(map[uint32]float64, len(terms))
+	for _, t := range terms {
+		counts[termIndex(t)]++
+	}
+	indices, values = sparse(counts)
+	return indices, values, nil
+}
+
+// SearchKeyword scores documents with BM25 (Cari's term weights, Qdrant's
+// IDF) and returns the best q.Limit that pass q.Filter, best first.
+func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]indexer.Hit, error) {
+	if q.Limit <= 0 {
+		return nil, nil
+	}
+	if err := s.analysis.CheckPhrases(q.Filter); err != nil {
+		return nil, err
+	}
+	indices, values, err := s.queryVector(q.Text)
+	if err != nil || len(indices) == 0 {
+		return nil, err
+	}
+	return s.query(ctx, &qdrant.QueryPoints{
+		Query:  qdrant.NewQuerySparse(indices, values),
+		Using:  qdrant.PtrOf(sparseVector),
+		Filter: s.filter(q.Filter),
+		Limit:  qdrant.PtrOf(uint64(q.Limit)),
+	})
+}
+
+// SearchVector returns the documents whose best passage is most similar to
+// q.Vector (cosine), best first, among those that pass q.Filter.
+func (s *Store) SearchVector(ctx context.Context, q indexer.VectorQuery) ([]indexer.Hit, error) {
+	if q.Limit <= 0 {
+		return nil, nil
+	}
+	if err := s.checkQueryVector(q.Vector); err != nil {
+		return nil, err
+	}
+	if q.Model != "" && q.Model != s.meta.Vectors.Model {
+		return nil, fmt.Errorf("query vector is from model %s, collection %s holds vectors of %s", q.Model, s.collection, s.meta.Vectors)
+	}
+	if err := s.analysis.CheckPhrases(q.Filter); err != nil {
+		return nil, err
+	}
+	return s.query(ctx, &qdrant.QueryPoints{
+		Query:  qdrant.NewQueryMulti([][]float32{q.Vector}),
+		Using:  qdrant.PtrOf(denseVector),
+		Filter: s.filter(q.Filter),
+		Limit:  qdrant.PtrOf(uint64(q.Limit)),
+	})
+}
+
+func (s *Store) checkQueryVector(v []float32) error {
+	space := s.meta.Vectors
+	if space.IsZero() {
+		return fmt.Errorf("%w: collection %s is keyword-only", ErrNoVectors, s.collection)
+	}
+	if len(v) != space.Dim {
+		return fmt.Errorf("query vector has %d dimensions, collection %s has %d (%s)", len(v), s.collection, space.Dim, space)
+	}
+	return nil
+}
+
+// Fusion names how Qdrant combines the keyword and vector sides of a hybrid
+// query.
+type Fusion string
+
+// The fusions Qdrant runs.
+const (
+	// FusionRRF is reciprocal rank fusion, with K and side weights.
+	FusionRRF Fusion = "rrf"
+	// FusionDBSF is distribution-based score fusion: each side's scores
+	// normalised by their mean and three standard deviations, then summed.
+	FusionDBSF Fusion = "dbsf"
+)
+
+// HybridQuery asks for keyword and vector retrieval fused inside Qdrant.
+type HybridQuery struct {
+	Text   string
+	Vector []float32
+	Filter indexer.Filter
+	Limit  int
+	// Candidates is how many documents each side contributes. Default
+	// 100, at least Limit.
+	Candidates int
+	Fusion     Fusion
+	// RRFK is reciprocal rank fusion's k (default 60); Alpha weighs the
+	// vector side against the keyword side, 0 to 1 (default 0.5).
+	RRFK  int
+	Alpha float64
+}
+
+// SearchHybrid runs both retrievals and their fusion in one round trip: a
+// query with two prefetches (sparse BM25 and dense MaxSim, both filtered)
+// fused by RRF or DBSF.
+func (s *Store) SearchHybrid(ctx context.Context, q HybridQuery) ([]indexer.Hit, error) {
+	if q.Limit <= 0 {
+		return nil, nil
+	}
+	if err := s.checkQueryVector(q.Vector); err != nil {
+		return nil, err
+	}
+	if err := s.analysis.CheckPhrases(q.Filter); err != nil {
+		return nil, err
+	}
+	indices, values, err := s.queryVector(q.Text)
+	if err != nil {
+		return nil, err
+	}
+	cands := uint64(max(q.Candidates, q.Limit))
+	if q.Candidates <= 0 {
+		cands = uint64(max(100, q.Limit))
+	}
+	filter := s.filter(q.Filter)
+	dense := &qdrant.PrefetchQuery{Query: qdrant.NewQueryMulti([][]float32{q.Vector}), Using: qdrant.PtrOf(denseVector), Filter: filter, Limit: &cands}
+	prefetch := []*qdrant.PrefetchQuery{dense}
+	weights := []float32{float32(1 - q.alpha()), float32(q.alpha())}
+	if len(indices) > 0 {
+		kw := &qdrant.PrefetchQuery{Query: qdrant.NewQuerySparse(indices, values), Using: qdrant.PtrOf(sparseVector), Filter: filter, Limit: &cands}
+		prefetch = []*qdrant.PrefetchQuery{kw, dense}
+	} else {
+		weights = weights[1:]
+	}
+	var fusion *qdrant.Query
+	switch q.Fusion {
+	case FusionRRF, "":
+		k := uint32(60)
+		if q.RRFK > 0 {
+			k = uint32(q.RRFK)
+		}
+		fusion = qdrant.NewQueryRRF(&qdrant.Rrf{K: &k, Weights: weights})
+	case FusionDBSF:
+		fusion = qdrant.NewQueryFusion(qdrant.Fusion_DBSF)
+	default:
+		return nil, fmt.Errorf("fusion must be %s or %s, got %q", FusionRRF, FusionDBSF, q.Fusion)
+	}
+	return s.query(ctx, &qdrant.QueryPoints{Prefetch: prefetch, Query: fusion, Filter: filter, Limit: qdrant.PtrOf(uint64(q.Limit))})
+}
+
+func (q HybridQuery) alpha() float64 {
+	if q.Alpha <= 0 || q.Alpha > 1 {
+		return 0.5
+	}
+	return q.Alpha
+}
+
+// query runs a query returning documents, and orders equal scores by
+// document ID as the local store does.
+func (s *Store) query(ctx context.Context, req *qdrant.QueryPoints) ([]indexer.Hit, error) {
+	client, err := s.conn()
+	if err != nil {
+		return nil, err
+	}
+	req.CollectionName = s.target
+	req.WithPayload = qdrant.NewWithPayloadInclude(fieldID)
+	pts, err := client.Query(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", s.target, err)
+	}
+	hits := make([]indexer.Hit, len(pts))
+	for i, p := range pts {
+		hits[i] = indexer.Hit{ID: p.GetPayload()[fieldID].GetStringValue(), Score: float64(p.GetScore())}
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].Score != hits[j].Score {
+			return hits[i].Score > hits[j].Score
+		}
+		return strings.Compare(hits[i].ID, hits[j].ID) < 0
+	})
+	return hits, nil
+}

@@ -1,0 +1,213 @@
+// Package qdrant is Cari's scale-out store: the documents of one index
+// generation live in one Qdrant collection, one point per document, with a
+// sparse BM25 vector of the analyzed body (IDF applied by Qdrant), a dense
+// multivector of the passage embeddings compared by MaxSim (a document
+// scores as its best passage), and the document in the payload. A
+// collection alias names the serving generation, so a reindex swaps it
+// atomically and every stateless replica sees the swap at once.
+package qdrant
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/qdrant/go-client/qdrant"
+
+	"github.com/cari-search/cari/indexer/local"
+)
+
+// Names of the vectors of a point.
+const (
+	sparseVector = "bm25"
+	denseVector  = "dense"
+)
+
+// formatVersion is the layout of points and payload this build writes;
+// a collection of another format is refused.
+const formatVersion = 1
+
+// DefaultAlias is the alias the serving generation is found under.
+const DefaultAlias = "cari"
+
+// DefaultAddr is Qdrant's gRPC port on the local machine.
+const DefaultAddr = "127.0.0.1:6334"
+
+// Options configure a Store.
+type Options struct {
+	// Addr is Qdrant's gRPC address, host:port. Default DefaultAddr.
+	Addr string
+	// APIKey is sent with every request when set. It is never logged.
+	APIKey string
+	// TLS connects with TLS (verified against the system roots, or
+	// TLSConfig when set).
+	TLS       bool
+	TLSConfig *tls.Config
+	// Alias names the serving generation. Default DefaultAlias.
+	Alias string
+	// Shards and Replicas are the shard number and replication factor of
+	// collections this store creates; 0 leaves Qdrant's defaults (one
+	// shard per node at creation, one copy).
+	Shards, Replicas uint32
+	// Vectors is the embedding model of this process; the zero value is
+	// keyword only. A collection records its model and refuses another.
+	Vectors local.VectorSpace
+	// BM25 parameters; zero means local.DefaultBM25.
+	BM25 local.BM25
+	// BatchBytes bounds the size of one upsert request. Default 16 MiB.
+	BatchBytes int
+	// Logger receives start-up messages; nil discards them.
+	Logger *slog.Logger
+}
+
+// Store is an index generation in a Qdrant collection. It is safe for
+// concurrent use, also by several processes on the same collection.
+type Store struct {
+	client   *qdrant.Client
+	ownsConn bool
+	opts     Options
+	analysis *local.Analysis
+	// target is what requests name: the alias for the serving store, so a
+	// swap reaches every replica; the collection for a generation being
+	// built.
+	target string
+	// collection is the collection target resolved to at Open.
+	collection string
+
+	mu   sync.Mutex
+	meta meta
+}
+
+// ErrClosed is returned after Close.
+var ErrClosed = errors.New("qdrant store is closed")
+
+// Open connects to Qdrant and opens the generation the alias names,
+// creating a first one when there is none.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.Addr == "" {
+		opts.Addr = DefaultAddr
+	}
+	if opts.Alias == "" {
+		opts.Alias = DefaultAlias
+	}
+	if opts.BM25 == (local.BM25{}) {
+		opts.BM25 = local.DefaultBM25
+	}
+	if err := opts.BM25.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = 16 << 20
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	analysis, err := local.NewAnalysis()
+	if err != nil {
+		return nil, err
+	}
+	client, err := dial(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{client: client, ownsConn: true, opts: opts, analysis: analysis, target: opts.Alias}
+	if err := s.openServing(ctx); err != nil {
+		client.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func dial(opts Options) (*qdrant.Client, error) {
+	host, portText, err := net.SplitHostPort(opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("qdrant address %q: want host:port: %w", opts.Addr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port <= 0 || port > 65535 {
+		return nil, fmt.Errorf("qdrant address %q: bad port %q", opts.Addr, portText)
+	}
+	c, err := qdrant.NewClient(&qdrant.Config{
+		Host: host, Port: port, APIKey: opts.APIKey, UseTLS: opts.TLS, TLSConfig: opts.TLSConfig,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to qdrant at %s: %w", opts.Addr, err)
+	}
+	return c, nil
+}
+
+// openServing resolves the alias, creating a first generation when it names
+// none.
+func (s *Store) openServing(ctx context.Context) error {
+	coll, err := s.resolveAlias(ctx, s.opts.Alias)
+	if err != nil {
+		return err
+	}
+	if coll == "" {
+		coll = "cari-" + time.Now().UTC().Format("20060102t150405.000000")
+		if err := s.createCollection(ctx, coll); err != nil {
+			return err
+		}
+		err := s.client.UpdateAliases(ctx, []*qdrant.AliasOperations{qdrant.NewAliasCreate(s.opts.Alias, coll)})
+		if err != nil {
+			return fmt.Errorf("alias %s to %s: %w", s.opts.Alias, coll, err)
+		}
+	}
+	s.collection = coll
+	if err := s.loadMeta(ctx); err != nil {
+		return fmt.Errorf("open generation %s: %w", coll, err)
+	}
+	s.opts.Logger.Info("opened qdrant generation", "alias", s.opts.Alias, "collection", coll,
+		"addr", s.opts.Addr, "vectors", s.meta.Vectors.String())
+	return nil
+}
+
+// resolveAlias returns the collection alias points to, or "" when there is
+// no such alias.
+func (s *Store) resolveAlias(ctx context.Context, alias string) (string, error) {
+	all, err := s.client.ListAliases(ctx)
+	if err != nil {
+		return "", fmt.Errorf("list qdrant aliases at %s: %w", s.opts.Addr, err)
+	}
+	for _, a := range all {
+		if a.GetAliasName() == alias {
+			return a.GetCollectionName(), nil
+		}
+	}
+	return "", nil
+}
+
+// Collection returns the name of the collection this store reads and
+// writes (the one the alias pointed to at Open).
+func (s *Store) Collection() string { return s.collection }
+
+// Close closes the connection.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client == nil {
+		return ErrClosed
+	}
+	var err error
+	if s.ownsConn {
+		err = s.client.Close()
+	}
+	s.client = nil
+	return err
+}
+
+// conn returns the client, or ErrClosed.
+func (s *Store) conn() (*qdrant.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client == nil {
+		return nil, ErrClosed
+	}
+	return s.client, nil
+}
