@@ -340,4 +340,6 @@ func selectVectors(p *point, sel *qdrant.WithVectorsSelector) *qdrant.VectorsOut
 	return &qdrant.VectorsOutput{VectorsOptions: &qdrant.VectorsOutput_Vectors{Vectors: &qdrant.NamedVectorsOutput{Vectors: out}}}
 }
 
-func errorf(format string, args ...any) error { return status.Errorf(codes.InvalidArgument, format, args...) }
+func errorf(format string, args ...any) error {
+	return status.Errorf(codes.InvalidArgument, format, args...)
+}

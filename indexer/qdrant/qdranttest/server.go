@@ -46,7 +46,11 @@ type Server struct {
 	aliases     map[string]string
 	requests    []Request
 	snapshots   int
+	addr        string
 }
+
+// Addr returns the address Start serves on.
+func (s *Server) Addr() string { return s.addr }
 
 // New returns an empty double; Serve it, or use Start.
 func New() *Server {
@@ -68,6 +72,7 @@ func Start(t testing.TB, apiKey string) (*Server, string) {
 	qdrant.RegisterCollectionsServer(g, collectionsAPI{Server: s})
 	qdrant.RegisterPointsServer(g, pointsAPI{Server: s})
 	qdrant.RegisterSnapshotsServer(g, snapshotsAPI{Server: s})
+	s.addr = lis.Addr().String()
 	go g.Serve(lis)
 	t.Cleanup(g.Stop)
 	return s, lis.Addr().String()
