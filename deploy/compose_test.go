@@ -1,0 +1,173 @@
+// Package deploy checks the deployment files at the repository's root.
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// TestComposeFile loads docker-compose.yml with the Compose specification's
+// reference loader, once per profile set, and checks what a broken
+// deployment would get wrong: a service without a health check, two
+// services on one host port, a named volume nobody declared.
+func TestComposeFile(t *testing.T) {
+	for _, profiles := range [][]string{nil, {"cluster"}, {"gpu"}, {"cluster", "gpu"}} {
+		t.Run(fmt.Sprint(profiles), func(t *testing.T) {
+			opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
+				cli.WithName("cari"),
+				cli.WithProfiles(profiles),
+				cli.WithEnv([]string{"CARI_SEARCH_KEYS=s", "CARI_ADMIN_KEYS=a"}),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := opts.LoadProject(context.Background())
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			for _, problem := range problems(t, p) {
+				t.Error(problem)
+			}
+			checkProject(t, p, profiles)
+		})
+	}
+}
+
+func checkProject(t *testing.T, p *types.Project, profiles []string) {
+	want := []string{"qdrant", "embeddings", "reranker", "serve", "worker"}
+	if contains(profiles, "cluster") {
+		want = append(want, "qdrant-2", "qdrant-3")
+	}
+	if contains(profiles, "gpu") {
+		want = append(want, "embeddings-gpu", "reranker-gpu")
+	}
+	for _, name := range want {
+		if _, ok := p.Services[name]; !ok {
+			t.Errorf("service %s missing", name)
+		}
+	}
+	if len(p.Services) != len(want) {
+		t.Errorf("%d services, want %d (%v)", len(p.Services), len(want), want)
+	}
+	serve := p.Services["serve"]
+	if serve.Deploy == nil || serve.Deploy.Replicas == nil || *serve.Deploy.Replicas != 2 {
+		t.Errorf("serve: deploy %v, want 2 replicas", serve.Deploy)
+	}
+	for _, name := range []string{"serve", "worker"} {
+		env := p.Services[name].Environment
+		if v := env["CARI_STORE"]; v == nil || *v != "qdrant" {
+			t.Errorf("%s: CARI_STORE %v, want qdrant", name, v)
+		}
+		if v := env["CARI_QDRANT_ADDR"]; v == nil || *v != "qdrant:6334" {
+			t.Errorf("%s: CARI_QDRANT_ADDR %v", name, v)
+		}
+	}
+	if n := len(p.Services["serve"].Ports); n == 0 {
+		t.Error("serve publishes no ports")
+	}
+}
+
+// problems lists what would break a deployment of p: services without a
+// health check, host ports published twice, named volumes not declared.
+func problems(t *testing.T, p *types.Project) []string {
+	var out []string
+	hostPorts := map[string]string{}
+	names := make([]string, 0, len(p.Services))
+	for name := range p.Services {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		s := p.Services[name]
+		if s.HealthCheck == nil || s.HealthCheck.Disable || len(s.HealthCheck.Test) == 0 {
+			out = append(out, fmt.Sprintf("service %s has no health check", name))
+		}
+		for _, port := range s.Ports {
+			for _, hp := range publishedPorts(t, port.Published) {
+				key := port.HostIP + ":" + strconv.Itoa(hp)
+				if other, taken := hostPorts[key]; taken {
+					out = append(out, fmt.Sprintf("host port %s published by %s and %s", key, other, name))
+				}
+				hostPorts[key] = name
+			}
+		}
+		for _, v := range s.Volumes {
+			if v.Type != types.VolumeTypeVolume {
+				continue
+			}
+			if _, ok := p.Volumes[v.Source]; !ok {
+				out = append(out, fmt.Sprintf("service %s mounts volume %q, which is not declared", name, v.Source))
+			}
+		}
+	}
+	return out
+}
+
+// TestProblemsFound checks that the checks catch what they look for, on a
+// compose file with one of each mistake.
+func TestProblemsFound(t *testing.T) {
+	opts, err := cli.NewProjectOptions([]string{"testdata/broken.yml"}, cli.WithName("broken"), cli.WithEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := opts.LoadProject(context.Background())
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	got := problems(t, p)
+	want := []string{
+		"service a has no health check",
+		"host port 127.0.0.1:8081 published by a and b",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// An undeclared named volume is an error of the loader itself.
+	opts, err = cli.NewProjectOptions([]string{"testdata/undeclared-volume.yml"}, cli.WithName("broken"), cli.WithEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := opts.LoadProject(context.Background()); err == nil || !strings.Contains(err.Error(), "data") {
+		t.Errorf("undeclared volume loaded: %v", err)
+	}
+}
+
+// publishedPorts expands "7700" or "7700-7701" into host ports.
+func publishedPorts(t *testing.T, s string) []int {
+	if s == "" {
+		return nil
+	}
+	lo, hi, isRange := strings.Cut(s, "-")
+	a, err := strconv.Atoi(lo)
+	if err != nil {
+		t.Fatalf("published port %q: %v", s, err)
+	}
+	if !isRange {
+		return []int{a}
+	}
+	b, err := strconv.Atoi(hi)
+	if err != nil || b < a {
+		t.Fatalf("published port range %q", s)
+	}
+	var out []int
+	for p := a; p <= b; p++ {
+		out = append(out, p)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
