@@ -107,8 +107,10 @@ func storedWeight(p *qdrant.ScoredPoint, index uint32) float64 {
 	v := p.GetVectors().GetVectors().GetVectors()[sparseVector]
 	sv := v.GetSparse()
 	indices, values := sv.GetIndices(), sv.GetValues()
-	if sv == nil { // servers that answer in the older layout
-		indices, values = v.GetIndices().GetData(), v.GetData()
+	if sv == nil {
+		// Servers before the oneof layout answer in the older fields.
+		//lint:ignore SA1019 read only as a fallback for such servers
+		indices, values = v.GetIndices().GetData(), v.GetData() //nolint:staticcheck
 	}
 	for k, i := range indices {
 		if i == index && k < len(values) {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -73,6 +74,30 @@ func phraseTerms(tokens []local.Token) string {
 		prev = t.Position
 	}
 	return b.String()
+}
+
+// meanOf is the mean of the passage vectors, each scaled to unit length
+// first so that each passage counts alike under cosine.
+func meanOf(vs [][]float32) []float32 {
+	mean := make([]float64, len(vs[0]))
+	for _, v := range vs {
+		var norm float64
+		for _, x := range v {
+			norm += float64(x) * float64(x)
+		}
+		if norm == 0 {
+			continue
+		}
+		norm = math.Sqrt(norm)
+		for i, x := range v {
+			mean[i] += float64(x) / norm
+		}
+	}
+	out := make([]float32, len(mean))
+	for i, x := range mean {
+		out[i] = float32(x / float64(len(vs)))
+	}
+	return out
 }
 
 // gapMarker stands for a removed stop word; the analyzer never makes it.
@@ -190,6 +215,7 @@ func (s *Store) point(e indexer.Entry, body []local.Token, avgdl float64) *qdran
 	}
 	if len(e.Vectors) > 0 {
 		vectors[denseVector] = qdrant.NewVectorMulti(e.Vectors)
+		vectors[meanVector] = qdrant.NewVectorDense(meanOf(e.Vectors))
 	}
 	return &qdrant.PointStruct{
 		Id:      pointID(d.ID),

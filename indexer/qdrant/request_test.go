@@ -28,7 +28,7 @@ func openDouble(t *testing.T, opts qdrant.Options) (*qdrant.Store, *qdranttest.S
 
 // TestCollectionSchema checks the collection Cari asks for, field by field.
 func TestCollectionSchema(t *testing.T) {
-	_, srv := openDouble(t, qdrant.Options{Vectors: space, Shards: 6, Replicas: 2, Alias: "docs"})
+	_, srv := openDouble(t, qdrant.Options{Vectors: space, Shards: 6, Replicas: 2, Alias: "docs", Quantize: true})
 	creates := srv.Requests("Collections/Create")
 	if len(creates) != 1 {
 		t.Fatalf("%d create requests", len(creates))
@@ -43,8 +43,15 @@ func TestCollectionSchema(t *testing.T) {
 	}
 	d := c.GetVectorsConfig().GetParamsMap().GetMap()["dense"]
 	if d == nil || d.GetSize() != uint64(space.Dim) || d.GetDistance() != pb.Distance_Cosine ||
-		d.GetMultivectorConfig().GetComparator() != pb.MultiVectorComparator_MaxSim {
-		t.Errorf("dense vector: %v, want %d dimensions, cosine, MaxSim multivector", d, space.Dim)
+		d.GetMultivectorConfig().GetComparator() != pb.MultiVectorComparator_MaxSim || d.GetHnswConfig() == nil || d.GetHnswConfig().GetM() != 0 {
+		t.Errorf("dense vector: %v, want %d dimensions, cosine, MaxSim multivector without a graph", d, space.Dim)
+	}
+	mean := c.GetVectorsConfig().GetParamsMap().GetMap()["dense_mean"]
+	if mean == nil || mean.GetSize() != uint64(space.Dim) || mean.GetDistance() != pb.Distance_Cosine || mean.MultivectorConfig != nil || mean.HnswConfig != nil {
+		t.Errorf("mean vector: %v, want a plain HNSW-indexed cosine vector", mean)
+	}
+	if sq := mean.GetQuantizationConfig().GetScalar(); sq.GetType() != pb.QuantizationType_Int8 || !sq.GetAlwaysRam() {
+		t.Errorf("mean vector quantization %v, want int8 scalar kept in RAM", mean.GetQuantizationConfig())
 	}
 	md := c.GetMetadata()
 	if md["cari_model"].GetStringValue() != space.Model || md["cari_dim"].GetIntegerValue() != int64(space.Dim) || md["cari_analyzer"].GetStringValue() == "" {
@@ -97,8 +104,8 @@ func TestHybridRequest(t *testing.T) {
 	if len(sv.GetIndices()) != 2 || !slices.IsSorted(sv.GetIndices()) || sv.GetValues()[0] <= 0 {
 		t.Errorf("sparse vector %v: want two sorted dimensions with positive weights", sv)
 	}
-	if len(vs["dense"].GetMultiDense().GetVectors()) != 1 {
-		t.Errorf("dense %v: want a multivector of one passage", vs["dense"])
+	if len(vs["dense"].GetMultiDense().GetVectors()) != 1 || len(vs["dense_mean"].GetDense().GetData()) != 4 {
+		t.Errorf("dense %v, mean %v: want a multivector of one passage and its mean", vs["dense"], vs["dense_mean"])
 	}
 	hits, err := s.SearchHybrid(ctx, qdrant.HybridQuery{Text: "zebra", Vector: []float32{1, 0, 0, 0}, Limit: 5, Candidates: 50, RRFK: 60, Alpha: 0.25,
 		Filter: indexer.Filter{IncludeDomains: []string{"example.com"}, IncludeText: []string{"zebra herds"}}})
@@ -121,6 +128,15 @@ func TestHybridRequest(t *testing.T) {
 		if p.GetLimit() != 50 || len(p.GetFilter().GetMust()) != 2 {
 			t.Errorf("prefetch %s: limit %d, filter %v; want 50 candidates under both conditions", p.GetUsing(), p.GetLimit(), p.GetFilter())
 		}
+	}
+	// The dense side: MaxSim over the mean vectors' candidates, four per
+	// document wanted.
+	dense := q.GetPrefetch()[1]
+	if dense.GetQuery().GetNearest().GetMultiDense() == nil || len(dense.GetPrefetch()) != 1 {
+		t.Fatalf("dense side %v: want a MaxSim query over one candidate prefetch", dense)
+	}
+	if c := dense.GetPrefetch()[0]; c.GetUsing() != "dense_mean" || c.GetLimit() != 200 || c.GetQuery().GetNearest().GetDense() == nil || len(c.GetFilter().GetMust()) != 2 {
+		t.Errorf("candidates %v: want 200 nearest mean vectors under the filter", c)
 	}
 	must := q.GetFilter().GetMust()
 	if must[0].GetField().GetKey() != "domain_keys" || must[0].GetField().GetMatch().GetKeywords().GetStrings()[0] != "example.com" {

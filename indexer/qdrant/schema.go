@@ -81,11 +81,21 @@ func (s *Store) collectionSchema(name string) *qdrant.CreateCollection {
 		}),
 	}
 	if v := s.opts.Vectors; !v.IsZero() {
+		noGraph := uint64(0)
+		mean := &qdrant.VectorParams{Size: uint64(v.Dim), Distance: qdrant.Distance_Cosine}
+		if s.opts.Quantize {
+			mean.QuantizationConfig = qdrant.NewQuantizationScalar(&qdrant.ScalarQuantization{
+				Type: qdrant.QuantizationType_Int8, AlwaysRam: qdrant.PtrOf(true),
+			})
+		}
 		req.VectorsConfig = qdrant.NewVectorsConfigMap(map[string]*qdrant.VectorParams{
+			meanVector: mean,
 			denseVector: {
 				Size:              uint64(v.Dim),
 				Distance:          qdrant.Distance_Cosine,
 				MultivectorConfig: &qdrant.MultiVectorConfig{Comparator: qdrant.MultiVectorComparator_MaxSim},
+				// Ranks the candidates only: no graph.
+				HnswConfig: &qdrant.HnswConfigDiff{M: &noGraph},
 			},
 		})
 		req.Metadata[metaModel] = qdrant.NewValueString(v.Model)

@@ -70,12 +70,34 @@ func (s *Store) SearchVector(ctx context.Context, q indexer.VectorQuery) ([]inde
 	if err := s.analysis.CheckPhrases(q.Filter); err != nil {
 		return nil, err
 	}
+	filter := s.filter(q.Filter)
 	return s.query(ctx, &qdrant.QueryPoints{
-		Query:  qdrant.NewQueryMulti([][]float32{q.Vector}),
-		Using:  qdrant.PtrOf(denseVector),
-		Filter: s.filter(q.Filter),
-		Limit:  qdrant.PtrOf(uint64(q.Limit)),
+		Prefetch: []*qdrant.PrefetchQuery{s.candidates(q.Vector, filter, q.Limit)},
+		Query:    qdrant.NewQueryMulti([][]float32{q.Vector}),
+		Using:    qdrant.PtrOf(denseVector),
+		Filter:   filter,
+		Limit:    qdrant.PtrOf(uint64(q.Limit)),
 	})
+}
+
+// candidates finds documents for MaxSim to rank: the nearest mean vectors,
+// VectorOversample times n (at least 100).
+func (s *Store) candidates(v []float32, filter *qdrant.Filter, n int) *qdrant.PrefetchQuery {
+	k := uint64(max(n*s.opts.VectorOversample, 100))
+	return &qdrant.PrefetchQuery{Query: qdrant.NewQueryDense(v), Using: qdrant.PtrOf(meanVector), Filter: filter, Limit: &k}
+}
+
+// denseSide is a prefetch returning the n documents with the best passage
+// nearest v: mean-vector candidates ranked by MaxSim.
+func (s *Store) denseSide(v []float32, filter *qdrant.Filter, n int) *qdrant.PrefetchQuery {
+	limit := uint64(n)
+	return &qdrant.PrefetchQuery{
+		Prefetch: []*qdrant.PrefetchQuery{s.candidates(v, filter, n)},
+		Query:    qdrant.NewQueryMulti([][]float32{v}),
+		Using:    qdrant.PtrOf(denseVector),
+		Filter:   filter,
+		Limit:    &limit,
+	}
 }
 
 func (s *Store) checkQueryVector(v []float32) error {
@@ -119,8 +141,8 @@ type HybridQuery struct {
 }
 
 // SearchHybrid runs both retrievals and their fusion in one round trip: a
-// query with two prefetches (sparse BM25 and dense MaxSim, both filtered)
-// fused by RRF or DBSF.
+// query with two prefetches (sparse BM25, and dense MaxSim over mean-vector
+// candidates, all filtered) fused by RRF or DBSF.
 func (s *Store) SearchHybrid(ctx context.Context, q HybridQuery) ([]indexer.Hit, error) {
 	if q.Limit <= 0 {
 		return nil, nil
@@ -140,7 +162,7 @@ func (s *Store) SearchHybrid(ctx context.Context, q HybridQuery) ([]indexer.Hit,
 		cands = uint64(max(100, q.Limit))
 	}
 	filter := s.filter(q.Filter)
-	dense := &qdrant.PrefetchQuery{Query: qdrant.NewQueryMulti([][]float32{q.Vector}), Using: qdrant.PtrOf(denseVector), Filter: filter, Limit: &cands}
+	dense := s.denseSide(q.Vector, filter, int(cands))
 	prefetch := []*qdrant.PrefetchQuery{dense}
 	weights := []float32{float32(1 - q.alpha()), float32(q.alpha())}
 	if len(indices) > 0 {

@@ -1,10 +1,19 @@
 // Package qdrant is Cari's scale-out store: the documents of one index
 // generation live in one Qdrant collection, one point per document, with a
-// sparse BM25 vector of the analyzed body (IDF applied by Qdrant), a dense
-// multivector of the passage embeddings compared by MaxSim (a document
-// scores as its best passage), and the document in the payload. A
-// collection alias names the serving generation, so a reindex swaps it
-// atomically and every stateless replica sees the swap at once.
+// sparse BM25 vector of the analyzed body (IDF applied by Qdrant), the
+// passage embeddings, and the document in the payload. A collection alias
+// names the serving generation, so a reindex swaps it atomically and every
+// stateless replica sees the swap at once.
+//
+// A point is a document, not a passage, so that Qdrant's fusion (which
+// joins its inputs by point) fuses documents, as the local store's
+// keyword and vector sides do. The passages are a multivector compared by
+// MaxSim: with a one-vector query that is the cosine of the document's best
+// passage, the local store's vector score. MaxSim is not a metric an HNSW
+// graph can be built on, so that multivector has no graph: a single vector
+// per document, the mean of its passages, is HNSW-indexed and finds the
+// candidates (Options.VectorOversample times the number wanted), which
+// MaxSim then ranks, in one query.
 package qdrant
 
 import (
@@ -26,7 +35,8 @@ import (
 // Names of the vectors of a point.
 const (
 	sparseVector = "bm25"
-	denseVector  = "dense"
+	denseVector  = "dense"      // the passages, a MaxSim multivector
+	meanVector   = "dense_mean" // their mean, HNSW-indexed for candidates
 )
 
 // formatVersion is the layout of points and payload this build writes;
@@ -62,6 +72,14 @@ type Options struct {
 	BM25 local.BM25
 	// BatchBytes bounds the size of one upsert request. Default 16 MiB.
 	BatchBytes int
+	// VectorOversample is how many candidates the mean vectors find per
+	// document wanted, for MaxSim to rank. Default 4; at least 100
+	// candidates are always taken.
+	VectorOversample int
+	// Quantize keeps an int8 scalar-quantised copy of the mean vectors in
+	// RAM (a quarter of float32's size) for the candidate search, in
+	// collections this store creates.
+	Quantize bool
 	// Logger receives start-up messages; nil discards them.
 	Logger *slog.Logger
 }
@@ -104,6 +122,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if opts.BatchBytes <= 0 {
 		opts.BatchBytes = 16 << 20
+	}
+	if opts.VectorOversample <= 0 {
+		opts.VectorOversample = 4
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
