@@ -1,0 +1,210 @@
+package analysis
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sync"
+
+	blevean "github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
+	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/lang/id"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/registry"
+)
+
+// Names of the analyzers a keyword index uses, one per analysis language.
+const (
+	// EnglishAnalyzer is bleve's "en": Unicode word segmentation, possessive
+	// removal, lower case, English stop words, Porter stemming.
+	EnglishAnalyzer = en.AnalyzerName
+	// IndonesianAnalyzer is ASCII folding, Unicode word segmentation, lower
+	// case, the Indonesian stop words of bleve's id package (Tala's list)
+	// and the Nazief-Adriani stemmer.
+	IndonesianAnalyzer = "cari_id"
+	// CJKAnalyzer is bleve's "cjk": Unicode word segmentation, full- and
+	// half-width forms folded, lower case, overlapping character bigrams
+	// for runs of Han, kana and Hangul.
+	CJKAnalyzer = cjk.AnalyzerName
+	// NeutralAnalyzer is the fallback for every other language: the CJK
+	// chain, which assumes nothing about a language (no stop words, no
+	// stemming) and still splits text written without spaces.
+	NeutralAnalyzer = "cari_neutral"
+)
+
+// IndonesianStemFilter is the bleve token filter type of the
+// Nazief-Adriani stemmer. Its config names the root-word dictionary file
+// and that file's SHA-256, so that an index built with one dictionary is
+// never searched with another.
+const IndonesianStemFilter = "stem_id_nazief_adriani"
+
+// IndonesianOptions choose the pieces of the Indonesian analyzer.
+type IndonesianOptions struct {
+	// NoStopWords keeps stop words in the index.
+	NoStopWords bool
+	// NoFolding keeps diacritics: by default letters are folded to ASCII
+	// (é to e), since Indonesian spelling has none and names borrowed from
+	// other languages are written both ways.
+	NoFolding bool
+	// Dictionary is the path of a Hunspell dictionary (.dic) of Indonesian
+	// root words for the stemmer; empty turns stemming off.
+	Dictionary string
+	// SHA256 is the dictionary file's hex SHA-256; empty means read it.
+	SHA256 string
+}
+
+// DefaultIndonesianOptions returns stop words on and the first of
+// DefaultIndonesianDictionaries that can be read, with its hash; stemming is
+// off when none can.
+func DefaultIndonesianOptions() IndonesianOptions {
+	path := FindIndonesianDictionary()
+	if path == "" {
+		return IndonesianOptions{}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return IndonesianOptions{}
+	}
+	sum := sha256.Sum256(b)
+	return IndonesianOptions{Dictionary: path, SHA256: hex.EncodeToString(sum[:])}
+}
+
+// String describes the options in a form that changes whenever the
+// analysis would: a generation records it.
+func (o IndonesianOptions) String() string {
+	s := "stop words"
+	if o.NoStopWords {
+		s = "no stop words"
+	}
+	if o.NoFolding {
+		s += ", no folding"
+	}
+	if o.Dictionary == "" {
+		return s + ", no stemming"
+	}
+	return fmt.Sprintf("%s, Nazief-Adriani with %s (sha256 %.12s)", s, o.Dictionary, o.SHA256)
+}
+
+// DefaultIndonesianDictionaries are where Debian's hunspell-id package puts
+// its dictionary (LGPL-3); Cari reads it there rather than shipping it.
+var DefaultIndonesianDictionaries = []string{
+	"/usr/share/hunspell/id_ID.dic",
+	"/usr/share/myspell/id_ID.dic",
+	"/usr/share/myspell/dicts/id_ID.dic",
+}
+
+// FindIndonesianDictionary returns the first of DefaultIndonesianDictionaries
+// that exists, or "".
+func FindIndonesianDictionary() string {
+	for _, p := range DefaultIndonesianDictionaries {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// AddAnalyzers defines Cari's custom analyzers in m, recording the
+// stemmer's dictionary and its hash in m.
+func AddAnalyzers(m *mapping.IndexMappingImpl, o IndonesianOptions) error {
+	filters := []string{lowercase.Name}
+	if !o.NoStopWords {
+		filters = append(filters, id.StopName)
+	}
+	if o.Dictionary != "" {
+		if o.SHA256 == "" {
+			b, err := os.ReadFile(o.Dictionary)
+			if err != nil {
+				return fmt.Errorf("read Indonesian root words: %w", err)
+			}
+			sum := sha256.Sum256(b)
+			o.SHA256 = hex.EncodeToString(sum[:])
+		}
+		if err := m.AddCustomTokenFilter("stem_id", map[string]any{
+			"type":       IndonesianStemFilter,
+			"dictionary": o.Dictionary,
+			"sha256":     o.SHA256,
+		}); err != nil {
+			return err
+		}
+		filters = append(filters, "stem_id")
+	}
+	id := map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": filters,
+	}
+	if !o.NoFolding {
+		id["char_filters"] = []string{asciifolding.Name}
+	}
+	if err := m.AddCustomAnalyzer(IndonesianAnalyzer, id); err != nil {
+		return fmt.Errorf("define analyzer %s: %w", IndonesianAnalyzer, err)
+	}
+	if err := m.AddCustomAnalyzer(NeutralAnalyzer, map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []string{cjk.WidthName, lowercase.Name, cjk.BigramName},
+	}); err != nil {
+		return fmt.Errorf("define analyzer %s: %w", NeutralAnalyzer, err)
+	}
+	return nil
+}
+
+// stemmers caches the loaded dictionaries by path and hash: every index
+// generation opened in a process shares one.
+var stemmers sync.Map
+
+func stemFilterConstructor(config map[string]any, _ *registry.Cache) (blevean.TokenFilter, error) {
+	path, _ := config["dictionary"].(string)
+	want, _ := config["sha256"].(string)
+	if path == "" || want == "" {
+		return nil, fmt.Errorf("%s needs dictionary and sha256", IndonesianStemFilter)
+	}
+	key := path + "@" + want
+	if s, ok := stemmers.Load(key); ok {
+		return s.(*stemFilter), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read the Indonesian root words this index was built with: %w (install hunspell-id, or reindex)", err)
+	}
+	sum := sha256.Sum256(b)
+	if got := hex.EncodeToString(sum[:]); got != want {
+		return nil, fmt.Errorf("the Indonesian root words in %s changed since this index was built (sha256 %s, built with %s): reindex", path, got, want)
+	}
+	roots, err := ParseHunspellWords(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	f := &stemFilter{s: NewIndonesianStemmer(roots)}
+	actual, _ := stemmers.LoadOrStore(key, f)
+	return actual.(*stemFilter), nil
+}
+
+type stemFilter struct{ s *IndonesianStemmer }
+
+// Filter stems each token in place.
+func (f *stemFilter) Filter(in blevean.TokenStream) blevean.TokenStream {
+	for _, t := range in {
+		if t.KeyWord {
+			continue
+		}
+		if stem := f.s.Stem(string(t.Term)); len(stem) != len(t.Term) {
+			t.Term = []byte(stem)
+		}
+	}
+	return in
+}
+
+func init() {
+	if err := registry.RegisterTokenFilter(IndonesianStemFilter, stemFilterConstructor); err != nil {
+		panic(err)
+	}
+}

@@ -1,0 +1,81 @@
+package analysis
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/blevesearch/bleve/v2"
+)
+
+func analyze(t *testing.T, o IndonesianOptions, analyzer, text string) []string {
+	t.Helper()
+	m := bleve.NewIndexMapping()
+	if err := AddAnalyzers(m, o); err != nil {
+		t.Fatal(err)
+	}
+	a := m.AnalyzerNamed(analyzer)
+	if a == nil {
+		t.Fatalf("analyzer %s cannot be built", analyzer)
+	}
+	var out []string
+	for _, tok := range a.Analyze([]byte(text)) {
+		out = append(out, string(tok.Term))
+	}
+	return out
+}
+
+func writeDictionary(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "id.dic")
+	var b strings.Builder
+	b.WriteString("3\n")
+	for _, w := range []string{"baca", "buku", "ajar"} {
+		b.WriteString(w + "/X\n")
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestIndonesianAnalyzer(t *testing.T) {
+	dict := writeDictionary(t)
+	text := "Mereka membaca buku-bukunya dan pelajaran itu"
+	for _, tc := range []struct {
+		name string
+		o    IndonesianOptions
+		want []string
+	}{
+		{"stop words and stemming", IndonesianOptions{Dictionary: dict}, []string{"baca", "buku", "buku", "ajar"}},
+		{"stop words only", IndonesianOptions{}, []string{"membaca", "buku", "bukunya", "pelajaran"}},
+		{"stemming only", IndonesianOptions{NoStopWords: true, Dictionary: dict}, []string{"mereka", "baca", "buku", "buku", "dan", "ajar", "itu"}},
+	} {
+		if got := analyze(t, tc.o, IndonesianAnalyzer, text); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q -> %q, want %q", tc.name, text, got, tc.want)
+		}
+	}
+}
+
+func TestStemmerRefusesAChangedDictionary(t *testing.T) {
+	dict := writeDictionary(t)
+	o := IndonesianOptions{Dictionary: dict, SHA256: strings.Repeat("0", 64)}
+	err := AddAnalyzers(bleve.NewIndexMapping(), o)
+	if err == nil || !strings.Contains(err.Error(), "reindex") {
+		t.Errorf("AddAnalyzers with a dictionary whose hash differs from the recorded one: err = %v, want one that says to reindex", err)
+	}
+}
+
+func TestCJKAndNeutralAnalyzers(t *testing.T) {
+	for _, name := range []string{CJKAnalyzer, NeutralAnalyzer} {
+		// Full-width Latin letters fold to ASCII; half-width katakana to
+		// full-width; Han runs become overlapping bigrams.
+		got := analyze(t, IndonesianOptions{}, name, "ＧＰＳ 北京大学 ｶﾀｶﾅ")
+		want := []string{"gps", "北京", "京大", "大学", "カタ", "タカ", "カナ"}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: got %q, want %q", name, got, want)
+		}
+	}
+}

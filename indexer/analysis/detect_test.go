@@ -1,0 +1,42 @@
+package analysis
+
+import "testing"
+
+func TestDetect(t *testing.T) {
+	d := NewDetector()
+	for _, tc := range []struct {
+		text     string
+		language string
+		sure     bool
+	}{
+		{"The patient was treated with antibiotics after the surgery and recovered within two weeks.", English, true},
+		{"Presiden pertama Indonesia adalah Soekarno, yang memproklamasikan kemerdekaan pada tahun 1945.", Indonesian, true},
+		{"北京是中华人民共和国的首都，也是全国的政治和文化中心。", Chinese, true},
+		{"東京は日本の首都であり、世界でも有数の大都市です。", Japanese, true},
+		{"서울은 대한민국의 수도이다.", Korean, true},
+		{"Soekarno", Indonesian, false}, // a short Latin query is never sure
+		{"北京", Chinese, true},
+		{"", "", false},
+		{"12345 !!!", "", false},
+	} {
+		got := d.DetectQuery(tc.text)
+		if got.Language != tc.language || got.Sure != tc.sure {
+			t.Errorf("DetectQuery(%q) = %+v, want language %q sure %v", tc.text, got, tc.language, tc.sure)
+		}
+	}
+}
+
+func TestTruncateKeepsRunes(t *testing.T) {
+	s := "北京北京"
+	for n := 0; n <= len(s); n++ {
+		got := truncate(s, n)
+		if n > 0 && len(got) > n {
+			t.Errorf("truncate(%q, %d) = %q, longer than %d", s, n, got, n)
+		}
+		for _, r := range got {
+			if r == '\uFFFD' {
+				t.Errorf("truncate(%q, %d) = %q cut a rune", s, n, got)
+			}
+		}
+	}
+}
