@@ -60,13 +60,17 @@ func checkProject(t *testing.T, p *types.Project, profiles []string) {
 	if serve.Deploy == nil || serve.Deploy.Replicas == nil || *serve.Deploy.Replicas != 2 {
 		t.Errorf("serve: deploy %v, want 2 replicas", serve.Deploy)
 	}
-	for _, name := range []string{"serve", "worker"} {
-		env := p.Services[name].Environment
-		if v := env["CARI_STORE"]; v == nil || *v != "qdrant" {
-			t.Errorf("%s: CARI_STORE %v, want qdrant", name, v)
-		}
-		if v := env["CARI_QDRANT_ADDR"]; v == nil || *v != "qdrant:6334" {
-			t.Errorf("%s: CARI_QDRANT_ADDR %v", name, v)
+	env := p.Services["serve"].Environment
+	if v := env["CARI_STORE"]; v == nil || *v != "qdrant" {
+		t.Errorf("serve: CARI_STORE %v, want qdrant", v)
+	}
+	if v := env["CARI_QDRANT_ADDR"]; v == nil || *v != "qdrant:6334" {
+		t.Errorf("serve: CARI_QDRANT_ADDR %v", v)
+	}
+	worker := strings.Join(p.Services["worker"].Command, " ")
+	for _, flag := range []string{"--store=qdrant", "--qdrant-addr=qdrant:6334", "--embedder=openai"} {
+		if !strings.Contains(worker, flag) {
+			t.Errorf("worker command %q lacks %s", worker, flag)
 		}
 	}
 	if n := len(p.Services["serve"].Ports); n == 0 {

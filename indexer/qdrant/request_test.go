@@ -47,10 +47,10 @@ func TestCollectionSchema(t *testing.T) {
 		t.Errorf("dense vector: %v, want %d dimensions, cosine, MaxSim multivector without a graph", d, space.Dim)
 	}
 	mean := c.GetVectorsConfig().GetParamsMap().GetMap()["dense_mean"]
-	if mean == nil || mean.GetSize() != uint64(space.Dim) || mean.GetDistance() != pb.Distance_Cosine || mean.MultivectorConfig != nil || mean.HnswConfig != nil {
+	if mean == nil || mean.GetSize() != uint64(space.Dim) || mean.GetDistance() != pb.Distance_Cosine || mean.MultivectorConfig != nil || mean.HnswConfig != nil || !d.GetOnDisk() {
 		t.Errorf("mean vector: %v, want a plain HNSW-indexed cosine vector", mean)
 	}
-	if sq := mean.GetQuantizationConfig().GetScalar(); sq.GetType() != pb.QuantizationType_Int8 || !sq.GetAlwaysRam() {
+	if sq := mean.GetQuantizationConfig().GetScalar(); sq.GetType() != pb.QuantizationType_Int8 || !sq.GetAlwaysRam() || !mean.GetOnDisk() {
 		t.Errorf("mean vector quantization %v, want int8 scalar kept in RAM", mean.GetQuantizationConfig())
 	}
 	md := c.GetMetadata()

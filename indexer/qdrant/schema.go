@@ -84,6 +84,9 @@ func (s *Store) collectionSchema(name string) *qdrant.CreateCollection {
 		noGraph := uint64(0)
 		mean := &qdrant.VectorParams{Size: uint64(v.Dim), Distance: qdrant.Distance_Cosine}
 		if s.opts.Quantize {
+			// The int8 copy in RAM finds candidates; the float32
+			// originals stay on disk.
+			mean.OnDisk = qdrant.PtrOf(true)
 			mean.QuantizationConfig = qdrant.NewQuantizationScalar(&qdrant.ScalarQuantization{
 				Type: qdrant.QuantizationType_Int8, AlwaysRam: qdrant.PtrOf(true),
 			})
@@ -94,8 +97,10 @@ func (s *Store) collectionSchema(name string) *qdrant.CreateCollection {
 				Size:              uint64(v.Dim),
 				Distance:          qdrant.Distance_Cosine,
 				MultivectorConfig: &qdrant.MultiVectorConfig{Comparator: qdrant.MultiVectorComparator_MaxSim},
-				// Ranks the candidates only: no graph.
+				// Ranks the candidates only: no graph, and read from
+				// disk (the page cache) for the few candidates a query has.
 				HnswConfig: &qdrant.HnswConfigDiff{M: &noGraph},
+				OnDisk:     qdrant.PtrOf(true),
 			},
 		})
 		req.Metadata[metaModel] = qdrant.NewValueString(v.Model)
