@@ -6,7 +6,6 @@ import (
 	"unicode"
 
 	"github.com/neurosnap/sentences"
-	"github.com/neurosnap/sentences/english"
 
 	"github.com/cari-search/cari"
 )
@@ -49,10 +48,12 @@ var (
 
 // NewChunker returns a Chunker. Sentence boundaries come from the Punkt
 // model for English (github.com/neurosnap/sentences), which knows
-// abbreviations such as "e.g." and "Dr.".
+// abbreviations such as "e.g." and "Dr.", extended with Indonesian ones
+// ("dll.", "Jl."), and from full-width end marks (。！？) in Chinese and
+// Japanese text.
 func NewChunker(opts ChunkOptions) (*Chunker, error) {
 	englishSentencesOnce.Do(func() {
-		englishSentences, englishSentencesErr = english.NewSentenceTokenizer(nil)
+		englishSentences, englishSentencesErr = newSentenceModel()
 	})
 	if englishSentencesErr != nil {
 		return nil, englishSentencesErr
@@ -80,11 +81,15 @@ func (c *Chunker) Sentences(text string) []Span {
 func (c *Chunker) sentences(text string) []span {
 	var out []span
 	for _, para := range paragraphs(text) {
+		var punkt []span
 		for _, s := range c.sent.Tokenize(text[para.start:para.end]) {
 			sp := trimSpan(text, span{para.start + s.Start, para.start + s.End})
 			if sp.end > sp.start {
-				out = append(out, sp)
+				punkt = append(punkt, sp)
 			}
+		}
+		for _, sp := range mergeClosers(text, punkt) {
+			out = append(out, splitFullWidth(text, sp)...)
 		}
 	}
 	return out
@@ -116,21 +121,13 @@ func (c *Chunker) Chunk(text string) []cari.Chunk {
 	return append(chunks, cari.Chunk{Ordinal: len(chunks), Start: start, End: last.end})
 }
 
-// splitLong cuts sentences longer than MaxChars at word boundaries.
+// splitLong cuts sentences longer than MaxChars at word boundaries, or in
+// text without spaces after a clause (see cutPoint).
 func (c *Chunker) splitLong(text string, sents []span) []span {
 	out := sents[:0:0]
 	for _, s := range sents {
 		for s.end-s.start > c.opts.MaxChars {
-			cut := s.start + c.opts.MaxChars
-			for cut > s.start && !isCutPoint(text, cut) {
-				cut--
-			}
-			if cut == s.start { // no space at all: cut at a rune boundary
-				cut = s.start + c.opts.MaxChars
-				for cut > s.start && !utf8RuneStart(text[cut]) {
-					cut--
-				}
-			}
+			cut := cutPoint(text, s.start, s.start+c.opts.MaxChars)
 			out = append(out, trimSpan(text, span{s.start, cut}))
 			s = trimSpan(text, span{cut, s.end})
 		}
