@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/indexer/analysis"
 )
 
 // Highlights asks for the passages of each result that best match a query.
@@ -29,13 +30,47 @@ type Highlight struct {
 // sentences covers: the share of the query's distinct index terms (as the
 // keyword index analyzes them: stemmed, without stop words) that occur in
 // it, plus a small term-density bonus that prefers the tighter of two
-// windows with the same coverage.
+// windows with the same coverage. Sentences end at full-width marks too
+// (indexer.Chunker), and CJK text is compared in character bigrams.
 type highlighter struct {
-	terms   func(string) []string
+	terms func(string) []string
+	// termsIn, when the store has it, analyses text as the keyword index
+	// analyses a document in a given language: the query and the
+	// document's sentences are then analysed alike, in the document's
+	// language, however short the query is.
+	termsIn func(text, language string) []string
+	langs   *analysis.Detector
 	chunker *indexer.Chunker
 }
 
+// languageTerms is what a store offers to analyse text as a document in a
+// given language (the local store does).
+type languageTerms interface {
+	TermsIn(text, language string) []string
+}
+
+func makeHighlighter(store Store, chunker *indexer.Chunker) highlighter {
+	h := highlighter{terms: store.Terms, chunker: chunker}
+	if lt, ok := store.(languageTerms); ok {
+		h.termsIn, h.langs = lt.TermsIn, analysis.NewDetector()
+	}
+	return h
+}
+
 func (h highlighter) highlights(text, query string, o Highlights) []Highlight {
+	return h.highlightsIn(text, "", query, o)
+}
+
+// highlightsIn picks highlights of a document's text in language (a BCP 47
+// tag; "" when unknown, and then detected once for the whole text).
+func (h highlighter) highlightsIn(text, language, query string, o Highlights) []Highlight {
+	terms := h.terms
+	if h.termsIn != nil {
+		if language == "" {
+			language = h.langs.DetectDocument("", text).Language
+		}
+		terms = func(s string) []string { return h.termsIn(s, language) }
+	}
 	n, per := o.NumSentences, o.PerURL
 	if n <= 0 {
 		n = 3
@@ -43,14 +78,14 @@ func (h highlighter) highlights(text, query string, o Highlights) []Highlight {
 	if per <= 0 {
 		per = 1
 	}
-	want := distinct(h.terms(query))
+	want := distinct(terms(query))
 	sents := h.chunker.Sentences(text)
 	if len(want) == 0 || len(sents) == 0 {
 		return nil
 	}
 	sentTerms := make([][]string, len(sents))
 	for i, s := range sents {
-		sentTerms[i] = h.terms(text[s.Start:s.End])
+		sentTerms[i] = terms(text[s.Start:s.End])
 	}
 	type window struct {
 		first int
