@@ -14,7 +14,7 @@ TEST_OUTPUT ?= $(CURDIR)/test-output
 # (-short: the whole-collection quality tests already ran without it).
 RACE_PKGS   ?= ./indexer/... ./searcher/... ./server/... ./cmd/... ./embeddings/... ./crawler/...
 
-.PHONY: all build test lint vet fmt-check race generate check-generate run index eval models web check-web browser-test bench-keyword bench-crawl exa-test clean
+.PHONY: all build test lint vet fmt-check race generate check-generate run index eval models web check-web browser-test bench-keyword bench-crawl bench bench-quick exa-test clean
 
 all: build
 
@@ -93,6 +93,15 @@ bench-keyword:
 ## bench-crawl: crawl the Python docs beside wget -r and a bare fetch loop (docs/BENCHMARKS.md).
 bench-crawl:
 	scripts/bench-crawl.sh
+
+## bench: cari bench beside SQLite FTS5, Xapian and FAISS on SciFact, the Python
+## docs and 100K and 1M generated passages (docs/BENCHMARKS.md; about 20 minutes).
+bench:
+	scripts/bench.sh full
+
+## bench-quick: the same on SciFact and 20K generated passages, in CI (a few minutes).
+bench-quick:
+	scripts/bench.sh quick
 
 clean:
 	rm -rf bin

@@ -51,6 +51,7 @@ over gRPC.`,
 		newModelsCmd(g),
 		newTrainRerankerCmd(g),
 		newConfigCmd(),
+		newBenchCmd(g),
 	)
 	return root
 }

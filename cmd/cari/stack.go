@@ -36,6 +36,10 @@ type stackFlags struct {
 	rerankTimeout     time.Duration
 	rerankConcurrency int
 	rerankTopN        int
+	// rerankCacheSize is the re-ranking score cache's size; 0 takes the
+	// default, negative turns it off (cari bench, so that repeated queries
+	// cost what new ones do).
+	rerankCacheSize int
 	// logger receives the re-ranking clients' retries and warnings; nil
 	// discards them.
 	logger *slog.Logger
@@ -63,7 +67,7 @@ const listwiseTimeout = 15 * time.Second
 
 // rerankOptions is the searcher's re-ranking configuration from the flags.
 func (f *stackFlags) rerankOptions() searcher.RerankOptions {
-	o := searcher.RerankOptions{Timeout: f.rerankTimeout, TopN: min(f.rerankTopN, searcher.MaxRerankTopN)}
+	o := searcher.RerankOptions{Timeout: f.rerankTimeout, TopN: min(f.rerankTopN, searcher.MaxRerankTopN), CacheSize: f.rerankCacheSize}
 	if o.Timeout <= 0 && f.reranker == "listwise" {
 		o.Timeout = listwiseTimeout
 	}

@@ -135,7 +135,8 @@ func (s *Store) Stats(ctx context.Context) (indexer.Stats, error) {
 	if err != nil {
 		return indexer.Stats{}, fmt.Errorf("count documents in %s: %w", s.target, err)
 	}
-	st := indexer.Stats{Generation: s.collection, Documents: int64(docs)}
+	m := s.current()
+	st := indexer.Stats{Generation: m.Collection, Documents: int64(docs)}
 	if docs == 0 {
 		return st, nil
 	}
@@ -146,8 +147,6 @@ func (s *Store) Stats(ctx context.Context) (indexer.Stats, error) {
 	for _, h := range facets {
 		st.Chunks += h.GetValue().GetIntegerValue() * int64(h.GetCount())
 	}
-	s.mu.Lock()
-	st.AvgDocTokens = s.meta.Avgdl
-	s.mu.Unlock()
+	st.AvgDocTokens = m.Avgdl
 	return st, nil
 }

@@ -29,9 +29,7 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	avgdl := s.meta.Avgdl
-	s.mu.Unlock()
+	avgdl := s.current().Avgdl
 	idf := func(t string) float64 { return idfs[t] }
 	for _, p := range pts {
 		pl := p.GetPayload()

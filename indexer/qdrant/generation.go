@@ -17,11 +17,13 @@ func (s *Store) NewGeneration(ctx context.Context) (*Store, error) {
 		return nil, err
 	}
 	name := "cari-" + time.Now().UTC().Format("20060102t150405.000000")
-	g := &Store{client: client, opts: s.opts, analysis: s.analysis, target: name, collection: name}
+	opts := s.opts
+	opts.Rebuild = false
+	g := &Store{client: client, opts: opts, analysis: s.analysis, target: name}
 	if err := g.createCollection(ctx, name); err != nil {
 		return nil, err
 	}
-	if err := g.loadMeta(ctx); err != nil {
+	if err := g.loadMeta(ctx, name); err != nil {
 		return nil, fmt.Errorf("open new generation %s: %w", name, err)
 	}
 	return g, nil
@@ -40,12 +42,13 @@ func (s *Store) Promote(ctx context.Context) (previous string, err error) {
 	if err != nil {
 		return "", err
 	}
-	ops := []*qdrant.AliasOperations{qdrant.NewAliasCreate(s.opts.Alias, s.collection)}
+	coll := s.Collection()
+	ops := []*qdrant.AliasOperations{qdrant.NewAliasCreate(s.opts.Alias, coll)}
 	if previous != "" {
 		ops = append([]*qdrant.AliasOperations{qdrant.NewAliasDelete(s.opts.Alias)}, ops...)
 	}
 	if err := client.UpdateAliases(ctx, ops); err != nil {
-		return "", fmt.Errorf("point alias %s at %s: %w", s.opts.Alias, s.collection, err)
+		return "", fmt.Errorf("point alias %s at %s: %w", s.opts.Alias, coll, err)
 	}
 	return previous, nil
 }
@@ -78,9 +81,10 @@ func (s *Store) Snapshot(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	d, err := client.CreateSnapshot(ctx, s.collection)
+	coll := s.Collection()
+	d, err := client.CreateSnapshot(ctx, coll)
 	if err != nil {
-		return "", fmt.Errorf("snapshot %s: %w", s.collection, err)
+		return "", fmt.Errorf("snapshot %s: %w", coll, err)
 	}
 	return d.GetName(), nil
 }

@@ -109,11 +109,31 @@ const gapMarker = "\u00b7"
 // go in requests of at most Options.BatchBytes, each applied before the
 // next is sent (wait). Qdrant applies a request atomically on each shard,
 // not across shards: after a crash part of a batch may be stored, and
-// upserting it again completes it.
+// upserting it again completes it. While a reindex builds a new generation
+// the entries are written there too (first), so the swap loses nothing; a
+// serving generation of another model (Options.Rebuild) gets them only
+// there.
 func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
+	b, err := s.building(ctx)
+	if err != nil {
+		return err
+	}
+	if b != nil {
+		if err := b.upsert(ctx, entries); err != nil {
+			return fmt.Errorf("write to the generation being built: %w", err)
+		}
+		if m := s.current(); s.opts.Rebuild && m.Vectors != s.opts.Vectors {
+			return nil
+		}
+	}
+	return s.upsert(ctx, entries)
+}
+
+// upsert writes entries to this store's collection only.
+func (s *Store) upsert(ctx context.Context, entries []indexer.Entry) error {
 	client, err := s.conn()
 	if err != nil {
 		return err
@@ -161,21 +181,25 @@ func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 }
 
 func (s *Store) checkVectors(entries []indexer.Entry) error {
-	space := s.meta.Vectors
+	m := s.current()
+	if s.opts.Rebuild && m.Vectors != s.opts.Vectors {
+		return fmt.Errorf("collection %s holds vectors of %s and is open for a rebuild with %s: it takes no writes", m.Collection, m.Vectors, s.opts.Vectors)
+	}
+	space := m.Vectors
 	for _, e := range entries {
 		switch {
 		case space.IsZero() && e.Vectors != nil:
-			return fmt.Errorf("document %q comes with vectors, but collection %s is keyword-only; reindex with an embedding model", e.Doc.ID, s.collection)
+			return fmt.Errorf("document %q comes with vectors, but collection %s is keyword-only; reindex with an embedding model", e.Doc.ID, m.Collection)
 		case space.IsZero():
 			continue
 		case e.Vectors == nil:
-			return fmt.Errorf("collection %s holds vectors of %s, and document %q has none: configure that embedding model", s.collection, space, e.Doc.ID)
+			return fmt.Errorf("collection %s holds vectors of %s, and document %q has none: configure that embedding model", m.Collection, space, e.Doc.ID)
 		case len(e.Vectors) != len(e.Chunks):
 			return fmt.Errorf("document %q has %d passages and %d vectors", e.Doc.ID, len(e.Chunks), len(e.Vectors))
 		}
 		for i, v := range e.Vectors {
 			if len(v) != space.Dim {
-				return fmt.Errorf("passage %d of document %q has %d dimensions, collection %s has %d", i, e.Doc.ID, len(v), s.collection, space.Dim)
+				return fmt.Errorf("passage %d of document %q has %d dimensions, collection %s has %d", i, e.Doc.ID, len(v), m.Collection, space.Dim)
 			}
 		}
 	}
@@ -300,6 +324,13 @@ func (s *Store) Delete(ctx context.Context, ids []string) (notFound []string, er
 			del = append(del, pointID(id))
 		} else {
 			notFound = append(notFound, id)
+		}
+	}
+	if b, err := s.building(ctx); err != nil {
+		return nil, err
+	} else if b != nil {
+		if _, err := b.Delete(ctx, ids); err != nil {
+			return nil, fmt.Errorf("delete from the generation being built: %w", err)
 		}
 	}
 	if len(del) == 0 {

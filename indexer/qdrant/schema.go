@@ -42,9 +42,11 @@ const (
 	metaB        = "cari_bm25_b"
 )
 
-// meta is what a collection records about itself.
+// meta is what a store knows of the collection it reads and writes.
 type meta struct {
-	Vectors local.VectorSpace
+	// Collection is the collection's name.
+	Collection string
+	Vectors    local.VectorSpace
 	// Avgdl is the average analyzed body length that documents' BM25
 	// weights are computed with: fixed from the first batch written, since
 	// a weight stored in Qdrant cannot follow the collection's average.
@@ -142,10 +144,11 @@ func payloadIndexes(coll string) []*qdrant.CreateFieldIndexCollection {
 	}
 }
 
-// loadMeta reads the collection's metadata and reconciles it with this
-// process: same analyzer and format, same embedding model.
-func (s *Store) loadMeta(ctx context.Context) error {
-	info, err := s.client.GetCollectionInfo(ctx, s.collection)
+// loadMeta reads the metadata of collection coll, reconciles it with this
+// process (same format and analyzer, same embedding model unless
+// Options.Rebuild) and makes coll the store's collection.
+func (s *Store) loadMeta(ctx context.Context, coll string) error {
+	info, err := s.client.GetCollectionInfo(ctx, coll)
 	if err != nil {
 		return fmt.Errorf("read collection info: %w", err)
 	}
@@ -162,6 +165,7 @@ func (s *Store) loadMeta(ctx context.Context) error {
 	have := local.VectorSpace{Model: md[metaModel].GetStringValue(), Dim: int(md[metaDim].GetIntegerValue())}
 	want := s.opts.Vectors
 	switch {
+	case s.opts.Rebuild:
 	case have.IsZero() && !want.IsZero():
 		return fmt.Errorf("it is keyword-only, and this process embeds with %s; reindex with that model, or run without an embedder", want)
 	case !have.IsZero() && !want.IsZero() && have != want:
@@ -169,28 +173,34 @@ func (s *Store) loadMeta(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.meta = meta{Vectors: have, Avgdl: md[metaAvgdl].GetDoubleValue()}
+	s.meta = meta{Collection: coll, Vectors: have, Avgdl: md[metaAvgdl].GetDoubleValue()}
 	return nil
+}
+
+// current returns what the store knows of its collection.
+func (s *Store) current() meta {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.meta
 }
 
 // avgdl returns the average body length of the collection's BM25 weights,
 // fixing it from batch when none is recorded yet. Another writer may record
 // one first: the metadata is read again before writing.
 func (s *Store) avgdl(ctx context.Context, batchAvg float64) (float64, error) {
-	s.mu.Lock()
-	a := s.meta.Avgdl
-	s.mu.Unlock()
+	m := s.current()
+	a := m.Avgdl
 	if a > 0 {
 		return a, nil
 	}
-	info, err := s.client.GetCollectionInfo(ctx, s.collection)
+	info, err := s.client.GetCollectionInfo(ctx, m.Collection)
 	if err != nil {
 		return 0, fmt.Errorf("read collection info: %w", err)
 	}
 	if a = info.GetConfig().GetMetadata()[metaAvgdl].GetDoubleValue(); a <= 0 {
 		a = max(batchAvg, 1)
 		err := s.client.UpdateCollection(ctx, &qdrant.UpdateCollection{
-			CollectionName: s.collection,
+			CollectionName: m.Collection,
 			Metadata:       map[string]*qdrant.Value{metaAvgdl: qdrant.NewValueDouble(a)},
 		})
 		if err != nil {
@@ -198,7 +208,9 @@ func (s *Store) avgdl(ctx context.Context, batchAvg float64) (float64, error) {
 		}
 	}
 	s.mu.Lock()
-	s.meta.Avgdl = a
+	if s.meta.Collection == m.Collection {
+		s.meta.Avgdl = a
+	}
 	s.mu.Unlock()
 	return a, nil
 }

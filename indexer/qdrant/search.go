@@ -64,8 +64,8 @@ func (s *Store) SearchVector(ctx context.Context, q indexer.VectorQuery) ([]inde
 	if err := s.checkQueryVector(q.Vector); err != nil {
 		return nil, err
 	}
-	if q.Model != "" && q.Model != s.meta.Vectors.Model {
-		return nil, fmt.Errorf("query vector is from model %s, collection %s holds vectors of %s", q.Model, s.collection, s.meta.Vectors)
+	if m := s.current(); q.Model != "" && q.Model != m.Vectors.Model {
+		return nil, fmt.Errorf("query vector is from model %s, collection %s holds vectors of %s", q.Model, m.Collection, m.Vectors)
 	}
 	if err := s.analysis.CheckPhrases(q.Filter); err != nil {
 		return nil, err
@@ -101,12 +101,16 @@ func (s *Store) denseSide(v []float32, filter *qdrant.Filter, n int) *qdrant.Pre
 }
 
 func (s *Store) checkQueryVector(v []float32) error {
-	space := s.meta.Vectors
+	m := s.current()
+	space := m.Vectors
 	if space.IsZero() {
-		return fmt.Errorf("%w: collection %s is keyword-only", ErrNoVectors, s.collection)
+		return fmt.Errorf("%w: collection %s is keyword-only", ErrNoVectors, m.Collection)
+	}
+	if s.opts.Rebuild && space != s.opts.Vectors {
+		return fmt.Errorf("%w: collection %s holds vectors of %s, and this process embeds with %s", ErrNoVectors, m.Collection, space, s.opts.Vectors)
 	}
 	if len(v) != space.Dim {
-		return fmt.Errorf("query vector has %d dimensions, collection %s has %d (%s)", len(v), s.collection, space.Dim, space)
+		return fmt.Errorf("query vector has %d dimensions, collection %s has %d (%s)", len(v), m.Collection, space.Dim, space)
 	}
 	return nil
 }

@@ -80,6 +80,10 @@ type Options struct {
 	// RAM (a quarter of float32's size) for the candidate search, in
 	// collections this store creates.
 	Quantize bool
+	// Rebuild opens a serving generation embedded with another model than
+	// Vectors, for a reindex to rebuild it: its documents can be read and
+	// a new generation built, but not searched by vector or written.
+	Rebuild bool
 	// Logger receives start-up messages; nil discards them.
 	Logger *slog.Logger
 }
@@ -95,11 +99,12 @@ type Store struct {
 	// swap reaches every replica; the collection for a generation being
 	// built.
 	target string
-	// collection is the collection target resolved to at Open.
-	collection string
 
 	mu   sync.Mutex
-	meta meta
+	meta meta // of the collection target resolved to at Open (or Swap)
+	// build is the generation a reindex is building, written to beside
+	// this one; see building.
+	build *Store
 }
 
 // ErrClosed is returned after Close.
@@ -180,12 +185,11 @@ func (s *Store) openServing(ctx context.Context) error {
 			return fmt.Errorf("alias %s to %s: %w", s.opts.Alias, coll, err)
 		}
 	}
-	s.collection = coll
-	if err := s.loadMeta(ctx); err != nil {
+	if err := s.loadMeta(ctx, coll); err != nil {
 		return fmt.Errorf("open generation %s: %w", coll, err)
 	}
 	s.opts.Logger.Info("opened qdrant generation", "alias", s.opts.Alias, "collection", coll,
-		"addr", s.opts.Addr, "vectors", s.meta.Vectors.String())
+		"addr", s.opts.Addr, "vectors", s.current().Vectors.String())
 	return nil
 }
 
@@ -206,7 +210,7 @@ func (s *Store) resolveAlias(ctx context.Context, alias string) (string, error) 
 
 // Collection returns the name of the collection this store reads and
 // writes (the one the alias pointed to at Open).
-func (s *Store) Collection() string { return s.collection }
+func (s *Store) Collection() string { return s.current().Collection }
 
 // Close closes the connection.
 func (s *Store) Close() error {

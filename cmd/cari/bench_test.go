@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/indexer/corpus"
+)
+
+// runCariInProcess runs the command tree in-process and returns its standard
+// output.
+func runCariInProcess(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(append(args, "--log-level", "error"))
+	err := root.Execute()
+	return out.String(), err
+}
+
+func TestTermSamplerFollowsCounts(t *testing.T) {
+	s, err := newTermSampler(map[string]uint64{"cell": 6, "gene": 3, "rare": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	got := map[string]int{}
+	const n = 100_000
+	for range n {
+		got[s.draw(rng)]++
+	}
+	for w, share := range map[string]float64{"cell": 0.6, "gene": 0.3, "rare": 0.1} {
+		if f := float64(got[w]) / n; f < share-0.01 || f > share+0.01 {
+			t.Errorf("%q drawn %.3f of the time, want %.2f", w, f, share)
+		}
+	}
+	if _, err := newTermSampler(nil); err == nil {
+		t.Error("a sampler of no words: no error")
+	}
+}
+
+func TestBenchGenerate(t *testing.T) {
+	dir := t.TempDir()
+	from := filepath.Join("..", "..", "testdata", "corpus", "sample.jsonl")
+	gen := func(name string, seed string) []corpus.Document {
+		out := filepath.Join(dir, name)
+		if _, err := runCariInProcess(t, "bench", "generate", "--from", from, "--docs", "300", "--out", out, "--seed", seed); err != nil {
+			t.Fatal(err)
+		}
+		r, err := corpus.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var docs []corpus.Document
+		for d, err := range r.All() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs = append(docs, d)
+		}
+		return docs
+	}
+	docs := gen("a.jsonl", "1")
+	if len(docs) != 300 || docs[0].ID != "g0" || docs[299].ID != "g299" {
+		t.Fatalf("got %d passages, ids %q..%q; want 300, g0..g299", len(docs), docs[0].ID, docs[len(docs)-1].ID)
+	}
+	vocab := map[string]uint64{}
+	r, err := corpus.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d, err := range r.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		countWords(vocab, d.Title)
+		countWords(vocab, d.Text)
+	}
+	r.Close()
+	chunker, err := indexer.NewChunker(indexer.ChunkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		words := map[string]uint64{}
+		countWords(words, d.Title+" "+d.Text)
+		for w := range words {
+			if vocab[w] == 0 {
+				t.Fatalf("passage %s holds %q, not a word of %s", d.ID, w, from)
+			}
+		}
+		if n := len(chunker.Chunk(d.Text)); n != 1 {
+			t.Errorf("passage %s (%d characters) makes %d chunks, want 1", d.ID, len(d.Text), n)
+		}
+	}
+	if again := gen("b.jsonl", "1"); again[123] != docs[123] {
+		t.Errorf("same seed, different passage: %+v and %+v", again[123], docs[123])
+	}
+	if other := gen("c.jsonl", "2"); other[0] == docs[0] {
+		t.Error("seeds 1 and 2 gave the same first passage")
+	}
+	if _, err := runCariInProcess(t, "bench", "generate", "--from", from, "--docs", "0", "--out", filepath.Join(dir, "d")); err == nil || !strings.Contains(err.Error(), "--docs") {
+		t.Errorf("--docs 0: error %v, want one naming --docs", err)
+	}
+}
+
+func TestLatencyFigures(t *testing.T) {
+	var lat []time.Duration
+	for i := 100; i >= 1; i-- { // 1..100 ms, given out of order
+		lat = append(lat, time.Duration(i)*time.Millisecond)
+	}
+	f := latencyFigures(lat)
+	if f.P50Ms != 50 || f.P99Ms != 99 || f.MeanMs != 50.5 {
+		t.Errorf("p50 %v p99 %v mean %v, want 50, 99, 50.5", f.P50Ms, f.P99Ms, f.MeanMs)
+	}
+	if q := f.QPS; q < 19.80 || q > 19.81 { // 100 queries in 5.05 s
+		t.Errorf("qps %v, want 19.80", q)
+	}
+	if lat[0] != 100*time.Millisecond {
+		t.Error("latencyFigures reordered its argument")
+	}
+}
+
+// benchJSON runs cari bench --json and decodes its report.
+func benchJSON(t *testing.T, args ...string) benchReport {
+	t.Helper()
+	out, err := runCariInProcess(t, append([]string{"bench", "--json", "--reps", "2", "--warmup", "3"}, args...)...)
+	if err != nil {
+		t.Fatalf("cari bench: %v\n%s", err, out)
+	}
+	var rep benchReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("cari bench --json printed %q: %v", out, err)
+	}
+	return rep
+}
+
+func writeQueries(t *testing.T, path string, texts ...string) {
+	t.Helper()
+	var b strings.Builder
+	for i, q := range texts {
+		line, _ := json.Marshal(map[string]string{"_id": string(rune('a' + i)), "text": q})
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBenchKeywordOnly builds a keyword-only index of the sample corpus,
+// then opens it again, and checks what the report says about both runs.
+func TestBenchKeywordOnly(t *testing.T) {
+	dir := t.TempDir()
+	data, queries := filepath.Join(dir, "data"), filepath.Join(dir, "queries.jsonl")
+	sample := filepath.Join("..", "..", "testdata", "corpus", "sample.jsonl")
+	writeQueries(t, queries, "search engine", "vector embeddings", "crawler politeness")
+	args := []string{"--data", data, "--queries", queries, "--embedder", "none", "--reranker", "none"}
+
+	rep := benchJSON(t, append(args, "--corpus", sample)...)
+	if rep.Documents != 12 || rep.Index == nil || rep.Index.DocsPerSecond <= 0 || rep.Index.KeywordOnlyDocsPerSecond <= 0 {
+		t.Fatalf("first run: %d documents, index figures %+v; want 12 and a build with both throughputs", rep.Documents, rep.Index)
+	}
+	if rep.DiskBytes <= 0 || rep.RSSBytes <= 0 || rep.PeakRSSBytes < rep.RSSBytes {
+		t.Errorf("disk %d, RSS %d, peak %d: want all positive, peak at least RSS", rep.DiskBytes, rep.RSSBytes, rep.PeakRSSBytes)
+	}
+	var modes []string
+	for _, s := range rep.Searches {
+		modes = append(modes, s.Mode)
+		if s.Queries != 3 || s.Reps != 2 || s.P50Ms <= 0 || s.P99Ms < s.P50Ms || s.QPS <= 0 || s.ParallelQPS <= 0 {
+			t.Errorf("mode %s: %+v", s.Mode, s)
+		}
+	}
+	// Without an embedder or a re-ranker only the keyword modes can run.
+	if strings.Join(modes, ",") != "keyword,keyword-index" {
+		t.Errorf("modes timed %v, want keyword and keyword-index", modes)
+	}
+	if matches, _ := filepath.Glob(filepath.Join(dir, "bench-keyword-only-*")); len(matches) > 0 {
+		t.Errorf("the keyword-only build was left behind: %v", matches)
+	}
+
+	again := benchJSON(t, args...)
+	if again.Index != nil || again.Documents != 12 {
+		t.Errorf("second run: index figures %+v, %d documents; want the index opened, not rebuilt", again.Index, again.Documents)
+	}
+
+	other := filepath.Join(dir, "not-bench")
+	if err := os.MkdirAll(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCariInProcess(t, "bench", "--data", other, "--queries", queries, "--corpus", sample, "--rebuild"); err == nil || !strings.Contains(err.Error(), "--rebuild") {
+		t.Errorf("--rebuild of a directory cari bench did not build: error %v, want one naming --rebuild", err)
+	}
+	if _, err := runCariInProcess(t, "bench", "--data", data, "--queries", queries, "--modes", "keyword,fuzzy"); err == nil || !strings.Contains(err.Error(), "--modes") {
+		t.Errorf("--modes fuzzy: error %v, want one naming --modes", err)
+	}
+}
+
+// TestBenchVectors builds the sample corpus with the static model and
+// checks the vector file the peers read and the recall measured against it.
+func TestBenchVectors(t *testing.T) {
+	model := filepath.Join("..", "..", "models", "glove-6b-100d.cvec")
+	if _, err := os.Stat(model); err != nil {
+		t.Skip("needs the static model (make models)")
+	}
+	dir := t.TempDir()
+	queries, ann := filepath.Join(dir, "queries.jsonl"), filepath.Join(dir, "vectors.ann")
+	writeQueries(t, queries, "search engine ranking", "neural network embeddings")
+	rep := benchJSON(t, "--data", filepath.Join(dir, "data"), "--corpus", filepath.Join("..", "..", "testdata", "corpus", "sample.jsonl"),
+		"--queries", queries, "--embed-model", model, "--ann", ann, "--keyword-index=false")
+	if len(rep.Searches) != 6 {
+		t.Errorf("timed %d modes, want all 6: %+v", len(rep.Searches), rep.Searches)
+	}
+	// Twelve documents are below the exact-scan threshold: the store's
+	// vector search is exact, so its recall must be 1.
+	if rep.VectorRecall10 == nil || *rep.VectorRecall10 != 1 {
+		t.Errorf("recall@10 %v, want 1 (an exact scan)", rep.VectorRecall10)
+	}
+	b, err := os.ReadFile(ann)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	n, nq, dim, k := le.Uint32(b[8:]), le.Uint32(b[12:]), le.Uint32(b[16:]), le.Uint32(b[20:])
+	if string(b[:8]) != annMagic || int64(n) != rep.Passages || nq != 2 || dim != 100 || k != annK {
+		t.Fatalf("header %q n=%d nq=%d dim=%d k=%d; want %s, %d passages, 2 queries, 100, %d", b[:8], n, nq, dim, k, annMagic, rep.Passages, annK)
+	}
+	if want := 24 + 4*(int(n)*int(dim)+int(nq)*int(dim)+2*int(nq)*int(k)); len(b) != want {
+		t.Errorf("file of %d bytes, want %d", len(b), want)
+	}
+	if _, err := os.Stat(ann + ".base"); err == nil {
+		t.Error("the raw vector file was left behind")
+	}
+}

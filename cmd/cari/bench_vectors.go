@@ -1,0 +1,352 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/viterin/vek/vek32"
+
+	"github.com/cari-search/cari/indexer"
+)
+
+// annMagic starts a vector file in the layout of scripts/annvectors, which
+// scripts/ann_faiss_bench.py and scripts/bench_peers.py read:
+//
+//	"CARIANN1" | u32 n | u32 nq | u32 dim | u32 k
+//	| n*dim f32 base | nq*dim f32 queries | nq*k i32 true ids | nq*k f32 true similarities
+//
+// all little-endian, every vector of unit length. cari bench also writes
+// PATH.ids beside it: the document id of each base vector, one per line.
+const annMagic = "CARIANN1"
+
+// annK is the depth of the exact answers stored and of the recall measured.
+const annK = 10
+
+// vectorTee writes every passage vector that reaches the store to a file
+// beside the vector file, so that the exact answers and the peers use the
+// very vectors the index holds.
+type vectorTee struct {
+	w          indexer.Writer
+	base, ids  *os.File
+	bw, iw     *bufio.Writer
+	path       string
+	dim        int
+	buf        []byte
+	finished   bool
+	normalized []float32
+}
+
+func newVectorTee(w indexer.Writer, annPath string) (*vectorTee, error) {
+	base, err := os.Create(annPath + ".base")
+	if err != nil {
+		return nil, err
+	}
+	ids, err := os.Create(annPath + ".ids")
+	if err != nil {
+		base.Close()
+		return nil, err
+	}
+	return &vectorTee{w: w, base: base, ids: ids, bw: bufio.NewWriterSize(base, 1<<20), iw: bufio.NewWriter(ids), path: annPath}, nil
+}
+
+// Upsert writes the entries to the store, then their vectors to the file.
+func (t *vectorTee) Upsert(ctx context.Context, entries []indexer.Entry) error {
+	if err := t.w.Upsert(ctx, entries); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if strings.ContainsAny(e.Doc.ID, "\n\r") {
+			return fmt.Errorf("document id %q holds a line break, which the .ids file cannot hold", e.Doc.ID)
+		}
+		for _, v := range e.Vectors {
+			if t.dim == 0 {
+				t.dim = len(v)
+			}
+			t.normalized = append(t.normalized[:0], v...)
+			unitLength(t.normalized)
+			t.buf = t.buf[:0]
+			for _, x := range t.normalized {
+				t.buf = binary.LittleEndian.AppendUint32(t.buf, math.Float32bits(x))
+			}
+			t.bw.Write(t.buf)
+			t.iw.WriteString(e.Doc.ID)
+			t.iw.WriteByte('\n')
+		}
+	}
+	return nil
+}
+
+// finish flushes both files.
+func (t *vectorTee) finish() error {
+	t.finished = true
+	err := errors.Join(t.bw.Flush(), t.iw.Flush())
+	return errors.Join(err, t.base.Close(), t.ids.Close())
+}
+
+// abort removes the files of a build that failed.
+func (t *vectorTee) abort() {
+	if t.finished {
+		return
+	}
+	t.base.Close()
+	t.ids.Close()
+	os.Remove(t.path + ".base")
+	os.Remove(t.path + ".ids")
+}
+
+func unitLength(v []float32) {
+	var n float64
+	for _, x := range v {
+		n += float64(x) * float64(x)
+	}
+	if n == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(n))
+	for i := range v {
+		v[i] *= inv
+	}
+}
+
+// annSet is a vector file in memory.
+type annSet struct {
+	n, dim int
+	base   []float32
+	docs   []int32 // document number of each base vector
+	nDocs  int
+	docIDs map[string]int32
+}
+
+// loadANN reads the base vectors: from PATH.base when a build just wrote
+// them, else from the vector file itself.
+func loadANN(path string) (*annSet, error) {
+	s := &annSet{docIDs: map[string]int32{}}
+	if err := s.readIDs(path + ".ids"); err != nil {
+		return nil, err
+	}
+	raw, fresh := path+".base", true
+	if _, err := os.Stat(raw); err != nil {
+		raw, fresh = path, false
+	}
+	f, err := os.Open(raw)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	s.n = len(s.docs)
+	if !fresh {
+		var h struct {
+			Magic         [8]byte
+			N, NQ, Dim, K uint32
+		}
+		if err := binary.Read(r, binary.LittleEndian, &h); err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		if string(h.Magic[:]) != annMagic || int(h.N) != s.n {
+			return nil, fmt.Errorf("%s is not a %s file of the %d vectors in %s.ids", path, annMagic, s.n, path)
+		}
+		s.dim = int(h.Dim)
+	} else {
+		fi, err := f.Stat()
+		if err != nil {
+			return nil, err
+		}
+		if s.n == 0 || fi.Size()%int64(4*s.n) != 0 {
+			return nil, fmt.Errorf("%s holds %d bytes, not a whole vector for each of the %d passages in %s.ids", raw, fi.Size(), s.n, path)
+		}
+		s.dim = int(fi.Size() / int64(4*s.n))
+	}
+	s.base = make([]float32, s.n*s.dim)
+	if err := binary.Read(r, binary.LittleEndian, s.base); err != nil {
+		return nil, fmt.Errorf("read %s: %w", raw, err)
+	}
+	return s, nil
+}
+
+func (s *annSet) readIDs(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		d, ok := s.docIDs[sc.Text()]
+		if !ok {
+			d = int32(len(s.docIDs))
+			s.docIDs[sc.Text()] = d
+		}
+		s.docs = append(s.docs, d)
+	}
+	s.nDocs = len(s.docIDs)
+	return sc.Err()
+}
+
+// exactAnswer is one query's exact search: the top annK passages and the
+// score of every document (its best passage).
+type exactAnswer struct {
+	ids      []int32
+	sims     []float32
+	docScore []float32
+}
+
+// exact scans every base vector for q (of unit length).
+func (s *annSet) exact(q []float32) exactAnswer {
+	a := exactAnswer{docScore: make([]float32, s.nDocs)}
+	for i := range a.docScore {
+		a.docScore[i] = float32(math.Inf(-1))
+	}
+	type hit struct {
+		id  int32
+		sim float32
+	}
+	top := make([]hit, 0, annK+1)
+	for i := range s.n {
+		sim := vek32.Dot(q, s.base[i*s.dim:(i+1)*s.dim])
+		if d := s.docs[i]; sim > a.docScore[d] {
+			a.docScore[d] = sim
+		}
+		if len(top) == annK && sim <= top[annK-1].sim {
+			continue
+		}
+		j, _ := slices.BinarySearchFunc(top, sim, func(h hit, t float32) int {
+			if h.sim > t {
+				return -1
+			}
+			return 1
+		})
+		top = slices.Insert(top, j, hit{int32(i), sim})
+		if len(top) > annK {
+			top = top[:annK]
+		}
+	}
+	for _, h := range top {
+		a.ids, a.sims = append(a.ids, h.id), append(a.sims, h.sim)
+	}
+	return a
+}
+
+// vectorRecall measures the recall@10 of the store's vector search against
+// exact search over the vectors of --ann; after a build it also writes the
+// vector file for the peers.
+func (b *benchRun) vectorRecall(ctx context.Context, path string) (float64, error) {
+	set, err := loadANN(path)
+	if err != nil {
+		return 0, err
+	}
+	if err := b.embedQueries(ctx); err != nil {
+		return 0, err
+	}
+	queries := make([][]float32, len(b.qvecs))
+	for i, v := range b.qvecs {
+		if len(v) != set.dim {
+			return 0, fmt.Errorf("%s holds %d-dimensional vectors, the model makes %d", path, set.dim, len(v))
+		}
+		queries[i] = slices.Clone(v)
+		unitLength(queries[i])
+	}
+	answers := make([]exactAnswer, len(queries))
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := range work {
+				answers[i] = set.exact(queries[i])
+			}
+		})
+	}
+	for i := range queries {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+
+	found := 0
+	for i, a := range answers {
+		hits, err := b.st.store.SearchVector(ctx, indexer.VectorQuery{Vector: b.qvecs[i], Limit: annK})
+		if err != nil {
+			return 0, err
+		}
+		found += recallHits(set, a, hits)
+	}
+	if _, err := os.Stat(path + ".base"); err == nil {
+		if err := writeANN(path, set, queries, answers); err != nil {
+			return 0, err
+		}
+	}
+	return float64(found) / float64(annK*len(answers)), nil
+}
+
+// recallHits counts the hits whose exact document score reaches the annK-th
+// best document score (less 1e-5), as ann-benchmarks counts, so that ties
+// cannot lower recall.
+func recallHits(set *annSet, a exactAnswer, hits []indexer.Hit) int {
+	scores := slices.Clone(a.docScore)
+	slices.SortFunc(scores, func(x, y float32) int {
+		switch {
+		case x > y:
+			return -1
+		case x < y:
+			return 1
+		}
+		return 0
+	})
+	kth := scores[min(annK, len(scores))-1]
+	n := 0
+	for _, h := range hits[:min(annK, len(hits))] {
+		if d, ok := set.docIDs[h.ID]; ok && a.docScore[d] >= kth-1e-5 {
+			n++
+		}
+	}
+	return n
+}
+
+// writeANN writes the vector file from the fresh base file, then removes it.
+func writeANN(path string, set *annSet, queries [][]float32, answers []exactAnswer) error {
+	f, err := os.Create(path + ".tmp")
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	le := binary.LittleEndian
+	w.WriteString(annMagic)
+	for _, v := range []uint32{uint32(set.n), uint32(len(queries)), uint32(set.dim), annK} {
+		binary.Write(w, le, v)
+	}
+	binary.Write(w, le, set.base)
+	for _, q := range queries {
+		binary.Write(w, le, q)
+	}
+	for _, a := range answers {
+		binary.Write(w, le, padded(a.ids, -1))
+	}
+	for _, a := range answers {
+		binary.Write(w, le, padded(a.sims, float32(math.Inf(-1))))
+	}
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		os.Remove(path + ".tmp")
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		return err
+	}
+	return os.Remove(path + ".base")
+}
+
+// padded extends s to annK values with fill (a corpus of fewer passages).
+func padded[T any](s []T, fill T) []T {
+	for len(s) < annK {
+		s = append(s, fill)
+	}
+	return s
+}
