@@ -234,4 +234,3 @@ func (s *Store) DocumentIDs(ctx context.Context) ([]string, error) {
 		offset = next
 	}
 }
-
