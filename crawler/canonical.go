@@ -83,7 +83,9 @@ func canonical(u *url.URL) (string, error) {
 
 func canonicalHost(host string) (string, error) {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "" {
+	if host == "" || strings.HasPrefix(host, ".") || strings.Contains(host, "..") {
+		// An empty label names no host ("http://../" would otherwise
+		// become "http://./", which does not canonicalize again).
 		return "", ErrNotHTTP
 	}
 	if strings.Contains(host, ":") { // IPv6 literal, possibly with a zone
@@ -92,6 +94,9 @@ func canonicalHost(host string) (string, error) {
 	ascii, err := idna.Lookup.ToASCII(host)
 	if err != nil {
 		return "", fmt.Errorf("%w: host %q: %v", ErrNotHTTP, host, err)
+	}
+	if ascii == "" || strings.HasPrefix(ascii, ".") || strings.HasSuffix(ascii, ".") || strings.Contains(ascii, "..") {
+		return "", fmt.Errorf("%w: host %q has an empty label", ErrNotHTTP, host)
 	}
 	return ascii, nil
 }

@@ -16,6 +16,14 @@ import (
 // readBufferSize is the read buffer; lines longer than it are assembled from several reads.
 const readBufferSize = 64 << 10
 
+// MaxLineBytes is the longest line read; a longer one is skipped, unread, with a *LineError
+// (ErrLineTooLong), so that a corpus of one endless line (a gzip bomb) cannot exhaust memory.
+// It is far above what a document may hold (cari.MaxTextBytes, even JSON-escaped).
+const MaxLineBytes = 64 << 20
+
+// ErrLineTooLong is the cause of a skipped line longer than MaxLineBytes.
+var ErrLineTooLong = fmt.Errorf("line is longer than %d MiB; skipped", MaxLineBytes>>20)
+
 // gzipMagic starts every gzip stream.
 var gzipMagic = []byte{0x1f, 0x8b}
 
@@ -82,6 +90,8 @@ func (r *Reader) Next() (Document, error) {
 	for r.err == nil {
 		line, err := r.readLine()
 		switch {
+		case errors.Is(err, ErrLineTooLong):
+			return Document{}, &LineError{Line: r.line, Err: err}
 		case errors.Is(err, io.EOF):
 			r.err = io.EOF // after the last line, which may lack its newline
 		case err != nil:
@@ -147,8 +157,25 @@ func (r *Reader) Close() error {
 // any, with io.EOF.
 func (r *Reader) readLine() ([]byte, error) {
 	r.buf = r.buf[:0]
+	tooLong := false
 	for {
 		chunk, err := r.lines.ReadSlice('\n')
+		if !tooLong && len(r.buf)+len(chunk) > MaxLineBytes {
+			tooLong, r.buf = true, r.buf[:0]
+		}
+		if tooLong {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				continue
+			}
+			if err != nil && !errors.Is(err, io.EOF) {
+				return nil, err
+			}
+			r.line++
+			if errors.Is(err, io.EOF) {
+				r.err = io.EOF
+			}
+			return nil, ErrLineTooLong
+		}
 		r.buf = append(r.buf, chunk...)
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
