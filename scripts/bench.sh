@@ -12,10 +12,12 @@
 #
 #   full:  SciFact (5,183 docs), the Python docs (530 pages), and 100,000 and
 #          1,000,000 generated passages (SciFact's term statistics)
-#   quick: SciFact and 20,000 generated passages, fewer repetitions (CI)
+#   quick: SciFact and 10,000 generated passages, 100 queries, 2 rounds (CI)
 #
 # Settings: BENCH_DIR (work and results, default /tmp/cari-bench), CORPORA,
-# ROUNDS, REPS, MAXQ (queries), ROUNDS_100K, ROUNDS_1M, PEERS_1M, SHARED. The peers come from Debian packages (python3-xapian,
+# ROUNDS, REPS, MAXQ (queries), ROUNDS_100K, ROUNDS_1M, PEERS_1M, SHARED, and
+# REUSE=1 to open the indexes a previous run left in BENCH_DIR instead of
+# building them again (no indexing figures then). The peers come from Debian packages (python3-xapian,
 # python3-faiss, python3-numpy, python3.11-doc for the Python docs), installed
 # here when missing and running as root; otherwise that peer or corpus is
 # skipped with a message.
@@ -28,7 +30,7 @@ PY=${PYTHON:-/usr/bin/python3}
 PYDOCS=/usr/share/doc/python3.11/html
 case $MODE in
 full) CORPORA=${CORPORA:-"scifact pydocs gen100k gen1m"} ROUNDS=${ROUNDS:-3} REPS=${REPS:-3} MAXQ=${MAXQ:-300} ;;
-quick) CORPORA=${CORPORA:-"scifact gen20k"} ROUNDS=${ROUNDS:-2} REPS=${REPS:-2} MAXQ=${MAXQ:-100} ;;
+quick) CORPORA=${CORPORA:-"scifact gen10k"} ROUNDS=${ROUNDS:-2} REPS=${REPS:-2} MAXQ=${MAXQ:-100} ;;
 *) echo "usage: $0 [full|quick]" >&2; exit 2 ;;
 esac
 RESULTS=$BENCH_DIR/results
@@ -100,7 +102,7 @@ for name in $CORPORA; do
 	corpus "$name" || continue
 	settings "$name"
 	dir=$BENCH_DIR/$name
-	rm -rf "$dir/data" "$dir/peers" "$dir/vectors.ann" "$dir/vectors.ann.ids"
+	[ "${REUSE:-0}" = 1 ] || rm -rf "$dir/data" "$dir/peers" "$dir/vectors.ann" "$dir/vectors.ann.ids"
 	for round in $(seq "$R"); do
 		say "$name round $round of $R ($(($(date +%s) - start)) s so far, load $(cut -d' ' -f1 /proc/loadavg))"
 		kw=false

@@ -116,7 +116,7 @@ reads), and the recall@10 of vector-index is measured against exact search.`,
 	f.IntVar(&o.maxQueries, "max-queries", 300, "use at most this many queries, the first in the file")
 	f.IntVar(&o.topK, "top-k", 10, "results per search")
 	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "parallel searches of the throughput pass")
-	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed searches to this file (go tool pprof)")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (the build, if any, and the timed searches) to this file (go tool pprof)")
 	f.StringSliceVar(&o.modes, "modes", []string{"keyword", "vector", "hybrid", "rerank", "keyword-index", "vector-index"}, "searches to time")
 	cmd.AddCommand(newBenchGenerateCmd())
 	return cmd
@@ -163,6 +163,11 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 		return nil, err
 	}
 	rep := &benchReport{Corpus: o.corpusPath, Cores: runtime.GOMAXPROCS(0)}
+	stop, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
 	if build && o.keywordIndex {
 		if rep.Index, err = keywordOnlyBuild(cmd, stackF, o.corpusPath, log); err != nil {
 			return nil, err
@@ -193,11 +198,6 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 	runtime.GC()
 	rep.RSSBytes, _ = processMemory()
 	b := &benchRun{st: st, texts: texts, o: o, log: log, rerank: stackF.reranker != "none" && stackF.reranker != ""}
-	stop, err := startCPUProfile(o.cpuProfile)
-	if err != nil {
-		return nil, err
-	}
-	defer stop()
 	for _, m := range o.modes {
 		fig, err := b.measure(ctx, m)
 		if errors.Is(err, errModeUnavailable) {
