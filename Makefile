@@ -99,7 +99,7 @@ bench-crawl:
 bench:
 	scripts/bench.sh full
 
-## bench-quick: the same on SciFact and 20K generated passages, in CI (a few minutes).
+## bench-quick: the same on SciFact and 10K generated passages, in CI (a few minutes).
 bench-quick:
 	scripts/bench.sh quick
 
