@@ -6,6 +6,7 @@ package indexer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -63,7 +64,20 @@ type VectorQuery struct {
 	Vector []float32
 	Filter Filter
 	Limit  int
+	// Model is the ID of the embedding model that made Vector; a store
+	// refuses a query from another model than its vectors'. Empty skips
+	// the check (the dimension is still checked).
+	Model string
 }
+
+// ErrModelMismatch is returned by a store for a query vector made by
+// another embedding model than the one its vectors come from: the two are
+// not comparable, so the search is refused rather than answered wrongly.
+var ErrModelMismatch = errors.New("query embedded with another model than the index")
+
+// ErrBuildRunning is returned by a store asked to begin building a new
+// generation while it builds another.
+var ErrBuildRunning = errors.New("a reindex is already building a generation")
 
 // Hit is one document a store found, with its score under the store's model.
 type Hit struct {
@@ -213,6 +227,9 @@ func (ix *Indexer) Flush(ctx context.Context) error {
 	ix.pending = ix.pending[:0]
 	return nil
 }
+
+// Pending returns how many added documents wait for the next Flush.
+func (ix *Indexer) Pending() int { return len(ix.pending) }
 
 // Written returns how many documents have been stored by this Indexer.
 func (ix *Indexer) Written() int { return ix.written }

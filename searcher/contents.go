@@ -37,6 +37,11 @@ func (s *Searcher) Contents(ctx context.Context, ids, urls []string, c Contents)
 	if c.Highlights != nil && c.Highlights.Query == "" {
 		return nil, &cari.FieldError{Field: "contents.highlights.query", Reason: "must be set when highlights are asked for: contents requests have no search query"}
 	}
+	ctx, release, err := s.pin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	byURL, err := s.store.IDsForURLs(ctx, urls)
 	if err != nil {
 		return nil, err

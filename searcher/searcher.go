@@ -128,11 +128,32 @@ type Response struct {
 	RerankSkipped string
 }
 
+// Pinner is a store that can hold one index generation for the whole of a
+// search (local.Store.Pin), so that a reindex swapping in another
+// generation meanwhile never mixes the two in one response.
+type Pinner interface {
+	Pin(ctx context.Context) (context.Context, func(), error)
+}
+
+// pin holds the store's serving generation for ctx, when the store can.
+func (s *Searcher) pin(ctx context.Context) (context.Context, func(), error) {
+	p, ok := s.store.(Pinner)
+	if !ok {
+		return ctx, func() {}, nil
+	}
+	return p.Pin(ctx)
+}
+
 // Search validates q and runs it.
 func (s *Searcher) Search(ctx context.Context, q Query) (*Response, error) {
 	if err := q.Normalize(); err != nil {
 		return nil, err
 	}
+	ctx, release, err := s.pin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	resp := &Response{Type: s.resolve(q)}
 	timer := stageTimer{resp: resp}
 	rerank := s.rerankWanted(q)
@@ -228,7 +249,7 @@ func (s *Searcher) vector(ctx context.Context, q Query, limit int, t *stageTimer
 		return nil, fmt.Errorf("%w: embed query: %w", ErrUnavailable, err)
 	}
 	t.mark("embed")
-	hits, err := s.store.SearchVector(ctx, indexer.VectorQuery{Vector: vec, Filter: q.Filter, Limit: limit})
+	hits, err := s.store.SearchVector(ctx, indexer.VectorQuery{Vector: vec, Filter: q.Filter, Limit: limit, Model: s.opts.Model})
 	if err != nil {
 		return nil, fmt.Errorf("vector retrieval: %w", err)
 	}

@@ -40,6 +40,11 @@ const similarQueryChars = 1000
 // keyword query made of its title and opening text; without one, the
 // keyword query alone ("more like this").
 func (s *Searcher) FindSimilar(ctx context.Context, q SimilarQuery) (*Response, error) {
+	ctx, release, err := s.pin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	src, err := s.source(ctx, q)
 	if err != nil {
 		return nil, err
@@ -78,7 +83,7 @@ func (s *Searcher) FindSimilar(ctx context.Context, q SimilarQuery) (*Response, 
 			return nil, err
 		}
 		timer.mark("embed")
-		vh, err := s.store.SearchVector(ctx, indexer.VectorQuery{Vector: vec, Filter: sq.Filter, Limit: max(s.opts.Fusion.Candidates, sq.NumResults)})
+		vh, err := s.store.SearchVector(ctx, indexer.VectorQuery{Vector: vec, Filter: sq.Filter, Limit: max(s.opts.Fusion.Candidates, sq.NumResults), Model: s.opts.Model})
 		if err != nil {
 			return nil, fmt.Errorf("vector retrieval: %w", err)
 		}

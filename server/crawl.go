@@ -79,14 +79,15 @@ type crawlService struct {
 // document calls of indexService and Crawl from crawlService.
 type indexServiceWithCrawl struct {
 	*indexService
-	crawls *crawlService
+	crawls    *crawlService
+	reindexes *reindexJobs
 }
 
-// withCrawl adds Crawl to an index service.
-func withCrawl(s *indexService, opts CrawlOptions) *indexServiceWithCrawl {
+// withCrawl adds Crawl and Reindex to an index service.
+func withCrawl(s *indexService, opts CrawlOptions, reindex ReindexOptions) *indexServiceWithCrawl {
 	return &indexServiceWithCrawl{indexService: s, crawls: &crawlService{
 		opts: opts.withDefaults(), store: s.store, indexing: s.indexing, log: s.log,
-	}}
+	}, reindexes: newReindexJobs(reindex, s.indexing, s.log)}
 }
 
 // Crawl runs a crawl on the server and streams its progress: a message

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/searcher"
 )
 
@@ -36,6 +37,8 @@ func statusOf(ctx context.Context, log *slog.Logger, method string, err error) e
 		return status.Error(codes.Unavailable, err.Error())
 	case errors.Is(err, searcher.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, indexer.ErrModelMismatch):
+		return status.Error(codes.FailedPrecondition, err.Error())
 	}
 	log.ErrorContext(ctx, "request failed", "method", method, "error", err)
 	return status.Error(codes.Internal, err.Error())

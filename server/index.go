@@ -140,10 +140,6 @@ func (s *indexService) GetStats(ctx context.Context, _ *cariv1.GetStatsRequest) 
 	}, nil
 }
 
-func (s *indexService) Reindex(*cariv1.ReindexRequest, cariv1.IndexService_ReindexServer) error {
-	return status.Error(codes.Unimplemented, "Reindex is not implemented yet")
-}
-
 func uniq(ids []string) map[string]struct{} {
 	m := make(map[string]struct{}, len(ids))
 	for _, id := range ids {

@@ -62,6 +62,8 @@ type Options struct {
 	ServerOptions []grpc.ServerOption
 	// Crawl configures IndexService.Crawl; the zero value turns it off.
 	Crawl CrawlOptions
+	// Reindex configures IndexService.Reindex; the zero value turns it off.
+	Reindex ReindexOptions
 	// HTTP configures the HTTP/JSON side that New builds.
 	HTTP HTTPOptions
 	// Answer configures the LLM that writes the answers of Exa's POST
@@ -106,7 +108,7 @@ func newServices(opts Options) services {
 	log := opts.Logger
 	return services{
 		search: &searchService{searcher: opts.Searcher, log: log, maxNumResults: opts.MaxNumResults},
-		index:  withCrawl(&indexService{store: opts.Store, indexing: opts.Indexing, storeName: opts.StoreName, log: log}, opts.Crawl),
+		index:  withCrawl(&indexService{store: opts.Store, indexing: opts.Indexing, storeName: opts.StoreName, log: log}, opts.Crawl, opts.Reindex),
 	}
 }
 

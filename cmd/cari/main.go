@@ -43,6 +43,8 @@ over gRPC.`,
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.AddCommand(
 		newIndexCmd(g),
+		newReindexCmd(g),
+		newGCCmd(g),
 		newCrawlCmd(g),
 		newEvalCmd(g),
 		newServeCmd(g),

@@ -61,6 +61,9 @@ type serveFlags struct {
 	crawlContact      string
 	crawlMinDelay     time.Duration
 
+	reindexImportDirs []string
+	reindexKeep       int
+
 	answerURL        string
 	answerModel      string
 	answerAPIKeyFile string
@@ -108,6 +111,8 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.crawlAllowPrivate, "crawl-allow-private", false, "let IndexService.Crawl requests set allow_private (crawl loopback, private and link-local addresses: tests, intranets)")
 	fs.StringVar(&f.crawlContact, "crawl-contact", "", "URL or email for site operators in the crawler's User-Agent, for Crawl requests that give none")
 	fs.DurationVar(&f.crawlMinDelay, "crawl-min-host-delay", time.Second, "least min_host_delay a Crawl request may ask for (0: none)")
+	fs.StringSliceVar(&f.reindexImportDirs, "reindex-import-dir", nil, "directories whose corpus, WARC and directory sources IndexService.Reindex may read (none: only current_index)")
+	fs.IntVar(&f.reindexKeep, "reindex-keep", 1, "replaced generations kept for rollback after a Reindex swap; -1 keeps all")
 
 	fs.StringVar(&f.answerURL, "answer-url", "", `OpenAI-compatible chat server (vLLM, llama.cpp, Ollama) that writes the answers of Exa's POST /answer, including /v1 ("http://127.0.0.1:8002/v1"); "": extractive answers only`)
 	fs.StringVar(&f.answerModel, "answer-model", "", "served model name of --answer-url (e.g. Qwen/Qwen3-8B); required with it")
@@ -284,6 +289,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 			Contact:      f.crawlContact,
 			MinHostDelay: noneIfZero(f.crawlMinDelay),
 		},
+		Reindex: reindexOptions(st, f),
 		HTTP: server.HTTPOptions{
 			CORSOrigins:    f.corsOrigins,
 			MaxBodyBytes:   int64(f.requestBytes),

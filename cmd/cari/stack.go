@@ -43,6 +43,10 @@ type stackFlags struct {
 	// logger receives the re-ranking clients' retries and warnings; nil
 	// discards them.
 	logger *slog.Logger
+	// rebuild opens a data directory whose serving generation was built
+	// with another analyzer or model (cari reindex); embedCache caches
+	// the static model's vectors too (cari reindex --embed-cache).
+	rebuild, embedCache bool
 }
 
 func (f *stackFlags) register(fs *pflag.FlagSet) {
@@ -123,7 +127,7 @@ func (f *stackFlags) newEmbedder(ctx context.Context, log *slog.Logger) (*embedd
 	}
 	explicit := f.fs != nil && (f.fs.Changed("embedder") || f.fs.Changed("embed-model"))
 	cacheDir := ""
-	if f.embed.provider != embeddings.ProviderStatic {
+	if f.embed.provider != embeddings.ProviderStatic || f.embedCache {
 		cacheDir = filepath.Join(f.dataDir, "embcache")
 	}
 	cfg := f.embed.config(cacheDir)
@@ -162,7 +166,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 		return nil, err
 	}
 	st := &stack{embedder: emb}
-	opts := local.Options{Logger: log}
+	opts := local.Options{Logger: log, Rebuild: f.rebuild}
 	sopts := searcher.Options{Reranker: rr, Rerank: f.rerankOptions()}
 	if emb != nil {
 		info := emb.Model()
@@ -203,6 +207,15 @@ func (s *stack) Close() error {
 		err = errors.Join(err, s.embedder.Close())
 	}
 	return err
+}
+
+// modelName is the embedding model's name as --embed-model gives it; ""
+// when keyword-only.
+func (s *stack) modelName() string {
+	if s.embedder == nil {
+		return ""
+	}
+	return s.embedder.Model().Name
 }
 
 // hasEmbedder reports whether neural and hybrid search can run.

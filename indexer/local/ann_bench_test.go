@@ -242,7 +242,7 @@ func BenchmarkSearchSciFactVectors(b *testing.B) {
 		}
 		vector(q)
 	}
-	graph := s.vecs
+	graph := s.serving.vecs
 	flat := newFlatIndex(set.dim)
 	for i, id := range graph.(*hnswIndex).docIDs {
 		var vecs [][]float32
@@ -280,11 +280,11 @@ func BenchmarkSearchSciFactVectors(b *testing.B) {
 		{"hybrid-flat", flat, false, hybrid},
 	} {
 		b.Run(run.name, func(b *testing.B) {
-			s.vecs = run.index
+			s.serving.vecs = run.index
 			if run.scan {
 				graph.(*hnswIndex).p.ExactBelow = math.MaxInt
 			}
-			defer func() { s.vecs, graph.(*hnswIndex).p = graph, defaultHNSW }()
+			defer func() { s.serving.vecs, graph.(*hnswIndex).p = graph, defaultHNSW }()
 			lat := make([]time.Duration, 0, len(queries))
 			n := 0
 			for b.Loop() {

@@ -144,9 +144,9 @@ func answers(t *testing.T, dir string, queries [][]float32) ([][]indexer.Hit, st
 	t.Helper()
 	s, log := openLogged(t, dir)
 	defer s.Close()
-	x, ok := s.vecs.(*hnswIndex)
+	x, ok := s.serving.vecs.(*hnswIndex)
 	if !ok {
-		t.Fatalf("store searches a %T", s.vecs)
+		t.Fatalf("store searches a %T", s.serving.vecs)
 	}
 	h := crc32.New(crc32c)
 	for n := range int32(len(x.doc)) {
@@ -226,7 +226,7 @@ func TestVectorSnapshotCrashScenarios(t *testing.T) {
 	}
 	s, _ = openLogged(t, live)
 	writeRound(t, s, 1, vecs)
-	idx := s.vecs.(*hnswIndex)
+	idx := s.serving.vecs.(*hnswIndex)
 	if idx.live <= idx.p.ExactBelow {
 		t.Fatalf("%d passages: searches would scan instead of walking the graph", idx.live)
 	}

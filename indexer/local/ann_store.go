@@ -12,17 +12,18 @@ import (
 // openANN opens the generation's vector log and loads the vector index: the
 // snapshot and the log records after it when the snapshot matches the log,
 // else the whole log (and a warning, unless there was no snapshot at all).
-func (s *Store) openANN(genDir string, committed int64) (*vectorLog, *hnswIndex, error) {
+func (g *generation) openANN(committed int64) (*vectorLog, *hnswIndex, error) {
+	genDir := g.dir
 	logPath := filepath.Join(genDir, vectorLogFile)
 	snapPath := filepath.Join(genDir, annSnapshotFile)
-	logger := s.opts.Logger
+	logger := g.log
 	start := time.Now()
 	// A crash while a snapshot was written leaves its temporary file.
 	stale, _ := filepath.Glob(filepath.Join(genDir, "."+annSnapshotFile+".tmp*"))
 	for _, p := range stale {
 		os.Remove(p)
 	}
-	idx, mark, err := readSnapshot(snapPath, s.gen.Vectors.Dim, defaultHNSW)
+	idx, mark, err := readSnapshot(snapPath, g.m.Vectors.Dim, defaultHNSW)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -49,7 +50,7 @@ func (s *Store) openANN(genDir string, committed int64) (*vectorLog, *hnswIndex,
 		}
 		logger.Warn("vector index snapshot does not match the vector log; rebuilding the index from the log", "path", snapPath, "err", err)
 	}
-	idx = newHNSWIndex(s.gen.Vectors.Dim, defaultHNSW)
+	idx = newHNSWIndex(g.m.Vectors.Dim, defaultHNSW)
 	rp := &replayer{idx: idx}
 	vlog, err := openVectorLog(logPath, committed, rp.apply)
 	if err != nil {
@@ -124,21 +125,21 @@ func recordSize(r vectorRecord) int64 {
 // snapshotVectors saves the vector index, if it changed since its last
 // snapshot, covering the log up to its committed end. A failure is logged,
 // not returned: the log still holds everything, so the next open rebuilds.
-// The caller holds writeMu.
-func (s *Store) snapshotVectors(force bool) {
-	idx, ok := s.vecs.(*hnswIndex)
-	if !ok || s.vlog == nil {
+// The caller holds the store's writeMu.
+func (g *generation) snapshotVectors(force bool) {
+	idx, ok := g.vecs.(*hnswIndex)
+	if !ok || g.vlog == nil {
 		return
 	}
-	mark := snapshotMark{offset: s.vlog.size, records: idx.records}
+	mark := snapshotMark{offset: g.vlog.size, records: idx.records}
 	if idx.snapshot == mark || !force && !idx.snapshotDue() {
 		return
 	}
-	path := filepath.Join(generationPath(s.dir, s.gen.Name), annSnapshotFile)
+	path := filepath.Join(g.dir, annSnapshotFile)
 	start := time.Now()
 	if err := idx.writeSnapshot(path, mark); err != nil {
-		s.opts.Logger.Warn("vector index snapshot failed; the next open rebuilds the index from the vector log", "err", err)
+		g.log.Warn("vector index snapshot failed; the next open rebuilds the index from the vector log", "err", err)
 		return
 	}
-	s.opts.Logger.Debug("wrote vector index snapshot", "path", path, "nodes", len(idx.doc), "took", time.Since(start).Round(time.Millisecond))
+	g.log.Debug("wrote vector index snapshot", "path", path, "nodes", len(idx.doc), "took", time.Since(start).Round(time.Millisecond))
 }

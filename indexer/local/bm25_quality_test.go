@@ -90,7 +90,7 @@ func TestBM25AgainstBleveModelOnSciFactTrain(t *testing.T) {
 		mq := bleve.NewMatchQuery(text)
 		mq.SetField(fieldBody)
 		mq.Analyzer = bodyAnalyzer
-		res, err := s.idx.Search(bleve.NewSearchRequestOptions(mq, 100, 0, false))
+		res, err := s.serving.idx.Search(bleve.NewSearchRequestOptions(mq, 100, 0, false))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	index "github.com/blevesearch/bleve_index_api"
@@ -13,7 +14,7 @@ import (
 // Documents loads the stored documents with the given IDs from one snapshot.
 // IDs that are not stored are absent from the map.
 func (s *Store) Documents(ctx context.Context, ids []string) (map[string]cari.Document, error) {
-	r, release, err := s.snapshot()
+	r, release, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +87,7 @@ func storedTime(f index.Field, prev error) (time.Time, error) {
 // keyed by URL; URLs not stored are absent. When several documents share a
 // URL (corpus records may), the smallest ID is returned.
 func (s *Store) IDsForURLs(ctx context.Context, urls []string) (map[string]string, error) {
-	r, release, err := s.snapshot()
+	r, release, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -108,4 +109,41 @@ func (s *Store) IDsForURLs(ctx context.Context, urls []string) (map[string]strin
 		}
 	}
 	return out, nil
+}
+
+// DocumentIDs returns the IDs of every document of the serving generation,
+// sorted.
+func (s *Store) DocumentIDs(ctx context.Context) ([]string, error) {
+	r, release, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	all, err := r.DocIDReaderAll()
+	if err != nil {
+		return nil, err
+	}
+	defer all.Close()
+	var ids []string
+	for {
+		if len(ids)%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		iid, err := all.Next()
+		if err != nil {
+			return nil, err
+		}
+		if iid == nil {
+			break
+		}
+		id, err := r.ExternalID(iid)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }

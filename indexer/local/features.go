@@ -18,7 +18,7 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 	all := s.queryTerms(query)
 	terms := distinctTerms(all)
 	pairs := queryPairs(all, terms)
-	r, release, err := s.snapshot()
+	r, release, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -147,7 +147,7 @@ func phraseQuery(p string) query.Query {
 func (s *Store) matchAll(ctx context.Context, r index.IndexReader, q query.Query) (map[uint64]struct{}, error) {
 	ctx = context.WithValue(ctx, search.GetScoringModelCallbackKey,
 		search.GetScoringModelCallbackFn(func() string { return index.BM25Scoring }))
-	sr, err := q.Searcher(ctx, r, s.idx.Mapping(), search.SearcherOptions{Score: "none"})
+	sr, err := q.Searcher(ctx, r, s.mapping, search.SearcherOptions{Score: "none"})
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]in
 	if len(terms) > MaxQueryTerms {
 		return nil, fmt.Errorf("query has %d terms after analysis, at most %d are allowed", len(terms), MaxQueryTerms)
 	}
-	r, release, err := s.snapshot()
+	r, release, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}

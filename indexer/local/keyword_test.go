@@ -191,7 +191,7 @@ func TestKeywordTiesSurviveMerge(t *testing.T) {
 		upsert(t, s, doc(fmt.Sprintf("d%02d", i), "tie tie words"))
 	}
 	before := mustSearch(t, s, indexer.KeywordQuery{Text: "tie", Limit: 20})
-	adv, err := s.idx.Advanced()
+	adv, err := s.serving.idx.Advanced()
 	if err != nil {
 		t.Fatal(err)
 	}

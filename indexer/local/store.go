@@ -5,7 +5,6 @@ package local
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,7 +16,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/cari-search/cari/indexer"
@@ -33,6 +32,12 @@ type Options struct {
 	// value opens the store for keyword search only. A generation records
 	// the model it was built with and refuses another.
 	Vectors VectorSpace
+	// Rebuild opens a data directory whose serving generation was built
+	// with another analyzer or embedding model, as cari reindex must: its
+	// documents can be read and rebuilt, but it takes no writes and no
+	// vector searches until a new generation replaces it. Without Rebuild
+	// Open refuses such a directory and says to reindex.
+	Rebuild bool
 }
 
 // VectorSpace identifies the vectors of an index: the model that made them
@@ -54,21 +59,26 @@ func (v VectorSpace) String() string {
 }
 
 // Store is the local store of one data directory. It is safe for concurrent
-// use: searches run in parallel with each other and with one writer.
+// use: searches run in parallel with each other and with one writer. One
+// generation serves; while a reindex builds another (see Build), writes go to
+// both, and the swap to the new one waits for no search.
 type Store struct {
-	dir      string
-	opts     Options
-	lock     *os.File
-	gen      Manifest
-	idx      bleve.Index
-	analyzer analysis.Analyzer
-	vlog     *vectorLog  // nil for a keyword-only generation
-	vecs     vectorIndex // nil unless this process embeds with the generation's model
+	dir  string
+	opts Options
+	lock *os.File
+	// The analysis of this build, the same for every generation it opens
+	// (a generation built with another is refused, or opened read-only
+	// with Options.Rebuild).
+	mapping  mapping.IndexMapping
+	analyzer *bodyAnalysis
 
-	// openMu guards idx: every operation holds it for reading while it uses
-	// the index, and Close takes it for writing, so Close waits for them
-	// and later calls get ErrClosed instead of a nil index.
-	openMu  sync.RWMutex
+	mu       sync.Mutex // guards the fields below
+	serving  *generation
+	building *generation // receives every write while a reindex builds it
+	buildJob bool        // a Build holds building
+	closed   bool
+	retired  sync.WaitGroup // swapped-out generations, closed once unused
+
 	writeMu sync.Mutex // one batch at a time, so statistics updates don't race
 }
 
@@ -79,7 +89,8 @@ var ErrClosed = errors.New("store is closed")
 var ErrLocked = errors.New("data directory is in use by another cari process")
 
 // Open opens the data directory dir, creating it and a first generation if it
-// does not exist yet.
+// does not exist yet. A generation left half-built by a reindex is opened too,
+// so that it keeps receiving writes until the job resumes or is discarded.
 func Open(dir string, opts Options) (*Store, error) {
 	if opts.BM25 == (BM25{}) {
 		opts.BM25 = DefaultBM25
@@ -97,11 +108,17 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{dir: dir, opts: opts, lock: lock}
+	m := newMapping()
+	s := &Store{dir: dir, opts: opts, lock: lock, mapping: m}
+	if s.analyzer, err = newBodyAnalysis(m); err != nil {
+		s.unlock()
+		return nil, err
+	}
 	if err := s.openServing(); err != nil {
 		s.unlock()
 		return nil, err
 	}
+	s.attachBuilding()
 	return s, nil
 }
 
@@ -135,186 +152,181 @@ func (s *Store) openServing() error {
 		return err
 	}
 	if name == "" {
-		name = "gen-" + time.Now().UTC().Format("20060102t150405")
-		if err := createGeneration(s.dir, name); err != nil {
+		name = newGenerationName(s.dir, time.Now())
+		if err := createGeneration(s.dir, Manifest{Name: name, Vectors: s.opts.Vectors}); err != nil {
 			return err
 		}
 		if err := writeCurrent(s.dir, name); err != nil {
 			return fmt.Errorf("write serving alias: %w", err)
 		}
 	}
-	genDir := generationPath(s.dir, name)
-	m, err := readManifest(genDir)
+	g, err := openGeneration(s.dir, name, s.opts, openServe)
 	if err != nil {
-		return fmt.Errorf("open generation %s: %w", name, err)
+		return err
 	}
-	if m.Analyzer != bodyAnalyzer {
-		return fmt.Errorf("generation %s was built with analyzer %q, this build uses %q; reindex it",
-			name, m.Analyzer, bodyAnalyzer)
+	s.serving = g
+	s.opts.Logger.Info("opened index generation", "generation", name, "dir", g.dir,
+		"vectors", g.m.Vectors.String())
+	if g.readOnly != "" {
+		s.opts.Logger.Warn("the serving generation takes no writes until a reindex replaces it", "generation", name, "reason", g.readOnly)
 	}
-	idx, err := bleve.Open(filepath.Join(genDir, keywordDir))
-	if err != nil {
-		return fmt.Errorf("open keyword index of generation %s (%s): %w; if it is damaged, rebuild it with cari index",
-			name, filepath.Join(genDir, keywordDir), err)
-	}
-	s.gen, s.idx = m, idx
-	s.analyzer = idx.Mapping().AnalyzerNamed(bodyAnalyzer)
-	if s.analyzer == nil {
-		idx.Close()
-		return fmt.Errorf("analyzer %q is not registered", bodyAnalyzer)
-	}
-	if err := s.openVectors(genDir); err != nil {
-		idx.Close()
-		return fmt.Errorf("open generation %s: %w", name, err)
-	}
-	s.opts.Logger.Info("opened index generation", "generation", name, "dir", genDir,
-		"vectors", s.gen.Vectors.String())
 	return nil
 }
 
-// openVectors reconciles the generation's embedding model with the one this
-// process uses, and loads the committed vectors.
-func (s *Store) openVectors(genDir string) error {
-	want, have := s.opts.Vectors, s.gen.Vectors
-	switch {
-	case have.IsZero() && !want.IsZero():
-		docs, err := s.idx.DocCount()
+// attachBuilding opens the newest generation a reindex left unfinished, so
+// that writes reach it until a job resumes it. One that cannot be opened
+// with this process's settings is left alone; the next reindex discards it.
+func (s *Store) attachBuilding() {
+	gens, err := listGenerations(s.dir)
+	if err != nil {
+		s.opts.Logger.Warn("cannot list index generations", "err", err)
+		return
+	}
+	for i := len(gens) - 1; i >= 0; i-- {
+		m := gens[i]
+		if m.Complete() || m.Name == s.serving.m.Name {
+			continue
+		}
+		g, err := openGeneration(s.dir, m.Name, s.opts, openBuild)
 		if err != nil {
-			return err
+			s.opts.Logger.Warn("an unfinished reindex generation cannot be resumed with these settings; the next reindex discards it",
+				"generation", m.Name, "err", err)
+			return
 		}
-		if docs > 0 {
-			return fmt.Errorf("it holds %d documents indexed without vectors, and this process embeds with %s; reindex with that model (cari reindex), or run without an embedder", docs, want)
-		}
-		s.gen.Vectors = want
-		if err := writeManifest(genDir, s.gen); err != nil {
-			return fmt.Errorf("record embedding model: %w", err)
-		}
-	case !have.IsZero() && !want.IsZero() && have != want:
-		return fmt.Errorf("it was embedded with %s, and this process is configured with %s; vectors of different models are not comparable: reindex with the new model (cari reindex) or configure the old one", have, want)
+		s.building = g
+		s.opts.Logger.Info("opened the generation an unfinished reindex was building; it receives writes until the reindex resumes",
+			"generation", m.Name, "source", m.Source)
+		return
 	}
-	if s.gen.Vectors.IsZero() {
-		return nil
-	}
-	committed, err := committedLogOffset(s.idx)
-	if err != nil {
-		return err
-	}
-	if want.IsZero() {
-		s.vlog, err = openVectorLog(filepath.Join(genDir, vectorLogFile), committed, func(vectorRecord) error { return nil })
-		return err
-	}
-	vlog, vecs, err := s.openANN(genDir, committed)
-	if err != nil {
-		return err
-	}
-	s.vlog, s.vecs = vlog, vecs
-	return nil
-}
-
-func committedLogOffset(idx bleve.Index) (int64, error) {
-	b, err := idx.GetInternal(vlogKey)
-	if err != nil {
-		return 0, fmt.Errorf("read vector log offset: %w", err)
-	}
-	if len(b) == 0 {
-		return 0, nil
-	}
-	if len(b) != 8 {
-		return 0, fmt.Errorf("vector log offset is %d bytes, want 8: the keyword index is damaged", len(b))
-	}
-	return int64(binary.LittleEndian.Uint64(b)), nil
 }
 
 // createGeneration makes an empty generation directory. Its manifest is
 // written last, so a directory without one is known to be incomplete.
-func createGeneration(dataDir, name string) error {
-	genDir := generationPath(dataDir, name)
+func createGeneration(dataDir string, m Manifest) error {
+	genDir := generationPath(dataDir, m.Name)
 	if err := os.MkdirAll(genDir, 0o755); err != nil {
-		return fmt.Errorf("create generation %s: %w", name, err)
+		return fmt.Errorf("create generation %s: %w", m.Name, err)
 	}
 	idx, err := bleve.New(filepath.Join(genDir, keywordDir), newMapping())
 	if err != nil {
-		return fmt.Errorf("create keyword index of generation %s: %w", name, err)
+		return fmt.Errorf("create keyword index of generation %s: %w", m.Name, err)
 	}
 	if err := idx.Close(); err != nil {
 		return fmt.Errorf("close new keyword index: %w", err)
 	}
-	return writeManifest(genDir, Manifest{
-		Format:   formatVersion,
-		Name:     name,
-		Created:  time.Now().UTC(),
-		Analyzer: bodyAnalyzer,
-	})
+	m.Format, m.Created, m.Analyzer = formatVersion, time.Now().UTC(), bodyAnalyzer
+	return writeManifest(genDir, m)
 }
 
 // Generation returns the manifest of the serving generation.
-func (s *Store) Generation() Manifest { return s.gen }
+func (s *Store) Generation() Manifest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.serving.m
+}
 
 // Dir returns the data directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Close waits for operations in progress, then flushes and closes the index
-// and releases the directory. Later calls return ErrClosed.
+// Close waits for operations in progress and pinned searches, then flushes
+// and closes the generations and releases the directory. Later calls return
+// ErrClosed.
 func (s *Store) Close() error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	s.openMu.Lock()
-	defer s.openMu.Unlock()
-	var err error
-	if s.vlog != nil {
-		s.snapshotVectors(true)
-		err = s.vlog.close()
-		s.vlog, s.vecs = nil, nil
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
 	}
-	if s.idx != nil {
-		err = errors.Join(err, s.idx.Close())
-		s.idx = nil
+	s.closed = true
+	serving, building := s.serving, s.building
+	s.building = nil
+	s.mu.Unlock()
+	serving.refs.Wait()
+	err := serving.close()
+	if building != nil {
+		err = errors.Join(err, building.close())
 	}
+	s.retired.Wait()
 	s.unlock()
 	return err
 }
 
-// snapshot returns a consistent view of the index and keeps the store open
-// until release is called; the caller must call it.
-func (s *Store) snapshot() (r index.IndexReader, release func(), err error) {
-	s.openMu.RLock()
-	if s.idx == nil {
-		s.openMu.RUnlock()
-		return nil, nil, ErrClosed
+type pinKey struct{}
+
+type pinned struct {
+	s *Store
+	g *generation
+}
+
+// Pin returns a context in which every call of this store reads the
+// generation serving now, and a function that releases it. A search pins
+// once so that its steps (keyword and vector retrieval, match features,
+// loading documents) see one generation even when a reindex swaps in
+// another meanwhile; the swapped-out generation is closed after its last
+// pin is released.
+func (s *Store) Pin(ctx context.Context) (context.Context, func(), error) {
+	if p, ok := ctx.Value(pinKey{}).(*pinned); ok && p.s == s {
+		return ctx, func() {}, nil
 	}
-	adv, err := s.idx.Advanced()
-	if err == nil {
-		r, err = adv.Reader()
-	}
+	g, err := s.acquire()
 	if err != nil {
-		s.openMu.RUnlock()
-		return nil, nil, err
+		return ctx, nil, err
 	}
-	return r, func() { r.Close(); s.openMu.RUnlock() }, nil
+	var once sync.Once
+	return context.WithValue(ctx, pinKey{}, &pinned{s, g}), func() { once.Do(g.refs.Done) }, nil
+}
+
+// acquire returns the serving generation, which stays open until the
+// caller calls its refs.Done.
+func (s *Store) acquire() (*generation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	s.serving.refs.Add(1)
+	return s.serving, nil
+}
+
+// snapshot returns a consistent view of the serving generation (or the one
+// ctx pinned) and keeps it open until release is called; the caller must
+// call it.
+func (s *Store) snapshot(ctx context.Context) (r index.IndexReader, release func(), err error) {
+	r, _, release, err = s.snapshotGen(ctx)
+	return r, release, err
+}
+
+// snapshotGen is snapshot that also returns the generation read.
+func (s *Store) snapshotGen(ctx context.Context) (index.IndexReader, *generation, func(), error) {
+	if p, ok := ctx.Value(pinKey{}).(*pinned); ok && p.s == s {
+		r, err := p.g.reader()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return r, p.g, func() { r.Close() }, nil
+	}
+	g, err := s.acquire()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, err := g.reader()
+	if err != nil {
+		g.refs.Done()
+		return nil, nil, nil, err
+	}
+	return r, g, func() { r.Close(); g.refs.Done() }, nil
 }
 
 // Stats returns the serving generation's statistics.
 func (s *Store) Stats(ctx context.Context) (indexer.Stats, error) {
-	r, release, err := s.snapshot()
+	r, g, release, err := s.snapshotGen(ctx)
 	if err != nil {
 		return indexer.Stats{}, err
 	}
 	defer release()
-	cs, err := snapshotStats(r)
-	if err != nil {
-		return indexer.Stats{}, err
-	}
-	size, err := dirSize(generationPath(s.dir, s.gen.Name))
-	if err != nil {
-		return indexer.Stats{}, err
-	}
-	return indexer.Stats{
-		Generation:   s.gen.Name,
-		Documents:    cs.Docs,
-		Chunks:       cs.Chunks,
-		AvgDocTokens: cs.avgBodyLen(),
-		DiskBytes:    size,
-	}, nil
+	return g.stats(r)
 }
 
 func snapshotStats(r index.IndexReader) (corpusStats, error) {

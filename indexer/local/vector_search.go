@@ -21,14 +21,22 @@ func (s *Store) SearchVector(ctx context.Context, q indexer.VectorQuery) ([]inde
 	if q.Limit <= 0 {
 		return nil, nil
 	}
-	r, release, err := s.snapshot()
+	r, g, release, err := s.snapshotGen(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	if s.vecs == nil {
+	if g.vecs == nil {
 		return nil, fmt.Errorf("%w: generation %s has vectors of %s, and this process embeds with %s",
-			ErrNoVectors, s.gen.Name, s.gen.Vectors, s.opts.Vectors)
+			ErrNoVectors, g.m.Name, g.m.Vectors, s.opts.Vectors)
+	}
+	if q.Model != "" && q.Model != g.m.Vectors.Model {
+		return nil, fmt.Errorf("%w: the query was embedded with %s, and generation %s holds vectors of %s; vectors of different models are not comparable",
+			indexer.ErrModelMismatch, q.Model, g.m.Name, g.m.Vectors)
+	}
+	if len(q.Vector) != g.m.Vectors.Dim {
+		return nil, fmt.Errorf("%w: the query vector has %d dimensions, and generation %s holds vectors of %s",
+			indexer.ErrModelMismatch, len(q.Vector), g.m.Name, g.m.Vectors)
 	}
 	allow, err := s.compileFilter(ctx, r, q.Filter)
 	if err != nil {
@@ -38,7 +46,7 @@ func (s *Store) SearchVector(ctx context.Context, q indexer.VectorQuery) ([]inde
 	if err != nil {
 		return nil, err
 	}
-	found, err := s.vecs.search(q.Vector, q.Limit, allowID)
+	found, err := g.vecs.search(q.Vector, q.Limit, allowID)
 	if err != nil {
 		return nil, err
 	}

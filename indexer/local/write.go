@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 
@@ -23,7 +22,8 @@ import (
 // together (the vector log is written first and the keyword index commits
 // the offset it reached; see vectorlog.go). Within entries a later document
 // replaces an earlier one with the same ID. Documents must have been
-// normalized (cari.Document.Normalize).
+// normalized (cari.Document.Normalize). While a reindex builds a generation
+// the entries are written to it too, so the swap loses nothing.
 func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 	if len(entries) == 0 {
 		return nil
@@ -35,12 +35,52 @@ func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	r, release, err := s.snapshot()
+	serving, building, release, err := s.writeTargets()
 	if err != nil {
 		return err
 	}
 	defer release()
-	if err := s.checkVectors(entries); err != nil {
+	if err := serving.upsert(entries, s.analyzer, -1); err != nil {
+		return err
+	}
+	if building != nil {
+		if err := building.upsert(entries, s.analyzer, -1); err != nil {
+			return fmt.Errorf("write to generation %s, which a reindex is building: %w", building.m.Name, err)
+		}
+	}
+	return nil
+}
+
+// writeTargets returns the generations a write goes to: the serving one,
+// kept open until release, and the one being built, if any. The caller
+// holds writeMu, which the building generation's owner takes too.
+func (s *Store) writeTargets() (serving, building *generation, release func(), err error) {
+	serving, err = s.acquire()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s.mu.Lock()
+	building = s.building
+	s.mu.Unlock()
+	return serving, building, serving.refs.Done, nil
+}
+
+// positionKey holds, in a generation a reindex builds, how far into its
+// source the committed batches reach.
+var positionKey = []byte("cari:reindex-position")
+
+// upsert writes entries to the generation in one atomic batch; position,
+// when not negative, is recorded with them (see Build.Commit).
+func (g *generation) upsert(entries []indexer.Entry, analyzer *bodyAnalysis, position int64) error {
+	if g.readOnly != "" {
+		return fmt.Errorf("%s; until then it takes no writes", g.readOnly)
+	}
+	r, err := g.reader()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := g.checkVectors(entries); err != nil {
 		return err
 	}
 	stats, err := snapshotStats(r)
@@ -48,24 +88,21 @@ func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 		return err
 	}
 
-	batch := s.idx.NewBatch()
+	batch := g.idx.NewBatch()
 	for i := range entries {
 		d := &entries[i].Doc
-		oldLen, oldChunks, found, err := storedCounts(r, d.ID)
+		old, found, err := storedShare(r, d.ID)
 		if err != nil {
 			return fmt.Errorf("look up existing document %q: %w", d.ID, err)
 		}
 		if found {
-			stats.Docs--
-			stats.BodyTokens -= oldLen
-			stats.Chunks -= oldChunks
+			stats.remove(old)
 		}
+		field := analyzer.documentField(d)
 		body := bodyOf(d)
-		n := int64(len(s.analyzer.Analyze([]byte(body))))
-		stats.Docs++
-		stats.BodyTokens += n
-		stats.Chunks += int64(len(entries[i].Chunks))
-		f := fieldsOf(d, body, n)
+		n := int64(len(analyzer.terms(field, body)))
+		stats.add(docShare{field: field, tokens: n, chunks: int64(len(entries[i].Chunks))})
+		f := fieldsOf(d, field, body, n)
 		f[fieldChunks] = encodeChunks(entries[i].Chunks)
 		if err := batch.Index(d.ID, f); err != nil {
 			return fmt.Errorf("index document %q: %w", d.ID, err)
@@ -74,20 +111,23 @@ func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 	if err := setStats(batch, stats); err != nil {
 		return err
 	}
+	if position >= 0 {
+		batch.SetInternal(positionKey, binary.LittleEndian.AppendUint64(nil, uint64(position)))
+	}
 	recs := make([]vectorRecord, 0, len(entries))
 	for _, e := range entries {
 		recs = append(recs, vectorRecord{op: opPut, id: e.Doc.ID, vectors: e.Vectors})
 	}
-	if err := s.commit(batch, recs); err != nil {
+	if err := g.commit(batch, recs); err != nil {
 		return err
 	}
-	if s.vecs != nil {
+	if g.vecs != nil {
 		for _, rec := range recs {
-			if err := s.vecs.put(rec.id, rec.vectors); err != nil {
+			if err := g.vecs.put(rec.id, rec.vectors); err != nil {
 				return err
 			}
 		}
-		s.snapshotVectors(false)
+		g.snapshotVectors(false)
 	}
 	return nil
 }
@@ -95,22 +135,22 @@ func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 // checkVectors refuses entries whose vectors do not fit the generation: a
 // keyword-only generation takes none, a vector generation needs one vector
 // of its dimension per passage.
-func (s *Store) checkVectors(entries []indexer.Entry) error {
-	space := s.gen.Vectors
+func (g *generation) checkVectors(entries []indexer.Entry) error {
+	space := g.m.Vectors
 	for _, e := range entries {
 		switch {
 		case space.IsZero() && e.Vectors != nil:
-			return fmt.Errorf("document %q comes with vectors, but generation %s is keyword-only; reindex with an embedding model", e.Doc.ID, s.gen.Name)
+			return fmt.Errorf("document %q comes with vectors, but generation %s is keyword-only; reindex with an embedding model", e.Doc.ID, g.m.Name)
 		case space.IsZero():
 			continue
 		case e.Vectors == nil:
-			return fmt.Errorf("generation %s holds vectors of %s, and document %q has none: configure that embedding model", s.gen.Name, space, e.Doc.ID)
+			return fmt.Errorf("generation %s holds vectors of %s, and document %q has none: configure that embedding model", g.m.Name, space, e.Doc.ID)
 		case len(e.Vectors) != len(e.Chunks):
 			return fmt.Errorf("document %q has %d passages and %d vectors", e.Doc.ID, len(e.Chunks), len(e.Vectors))
 		}
 		for i, v := range e.Vectors {
 			if len(v) != space.Dim {
-				return fmt.Errorf("passage %d of document %q has %d dimensions, generation %s has %d", i, e.Doc.ID, len(v), s.gen.Name, space.Dim)
+				return fmt.Errorf("passage %d of document %q has %d dimensions, generation %s has %d", i, e.Doc.ID, len(v), g.m.Name, space.Dim)
 			}
 		}
 	}
@@ -120,44 +160,66 @@ func (s *Store) checkVectors(entries []indexer.Entry) error {
 // commit writes the batch's vector records to the log, then the keyword
 // batch with the log's new end offset. Only when both succeed is the batch
 // acknowledged; otherwise the log is cut back.
-func (s *Store) commit(batch *bleve.Batch, recs []vectorRecord) error {
-	if s.vlog == nil {
-		if err := s.idx.Batch(batch); err != nil {
+func (g *generation) commit(batch *bleve.Batch, recs []vectorRecord) error {
+	if g.vlog == nil {
+		if err := g.idx.Batch(batch); err != nil {
 			return fmt.Errorf("commit batch: %w", err)
 		}
 		return nil
 	}
-	end, err := s.vlog.append(recs)
+	end, err := g.vlog.append(recs)
 	if err != nil {
 		return err
 	}
 	batch.SetInternal(vlogKey, binary.LittleEndian.AppendUint64(nil, uint64(end)))
-	if err := s.idx.Batch(batch); err != nil {
-		s.vlog.rollback(s.vlog.size)
+	if err := g.idx.Batch(batch); err != nil {
+		g.vlog.rollback(g.vlog.size)
 		return fmt.Errorf("commit batch: %w", err)
 	}
-	s.vlog.commit(end)
+	g.vlog.commit(end)
 	return nil
 }
 
 // Delete removes the documents with the given IDs and returns the IDs that
-// were not there.
+// were not there. While a reindex builds a generation they are removed from
+// it too.
 func (s *Store) Delete(ctx context.Context, ids []string) (notFound []string, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	r, release, err := s.snapshot()
+	serving, building, release, err := s.writeTargets()
 	if err != nil {
 		return nil, err
 	}
 	defer release()
+	notFound, err = serving.delete(ids)
+	if err != nil {
+		return nil, err
+	}
+	if building != nil {
+		if _, err := building.delete(ids); err != nil {
+			return nil, fmt.Errorf("delete from generation %s, which a reindex is building: %w", building.m.Name, err)
+		}
+	}
+	return notFound, nil
+}
+
+func (g *generation) delete(ids []string) (notFound []string, err error) {
+	if g.readOnly != "" {
+		return nil, fmt.Errorf("%s; until then it takes no writes", g.readOnly)
+	}
+	r, err := g.reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
 	stats, err := snapshotStats(r)
 	if err != nil {
 		return nil, err
 	}
-	batch := s.idx.NewBatch()
+	batch := g.idx.NewBatch()
 	var recs []vectorRecord
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
@@ -165,7 +227,7 @@ func (s *Store) Delete(ctx context.Context, ids []string) (notFound []string, er
 			continue
 		}
 		seen[id] = true
-		oldLen, oldChunks, found, err := storedCounts(r, id)
+		old, found, err := storedShare(r, id)
 		if err != nil {
 			return nil, fmt.Errorf("look up document %q: %w", id, err)
 		}
@@ -173,9 +235,7 @@ func (s *Store) Delete(ctx context.Context, ids []string) (notFound []string, er
 			notFound = append(notFound, id)
 			continue
 		}
-		stats.Docs--
-		stats.BodyTokens -= oldLen
-		stats.Chunks -= oldChunks
+		stats.remove(old)
 		batch.Delete(id)
 		recs = append(recs, vectorRecord{op: opDelete, id: id})
 	}
@@ -185,14 +245,14 @@ func (s *Store) Delete(ctx context.Context, ids []string) (notFound []string, er
 	if err := setStats(batch, stats); err != nil {
 		return nil, err
 	}
-	if err := s.commit(batch, recs); err != nil {
+	if err := g.commit(batch, recs); err != nil {
 		return nil, err
 	}
-	if s.vecs != nil {
+	if g.vecs != nil {
 		for _, rec := range recs {
-			s.vecs.delete(rec.id)
+			g.vecs.delete(rec.id)
 		}
-		s.snapshotVectors(false)
+		g.snapshotVectors(false)
 	}
 	return notFound, nil
 }
@@ -213,9 +273,16 @@ func setStats(b internalSetter, st corpusStats) error {
 // storedCounts returns what a stored document contributes to the corpus
 // statistics: its analyzed body length and its number of passages.
 func storedCounts(r index.IndexReader, id string) (bodyLen, chunks int64, found bool, err error) {
+	d, found, err := storedShare(r, id)
+	return d.tokens, d.chunks, found, err
+}
+
+// storedShare returns what a stored document contributes to the corpus
+// statistics: its body field, analyzed body length and number of passages.
+func storedShare(r index.IndexReader, id string) (share docShare, found bool, err error) {
 	doc, err := r.Document(id)
 	if err != nil || doc == nil {
-		return 0, 0, false, err
+		return docShare{}, false, err
 	}
 	var lenOK bool
 	doc.VisitFields(func(f index.Field) {
@@ -223,21 +290,26 @@ func storedCounts(r index.IndexReader, id string) (bodyLen, chunks int64, found 
 		case fieldBodyLen:
 			if nf, ok := f.(index.NumericField); ok {
 				if v, nerr := nf.Number(); nerr == nil {
-					bodyLen, lenOK = int64(v), true
+					share.tokens, lenOK = int64(v), true
 				}
 			}
+		case fieldBodyField:
+			share.field = string(f.Value())
 		case fieldChunks:
 			cs, cerr := decodeChunks(string(f.Value()))
 			if cerr != nil {
 				err = cerr
 			}
-			chunks = int64(len(cs))
+			share.chunks = int64(len(cs))
 		}
 	})
 	if err == nil && !lenOK {
 		err = fmt.Errorf("stored document has no %s field", fieldBodyLen)
 	}
-	return bodyLen, chunks, err == nil, err
+	if err == nil && share.field == "" {
+		err = fmt.Errorf("stored document has no %s field", fieldBodyField)
+	}
+	return share, err == nil, err
 }
 
 func lastByID(entries []indexer.Entry) []indexer.Entry {
@@ -293,13 +365,15 @@ func bodyOf(d *cari.Document) string {
 	return d.Title + "\n" + d.Text
 }
 
-func fieldsOf(d *cari.Document, body string, bodyLen int64) map[string]any {
+// fieldsOf returns the index fields of d, whose body goes to bodyField.
+func fieldsOf(d *cari.Document, bodyField, body string, bodyLen int64) map[string]any {
 	f := map[string]any{
-		fieldBody:    body,
-		fieldTitle:   d.Title,
-		fieldText:    d.Text,
-		fieldBodyLen: float64(bodyLen),
-		fieldHash:    d.ContentHash,
+		bodyField:      body,
+		fieldBodyField: bodyField,
+		fieldTitle:     d.Title,
+		fieldText:      d.Text,
+		fieldBodyLen:   float64(bodyLen),
+		fieldHash:      d.ContentHash,
 	}
 	optional := map[string]string{
 		fieldURL:      d.URL,

@@ -1,0 +1,351 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/indexer/reindex"
+	"github.com/cari-search/cari/server"
+)
+
+// reindexFlags are cari reindex's own flags.
+type reindexFlags struct {
+	corpus, warc, dir string
+	stored            bool
+	rollback          bool
+	to                string
+	batch, workers    int
+	maxFailed         float64
+	keep              int
+	progressInterval  time.Duration
+}
+
+func newReindexCmd(g *globalFlags) *cobra.Command {
+	var stackF stackFlags
+	var f reindexFlags
+	cmd := &cobra.Command{
+		Use:   "reindex",
+		Short: "Rebuild the index into a new generation and swap it in, or roll back",
+		Long: `Reindex builds a new index generation beside the serving one, from exactly one
+source, and then points the serving alias (DATA/CURRENT) at it atomically:
+
+  --corpus PATH   a BEIR corpus.jsonl or corpus.jsonl.gz
+  --warc GLOB     WARC files (.warc or .warc.gz), e.g. 'crawl/*.warc.gz'
+  --dir DIR       a directory of .html, .txt and .md files
+  --stored        the serving generation's own documents, re-chunked,
+                  re-embedded and re-analysed (after a change of model or
+                  analyzer)
+
+A killed reindex resumes where it stopped when run again with the same source.
+The replaced generation is kept for --rollback; --keep says how many replaced
+generations are kept (cari gc removes them on demand).
+
+--rollback points the alias back at the previous generation (or --to NAME).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			if f.rollback {
+				return runRollback(cmd, stackF, f, log)
+			}
+			return runReindex(cmd, stackF, f, log)
+		},
+	}
+	stackF.register(cmd.Flags())
+	fs := cmd.Flags()
+	fs.StringVar(&f.corpus, "corpus", "", "source: a BEIR corpus.jsonl or corpus.jsonl.gz")
+	fs.StringVar(&f.warc, "warc", "", "source: a WARC file or a glob of them")
+	fs.StringVar(&f.dir, "dir", "", "source: a directory of HTML, text and Markdown files")
+	fs.BoolVar(&f.stored, "stored", false, "source: the serving generation's stored documents")
+	fs.BoolVar(&f.rollback, "rollback", false, "point the serving alias back at the previous generation instead of reindexing")
+	fs.StringVar(&f.to, "to", "", "with --rollback: the generation to serve (default: the one before the serving one)")
+	fs.IntVar(&f.batch, "batch", reindex.DefaultBatchSize, "source records per atomic commit")
+	fs.IntVar(&f.workers, "workers", 0, "records converted to documents at once (default: one per core)")
+	fs.Float64Var(&f.maxFailed, "max-failed", reindex.DefaultMaxFailedFraction, "share of source records that may fail before the job gives up (0 to 1)")
+	fs.DurationVar(&f.progressInterval, "progress-interval", 5*time.Second, "time between progress lines when stderr is not a terminal")
+	fs.IntVar(&f.keep, "keep", 1, "replaced generations to keep for rollback after the swap; -1 keeps all")
+	fs.BoolVar(&stackF.embedCache, "embed-cache", false, "cache the static model's vectors too in DATA/embcache (onnx and openai always are)")
+	return cmd
+}
+
+// checkSource checks that the flags name exactly one source.
+func (f reindexFlags) checkSource() error {
+	var names []string
+	for name, set := range map[string]bool{"--corpus": f.corpus != "", "--warc": f.warc != "", "--dir": f.dir != "", "--stored": f.stored} {
+		if set {
+			names = append(names, name)
+		}
+	}
+	if len(names) != 1 {
+		sort.Strings(names)
+		return fmt.Errorf("give exactly one source: --corpus, --warc, --dir or --stored (got %d%s)", len(names), prefixed(": ", strings.Join(names, " ")))
+	}
+	return nil
+}
+
+// source opens the one source the flags name.
+func (f reindexFlags) source(ctx context.Context, st *stack) (reindex.Source, error) {
+	switch {
+	case f.corpus != "":
+		return reindex.OpenCorpus(f.corpus)
+	case f.warc != "":
+		return reindex.OpenWARC(f.warc)
+	case f.dir != "":
+		return reindex.OpenDir(f.dir)
+	}
+	return reindex.OpenStored(ctx, st.store, st.store.Generation().Name)
+}
+
+func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog.Logger) error {
+	if f.maxFailed < 0 || f.maxFailed > 1 {
+		return fmt.Errorf("--max-failed must be between 0 and 1, got %v", f.maxFailed)
+	}
+	if err := f.checkSource(); err != nil {
+		return err
+	}
+	stackF.reranker = "none" // reindexing never searches
+	stackF.rebuild = true
+	ctx := cmd.Context()
+	st, err := openStack(ctx, stackF, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	src, err := f.source(ctx, st)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	before := st.store.Generation().Name
+	rep := newReindexReporter(log, f.progressInterval)
+	maxFailed := f.maxFailed
+	if maxFailed == 0 {
+		maxFailed = -1 // none may fail
+	}
+	opts := reindex.Options{
+		Target: reindex.Local(st.store), Source: src,
+		Chunk: st.indexing.Chunk, BatchSize: f.batch, Workers: f.workers,
+		MaxFailedFraction: maxFailed, Progress: rep.report, ProgressInterval: min(f.progressInterval, time.Second), Logger: log,
+	}
+	if st.indexing.Embedder != nil {
+		opts.Embedder = st.indexing.Embedder
+	}
+	p, err := reindex.Run(ctx, opts)
+	rep.finish()
+	if err != nil {
+		if p.Generation != "" {
+			return fmt.Errorf("reindex into generation %s stopped after %d of %s source records: %w (run the same command again to resume; %s still serves)",
+				p.Generation, p.Done, totalString(p.Total), err, before)
+		}
+		return err
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "reindexed %s into generation %s: %d source records; this run indexed %d documents, skipped %d, failed %d%s in %.1fs (%.0f records/s)\n",
+		src.Describe(), p.Generation, p.Done, p.Indexed, p.Skipped, p.Failed, failureReasons(p.Errors), p.Elapsed.Seconds(), p.Rate)
+	if p.Resumed {
+		fmt.Fprintf(out, "resumed an unfinished build after its first %d records\n", p.Start)
+	}
+	fmt.Fprintf(out, "generation %s serves now; %s is kept for cari reindex --rollback\n", p.Generation, before)
+	if f.keep >= 0 {
+		removed, err := st.store.GC(f.keep)
+		if err != nil {
+			return fmt.Errorf("remove old generations: %w", err)
+		}
+		if len(removed) > 0 {
+			fmt.Fprintf(out, "removed %d older generations (--keep %d): %s\n", len(removed), f.keep, strings.Join(removed, " "))
+		}
+	}
+	return nil
+}
+
+func runRollback(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog.Logger) error {
+	stackF.reranker = "none"
+	stackF.rebuild = true
+	st, err := openStack(cmd.Context(), stackF, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	from := st.store.Generation().Name
+	m, err := st.store.Rollback(f.to)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "generation %s serves now (was %s)\n", m.Name, from)
+	return nil
+}
+
+func newGCCmd(g *globalFlags) *cobra.Command {
+	var stackF stackFlags
+	var keep int
+	var list bool
+	cmd := &cobra.Command{
+		Use:   "gc",
+		Short: "Remove replaced index generations no longer needed for rollback",
+		Long: `gc removes the generations a reindex replaced, keeping the newest --keep of them
+for cari reindex --rollback, and unfinished builds that can no longer resume.
+The serving generation and a resumable build are never removed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			stackF.reranker = "none"
+			stackF.rebuild = true
+			stackF.embed.provider = "none" // gc reads manifests only
+			st, err := openStack(cmd.Context(), stackF, log)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			out := cmd.OutOrStdout()
+			if !list {
+				removed, err := st.store.GC(keep)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "removed %d generations%s\n", len(removed), prefixed(": ", strings.Join(removed, " ")))
+			}
+			return printGenerations(out, st.store)
+		},
+	}
+	stackF.register(cmd.Flags())
+	cmd.Flags().IntVar(&keep, "keep", 0, "replaced generations to keep for rollback")
+	cmd.Flags().BoolVar(&list, "list", false, "only list the generations")
+	return cmd
+}
+
+func printGenerations(w io.Writer, s *local.Store) error {
+	gens, err := s.Generations()
+	if err != nil {
+		return err
+	}
+	for _, g := range gens {
+		fmt.Fprintf(w, "%-28s %-8s created %s  %7.1f MiB  vectors %s%s\n", g.Name, g.State,
+			g.Created.Format(time.RFC3339), float64(g.SizeBytes)/(1<<20), g.Vectors, prefixed("  source ", g.Source))
+	}
+	return nil
+}
+
+func prefixed(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
+}
+
+func totalString(n int64) string {
+	if n < 0 {
+		return "unknown"
+	}
+	return fmt.Sprint(n)
+}
+
+func failureReasons(errs map[string]int64) string {
+	if len(errs) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(errs))
+	for k := range errs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, errs[k])
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// reindexReporter shows a job's progress: a bar with rate and ETA on a
+// terminal, a log line every few seconds otherwise.
+type reindexReporter struct {
+	log      *slog.Logger
+	interval time.Duration
+	bar      *progressbar.ProgressBar
+	tty      bool
+	last     time.Time
+	phase    reindex.Phase
+}
+
+func newReindexReporter(log *slog.Logger, interval time.Duration) *reindexReporter {
+	return &reindexReporter{log: log, interval: interval, tty: term.IsTerminal(int(os.Stderr.Fd()))}
+}
+
+func (r *reindexReporter) report(p reindex.Progress) {
+	if p.Phase != r.phase {
+		r.phase = p.Phase
+		if r.bar != nil && p.Phase != reindex.Indexing {
+			_ = r.bar.Finish()
+			r.bar = nil
+		}
+		r.log.Info("reindex", "phase", p.Phase.String(), "generation", p.Generation, "done", p.Done, "total", totalString(p.Total))
+	}
+	if p.Phase != reindex.Indexing {
+		return
+	}
+	if r.tty {
+		if r.bar == nil {
+			r.bar = progressbar.NewOptions64(p.Total,
+				progressbar.OptionSetWriter(os.Stderr),
+				progressbar.OptionSetDescription("reindexing "+p.Generation),
+				progressbar.OptionShowCount(),
+				progressbar.OptionShowIts(),
+				progressbar.OptionSetItsString("docs"),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionClearOnFinish(),
+			)
+		}
+		_ = r.bar.Set64(p.Done)
+		return
+	}
+	if time.Since(r.last) < r.interval {
+		return
+	}
+	r.last = time.Now()
+	args := []any{"generation", p.Generation, "done", p.Done, "total", totalString(p.Total),
+		"indexed", p.Indexed, "failed", p.Failed, "per_second", fmt.Sprintf("%.0f", p.Rate)}
+	if p.ETA > 0 {
+		args = append(args, "eta", p.ETA.Round(time.Second).String())
+	}
+	r.log.Info("reindex progress", args...)
+}
+
+func (r *reindexReporter) finish() {
+	if r.bar != nil {
+		_ = r.bar.Finish()
+		r.bar = nil
+	}
+}
+
+// reindexOptions configures IndexService.Reindex for cari serve on the
+// local store; on another store it stays off.
+func reindexOptions(st *stack, f *serveFlags) server.ReindexOptions {
+	if st.store == nil {
+		return server.ReindexOptions{}
+	}
+	return server.ReindexOptions{
+		Target: reindex.Local(st.store),
+		Stored: func(ctx context.Context) (reindex.Source, error) {
+			return reindex.OpenStored(ctx, st.store, st.store.Generation().Name)
+		},
+		ImportDirs: f.reindexImportDirs,
+		Model:      st.modelName(),
+		GC:         st.store.GC,
+		Keep:       f.reindexKeep,
+	}
+}
