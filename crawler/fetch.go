@@ -55,8 +55,8 @@ func newHTTPClient(o Options, policy addressPolicy, robots *robotsCache) *http.C
 			return o.dialCheck(address)
 		}
 	}
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: control}
-	robots.next = &http.Transport{
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: control, Resolver: o.Resolver}
+	robots.next = inflateGuard{limit: int64(max(o.MaxBodyBytes, maxSitemapBytes)) + 1, next: &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
@@ -66,7 +66,7 @@ func newHTTPClient(o Options, policy addressPolicy, robots *robotsCache) *http.C
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: o.RequestTimeout,
 		ExpectContinueTimeout: time.Second,
-	}
+	}}
 	return &http.Client{
 		Transport: robots,
 		Timeout:   o.RequestTimeout,

@@ -1,11 +1,15 @@
 package crawler
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"syscall"
 )
 
@@ -192,3 +196,54 @@ func CheckSeed(ctx context.Context, resolver *net.Resolver, seed string, allowed
 	}
 	return nil
 }
+
+// inflateGuard decompresses gzip bodies the transport left compressed, and
+// at most limit bytes of each. Go's transport inflates the bodies it asked
+// for gzip itself (and colly's size limit then counts inflated bytes), but
+// colly inflates a body sent gzip-compressed unasked (a Content-Type naming
+// gzip, a path ending in .xml.gz) after its limit, so a small gzip bomb
+// would inflate into gigabytes. Past limit the body ends, and the page is
+// skipped as too large.
+type inflateGuard struct {
+	next  http.RoundTripper
+	limit int64
+}
+
+func (g inflateGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := g.next.RoundTrip(req)
+	if err != nil || resp.Uncompressed {
+		return resp, err
+	}
+	enc := strings.ToLower(resp.Header.Get("Content-Encoding"))
+	typ := strings.ToLower(resp.Header.Get("Content-Type"))
+	if !strings.Contains(enc, "gzip") && (enc != "" || !strings.Contains(typ, "gzip")) &&
+		!strings.HasSuffix(strings.ToLower(req.URL.Path), ".xml.gz") {
+		return resp, nil
+	}
+	resp.Body = &boundedGunzip{src: resp.Body, limit: g.limit}
+	resp.Uncompressed = true
+	resp.Header.Del("Content-Encoding")
+	resp.Header.Del("Content-Length")
+	resp.ContentLength = -1
+	return resp, nil
+}
+
+// boundedGunzip inflates src, ending after limit bytes.
+type boundedGunzip struct {
+	src   io.ReadCloser
+	limit int64
+	r     io.Reader
+}
+
+func (b *boundedGunzip) Read(p []byte) (int, error) {
+	if b.r == nil {
+		zr, err := gzip.NewReader(b.src)
+		if err != nil {
+			return 0, fmt.Errorf("gzip body: %w", err)
+		}
+		b.r = io.LimitReader(zr, b.limit)
+	}
+	return b.r.Read(p)
+}
+
+func (b *boundedGunzip) Close() error { return b.src.Close() }

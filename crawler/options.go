@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -71,6 +72,9 @@ type Options struct {
 	FlushInterval time.Duration
 	// Logger receives the crawl's log; nil discards.
 	Logger *slog.Logger
+	// Resolver looks up host names; nil uses the system's. The address
+	// guard checks every address it returns before connecting.
+	Resolver *net.Resolver
 
 	// dialCheck, when set (tests only), runs after the address guard on
 	// every connection the crawler makes.
