@@ -15,9 +15,9 @@
 #   quick: SciFact and 10,000 generated passages, 100 queries, 2 rounds (CI)
 #
 # Settings: BENCH_DIR (work and results, default /tmp/cari-bench), CORPORA,
-# ROUNDS, REPS, MAXQ (queries), ROUNDS_100K, ROUNDS_1M, PEERS_1M, SHARED, and
-# REUSE=1 to open the indexes a previous run left in BENCH_DIR instead of
-# building them again (no indexing figures then). The peers come from Debian packages (python3-xapian,
+# ROUNDS, REPS, MAXQ (queries), ROUNDS_100K, PEERS_100K, ROUNDS_1M, PEERS_1M,
+# SHARED, and REUSE=1 to open the indexes a previous run left in BENCH_DIR
+# instead of building them again (no indexing figures then). The peers come from Debian packages (python3-xapian,
 # python3-faiss, python3-numpy, python3.11-doc for the Python docs), installed
 # here when missing and running as root; otherwise that peer or corpus is
 # skipped with a message.
@@ -85,7 +85,7 @@ corpus() {
 settings() {
 	R=$ROUNDS Q=$MAXQ N=$REPS P=fts5,xapian,faiss-flat,faiss-hnsw
 	case $1 in
-	gen100k) R=${ROUNDS_100K:-$((ROUNDS < 2 ? ROUNDS : 2))} ;;
+	gen100k) R=${ROUNDS_100K:-$((ROUNDS < 2 ? ROUNDS : 2))} P=${PEERS_100K:-$P} ;;
 	gen1m) R=${ROUNDS_1M:-1} Q=$((MAXQ < 100 ? MAXQ : 100)) N=2 P=${PEERS_1M:-fts5,faiss-flat} ;;
 	esac
 }
