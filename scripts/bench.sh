@@ -17,10 +17,12 @@
 # Settings: BENCH_DIR (work and results, default /tmp/cari-bench), CORPORA,
 # ROUNDS, REPS, MAXQ (queries), ROUNDS_100K, PEERS_100K, ROUNDS_1M, PEERS_1M,
 # SHARED, and REUSE=1 to open the indexes a previous run left in BENCH_DIR
-# instead of building them again (no indexing figures then). The peers come from Debian packages (python3-xapian,
-# python3-faiss, python3-numpy, python3.11-doc for the Python docs), installed
-# here when missing and running as root; otherwise that peer or corpus is
-# skipped with a message.
+# instead of building them again (no indexing figures then).
+#
+# The peers come from Debian packages (python3-xapian, python3-faiss,
+# python3-numpy, python3.11-doc for the Python docs), installed here when
+# missing and running as root; otherwise that peer or corpus is skipped with
+# a message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-full}
