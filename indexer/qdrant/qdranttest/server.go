@@ -67,15 +67,22 @@ func Start(t testing.TB, apiKey string) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	g := s.GRPCServer()
+	s.addr = lis.Addr().String()
+	go g.Serve(lis)
+	t.Cleanup(g.Stop)
+	return s, lis.Addr().String()
+}
+
+// GRPCServer returns a gRPC server with the double's services registered,
+// for serving it outside a test.
+func (s *Server) GRPCServer() *grpc.Server {
 	g := grpc.NewServer(grpc.UnaryInterceptor(s.intercept), grpc.MaxRecvMsgSize(64<<20))
 	qdrant.RegisterQdrantServer(g, qdrantAPI{Server: s})
 	qdrant.RegisterCollectionsServer(g, collectionsAPI{Server: s})
 	qdrant.RegisterPointsServer(g, pointsAPI{Server: s})
 	qdrant.RegisterSnapshotsServer(g, snapshotsAPI{Server: s})
-	s.addr = lis.Addr().String()
-	go g.Serve(lis)
-	t.Cleanup(g.Stop)
-	return s, lis.Addr().String()
+	return g
 }
 
 func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
