@@ -213,7 +213,9 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 		return nil, err
 	}
 	_, rep.PeakRSSBytes = processMemory()
-	if o.annPath != "" && st.hasEmbedder() {
+	if _, err := os.Stat(o.annPath + ".ids"); o.annPath != "" && err != nil {
+		log.Warn("no recall measured: the vector file is written by the run that builds the index", "ann", o.annPath, "error", err)
+	} else if o.annPath != "" && st.hasEmbedder() {
 		r, err := b.vectorRecall(ctx, o.annPath)
 		if err != nil {
 			return nil, fmt.Errorf("--ann: %w", err)
@@ -226,8 +228,8 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 // prepareBenchDir reports whether the run must build the index: when
 // --data holds none, or with --rebuild (after deleting the old one).
 func prepareBenchDir(dir string, o benchOptions) (bool, error) {
-	_, err := os.Stat(dir)
-	exists := err == nil
+	entries, err := os.ReadDir(dir)
+	exists := err == nil && len(entries) > 0
 	if exists && o.rebuild {
 		if _, err := os.Stat(filepath.Join(dir, benchMarker)); err != nil {
 			return false, fmt.Errorf("--rebuild: %s was not built by cari bench (no %s file in it); delete it yourself or pick another --data", dir, benchMarker)

@@ -196,11 +196,22 @@ func TestBenchKeywordOnly(t *testing.T) {
 	}
 
 	other := filepath.Join(dir, "not-bench")
+	keep := filepath.Join(other, "keep.txt")
 	if err := os.MkdirAll(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keep, []byte("someone's data"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := runCariInProcess(t, "bench", "--data", other, "--queries", queries, "--corpus", sample, "--rebuild"); err == nil || !strings.Contains(err.Error(), "--rebuild") {
 		t.Errorf("--rebuild of a directory cari bench did not build: error %v, want one naming --rebuild", err)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("--rebuild refused, yet the directory's file is gone: %v", err)
+	}
+	rebuilt := benchJSON(t, append(args, "--corpus", sample, "--rebuild", "--keyword-index=false")...)
+	if rebuilt.Index == nil || rebuilt.Documents != 12 {
+		t.Errorf("--rebuild of the bench directory: index figures %+v, %d documents; want a fresh build of 12", rebuilt.Index, rebuilt.Documents)
 	}
 	if _, err := runCariInProcess(t, "bench", "--data", data, "--queries", queries, "--modes", "keyword,fuzzy"); err == nil || !strings.Contains(err.Error(), "--modes") {
 		t.Errorf("--modes fuzzy: error %v, want one naming --modes", err)
