@@ -97,7 +97,7 @@ go build -o bin/cari ./cmd/cari
 [ -f models/glove-6b-100d.cvec ] || say "no models/glove-6b-100d.cvec (make models): keyword figures only"
 mkdir -p "$RESULTS"
 rm -f "$RESULTS"/*.json "$RESULTS"/*.jsonl
-{ echo "mode=$MODE corpora=$CORPORA rounds=$ROUNDS reps=$REPS"; echo "cores=$(nproc) memory=$(free -g | awk '/Mem:/ {print $2}')GiB go=$(go env GOVERSION)"
+{ echo "mode=$MODE corpora=$CORPORA rounds=$ROUNDS reps=$REPS"; echo "cores=$(nproc) memory=$(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo)GiB go=$(go env GOVERSION)"
   echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"; echo "start=$(date -u +%FT%TZ) load=$(cut -d' ' -f1-3 /proc/loadavg)"; } >"$RESULTS/machine.txt"
 start=$(date +%s)
 for name in $CORPORA; do
