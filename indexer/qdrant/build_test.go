@@ -91,8 +91,16 @@ func TestBuildAndSwap(t *testing.T) {
 	if other.Collection() != b.Name() {
 		t.Errorf("the swapping store reads %s, want %s", other.Collection(), b.Name())
 	}
-	if err := s.DropCollection(ctx, old); err != nil {
-		t.Errorf("drop the replaced generation: %v", err)
+	// GC keeps the newest replaced generation for rollback, here the only
+	// one; with none to keep it drops it and nothing that serves.
+	if dropped, err := s.GC(1); err != nil || len(dropped) != 0 {
+		t.Errorf("GC(1) dropped %v, %v", dropped, err)
+	}
+	if dropped, err := s.GC(0); err != nil || !slices.Equal(dropped, []string{old}) {
+		t.Errorf("GC(0) dropped %v, %v; want [%s]", dropped, err, old)
+	}
+	if got := keywordIDs(t, s, "cider"); len(got) != 2 {
+		t.Errorf("GC dropped the serving generation: %v", got)
 	}
 
 	// Another source discards an unfinished build.

@@ -3,6 +3,8 @@ package qdrant
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/qdrant/go-client/qdrant"
@@ -16,7 +18,7 @@ func (s *Store) NewGeneration(ctx context.Context) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := "cari-" + time.Now().UTC().Format("20060102t150405.000000")
+	name := s.newCollectionName()
 	opts := s.opts
 	opts.Rebuild = false
 	g := &Store{client: client, opts: opts, analysis: s.analysis, target: name}
@@ -51,6 +53,56 @@ func (s *Store) Promote(ctx context.Context) (previous string, err error) {
 		return "", fmt.Errorf("point alias %s at %s: %w", s.opts.Alias, coll, err)
 	}
 	return previous, nil
+}
+
+// newCollectionName names a new generation: the alias and the time, so
+// that names sort by age and GC knows its alias's generations.
+func (s *Store) newCollectionName() string {
+	return s.opts.Alias + "-" + time.Now().UTC().Format(generationTime)
+}
+
+const generationTime = "20060102t150405.000000"
+
+// GC drops the alias's generations that no alias points to (replaced by a
+// swap, or abandoned), keeping the newest keep of them for rollback, and
+// returns the names dropped.
+func (s *Store) GC(keep int) ([]string, error) {
+	ctx := context.Background()
+	client, err := s.conn()
+	if err != nil {
+		return nil, err
+	}
+	names, err := client.ListCollections(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list collections: %w", err)
+	}
+	aliases, err := client.ListAliases(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list aliases: %w", err)
+	}
+	inUse := map[string]bool{}
+	for _, a := range aliases {
+		inUse[a.GetCollectionName()] = true
+	}
+	var old []string
+	prefix := s.opts.Alias + "-"
+	for _, n := range names {
+		rest, ok := strings.CutPrefix(n, prefix)
+		if _, err := time.Parse(generationTime, rest); ok && err == nil && !inUse[n] {
+			old = append(old, n)
+		}
+	}
+	slices.Sort(old)
+	if len(old) <= keep {
+		return nil, nil
+	}
+	drop := old[:len(old)-max(keep, 0)]
+	for _, n := range drop {
+		if err := client.DeleteCollection(ctx, n); err != nil {
+			return nil, fmt.Errorf("drop collection %s: %w", n, err)
+		}
+	}
+	return drop, nil
 }
 
 // DropCollection deletes a collection, such as a generation a reindex

@@ -25,7 +25,6 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/qdrant/go-client/qdrant"
 
@@ -176,7 +175,7 @@ func (s *Store) openServing(ctx context.Context) error {
 		return err
 	}
 	if coll == "" {
-		coll = "cari-" + time.Now().UTC().Format("20060102t150405.000000")
+		coll = s.newCollectionName()
 		if err := s.createCollection(ctx, coll); err != nil {
 			return err
 		}
