@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/indexer/analysis"
 )
 
 // Filter restricts a search to documents with the given properties. The zero
@@ -175,6 +176,7 @@ type Indexer struct {
 	w       Writer
 	opts    Options
 	chunker *Chunker
+	langs   *analysis.Detector
 	pending []cari.Document
 	written int
 }
@@ -191,7 +193,7 @@ func New(w Writer, opts Options) (*Indexer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sentence model: %w", err)
 	}
-	return &Indexer{w: w, opts: opts, chunker: c}, nil
+	return &Indexer{w: w, opts: opts, chunker: c, langs: analysis.NewDetector()}, nil
 }
 
 // Add validates doc and queues it, writing a batch when one is full. A
@@ -245,7 +247,15 @@ func (ix *Indexer) entries(ctx context.Context, docs []cari.Document) ([]Entry, 
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(docs); i += workers {
-				entries[i] = Entry{Doc: docs[i], Chunks: ix.chunker.Chunk(docs[i].Text)}
+				d := docs[i]
+				// A document that names no language gets the detected one
+				// when detection is sure (it is stored and filtered on).
+				if d.Language == "" {
+					if det := ix.langs.DetectDocument(d.Title, d.Text); det.Sure {
+						d.Language = det.Language
+					}
+				}
+				entries[i] = Entry{Doc: d, Chunks: ix.chunker.Chunk(d.Text)}
 			}
 		})
 	}

@@ -62,7 +62,7 @@ func (s *Searcher) Contents(ctx context.Context, ids, urls []string, c Contents)
 			it.Found = true
 			it.Result = Result{Document: d, Text: textContents(d, c)}
 			if c.Highlights != nil {
-				it.Result.Highlights = s.hl.highlights(d.Text, c.Highlights.Query, *c.Highlights)
+				it.Result.Highlights = s.hl.highlightsIn(d.Text, d.Language, c.Highlights.Query, *c.Highlights)
 			}
 		}
 		items = append(items, it)

@@ -91,7 +91,7 @@ func New(store Store, opts Options) *Searcher {
 		// it is a build defect, not a runtime condition.
 		panic(fmt.Sprintf("load sentence model: %v", err))
 	}
-	return &Searcher{store: store, opts: opts, hl: highlighter{terms: store.Terms, chunker: chunker}, cache: newScoreCache(opts.Rerank.CacheSize)}
+	return &Searcher{store: store, opts: opts, hl: makeHighlighter(store, chunker), cache: newScoreCache(opts.Rerank.CacheSize)}
 }
 
 // Result is one document found, with the contents asked for.
@@ -322,7 +322,7 @@ func (s *Searcher) results(ctx context.Context, ranked []Fused, q Query) ([]Resu
 		}
 		r := Result{Document: d, Score: h.Score, Text: textContents(d, q.Contents)}
 		if hl := q.Contents.Highlights; hl != nil {
-			r.Highlights = s.hl.highlights(d.Text, cmp.Or(hl.Query, q.Text), *hl)
+			r.Highlights = s.hl.highlightsIn(d.Text, d.Language, cmp.Or(hl.Query, q.Text), *hl)
 		}
 		if q.Debug {
 			r.Debug = &ranked[i]

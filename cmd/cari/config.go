@@ -119,7 +119,7 @@ func loadConfig(fs *pflag.FlagSet, environ []string) (*config, error) {
 	// The API keys of model servers are read from the environment by the
 	// clients themselves, never through a flag, so that they stay out of
 	// process listings.
-	known := map[string]bool{configEnv: true, embeddings.DefaultAPIKeyEnv: true, rerank.DefaultAPIKeyEnv: true, server.DefaultAnswerAPIKeyEnv: true, clientKeyEnv: true}
+	known := map[string]bool{configEnv: true, embeddings.DefaultAPIKeyEnv: true, rerank.DefaultAPIKeyEnv: true, server.DefaultAnswerAPIKeyEnv: true, clientKeyEnv: true, qdrantAPIKeyEnv: true}
 	var errs []error
 	fs.VisitAll(func(f *pflag.Flag) {
 		if notConfig[f.Name] {

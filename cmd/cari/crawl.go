@@ -75,6 +75,7 @@ known page only whether it changed (ETag, Last-Modified).`,
 	}
 	fs := cmd.Flags()
 	f.stack.register(fs)
+	f.stack.storage.register(fs)
 	fs.StringArrayVar(&f.seeds, "seed", nil, "URL to start from (repeatable)")
 	fs.StringVar(&f.seedsFile, "seeds-file", "", "file of seed URLs, one a line (# starts a comment)")
 	fs.IntVar(&f.maxPages, "max-pages", 1000, "fetches (that got a response) before the crawl stops, counted across restarts")
@@ -159,7 +160,7 @@ func crawlInto(ctx context.Context, f *crawlFlags, opts crawler.Options, log *sl
 	}()
 	ixOpts := st.indexing
 	ixOpts.BatchSize = f.batch
-	ix, err := indexer.New(st.store, ixOpts)
+	ix, err := indexer.New(st.index, ixOpts)
 	if err != nil {
 		return p, err
 	}

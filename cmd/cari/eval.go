@@ -92,6 +92,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 		},
 	}
 	stackF.register(cmd.Flags())
+	stackF.storage.register(cmd.Flags())
 	cmd.Flags().StringVar(&queriesPath, "queries", "", "queries.jsonl (required)")
 	cmd.Flags().StringVar(&qrelsPath, "qrels", "", "qrels.tsv (required)")
 	cmd.Flags().StringVar(&mode, "mode", "keyword", "retrieval: keyword, vector, hybrid, or rerank (hybrid, or keyword without an embedder, then the re-ranker)")

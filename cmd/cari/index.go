@@ -41,7 +41,7 @@ Malformed lines are reported with their line number and skipped.`,
 			}
 			opts := st.indexing
 			opts.BatchSize = batch
-			sum, err := indexCorpus(cmd, st.store, opts, corpusPath, log)
+			sum, err := indexCorpus(cmd, st.index, opts, corpusPath, log)
 			if cerr := st.Close(); err == nil {
 				err = cerr
 			}
@@ -54,6 +54,7 @@ Malformed lines are reported with their line number and skipped.`,
 		},
 	}
 	stackF.register(cmd.Flags())
+	stackF.storage.register(cmd.Flags())
 	cmd.Flags().StringVar(&corpusPath, "corpus", "", "corpus file: corpus.jsonl or corpus.jsonl.gz (required)")
 	cmd.Flags().IntVar(&batch, "batch", 512, "documents per atomic write")
 	return cmd

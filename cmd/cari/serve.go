@@ -72,6 +72,7 @@ type serveFlags struct {
 
 func (f *serveFlags) register(fs *pflag.FlagSet) {
 	f.stack.register(fs)
+	f.stack.storage.register(fs)
 	fs.StringVar(&f.config, "config", "", "YAML configuration file (default: $"+configEnv+"); flags and CARI_* variables override it")
 	fs.StringVar(&f.grpcAddr, "grpc-addr", "127.0.0.1:7700", "gRPC listen address (host:port)")
 	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:7701", `HTTP listen address for the JSON API, /openapi.json, /metrics, /healthz and the search page; "" or "off" to disable`)
@@ -272,8 +273,8 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 
 	opts := server.Options{
 		Searcher:      st.searcher,
-		Store:         st.store,
-		StoreName:     "local",
+		Store:         st.index,
+		StoreName:     st.storeName(),
 		Indexing:      st.indexing,
 		Logger:        log,
 		MaxRecvBytes:  int(f.requestBytes),
@@ -303,13 +304,16 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 			return err
 		}
 	}
+	if st.store == nil {
+		opts.Reindex = st.qdrantReindex(opts.Reindex)
+	}
 	srv, err := server.New(opts)
 	if err != nil {
 		return err
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(grpcLis, httpLis) }()
-	attrs := []any{"grpc_addr", grpcLis.Addr().String(), "data", f.stack.dataDir, "generation", st.store.Generation().Name, "api_keys", len(keys)}
+	attrs := []any{"grpc_addr", grpcLis.Addr().String(), "data", f.stack.dataDir, "generation", st.generationName(), "api_keys", len(keys)}
 	if httpLis != nil {
 		attrs = append(attrs, "http_addr", httpLis.Addr().String())
 	}

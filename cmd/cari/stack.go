@@ -25,7 +25,10 @@ type stackFlags struct {
 	reranker      string
 	rerankerModel string
 	embed         embedFlags
-	fs            *pflag.FlagSet
+	// storage selects the store; its flags are registered only by the
+	// commands that can run on Qdrant (serve, index, eval).
+	storage storeFlags
+	fs      *pflag.FlagSet
 
 	// The model-server re-rankers (chat, listwise, rerank-api, tei).
 	rerankURL         string
@@ -148,6 +151,10 @@ func (f *stackFlags) newEmbedder(ctx context.Context, log *slog.Logger) (*embedd
 type stack struct {
 	store    *local.Store
 	embedder *embeddings.Provider // nil when keyword-only
+	// index is the store every command reads and writes through: store,
+	// or the Qdrant store (then store is nil).
+	index    indexer.Store
+	logger   *slog.Logger
 	searcher *searcher.Searcher
 	// indexing configures indexers that write to store (chunking and the
 	// document embedder).
@@ -165,7 +172,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 	if err != nil {
 		return nil, err
 	}
-	st := &stack{embedder: emb}
+	st := &stack{embedder: emb, logger: log}
 	opts := local.Options{Logger: log, Rebuild: f.rebuild}
 	sopts := searcher.Options{Reranker: rr, Rerank: f.rerankOptions()}
 	if emb != nil {
@@ -175,14 +182,22 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 		sopts.Embedder, sopts.Model = emb, info.ID()
 		sopts.Fusion = defaultFusion(info)
 	}
-	st.store, err = local.Open(f.dataDir, opts)
+	switch f.storage.kind {
+	case "", "local":
+		st.store, err = local.Open(f.dataDir, opts)
+		st.index = st.store
+	case "qdrant":
+		st.index, err = f.storage.openQdrant(ctx, opts.Vectors, f.rebuild, st)
+	default:
+		err = fmt.Errorf("--store must be local or qdrant, got %q", f.storage.kind)
+	}
 	if err != nil {
 		if emb != nil {
 			emb.Close()
 		}
 		return nil, err
 	}
-	st.searcher = searcher.New(st.store, sopts)
+	st.searcher = searcher.New(st.index, sopts)
 	return st, nil
 }
 
@@ -202,7 +217,7 @@ var staticFusion = searcher.Fusion{Method: searcher.FusionScore, Alpha: 0.05, Ca
 
 // Close closes the store and the embedder.
 func (s *stack) Close() error {
-	err := s.store.Close()
+	err := s.index.Close()
 	if s.embedder != nil {
 		err = errors.Join(err, s.embedder.Close())
 	}

@@ -56,7 +56,7 @@ type DetectOptions struct {
 // they need fewer letters but the same confidence; an unsure query is
 // searched in every language's field (see indexer/local).
 var (
-	DocumentDetection = DetectOptions{MinConfidence: 0.6, MinLetters: 40, MaxBytes: 2000}
+	DocumentDetection = DetectOptions{MinConfidence: 0.6, MinLetters: 40, MaxBytes: 500}
 	QueryDetection    = DetectOptions{MinConfidence: 0.8, MinLetters: 12, MaxBytes: 1000}
 )
 

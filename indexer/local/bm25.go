@@ -55,11 +55,26 @@ func (p BM25) TermScore(idf, tf, dl, avgdl float64) float64 {
 
 // corpusStats are the collection statistics BM25 needs. They are kept in the
 // index's internal storage and updated in the same atomic batch as the
-// documents, so they always describe the snapshot being searched.
+// documents, so they always describe the snapshot being searched. Each body
+// field (one per analysis language) has its own document count and length:
+// a field's IDF and average length describe the documents analysed alike.
 type corpusStats struct {
-	Docs       int64 `json:"docs"`
-	BodyTokens int64 `json:"body_tokens"`
-	Chunks     int64 `json:"chunks"`
+	Docs       int64                 `json:"docs"`
+	BodyTokens int64                 `json:"body_tokens"`
+	Chunks     int64                 `json:"chunks"`
+	Fields     map[string]fieldStats `json:"fields,omitempty"`
+}
+
+// fieldStats are one body field's share of the collection.
+type fieldStats struct {
+	Docs   int64 `json:"docs"`
+	Tokens int64 `json:"tokens"`
+}
+
+// docShare is what one document contributes to the statistics.
+type docShare struct {
+	field          string
+	tokens, chunks int64
 }
 
 var statsKey = []byte("cari:stats")
@@ -69,6 +84,43 @@ func (s corpusStats) avgBodyLen() float64 {
 		return 0
 	}
 	return float64(s.BodyTokens) / float64(s.Docs)
+}
+
+// field returns the document count and average analysed length of a body
+// field.
+func (s corpusStats) field(name string) (docs int64, avgdl float64) {
+	f := s.Fields[name]
+	if f.Docs <= 0 {
+		return 0, 0
+	}
+	return f.Docs, float64(f.Tokens) / float64(f.Docs)
+}
+
+func (s *corpusStats) add(d docShare) {
+	s.Docs++
+	s.BodyTokens += d.tokens
+	s.Chunks += d.chunks
+	if s.Fields == nil {
+		s.Fields = map[string]fieldStats{}
+	}
+	f := s.Fields[d.field]
+	f.Docs++
+	f.Tokens += d.tokens
+	s.Fields[d.field] = f
+}
+
+func (s *corpusStats) remove(d docShare) {
+	s.Docs--
+	s.BodyTokens -= d.tokens
+	s.Chunks -= d.chunks
+	f := s.Fields[d.field]
+	f.Docs--
+	f.Tokens -= d.tokens
+	if f.Docs <= 0 {
+		delete(s.Fields, d.field)
+		return
+	}
+	s.Fields[d.field] = f
 }
 
 func decodeStats(b []byte) (corpusStats, error) {

@@ -15,9 +15,6 @@ import (
 // query, from the postings with positions (term vectors) of the query's
 // terms, reading only the candidates' entries. IDs not stored are absent.
 func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (map[string]indexer.MatchFeatures, error) {
-	all := s.queryTerms(query)
-	terms := distinctTerms(all)
-	pairs := queryPairs(all, terms)
 	r, release, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -31,7 +28,13 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 	if len(cands) == 0 {
 		return out, nil
 	}
-	n, avgdl, err := collectionStats(r)
+	// Features compare the query with one body field: the one most
+	// candidates are in (candidates of another language match nothing).
+	field := majorityField(cands)
+	all := s.analyzer.terms(field, query)
+	terms := distinctTerms(all)
+	pairs := queryPairs(all, terms)
+	n, avgdl, err := collectionStats(r, field)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +42,7 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 	idfs := make([]float64, len(terms))
 	var idfSum float64
 	for ti, term := range terms {
-		tfr, err := r.TermFieldReader(ctx, term.text, fieldBody, true, true, true)
+		tfr, err := r.TermFieldReader(ctx, term.text, field, true, true, true)
 		if err != nil {
 			return nil, fmt.Errorf("read postings of %q: %w", term.text, err)
 		}
@@ -111,6 +114,7 @@ type candidate struct {
 	id         string
 	num        index.IndexInternalID
 	titleBytes int
+	field      string // the body field
 	length     float64
 	bm25       float64
 	matches    []termMatch
@@ -138,8 +142,11 @@ func candidates(r index.IndexReader, ids []string) ([]*candidate, error) {
 		c := &candidate{id: id, num: num}
 		if doc != nil {
 			doc.VisitFields(func(f index.Field) {
-				if f.Name() == fieldTitle {
+				switch f.Name() {
+				case fieldTitle:
 					c.titleBytes = len(f.Value())
+				case fieldBodyField:
+					c.field = string(f.Value())
 				}
 			})
 		}
@@ -147,6 +154,20 @@ func candidates(r index.IndexReader, ids []string) ([]*candidate, error) {
 	}
 	slices.SortFunc(out, func(a, b *candidate) int { return a.num.Compare(b.num) })
 	return out, nil
+}
+
+// majorityField returns the body field most candidates are in, English on
+// a tie.
+func majorityField(cands []*candidate) string {
+	count := map[string]int{}
+	best := fieldBody
+	for _, c := range cands {
+		count[c.field]++
+		if c.field != "" && count[c.field] > count[best] {
+			best = c.field
+		}
+	}
+	return best
 }
 
 func (c *candidate) features(idfs []float64, idfSum float64) indexer.MatchFeatures {

@@ -69,9 +69,9 @@ func (s *Store) checkPhrases(f indexer.Filter) error {
 		phrases []string
 	}{{"filters.include_text", f.IncludeText}, {"filters.exclude_text", f.ExcludeText}} {
 		for i, p := range c.phrases {
-			if len(s.analyzer.Analyze([]byte(p))) == 0 {
+			if !s.analyzer.keepsInEveryField(p) {
 				return &cari.FieldError{Field: fmt.Sprintf("%s[%d]", c.field, i),
-					Reason: fmt.Sprintf("%q has only stop words or punctuation, which the keyword index does not keep; add a content word", p)}
+					Reason: fmt.Sprintf("%q has only stop words (English or Indonesian) or punctuation, which the keyword index does not keep; add a content word", p)}
 			}
 		}
 	}
@@ -134,13 +134,18 @@ func dateRange(field string, from, to time.Time) query.Query {
 	return q
 }
 
-// phraseQuery matches the phrase as analyzed by the body analyzer, so
-// "climate changes" also matches "climate change".
+// phraseQuery matches the phrase in every body field, as each field's
+// analyzer analyses it, so "climate changes" also matches "climate change"
+// in English documents.
 func phraseQuery(p string) query.Query {
-	q := query.NewMatchPhraseQuery(p)
-	q.SetField(fieldBody)
-	q.Analyzer = bodyAnalyzer
-	return q
+	qs := make([]query.Query, 0, len(languageFields))
+	for _, lf := range languageFields {
+		q := query.NewMatchPhraseQuery(p)
+		q.SetField(lf.name)
+		q.Analyzer = lf.analyzer
+		qs = append(qs, q)
+	}
+	return query.NewDisjunctionQuery(qs)
 }
 
 // matchAll runs q on snapshot r without scoring and returns every match.

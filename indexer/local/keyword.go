@@ -19,18 +19,22 @@ import (
 const MaxQueryTerms = 1024
 
 // SearchKeyword scores every document containing a query term with BM25 over
-// the body field and returns the best q.Limit that pass q.Filter, best first.
-// Equal scores are ordered by document ID, so results are deterministic.
+// the body fields and returns the best q.Limit that pass q.Filter, best first.
+// Each document's body sits in the field of its language, so each document
+// is scored with the query analysed as its own language is, under that
+// field's statistics; which fields a query searches depends on its detected
+// language (bodyAnalysis.queryFields). Equal scores are ordered by document
+// ID, so results are deterministic.
 func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]indexer.Hit, error) {
 	if q.Limit <= 0 {
 		return nil, nil
 	}
-	terms := s.queryTerms(q.Text)
-	if len(terms) == 0 {
+	fields := s.analyzer.queryFields(q.Text)
+	if len(fields) == 0 {
 		return nil, nil
 	}
-	if len(terms) > MaxQueryTerms {
-		return nil, fmt.Errorf("query has %d terms after analysis, at most %d are allowed", len(terms), MaxQueryTerms)
+	if n := len(fields[0].terms); n > MaxQueryTerms {
+		return nil, fmt.Errorf("query has %d terms after analysis, at most %d are allowed", n, MaxQueryTerms)
 	}
 	r, release, err := s.snapshot(ctx)
 	if err != nil {
@@ -42,7 +46,7 @@ func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]in
 	if err != nil {
 		return nil, err
 	}
-	scores, err := s.scoreBM25(ctx, r, terms, allow)
+	scores, err := s.scoreBM25(ctx, r, fields, allow)
 	if err != nil {
 		return nil, err
 	}
@@ -50,9 +54,20 @@ func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]in
 }
 
 // Terms returns the index terms of text: what the keyword index would make
-// of it (lower-cased, stop words dropped, stemmed).
+// of it (lower-cased, stop words dropped, stemmed) as a query, in the
+// analysis of its detected language.
 func (s *Store) Terms(text string) []string {
-	terms := s.queryTerms(text)
+	return termStrings(s.queryTerms(text))
+}
+
+// TermsIn returns the index terms of text analysed as a document in the
+// language with BCP 47 tag language ("" for unknown) is: highlights compare
+// a query with a document's sentences in the document's analysis.
+func (s *Store) TermsIn(text, language string) []string {
+	return termStrings(s.analyzer.terms(fieldForLanguage(language), text))
+}
+
+func termStrings(terms [][]byte) []string {
 	out := make([]string, len(terms))
 	for i, t := range terms {
 		out[i] = string(t)
@@ -60,55 +75,80 @@ func (s *Store) Terms(text string) []string {
 	return out
 }
 
-// queryTerms analyzes text with the body analyzer. Repeated terms stay
-// repeated: a term the user wrote twice counts twice, as in Lucene.
+// queryTerms analyzes text as a query in its detected language's field.
 func (s *Store) queryTerms(text string) [][]byte {
-	tokens := s.analyzer.Analyze([]byte(text))
-	terms := make([][]byte, 0, len(tokens))
-	for _, t := range tokens {
-		terms = append(terms, t.Term)
-	}
-	return terms
+	return s.analyzer.terms(fieldForLanguage(s.analyzer.detector.DetectQuery(text).Language), text)
 }
 
-// collectionStats returns what BM25 needs of the whole collection in
-// snapshot r: the document count and the average analyzed body length.
-func collectionStats(r index.IndexReader) (docs uint64, avgdl float64, err error) {
+// collectionStats returns what BM25 needs of one body field in snapshot r:
+// the number of documents in the collection (all fields), which IDF is
+// computed over, and the average analyzed length of the field's documents,
+// which its length normalisation uses.
+func collectionStats(r index.IndexReader, field string) (docs uint64, avgdl float64, err error) {
 	stats, err := snapshotStats(r)
 	if err != nil {
 		return 0, 0, err
 	}
-	docs, err = r.DocCount()
-	return docs, stats.avgBodyLen(), err
+	_, avgdl = stats.field(field)
+	return uint64(max(stats.Docs, 0)), avgdl, nil
 }
 
-// scoreBM25 accumulates each matching document's BM25 score, keyed by its
-// internal number in the snapshot r.
-func (s *Store) scoreBM25(ctx context.Context, r index.IndexReader, terms [][]byte, allow docSet) (map[uint64]float64, error) {
-	n, avgdl, err := collectionStats(r)
+// fieldPostings is one query term's posting list in one body field.
+type fieldPostings struct {
+	term  []byte
+	avgdl float64
+	tfr   index.TermFieldReader
+}
+
+// scoreBM25 returns the BM25 score of each document matching a term of
+// fields, keyed by its internal number in the snapshot r. A document's body
+// is in one field, so its score comes from that field alone. IDF is taken
+// over the whole collection, with a term's document frequency the largest
+// it has in any field searched (the blending of Elasticsearch's cross_fields
+// queries): a word is not made rare by being counted only among one
+// language's documents. On a collection in one language this is exactly
+// BM25 over that language's field.
+func (s *Store) scoreBM25(ctx context.Context, r index.IndexReader, fields []fieldTerms, allow docSet) (map[uint64]float64, error) {
+	stats, err := snapshotStats(r)
 	if err != nil {
 		return nil, err
 	}
+	var lists []fieldPostings
+	defer func() {
+		for _, l := range lists {
+			l.tfr.Close()
+		}
+	}()
+	df := map[string]uint64{}
+	for _, f := range fields {
+		docs, avgdl := stats.field(f.field)
+		if docs <= 0 {
+			continue
+		}
+		for _, term := range f.terms {
+			tfr, err := r.TermFieldReader(ctx, term, f.field, true, true, false)
+			if err != nil {
+				return nil, fmt.Errorf("read postings of %q in %s: %w", term, f.field, err)
+			}
+			lists = append(lists, fieldPostings{term: term, avgdl: avgdl, tfr: tfr})
+			df[string(term)] = max(df[string(term)], tfr.Count())
+		}
+	}
+	n := float64(stats.Docs)
 	bm := s.opts.BM25
 	scores := make(map[uint64]float64)
 	var tfd index.TermFieldDoc
-	for _, term := range terms {
-		tfr, err := r.TermFieldReader(ctx, term, fieldBody, true, true, false)
-		if err != nil {
-			return nil, fmt.Errorf("read postings of %q: %w", term, err)
-		}
-		idf := bm.IDF(float64(n), float64(tfr.Count()))
+	for _, l := range lists {
+		idf := bm.IDF(n, float64(df[string(l.term)]))
 		for i := 0; ; i++ {
 			if i%4096 == 0 {
 				if err := ctx.Err(); err != nil {
-					tfr.Close()
 					return nil, err
 				}
 			}
-			p, err := tfr.Next(&tfd)
+			p, err := l.tfr.Next(&tfd)
 			if err != nil {
-				tfr.Close()
-				return nil, fmt.Errorf("read postings of %q: %w", term, err)
+				return nil, fmt.Errorf("read postings of %q: %w", l.term, err)
 			}
 			if p == nil {
 				break
@@ -120,9 +160,8 @@ func (s *Store) scoreBM25(ctx context.Context, r index.IndexReader, terms [][]by
 			// bleve stores norm = 1/sqrt(field length) as a float32; rounding
 			// recovers the exact length.
 			dl := math.Round(1 / float64(p.Norm*p.Norm))
-			scores[num] += bm.TermScore(idf, float64(p.Freq), dl, avgdl)
+			scores[num] += bm.TermScore(idf, float64(p.Freq), dl, l.avgdl)
 		}
-		tfr.Close()
 	}
 	return scores, nil
 }

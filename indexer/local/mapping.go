@@ -1,16 +1,33 @@
 package local
 
 import (
+	"fmt"
+	"runtime"
+	"sync"
+
 	"github.com/blevesearch/bleve/v2"
+	blevean "github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/indexer/analysis"
 )
 
 // Field names in the keyword index.
 const (
-	fieldBody      = "body" // title + text, analyzed, the field BM25 scores
+	// The analysed body (title + text) of a document sits in the field of
+	// its analysis language, one field per language, so that each field's
+	// BM25 statistics describe documents analysed alike. English keeps the
+	// name "body" it had before there were others.
+	fieldBody        = "body"         // English
+	fieldBodyID      = "body_id"      // Indonesian (and Malay)
+	fieldBodyCJK     = "body_cjk"     // Chinese, Japanese, Korean
+	fieldBodyNeutral = "body_neutral" // every other language, and unknown
+	fieldBodyField   = "body_field"   // stored: which of the above holds the body
+
 	fieldTitle     = "title"
 	fieldText      = "text"
 	fieldURL       = "url"
@@ -34,34 +51,92 @@ const (
 	fieldLanguageKeys = "language_keys"
 )
 
-// bodyAnalyzer is the analyzer of the body field. bleve's "en": Unicode word
-// segmentation, possessive removal, lower case, English stop words, Porter
-// stemming. It measured best on scifact/train among bleve's English chains
-// (docs/EVALUATION.md).
-const bodyAnalyzer = en.AnalyzerName
+// indonesian is how this process analyses Indonesian: the stemmer needs the
+// root words of Debian's hunspell-id, read where the package installs them
+// (Cari does not ship them: LGPL-3). Without them Indonesian is analysed
+// without stemming. Fixed at start-up, like the rest of the analysis.
+var indonesian = analysis.DefaultIndonesianOptions()
+
+// bodyAnalyzer names the analysis of the body fields; each generation's
+// manifest records it, and a generation built with another (including
+// another Indonesian dictionary) is refused. English is bleve's "en"
+// (possessive removal, lower case, English stop words, Porter), which
+// measured best on scifact/train among bleve's English chains
+// (docs/EVALUATION.md); see languageFields for the others.
+var bodyAnalyzer = "multilingual-1: en, id (" + indonesian.String() + "), cjk, neutral"
+
+// languageField is one analysed body field and its analyzer.
+type languageField struct {
+	name     string
+	analyzer string
+}
+
+// languageFields are the body fields, English first.
+var languageFields = []languageField{
+	{fieldBody, analysis.EnglishAnalyzer},
+	{fieldBodyID, analysis.IndonesianAnalyzer},
+	{fieldBodyCJK, analysis.CJKAnalyzer},
+	{fieldBodyNeutral, analysis.NeutralAnalyzer},
+}
+
+// fieldForLanguage returns the body field of a document in the language
+// with BCP 47 tag tag: its primary subtag decides.
+func fieldForLanguage(tag string) string {
+	primary := normalizeLanguage(tag)
+	if i := indexByte(primary, '-'); i >= 0 {
+		primary = primary[:i]
+	}
+	switch primary {
+	case analysis.English:
+		return fieldBody
+	case analysis.Indonesian, "in", "ms": // "in" is Indonesian's withdrawn code; Malay shares the morphology
+		return fieldBodyID
+	case analysis.Chinese, analysis.Japanese, analysis.Korean:
+		return fieldBodyCJK
+	}
+	return fieldBodyNeutral
+}
+
+func indexByte(s string, b byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == b {
+			return i
+		}
+	}
+	return -1
+}
 
 // newMapping returns the index mapping of one generation: one document type,
 // BM25 scoring, and no dynamic fields so that nothing unplanned is indexed.
 func newMapping() *mapping.IndexMappingImpl {
+	return newMappingWith(indonesian)
+}
+
+func newMappingWith(id analysis.IndonesianOptions) *mapping.IndexMappingImpl {
 	m := bleve.NewIndexMapping()
 	m.ScoringModel = index.BM25Scoring
-	m.DefaultAnalyzer = bodyAnalyzer
+	m.DefaultAnalyzer = analysis.EnglishAnalyzer
 	m.IndexDynamic = false
 	m.StoreDynamic = false
 	m.DocValuesDynamic = false
+	if err := analysis.AddAnalyzers(m, id); err != nil {
+		// Only a name defined twice fails, and the names are constants.
+		panic(err)
+	}
 
 	doc := bleve.NewDocumentStaticMapping()
+	for _, lf := range languageFields {
+		body := bleve.NewTextFieldMapping()
+		body.Analyzer = lf.analyzer
+		body.Store = false
+		body.IncludeInAll = false
+		// Term vectors carry positions: phrase filters (include_text) need them.
+		body.IncludeTermVectors = true
+		body.DocValues = false
+		doc.AddFieldMappingsAt(lf.name, body)
+	}
 
-	body := bleve.NewTextFieldMapping()
-	body.Analyzer = bodyAnalyzer
-	body.Store = false
-	body.IncludeInAll = false
-	// Term vectors carry positions: phrase filters (include_text) need them.
-	body.IncludeTermVectors = true
-	body.DocValues = false
-	doc.AddFieldMappingsAt(fieldBody, body)
-
-	for _, name := range []string{fieldTitle, fieldText, fieldAuthor, fieldHash, fieldDomain, fieldLanguage, fieldPublishedAt, fieldCrawledAt, fieldChunks} {
+	for _, name := range []string{fieldTitle, fieldText, fieldAuthor, fieldHash, fieldDomain, fieldLanguage, fieldPublishedAt, fieldCrawledAt, fieldChunks, fieldBodyField} {
 		doc.AddFieldMappingsAt(name, storedOnly())
 	}
 	for _, name := range []string{fieldDomainKeys, fieldLanguageKeys, fieldURL} {
@@ -99,4 +174,116 @@ func storedOnly() *mapping.FieldMapping {
 	f.IncludeTermVectors = false
 	f.DocValues = false
 	return f
+}
+
+// bodyAnalysis analyses document bodies and queries by language, with the
+// analyzers of one mapping. It is safe for concurrent use.
+type bodyAnalysis struct {
+	analyzers map[string]blevean.Analyzer // by body field
+	detector  *analysis.Detector
+}
+
+func newBodyAnalysis(m mapping.IndexMapping) (*bodyAnalysis, error) {
+	a := &bodyAnalysis{analyzers: map[string]blevean.Analyzer{}, detector: analysis.NewDetector()}
+	for _, lf := range languageFields {
+		an := m.AnalyzerNamed(lf.analyzer)
+		if an == nil {
+			return nil, fmt.Errorf("analyzer %q of field %s cannot be built", lf.analyzer, lf.name)
+		}
+		a.analyzers[lf.name] = an
+	}
+	return a, nil
+}
+
+// documentField returns the body field of d. A document that names no
+// language gets the detected one as its Language when detection is sure, so
+// that the language filter finds it; when detection is unsure (a short
+// text) the document is still analysed as the likeliest language, which
+// for a short English or Indonesian text is better than no stemming at all.
+// Only a text with no letters the detector knows gets the neutral field.
+func (a *bodyAnalysis) documentField(d *cari.Document) string {
+	if d.Language != "" {
+		return fieldForLanguage(d.Language)
+	}
+	det := a.detector.DetectDocument(d.Title, d.Text)
+	if det.Sure {
+		d.Language = det.Language
+	}
+	return fieldForLanguage(det.Language)
+}
+
+// detectLanguages sets the Language of the documents that name none and
+// whose language detection is sure, on every core, before a write takes
+// the lock (the indexer does the same; this serves callers that write to
+// the store directly).
+func (a *bodyAnalysis) detectLanguages(entries []indexer.Entry) {
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), len(entries))
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(entries); i += workers {
+				d := &entries[i].Doc
+				if d.Language != "" {
+					continue
+				}
+				if det := a.detector.DetectDocument(d.Title, d.Text); det.Sure {
+					d.Language = det.Language
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// terms analyses text as field does. Repeated terms stay repeated: a term
+// the user wrote twice counts twice, as in Lucene.
+func (a *bodyAnalysis) terms(field, text string) [][]byte {
+	tokens := a.analyzers[field].Analyze([]byte(text))
+	out := make([][]byte, len(tokens))
+	for i, t := range tokens {
+		out[i] = t.Term
+	}
+	return out
+}
+
+// fieldTerms are a query's terms as one body field analyses them.
+type fieldTerms struct {
+	field string
+	terms [][]byte
+}
+
+// queryFields returns the fields a query searches and its terms in each.
+// A query whose language is detected with confidence searches that
+// language's field and the neutral one (documents of no known language);
+// an unsure query searches every field, each with its own analysis, so a
+// short query or a name finds documents in any language. The query's own
+// language comes first.
+func (a *bodyAnalysis) queryFields(text string) []fieldTerms {
+	det := a.detector.DetectQuery(text)
+	first := fieldForLanguage(det.Language)
+	fields := []string{first}
+	for _, lf := range languageFields {
+		if lf.name != first && (!det.Sure || lf.name == fieldBodyNeutral) {
+			fields = append(fields, lf.name)
+		}
+	}
+	out := make([]fieldTerms, 0, len(fields))
+	for _, f := range fields {
+		if ts := a.terms(f, text); len(ts) > 0 {
+			out = append(out, fieldTerms{f, ts})
+		}
+	}
+	return out
+}
+
+// keepsInEveryField reports whether text keeps at least one term in every
+// body field's analysis: a phrase of stop words alone would match nothing in
+// some languages' documents.
+func (a *bodyAnalysis) keepsInEveryField(text string) bool {
+	for _, lf := range languageFields {
+		if len(a.analyzers[lf.name].Analyze([]byte(text))) == 0 {
+			return false
+		}
+	}
+	return true
 }

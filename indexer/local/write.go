@@ -32,6 +32,7 @@ func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 		return err
 	}
 	entries = lastByID(entries)
+	s.analyzer.detectLanguages(entries)
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()

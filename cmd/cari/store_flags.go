@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/indexer/qdrant"
+	"github.com/cari-search/cari/indexer/reindex"
+	"github.com/cari-search/cari/server"
+)
+
+// storeFlags choose the store: the local data directory (default) or a
+// Qdrant cluster. Only serve, index and eval register them; every other
+// command works on the local store.
+type storeFlags struct {
+	kind           string
+	qdrantAddr     string
+	qdrantAlias    string
+	qdrantKeyFile  string
+	qdrantTLS      bool
+	qdrantShards   uint32
+	qdrantReplicas uint32
+}
+
+// qdrantAPIKeyEnv holds the Qdrant API key when no key file is given.
+const qdrantAPIKeyEnv = "CARI_QDRANT_API_KEY"
+
+func (f *storeFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.kind, "store", "local", "where the index lives: local (the --data directory) or qdrant (a Qdrant server or cluster, see docs/OPERATIONS.md)")
+	fs.StringVar(&f.qdrantAddr, "qdrant-addr", qdrant.DefaultAddr, "qdrant: gRPC address host:port")
+	fs.StringVar(&f.qdrantAlias, "qdrant-alias", qdrant.DefaultAlias, "qdrant: collection alias naming the serving generation")
+	fs.StringVar(&f.qdrantKeyFile, "qdrant-api-key-file", "", "qdrant: file holding the API key (default: $"+qdrantAPIKeyEnv+")")
+	fs.BoolVar(&f.qdrantTLS, "qdrant-tls", false, "qdrant: connect with TLS, verified against the system's roots")
+	fs.Uint32Var(&f.qdrantShards, "qdrant-shards", 0, "qdrant: shard number of a collection Cari creates (default: Qdrant's, one per node)")
+	fs.Uint32Var(&f.qdrantReplicas, "qdrant-replicas", 0, "qdrant: replication factor of a collection Cari creates (default: Qdrant's, 1)")
+}
+
+// apiKey reads the Qdrant API key from the file, else the environment.
+func (f *storeFlags) apiKey() (string, error) {
+	if f.qdrantKeyFile == "" {
+		return strings.TrimSpace(os.Getenv(qdrantAPIKeyEnv)), nil
+	}
+	b, err := os.ReadFile(f.qdrantKeyFile)
+	if err != nil {
+		return "", fmt.Errorf("--qdrant-api-key-file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// openQdrant opens the Qdrant store for vectors of space (zero: keyword
+// only).
+func (f *storeFlags) openQdrant(ctx context.Context, space local.VectorSpace, rebuild bool, st *stack) (indexer.Store, error) {
+	key, err := f.apiKey()
+	if err != nil {
+		return nil, err
+	}
+	return qdrant.Open(ctx, qdrant.Options{
+		Addr: f.qdrantAddr, APIKey: key, TLS: f.qdrantTLS, Alias: f.qdrantAlias,
+		Shards: f.qdrantShards, Replicas: f.qdrantReplicas, Vectors: space, Rebuild: rebuild, Logger: st.logger,
+	})
+}
+
+// storeName is "local" or "qdrant", as GetStats reports it.
+func (s *stack) storeName() string {
+	if s.store == nil {
+		return "qdrant"
+	}
+	return "local"
+}
+
+// generationName names the serving generation: the local generation, or
+// the Qdrant collection.
+func (s *stack) generationName() string {
+	if s.store != nil {
+		return s.store.Generation().Name
+	}
+	if q, ok := s.index.(*qdrant.Store); ok {
+		return q.Collection()
+	}
+	return ""
+}
+
+// qdrantTarget is the Qdrant store as a reindex target.
+type qdrantTarget struct{ s *qdrant.Store }
+
+func (t qdrantTarget) BeginBuild(source string) (reindex.Build, error) {
+	b, err := t.s.BeginBuild(source)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// qdrantStored reads the serving Qdrant generation's own documents, in the
+// order listed when the job began, to rebuild them.
+type qdrantStored struct {
+	ctx  context.Context
+	s    *qdrant.Store
+	name string
+	ids  []string
+	next int
+}
+
+func openQdrantStored(ctx context.Context, s *qdrant.Store) (reindex.Source, error) {
+	ids, err := s.DocumentIDs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list stored documents: %w", err)
+	}
+	slices.Sort(ids)
+	return &qdrantStored{ctx: ctx, s: s, name: s.Collection(), ids: ids}, nil
+}
+
+func (q *qdrantStored) Describe() string { return "stored:" + q.name }
+func (q *qdrantStored) Total() int64     { return int64(len(q.ids)) }
+func (q *qdrantStored) Close() error     { return nil }
+
+func (q *qdrantStored) Next() (reindex.Item, error) {
+	if q.next == len(q.ids) {
+		return reindex.Item{}, io.EOF
+	}
+	id := q.ids[q.next]
+	q.next++
+	return reindex.Item{Where: fmt.Sprintf("stored document %q", id), Document: func() (cari.Document, error) {
+		docs, err := q.s.Documents(q.ctx, []string{id})
+		if err != nil {
+			return cari.Document{}, &reindex.RecordError{Reason: "read", Err: err}
+		}
+		d, ok := docs[id]
+		if !ok {
+			return cari.Document{}, fmt.Errorf("%w: document %q was deleted", reindex.ErrSkip, id)
+		}
+		d.Chunks = nil
+		return d, nil
+	}}, nil
+}
+
+// qdrantReindex configures the Reindex RPC on the Qdrant store: builds
+// under the building alias, swapped in by an alias change, replaced
+// generations kept for rollback by GC.
+func (s *stack) qdrantReindex(o server.ReindexOptions) server.ReindexOptions {
+	q, ok := s.index.(*qdrant.Store)
+	if !ok {
+		return server.ReindexOptions{}
+	}
+	o.Target = qdrantTarget{q}
+	o.Stored = func(ctx context.Context) (reindex.Source, error) { return openQdrantStored(ctx, q) }
+	o.GC = q.GC
+	return o
+}
