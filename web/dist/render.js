@@ -15,26 +15,70 @@ function el(tag, className, text) {
     }
     return e;
 }
+const CJK = "\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}";
+const cjkRuns = new RegExp(`[${CJK}]+|[^${CJK}]+`, "gu");
+const isCJK = new RegExp(`^[${CJK}]`, "u");
 export function queryTerms(query) {
-    const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-    return [...new Set(words.filter((w) => w.length > 1))];
+    const words = query.normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+    const terms = new Set();
+    for (const w of words) {
+        for (const run of w.match(cjkRuns) ?? []) {
+            if (!isCJK.test(run)) {
+                if (run.length > 1) {
+                    terms.add(run);
+                }
+                continue;
+            }
+            const chars = [...run];
+            if (chars.length === 1) {
+                terms.add(run);
+            }
+            for (let i = 0; i + 1 < chars.length; i++) {
+                terms.add(chars[i] + chars[i + 1]);
+            }
+        }
+    }
+    return [...terms];
 }
 function escapeRegExp(s) {
     return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+function markedRanges(text, terms) {
+    const marked = new Array(text.length).fill(false);
+    const mark = (from, to) => marked.fill(true, from, to);
+    const words = terms.filter((t) => !isCJK.test(t)).map(escapeRegExp);
+    if (words.length > 0) {
+        const letter = `(?:(?![${CJK}])[\\p{L}\\p{N}])`;
+        const re = new RegExp(`(?<!${letter})(?:${words.join("|")})${letter}*`, "giu");
+        for (const m of text.matchAll(re)) {
+            const at = m.index ?? 0;
+            mark(at, at + m[0].length);
+        }
+    }
+    for (const t of terms.filter((t) => isCJK.test(t))) {
+        for (let at = text.indexOf(t); at >= 0; at = text.indexOf(t, at + 1)) {
+            mark(at, at + t.length);
+        }
+    }
+    return marked;
+}
 export function markTerms(parent, text, terms) {
-    if (terms.length === 0) {
-        parent.append(text);
-        return;
+    const marked = markedRanges(text, terms);
+    let start = 0;
+    for (let i = 1; i <= text.length; i++) {
+        if (i < text.length && marked[i] === marked[start]) {
+            continue;
+        }
+        const piece = text.slice(start, i);
+        parent.append(marked[start] ? el("mark", "", piece) : piece);
+        start = i;
     }
-    const re = new RegExp(`(?<![\\p{L}\\p{N}])(?:${terms.map(escapeRegExp).join("|")})[\\p{L}\\p{N}]*`, "giu");
-    let last = 0;
-    for (const m of text.matchAll(re)) {
-        const at = m.index ?? 0;
-        parent.append(text.slice(last, at), el("mark", "", m[0]));
-        last = at + m[0].length;
+}
+function inLanguage(e, language) {
+    e.dir = "auto";
+    if (language !== undefined && language !== "") {
+        e.lang = language;
     }
-    parent.append(text.slice(last));
 }
 function displayURL(r) {
     if (r.url === "") {
@@ -57,6 +101,7 @@ function renderResult(r, terms, rank) {
     li.dataset["id"] = r.id;
     const title = r.title !== "" ? r.title : r.url !== "" ? r.url : r.id;
     const heading = el("h2", "result-title");
+    inLanguage(heading, r.language);
     if (r.url !== "") {
         const a = el("a", "result-link", title);
         a.href = r.url;
@@ -70,7 +115,9 @@ function renderResult(r, terms, rank) {
     }
     li.append(heading);
     const meta = el("p", "result-meta");
-    meta.append(el("span", "result-url", displayURL(r)));
+    const url = el("span", "result-url", displayURL(r));
+    url.dir = "ltr";
+    meta.append(url);
     const published = isoDate(r.publishedDate);
     if (published !== "") {
         const time = el("time", "result-date", published);
@@ -83,6 +130,7 @@ function renderResult(r, terms, rank) {
     li.append(meta);
     r.highlights.forEach((h, i) => {
         const q = el("blockquote", "highlight");
+        inLanguage(q, r.language);
         markTerms(q, h, terms);
         const hs = r.highlightScores[i];
         if (hs !== undefined) {

@@ -37,6 +37,8 @@ export interface Result {
   highlights: string[];
   highlightScores: number[];
   domain: string;
+  // BCP 47 tag, given at indexing or detected; absent when unknown.
+  language?: string;
 }
 
 export interface SearchResponse {

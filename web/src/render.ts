@@ -26,34 +26,92 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return e;
 }
 
-// queryTerms are the words of the query worth marking in highlights.
+// Scripts written without spaces between words, which the index splits into
+// overlapping character bigrams.
+const CJK = "\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}";
+const cjkRuns = new RegExp(`[${CJK}]+|[^${CJK}]+`, "gu");
+const isCJK = new RegExp(`^[${CJK}]`, "u");
+
+// queryTerms are the pieces of the query worth marking in highlights: its
+// words, and for Chinese, Japanese and Korean runs their character bigrams
+// (a one-character run stays whole), as the index sees them. Full-width and
+// half-width forms are folded (NFKC), as the index folds them.
 export function queryTerms(query: string): string[] {
-  const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  return [...new Set(words.filter((w) => w.length > 1))];
+  const words = query.normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const terms = new Set<string>();
+  for (const w of words) {
+    for (const run of w.match(cjkRuns) ?? []) {
+      if (!isCJK.test(run)) {
+        if (run.length > 1) {
+          terms.add(run);
+        }
+        continue;
+      }
+      const chars = [...run];
+      if (chars.length === 1) {
+        terms.add(run);
+      }
+      for (let i = 0; i + 1 < chars.length; i++) {
+        terms.add(chars[i] + chars[i + 1]);
+      }
+    }
+  }
+  return [...terms];
 }
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-// markTerms appends text to parent with each word that starts with a query
-// term wrapped in <mark>, so "erupt" marks "erupts" and "eruption".
+// markedRanges marks where query terms occur in text, per UTF-16 unit: a
+// word term where a word starts with it ("erupt" marks "erupts" and
+// "eruption"), a CJK term anywhere, since those scripts have no spaces to
+// start a word at. Overlapping bigrams (北京, 京大, 大学) mark one run.
+function markedRanges(text: string, terms: string[]): boolean[] {
+  const marked = new Array<boolean>(text.length).fill(false);
+  const mark = (from: number, to: number) => marked.fill(true, from, to);
+  const words = terms.filter((t) => !isCJK.test(t)).map(escapeRegExp);
+  if (words.length > 0) {
+    const letter = `(?:(?![${CJK}])[\\p{L}\\p{N}])`;
+    const re = new RegExp(`(?<!${letter})(?:${words.join("|")})${letter}*`, "giu");
+    for (const m of text.matchAll(re)) {
+      const at = m.index ?? 0;
+      mark(at, at + m[0].length);
+    }
+  }
+  for (const t of terms.filter((t) => isCJK.test(t))) {
+    for (let at = text.indexOf(t); at >= 0; at = text.indexOf(t, at + 1)) {
+      mark(at, at + t.length);
+    }
+  }
+  return marked;
+}
+
+// markTerms appends text to parent with each run of query terms wrapped in
+// <mark>.
 export function markTerms(parent: HTMLElement, text: string, terms: string[]): void {
-  if (terms.length === 0) {
-    parent.append(text);
-    return;
+  const marked = markedRanges(text, terms);
+  let start = 0;
+  for (let i = 1; i <= text.length; i++) {
+    if (i < text.length && marked[i] === marked[start]) {
+      continue;
+    }
+    const piece = text.slice(start, i);
+    parent.append(marked[start] ? el("mark", "", piece) : piece);
+    start = i;
   }
-  const re = new RegExp(
-    `(?<![\\p{L}\\p{N}])(?:${terms.map(escapeRegExp).join("|")})[\\p{L}\\p{N}]*`,
-    "giu",
-  );
-  let last = 0;
-  for (const m of text.matchAll(re)) {
-    const at = m.index ?? 0;
-    parent.append(text.slice(last, at), el("mark", "", m[0]));
-    last = at + m[0].length;
+}
+
+// inLanguage marks an element holding a document's text with the
+// document's language, so that the browser picks fitting glyphs (Han
+// characters differ between Chinese and Japanese fonts) and line breaking,
+// and with dir=auto, so that right-to-left text (Arabic, Hebrew) runs right
+// to left while the page around it stays left to right.
+function inLanguage(e: HTMLElement, language: string | undefined): void {
+  e.dir = "auto";
+  if (language !== undefined && language !== "") {
+    e.lang = language;
   }
-  parent.append(text.slice(last));
 }
 
 // displayURL shortens a URL to host and path for the line under a title.
@@ -80,6 +138,7 @@ function renderResult(r: Result, terms: string[], rank: number): HTMLLIElement {
 
   const title = r.title !== "" ? r.title : r.url !== "" ? r.url : r.id;
   const heading = el("h2", "result-title");
+  inLanguage(heading, r.language);
   if (r.url !== "") {
     const a = el("a", "result-link", title);
     a.href = r.url;
@@ -95,7 +154,9 @@ function renderResult(r: Result, terms: string[], rank: number): HTMLLIElement {
   li.append(heading);
 
   const meta = el("p", "result-meta");
-  meta.append(el("span", "result-url", displayURL(r)));
+  const url = el("span", "result-url", displayURL(r));
+  url.dir = "ltr"; // a URL reads left to right even inside right-to-left text
+  meta.append(url);
   const published = isoDate(r.publishedDate);
   if (published !== "") {
     const time = el("time", "result-date", published);
@@ -109,6 +170,7 @@ function renderResult(r: Result, terms: string[], rank: number): HTMLLIElement {
 
   r.highlights.forEach((h, i) => {
     const q = el("blockquote", "highlight");
+    inLanguage(q, r.language);
     markTerms(q, h, terms);
     const hs = r.highlightScores[i];
     if (hs !== undefined) {
