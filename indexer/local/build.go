@@ -113,6 +113,9 @@ func (b *Build) Commit(ctx context.Context, entries []indexer.Entry, position in
 	}
 	b.s.writeMu.Lock()
 	defer b.s.writeMu.Unlock()
+	if err := b.s.checkOpen(); err != nil {
+		return err
+	}
 	return b.g.upsert(lastByID(entries), b.s.analyzer, position)
 }
 
@@ -135,7 +138,7 @@ func (b *Build) Finalize(ctx context.Context) error {
 	s := b.s
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if err := ctx.Err(); err != nil {
+	if err := errors.Join(ctx.Err(), s.checkOpen()); err != nil {
 		return err
 	}
 	g := b.g
@@ -174,6 +177,9 @@ func (b *Build) Swap(ctx context.Context) error {
 	s := b.s
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
 	g := b.g
 	m := g.m
 	m.State = ""
@@ -216,7 +222,19 @@ func (b *Build) Abort() error {
 	b.s.writeMu.Lock()
 	defer b.s.writeMu.Unlock()
 	b.s.setBuilding(nil, false)
+	// After Close the generation is closed already; its directory goes.
 	return removeGeneration(b.g)
+}
+
+// checkOpen returns ErrClosed once Close has begun. The caller holds
+// writeMu, which Close takes first.
+func (s *Store) checkOpen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
 }
 
 // Pause ends the job without finishing or discarding the generation: it

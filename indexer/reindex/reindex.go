@@ -297,9 +297,15 @@ type converted struct {
 func (j *job) index(ctx context.Context) error {
 	j.setPhase(Indexing)
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	batches := make(chan batch, 1)
 	go j.produce(ctx, batches)
+	// The producer reads the source: wait for it to stop before the
+	// caller may close the source.
+	defer func() {
+		cancel()
+		for range batches {
+		}
+	}()
 	for b := range batches {
 		if b.readErr != nil {
 			return b.readErr
