@@ -1,6 +1,10 @@
 package analysis
 
-import "testing"
+import (
+	"runtime"
+	"testing"
+	"time"
+)
 
 func TestDetect(t *testing.T) {
 	d := NewDetector()
@@ -38,5 +42,29 @@ func TestTruncateKeepsRunes(t *testing.T) {
 				t.Errorf("truncate(%q, %d) = %q cut a rune", s, n, got)
 			}
 		}
+	}
+}
+
+// TestDetectorFootprint measures what loading the detector costs: the heap
+// its five languages' models take and the time to load them (run it alone,
+// -run TestDetectorFootprint, so that it is the first to load them). It
+// guards against loading more languages than Cari analyses: all 75 of
+// lingua's would take several hundred MiB.
+func TestDetectorFootprint(t *testing.T) {
+	if detector != nil {
+		t.Skip("the detector was loaded by an earlier test; run this one alone")
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	NewDetector()
+	took := time.Since(start)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	mib := float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
+	t.Logf("detector models: %.1f MiB of heap, loaded in %v", mib, took)
+	if mib > 64 {
+		t.Errorf("the detector's models take %.1f MiB, more than the five languages' 32 MiB or so", mib)
 	}
 }
