@@ -26,8 +26,11 @@ type Store interface {
 	// IDsForURLs maps stored documents' URLs to their IDs; URLs not stored
 	// are absent from the map.
 	IDsForURLs(ctx context.Context, urls []string) (map[string]string, error)
-	// Terms analyzes text as the keyword index does.
+	// Terms analyzes text as the keyword index analyzes a query.
 	Terms(text string) []string
+	// TermsIn analyzes text as the keyword index analyzes a document in
+	// language (a BCP 47 tag, "" for unknown).
+	TermsIn(text, language string) []string
 	// MatchFeatures describes how each document matches the query's terms.
 	MatchFeatures(ctx context.Context, query string, ids []string) (map[string]MatchFeatures, error)
 	// Stats describe the serving generation.

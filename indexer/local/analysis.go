@@ -3,36 +3,64 @@ package local
 import (
 	"fmt"
 
-	"github.com/blevesearch/bleve/v2/analysis"
-
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
-	textanalysis "github.com/cari-search/cari/indexer/analysis"
 )
 
-// Analysis is the keyword analysis of the local store's body field, for
+// Analysis is the keyword analysis of the local store's body fields, for
 // stores that keep their postings elsewhere (the Qdrant store) and must make
 // the same terms from the same text, so that one query means the same on
-// either store.
+// either store. A document's body is analysed in the field of its language
+// (English, Indonesian, CJK, or neutral); a query in each field it searches.
 type Analysis struct {
-	name     string
-	analyzer analysis.Analyzer
+	body *bodyAnalysis
 }
 
-// NewAnalysis returns the analysis of the English body field, which the
-// Qdrant store applies to documents of every language for now.
+// NewAnalysis returns the body fields' analysis.
 func NewAnalysis() (*Analysis, error) {
-	a := newMapping().AnalyzerNamed(textanalysis.EnglishAnalyzer)
-	if a == nil {
-		return nil, fmt.Errorf("analyzer %q is not registered", textanalysis.EnglishAnalyzer)
+	b, err := newBodyAnalysis(newMapping())
+	if err != nil {
+		return nil, err
 	}
-	return &Analysis{name: textanalysis.EnglishAnalyzer, analyzer: a}, nil
+	return &Analysis{body: b}, nil
 }
 
-// Name names the analyzer; an index records it and refuses another.
-func (a *Analysis) Name() string { return a.name }
+// Name names the analysis; an index records it and refuses another.
+func (a *Analysis) Name() string { return bodyAnalyzer }
 
-// Token is one analyzed term with its position (1 for the first token; a
+// Fields lists the body fields, English first.
+func Fields() []string {
+	out := make([]string, len(languageFields))
+	for i, lf := range languageFields {
+		out[i] = lf.name
+	}
+	return out
+}
+
+// DocumentField returns the field d's body is analysed in. A document that
+// names no language gets the detected one as its Language when detection
+// is sure, as the local store does.
+func (a *Analysis) DocumentField(d *cari.Document) string { return a.body.documentField(d) }
+
+// FieldTerms are a query's terms as one body field analyses them.
+type FieldTerms struct {
+	Field string
+	Terms []string
+}
+
+// QueryFields returns the fields a query searches (its detected language's
+// and the neutral one, or every field when detection is unsure) and its
+// terms in each, the query's own language first.
+func (a *Analysis) QueryFields(text string) []FieldTerms {
+	fts := a.body.queryFields(text)
+	out := make([]FieldTerms, len(fts))
+	for i, ft := range fts {
+		out[i] = FieldTerms{Field: ft.field, Terms: termStrings(ft.terms)}
+	}
+	return out
+}
+
+// Token is one analysed term with its position (1 for the first token; a
 // stop word removed leaves a gap) and its byte offset in the text.
 type Token struct {
 	Term     string
@@ -40,9 +68,13 @@ type Token struct {
 	Start    int
 }
 
-// Tokens analyzes text.
-func (a *Analysis) Tokens(text string) []Token {
-	stream := a.analyzer.Analyze([]byte(text))
+// Tokens analyses text as field does.
+func (a *Analysis) Tokens(field, text string) []Token {
+	an, ok := a.body.analyzers[field]
+	if !ok {
+		return nil
+	}
+	stream := an.Analyze([]byte(text))
 	out := make([]Token, len(stream))
 	for i, t := range stream {
 		out[i] = Token{Term: string(t.Term), Position: t.Position, Start: t.Start}
@@ -50,17 +82,19 @@ func (a *Analysis) Tokens(text string) []Token {
 	return out
 }
 
-// Terms returns the analyzed terms of text in order, repeats kept.
+// Terms returns the terms of text analysed as a query in its detected
+// language, as local.Store.Terms does.
 func (a *Analysis) Terms(text string) []string {
-	stream := a.analyzer.Analyze([]byte(text))
-	out := make([]string, len(stream))
-	for i, t := range stream {
-		out[i] = string(t.Term)
-	}
-	return out
+	return termStrings(a.body.terms(fieldForLanguage(a.body.detector.DetectQuery(text).Language), text))
 }
 
-// Body is the text the keyword index analyzes for a document: its title and
+// TermsIn returns the terms of text analysed as a document in language
+// (a BCP 47 tag, "" for unknown) is.
+func (a *Analysis) TermsIn(text, language string) []string {
+	return termStrings(a.body.terms(fieldForLanguage(language), text))
+}
+
+// Body is the text the keyword index analyses for a document: its title and
 // text on separate lines.
 func Body(title, text string) string {
 	if title == "" {
@@ -69,16 +103,32 @@ func Body(title, text string) string {
 	return title + "\n" + text
 }
 
+// CheckPhrases refuses a filter phrase that keeps no term in some body
+// field's analysis (only stop words or punctuation), naming the filter
+// field: it would match nothing in that language's documents.
+func (a *Analysis) CheckPhrases(f indexer.Filter) error {
+	for _, c := range []struct {
+		field   string
+		phrases []string
+	}{{"filters.include_text", f.IncludeText}, {"filters.exclude_text", f.ExcludeText}} {
+		for i, p := range c.phrases {
+			if !a.body.keepsInEveryField(p) {
+				return &cari.FieldError{Field: fmt.Sprintf("%s[%d]", c.field, i),
+					Reason: fmt.Sprintf("%q has only stop words (English or Indonesian) or punctuation, which the keyword index does not keep; add a content word", p)}
+			}
+		}
+	}
+	return nil
+}
+
 // MatchFeatures computes a document's indexer.MatchFeatures for query the
 // way the local store does from its postings, here from the document's
-// title and text. idf gives each distinct query term's IDF in the
-// collection; avgdl is the average analyzed document length BM25 uses.
-func (a *Analysis) MatchFeatures(query, title, text string, idf func(term string) float64, bm BM25, avgdl float64) indexer.MatchFeatures {
-	all := a.analyzer.Analyze([]byte(query))
-	qterms := make([][]byte, len(all))
-	for i, t := range all {
-		qterms[i] = t.Term
-	}
+// title and text analysed in field. idf gives each distinct query term's
+// IDF in that field; avgdl is the field's average analysed length. The
+// title and window features the local store adds from its postings are
+// left zero.
+func (a *Analysis) MatchFeatures(field, query, title, text string, idf func(term string) float64, bm BM25, avgdl float64) indexer.MatchFeatures {
+	qterms := a.body.terms(field, query)
 	terms := distinctTerms(qterms)
 	pairs := queryPairs(qterms, terms)
 	idfs := make([]float64, len(terms))
@@ -87,7 +137,7 @@ func (a *Analysis) MatchFeatures(query, title, text string, idf func(term string
 		idfs[i] = idf(string(t.text))
 		idfSum += idfs[i]
 	}
-	tokens := a.Tokens(Body(title, text))
+	tokens := a.Tokens(field, Body(title, text))
 	c := &candidate{titleBytes: len(title)}
 	for ti, t := range terms {
 		m := termMatch{term: ti}
@@ -124,20 +174,3 @@ func LanguageKeys(tag string) []string { return languageKeys(tag) }
 // NormalizeLanguage brings a language filter value to the form of
 // LanguageKeys.
 func NormalizeLanguage(tag string) string { return normalizeLanguage(tag) }
-
-// CheckPhrases refuses a filter phrase that analyzes to no terms (only stop
-// words or punctuation), naming the filter field: no index can match it.
-func (a *Analysis) CheckPhrases(f indexer.Filter) error {
-	for _, c := range []struct {
-		field   string
-		phrases []string
-	}{{"filters.include_text", f.IncludeText}, {"filters.exclude_text", f.ExcludeText}} {
-		for i, p := range c.phrases {
-			if len(a.analyzer.Analyze([]byte(p))) == 0 {
-				return &cari.FieldError{Field: fmt.Sprintf("%s[%d]", c.field, i),
-					Reason: fmt.Sprintf("%q has only stop words or punctuation, which the keyword index does not keep; add a content word", p)}
-			}
-		}
-	}
-	return nil
-}

@@ -9,12 +9,17 @@ import (
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/indexer/local"
 )
 
 // Documents loads the stored documents with the given IDs; IDs not stored
 // are absent from the map.
 func (s *Store) Documents(ctx context.Context, ids []string) (map[string]cari.Document, error) {
-	pts, err := s.get(ctx, ids, qdrant.NewWithPayloadExclude(fieldTerms, fieldDomainKeys, fieldLanguageKeys))
+	exclude := []string{fieldDomainKeys, fieldLanguageKeys}
+	for _, f := range local.Fields() {
+		exclude = append(exclude, termsField(f))
+	}
+	pts, err := s.get(ctx, ids, qdrant.NewWithPayloadExclude(exclude...))
 	if err != nil {
 		return nil, err
 	}
@@ -147,6 +152,6 @@ func (s *Store) Stats(ctx context.Context) (indexer.Stats, error) {
 	for _, h := range facets {
 		st.Chunks += h.GetValue().GetIntegerValue() * int64(h.GetCount())
 	}
-	st.AvgDocTokens = m.Avgdl
+	st.AvgDocTokens = m.Avgdl[""]
 	return st, nil
 }

@@ -11,13 +11,14 @@ import (
 )
 
 // MatchFeatures computes indexer.MatchFeatures of the documents ids for a
-// query from their stored text, analyzed as the local store analyzes it.
-// Qdrant does not expose document frequencies, so each query term's IDF is
-// read back from a one-term query: the best document's score is the IDF
-// times that document's stored weight for the term. All the terms go in one
-// batch request.
+// query from their stored text, analysed as the local store analyses it:
+// in one body field, the one most candidates are in (candidates of another
+// language match nothing). Qdrant does not expose document frequencies, so
+// each query term's IDF is read back from a one-term query: the best
+// document's score is the IDF times that document's stored weight for the
+// term. All the terms go in one batch request.
 func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (map[string]indexer.MatchFeatures, error) {
-	pts, err := s.get(ctx, ids, qdrant.NewWithPayloadInclude(fieldID, fieldTitle, fieldText))
+	pts, err := s.get(ctx, ids, qdrant.NewWithPayloadInclude(fieldID, fieldTitle, fieldText, fieldBodyField))
 	if err != nil {
 		return nil, err
 	}
@@ -25,23 +26,47 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 	if len(pts) == 0 {
 		return out, nil
 	}
-	idfs, err := s.idfs(ctx, s.analysis.Terms(query))
+	field := majorityField(pts)
+	var terms []string
+	for _, t := range s.analysis.Tokens(field, query) {
+		terms = append(terms, t.Term)
+	}
+	idfs, err := s.idfs(ctx, field, terms)
 	if err != nil {
 		return nil, err
 	}
-	avgdl := s.current().Avgdl
+	avgdl := s.current().Avgdl[field]
 	idf := func(t string) float64 { return idfs[t] }
 	for _, p := range pts {
 		pl := p.GetPayload()
 		id := pl[fieldID].GetStringValue()
-		out[id] = s.analysis.MatchFeatures(query, pl[fieldTitle].GetStringValue(), pl[fieldText].GetStringValue(), idf, s.opts.BM25, avgdl)
+		f := indexer.MatchFeatures{FirstMatch: 1}
+		if pl[fieldBodyField].GetStringValue() == field {
+			f = s.analysis.MatchFeatures(field, query, pl[fieldTitle].GetStringValue(), pl[fieldText].GetStringValue(), idf, s.opts.BM25, avgdl)
+		}
+		out[id] = f
 	}
 	return out, nil
 }
 
-// idfs returns the collection's IDF of each distinct term, as Qdrant's IDF
-// modifier computes it.
-func (s *Store) idfs(ctx context.Context, terms []string) (map[string]float64, error) {
+// majorityField is the body field most of pts are in; ties go to the
+// first met.
+func majorityField(pts []*qdrant.RetrievedPoint) string {
+	counts := map[string]int{}
+	best := ""
+	for _, p := range pts {
+		f := p.GetPayload()[fieldBodyField].GetStringValue()
+		counts[f]++
+		if best == "" || counts[f] > counts[best] {
+			best = f
+		}
+	}
+	return best
+}
+
+// idfs returns the IDF of each distinct term (analysed as field analyses
+// it), as Qdrant's IDF modifier computes it over every document.
+func (s *Store) idfs(ctx context.Context, field string, terms []string) (map[string]float64, error) {
 	client, err := s.conn()
 	if err != nil {
 		return nil, err
@@ -57,14 +82,15 @@ func (s *Store) idfs(ctx context.Context, terms []string) (map[string]float64, e
 	if len(distinct) == 0 {
 		return out, nil
 	}
+	vec := sparseVector
 	queries := make([]*qdrant.QueryPoints, len(distinct))
 	for i, t := range distinct {
 		queries[i] = &qdrant.QueryPoints{
 			CollectionName: s.target,
 			Query:          qdrant.NewQuerySparse([]uint32{termIndex(t)}, []float32{1}),
-			Using:          qdrant.PtrOf(sparseVector),
+			Using:          qdrant.PtrOf(vec),
 			Limit:          qdrant.PtrOf(uint64(1)),
-			WithVectors:    qdrant.NewWithVectorsInclude(sparseVector),
+			WithVectors:    qdrant.NewWithVectorsInclude(vec),
 			WithPayload:    qdrant.NewWithPayload(false),
 		}
 	}
@@ -78,7 +104,7 @@ func (s *Store) idfs(ctx context.Context, terms []string) (map[string]float64, e
 		if i < len(results) && len(results[i].GetResult()) > 0 {
 			best = results[i].GetResult()[0]
 		}
-		if w := storedWeight(best, termIndex(t)); w > 0 {
+		if w := storedWeight(best, vec, termIndex(t)); w > 0 {
 			out[t] = float64(best.GetScore()) / w
 			continue
 		}
@@ -96,13 +122,13 @@ func (s *Store) idfs(ctx context.Context, terms []string) (map[string]float64, e
 	return out, nil
 }
 
-// storedWeight is the weight of dimension index in a point's sparse BM25
-// vector, 0 when absent.
-func storedWeight(p *qdrant.ScoredPoint, index uint32) float64 {
+// storedWeight is the weight of dimension index in a point's sparse vector
+// vec, 0 when absent.
+func storedWeight(p *qdrant.ScoredPoint, vec string, index uint32) float64 {
 	if p == nil {
 		return 0
 	}
-	v := p.GetVectors().GetVectors().GetVectors()[sparseVector]
+	v := p.GetVectors().GetVectors().GetVectors()[vec]
 	sv := v.GetSparse()
 	indices, values := sv.GetIndices(), sv.GetValues()
 	if sv == nil {

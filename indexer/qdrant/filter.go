@@ -36,12 +36,22 @@ func (s *Store) filter(f indexer.Filter) *qdrant.Filter {
 		must = append(must, c)
 	}
 	for _, p := range f.IncludeText {
-		must = append(must, qdrant.NewMatchPhrase(fieldTerms, phraseTerms(s.analysis.Tokens(p))))
+		must = append(must, s.phrase(p))
 	}
 	for _, p := range f.ExcludeText {
-		mustNot = append(mustNot, qdrant.NewMatchPhrase(fieldTerms, phraseTerms(s.analysis.Tokens(p))))
+		mustNot = append(mustNot, s.phrase(p))
 	}
 	return &qdrant.Filter{Must: must, MustNot: mustNot}
+}
+
+// phrase matches a phrase in any body field, analysed as that field
+// analyses it, as the local store's phrase filter does.
+func (s *Store) phrase(p string) *qdrant.Condition {
+	var any []*qdrant.Condition
+	for _, f := range local.Fields() {
+		any = append(any, qdrant.NewMatchPhrase(termsField(f), phraseTerms(s.analysis.Tokens(f, p))))
+	}
+	return qdrant.NewFilterAsCondition(&qdrant.Filter{Should: any})
 }
 
 func normalized(values []string, norm func(string) string) []string {

@@ -142,13 +142,22 @@ func (s *Store) upsert(ctx context.Context, entries []indexer.Entry) error {
 	if err := s.checkVectors(entries); err != nil {
 		return err
 	}
-	bodies := make([][]local.Token, len(entries))
-	var total int
-	for i, e := range entries {
-		bodies[i] = s.analysis.Tokens(local.Body(e.Doc.Title, e.Doc.Text))
-		total += len(bodies[i])
+	bodies := make([]analysed, len(entries))
+	sums, counts := map[string]float64{}, map[string]float64{}
+	for i := range entries {
+		d := &entries[i].Doc
+		field := s.analysis.DocumentField(d)
+		tokens := s.analysis.Tokens(field, local.Body(d.Title, d.Text))
+		bodies[i] = analysed{field: field, tokens: tokens}
+		for _, f := range []string{field, ""} {
+			sums[f] += float64(len(tokens))
+			counts[f]++
+		}
 	}
-	avgdl, err := s.avgdl(ctx, float64(total)/float64(len(entries)))
+	for f := range sums {
+		sums[f] /= counts[f]
+	}
+	avgdl, err := s.avgdl(ctx, sums)
 	if err != nil {
 		return err
 	}
@@ -167,7 +176,7 @@ func (s *Store) upsert(ctx context.Context, entries []indexer.Entry) error {
 		return nil
 	}
 	for i, e := range entries {
-		p := s.point(e, bodies[i], avgdl)
+		p := s.point(e, bodies[i], avgdl[bodies[i].field])
 		n := proto.Size(p)
 		if size+n > s.opts.BatchBytes {
 			if err := flush(); err != nil {
@@ -220,15 +229,21 @@ func lastByID(entries []indexer.Entry) []indexer.Entry {
 	return out
 }
 
+// analysed is a document's body as its field analyses it.
+type analysed struct {
+	field  string
+	tokens []local.Token
+}
+
 // point builds a document's point: payload, sparse BM25 weights of the
-// body, and the passage vectors.
-func (s *Store) point(e indexer.Entry, body []local.Token, avgdl float64) *qdrant.PointStruct {
+// body in its field's vector, and the passage vectors.
+func (s *Store) point(e indexer.Entry, body analysed, avgdl float64) *qdrant.PointStruct {
 	d := e.Doc
 	tf := make(map[uint32]float64)
-	for _, t := range body {
+	for _, t := range body.tokens {
 		tf[termIndex(t.Term)]++
 	}
-	dl := float64(len(body))
+	dl := float64(len(body.tokens))
 	for i, f := range tf {
 		tf[i] = termWeight(s.opts.BM25, f, dl, avgdl)
 	}
@@ -248,19 +263,20 @@ func (s *Store) point(e indexer.Entry, body []local.Token, avgdl float64) *qdran
 	}
 }
 
-func payload(d cari.Document, chunks []cari.Chunk, body []local.Token) map[string]*qdrant.Value {
+func payload(d cari.Document, chunks []cari.Chunk, body analysed) map[string]*qdrant.Value {
 	p := map[string]*qdrant.Value{
-		fieldID:       qdrant.NewValueString(d.ID),
-		fieldTitle:    qdrant.NewValueString(d.Title),
-		fieldText:     qdrant.NewValueString(d.Text),
-		fieldHash:     qdrant.NewValueString(d.ContentHash),
-		fieldBodyLen:  qdrant.NewValueInt(int64(len(body))),
-		fieldNChunks:  qdrant.NewValueInt(int64(len(chunks))),
-		fieldTerms:    qdrant.NewValueString(phraseTerms(body)),
-		fieldChunks:   chunkOffsets(chunks),
-		fieldAuthor:   qdrant.NewValueString(d.Author),
-		fieldLanguage: qdrant.NewValueString(d.Language),
-		fieldDomain:   qdrant.NewValueString(d.Domain),
+		fieldID:                qdrant.NewValueString(d.ID),
+		fieldTitle:             qdrant.NewValueString(d.Title),
+		fieldText:              qdrant.NewValueString(d.Text),
+		fieldHash:              qdrant.NewValueString(d.ContentHash),
+		fieldBodyLen:           qdrant.NewValueInt(int64(len(body.tokens))),
+		fieldBodyField:         qdrant.NewValueString(body.field),
+		fieldNChunks:           qdrant.NewValueInt(int64(len(chunks))),
+		termsField(body.field): qdrant.NewValueString(phraseTerms(body.tokens)),
+		fieldChunks:            chunkOffsets(chunks),
+		fieldAuthor:            qdrant.NewValueString(d.Author),
+		fieldLanguage:          qdrant.NewValueString(d.Language),
+		fieldDomain:            qdrant.NewValueString(d.Domain),
 	}
 	if d.URL != "" {
 		p[fieldURL] = qdrant.NewValueString(d.URL)

@@ -2,7 +2,9 @@ package qdrant_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/indexer/local"
 	"github.com/cari-search/cari/indexer/qdrant"
 	"github.com/cari-search/cari/indexer/qdrant/qdranttest"
 )
@@ -38,8 +41,8 @@ func TestCollectionSchema(t *testing.T) {
 		t.Errorf("shards %d replicas %d, want 6 and 2", c.GetShardNumber(), c.GetReplicationFactor())
 	}
 	sp := c.GetSparseVectorsConfig().GetMap()["bm25"]
-	if sp == nil || sp.GetModifier() != pb.Modifier_Idf {
-		t.Errorf("sparse vector bm25: %v, want the IDF modifier", sp)
+	if sp == nil || sp.GetModifier() != pb.Modifier_Idf || len(c.GetSparseVectorsConfig().GetMap()) != 1 {
+		t.Errorf("sparse vectors %v, want bm25 alone, with the IDF modifier", c.GetSparseVectorsConfig())
 	}
 	d := c.GetVectorsConfig().GetParamsMap().GetMap()["dense"]
 	if d == nil || d.GetSize() != uint64(space.Dim) || d.GetDistance() != pb.Distance_Cosine ||
@@ -61,7 +64,7 @@ func TestCollectionSchema(t *testing.T) {
 	for _, r := range srv.Requests("Points/CreateFieldIndex") {
 		ix := r.Message.(*pb.CreateFieldIndexCollection)
 		indexes[ix.GetFieldName()] = ix.GetFieldType()
-		if ix.GetFieldName() == "terms" {
+		if strings.HasPrefix(ix.GetFieldName(), "terms_") {
 			tp := ix.GetFieldIndexParams().GetTextIndexParams()
 			if tp.GetTokenizer() != pb.TokenizerType_Whitespace || !tp.GetPhraseMatching() || tp.GetLowercase() {
 				t.Errorf("terms index %v: want whitespace tokens, phrase matching, no lower-casing", tp)
@@ -72,7 +75,10 @@ func TestCollectionSchema(t *testing.T) {
 		"id": pb.FieldType_FieldTypeKeyword, "url": pb.FieldType_FieldTypeKeyword,
 		"domain_keys": pb.FieldType_FieldTypeKeyword, "language_keys": pb.FieldType_FieldTypeKeyword,
 		"published": pb.FieldType_FieldTypeDatetime, "crawled": pb.FieldType_FieldTypeDatetime,
-		"terms": pb.FieldType_FieldTypeText, "n_chunks": pb.FieldType_FieldTypeInteger,
+		"n_chunks": pb.FieldType_FieldTypeInteger, "body_field": pb.FieldType_FieldTypeKeyword,
+	}
+	for _, f := range local.Fields() {
+		want["terms_"+f] = pb.FieldType_FieldTypeText
 	}
 	for f, typ := range want {
 		if indexes[f] != typ {
@@ -100,6 +106,9 @@ func TestHybridRequest(t *testing.T) {
 	}
 	vs := up.GetPoints()[0].GetVectors().GetVectors().GetVectors()
 	sv := vs["bm25"].GetSparse()
+	if f := up.GetPoints()[0].GetPayload()["body_field"].GetStringValue(); f != "body" {
+		t.Errorf("body field %q, want body (English)", f)
+	}
 	// Title and text say "zebra" three times and "herd" once: two terms.
 	if len(sv.GetIndices()) != 2 || !slices.IsSorted(sv.GetIndices()) || sv.GetValues()[0] <= 0 {
 		t.Errorf("sparse vector %v: want two sorted dimensions with positive weights", sv)
@@ -121,13 +130,31 @@ func TestHybridRequest(t *testing.T) {
 	if rrf.GetK() != 60 || !slices.Equal(rrf.GetWeights(), []float32{0.75, 0.25}) {
 		t.Errorf("fusion %v, want RRF k=60 weights [0.75 0.25]", q.GetQuery())
 	}
-	if len(q.GetPrefetch()) != 2 || q.GetPrefetch()[0].GetUsing() != "bm25" || q.GetPrefetch()[1].GetUsing() != "dense" {
-		t.Fatalf("prefetch %v, want bm25 then dense", q.GetPrefetch())
+	if len(q.GetPrefetch()) != 2 || q.GetPrefetch()[1].GetUsing() != "dense" {
+		t.Fatalf("prefetch %v, want the keyword side then dense", q.GetPrefetch())
 	}
-	for _, p := range q.GetPrefetch() {
-		if p.GetLimit() != 50 || len(p.GetFilter().GetMust()) != 2 {
-			t.Errorf("prefetch %s: limit %d, filter %v; want 50 candidates under both conditions", p.GetUsing(), p.GetLimit(), p.GetFilter())
+	// "zebra" alone is too short to tell its language: the keyword side
+	// searches every body field, each with the query analysed as that
+	// field analyses it, against that field's documents; each document's
+	// score comes from the one it is in (a sum with zero defaults).
+	kw := q.GetPrefetch()[0]
+	sum := kw.GetQuery().GetFormula().GetExpression().GetSum().GetSum()
+	if len(kw.GetPrefetch()) != len(local.Fields()) || len(sum) != len(local.Fields()) || kw.GetLimit() != 50 {
+		t.Fatalf("keyword side %v: want a sum over one prefetch per body field", kw)
+	}
+	for i, p := range kw.GetPrefetch() {
+		v := fmt.Sprintf("$score[%d]", i)
+		if p.GetUsing() != "bm25" || sum[i].GetVariable() != v || kw.GetQuery().GetFormula().GetDefaults()[v].GetDoubleValue() != 0 {
+			t.Errorf("field %d: prefetch on %s, term %v", i, p.GetUsing(), sum[i])
 		}
+		must := p.GetFilter().GetMust()
+		if p.GetLimit() != 50 || len(must) != 2 || must[0].GetField().GetKey() != "body_field" || must[0].GetField().GetMatch().GetKeyword() != local.Fields()[i] ||
+			len(must[1].GetFilter().GetMust()) != 2 || p.GetQuery().GetNearest().GetSparse() == nil {
+			t.Errorf("prefetch %d: limit %d, filter %v; want 50 candidates of a sparse query in field %s under both conditions", i, p.GetLimit(), p.GetFilter(), local.Fields()[i])
+		}
+	}
+	if p := q.GetPrefetch()[1]; p.GetLimit() != 50 || len(p.GetFilter().GetMust()) != 2 {
+		t.Errorf("dense side: limit %d, filter %v; want 50 candidates under both conditions", p.GetLimit(), p.GetFilter())
 	}
 	// The dense side: MaxSim over the mean vectors' candidates, four per
 	// document wanted.
@@ -142,8 +169,10 @@ func TestHybridRequest(t *testing.T) {
 	if must[0].GetField().GetKey() != "domain_keys" || must[0].GetField().GetMatch().GetKeywords().GetStrings()[0] != "example.com" {
 		t.Errorf("domain condition %v", must[0])
 	}
-	if must[1].GetField().GetKey() != "terms" || must[1].GetField().GetMatch().GetPhrase() != "zebra herd" {
-		t.Errorf("phrase condition %v, want the analyzed phrase \"zebra herd\"", must[1])
+	// The phrase, analysed as each body field analyses it, in any field.
+	phrase := must[1].GetFilter().GetShould()
+	if len(phrase) != len(local.Fields()) || phrase[0].GetField().GetKey() != "terms_body" || phrase[0].GetField().GetMatch().GetPhrase() != "zebra herd" {
+		t.Errorf("phrase condition %v, want \"zebra herd\" (English, stemmed) among one per field", must[1])
 	}
 	if _, err := s.SearchHybrid(ctx, qdrant.HybridQuery{Text: "zebra", Vector: []float32{1, 0, 0, 0}, Limit: 5, Fusion: qdrant.FusionDBSF}); err != nil {
 		t.Errorf("dbsf: %v", err)

@@ -21,14 +21,14 @@ const (
 	fieldHash      = "content_hash"
 	fieldPublished = "published" // RFC 3339, indexed as a datetime
 	fieldCrawled   = "crawled"
-	fieldChunks    = "chunks"   // passage offsets: start, end, start, end, ...
-	fieldNChunks   = "n_chunks" // passage count, summed by Stats
-	fieldBodyLen   = "body_len" // analyzed length of the body
+	fieldChunks    = "chunks"     // passage offsets: start, end, start, end, ...
+	fieldNChunks   = "n_chunks"   // passage count, summed by Stats
+	fieldBodyLen   = "body_len"   // analyzed length of the body
+	fieldBodyField = "body_field" // which body field (language) analysed it
 	// Filter keys: domain and language with every parent (see
-	// local.DomainKeys), and the analyzed body as a phrase-searchable text.
+	// local.DomainKeys); the analyzed body is in termsField(body field).
 	fieldDomainKeys   = "domain_keys"
 	fieldLanguageKeys = "language_keys"
-	fieldTerms        = "terms"
 )
 
 // Collection metadata keys.
@@ -37,7 +37,7 @@ const (
 	metaAnalyzer = "cari_analyzer"
 	metaModel    = "cari_model"
 	metaDim      = "cari_dim"
-	metaAvgdl    = "cari_avgdl"
+	metaAvgdl    = "cari_avgdl" // of all documents; per field: metaAvgdl + "_" + field
 	metaK1       = "cari_bm25_k1"
 	metaB        = "cari_bm25_b"
 )
@@ -47,10 +47,12 @@ type meta struct {
 	// Collection is the collection's name.
 	Collection string
 	Vectors    local.VectorSpace
-	// Avgdl is the average analyzed body length that documents' BM25
-	// weights are computed with: fixed from the first batch written, since
-	// a weight stored in Qdrant cannot follow the collection's average.
-	Avgdl float64
+	// Avgdl is the average analyzed body length of each body field that
+	// documents' BM25 weights are computed with: fixed from the first
+	// batch with documents of that field, since a weight stored in Qdrant
+	// cannot follow the collection's average. "" holds the average of all
+	// documents, for Stats.
+	Avgdl map[string]float64
 }
 
 // createCollection makes an empty generation: the vectors, the payload
@@ -71,10 +73,8 @@ func (s *Store) createCollection(ctx context.Context, name string) error {
 
 func (s *Store) collectionSchema(name string) *qdrant.CreateCollection {
 	req := &qdrant.CreateCollection{
-		CollectionName: name,
-		SparseVectorsConfig: qdrant.NewSparseVectorsConfig(map[string]*qdrant.SparseVectorParams{
-			sparseVector: {Modifier: qdrant.Modifier_Idf.Enum()},
-		}),
+		CollectionName:      name,
+		SparseVectorsConfig: qdrant.NewSparseVectorsConfig(sparseConfig()),
 		Metadata: qdrant.NewValueMap(map[string]any{
 			metaFormat:   formatVersion,
 			metaAnalyzer: s.analysis.Name(),
@@ -117,6 +117,10 @@ func (s *Store) collectionSchema(name string) *qdrant.CreateCollection {
 	return req
 }
 
+func sparseConfig() map[string]*qdrant.SparseVectorParams {
+	return map[string]*qdrant.SparseVectorParams{sparseVector: {Modifier: qdrant.Modifier_Idf.Enum()}}
+}
+
 func payloadIndexes(coll string) []*qdrant.CreateFieldIndexCollection {
 	wait := true
 	ix := func(field string, typ qdrant.FieldType, params *qdrant.PayloadIndexParams) *qdrant.CreateFieldIndexCollection {
@@ -124,24 +128,28 @@ func payloadIndexes(coll string) []*qdrant.CreateFieldIndexCollection {
 			FieldType: typ.Enum(), FieldIndexParams: params}
 	}
 	yes, no := true, false
-	return []*qdrant.CreateFieldIndexCollection{
+	out := []*qdrant.CreateFieldIndexCollection{
 		ix(fieldID, qdrant.FieldType_FieldTypeKeyword, nil),
 		ix(fieldURL, qdrant.FieldType_FieldTypeKeyword, nil),
+		ix(fieldBodyField, qdrant.FieldType_FieldTypeKeyword, nil),
 		ix(fieldDomainKeys, qdrant.FieldType_FieldTypeKeyword, nil),
 		ix(fieldLanguageKeys, qdrant.FieldType_FieldTypeKeyword, nil),
 		ix(fieldPublished, qdrant.FieldType_FieldTypeDatetime, nil),
 		ix(fieldCrawled, qdrant.FieldType_FieldTypeDatetime, nil),
-		// Cari analyzes the text itself: Qdrant only splits on spaces and
-		// keeps positions for phrase matching.
-		ix(fieldTerms, qdrant.FieldType_FieldTypeText, qdrant.NewPayloadIndexParamsText(&qdrant.TextIndexParams{
-			Tokenizer: qdrant.TokenizerType_Whitespace, Lowercase: &no, PhraseMatching: &yes,
-		})),
 		// Stats sums the passage counts with a facet, which needs a lookup
 		// index.
 		ix(fieldNChunks, qdrant.FieldType_FieldTypeInteger, qdrant.NewPayloadIndexParamsInt(&qdrant.IntegerIndexParams{
 			Lookup: &yes, Range: &no,
 		})),
 	}
+	// Cari analyses the text itself: Qdrant only splits on spaces and
+	// keeps positions for phrase matching.
+	for _, f := range local.Fields() {
+		out = append(out, ix(termsField(f), qdrant.FieldType_FieldTypeText, qdrant.NewPayloadIndexParamsText(&qdrant.TextIndexParams{
+			Tokenizer: qdrant.TokenizerType_Whitespace, Lowercase: &no, PhraseMatching: &yes,
+		})))
+	}
+	return out
 }
 
 // loadMeta reads the metadata of collection coll, reconciles it with this
@@ -173,7 +181,11 @@ func (s *Store) loadMeta(ctx context.Context, coll string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.meta = meta{Collection: coll, Vectors: have, Avgdl: md[metaAvgdl].GetDoubleValue()}
+	avgdl := map[string]float64{"": md[metaAvgdl].GetDoubleValue()}
+	for _, f := range local.Fields() {
+		avgdl[f] = md[metaAvgdl+"_"+f].GetDoubleValue()
+	}
+	s.meta = meta{Collection: coll, Vectors: have, Avgdl: avgdl}
 	return nil
 }
 
@@ -184,33 +196,55 @@ func (s *Store) current() meta {
 	return s.meta
 }
 
-// avgdl returns the average body length of the collection's BM25 weights,
-// fixing it from batch when none is recorded yet. Another writer may record
-// one first: the metadata is read again before writing.
-func (s *Store) avgdl(ctx context.Context, batchAvg float64) (float64, error) {
+// avgdl returns the average body length of each field's BM25 weights,
+// fixing those not recorded yet from batch, the batch's average length per
+// field ("" for all documents). Another writer may record one first: the
+// metadata is read again before writing.
+func (s *Store) avgdl(ctx context.Context, batch map[string]float64) (map[string]float64, error) {
 	m := s.current()
-	a := m.Avgdl
-	if a > 0 {
-		return a, nil
+	missing := false
+	for f := range batch {
+		if m.Avgdl[f] <= 0 {
+			missing = true
+		}
+	}
+	if !missing {
+		return m.Avgdl, nil
 	}
 	info, err := s.client.GetCollectionInfo(ctx, m.Collection)
 	if err != nil {
-		return 0, fmt.Errorf("read collection info: %w", err)
+		return nil, fmt.Errorf("read collection info: %w", err)
 	}
-	if a = info.GetConfig().GetMetadata()[metaAvgdl].GetDoubleValue(); a <= 0 {
-		a = max(batchAvg, 1)
-		err := s.client.UpdateCollection(ctx, &qdrant.UpdateCollection{
-			CollectionName: m.Collection,
-			Metadata:       map[string]*qdrant.Value{metaAvgdl: qdrant.NewValueDouble(a)},
-		})
+	md := info.GetConfig().GetMetadata()
+	out := map[string]float64{}
+	record := map[string]*qdrant.Value{}
+	for f, avg := range batch {
+		key := metaAvgdl
+		if f != "" {
+			key += "_" + f
+		}
+		a := md[key].GetDoubleValue()
+		if a <= 0 {
+			a = max(avg, 1)
+			record[key] = qdrant.NewValueDouble(a)
+		}
+		out[f] = a
+	}
+	for f, a := range m.Avgdl {
+		if _, ok := out[f]; !ok {
+			out[f] = a
+		}
+	}
+	if len(record) > 0 {
+		err := s.client.UpdateCollection(ctx, &qdrant.UpdateCollection{CollectionName: m.Collection, Metadata: record})
 		if err != nil {
-			return 0, fmt.Errorf("record average document length: %w", err)
+			return nil, fmt.Errorf("record average document lengths: %w", err)
 		}
 	}
 	s.mu.Lock()
 	if s.meta.Collection == m.Collection {
-		s.meta.Avgdl = a
+		s.meta.Avgdl = out
 	}
 	s.mu.Unlock()
-	return a, nil
+	return out, nil
 }

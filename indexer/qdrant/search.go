@@ -16,26 +16,50 @@ import (
 // ErrNoVectors is returned by SearchVector on a keyword-only collection.
 var ErrNoVectors = errors.New("no vectors to search")
 
-// Terms returns the index terms of text, as the local store would.
+// Terms returns the index terms of text as a query, as the local store
+// would.
 func (s *Store) Terms(text string) []string { return s.analysis.Terms(text) }
 
-// queryVector is the sparse query of text: each analyzed term weighted by
+// TermsIn returns the index terms of text as a document in language.
+func (s *Store) TermsIn(text, language string) []string {
+	return s.analysis.TermsIn(text, language)
+}
+
+// sparseQuery is the sparse query of some analysed terms: each weighted by
 // how often the query says it. Qdrant multiplies in the IDF.
-func (s *Store) queryVector(text string) (indices []uint32, values []float32, err error) {
-	terms := s.analysis.Terms(text)
-	if len(terms) > local.MaxQueryTerms {
-		return nil, nil, fmt.Errorf("query has %d terms after analysis, at most %d are allowed", len(terms), local.MaxQueryTerms)
-	}
+func sparseQuery(terms []string) *qdrant.Query {
 	counts := make(map[uint32]float64, len(terms))
 	for _, t := range terms {
 		counts[termIndex(t)]++
 	}
-	indices, values = sparse(counts)
-	return indices, values, nil
+	return qdrant.NewQuerySparse(sparse(counts))
+}
+
+// keywordQueries returns the per-field sparse queries of text, one for each
+// body field its detected language searches (as on the local store), each
+// with the query analysed as that field analyses it and matched only
+// against the documents analysed in that field.
+func (s *Store) keywordQueries(text string, filter *qdrant.Filter, limit uint64) ([]*qdrant.PrefetchQuery, error) {
+	fields := s.analysis.QueryFields(text)
+	if len(fields) > 0 && len(fields[0].Terms) > local.MaxQueryTerms {
+		return nil, fmt.Errorf("query has %d terms after analysis, at most %d are allowed", len(fields[0].Terms), local.MaxQueryTerms)
+	}
+	out := make([]*qdrant.PrefetchQuery, len(fields))
+	for i, f := range fields {
+		inField := &qdrant.Filter{Must: []*qdrant.Condition{qdrant.NewMatchKeyword(fieldBodyField, f.Field)}}
+		if filter != nil {
+			inField.Must = append(inField.Must, qdrant.NewFilterAsCondition(filter))
+		}
+		out[i] = &qdrant.PrefetchQuery{Query: sparseQuery(f.Terms), Using: qdrant.PtrOf(sparseVector), Filter: inField, Limit: &limit}
+	}
+	return out, nil
 }
 
 // SearchKeyword scores documents with BM25 (Cari's term weights, Qdrant's
-// IDF) and returns the best q.Limit that pass q.Filter, best first.
+// IDF, each in the body field of the document's language) and returns the
+// best q.Limit that pass q.Filter, best first. A document is in one field,
+// so the fields' results, one query each in one batch request, merge by
+// score.
 func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]indexer.Hit, error) {
 	if q.Limit <= 0 {
 		return nil, nil
@@ -43,16 +67,29 @@ func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]in
 	if err := s.analysis.CheckPhrases(q.Filter); err != nil {
 		return nil, err
 	}
-	indices, values, err := s.queryVector(q.Text)
-	if err != nil || len(indices) == 0 {
+	queries, err := s.keywordQueries(q.Text, s.filter(q.Filter), uint64(q.Limit))
+	if err != nil || len(queries) == 0 {
 		return nil, err
 	}
-	return s.query(ctx, &qdrant.QueryPoints{
-		Query:  qdrant.NewQuerySparse(indices, values),
-		Using:  qdrant.PtrOf(sparseVector),
-		Filter: s.filter(q.Filter),
-		Limit:  qdrant.PtrOf(uint64(q.Limit)),
-	})
+	client, err := s.conn()
+	if err != nil {
+		return nil, err
+	}
+	batch := make([]*qdrant.QueryPoints, len(queries))
+	for i, pf := range queries {
+		batch[i] = &qdrant.QueryPoints{CollectionName: s.target, Query: pf.Query, Using: pf.Using, Filter: pf.Filter,
+			Limit: pf.Limit, WithPayload: qdrant.NewWithPayloadInclude(fieldID)}
+	}
+	res, err := client.QueryBatch(ctx, &qdrant.QueryBatchPoints{CollectionName: s.target, QueryPoints: batch})
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", s.target, err)
+	}
+	var pts []*qdrant.ScoredPoint
+	for _, r := range res {
+		pts = append(pts, r.GetResult()...)
+	}
+	hits := hitsOf(pts)
+	return hits[:min(len(hits), q.Limit)], nil
 }
 
 // SearchVector returns the documents whose best passage is most similar to
@@ -157,23 +194,25 @@ func (s *Store) SearchHybrid(ctx context.Context, q HybridQuery) ([]indexer.Hit,
 	if err := s.analysis.CheckPhrases(q.Filter); err != nil {
 		return nil, err
 	}
-	indices, values, err := s.queryVector(q.Text)
-	if err != nil {
-		return nil, err
-	}
 	cands := uint64(max(q.Candidates, q.Limit))
 	if q.Candidates <= 0 {
 		cands = uint64(max(100, q.Limit))
 	}
 	filter := s.filter(q.Filter)
+	fields, err := s.keywordQueries(q.Text, filter, cands)
+	if err != nil {
+		return nil, err
+	}
 	dense := s.denseSide(q.Vector, filter, int(cands))
 	prefetch := []*qdrant.PrefetchQuery{dense}
 	weights := []float32{float32(1 - q.alpha()), float32(q.alpha())}
-	if len(indices) > 0 {
-		kw := &qdrant.PrefetchQuery{Query: qdrant.NewQuerySparse(indices, values), Using: qdrant.PtrOf(sparseVector), Filter: filter, Limit: &cands}
-		prefetch = []*qdrant.PrefetchQuery{kw, dense}
-	} else {
+	switch len(fields) {
+	case 0:
 		weights = weights[1:]
+	case 1:
+		prefetch = []*qdrant.PrefetchQuery{fields[0], dense}
+	default:
+		prefetch = []*qdrant.PrefetchQuery{mergeFields(fields, cands), dense}
 	}
 	var fusion *qdrant.Query
 	switch q.Fusion {
@@ -198,6 +237,24 @@ func (q HybridQuery) alpha() float64 {
 	return q.Alpha
 }
 
+// mergeFields is the keyword side over several body fields: each document
+// is in one field, so the sum of the fields' scores (0 where a field did
+// not find it) is its BM25 score there.
+func mergeFields(fields []*qdrant.PrefetchQuery, limit uint64) *qdrant.PrefetchQuery {
+	sum := make([]*qdrant.Expression, len(fields))
+	defaults := map[string]*qdrant.Value{}
+	for i := range fields {
+		v := fmt.Sprintf("$score[%d]", i)
+		sum[i] = qdrant.NewExpressionVariable(v)
+		defaults[v] = qdrant.NewValueDouble(0)
+	}
+	return &qdrant.PrefetchQuery{
+		Prefetch: fields,
+		Query:    qdrant.NewQueryFormula(&qdrant.Formula{Expression: qdrant.NewExpressionSum(&qdrant.SumExpression{Sum: sum}), Defaults: defaults}),
+		Limit:    &limit,
+	}
+}
+
 // query runs a query returning documents, and orders equal scores by
 // document ID as the local store does.
 func (s *Store) query(ctx context.Context, req *qdrant.QueryPoints) ([]indexer.Hit, error) {
@@ -211,6 +268,11 @@ func (s *Store) query(ctx context.Context, req *qdrant.QueryPoints) ([]indexer.H
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", s.target, err)
 	}
+	return hitsOf(pts), nil
+}
+
+// hitsOf turns scored points into hits, best first, equal scores by ID.
+func hitsOf(pts []*qdrant.ScoredPoint) []indexer.Hit {
 	hits := make([]indexer.Hit, len(pts))
 	for i, p := range pts {
 		hits[i] = indexer.Hit{ID: p.GetPayload()[fieldID].GetStringValue(), Score: float64(p.GetScore())}
@@ -221,5 +283,5 @@ func (s *Store) query(ctx context.Context, req *qdrant.QueryPoints) ([]indexer.H
 		}
 		return strings.Compare(hits[i].ID, hits[j].ID) < 0
 	})
-	return hits, nil
+	return hits
 }

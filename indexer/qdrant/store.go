@@ -33,14 +33,24 @@ import (
 
 // Names of the vectors of a point.
 const (
-	sparseVector = "bm25"
-	denseVector  = "dense"      // the passages, a MaxSim multivector
-	meanVector   = "dense_mean" // their mean, HNSW-indexed for candidates
+	denseVector = "dense"      // the passages, a MaxSim multivector
+	meanVector  = "dense_mean" // their mean, HNSW-indexed for candidates
 )
+
+// sparseVector names the BM25 vector. Documents of every language share
+// it (each with the terms of its own language's analysis and weights
+// computed with that language's average length), so that Qdrant's IDF
+// counts every document, as the local store's does; a query's terms in each
+// language's analysis are matched only against that language's documents.
+const sparseVector = "bm25"
+
+// termsField names the payload field holding the analysed body of a body
+// field, for phrase filters.
+func termsField(field string) string { return "terms_" + field }
 
 // formatVersion is the layout of points and payload this build writes;
 // a collection of another format is refused.
-const formatVersion = 1
+const formatVersion = 2
 
 // DefaultAlias is the alias the serving generation is found under.
 const DefaultAlias = "cari"

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) indexer.Store) {
 		{"Stats", testStats},
 		{"KeywordBM25", testKeywordBM25},
 		{"KeywordLimits", testKeywordLimits},
+		{"KeywordMultilingual", testKeywordMultilingual},
 		{"Vector", testVector},
 		{"Filters", testFilters},
 		{"Replace", testReplace},

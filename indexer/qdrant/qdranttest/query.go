@@ -2,6 +2,7 @@ package qdranttest
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sort"
 
@@ -129,6 +130,11 @@ func (c *collection) run(q *qdrant.Query, using string, prefetch []*qdrant.Prefe
 		}
 		var err error
 		if res, err = c.nearest(x.Nearest, using, cands); err != nil {
+			return nil, err
+		}
+	case *qdrant.Query_Formula:
+		var err error
+		if res, err = formula(x.Formula, lists); err != nil {
 			return nil, err
 		}
 	case nil:
@@ -347,4 +353,67 @@ func dbsf(lists [][]scored) []scored {
 		out[i] = *acc[key]
 	}
 	return out
+}
+
+// formula scores the union of the prefetched points by a formula. Only
+// what Cari sends is implemented: sums of constants and of the variables
+// $score and $score[i] (the point's score in prefetch i), with defaults
+// for a point a prefetch did not return.
+func formula(f *qdrant.Formula, lists [][]scored) ([]scored, error) {
+	scores := make([]map[string]float64, len(lists))
+	var points []*point
+	seen := map[string]bool{}
+	for i, l := range lists {
+		scores[i] = map[string]float64{}
+		for _, s := range l {
+			k := pointKey(s.p.id)
+			scores[i][k] = s.score
+			if !seen[k] {
+				seen[k] = true
+				points = append(points, s.p)
+			}
+		}
+	}
+	var eval func(e *qdrant.Expression, k string) (float64, error)
+	eval = func(e *qdrant.Expression, k string) (float64, error) {
+		switch x := e.GetVariant().(type) {
+		case *qdrant.Expression_Constant:
+			return float64(x.Constant), nil
+		case *qdrant.Expression_Variable:
+			i := 0
+			if x.Variable != "$score" {
+				if _, err := fmt.Sscanf(x.Variable, "$score[%d]", &i); err != nil || i < 0 || i >= len(lists) {
+					return 0, status.Errorf(codes.Unimplemented, "qdranttest implements only $score and $score[i] variables, got %q", x.Variable)
+				}
+			}
+			if v, ok := scores[i][k]; ok {
+				return v, nil
+			}
+			d, ok := f.GetDefaults()[x.Variable]
+			if !ok {
+				return 0, invalid("formula: no value of %s for a point and no default", x.Variable)
+			}
+			return d.GetDoubleValue() + float64(d.GetIntegerValue()), nil
+		case *qdrant.Expression_Sum:
+			total := 0.0
+			for _, t := range x.Sum.GetSum() {
+				v, err := eval(t, k)
+				if err != nil {
+					return 0, err
+				}
+				total += v
+			}
+			return total, nil
+		}
+		return 0, status.Errorf(codes.Unimplemented, "qdranttest does not implement formula expression %T", e.GetVariant())
+	}
+	out := make([]scored, 0, len(points))
+	for _, p := range points {
+		v, err := eval(f.GetExpression(), pointKey(p.id))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, scored{p, v})
+	}
+	return out, nil
 }
