@@ -98,15 +98,29 @@ func (f reindexFlags) checkSource() error {
 
 // source opens the one source the flags name.
 func (f reindexFlags) source(ctx context.Context, st *stack) (reindex.Source, error) {
+	var (
+		src  reindex.Source
+		err  error
+		flag string
+	)
 	switch {
 	case f.corpus != "":
-		return reindex.OpenCorpus(f.corpus)
+		flag = "--corpus"
+		src, err = reindex.OpenCorpus(f.corpus)
 	case f.warc != "":
-		return reindex.OpenWARC(f.warc)
+		flag = "--warc"
+		src, err = reindex.OpenWARC(f.warc)
 	case f.dir != "":
-		return reindex.OpenDir(f.dir)
+		flag = "--dir"
+		src, err = reindex.OpenDir(f.dir)
+	default:
+		flag = "--stored"
+		src, err = reindex.OpenStored(ctx, st.store, st.store.Generation().Name)
 	}
-	return reindex.OpenStored(ctx, st.store, st.store.Generation().Name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	return src, nil
 }
 
 func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog.Logger) error {

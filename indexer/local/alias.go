@@ -118,7 +118,7 @@ func (s *Store) rollbackTarget(cur Manifest, name string) (string, error) {
 		}
 	}
 	if best == "" {
-		return "", fmt.Errorf("%w: generation %s is the oldest complete one in %s", ErrNoRollback, cur.Name, s.dir)
+		return "", fmt.Errorf("%w: generation %s is the oldest complete one in %s (name a newer one to serve it instead)", ErrNoRollback, cur.Name, s.dir)
 	}
 	return best, nil
 }
