@@ -15,9 +15,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +37,8 @@ const (
 var browserDocs = []string{
 	`{"document":{"id":"b-merapi","url":"https://news.example.com/2023/merapi-eruption","title":"Merapi volcano erupts again","publishedDate":"2023-05-02T00:00:00Z","text":"Mount Merapi, the most active volcano in Indonesia, erupted on Sunday and sent ash two kilometres high. Villagers on its slopes left their homes as the eruption went on into the night."}}`,
 	`{"document":{"id":"b-etna","url":"https://science.example.org/etna","title":"Why Etna keeps erupting","publishedDate":"2021-02-16T00:00:00Z","text":"Etna sits where the African plate slides under the Eurasian plate. Magma rises through fractures in the crust, and the volcano erupts several times a year."}}`,
+	`{"document":{"id":"b-zh","url":"https://zh.example.com/merapi","title":"默拉皮火山再次喷发","text":"默拉皮火山是印度尼西亚最活跃的火山。它在星期日再次喷发，火山灰高达两公里。"}}`,
+	`{"document":{"id":"b-ar","url":"https://ar.example.com/merapi","title":"ثوران بركان ميرابي","text":"ثار بركان ميرابي في إندونيسيا مرة أخرى يوم الأحد. غادر السكان منازلهم."}}`,
 }
 
 func chromiumPath() string {
@@ -221,7 +225,41 @@ func TestBrowserSearch(t *testing.T) {
 		t.Error("the page scrolls sideways on a 390px-wide screen")
 	}
 	p.screenshot("search-phone.png")
+	checkScripts(p, srv.url)
 	t.Logf("screenshots in %s", p.shots)
+}
+
+// checkScripts searches in Chinese and in Arabic: a result carries its
+// detected language, CJK query words are marked inside text without spaces,
+// and Arabic runs right to left while its URL stays left to right.
+func checkScripts(p *page, base string) {
+	p.t.Helper()
+	p.do("Chinese search",
+		chromedp.Navigate(base+"/?q="+url.QueryEscape("火山喷发")),
+		chromedp.WaitVisible(chromedp.CSS("#results .result .highlight mark")),
+	)
+	type shown struct {
+		Title, Lang, Dir, URLDir string
+		Marks                    []string
+	}
+	const read = `(() => { const li = document.querySelector("#results .result"); const h = li.querySelector(".highlight");
+		return {Title: li.querySelector(".result-link").textContent, Lang: h.lang, Dir: getComputedStyle(h).direction,
+			URLDir: getComputedStyle(li.querySelector(".result-url")).direction,
+			Marks: [...h.querySelectorAll("mark")].map(m => m.textContent)}; })()`
+	zh := eval[shown](p, read)
+	if zh.Title != "默拉皮火山再次喷发" || zh.Lang != "zh" || !slices.Contains(zh.Marks, "火山") || !slices.Contains(zh.Marks, "喷发") {
+		p.t.Errorf("火山喷发: first result %+v, want the Chinese article, lang zh, 火山 and 喷发 marked", zh)
+	}
+	p.screenshot("search-chinese.png")
+	p.do("Arabic search",
+		chromedp.Navigate(base+"/?q="+url.QueryEscape("بركان")),
+		chromedp.WaitVisible(chromedp.CSS("#results .result .highlight")),
+	)
+	ar := eval[shown](p, read)
+	if ar.Title != "ثوران بركان ميرابي" || ar.Dir != "rtl" || ar.URLDir != "ltr" {
+		p.t.Errorf("بركان: first result %+v, want the Arabic article, its highlight right to left and its URL left to right", ar)
+	}
+	p.screenshot("search-arabic.png")
 }
 
 func checkResults(t *testing.T, results []pageResult, statusText string) {
