@@ -93,8 +93,10 @@ func TestBuildAndSwap(t *testing.T) {
 	}
 	// GC keeps the newest replaced generation for rollback, here the only
 	// one; with none to keep it drops it and nothing that serves.
-	if dropped, err := s.GC(1); err != nil || len(dropped) != 0 {
-		t.Errorf("GC(1) dropped %v, %v", dropped, err)
+	for _, keep := range []int{1, -1} {
+		if dropped, err := s.GC(keep); err != nil || len(dropped) != 0 {
+			t.Errorf("GC(%d) dropped %v, %v", keep, dropped, err)
+		}
 	}
 	if dropped, err := s.GC(0); err != nil || !slices.Equal(dropped, []string{old}) {
 		t.Errorf("GC(0) dropped %v, %v; want [%s]", dropped, err, old)

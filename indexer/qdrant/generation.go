@@ -64,9 +64,12 @@ func (s *Store) newCollectionName() string {
 const generationTime = "20060102t150405.000000"
 
 // GC drops the alias's generations that no alias points to (replaced by a
-// swap, or abandoned), keeping the newest keep of them for rollback, and
-// returns the names dropped.
+// swap, or abandoned), keeping the newest keep of them for rollback (all of
+// them when keep is negative), and returns the names dropped.
 func (s *Store) GC(keep int) ([]string, error) {
+	if keep < 0 {
+		return nil, nil
+	}
 	ctx := context.Background()
 	client, err := s.conn()
 	if err != nil {
@@ -96,7 +99,7 @@ func (s *Store) GC(keep int) ([]string, error) {
 	if len(old) <= keep {
 		return nil, nil
 	}
-	drop := old[:len(old)-max(keep, 0)]
+	drop := old[:len(old)-keep]
 	for _, n := range drop {
 		if err := client.DeleteCollection(ctx, n); err != nil {
 			return nil, fmt.Errorf("drop collection %s: %w", n, err)
