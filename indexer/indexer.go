@@ -140,7 +140,21 @@ type MatchFeatures struct {
 	// UnorderedPairs is the same share for pairs within eight positions of
 	// each other in either order.
 	UnorderedPairs float64
+	// TitleBM25 is the BM25 score of the title alone, its length taken
+	// relative to the mean title length of the documents asked about.
+	TitleBM25 float64
+	// MissingIDF is the IDF of the rarest query term the document lacks,
+	// as a share of the rarest query term's IDF (0 when none is missing).
+	MissingIDF float64
+	// WindowCoverage is the largest IDF-weighted share of the query's terms
+	// found together within WindowSpans[i] consecutive positions: the
+	// best passage at three sizes around a sentence's.
+	WindowCoverage [3]float64
 }
+
+// WindowSpans are the window lengths, in token positions, of
+// MatchFeatures.WindowCoverage.
+var WindowSpans = [3]int{12, 24, 48}
 
 // Writer is what the indexer needs from a store.
 type Writer interface {

@@ -67,6 +67,7 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 				m.positions = append(m.positions, int(v.Pos))
 				if int(v.Start) < c.titleBytes {
 					m.inTitle = true
+					m.titleFreq++
 				}
 			}
 			c.matches = append(c.matches, m)
@@ -74,11 +75,25 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 		}
 		tfr.Close()
 	}
+	var avgTitle float64
+	for _, c := range cands {
+		c.titleLength = float64(len(s.analyzer.terms(field, c.title)))
+		avgTitle += c.titleLength / float64(len(cands))
+	}
 	for _, c := range cands {
 		out[c.id] = c.features(idfs, idfSum)
 		ordered, unordered := c.pairFeatures(pairs, idfs)
 		f := out[c.id]
 		f.OrderedPairs, f.UnorderedPairs = ordered, unordered
+		for _, m := range c.matches {
+			if m.titleFreq > 0 {
+				f.TitleBM25 += float64(terms[m.term].count) * bm.TermScore(idfs[m.term], float64(m.titleFreq), c.titleLength, max(avgTitle, 1))
+			}
+		}
+		f.MissingIDF = missingIDF(c.matches, idfs)
+		for i, w := range indexer.WindowSpans {
+			f.WindowCoverage[i] = windowCoverage(c.matches, idfs, idfSum, w)
+		}
 		out[c.id] = f
 	}
 	return out, ctx.Err()
@@ -106,6 +121,7 @@ type termMatch struct {
 	term      int
 	positions []int
 	inTitle   bool
+	titleFreq int
 }
 
 // candidate collects one document's matches, in internal-number order so
@@ -114,10 +130,13 @@ type candidate struct {
 	id         string
 	num        index.IndexInternalID
 	titleBytes int
+	title      string
 	field      string // the body field
 	length     float64
-	bm25       float64
-	matches    []termMatch
+	// titleLength is the title's analyzed length in tokens.
+	titleLength float64
+	bm25        float64
+	matches     []termMatch
 }
 
 func candidates(r index.IndexReader, ids []string) ([]*candidate, error) {
@@ -145,6 +164,7 @@ func candidates(r index.IndexReader, ids []string) ([]*candidate, error) {
 				switch f.Name() {
 				case fieldTitle:
 					c.titleBytes = len(f.Value())
+					c.title = string(f.Value())
 				case fieldBodyField:
 					c.field = string(f.Value())
 				}
@@ -188,6 +208,60 @@ func (c *candidate) features(idfs []float64, idfSum float64) indexer.MatchFeatur
 	}
 	f.Proximity = float64(len(c.matches)) / float64(shortestCover(c.matches))
 	return f
+}
+
+// windowCoverage returns the largest IDF-weighted share of the query's
+// terms that occur together within w consecutive positions.
+func windowCoverage(matches []termMatch, idfs []float64, idfSum float64, w int) float64 {
+	if idfSum == 0 {
+		return 0
+	}
+	type occ struct{ pos, term int }
+	var all []occ
+	for _, m := range matches {
+		for _, p := range m.positions {
+			all = append(all, occ{p, m.term})
+		}
+	}
+	slices.SortFunc(all, func(a, b occ) int { return a.pos - b.pos })
+	count := make([]int, len(idfs))
+	var cur, best float64
+	lo := 0
+	for _, o := range all {
+		if count[o.term] == 0 {
+			cur += idfs[o.term]
+		}
+		count[o.term]++
+		for o.pos-all[lo].pos >= w {
+			count[all[lo].term]--
+			if count[all[lo].term] == 0 {
+				cur -= idfs[all[lo].term]
+			}
+			lo++
+		}
+		best = max(best, cur)
+	}
+	return best / idfSum
+}
+
+// missingIDF returns the IDF of the rarest query term the document lacks,
+// as a share of the rarest query term's IDF (0 when it has them all).
+func missingIDF(matches []termMatch, idfs []float64) float64 {
+	matched := make([]bool, len(idfs))
+	for _, m := range matches {
+		matched[m.term] = true
+	}
+	var top, missing float64
+	for t, idf := range idfs {
+		top = max(top, idf)
+		if !matched[t] {
+			missing = max(missing, idf)
+		}
+	}
+	if top <= 0 {
+		return 0
+	}
+	return missing / top
 }
 
 // shortestCover returns the length in positions of the shortest window that

@@ -65,3 +65,80 @@ func TestShortestCover(t *testing.T) {
 		}
 	}
 }
+
+func TestTitleAndWindowFeatures(t *testing.T) {
+	s := newStore(t, Options{})
+	upsert(t, s,
+		cari.Document{ID: "short-title", Title: "Krill", Text: "Whales eat small crustaceans."},
+		cari.Document{ID: "long-title", Title: "Krill swarms of the southern ocean in winter", Text: "Whales eat small crustaceans."},
+		cari.Document{ID: "no-title", Text: "Krill and whales."},
+		cari.Document{ID: "apart", Text: "Krill drift in dense swarms near the surface. " +
+			"Currents, ice, light, plankton, storms, salinity, temperature and many other things shape the sea. " +
+			"Seals, penguins and seabirds hunt them from spring until autumn. " +
+			"Whales come later."},
+		cari.Document{ID: "filler", Text: "Nothing to see here."},
+	)
+	f, err := s.MatchFeatures(context.Background(), "krill whales", []string{"short-title", "long-title", "no-title", "apart"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, long := f["short-title"], f["long-title"]
+	if short.TitleBM25 <= long.TitleBM25 || long.TitleBM25 <= 0 {
+		t.Errorf("title BM25 %v (one-word title) and %v (long title): want both positive, the short title higher", short.TitleBM25, long.TitleBM25)
+	}
+	if f["no-title"].TitleBM25 != 0 {
+		t.Errorf("title BM25 of a document without a title = %v", f["no-title"].TitleBM25)
+	}
+	for id, want := range map[string][3]float64{
+		"no-title": {1, 1, 1}, // adjacent
+		"apart":    {0.5, 0.5, 1},
+	} {
+		got := f[id].WindowCoverage
+		for i := range want {
+			// Each window holds at least the rarer term's share.
+			if want[i] == 1 && got[i] < 0.999 || want[i] < 1 && (got[i] >= 0.999 || got[i] < 0.4) {
+				t.Errorf("%s: window coverage %v (spans %v), want about %v", id, got, indexer.WindowSpans, want)
+				break
+			}
+		}
+	}
+	if f["no-title"].MissingIDF != 0 {
+		t.Errorf("missing IDF of a document with every term = %v", f["no-title"].MissingIDF)
+	}
+}
+
+func TestMissingIDF(t *testing.T) {
+	idfs := []float64{2, 4, 1}
+	tests := []struct {
+		matched []int
+		want    float64
+	}{
+		{[]int{0, 1, 2}, 0},
+		{[]int{1, 2}, 0.5},
+		{[]int{0, 2}, 1},
+		{nil, 1},
+	}
+	for _, tt := range tests {
+		var ms []termMatch
+		for _, m := range tt.matched {
+			ms = append(ms, termMatch{term: m, positions: []int{1}})
+		}
+		if got := missingIDF(ms, idfs); got != tt.want {
+			t.Errorf("missingIDF(matched %v) = %v, want %v", tt.matched, got, tt.want)
+		}
+	}
+}
+
+func TestWindowCoverage(t *testing.T) {
+	idfs := []float64{1, 2, 1}
+	ms := []termMatch{
+		{term: 0, positions: []int{0, 40}},
+		{term: 1, positions: []int{10}},
+		{term: 2, positions: []int{45}},
+	}
+	for w, want := range map[int]float64{1: 0.5, 5: 0.5, 11: 0.75, 30: 0.75, 36: 1} {
+		if got := windowCoverage(ms, idfs, 4, w); got != want {
+			t.Errorf("windowCoverage(w=%d) = %v, want %v", w, got, want)
+		}
+	}
+}

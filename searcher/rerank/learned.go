@@ -31,16 +31,22 @@ var Features = []string{
 	"log_length",      // ln(1 + analyzed length)
 	"ordered_pairs",   // IDF-weighted share of query bigrams found in order
 	"unordered_pairs", // the same within a window of 8, any order
+	"title_bm25_rel",  // title BM25 / best title BM25 among the candidates
+	"missing_idf",     // IDF of the rarest query term the document lacks / the rarest's
+	"window_12",       // coverage within the best window of 12 positions
+	"window_24",       // the same within 24 (about a sentence)
+	"window_48",       // the same within 48
 }
 
 // FeatureVectors turns one query's candidates into feature vectors (one per
 // candidate, in Features order).
 func FeatureVectors(cands []searcher.Candidate) [][]float64 {
-	var maxBM25, maxFused float64
+	var maxBM25, maxFused, maxTitle float64
 	maxVec := math.Inf(-1)
 	for _, c := range cands {
 		maxBM25 = max(maxBM25, c.Match.BM25)
 		maxFused = max(maxFused, c.Retrieval.FusedScore)
+		maxTitle = max(maxTitle, c.Match.TitleBM25)
 		if c.Retrieval.VectorRank > 0 {
 			maxVec = max(maxVec, c.Retrieval.VectorScore)
 		}
@@ -65,6 +71,11 @@ func FeatureVectors(cands []searcher.Candidate) [][]float64 {
 			math.Log1p(m.Length),
 			m.OrderedPairs,
 			m.UnorderedPairs,
+			ratio(m.TitleBM25, maxTitle),
+			m.MissingIDF,
+			m.WindowCoverage[0],
+			m.WindowCoverage[1],
+			m.WindowCoverage[2],
 		}
 	}
 	return out
@@ -84,13 +95,16 @@ func recip(rank int) float64 {
 	return 1 / float64(rank)
 }
 
-// Model is a linear ranker over standardised features.
+// Model is a linear ranker over standardised features, optionally followed
+// by boosted regression trees over the raw features (see Boost); the score
+// is the sum of both.
 type Model struct {
 	// Features names the inputs, to refuse a model file from another build.
 	Features []string  `json:"features"`
 	Mean     []float64 `json:"mean"`
 	Std      []float64 `json:"std"`
 	Weights  []float64 `json:"weights"`
+	Trees    []Tree    `json:"trees,omitempty"`
 	// TrainedOn records the data and settings the weights come from.
 	TrainedOn string `json:"trained_on"`
 }
@@ -100,6 +114,9 @@ func (m *Model) Score(x []float64) float64 {
 	var s float64
 	for j, v := range x {
 		s += m.Weights[j] * (v - m.Mean[j]) / m.Std[j]
+	}
+	for _, t := range m.Trees {
+		s += t.Eval(x)
 	}
 	return s
 }
@@ -115,6 +132,11 @@ func (m *Model) check() error {
 		}
 		if !(m.Std[j] > 0) || math.IsNaN(m.Weights[j]) || math.IsNaN(m.Mean[j]) {
 			return fmt.Errorf("model feature %q has invalid statistics", f)
+		}
+	}
+	for i, t := range m.Trees {
+		if err := t.check(n); err != nil {
+			return fmt.Errorf("model tree %d: %w", i, err)
 		}
 	}
 	return nil
@@ -152,7 +174,11 @@ type Learned struct {
 
 // NewLearned returns a re-ranker using m.
 func NewLearned(m *Model) *Learned {
-	return &Learned{model: m, name: "cari/learned-linear(" + m.TrainedOn + ")"}
+	kind := "linear"
+	if len(m.Trees) > 0 {
+		kind = "lambdamart"
+	}
+	return &Learned{model: m, name: "cari/learned-" + kind + "(" + m.TrainedOn + ")"}
 }
 
 // Name identifies the model.
