@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,6 +128,25 @@ func TestReindexRequests(t *testing.T) {
 		// Keep 1: the serving generation and one replaced one remain.
 		if gens, _ := ts.store.Generations(); len(gens) != 2 {
 			t.Fatalf("%d generations on disk, want 2", len(gens))
+		}
+	})
+	t.Run("over HTTP", func(t *testing.T) {
+		r := ts.do(t, "POST", "/v1/reindex", `{"currentIndex": {}}`)
+		lines := strings.Split(strings.TrimSpace(string(r.body)), "\n")
+		var last struct {
+			Result struct {
+				JobID   string `json:"jobId"`
+				Phase   string
+				Swapped bool
+			}
+		}
+		if r.code != http.StatusOK || json.Unmarshal([]byte(lines[len(lines)-1]), &last) != nil ||
+			last.Result.Phase != "REINDEX_PHASE_DONE" || !last.Result.Swapped || last.Result.JobID == "" {
+			t.Fatalf("POST /v1/reindex: %d\n%s", r.code, r.body)
+		}
+		r = ts.do(t, "POST", "/v1/reindex", `{}`)
+		if r.code != http.StatusBadRequest || !strings.Contains(string(r.body), "source") {
+			t.Fatalf("POST /v1/reindex without a source: %d %s", r.code, r.body)
 		}
 	})
 }
