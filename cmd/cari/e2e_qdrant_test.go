@@ -21,6 +21,9 @@ import (
 // metrics, the same results. The double is not Qdrant (see qdranttest);
 // this checks Cari's wiring and that the two stores agree.
 func TestQdrantStoreEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: indexes and serves on two stores (about 20 s)")
+	}
 	srv, addr := qdranttest.Start(t, "qdrant-test-key")
 	key := filepath.Join(t.TempDir(), "qdrant.key")
 	if err := os.WriteFile(key, []byte("qdrant-test-key\n"), 0o600); err != nil {
