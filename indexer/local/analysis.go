@@ -125,8 +125,8 @@ func (a *Analysis) CheckPhrases(f indexer.Filter) error {
 // way the local store does from its postings, here from the document's
 // title and text analysed in field. idf gives each distinct query term's
 // IDF in that field; avgdl is the field's average analysed length. The
-// title and window features the local store adds from its postings are
-// left zero.
+// title BM25, which the local store takes relative to the mean title length
+// of the documents asked about, is left zero.
 func (a *Analysis) MatchFeatures(field, query, title, text string, idf func(term string) float64, bm BM25, avgdl float64) indexer.MatchFeatures {
 	qterms := a.body.terms(field, query)
 	terms := distinctTerms(qterms)
@@ -160,6 +160,10 @@ func (a *Analysis) MatchFeatures(field, query, title, text string, idf func(term
 	}
 	f := c.features(idfs, idfSum)
 	f.OrderedPairs, f.UnorderedPairs = c.pairFeatures(pairs, idfs)
+	f.MissingIDF = missingIDF(c.matches, idfs)
+	for i, w := range indexer.WindowSpans {
+		f.WindowCoverage[i] = windowCoverage(c.matches, idfs, idfSum, w)
+	}
 	return f
 }
 

@@ -448,7 +448,10 @@ func testMatchFeatures(t *testing.T, s indexer.Store) {
 		b.OrderedPairs != 1 || b.UnorderedPairs != 1 || b.Length != float64(len(bodies["b"])) {
 		t.Errorf("b: %+v; want full coverage in the title, adjacent, from the first token, length %d", b, len(bodies["b"]))
 	}
-	if a := got["a"]; a.BM25 != 0 || a.Coverage != 0 || a.FirstMatch != 1 || a.Proximity != 0 {
+	if b.MissingIDF != 0 || b.WindowCoverage != [3]float64{1, 1, 1} {
+		t.Errorf("b: missing IDF %v, window coverage %v; want 0 and full in every window", b.MissingIDF, b.WindowCoverage)
+	}
+	if a := got["a"]; a.BM25 != 0 || a.Coverage != 0 || a.FirstMatch != 1 || a.Proximity != 0 || a.MissingIDF != 1 || a.WindowCoverage != [3]float64{} {
 		t.Errorf("a matches nothing: %+v", a)
 	}
 	// Partial coverage is weighted by IDF: "meadow" (three documents) is
