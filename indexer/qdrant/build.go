@@ -109,11 +109,19 @@ func (s *Store) dropBuilding(ctx context.Context, coll string) error {
 
 // building returns a store on the generation being built, nil when there
 // is none. Writers ask on every write, so a build started by another
-// process is written to from the next batch on.
+// process is written to from the next batch on; and a swap made by another
+// process is followed (see follow).
 func (s *Store) building(ctx context.Context) (*Store, error) {
-	coll, err := s.resolveAlias(ctx, s.buildingAlias())
-	if err != nil || coll == "" || coll == s.Collection() {
+	aliases, err := s.aliases(ctx)
+	if err != nil {
 		return nil, err
+	}
+	if err := s.follow(ctx, aliases[s.opts.Alias]); err != nil {
+		return nil, err
+	}
+	coll := aliases[s.buildingAlias()]
+	if coll == "" || coll == s.Collection() {
+		return nil, nil
 	}
 	s.mu.Lock()
 	b := s.build

@@ -184,3 +184,49 @@ func TestRebuildWithAnotherModel(t *testing.T) {
 		t.Errorf("after the swap: %v, %v; want b then a, in the new model's space", hits, err)
 	}
 }
+
+// TestPinAndFollow checks two replicas across a swap made by one of them:
+// a search pinned before the swap reads the old generation to its end, and
+// the other replica follows the new one (its statistics, its writes).
+func TestPinAndFollow(t *testing.T) {
+	_, addr := qdranttest.Start(t, "")
+	ctx := context.Background()
+	open := func() *qdrant.Store {
+		s, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, Vectors: space})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := open(), open()
+	if err := a.Upsert(ctx, []indexer.Entry{entry("old", "old orchard", []float32{1, 0, 0, 0})}); err != nil {
+		t.Fatal(err)
+	}
+	pinned, release, err := a.Pin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	build, err := b.BeginBuild("corpus:new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := build.Commit(ctx, []indexer.Entry{entry("new", "new orchard", []float32{0, 1, 0, 0})}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := build.Swap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := a.SearchKeyword(pinned, indexer.KeywordQuery{Text: "orchard", Limit: 5})
+	if err != nil || len(hits) != 1 || hits[0].ID != "old" {
+		t.Errorf("pinned search after the swap: %v, %v; want the old generation's document", hits, err)
+	}
+	if got := keywordIDs(t, a, "orchard"); !slices.Equal(got, []string{"new"}) {
+		t.Errorf("unpinned search after the swap: %v, want the new generation's", got)
+	}
+	st, err := a.Stats(ctx)
+	if err != nil || st.Generation != build.Name() || a.Collection() != build.Name() {
+		t.Errorf("replica a after b's swap: stats %+v (%v), collection %s; want %s", st, err, a.Collection(), build.Name())
+	}
+}

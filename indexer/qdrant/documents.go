@@ -36,6 +36,7 @@ func (s *Store) Documents(ctx context.Context, ids []string) (map[string]cari.Do
 
 // get fetches the points of the documents ids, without vectors.
 func (s *Store) get(ctx context.Context, ids []string, with *qdrant.WithPayloadSelector) ([]*qdrant.RetrievedPoint, error) {
+	target := s.readTarget(ctx)
 	client, err := s.conn()
 	if err != nil {
 		return nil, err
@@ -51,9 +52,9 @@ func (s *Store) get(ctx context.Context, ids []string, with *qdrant.WithPayloadS
 			pids = append(pids, pointID(id))
 		}
 	}
-	pts, err := client.Get(ctx, &qdrant.GetPoints{CollectionName: s.target, Ids: pids, WithPayload: with, WithVectors: qdrant.NewWithVectors(false)})
+	pts, err := client.Get(ctx, &qdrant.GetPoints{CollectionName: target, Ids: pids, WithPayload: with, WithVectors: qdrant.NewWithVectors(false)})
 	if err != nil {
-		return nil, fmt.Errorf("get %d documents from %s: %w", len(pids), s.target, err)
+		return nil, fmt.Errorf("get %d documents from %s: %w", len(pids), target, err)
 	}
 	return pts, nil
 }
@@ -92,6 +93,7 @@ func document(p map[string]*qdrant.Value) (cari.Document, error) {
 // IDsForURLs returns the IDs of the stored documents with the given URLs,
 // keyed by URL; when several documents share a URL, the smallest ID.
 func (s *Store) IDsForURLs(ctx context.Context, urls []string) (map[string]string, error) {
+	target := s.readTarget(ctx)
 	client, err := s.conn()
 	if err != nil {
 		return nil, err
@@ -103,7 +105,7 @@ func (s *Store) IDsForURLs(ctx context.Context, urls []string) (map[string]strin
 	var offset *qdrant.PointId
 	for {
 		pts, next, err := client.ScrollAndOffset(ctx, &qdrant.ScrollPoints{
-			CollectionName: s.target,
+			CollectionName: target,
 			Filter:         &qdrant.Filter{Must: []*qdrant.Condition{qdrant.NewMatchKeywords(fieldURL, urls...)}},
 			WithPayload:    qdrant.NewWithPayloadInclude(fieldID, fieldURL),
 			WithVectors:    qdrant.NewWithVectors(false),
@@ -111,7 +113,7 @@ func (s *Store) IDsForURLs(ctx context.Context, urls []string) (map[string]strin
 			Offset:         offset,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("look up %d urls in %s: %w", len(urls), s.target, err)
+			return nil, fmt.Errorf("look up %d urls in %s: %w", len(urls), target, err)
 		}
 		for _, p := range pts {
 			u, id := p.GetPayload()[fieldURL].GetStringValue(), p.GetPayload()[fieldID].GetStringValue()
@@ -131,23 +133,36 @@ func (s *Store) IDsForURLs(ctx context.Context, urls []string) (map[string]strin
 // collection's disk size is Qdrant's to report (its /metrics), so
 // DiskBytes is 0.
 func (s *Store) Stats(ctx context.Context) (indexer.Stats, error) {
+	target := s.readTarget(ctx)
 	client, err := s.conn()
 	if err != nil {
 		return indexer.Stats{}, err
 	}
+	if target == s.opts.Alias {
+		serving, err := s.resolveAlias(ctx, target)
+		if err != nil {
+			return indexer.Stats{}, err
+		}
+		if err := s.follow(ctx, serving); err != nil {
+			return indexer.Stats{}, err
+		}
+	}
 	exact := true
-	docs, err := client.Count(ctx, &qdrant.CountPoints{CollectionName: s.target, Exact: &exact})
+	docs, err := client.Count(ctx, &qdrant.CountPoints{CollectionName: target, Exact: &exact})
 	if err != nil {
-		return indexer.Stats{}, fmt.Errorf("count documents in %s: %w", s.target, err)
+		return indexer.Stats{}, fmt.Errorf("count documents in %s: %w", target, err)
 	}
 	m := s.current()
 	st := indexer.Stats{Generation: m.Collection, Documents: int64(docs)}
+	if target != s.opts.Alias {
+		st.Generation = target
+	}
 	if docs == 0 {
 		return st, nil
 	}
-	facets, err := client.Facet(ctx, &qdrant.FacetCounts{CollectionName: s.target, Key: fieldNChunks, Exact: &exact, Limit: qdrant.PtrOf(uint64(1 << 20))})
+	facets, err := client.Facet(ctx, &qdrant.FacetCounts{CollectionName: target, Key: fieldNChunks, Exact: &exact, Limit: qdrant.PtrOf(uint64(1 << 20))})
 	if err != nil {
-		return indexer.Stats{}, fmt.Errorf("count passages in %s: %w", s.target, err)
+		return indexer.Stats{}, fmt.Errorf("count passages in %s: %w", target, err)
 	}
 	for _, h := range facets {
 		st.Chunks += h.GetValue().GetIntegerValue() * int64(h.GetCount())

@@ -67,6 +67,7 @@ func majorityField(pts []*qdrant.RetrievedPoint) string {
 // idfs returns the IDF of each distinct term (analysed as field analyses
 // it), as Qdrant's IDF modifier computes it over every document.
 func (s *Store) idfs(ctx context.Context, field string, terms []string) (map[string]float64, error) {
+	target := s.readTarget(ctx)
 	client, err := s.conn()
 	if err != nil {
 		return nil, err
@@ -86,7 +87,7 @@ func (s *Store) idfs(ctx context.Context, field string, terms []string) (map[str
 	queries := make([]*qdrant.QueryPoints, len(distinct))
 	for i, t := range distinct {
 		queries[i] = &qdrant.QueryPoints{
-			CollectionName: s.target,
+			CollectionName: target,
 			Query:          qdrant.NewQuerySparse([]uint32{termIndex(t)}, []float32{1}),
 			Using:          qdrant.PtrOf(vec),
 			Limit:          qdrant.PtrOf(uint64(1)),
@@ -94,9 +95,9 @@ func (s *Store) idfs(ctx context.Context, field string, terms []string) (map[str
 			WithPayload:    qdrant.NewWithPayload(false),
 		}
 	}
-	results, err := client.QueryBatch(ctx, &qdrant.QueryBatchPoints{CollectionName: s.target, QueryPoints: queries})
+	results, err := client.QueryBatch(ctx, &qdrant.QueryBatchPoints{CollectionName: target, QueryPoints: queries})
 	if err != nil {
-		return nil, fmt.Errorf("read term statistics from %s: %w", s.target, err)
+		return nil, fmt.Errorf("read term statistics from %s: %w", target, err)
 	}
 	var n float64 = -1
 	for i, t := range distinct {
@@ -111,9 +112,9 @@ func (s *Store) idfs(ctx context.Context, field string, terms []string) (map[str
 		// No document has the term: df is 0.
 		if n < 0 {
 			exact := true
-			c, err := client.Count(ctx, &qdrant.CountPoints{CollectionName: s.target, Exact: &exact})
+			c, err := client.Count(ctx, &qdrant.CountPoints{CollectionName: target, Exact: &exact})
 			if err != nil {
-				return nil, fmt.Errorf("count documents in %s: %w", s.target, err)
+				return nil, fmt.Errorf("count documents in %s: %w", target, err)
 			}
 			n = float64(c)
 		}

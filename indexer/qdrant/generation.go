@@ -155,3 +155,35 @@ func (s *Store) DropAlias(ctx context.Context) error {
 	}
 	return nil
 }
+
+// pinKey holds, in a context, the collection a store's reads use.
+type pinKey struct{ s *Store }
+
+// Pin resolves the alias once and holds the collection it names for the
+// reads made with the returned context, so that a search running across a
+// swap reads one generation throughout (searcher.Pinner). The replaced
+// collection stays until GC drops it, which keeps the newest replaced one.
+func (s *Store) Pin(ctx context.Context) (context.Context, func(), error) {
+	if s.target != s.opts.Alias {
+		return ctx, func() {}, nil // a generation being built: already one collection
+	}
+	coll, err := s.resolveAlias(ctx, s.opts.Alias)
+	if err != nil {
+		return nil, nil, err
+	}
+	if coll == "" {
+		return nil, nil, fmt.Errorf("alias %s names no collection", s.opts.Alias)
+	}
+	if err := s.follow(ctx, coll); err != nil {
+		return nil, nil, err
+	}
+	return context.WithValue(ctx, pinKey{s}, coll), func() {}, nil
+}
+
+// readTarget is what reads name: the pinned collection, else the target.
+func (s *Store) readTarget(ctx context.Context) string {
+	if c, ok := ctx.Value(pinKey{s}).(string); ok {
+		return c
+	}
+	return s.target
+}

@@ -61,6 +61,7 @@ func (s *Store) keywordQueries(text string, filter *qdrant.Filter, limit uint64)
 // so the fields' results, one query each in one batch request, merge by
 // score.
 func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]indexer.Hit, error) {
+	target := s.readTarget(ctx)
 	if q.Limit <= 0 {
 		return nil, nil
 	}
@@ -77,12 +78,12 @@ func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]in
 	}
 	batch := make([]*qdrant.QueryPoints, len(queries))
 	for i, pf := range queries {
-		batch[i] = &qdrant.QueryPoints{CollectionName: s.target, Query: pf.Query, Using: pf.Using, Filter: pf.Filter,
+		batch[i] = &qdrant.QueryPoints{CollectionName: target, Query: pf.Query, Using: pf.Using, Filter: pf.Filter,
 			Limit: pf.Limit, WithPayload: qdrant.NewWithPayloadInclude(fieldID)}
 	}
-	res, err := client.QueryBatch(ctx, &qdrant.QueryBatchPoints{CollectionName: s.target, QueryPoints: batch})
+	res, err := client.QueryBatch(ctx, &qdrant.QueryBatchPoints{CollectionName: target, QueryPoints: batch})
 	if err != nil {
-		return nil, fmt.Errorf("query %s: %w", s.target, err)
+		return nil, fmt.Errorf("query %s: %w", target, err)
 	}
 	var pts []*qdrant.ScoredPoint
 	for _, r := range res {
@@ -258,15 +259,16 @@ func mergeFields(fields []*qdrant.PrefetchQuery, limit uint64) *qdrant.PrefetchQ
 // query runs a query returning documents, and orders equal scores by
 // document ID as the local store does.
 func (s *Store) query(ctx context.Context, req *qdrant.QueryPoints) ([]indexer.Hit, error) {
+	target := s.readTarget(ctx)
 	client, err := s.conn()
 	if err != nil {
 		return nil, err
 	}
-	req.CollectionName = s.target
+	req.CollectionName = target
 	req.WithPayload = qdrant.NewWithPayloadInclude(fieldID)
 	pts, err := client.Query(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("query %s: %w", s.target, err)
+		return nil, fmt.Errorf("query %s: %w", target, err)
 	}
 	return hitsOf(pts), nil
 }

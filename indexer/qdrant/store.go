@@ -205,16 +205,36 @@ func (s *Store) openServing(ctx context.Context) error {
 // resolveAlias returns the collection alias points to, or "" when there is
 // no such alias.
 func (s *Store) resolveAlias(ctx context.Context, alias string) (string, error) {
+	all, err := s.aliases(ctx)
+	return all[alias], err
+}
+
+// aliases maps every alias to its collection.
+func (s *Store) aliases(ctx context.Context) (map[string]string, error) {
 	all, err := s.client.ListAliases(ctx)
 	if err != nil {
-		return "", fmt.Errorf("list qdrant aliases at %s: %w", s.opts.Addr, err)
+		return nil, fmt.Errorf("list qdrant aliases at %s: %w", s.opts.Addr, err)
 	}
+	out := make(map[string]string, len(all))
 	for _, a := range all {
-		if a.GetAliasName() == alias {
-			return a.GetCollectionName(), nil
-		}
+		out[a.GetAliasName()] = a.GetCollectionName()
 	}
-	return "", nil
+	return out, nil
+}
+
+// follow takes up the collection the serving alias now names, when another
+// process swapped it in: its metadata (average lengths, embedding model)
+// then governs writes and queries. A store building a generation has no
+// alias to follow.
+func (s *Store) follow(ctx context.Context, serving string) error {
+	if s.target != s.opts.Alias || serving == "" || serving == s.Collection() {
+		return nil
+	}
+	if err := s.loadMeta(ctx, serving); err != nil {
+		return fmt.Errorf("the serving generation is now %s: %w", serving, err)
+	}
+	s.opts.Logger.Info("following the swapped-in qdrant generation", "alias", s.opts.Alias, "collection", serving)
+	return nil
 }
 
 // Collection returns the name of the collection this store reads and
