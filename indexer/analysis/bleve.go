@@ -41,8 +41,11 @@ const (
 
 // IndonesianStemFilter is the bleve token filter type of the
 // Nazief-Adriani stemmer. Its config names the root-word dictionary file
-// and that file's SHA-256, so that an index built with one dictionary is
-// never searched with another.
+// and that file's SHA-256. When the file is gone or has changed, the filter
+// stems nothing rather than failing: an index must stay readable so that a
+// reindex can read its stored documents, and it is the generation's
+// recorded analyzer (which names the dictionary's hash) that keeps an index
+// from being searched with another dictionary.
 const IndonesianStemFilter = "stem_id_nazief_adriani"
 
 // IndonesianOptions choose the pieces of the Indonesian analyzer.
@@ -171,27 +174,33 @@ func stemFilterConstructor(config map[string]any, _ *registry.Cache) (blevean.To
 	if s, ok := stemmers.Load(key); ok {
 		return s.(*stemFilter), nil
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read the Indonesian root words this index was built with: %w (install hunspell-id, or reindex)", err)
+	f := &stemFilter{}
+	if b, err := os.ReadFile(path); err == nil {
+		sum := sha256.Sum256(b)
+		if hex.EncodeToString(sum[:]) == want {
+			roots, err := ParseHunspellWords(bytes.NewReader(b))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			f.s = NewIndonesianStemmer(roots)
+		}
 	}
-	sum := sha256.Sum256(b)
-	if got := hex.EncodeToString(sum[:]); got != want {
-		return nil, fmt.Errorf("the Indonesian root words in %s changed since this index was built (sha256 %s, built with %s): reindex", path, got, want)
+	if f.s == nil {
+		return f, nil // not cached: the dictionary may come back
 	}
-	roots, err := ParseHunspellWords(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	f := &stemFilter{s: NewIndonesianStemmer(roots)}
 	actual, _ := stemmers.LoadOrStore(key, f)
 	return actual.(*stemFilter), nil
 }
 
+// stemFilter stems with s; with a nil s (the recorded dictionary is not
+// there) it passes tokens through.
 type stemFilter struct{ s *IndonesianStemmer }
 
 // Filter stems each token in place.
 func (f *stemFilter) Filter(in blevean.TokenStream) blevean.TokenStream {
+	if f.s == nil {
+		return in
+	}
 	for _, t := range in {
 		if t.KeyWord {
 			continue
