@@ -81,14 +81,16 @@ corpus() {
 	[ -f "$scifact" ] || { say "no $scifact (../shared/datasets): corpus $1 is skipped"; return 1; }
 }
 
-# settings NAME sets the rounds, queries, repetitions and peers of a corpus:
-# the 1M passages get one round of 100 queries, and the peers whose builds
+# settings NAME sets the rounds, queries, warm-up, repetitions, peers and
+# whether to time a keyword-only build too, per corpus. The generated corpora
+# share the first 100 queries, so that growth compares like with like; the 1M
+# passages get one round, no keyword-only build, and the peers whose builds
 # alone would take over ten minutes there (Xapian, FAISS HNSW) sit it out.
 settings() {
-	R=$ROUNDS Q=$MAXQ N=$REPS P=fts5,xapian,faiss-flat,faiss-hnsw
+	R=$ROUNDS Q=$MAXQ W=50 N=$REPS P=fts5,xapian,faiss-flat,faiss-hnsw KW=true
 	case $1 in
-	gen100k) R=${ROUNDS_100K:-$((ROUNDS < 2 ? ROUNDS : 2))} P=${PEERS_100K:-$P} ;;
-	gen1m) R=${ROUNDS_1M:-1} Q=$((MAXQ < 100 ? MAXQ : 100)) N=2 P=${PEERS_1M:-fts5,faiss-flat} ;;
+	gen100k) R=${ROUNDS_100K:-$((ROUNDS < 2 ? ROUNDS : 2))} Q=$((MAXQ < 100 ? MAXQ : 100)) P=${PEERS_100K:-$P} ;;
+	gen1m) R=${ROUNDS_1M:-1} Q=$((MAXQ < 100 ? MAXQ : 100)) W=10 N=2 P=${PEERS_1M:-fts5,faiss-flat} KW=false ;;
 	esac
 }
 
@@ -108,13 +110,13 @@ for name in $CORPORA; do
 	for round in $(seq "$R"); do
 		say "$name round $round of $R ($(($(date +%s) - start)) s so far, load $(cut -d' ' -f1 /proc/loadavg))"
 		kw=false
-		[ "$round" = 1 ] && kw=true
+		[ "$round" = 1 ] && kw=$KW
 		bin/cari bench --log-level warn --data "$dir/data" --corpus "$CORPUS" --queries "$QUERIES" --max-queries "$Q" \
-			--ann "$dir/vectors.ann" --reps "$N" --keyword-index=$kw --json >"$RESULTS/$name.cari.$round.json"
+			--warmup "$W" --ann "$dir/vectors.ann" --reps "$N" --keyword-index=$kw --json >"$RESULTS/$name.cari.$round.json"
 		ann=()
 		[ -f "$dir/vectors.ann" ] && ann=(--ann "$dir/vectors.ann")
 		"$PY" scripts/bench_peers.py --corpus "$CORPUS" --queries "$QUERIES" --max-queries "$Q" "${ann[@]}" \
-			--workdir "$dir/peers" --reps "$N" --peers "$P" >"$RESULTS/$name.peers.$round.jsonl"
+			--warmup "$W" --workdir "$dir/peers" --reps "$N" --peers "$P" >"$RESULTS/$name.peers.$round.jsonl"
 	done
 done
 echo "end=$(date -u +%FT%TZ) load=$(cut -d' ' -f1-3 /proc/loadavg) seconds=$(($(date +%s) - start))" >>"$RESULTS/machine.txt"
