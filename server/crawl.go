@@ -3,6 +3,8 @@ package server
 import (
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -36,6 +38,11 @@ type CrawlOptions struct {
 	MinHostDelay, DefaultHostDelay time.Duration
 	// ProgressInterval is the time between progress messages. Default 1s.
 	ProgressInterval time.Duration
+	// AllowedNetworks are address ranges every crawl may reach although
+	// they are private (an intranet); allow_private lifts the guard whole.
+	AllowedNetworks []netip.Prefix
+	// Resolver looks up host names for crawls; nil uses the system's.
+	Resolver *net.Resolver
 }
 
 func (o CrawlOptions) withDefaults() CrawlOptions {
@@ -177,13 +184,15 @@ func (s *crawlService) stop() {
 // and names the offending field itself.
 func (s *crawlService) options(req *cariv1.CrawlRequest) (crawler.Options, error) {
 	o := crawler.Options{
-		Seeds:          req.GetSeeds(),
-		AllowedDomains: req.GetAllowedDomains(),
-		Include:        req.GetIncludeUrlPatterns(),
-		Exclude:        req.GetExcludeUrlPatterns(),
-		AllowPrivate:   req.GetAllowPrivate(),
-		Contact:        req.GetUserAgentContact(),
-		Logger:         s.log,
+		Seeds:           req.GetSeeds(),
+		AllowedDomains:  req.GetAllowedDomains(),
+		Include:         req.GetIncludeUrlPatterns(),
+		Exclude:         req.GetExcludeUrlPatterns(),
+		AllowPrivate:    req.GetAllowPrivate(),
+		AllowedNetworks: s.opts.AllowedNetworks,
+		Resolver:        s.opts.Resolver,
+		Contact:         req.GetUserAgentContact(),
+		Logger:          s.log,
 	}
 	switch n := req.GetMaxPages(); {
 	case n < 0 || int64(n) > int64(s.opts.MaxPages):

@@ -92,7 +92,7 @@ type serverSetup struct {
 	webFiles fstest.MapFS
 }
 
-func startServer(t *testing.T, setup serverSetup) *testServer {
+func startServer(t testing.TB, setup serverSetup) *testServer {
 	t.Helper()
 	store, err := local.Open(t.TempDir(), local.Options{})
 	if err != nil {

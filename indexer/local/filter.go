@@ -128,6 +128,20 @@ func dateRange(field string, from, to time.Time) query.Query {
 	if !to.IsZero() {
 		to = clampTime(to)
 	}
+	epoch := time.Unix(0, 0)
+	if !from.IsZero() && !to.IsZero() && from.Before(epoch) && !to.Before(epoch) {
+		// bleve's numeric range searcher never ends on some ranges that
+		// cross 1970 (-1s to 1s spins forever); split at the epoch, where
+		// each side is a range it handles.
+		return query.NewDisjunctionQuery([]query.Query{
+			inclusiveDateRange(field, from, epoch.Add(-time.Nanosecond)),
+			inclusiveDateRange(field, epoch, to),
+		})
+	}
+	return inclusiveDateRange(field, from, to)
+}
+
+func inclusiveDateRange(field string, from, to time.Time) query.Query {
 	inclusive := true
 	q := query.NewDateRangeInclusiveQuery(from, to, &inclusive, &inclusive)
 	q.SetField(field)
