@@ -5,10 +5,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
@@ -38,7 +40,10 @@ type indexService struct {
 	store     IndexStore
 	indexing  indexer.Options
 	storeName string
-	log       *slog.Logger
+	// generations lists every generation the store keeps; nil: only the
+	// serving one is reported.
+	generations func(ctx context.Context) ([]GenerationInfo, error)
+	log         *slog.Logger
 }
 
 // UpsertDocuments indexes a stream of documents. Invalid documents are
@@ -119,12 +124,25 @@ func (s *indexService) DeleteDocuments(ctx context.Context, req *cariv1.DeleteDo
 	return resp, nil
 }
 
+// GenerationInfo describes one generation a store keeps, for GetStats.
+type GenerationInfo struct {
+	Name    string
+	State   cariv1.GenerationState
+	Created time.Time
+	// Documents and Chunks: now for the serving and building generations,
+	// when it stopped serving for a retired one.
+	Documents, Chunks, SizeBytes int64
+	// Provider, Model and Dim describe its vectors; empty when it has none.
+	Provider, Model string
+	Dim             int
+}
+
 func (s *indexService) GetStats(ctx context.Context, _ *cariv1.GetStatsRequest) (*cariv1.GetStatsResponse, error) {
 	st, err := s.store.Stats(ctx)
 	if err != nil {
 		return nil, statusOf(ctx, s.log, "GetStats", err)
 	}
-	return &cariv1.GetStatsResponse{
+	resp := &cariv1.GetStatsResponse{
 		Documents:         st.Documents,
 		Chunks:            st.Chunks,
 		ServingGeneration: st.Generation,
@@ -137,7 +155,30 @@ func (s *indexService) GetStats(ctx context.Context, _ *cariv1.GetStatsRequest) 
 			Chunks:    st.Chunks,
 			SizeBytes: proto.Int64(st.DiskBytes),
 		}},
-	}, nil
+	}
+	if s.generations == nil {
+		return resp, nil
+	}
+	gens, err := s.generations(ctx)
+	if err != nil {
+		return nil, statusOf(ctx, s.log, "GetStats", err)
+	}
+	var total int64
+	for _, g := range gens {
+		total += g.SizeBytes
+		info := &cariv1.GenerationInfo{Name: g.Name, State: g.State, CreateTime: timestamppb.New(g.Created),
+			Documents: g.Documents, Chunks: g.Chunks, SizeBytes: proto.Int64(g.SizeBytes)}
+		if g.Model != "" {
+			info.EmbeddingModel = &cariv1.EmbeddingModel{Provider: g.Provider, Name: g.Model, Dimension: int32(g.Dim)}
+		}
+		if g.Name == st.Generation {
+			resp.Generations[0] = info
+		} else {
+			resp.Generations = append(resp.Generations, info)
+		}
+	}
+	resp.IndexSizeBytes = proto.Int64(total)
+	return resp, nil
 }
 
 func uniq(ids []string) map[string]struct{} {

@@ -58,6 +58,17 @@ func TestReindexRequests(t *testing.T) {
 			GC:         store.GC,
 			Keep:       1,
 		}
+		o.Generations = func(context.Context) ([]GenerationInfo, error) {
+			gens, err := store.Generations()
+			out := make([]GenerationInfo, len(gens))
+			for i, g := range gens {
+				out[i] = GenerationInfo{Name: g.Name, Documents: g.Documents, SizeBytes: g.SizeBytes, State: cariv1.GenerationState_GENERATION_STATE_RETIRED}
+				if g.State == local.GenerationServing {
+					out[i].State = cariv1.GenerationState_GENERATION_STATE_SERVING
+				}
+			}
+			return out, err
+		}
 	}})
 	c := ts.index()
 	corpus := func(p string) *cariv1.ReindexRequest {
@@ -125,9 +136,17 @@ func TestReindexRequests(t *testing.T) {
 		if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetId() != "r1" {
 			t.Fatalf("search after the swap: %v, %v", resp, err)
 		}
-		// Keep 1: the serving generation and one replaced one remain.
-		if gens, _ := ts.store.Generations(); len(gens) != 2 {
-			t.Fatalf("%d generations on disk, want 2", len(gens))
+		// Keep 1: the serving generation and one replaced one remain,
+		// the serving one listed first.
+		st, err := c.GetStats(t.Context(), &cariv1.GetStatsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gens := st.GetGenerations()
+		if len(gens) != 2 || gens[0].GetName() != last.GetGeneration() || gens[0].GetState() != cariv1.GenerationState_GENERATION_STATE_SERVING ||
+			gens[0].GetDocuments() != 1 || gens[1].GetState() != cariv1.GenerationState_GENERATION_STATE_RETIRED || gens[1].GetDocuments() == 0 ||
+			st.GetIndexSizeBytes() <= gens[0].GetSizeBytes() {
+			t.Fatalf("GetStats generations %v, index size %d", gens, st.GetIndexSizeBytes())
 		}
 	})
 	t.Run("over HTTP", func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cari-search/cari/indexer/local"
 	"github.com/cari-search/cari/indexer/reindex"
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/server"
 )
 
@@ -347,7 +348,7 @@ func (r *reindexReporter) finish() {
 }
 
 // reindexOptions configures IndexService.Reindex for cari serve on the
-// local store; on another store it stays off.
+// local store; another store wires its own (qdrantReindex).
 func reindexOptions(st *stack, f *serveFlags) server.ReindexOptions {
 	if st.store == nil {
 		return server.ReindexOptions{}
@@ -362,4 +363,45 @@ func reindexOptions(st *stack, f *serveFlags) server.ReindexOptions {
 		GC:         st.store.GC,
 		Keep:       f.reindexKeep,
 	}
+}
+
+// localGenerations lists the local store's generations for GetStats; nil
+// on another store.
+func localGenerations(st *stack) func(ctx context.Context) ([]server.GenerationInfo, error) {
+	if st.store == nil {
+		return nil
+	}
+	return func(context.Context) ([]server.GenerationInfo, error) {
+		gens, err := st.store.Generations()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]server.GenerationInfo, len(gens))
+		for i, g := range gens {
+			out[i] = server.GenerationInfo{Name: g.Name, Created: g.Created, Documents: g.Documents, Chunks: g.Chunks, SizeBytes: g.SizeBytes,
+				State: map[local.GenerationState]cariv1.GenerationState{
+					local.GenerationServing:  cariv1.GenerationState_GENERATION_STATE_SERVING,
+					local.GenerationBuilding: cariv1.GenerationState_GENERATION_STATE_BUILDING,
+					local.GenerationRetired:  cariv1.GenerationState_GENERATION_STATE_RETIRED,
+				}[g.State]}
+			if !g.Vectors.IsZero() {
+				out[i].Provider, out[i].Model = modelOfID(g.Vectors.Model)
+				out[i].Dim = g.Vectors.Dim
+			}
+		}
+		return out, nil
+	}
+}
+
+// modelOfID splits a recorded model ID, "provider/name@version", into the
+// API's provider ("openai", or "local" for in-process models) and name.
+func modelOfID(id string) (provider, name string) {
+	provider, name, _ = strings.Cut(id, "/")
+	if i := strings.LastIndexByte(name, '@'); i >= 0 {
+		name = name[:i]
+	}
+	if provider != "openai" {
+		provider = "local"
+	}
+	return provider, name
 }

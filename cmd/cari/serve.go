@@ -290,7 +290,8 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 			Contact:      f.crawlContact,
 			MinHostDelay: noneIfZero(f.crawlMinDelay),
 		},
-		Reindex: reindexOptions(st, f),
+		Reindex:     reindexOptions(st, f),
+		Generations: localGenerations(st),
 		HTTP: server.HTTPOptions{
 			CORSOrigins:    f.corsOrigins,
 			MaxBodyBytes:   int64(f.requestBytes),

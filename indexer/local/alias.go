@@ -26,10 +26,22 @@ type GenerationInfo struct {
 	SizeBytes int64
 }
 
-// Generations lists the data directory's generations, oldest first.
+// Generations lists the data directory's generations, oldest first. The
+// serving and building ones are counted now; the others report the size
+// they had when they stopped serving.
 func (s *Store) Generations() ([]GenerationInfo, error) {
+	s.writeMu.Lock() // the building generation is not swapped or aborted meanwhile
+	defer s.writeMu.Unlock()
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, ErrClosed
+	}
+	open := map[string]*generation{s.serving.m.Name: s.serving}
 	serving := s.serving.m.Name
+	if s.building != nil {
+		open[s.building.m.Name] = s.building
+	}
 	s.mu.Unlock()
 	ms, err := listGenerations(s.dir)
 	if err != nil {
@@ -43,6 +55,18 @@ func (s *Store) Generations() ([]GenerationInfo, error) {
 			info.State = GenerationServing
 		case !m.Complete():
 			info.State = GenerationBuilding
+		}
+		if g := open[m.Name]; g != nil {
+			r, err := g.reader()
+			if err != nil {
+				return nil, err
+			}
+			st, err := g.stats(r)
+			r.Close()
+			if err != nil {
+				return nil, err
+			}
+			info.Documents, info.Chunks = st.Documents, st.Chunks
 		}
 		if info.SizeBytes, err = dirSize(generationPath(s.dir, m.Name)); err != nil {
 			return nil, err

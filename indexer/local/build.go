@@ -199,6 +199,7 @@ func (b *Build) Swap(ctx context.Context) error {
 // which is closed once no search uses it. done says g was the one being
 // built. The caller holds writeMu and has written CURRENT.
 func (s *Store) serve(g *generation, done bool) {
+	s.recordSize(s.serving)
 	s.mu.Lock()
 	old := s.serving
 	s.serving = g
@@ -214,6 +215,28 @@ func (s *Store) serve(g *generation, done bool) {
 			s.opts.Logger.Warn("closing the replaced index generation failed", "generation", old.m.Name, "err", err)
 		}
 	}()
+}
+
+// recordSize writes a generation's document and passage counts into its
+// manifest as it stops serving, so that listings can show them without
+// opening it. A failure costs only the listing and is logged.
+func (s *Store) recordSize(g *generation) {
+	r, err := g.reader()
+	if err == nil {
+		var st indexer.Stats
+		st, err = g.stats(r)
+		r.Close()
+		if err == nil {
+			m := g.m
+			m.Documents, m.Chunks = st.Documents, st.Chunks
+			if err = writeManifest(g.dir, m); err == nil {
+				g.m = m
+			}
+		}
+	}
+	if err != nil {
+		s.opts.Logger.Warn("recording the size of the replaced generation failed", "generation", g.m.Name, "err", err)
+	}
 }
 
 // Abort discards the new generation: it stops receiving writes and its

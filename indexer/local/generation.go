@@ -63,6 +63,10 @@ type Manifest struct {
 	// "corpus:/data/corpus.jsonl.gz"), so that a restarted job resumes only
 	// the same build.
 	Source string `json:"source,omitempty"`
+	// Documents and Chunks are the generation's size when it last stopped
+	// serving (a swap or rollback replaced it); zero before.
+	Documents int64 `json:"documents,omitempty"`
+	Chunks    int64 `json:"chunks,omitempty"`
 }
 
 // StateBuilding marks a generation a reindex is still writing.
