@@ -121,13 +121,21 @@ func (a *Analysis) CheckPhrases(f indexer.Filter) error {
 	return nil
 }
 
-// MatchFeatures computes a document's indexer.MatchFeatures for query the
-// way the local store does from its postings, here from the document's
-// title and text analysed in field. idf gives each distinct query term's
-// IDF in that field; avgdl is the field's average analysed length. The
-// title BM25, which the local store takes relative to the mean title length
-// of the documents asked about, is left zero.
-func (a *Analysis) MatchFeatures(field, query, title, text string, idf func(term string) float64, bm BM25, avgdl float64) indexer.MatchFeatures {
+// DocText is a stored document's ID, title and text.
+type DocText struct {
+	ID, Title, Text string
+	// Elsewhere marks a document analysed in another field: it matches
+	// nothing in this one (its title still counts in the average title
+	// length, as on the local store).
+	Elsewhere bool
+}
+
+// MatchFeatures computes the indexer.MatchFeatures of docs for query the way
+// the local store does from its postings, here from the documents' titles
+// and texts analysed in field, and with the same code once the matches are
+// found. idf gives each distinct query term's IDF; avgdl is the field's
+// average analysed length.
+func (a *Analysis) MatchFeatures(field, query string, docs []DocText, idf func(term string) float64, bm BM25, avgdl float64) map[string]indexer.MatchFeatures {
 	qterms := a.body.terms(field, query)
 	terms := distinctTerms(qterms)
 	pairs := queryPairs(qterms, terms)
@@ -137,8 +145,23 @@ func (a *Analysis) MatchFeatures(field, query, title, text string, idf func(term
 		idfs[i] = idf(string(t.text))
 		idfSum += idfs[i]
 	}
-	tokens := a.Tokens(field, Body(title, text))
-	c := &candidate{titleBytes: len(title)}
+	cands := make([]*candidate, len(docs))
+	for i, d := range docs {
+		cands[i] = a.candidate(field, d, terms, idfs, bm, avgdl)
+	}
+	out := make(map[string]indexer.MatchFeatures, len(docs))
+	finishFeatures(out, cands, terms, pairs, idfs, idfSum, bm, func(title string) int { return len(a.body.terms(field, title)) })
+	return out
+}
+
+// candidate collects a document's matches of terms from its text, as the
+// local store collects them from its postings.
+func (a *Analysis) candidate(field string, d DocText, terms []queryTerm, idfs []float64, bm BM25, avgdl float64) *candidate {
+	c := &candidate{id: d.ID, title: d.Title, field: field, titleBytes: len(d.Title)}
+	if d.Elsewhere {
+		return c
+	}
+	tokens := a.Tokens(field, Body(d.Title, d.Text))
 	for ti, t := range terms {
 		m := termMatch{term: ti}
 		for _, tok := range tokens {
@@ -146,6 +169,7 @@ func (a *Analysis) MatchFeatures(field, query, title, text string, idf func(term
 				m.positions = append(m.positions, tok.Position)
 				if tok.Start < c.titleBytes {
 					m.inTitle = true
+					m.titleFreq++
 				}
 			}
 		}
@@ -158,13 +182,7 @@ func (a *Analysis) MatchFeatures(field, query, title, text string, idf func(term
 		c.matches = append(c.matches, m)
 		c.bm25 += float64(t.count) * bm.TermScore(idfs[ti], float64(len(m.positions)), c.length, avgdl)
 	}
-	f := c.features(idfs, idfSum)
-	f.OrderedPairs, f.UnorderedPairs = c.pairFeatures(pairs, idfs)
-	f.MissingIDF = missingIDF(c.matches, idfs)
-	for i, w := range indexer.WindowSpans {
-		f.WindowCoverage[i] = windowCoverage(c.matches, idfs, idfSum, w)
-	}
-	return f
+	return c
 }
 
 // DomainKeys returns the filter keys of a domain: the domain and each parent

@@ -75,9 +75,18 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 		}
 		tfr.Close()
 	}
+	finishFeatures(out, cands, terms, pairs, idfs, idfSum, bm, func(title string) int { return len(s.analyzer.terms(field, title)) })
+	return out, ctx.Err()
+}
+
+// finishFeatures computes the features of candidates whose matches are
+// collected, into out. titleTerms counts a title's analysed terms. The
+// Qdrant store collects matches from stored text (Analysis.MatchFeatures)
+// and finishes them here too, so both stores compute the same features.
+func finishFeatures(out map[string]indexer.MatchFeatures, cands []*candidate, terms []queryTerm, pairs [][2]int, idfs []float64, idfSum float64, bm BM25, titleTerms func(string) int) {
 	var avgTitle float64
 	for _, c := range cands {
-		c.titleLength = float64(len(s.analyzer.terms(field, c.title)))
+		c.titleLength = float64(titleTerms(c.title))
 		avgTitle += c.titleLength / float64(len(cands))
 	}
 	for _, c := range cands {
@@ -96,7 +105,6 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 		}
 		out[c.id] = f
 	}
-	return out, ctx.Err()
 }
 
 type queryTerm struct {

@@ -8,6 +8,7 @@ import (
 	"github.com/qdrant/go-client/qdrant"
 
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/indexer/local"
 )
 
 // MatchFeatures computes indexer.MatchFeatures of the documents ids for a
@@ -35,18 +36,16 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 	if err != nil {
 		return nil, err
 	}
-	avgdl := s.current().Avgdl[field]
-	idf := func(t string) float64 { return idfs[t] }
-	for _, p := range pts {
+	// Candidates in another field match none of the query's terms as
+	// field analyses them, as on the local store.
+	docs := make([]local.DocText, len(pts))
+	for i, p := range pts {
 		pl := p.GetPayload()
-		id := pl[fieldID].GetStringValue()
-		f := indexer.MatchFeatures{FirstMatch: 1}
-		if pl[fieldBodyField].GetStringValue() == field {
-			f = s.analysis.MatchFeatures(field, query, pl[fieldTitle].GetStringValue(), pl[fieldText].GetStringValue(), idf, s.opts.BM25, avgdl)
-		}
-		out[id] = f
+		docs[i] = local.DocText{ID: pl[fieldID].GetStringValue(), Title: pl[fieldTitle].GetStringValue(), Text: pl[fieldText].GetStringValue(),
+			Elsewhere: pl[fieldBodyField].GetStringValue() != field}
 	}
-	return out, nil
+	idf := func(t string) float64 { return idfs[t] }
+	return s.analysis.MatchFeatures(field, query, docs, idf, s.opts.BM25, s.current().Avgdl[field]), nil
 }
 
 // majorityField is the body field most of pts are in; ties go to the

@@ -448,6 +448,9 @@ func testMatchFeatures(t *testing.T, s indexer.Store) {
 		b.OrderedPairs != 1 || b.UnorderedPairs != 1 || b.Length != float64(len(bodies["b"])) {
 		t.Errorf("b: %+v; want full coverage in the title, adjacent, from the first token, length %d", b, len(bodies["b"]))
 	}
+	if b.TitleBM25 <= 0 || got["a"].TitleBM25 != 0 {
+		t.Errorf("title BM25 of b %v, of a %v; want b's title scored, a's not", b.TitleBM25, got["a"].TitleBM25)
+	}
 	if b.MissingIDF != 0 || b.WindowCoverage != [3]float64{1, 1, 1} {
 		t.Errorf("b: missing IDF %v, window coverage %v; want 0 and full in every window", b.MissingIDF, b.WindowCoverage)
 	}
