@@ -86,7 +86,7 @@ func TestCosineAndMaxSim(t *testing.T) {
 
 func TestFusion(t *testing.T) {
 	_, p := newCollection(t)
-	dense := &qdrant.PrefetchQuery{Query: qdrant.NewQueryDense([]float32{1, 0}), Using: qdrant.PtrOf("d")} // 1, 2, 3
+	dense := &qdrant.PrefetchQuery{Query: qdrant.NewQueryDense([]float32{1, 0}), Using: qdrant.PtrOf("d")}             // 1, 2, 3
 	sparse := &qdrant.PrefetchQuery{Query: qdrant.NewQuerySparse([]uint32{9}, []float32{1}), Using: qdrant.PtrOf("s")} // 2, 1
 	k := uint32(10)
 	got := scores(t, p, &qdrant.QueryPoints{Prefetch: []*qdrant.PrefetchQuery{dense, sparse}, Query: qdrant.NewQueryRRF(&qdrant.Rrf{K: &k, Weights: []float32{1, 3}})})
