@@ -9,9 +9,10 @@
 // joins its inputs by point) fuses documents, as the local store's
 // keyword and vector sides do. The passages are a multivector compared by
 // MaxSim: with a one-vector query that is the cosine of the document's best
-// passage, the local store's vector score. MaxSim is not a metric an HNSW
-// graph can be built on, so that multivector has no graph: a single vector
-// per document, the mean of its passages, is HNSW-indexed and finds the
+// passage, the local store's vector score. MaxSim is asymmetric, which an
+// HNSW graph assumes a distance is not (Qdrant advises multivectors for
+// re-scoring), so that multivector has no graph: a single vector per
+// document, the mean of its passages, is HNSW-indexed and finds the
 // candidates (Options.VectorOversample times the number wanted), which
 // MaxSim then ranks, in one query.
 package qdrant
