@@ -212,7 +212,10 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 	if err := stop(); err != nil {
 		return nil, err
 	}
-	_, rep.PeakRSSBytes = processMemory()
+	_, peak := processMemory()
+	// The kernel updates the high-water mark lazily: it can trail a
+	// resident size read earlier.
+	rep.PeakRSSBytes = max(peak, rep.RSSBytes)
 	if _, err := os.Stat(o.annPath + ".ids"); o.annPath != "" && err != nil {
 		log.Warn("no recall measured: the vector file is written by the run that builds the index", "ann", o.annPath, "error", err)
 	} else if o.annPath != "" && st.hasEmbedder() {
@@ -353,7 +356,7 @@ func processMemory() (rss, peak int64) {
 			peak = kb << 10
 		}
 	}
-	return rss, peak
+	return rss, max(peak, rss)
 }
 
 // startCPUProfile starts profiling into path, if set; the returned function
