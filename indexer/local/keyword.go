@@ -23,30 +23,40 @@ const MaxQueryTerms = 1024
 // Each document's body sits in the field of its language, so each document
 // is scored with the query analysed as its own language is, under that
 // field's statistics; which fields a query searches depends on its detected
-// language (bodyAnalysis.queryFields). Equal scores are ordered by document
-// ID, so results are deterministic.
+// language and on which fields hold documents (bodyAnalysis.queryFieldsAmong).
+// Equal scores are ordered by document ID, so results are deterministic.
 func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]indexer.Hit, error) {
 	if q.Limit <= 0 {
 		return nil, nil
-	}
-	fields := s.analyzer.queryFields(q.Text)
-	if len(fields) == 0 {
-		return nil, nil
-	}
-	if n := len(fields[0].terms); n > MaxQueryTerms {
-		return nil, fmt.Errorf("query has %d terms after analysis, at most %d are allowed", n, MaxQueryTerms)
 	}
 	r, release, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
+	stats, err := snapshotStats(r)
+	if err != nil {
+		return nil, err
+	}
+	populated := make(map[string]bool, len(stats.Fields))
+	for f, fs := range stats.Fields {
+		if fs.Docs > 0 {
+			populated[f] = true
+		}
+	}
+	fields := s.analyzer.queryFieldsAmong(q.Text, populated)
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	if n := len(fields[0].terms); n > MaxQueryTerms {
+		return nil, fmt.Errorf("query has %d terms after analysis, at most %d are allowed", n, MaxQueryTerms)
+	}
 
 	allow, err := s.compileFilter(ctx, r, q.Filter)
 	if err != nil {
 		return nil, err
 	}
-	scores, err := s.scoreBM25(ctx, r, fields, allow)
+	scores, err := s.scoreBM25(ctx, r, stats, fields, allow)
 	if err != nil {
 		return nil, err
 	}
@@ -101,18 +111,15 @@ type fieldPostings struct {
 }
 
 // scoreBM25 returns the BM25 score of each document matching a term of
-// fields, keyed by its internal number in the snapshot r. A document's body
+// fields, keyed by its internal number in the snapshot r, whose statistics
+// are stats. A document's body
 // is in one field, so its score comes from that field alone. IDF is taken
 // over the whole collection, with a term's document frequency the largest
 // it has in any field searched (the blending of Elasticsearch's cross_fields
 // queries): a word is not made rare by being counted only among one
 // language's documents. On a collection in one language this is exactly
 // BM25 over that language's field.
-func (s *Store) scoreBM25(ctx context.Context, r index.IndexReader, fields []fieldTerms, allow docSet) (map[uint64]float64, error) {
-	stats, err := snapshotStats(r)
-	if err != nil {
-		return nil, err
-	}
+func (s *Store) scoreBM25(ctx context.Context, r index.IndexReader, stats corpusStats, fields []fieldTerms, allow docSet) (map[uint64]float64, error) {
 	var lists []fieldPostings
 	defer func() {
 		for _, l := range lists {

@@ -3,6 +3,7 @@ package local
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
@@ -259,12 +260,40 @@ type fieldTerms struct {
 // short query or a name finds documents in any language. The query's own
 // language comes first.
 func (a *bodyAnalysis) queryFields(text string) []fieldTerms {
-	det := a.detector.DetectQuery(text)
-	first := fieldForLanguage(det.Language)
-	fields := []string{first}
-	for _, lf := range languageFields {
-		if lf.name != first && (!det.Sure || lf.name == fieldBodyNeutral) {
-			fields = append(fields, lf.name)
+	return a.queryFieldsAmong(text, nil)
+}
+
+// queryFieldsAmong is queryFields knowing which fields hold documents
+// (populated; nil means all may). An index in one language needs no
+// detection: the query is analysed as that language. A sure query whose
+// fields are all empty searches the populated ones instead, so a query
+// taken for the wrong language with confidence still finds something.
+func (a *bodyAnalysis) queryFieldsAmong(text string, populated map[string]bool) []fieldTerms {
+	has := func(f string) bool { return populated == nil || populated[f] }
+	var fields []string
+	if populated != nil && len(populated) <= 1 {
+		for f := range populated {
+			fields = append(fields, f)
+		}
+	} else {
+		det := a.detector.DetectQuery(text)
+		first := fieldForLanguage(det.Language)
+		if det.Sure {
+			for _, f := range []string{first, fieldBodyNeutral} {
+				if has(f) && !slices.Contains(fields, f) {
+					fields = append(fields, f)
+				}
+			}
+		}
+		if len(fields) == 0 {
+			if has(first) {
+				fields = append(fields, first)
+			}
+			for _, lf := range languageFields {
+				if lf.name != first && has(lf.name) {
+					fields = append(fields, lf.name)
+				}
+			}
 		}
 	}
 	out := make([]fieldTerms, 0, len(fields))

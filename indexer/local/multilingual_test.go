@@ -191,31 +191,41 @@ func TestEnglishScoresUnchangedBesideOtherLanguages(t *testing.T) {
 }
 
 // TestQueryFields: a query sure of its language searches its own field and
-// the neutral one; an unsure one searches all.
+// the neutral one; an unsure one searches all; only fields with documents
+// are searched, an index in one language needs no detection, and a sure
+// query whose fields are empty falls back to the populated ones.
 func TestQueryFields(t *testing.T) {
 	s := newStore(t, Options{})
+	all := map[string]bool{}
+	for _, lf := range languageFields {
+		all[lf.name] = true
+	}
+	english := "Which animals are the largest that have ever lived?"
+	indonesian := "Siapakah presiden pertama Republik Indonesia?"
 	for _, tc := range []struct {
-		query string
-		want  []string
+		query     string
+		populated map[string]bool
+		want      []string
 	}{
-		{"Which animals are the largest that have ever lived?", []string{fieldBody, fieldBodyNeutral}},
-		{"Siapakah presiden pertama Republik Indonesia?", []string{fieldBodyID, fieldBodyNeutral}},
-		{"whales", nil}, // unsure: every field
+		{english, all, []string{fieldBody, fieldBodyNeutral}},
+		{indonesian, all, []string{fieldBodyID, fieldBodyNeutral}},
+		{"whales", all, []string{fieldBody, fieldBodyID, fieldBodyCJK, fieldBodyNeutral}}, // unsure
+		{indonesian, map[string]bool{fieldBody: true, fieldBodyID: true}, []string{fieldBodyID}},
+		// One language in the index: its field, whatever the query.
+		{indonesian, map[string]bool{fieldBody: true}, []string{fieldBody}},
+		// Sure of a language the index does not hold: every populated field.
+		{indonesian, map[string]bool{fieldBody: true, fieldBodyCJK: true}, []string{fieldBody, fieldBodyCJK}},
+		{english, map[string]bool{}, nil},
 	} {
 		var got []string
-		for _, f := range s.analyzer.queryFields(tc.query) {
+		for _, f := range s.analyzer.queryFieldsAmong(tc.query, tc.populated) {
 			got = append(got, f.field)
 		}
-		want := tc.want
-		if want == nil {
-			for _, lf := range languageFields {
-				want = append(want, lf.name)
-			}
-		}
 		slices.Sort(got)
+		want := slices.Clone(tc.want)
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
-			t.Errorf("%q searches %v, want %v", tc.query, got, want)
+			t.Errorf("%q among %v searches %v, want %v", tc.query, tc.populated, got, want)
 		}
 	}
 }
