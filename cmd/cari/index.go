@@ -94,6 +94,7 @@ func indexCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, pat
 			return sum, err
 		}
 		doc := cari.Document{ID: rec.ID, Title: rec.Title, Text: rec.Text}
+		before := ix.Written()
 		if err := ix.Add(ctx, doc); err != nil {
 			var fe *cari.FieldError
 			if errors.As(err, &fe) {
@@ -103,11 +104,17 @@ func indexCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, pat
 			}
 			return sum, err
 		}
+		if ix.Written() > before {
+			// Logged once the batch is durable: what the crash test (and an
+			// operator resuming after a crash) counts as acknowledged.
+			log.Debug("committed batch", "documents", ix.Written(), "through_line", r.Line(), "last_id", doc.ID)
+		}
 		bar.Add(1)
 	}
 	if err := ix.Flush(ctx); err != nil {
 		return sum, err
 	}
+	log.Debug("committed batch", "documents", ix.Written(), "through_line", r.Line())
 	bar.Finish()
 	sum.indexed = ix.Written()
 	sum.elapsed = time.Since(start)

@@ -196,7 +196,7 @@ func openGeneration(dataDir, name string, opts Options, mode openMode) (*generat
 		}
 		g.readOnly = reason
 	}
-	g.idx, err = bleve.Open(filepath.Join(genDir, keywordDir))
+	g.idx, err = openKeywordIndex(filepath.Join(genDir, keywordDir))
 	if err != nil {
 		return nil, fmt.Errorf("open keyword index of generation %s (%s): %w; if it is damaged, rebuild it with cari index",
 			name, filepath.Join(genDir, keywordDir), err)

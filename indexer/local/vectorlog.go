@@ -69,7 +69,7 @@ func openVectorLog(path string, committed int64, replay func(vectorRecord) error
 	}
 	if info.Size() < committed {
 		f.Close()
-		return nil, fmt.Errorf("%s is %d bytes but the index committed %d: the file was truncated or replaced; rebuild the index (cari index into a fresh --data)",
+		return nil, fmt.Errorf("%s is %d bytes but the index committed %d: the file was truncated or replaced; run cari repair (it rebuilds the vectors from the stored text), or reindex",
 			path, info.Size(), committed)
 	}
 	if info.Size() > committed {
@@ -84,7 +84,7 @@ func openVectorLog(path string, committed int64, replay func(vectorRecord) error
 	}
 	if err := readRecords(io.NewSectionReader(f, 0, committed), replay); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s: %w; rebuild the index (cari index into a fresh --data)", path, err)
+		return nil, fmt.Errorf("%s: %w; run cari repair (it rebuilds the vectors from the stored text), or reindex", path, err)
 	}
 	if _, err := f.Seek(committed, io.SeekStart); err != nil {
 		f.Close()

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cari-search/cari/indexer/local"
+)
+
+// errDamaged makes verify exit non-zero once it has printed its report.
+var errDamaged = errors.New("the index is damaged or its parts disagree: run cari repair, or reindex from the source")
+
+func newVerifyCmd(g *globalFlags) *cobra.Command {
+	var dataDir string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Check that a data directory is whole and its keyword index, vectors and stored documents agree",
+		Long: `Verify opens a data directory as cari serve would (which detects damaged
+files and cuts off a batch that never committed), then checks every keyword
+segment's checksum, every stored document and its passages, the corpus
+statistics, and the committed vector log against the stored passages. It
+exits 1 when it finds a problem, naming the file at fault. Nothing is changed
+beyond what opening does.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			// Opened without an embedding model: the vector log is read
+			// and checked, and no model needs loading.
+			st, err := local.Open(dataDir, local.Options{Logger: log})
+			if err != nil {
+				return err
+			}
+			rep, err := st.Verify(cmd.Context())
+			if cerr := st.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			printReport(cmd.OutOrStdout(), rep, asJSON)
+			if !rep.OK() {
+				return errDamaged
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", "data", "data directory")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+func printReport(w io.Writer, rep local.Report, asJSON bool) {
+	if asJSON {
+		if rep.Problems == nil {
+			rep.Problems = []local.Problem{}
+		}
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		fmt.Fprintln(w, string(b))
+		return
+	}
+	fmt.Fprintf(w, "generation %s: %d documents, %d passages; vectors for %d documents, %d passages; %d keyword segments checked\n",
+		rep.Generation, rep.Documents, rep.Passages, rep.VectorDocuments, rep.VectorPassages, rep.Segments)
+	for _, p := range rep.Problems {
+		fmt.Fprintln(w, "problem:", p)
+	}
+	if rep.OK() {
+		fmt.Fprintln(w, "ok")
+	}
+}
+
+func newRepairCmd(g *globalFlags) *cobra.Command {
+	var stackF stackFlags
+	cmd := &cobra.Command{
+		Use:   "repair",
+		Short: "Repair a data directory after damage, then verify it",
+		Long: `Repair fixes what can be fixed without the source documents: a damaged
+CURRENT is pointed at the newest whole generation, a damaged vector index
+snapshot is removed (it is rebuilt from the vector log), and a damaged or
+truncated vector log is rebuilt by embedding the stored passages again with
+the configured embedding model (the one the index was built with). A damaged
+keyword index or manifest holds the documents themselves: repair says so,
+and the way back is to reindex from the source. The server must be stopped.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			stackF.logger = log
+			opts := local.RepairOptions{Logger: log}
+			// The model is needed only to rebuild a damaged vector log;
+			// without one, Repair says so if it comes to that.
+			emb, err := stackF.newEmbedder(cmd.Context(), log)
+			if err != nil {
+				return err
+			}
+			if emb != nil {
+				defer emb.Close()
+				info := emb.Model()
+				opts.Vectors = local.VectorSpace{Model: info.ID(), Dim: info.Dim}
+				opts.Embed = emb.EmbedDocuments
+			}
+			done, err := local.Repair(cmd.Context(), stackF.dataDir, opts)
+			for _, d := range done {
+				fmt.Fprintln(cmd.OutOrStdout(), "repaired:", d)
+			}
+			if err != nil {
+				return err
+			}
+			if len(done) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "nothing to repair")
+			}
+			st, err := local.Open(stackF.dataDir, local.Options{Logger: log})
+			if err != nil {
+				return err
+			}
+			rep, err := st.Verify(cmd.Context())
+			if cerr := st.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			printReport(cmd.OutOrStdout(), rep, false)
+			if !rep.OK() {
+				return errDamaged
+			}
+			return nil
+		},
+	}
+	stackF.register(cmd.Flags())
+	return cmd
+}
