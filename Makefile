@@ -103,5 +103,25 @@ bench:
 bench-quick:
 	scripts/bench.sh quick
 
+## test-crash: SIGKILL cari index at random moments CRASH_KILLS times, checking
+## after each restart that acknowledged batches survived and the stores agree.
+CRASH_KILLS ?= 20
+test-crash:
+	CARI_CRASH_KILLS=$(CRASH_KILLS) $(GO) test -count=1 -timeout 20m -run '^TestCrashSafety$$' -v ./cmd/cari
+
+## bench-load: 64 gRPC clients for 60 s on SciFact (no errors allowed), then an
+## overloaded server that must shed with RESOURCE_EXHAUSTED (docs/RELIABILITY.md).
+bench-load:
+	scripts/bench-load.sh
+
+## fuzz: every fuzz target for FUZZTIME each, from the corpora in testdata/fuzz.
+FUZZTIME ?= 1m
+FUZZ_TARGETS = ./searcher:FuzzSearch ./crawler:FuzzExtract ./crawler:FuzzCanonicalize \
+	./indexer/corpus:FuzzReader ./indexer/reindex:FuzzWARC \
+	./server:FuzzSearchRPC ./server:FuzzUpsertRPC ./server:FuzzHTTPSearch
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg), $(FUZZTIME)"; \
+	  $(GO) test $$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s || exit 1; done
+
 clean:
 	rm -rf bin
