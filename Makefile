@@ -103,11 +103,11 @@ bench:
 bench-quick:
 	scripts/bench.sh quick
 
-## test-crash: SIGKILL cari index at random moments CRASH_KILLS times, checking
+## test-crash: SIGKILL cari index CRASH_KILLS times and cari serve (under uploads) a quarter as often, checking
 ## after each restart that acknowledged batches survived and the stores agree.
 CRASH_KILLS ?= 20
 test-crash:
-	CARI_CRASH_KILLS=$(CRASH_KILLS) $(GO) test -count=1 -timeout 20m -run '^TestCrashSafety$$' -v ./cmd/cari
+	CARI_CRASH_KILLS=$(CRASH_KILLS) $(GO) test -count=1 -timeout 20m -run '^TestCrashSafety(RPC)?$$' -v ./cmd/cari
 
 ## bench-load: 64 gRPC clients for 60 s on SciFact (no errors allowed), then an
 ## overloaded server that must shed with RESOURCE_EXHAUSTED (docs/RELIABILITY.md).

@@ -11,11 +11,16 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
 	"github.com/cari-search/cari/indexer/local"
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 )
 
 // The crash test kills the real binary with SIGKILL at random moments while
@@ -310,4 +315,86 @@ func envInt(t *testing.T, name string, def int) int {
 		t.Fatalf("%s=%q: %v", name, v, err)
 	}
 	return n
+}
+
+// TestCrashSafetyRPC kills cari serve with SIGKILL while four clients
+// upload documents through UpsertDocuments, 16 to a stream; a stream whose
+// response came back OK with all 16 indexed is acknowledged. After each
+// kill the same checks as TestCrashSafety run: cari verify, then every
+// acknowledged document stored with its text or a later one.
+func TestCrashSafetyRPC(t *testing.T) {
+	if os.Getenv("CARI_CRASH_KILLS") == "" {
+		t.Skip("kills and restarts the binary many times: run make test-crash")
+	}
+	kills := max(5, envInt(t, "CARI_CRASH_KILLS", 20)/4)
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, seed>>7))
+	bin := cariBinary(t)
+	data := t.TempDir()
+	embed := crashEmbedArgs(t)
+	ids := make([]string, 400)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("rpc-%04d", i)
+	}
+	const perStream = 16
+	acked := map[string]int{}
+	for round := range kills {
+		s := startServe(t, data, append(embed, "--reranker", "none", "--limit-rate", "0")...)
+		conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ix := cariv1.NewIndexServiceClient(conn)
+		ctx, cancel := context.WithCancel(t.Context())
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		streams := 0
+		for c := range 4 {
+			wg.Go(func() {
+				for k := 0; ctx.Err() == nil; k++ {
+					start := ((c*97 + k*perStream*4) % (len(ids) / perStream)) * perStream
+					if uploadBatch(ctx, ix, ids, start, perStream, round) {
+						mu.Lock()
+						for _, id := range ids[start : start+perStream] {
+							acked[id] = round
+						}
+						streams++
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		delay := time.Duration(rng.Float64() * float64(3*time.Second))
+		time.Sleep(delay)
+		if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-s.exited
+		cancel()
+		wg.Wait()
+		conn.Close()
+		t.Logf("round %d: serve killed %v after it was healthy; %d streams acknowledged", round, delay.Round(time.Millisecond), streams)
+		checkAfterCrash(t, bin, data, ids, acked, round)
+		if t.Failed() {
+			t.Fatalf("round %d failed", round)
+		}
+	}
+}
+
+// uploadBatch sends ids[start:start+n] with this round's texts on one
+// UpsertDocuments stream and reports whether all were acknowledged.
+func uploadBatch(ctx context.Context, ix cariv1.IndexServiceClient, ids []string, start, n, round int) bool {
+	stream, err := ix.UpsertDocuments(ctx)
+	if err != nil {
+		return false
+	}
+	for i := start; i < start+n; i++ {
+		d := &cariv1.Document{Id: ids[i], Title: "Title of " + ids[i], Text: crashText(i, round)}
+		if stream.Send(&cariv1.UpsertDocumentsRequest{Document: d}) != nil {
+			return false
+		}
+	}
+	resp, err := stream.CloseAndRecv()
+	return err == nil && resp.GetIndexed() == int64(n)
 }
