@@ -271,6 +271,13 @@ func setStats(b internalSetter, st corpusStats) error {
 	return nil
 }
 
+// storedCounts returns what a stored document contributes to the corpus
+// statistics: its analyzed body length and its number of passages.
+func storedCounts(r index.IndexReader, id string) (bodyLen, chunks int64, found bool, err error) {
+	d, found, err := storedShare(r, id)
+	return d.tokens, d.chunks, found, err
+}
+
 // storedShare returns what a stored document contributes to the corpus
 // statistics: its body field, analyzed body length and number of passages.
 func storedShare(r index.IndexReader, id string) (share docShare, found bool, err error) {
