@@ -65,13 +65,7 @@ func onnxRuntimePath(cfg Config) string {
 	if cfg.ONNXRuntime != "" {
 		return cfg.ONNXRuntime
 	}
-	if env := os.Getenv("ONNXRUNTIME_LIB"); env != "" {
-		return env
-	}
-	if p := filepath.Join(cfg.ModelsDir, "onnxruntime", "libonnxruntime.so.1"); exists(p) {
-		return p
-	}
-	return ""
+	return onnx.RuntimeLibrary(cfg.ModelsDir)
 }
 
 // newOpenAI connects to an OpenAI-compatible server and learns the

@@ -93,7 +93,7 @@ func Load(opts Options) (*Model, error) {
 
 // loadDir reads everything but the network itself.
 func loadDir(opts Options) (*Model, string, error) {
-	modelPath, err := findModelFile(opts.Dir)
+	modelPath, err := FindModelFile(opts.Dir)
 	if err != nil {
 		return nil, "", err
 	}
@@ -165,26 +165,36 @@ func (m *Model) encode(texts []string) (*batch, error) {
 		encs[i] = enc
 	}
 	m.tokMu.Unlock()
-	b := &batch{rows: len(texts)}
-	for _, e := range encs {
-		b.cols = max(b.cols, len(e.Ids))
+	ids, types := make([][]int, len(encs)), make([][]int, len(encs))
+	for i, e := range encs {
+		ids[i], types[i] = e.Ids, e.TypeIds
+	}
+	return padBatch(ids, types, m.padID), nil
+}
+
+// padBatch lays rows of token ids and their type ids (missing ones are 0)
+// out row-major, right-padded with padID to the longest row.
+func padBatch(ids, types [][]int, padID int64) *batch {
+	b := &batch{rows: len(ids)}
+	for _, row := range ids {
+		b.cols = max(b.cols, len(row))
 	}
 	n := b.rows * b.cols
 	b.ids, b.mask, b.types = make([]int64, n), make([]int64, n), make([]int64, n)
-	for r, e := range encs {
+	for r, row := range ids {
 		for c := range b.cols {
 			i := r*b.cols + c
-			if c >= len(e.Ids) {
-				b.ids[i] = m.padID
+			if c >= len(row) {
+				b.ids[i] = padID
 				continue
 			}
-			b.ids[i], b.mask[i] = int64(e.Ids[c]), 1
-			if c < len(e.TypeIds) {
-				b.types[i] = int64(e.TypeIds[c])
+			b.ids[i], b.mask[i] = int64(row[c]), 1
+			if r < len(types) && c < len(types[r]) {
+				b.types[i] = int64(types[r][c])
 			}
 		}
 	}
-	return b, nil
+	return b
 }
 
 // pool reduces hidden [rows, cols, dim] to one unit vector per row.
@@ -253,8 +263,8 @@ func unit(v []float64) []float32 {
 	return out
 }
 
-// findModelFile returns model.onnx or onnx/model.onnx in dir.
-func findModelFile(dir string) (string, error) {
+// FindModelFile returns model.onnx or onnx/model.onnx in dir.
+func FindModelFile(dir string) (string, error) {
 	for _, p := range []string{"model.onnx", filepath.Join("onnx", "model.onnx")} {
 		if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
 			return filepath.Join(dir, p), nil
@@ -325,7 +335,7 @@ func fingerprint(dir, modelPath string, p Pooling, maxTokens int) (string, error
 	h := sha256.New()
 	files := []string{modelPath, modelPath + "_data", filepath.Join(dir, "tokenizer.json")}
 	for _, f := range files {
-		if err := hashFile(h, f); err != nil {
+		if err := HashFile(h, f); err != nil {
 			return "", err
 		}
 	}
@@ -333,7 +343,9 @@ func fingerprint(dir, modelPath string, p Pooling, maxTokens int) (string, error
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func hashFile(w io.Writer, path string) error {
+// HashFile writes path's base name and contents to w; a missing file
+// writes nothing.
+func HashFile(w io.Writer, path string) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

@@ -10,7 +10,7 @@ import (
 // errNoCgo explains why this build cannot run ONNX models.
 var errNoCgo = errors.New("this cari was built without cgo, which ONNX Runtime needs: rebuild with CGO_ENABLED=1 and a C compiler")
 
-type session struct{}
+type session struct{ pooled bool }
 
 func newSession(string, string, int) (*session, int, error) { return nil, 0, errNoCgo }
 
