@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -150,4 +151,34 @@ func FuzzHTTPSearch(f *testing.F) {
 			t.Fatalf("POST /v1/search %q: %s", body, resp.Status)
 		}
 	})
+}
+
+// TestHostileQueries sends the queries the fuzz targets are seeded with
+// over gRPC and HTTP, and expects each refused with the field named.
+func TestHostileQueries(t *testing.T) {
+	ts := startServer(t, serverSetup{})
+	for _, c := range []struct {
+		name, query, reason string
+	}{
+		{"huge", strings.Repeat("whale ", 100_000), "at most 2000 characters"},
+		{"NUL byte", "whale\x00krill", "NUL"},
+		{"empty", "   ", "must not be empty"},
+	} {
+		_, err := ts.search().Search(t.Context(), &cariv1.SearchRequest{Query: c.query})
+		st := status.Convert(err)
+		if st.Code() != codes.InvalidArgument || !strings.HasPrefix(st.Message(), "query: ") || !strings.Contains(st.Message(), c.reason) {
+			t.Errorf("gRPC, %s query: %v %q, want INVALID_ARGUMENT naming query (%s)", c.name, st.Code(), st.Message(), c.reason)
+		}
+		body, _ := json.Marshal(map[string]string{"query": c.query})
+		r := ts.do(t, "POST", "/v1/search", string(body))
+		if r.code != http.StatusBadRequest || !strings.Contains(string(r.body), "query") {
+			t.Errorf("HTTP, %s query: %d %.200s, want 400 naming query", c.name, r.code, r.body)
+		}
+	}
+	// Invalid UTF-8 cannot be put in a protobuf string: gRPC refuses the
+	// message before Cari sees it, and the gateway refuses the JSON.
+	r := ts.do(t, "POST", "/v1/search", "{\"query\": \"whale \xff\xfe\"}")
+	if r.code != http.StatusBadRequest {
+		t.Errorf("HTTP, invalid UTF-8: %d %.200s, want 400", r.code, r.body)
+	}
 }
