@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cari-search/cari/embeddings"
+	"github.com/cari-search/cari/embeddings/onnx"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/indexer/local"
 	"github.com/cari-search/cari/searcher"
@@ -55,8 +57,8 @@ type stackFlags struct {
 func (f *stackFlags) register(fs *pflag.FlagSet) {
 	f.fs = fs
 	fs.StringVar(&f.dataDir, "data", "data", "data directory")
-	fs.StringVar(&f.reranker, "reranker", "learned", "re-ranker: learned (in-process, the default), chat (an OpenAI-compatible chat server judging each candidate yes/no from logprobs, Qwen3-Reranker's way), listwise (a chat model ordering windows of candidates, RankGPT's way, for servers without logprobs), rerank-api (a /v1/rerank server: vLLM, llama.cpp, Infinity), tei (Hugging Face TEI's /rerank) or none")
-	fs.StringVar(&f.rerankerModel, "reranker-model", "", "learned: model file of the learned re-ranker (default: the one built in, trained on scifact/train)")
+	fs.StringVar(&f.reranker, "reranker", "learned", "re-ranker: learned (in-process, the default), chat (an OpenAI-compatible chat server judging each candidate yes/no from logprobs, Qwen3-Reranker's way), listwise (a chat model ordering windows of candidates, RankGPT's way, for servers without logprobs), rerank-api (a /v1/rerank server: vLLM, llama.cpp, Infinity), tei (Hugging Face TEI's /rerank), onnx (a cross-encoder exported to ONNX, in-process) or none")
+	fs.StringVar(&f.rerankerModel, "reranker-model", "", "learned: model file of the learned re-ranker (default: the one built in, trained on scifact/train); onnx: the cross-encoder's directory (model.onnx, tokenizer.json, config.json), a path or a name in --models")
 	fs.StringVar(&f.rerankURL, "rerank-url", rerank.DefaultURL, "chat, listwise, rerank-api: base URL of the model server, including /v1; tei: the server's root")
 	fs.StringVar(&f.rerankModel, "rerank-model", rerank.DefaultModel, "chat, listwise, rerank-api: served model name (tei: optional, names the scores in the cache)")
 	fs.StringVar(&f.rerankAPIKeyFile, "rerank-api-key-file", "", "file holding the model server's API key (default: $"+rerank.DefaultAPIKeyEnv+")")
@@ -92,6 +94,8 @@ func (f *stackFlags) newReranker() (searcher.Reranker, error) {
 			return nil, fmt.Errorf("--reranker-model: %w", err)
 		}
 		return rerank.NewLearned(m), nil
+	case "onnx":
+		return f.newONNXReranker()
 	case "chat", "listwise", "rerank-api", "tei":
 		key, err := rerank.LoadAPIKey(f.rerankAPIKeyFile, "")
 		if err != nil {
@@ -116,7 +120,25 @@ func (f *stackFlags) newReranker() (searcher.Reranker, error) {
 		}
 		return rr, nil
 	}
-	return nil, fmt.Errorf("--reranker must be learned, chat, listwise, rerank-api, tei or none, got %q", f.reranker)
+	return nil, fmt.Errorf("--reranker must be learned, chat, listwise, rerank-api, tei, onnx or none, got %q", f.reranker)
+}
+
+// newONNXReranker loads the cross-encoder --reranker-model names: a
+// directory, or one in the models directory, with the ONNX Runtime library
+// the onnx embedder would use.
+func (f *stackFlags) newONNXReranker() (searcher.Reranker, error) {
+	dir := f.rerankerModel
+	if dir == "" {
+		return nil, errors.New("--reranker onnx needs --reranker-model: a cross-encoder exported to ONNX (docs/RERANKING.md)")
+	}
+	if _, err := os.Stat(dir); err != nil && !filepath.IsAbs(dir) {
+		dir = filepath.Join(f.embed.modelsDir, dir)
+	}
+	r, err := rerank.NewONNX(rerank.ONNXOptions{Dir: dir, Library: onnx.RuntimeLibrary(f.embed.modelsDir)})
+	if err != nil {
+		return nil, fmt.Errorf("--reranker-model: %w", err)
+	}
+	return r, nil
 }
 
 // newEmbedder opens the configured embedding model; nil means keyword only.
@@ -151,6 +173,7 @@ func (f *stackFlags) newEmbedder(ctx context.Context, log *slog.Logger) (*embedd
 type stack struct {
 	store    *local.Store
 	embedder *embeddings.Provider // nil when keyword-only
+	reranker searcher.Reranker    // nil when none
 	// index is the store every command reads and writes through: store,
 	// or the Qdrant store (then store is nil).
 	index    indexer.Store
@@ -172,7 +195,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 	if err != nil {
 		return nil, err
 	}
-	st := &stack{embedder: emb, logger: log}
+	st := &stack{embedder: emb, logger: log, reranker: rr}
 	opts := local.Options{Logger: log, Rebuild: f.rebuild}
 	sopts := searcher.Options{Reranker: rr, Rerank: f.rerankOptions()}
 	if emb != nil {
@@ -215,11 +238,14 @@ func defaultFusion(m embeddings.ModelInfo) searcher.Fusion {
 // staticFusion was chosen on scifact/train; see docs/EVALUATION.md.
 var staticFusion = searcher.Fusion{Method: searcher.FusionScore, Alpha: 0.05, Candidates: 100}
 
-// Close closes the store and the embedder.
+// Close closes the store, the embedder and the re-ranker.
 func (s *stack) Close() error {
 	err := s.index.Close()
 	if s.embedder != nil {
 		err = errors.Join(err, s.embedder.Close())
+	}
+	if c, ok := s.reranker.(io.Closer); ok {
+		err = errors.Join(err, c.Close())
 	}
 	return err
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/sugarme/tokenizer"
 
@@ -194,11 +196,11 @@ func (e *pairEncoder) tokens(text string) ([]int, error) {
 // what the passage leaves, so that a long query still leaves the passage
 // half.
 func (e *pairEncoder) encode(query []int, passage string) (ids, types []int, err error) {
-	p, err := e.tokens(passage)
+	room := e.maxTokens - e.template.specials()
+	p, err := e.leadingTokens(passage, room)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tokenize passage: %w", err)
 	}
-	room := e.maxTokens - e.template.specials()
 	q := query[:min(len(query), room-min(len(p), room/2))]
 	p = p[:min(len(p), room-len(q))]
 	for _, piece := range e.template {
@@ -215,4 +217,37 @@ func (e *pairEncoder) encode(query []int, passage string) (ids, types []int, err
 		}
 	}
 	return ids, types, nil
+}
+
+// leadingTokens returns text's tokens, or at least its first n: it
+// tokenizes a start of the text cut at whitespace, longer each time, until
+// that gives n tokens or is the whole text. Tokenizers split words at
+// whitespace first, so the tokens of such a start are the first tokens of
+// the whole; tokenizing only what a pair can hold saves most of the time
+// for short models and long passages.
+func (e *pairEncoder) leadingTokens(text string, n int) ([]int, error) {
+	for limit := 8 * n; ; limit *= 2 {
+		start, whole := cutAtSpace(text, limit)
+		ids, err := e.tokens(start)
+		if err != nil || whole || len(ids) >= n {
+			return ids, err
+		}
+	}
+}
+
+// cutAtSpace returns text up to the last whitespace at or before byte
+// limit (or the first after it, for a long word), and whether that is all
+// of text.
+func cutAtSpace(text string, limit int) (string, bool) {
+	if len(text) <= limit {
+		return text, true
+	}
+	isSpace := func(r rune) bool { return unicode.IsSpace(r) }
+	if i := strings.LastIndexFunc(text[:limit+1], isSpace); i > 0 {
+		return text[:i], false
+	}
+	if i := strings.IndexFunc(text[limit:], isSpace); i >= 0 {
+		return text[:limit+i], false
+	}
+	return text, true
 }

@@ -378,3 +378,36 @@ func BenchmarkONNXRerank50TinyModel(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/50-candidates")
 }
+
+// TestLeadingTokens checks that tokenizing a start of the passage gives
+// the same first tokens as tokenizing all of it.
+func TestLeadingTokens(t *testing.T) {
+	for _, model := range tinyCrossEncoders {
+		enc, err := newPairEncoder(filepath.Join("testdata", model, "tokenizer.json"), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts := []string{
+			strings.Repeat("The cat sat on the mat.  protein-gene\t2023!\n", 30),
+			strings.Repeat("unabledogsplaying ", 40) + strings.Repeat("x", 500),
+			strings.Repeat("中文", 300),
+			"short text",
+		}
+		for _, text := range texts {
+			all, err := enc.tokens(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []int{1, 5, 20, 61, 200} {
+				got, err := enc.leadingTokens(text, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				k := min(n, len(all))
+				if len(got) < k || !slices.Equal(got[:k], all[:k]) {
+					t.Errorf("%s, %d tokens of %.30q: %v, want %v", model, n, text, got[:min(k, len(got))], all[:k])
+				}
+			}
+		}
+	}
+}
