@@ -41,6 +41,7 @@ type stackFlags struct {
 	rerankTimeout     time.Duration
 	rerankConcurrency int
 	rerankTopN        int
+	rerankMaxTokens   int
 	// rerankCacheSize is the re-ranking score cache's size; 0 takes the
 	// default, negative turns it off (cari bench, so that repeated queries
 	// cost what new ones do).
@@ -66,6 +67,7 @@ func (f *stackFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.rerankConcurrency, "rerank-concurrency", 0, fmt.Sprintf("chat, rerank-api, tei: requests in flight for one query (default %d)", rerank.DefaultConcurrency))
 	fs.IntVar(&f.rerankTopN, "rerank-top-n", 0, fmt.Sprintf("candidates re-ranked per query unless the request says (default %d, at most %d)", searcher.DefaultRerank.TopN, searcher.MaxRerankTopN))
 	fs.StringVar(&f.rerankInstruction, "rerank-instruction", rerank.DefaultInstruction, "chat, and rerank-api or tei with qwen3 prompts: the task instruction of Qwen3-Reranker's prompt")
+	fs.IntVar(&f.rerankMaxTokens, "rerank-max-tokens", 0, fmt.Sprintf("onnx: tokens of a (query, passage) pair, the passage cut to fit (default %d, or fewer if the model has fewer positions)", rerank.DefaultONNXMaxTokens))
 	fs.StringVar(&f.rerankPrompts, "rerank-prompts", rerank.PromptsAuto, "rerank-api, tei: auto (qwen3 for a model named Qwen3-Reranker), none (the server adds any prompt itself, as llama.cpp does) or qwen3 (Cari wraps query and documents in Qwen3-Reranker's prompt, which vLLM and TEI need)")
 	f.embed.register(fs)
 }
@@ -134,9 +136,9 @@ func (f *stackFlags) newONNXReranker() (searcher.Reranker, error) {
 	if _, err := os.Stat(dir); err != nil && !filepath.IsAbs(dir) {
 		dir = filepath.Join(f.embed.modelsDir, dir)
 	}
-	r, err := rerank.NewONNX(rerank.ONNXOptions{Dir: dir, Library: onnx.RuntimeLibrary(f.embed.modelsDir)})
+	r, err := rerank.NewONNX(rerank.ONNXOptions{Dir: dir, Library: onnx.RuntimeLibrary(f.embed.modelsDir), MaxTokens: f.rerankMaxTokens})
 	if err != nil {
-		return nil, fmt.Errorf("--reranker-model: %w", err)
+		return nil, fmt.Errorf("--reranker onnx: %w", err)
 	}
 	return r, nil
 }

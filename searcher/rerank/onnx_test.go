@@ -411,3 +411,34 @@ func TestLeadingTokens(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkONNXRerank50Sized times 50 candidates of about 1,000
+// characters (a passage of Cari's chunk size; about 330 tokens a pair with
+// the tiny vocabulary) through a random-weight model of a real
+// cross-encoder's shape, written by
+// "gen_cross_encoder.py --sized DIR" and named by $CARI_ONNX_BENCH_MODEL.
+// A network's time does not depend on its weights, so this estimates what
+// the real model would cost on this machine; it skips without the
+// variable.
+func BenchmarkONNXRerank50Sized(b *testing.B) {
+	dir := os.Getenv("CARI_ONNX_BENCH_MODEL")
+	if dir == "" {
+		b.Skip("set CARI_ONNX_BENCH_MODEL to a directory from gen_cross_encoder.py --sized")
+	}
+	r := loadCrossEncoder(b, ONNXOptions{Dir: dir})
+	cands := make([]searcher.Candidate, 50)
+	for i := range cands {
+		cands[i] = searcher.Candidate{Document: cari.Document{Title: "doc"},
+			Passage: strings.Repeat("the cat sat on the mat. protein cell gene 2023. ", 21)[i:]}
+	}
+	q, _ := r.pairs.tokens("what does the cat do")
+	ids, _, _ := r.pairs.encode(q, documentText(cands[0]))
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := r.Rerank(ctx, "what does the cat do", cands); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/50-candidates")
+	b.ReportMetric(float64(len(ids)), "tokens/pair")
+}

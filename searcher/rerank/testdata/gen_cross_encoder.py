@@ -23,7 +23,14 @@ of the same weights, independent of ONNX Runtime and of Cari.
 
 The weights are random, so the scores mean nothing: the tests check that
 Cari encodes pairs, batches and scores exactly as the references do.
+
+With --sized DIR it writes instead one random-weight model of a real
+cross-encoder's shape (default: ms-marco-MiniLM-L-6-v2's, 6 layers of 384;
+bge-reranker-base is --layers 12 --hidden 768 --inter 3072), not
+committed, for BenchmarkONNXRerank50Sized: the time a network takes does
+not depend on its weights.
 """
+import argparse
 import json
 import math
 import os
@@ -32,7 +39,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-HIDDEN, HEADS, INTER, MAX_POS = 32, 2, 64, 64
+HIDDEN, HEADS, INTER, MAX_POS, LAYERS = 32, 2, 64, 64, 1
 HEAD = HIDDEN // HEADS
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -76,6 +83,24 @@ class Builder:
         return self.node("Transpose", [r], p + ".heads", perm=perm)
 
 
+def encoder_layer(b, x, m, p):
+    """Self-attention and a GELU feed-forward block, each with a residual
+    LayerNorm; p prefixes the names of layers after the first."""
+    q = b.heads(b.linear(x, p + "q", HIDDEN, HIDDEN), p + "q", [0, 2, 1, 3])
+    k = b.heads(b.linear(x, p + "k", HIDDEN, HIDDEN), p + "k", [0, 2, 3, 1])
+    v = b.heads(b.linear(x, p + "v", HIDDEN, HIDDEN), p + "v", [0, 2, 1, 3])
+    s = b.node("Div", [b.node("MatMul", [q, k], p + "scores"), b.const(p + "scale", math.sqrt(HEAD))], p + "scaled")
+    probs = b.node("Softmax", [b.node("Add", [s, m], p + "masked")], p + "probs", axis=-1)
+    c = b.node("Transpose", [b.node("MatMul", [probs, v], p + "context")], p + "context_t", perm=[0, 2, 1, 3])
+    c = b.node("Reshape", [c, b.const(p + "merge", [0, 0, HIDDEN], np.int64)], p + "merged")
+    x = b.layer_norm(b.node("Add", [b.linear(c, p + "attn_out", HIDDEN, HIDDEN), x], p + "res1"), p + "ln1")
+    h = b.linear(x, p + "inter", HIDDEN, INTER)
+    erf = b.node("Erf", [b.node("Div", [h, b.const(p + "sqrt2", math.sqrt(2.0))], p + "gelu_div")], p + "gelu_erf")
+    h = b.node("Mul", [b.node("Mul", [h, b.node("Add", [erf, b.const(p + "one_f", 1.0)], p + "gelu_1")], p + "gelu_m"),
+                       b.const(p + "half", 0.5)], p + "gelu")
+    return b.layer_norm(b.node("Add", [b.linear(h, p + "ffn_out", INTER, HIDDEN), x], p + "res2"), p + "ln2")
+
+
 def build(b, with_types, labels):
     """One encoder layer, the first token's state through a tanh dense
     layer, then a linear classifier: logits [batch, labels]."""
@@ -98,19 +123,8 @@ def build(b, with_types, labels):
     m = b.node("Cast", [m], "mask_float", to=TensorProto.FLOAT)
     m = b.node("Mul", [b.node("Sub", [b.const("mask_one", 1.0), m], "mask_inv"),
                        b.const("mask_min", -10000.0)], "mask_ext")
-    q = b.heads(b.linear(x, "q", HIDDEN, HIDDEN), "q", [0, 2, 1, 3])
-    k = b.heads(b.linear(x, "k", HIDDEN, HIDDEN), "k", [0, 2, 3, 1])
-    v = b.heads(b.linear(x, "v", HIDDEN, HIDDEN), "v", [0, 2, 1, 3])
-    s = b.node("Div", [b.node("MatMul", [q, k], "scores"), b.const("scale", math.sqrt(HEAD))], "scaled")
-    probs = b.node("Softmax", [b.node("Add", [s, m], "masked")], "probs", axis=-1)
-    c = b.node("Transpose", [b.node("MatMul", [probs, v], "context")], "context_t", perm=[0, 2, 1, 3])
-    c = b.node("Reshape", [c, b.const("merge", [0, 0, HIDDEN], np.int64)], "merged")
-    x = b.layer_norm(b.node("Add", [b.linear(c, "attn_out", HIDDEN, HIDDEN), x], "res1"), "ln1")
-    h = b.linear(x, "inter", HIDDEN, INTER)
-    erf = b.node("Erf", [b.node("Div", [h, b.const("sqrt2", math.sqrt(2.0))], "gelu_div")], "gelu_erf")
-    h = b.node("Mul", [b.node("Mul", [h, b.node("Add", [erf, b.const("one_f", 1.0)], "gelu_1")], "gelu_m"),
-                       b.const("half", 0.5)], "gelu")
-    x = b.layer_norm(b.node("Add", [b.linear(h, "ffn_out", INTER, HIDDEN), x], "res2"), "ln2")
+    for i in range(LAYERS):
+        x = encoder_layer(b, x, m, "" if i == 0 else "l%d." % i)
     first = b.node("Gather", [x, b.const("zero", 0, np.int64)], "first_token", axis=1)
     pooled = b.node("Tanh", [b.linear(first, "pooler", HIDDEN, HIDDEN)], "pooled")
     b.nodes.append(helper.make_node("Identity", [b.linear(pooled, "classifier", HIDDEN, labels)],
@@ -203,7 +217,33 @@ def write_json(path, value):
         f.write("\n")
 
 
+def write_sized(out):
+    """A BERT-style random-weight model of the size given on the command
+    line, for timing only: its tokenizer is the tiny one."""
+    b = Builder(1)
+    os.makedirs(out, exist_ok=True)
+    onnx.save(build(b, True, 1), os.path.join(out, "model.onnx"))
+    write_json(os.path.join(out, "tokenizer.json"), tokenizer_json("bert"))
+    write_json(os.path.join(out, "config.json"), {
+        "model_type": "bert", "hidden_size": HIDDEN, "num_attention_heads": HEADS, "num_hidden_layers": LAYERS,
+        "intermediate_size": INTER, "max_position_embeddings": MAX_POS, "id2label": {"0": "LABEL_0"}})
+
+
 def main():
+    global HIDDEN, HEADS, INTER, MAX_POS, LAYERS, HEAD
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sized", metavar="DIR", help="write only a model of the size below to DIR, for timing")
+    ap.add_argument("--layers", type=int, default=6)
+    ap.add_argument("--hidden", type=int, default=384)
+    ap.add_argument("--heads", type=int, default=12)
+    ap.add_argument("--inter", type=int, default=1536)
+    ap.add_argument("--positions", type=int, default=512)
+    args = ap.parse_args()
+    if args.sized:
+        HIDDEN, HEADS, INTER, MAX_POS, LAYERS = args.hidden, args.heads, args.inter, args.positions, args.layers
+        HEAD = HIDDEN // HEADS
+        write_sized(args.sized)
+        return
     weights = {}
     for name, (seed, mtype, with_types, labels, path) in MODELS.items():
         b = Builder(seed)
