@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/spf13/cobra"
 
@@ -32,29 +33,35 @@ beyond what opening does.`,
 			if err != nil {
 				return err
 			}
-			// Opened without an embedding model: the vector log is read
-			// and checked, and no model needs loading.
-			st, err := local.Open(dataDir, local.Options{Logger: log})
-			if err != nil {
-				return err
-			}
-			rep, err := st.Verify(cmd.Context())
-			if cerr := st.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-			printReport(cmd.OutOrStdout(), rep, asJSON)
-			if !rep.OK() {
-				return errDamaged
-			}
-			return nil
+			return verifyDir(cmd, dataDir, log, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "data", "data directory")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
+}
+
+// verifyDir opens dataDir, verifies it and prints the report; it returns
+// errDamaged when the report names a problem.
+func verifyDir(cmd *cobra.Command, dataDir string, log *slog.Logger, asJSON bool) error {
+	// Opened without an embedding model: the vector log is read and
+	// checked, and no model needs loading.
+	st, err := local.Open(dataDir, local.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	rep, err := st.Verify(cmd.Context())
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	printReport(cmd.OutOrStdout(), rep, asJSON)
+	if !rep.OK() {
+		return errDamaged
+	}
+	return nil
 }
 
 func printReport(w io.Writer, rep local.Report, asJSON bool) {
@@ -118,22 +125,7 @@ and the way back is to reindex from the source. The server must be stopped.`,
 			if len(done) == 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), "nothing to repair")
 			}
-			st, err := local.Open(stackF.dataDir, local.Options{Logger: log})
-			if err != nil {
-				return err
-			}
-			rep, err := st.Verify(cmd.Context())
-			if cerr := st.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-			printReport(cmd.OutOrStdout(), rep, false)
-			if !rep.OK() {
-				return errDamaged
-			}
-			return nil
+			return verifyDir(cmd, stackF.dataDir, log, false)
 		},
 	}
 	stackF.register(cmd.Flags())
