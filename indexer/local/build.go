@@ -218,8 +218,10 @@ func (s *Store) serve(g *generation, done bool) {
 }
 
 // recordSize writes a generation's document and passage counts into its
-// manifest as it stops serving, so that listings can show them without
-// opening it. A failure costs only the listing and is logged.
+// manifest on disk as it stops serving, so that listings can show them
+// without opening it. g.m stays as it is: searches still pinned to g read
+// it without a lock, and nothing reads the counts from memory. A failure
+// costs only the listing and is logged.
 func (s *Store) recordSize(g *generation) {
 	r, err := g.reader()
 	if err == nil {
@@ -229,9 +231,7 @@ func (s *Store) recordSize(g *generation) {
 		if err == nil {
 			m := g.m
 			m.Documents, m.Chunks = st.Documents, st.Chunks
-			if err = writeManifest(g.dir, m); err == nil {
-				g.m = m
-			}
+			err = writeManifest(g.dir, m)
 		}
 	}
 	if err != nil {

@@ -285,3 +285,38 @@ func TestModelChangeNeedsRebuild(t *testing.T) {
 		t.Fatal("rolled back to a generation of another model")
 	}
 }
+
+// Searches running while a swap retires their generation read it safely:
+// run with -race.
+func TestSwapDuringSearches(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{})
+	if err := s.Upsert(ctx, []indexer.Entry{titled("a", "old")}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	searched := make(chan error, 1)
+	go func() {
+		for {
+			if _, err := s.Stats(ctx); err != nil {
+				searched <- err
+				return
+			}
+			select {
+			case <-stop:
+				searched <- nil
+				return
+			default:
+			}
+		}
+	}()
+	b := mustBegin(t, s, "test:race")
+	mustCommit(t, b, 1, titled("a", "new"))
+	if err := b.Swap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	if err := <-searched; err != nil {
+		t.Fatalf("Stats during the swap: %v", err)
+	}
+}
