@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -52,32 +51,13 @@ func bm25In(s indexer.Store, lang, query string) map[string]float64 {
 		}
 	}
 	n, avgdl := float64(len(multilingual)), float64(total)/float64(len(bodies))
-	const k1, b = 1.2, 0.75
 	out := map[string]float64{}
 	for _, q := range s.TermsIn(query, lang) {
 		df := 0.0
 		for _, docs := range all {
-			d := 0.0
-			for _, terms := range docs {
-				if slices.Contains(terms, q) {
-					d++
-				}
-			}
-			df = max(df, d)
+			df = max(df, docFreq(docs, q))
 		}
-		idf := math.Log(1 + (n-df+0.5)/(df+0.5))
-		for id, terms := range bodies {
-			tf := 0.0
-			for _, t := range terms {
-				if t == q {
-					tf++
-				}
-			}
-			if tf > 0 {
-				dl := float64(len(terms))
-				out[id] += idf * tf * (k1 + 1) / (tf + k1*(1-b+b*dl/avgdl))
-			}
-		}
+		addBM25(out, bodies, q, bm25IDF(n, df), avgdl)
 	}
 	return out
 }

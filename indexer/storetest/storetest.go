@@ -184,31 +184,44 @@ func reference(s indexer.Store) (bodies map[string][]string, avgdl float64) {
 func bm25(s indexer.Store, query string) map[string]float64 {
 	bodies, avgdl := reference(s)
 	n := float64(len(bodies))
-	const k1, b = 1.2, 0.75
 	out := make(map[string]float64)
 	for _, q := range s.Terms(query) {
-		df := 0.0
-		for _, terms := range bodies {
-			if slices.Contains(terms, q) {
-				df++
-			}
-		}
-		idf := math.Log(1 + (n-df+0.5)/(df+0.5))
-		for id, terms := range bodies {
-			tf := 0.0
-			for _, t := range terms {
-				if t == q {
-					tf++
-				}
-			}
-			if tf == 0 {
-				continue
-			}
-			dl := float64(len(terms))
-			out[id] += idf * tf * (k1 + 1) / (tf + k1*(1-b+b*dl/avgdl))
-		}
+		addBM25(out, bodies, q, bm25IDF(n, docFreq(bodies, q)), avgdl)
 	}
 	return out
+}
+
+// docFreq is the number of bodies holding term.
+func docFreq(bodies map[string][]string, term string) float64 {
+	df := 0.0
+	for _, terms := range bodies {
+		if slices.Contains(terms, term) {
+			df++
+		}
+	}
+	return df
+}
+
+// bm25IDF is Lucene's BM25 IDF of a term in df of n documents.
+func bm25IDF(n, df float64) float64 { return math.Log(1 + (n-df+0.5)/(df+0.5)) }
+
+// addBM25 adds to out, for each of bodies holding term, the term's BM25
+// score (k1 1.2, b 0.75) with IDF idf, among bodies of average length avgdl.
+func addBM25(out map[string]float64, bodies map[string][]string, term string, idf, avgdl float64) {
+	const k1, b = 1.2, 0.75
+	for id, terms := range bodies {
+		tf := 0.0
+		for _, t := range terms {
+			if t == term {
+				tf++
+			}
+		}
+		if tf == 0 {
+			continue
+		}
+		dl := float64(len(terms))
+		out[id] += idf * tf * (k1 + 1) / (tf + k1*(1-b+b*dl/avgdl))
+	}
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-4*math.Max(1, math.Abs(b)) }
