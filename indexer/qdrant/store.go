@@ -26,6 +26,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/qdrant/go-client/qdrant"
 
@@ -101,8 +102,11 @@ type Options struct {
 // Store is an index generation in a Qdrant collection. It is safe for
 // concurrent use, also by several processes on the same collection.
 type Store struct {
+	// client is set once, when the store is made; Close closes it (when
+	// the store owns it) and sets closed, after which conn refuses.
 	client   *qdrant.Client
 	ownsConn bool
+	closed   atomic.Bool
 	opts     Options
 	analysis *local.Analysis
 	// target is what requests name: the alias for the serving store, so a
@@ -212,7 +216,11 @@ func (s *Store) resolveAlias(ctx context.Context, alias string) (string, error) 
 
 // aliases maps every alias to its collection.
 func (s *Store) aliases(ctx context.Context) (map[string]string, error) {
-	all, err := s.client.ListAliases(ctx)
+	client, err := s.conn()
+	if err != nil {
+		return nil, err
+	}
+	all, err := client.ListAliases(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list qdrant aliases at %s: %w", s.opts.Addr, err)
 	}
@@ -244,24 +252,18 @@ func (s *Store) Collection() string { return s.current().Collection }
 
 // Close closes the connection.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.client == nil {
+	if s.closed.Swap(true) {
 		return ErrClosed
 	}
-	var err error
 	if s.ownsConn {
-		err = s.client.Close()
+		return s.client.Close()
 	}
-	s.client = nil
-	return err
+	return nil
 }
 
 // conn returns the client, or ErrClosed.
 func (s *Store) conn() (*qdrant.Client, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.client == nil {
+	if s.closed.Load() {
 		return nil, ErrClosed
 	}
 	return s.client, nil
