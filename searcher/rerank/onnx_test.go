@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -186,6 +187,33 @@ func TestONNXBatchingInvariance(t *testing.T) {
 					t.Errorf("%s batch %d: passage %d scored %.7f, alone %.7f", model, size, i, got[i], base[i])
 				}
 			}
+		}
+	}
+}
+
+// TestONNXConcurrent checks that concurrent searches (as cari serve runs
+// them) get the scores one search alone gets.
+func TestONNXConcurrent(t *testing.T) {
+	r := loadCrossEncoder(t, ONNXOptions{Dir: "testdata/tiny-xlmr-ce", BatchSize: 3})
+	want, err := r.score(context.Background(), "what is the cat", batchPassages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			got, err := r.score(context.Background(), "what is the cat", batchPassages)
+			for i := range got {
+				if err == nil && math.Abs(got[i]-want[i]) > 1e-6 {
+					err = fmt.Errorf("scores %v, alone %v", got, want)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }
