@@ -86,10 +86,8 @@ func (s *Store) openBuilt(ctx context.Context, coll, source string) (*Store, boo
 	if info.GetConfig().GetMetadata()[metaBuildSource].GetStringValue() != source {
 		return nil, false, nil
 	}
-	opts := s.opts
-	opts.Rebuild = false
-	g := &Store{client: s.client, opts: opts, analysis: s.analysis, target: coll}
-	if err := g.loadMeta(ctx, coll); err != nil {
+	g, err := s.generation(ctx, coll)
+	if err != nil {
 		// Another model or analyzer: not resumable.
 		return nil, false, nil
 	}
@@ -129,10 +127,8 @@ func (s *Store) building(ctx context.Context) (*Store, error) {
 	if b != nil && b.Collection() == coll {
 		return b, nil
 	}
-	opts := s.opts
-	opts.Rebuild = false
-	b = &Store{client: s.client, opts: opts, analysis: s.analysis, target: coll}
-	if err := b.loadMeta(ctx, coll); err != nil {
+	b, err = s.generation(ctx, coll)
+	if err != nil {
 		return nil, fmt.Errorf("open generation %s being built: %w", coll, err)
 	}
 	s.mu.Lock()

@@ -14,19 +14,29 @@ import (
 // returns a store that writes to it (sharing this store's connection). A
 // reindex fills it, then Promote makes it the serving generation.
 func (s *Store) NewGeneration(ctx context.Context) (*Store, error) {
-	client, err := s.conn()
-	if err != nil {
+	if _, err := s.conn(); err != nil {
 		return nil, err
 	}
 	name := s.newCollectionName()
-	opts := s.opts
-	opts.Rebuild = false
-	g := &Store{client: client, opts: opts, analysis: s.analysis, target: name}
-	if err := g.createCollection(ctx, name); err != nil {
+	if err := s.createCollection(ctx, name); err != nil {
 		return nil, err
 	}
-	if err := g.loadMeta(ctx, name); err != nil {
+	g, err := s.generation(ctx, name)
+	if err != nil {
 		return nil, fmt.Errorf("open new generation %s: %w", name, err)
+	}
+	return g, nil
+}
+
+// generation returns a store that reads and writes collection coll, a
+// generation other than the serving one, on this store's connection. It is
+// never open for a rebuild: coll is written with this process's model.
+func (s *Store) generation(ctx context.Context, coll string) (*Store, error) {
+	opts := s.opts
+	opts.Rebuild = false
+	g := &Store{client: s.client, opts: opts, analysis: s.analysis, target: coll}
+	if err := g.loadMeta(ctx, coll); err != nil {
+		return nil, err
 	}
 	return g, nil
 }
