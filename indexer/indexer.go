@@ -112,6 +112,23 @@ type Entry struct {
 	Vectors [][]float32
 }
 
+// LastByID returns entries with one entry per document ID, the last one
+// given for it, at the place the ID first appears: a store's Upsert writes
+// a batch in which a later document replaces an earlier one.
+func LastByID(entries []Entry) []Entry {
+	pos := make(map[string]int, len(entries))
+	out := make([]Entry, 0, len(entries))
+	for _, e := range entries {
+		if i, ok := pos[e.Doc.ID]; ok {
+			out[i] = e
+			continue
+		}
+		pos[e.Doc.ID] = len(out)
+		out = append(out, e)
+	}
+	return out
+}
+
 // MatchFeatures describe how one document matches a query's terms, beyond
 // its BM25 score: the signals a learned re-ranker combines. Term weights are
 // IDFs, so rare terms count more.

@@ -116,7 +116,7 @@ func (b *Build) Commit(ctx context.Context, entries []indexer.Entry, position in
 	if err := b.s.checkOpen(); err != nil {
 		return err
 	}
-	return b.g.upsert(lastByID(entries), b.s.analyzer, position)
+	return b.g.upsert(indexer.LastByID(entries), b.s.analyzer, position)
 }
 
 // Stats describes the new generation so far.

@@ -31,7 +31,7 @@ func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	entries = lastByID(entries)
+	entries = indexer.LastByID(entries)
 	s.analyzer.detectLanguages(entries)
 
 	s.writeMu.Lock()
@@ -311,20 +311,6 @@ func storedShare(r index.IndexReader, id string) (share docShare, found bool, er
 		err = fmt.Errorf("stored document has no %s field", fieldBodyField)
 	}
 	return share, err == nil, err
-}
-
-func lastByID(entries []indexer.Entry) []indexer.Entry {
-	pos := make(map[string]int, len(entries))
-	out := make([]indexer.Entry, 0, len(entries))
-	for _, e := range entries {
-		if i, ok := pos[e.Doc.ID]; ok {
-			out[i] = e
-			continue
-		}
-		pos[e.Doc.ID] = len(out)
-		out = append(out, e)
-	}
-	return out
 }
 
 // encodeChunks stores passage offsets compactly: "start-end start-end ...".
