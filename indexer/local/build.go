@@ -111,12 +111,14 @@ func (b *Build) Commit(ctx context.Context, entries []indexer.Entry, position in
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	entries = indexer.LastByID(entries)
+	fields := b.s.analyzer.documentFields(entries)
 	b.s.writeMu.Lock()
 	defer b.s.writeMu.Unlock()
 	if err := b.s.checkOpen(); err != nil {
 		return err
 	}
-	return b.g.upsert(indexer.LastByID(entries), b.s.analyzer, position)
+	return b.g.upsert(entries, fields, b.s.analyzer, position)
 }
 
 // Stats describes the new generation so far.

@@ -213,27 +213,23 @@ func (a *bodyAnalysis) documentField(d *cari.Document) string {
 	return fieldForLanguage(det.Language)
 }
 
-// detectLanguages sets the Language of the documents that name none and
-// whose language detection is sure, on every core, before a write takes
-// the lock (the indexer does the same; this serves callers that write to
-// the store directly).
-func (a *bodyAnalysis) detectLanguages(entries []indexer.Entry) {
+// documentFields returns the body field of each entry (documentField, which
+// also records a sure detection as the document's Language), detecting
+// languages on every core. A write computes them once, before it takes the
+// lock, for every generation it writes to.
+func (a *bodyAnalysis) documentFields(entries []indexer.Entry) []string {
+	fields := make([]string, len(entries))
 	var wg sync.WaitGroup
 	workers := min(runtime.GOMAXPROCS(0), len(entries))
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(entries); i += workers {
-				d := &entries[i].Doc
-				if d.Language != "" {
-					continue
-				}
-				if det := a.detector.DetectDocument(d.Title, d.Text); det.Sure {
-					d.Language = det.Language
-				}
+				fields[i] = a.documentField(&entries[i].Doc)
 			}
 		})
 	}
 	wg.Wait()
+	return fields
 }
 
 // terms analyses text as field does. Repeated terms stay repeated: a term

@@ -32,7 +32,7 @@ func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 		return err
 	}
 	entries = indexer.LastByID(entries)
-	s.analyzer.detectLanguages(entries)
+	fields := s.analyzer.documentFields(entries)
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -41,11 +41,11 @@ func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 		return err
 	}
 	defer release()
-	if err := serving.upsert(entries, s.analyzer, -1); err != nil {
+	if err := serving.upsert(entries, fields, s.analyzer, -1); err != nil {
 		return err
 	}
 	if building != nil {
-		if err := building.upsert(entries, s.analyzer, -1); err != nil {
+		if err := building.upsert(entries, fields, s.analyzer, -1); err != nil {
 			return fmt.Errorf("write to generation %s, which a reindex is building: %w", building.m.Name, err)
 		}
 	}
@@ -70,9 +70,10 @@ func (s *Store) writeTargets() (serving, building *generation, release func(), e
 // source the committed batches reach.
 var positionKey = []byte("cari:reindex-position")
 
-// upsert writes entries to the generation in one atomic batch; position,
-// when not negative, is recorded with them (see Build.Commit).
-func (g *generation) upsert(entries []indexer.Entry, analyzer *bodyAnalysis, position int64) error {
+// upsert writes entries to the generation in one atomic batch, each body in
+// its field (documentFields); position, when not negative, is recorded with
+// them (see Build.Commit).
+func (g *generation) upsert(entries []indexer.Entry, fields []string, analyzer *bodyAnalysis, position int64) error {
 	if g.readOnly != "" {
 		return fmt.Errorf("%s; until then it takes no writes", g.readOnly)
 	}
@@ -99,7 +100,7 @@ func (g *generation) upsert(entries []indexer.Entry, analyzer *bodyAnalysis, pos
 		if found {
 			stats.remove(old)
 		}
-		field := analyzer.documentField(d)
+		field := fields[i]
 		body := bodyOf(d)
 		n := int64(len(analyzer.terms(field, body)))
 		stats.add(docShare{field: field, tokens: n, chunks: int64(len(entries[i].Chunks))})
