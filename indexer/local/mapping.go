@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
@@ -83,10 +84,7 @@ var languageFields = []languageField{
 // fieldForLanguage returns the body field of a document in the language
 // with BCP 47 tag tag: its primary subtag decides.
 func fieldForLanguage(tag string) string {
-	primary := normalizeLanguage(tag)
-	if i := indexByte(primary, '-'); i >= 0 {
-		primary = primary[:i]
-	}
+	primary, _, _ := strings.Cut(normalizeLanguage(tag), "-")
 	switch primary {
 	case analysis.English:
 		return fieldBody
@@ -96,15 +94,6 @@ func fieldForLanguage(tag string) string {
 		return fieldBodyCJK
 	}
 	return fieldBodyNeutral
-}
-
-func indexByte(s string, b byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == b {
-			return i
-		}
-	}
-	return -1
 }
 
 // newMapping returns the index mapping of one generation: one document type,
