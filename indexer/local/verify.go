@@ -580,12 +580,3 @@ func rebuildVectorLog(ctx context.Context, idx bleve.Index, logPath string, spac
 	}
 	return docs, idx.SetInternal(vlogKey, binary.LittleEndian.AppendUint64(nil, uint64(l.size)))
 }
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
