@@ -3,7 +3,6 @@ package crawler
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,88 +11,12 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/net/dns/dnsmessage"
+	"github.com/cari-search/cari/internal/dnstest"
 )
-
-// fakeDNS is a DNS server on loopback UDP that answers A and AAAA queries
-// from a table, speaking the real protocol to Go's resolver.
-type fakeDNS struct {
-	pc      net.PacketConn
-	records map[string][]netip.Addr // by lower-case name without the final dot
-
-	mu      sync.Mutex
-	queried map[string]bool
-}
-
-func startFakeDNS(t *testing.T, records map[string][]netip.Addr) *fakeDNS {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &fakeDNS{pc: pc, records: records, queried: map[string]bool{}}
-	t.Cleanup(func() { pc.Close() })
-	go d.serve()
-	return d
-}
-
-func (d *fakeDNS) serve() {
-	buf := make([]byte, 1500)
-	for {
-		n, addr, err := d.pc.ReadFrom(buf)
-		if err != nil {
-			return
-		}
-		var p dnsmessage.Parser
-		h, err := p.Start(buf[:n])
-		if err != nil {
-			continue
-		}
-		q, err := p.Question()
-		if err != nil {
-			continue
-		}
-		name := strings.ToLower(strings.TrimSuffix(q.Name.String(), "."))
-		d.mu.Lock()
-		d.queried[name] = true
-		d.mu.Unlock()
-		b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true})
-		b.EnableCompression()
-		b.StartQuestions()
-		b.Question(q)
-		b.StartAnswers()
-		rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}
-		for _, a := range d.records[name] {
-			switch {
-			case q.Type == dnsmessage.TypeA && a.Is4():
-				b.AResource(rh, dnsmessage.AResource{A: a.As4()})
-			case q.Type == dnsmessage.TypeAAAA && a.Is6() && !a.Is4In6():
-				b.AAAAResource(rh, dnsmessage.AAAAResource{AAAA: a.As16()})
-			}
-		}
-		msg, err := b.Finish()
-		if err == nil {
-			d.pc.WriteTo(msg, addr)
-		}
-	}
-}
-
-func (d *fakeDNS) resolver() *net.Resolver {
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var nd net.Dialer
-		return nd.DialContext(ctx, "udp", d.pc.LocalAddr().String())
-	}}
-}
-
-func (d *fakeDNS) wasQueried(name string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.queried[name]
-}
 
 // TestCrawlNeverReachesPrivateAddresses crawls a site on loopback (allowed
 // as a test network) whose pages link and redirect to cloud metadata,
@@ -102,7 +25,7 @@ func (d *fakeDNS) wasQueried(name string) bool {
 // dial check of loopbackOnly fails the test if any connection to a
 // non-loopback address is even attempted.
 func TestCrawlNeverReachesPrivateAddresses(t *testing.T) {
-	dns := startFakeDNS(t, map[string][]netip.Addr{
+	dns := dnstest.Start(t, map[string][]netip.Addr{
 		"internal.test":   {netip.MustParseAddr("10.1.2.3")},
 		"metadata.test":   {netip.MustParseAddr("169.254.169.254")},
 		"v6metadata.test": {netip.MustParseAddr("fd00:ec2::254")},
@@ -153,7 +76,7 @@ func TestCrawlNeverReachesPrivateAddresses(t *testing.T) {
 		AllowedDomains: []string{"127.0.0.1", "::1", "169.254.169.254", "fd00:ec2::254", "10.0.0.1", "internal.test", "metadata.test", "v6metadata.test", "ula.test", "linklocal.test", "mixed.test"},
 		RequestTimeout: 2 * time.Second,
 		RetryBackoff:   10 * time.Millisecond,
-		Resolver:       dns.resolver(),
+		Resolver:       dns.Resolver(),
 	}
 	loopbackOnly(t, &o)
 	sink := &memSink{}
@@ -173,7 +96,7 @@ func TestCrawlNeverReachesPrivateAddresses(t *testing.T) {
 		t.Errorf("%d URLs refused as private_address, want at least %d (one per target): %v %v", n, len(targets), p.Skipped, p.Errors)
 	}
 	for _, name := range []string{"internal.test", "metadata.test", "v6metadata.test", "ula.test", "mixed.test"} {
-		if !dns.wasQueried(name) {
+		if !dns.Queried(name) {
 			t.Errorf("%s was never resolved: the test did not exercise the name path", name)
 		}
 	}
@@ -182,15 +105,15 @@ func TestCrawlNeverReachesPrivateAddresses(t *testing.T) {
 // TestCheckSeedResolvesNames refuses a seed whose name resolves to a
 // blocked address, before the crawl starts.
 func TestCheckSeedResolvesNames(t *testing.T) {
-	dns := startFakeDNS(t, map[string][]netip.Addr{
+	dns := dnstest.Start(t, map[string][]netip.Addr{
 		"metadata.test": {netip.MustParseAddr("169.254.169.254")},
 		"public.test":   {netip.MustParseAddr("93.184.215.14")},
 	})
 	var blocked *BlockedAddressError
-	if err := CheckSeed(t.Context(), dns.resolver(), "http://metadata.test/", nil); err == nil || !asBlocked(err, &blocked) || blocked.Kind != "cloud metadata" {
+	if err := CheckSeed(t.Context(), dns.Resolver(), "http://metadata.test/", nil); err == nil || !asBlocked(err, &blocked) || blocked.Kind != "cloud metadata" {
 		t.Errorf("seed resolving to the metadata address: %v, want a cloud metadata *BlockedAddressError", err)
 	}
-	if err := CheckSeed(t.Context(), dns.resolver(), "http://public.test/", nil); err != nil {
+	if err := CheckSeed(t.Context(), dns.Resolver(), "http://public.test/", nil); err != nil {
 		t.Errorf("seed resolving to a public address: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,58 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/dns/dnsmessage"
-
+	"github.com/cari-search/cari/internal/dnstest"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 )
-
-// serveDNS answers A and AAAA queries from records on a loopback UDP port,
-// speaking the real protocol, and returns a Go resolver that asks it.
-func serveDNS(t *testing.T, records map[string][]netip.Addr) *net.Resolver {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, addr, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			var p dnsmessage.Parser
-			h, err := p.Start(buf[:n])
-			if err != nil {
-				continue
-			}
-			q, err := p.Question()
-			if err != nil {
-				continue
-			}
-			b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true})
-			b.StartQuestions()
-			b.Question(q)
-			b.StartAnswers()
-			rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}
-			for _, a := range records[strings.TrimSuffix(strings.ToLower(q.Name.String()), ".")] {
-				switch {
-				case q.Type == dnsmessage.TypeA && a.Is4():
-					b.AResource(rh, dnsmessage.AResource{A: a.As4()})
-				case q.Type == dnsmessage.TypeAAAA && a.Is6():
-					b.AAAAResource(rh, dnsmessage.AAAAResource{AAAA: a.As16()})
-				}
-			}
-			if msg, err := b.Finish(); err == nil {
-				pc.WriteTo(msg, addr)
-			}
-		}
-	}()
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp", pc.LocalAddr().String())
-	}}
-}
 
 // TestCrawlRPCReachesNoPrivateAddress crawls, through the Crawl RPC, a hub
 // on 127.0.0.1 (the server's allowed test network) that links and
@@ -117,7 +67,7 @@ func TestCrawlRPCReachesNoPrivateAddress(t *testing.T) {
 		}
 	}))
 	defer hub.Close()
-	resolver := serveDNS(t, map[string][]netip.Addr{
+	dns := dnstest.Start(t, map[string][]netip.Addr{
 		"metadata.test":  {netip.MustParseAddr("169.254.169.254")},
 		"intranet.test":  {netip.MustParseAddr("10.20.30.40")},
 		"linklocal.test": {netip.MustParseAddr("fe80::1")},
@@ -131,7 +81,7 @@ func TestCrawlRPCReachesNoPrivateAddress(t *testing.T) {
 			DefaultHostDelay: -1,
 			ProgressInterval: 20 * time.Millisecond,
 			AllowedNetworks:  []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-			Resolver:         resolver,
+			Resolver:         dns.Resolver(),
 		}
 	}})
 	msgs, err := runCrawl(t, ts.index(), &cariv1.CrawlRequest{
