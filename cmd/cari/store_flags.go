@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
 
-	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/indexer/local"
 	"github.com/cari-search/cari/indexer/qdrant"
@@ -100,49 +97,6 @@ func (t qdrantTarget) BeginBuild(source string) (reindex.Build, error) {
 	return b, nil
 }
 
-// qdrantStored reads the serving Qdrant generation's own documents, in the
-// order listed when the job began, to rebuild them.
-type qdrantStored struct {
-	ctx  context.Context
-	s    *qdrant.Store
-	name string
-	ids  []string
-	next int
-}
-
-func openQdrantStored(ctx context.Context, s *qdrant.Store) (reindex.Source, error) {
-	ids, err := s.DocumentIDs(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list stored documents: %w", err)
-	}
-	slices.Sort(ids)
-	return &qdrantStored{ctx: ctx, s: s, name: s.Collection(), ids: ids}, nil
-}
-
-func (q *qdrantStored) Describe() string { return "stored:" + q.name }
-func (q *qdrantStored) Total() int64     { return int64(len(q.ids)) }
-func (q *qdrantStored) Close() error     { return nil }
-
-func (q *qdrantStored) Next() (reindex.Item, error) {
-	if q.next == len(q.ids) {
-		return reindex.Item{}, io.EOF
-	}
-	id := q.ids[q.next]
-	q.next++
-	return reindex.Item{Where: fmt.Sprintf("stored document %q", id), Document: func() (cari.Document, error) {
-		docs, err := q.s.Documents(q.ctx, []string{id})
-		if err != nil {
-			return cari.Document{}, &reindex.RecordError{Reason: "read", Err: err}
-		}
-		d, ok := docs[id]
-		if !ok {
-			return cari.Document{}, fmt.Errorf("%w: document %q was deleted", reindex.ErrSkip, id)
-		}
-		d.Chunks = nil
-		return d, nil
-	}}, nil
-}
-
 // qdrantReindex configures the Reindex RPC on the Qdrant store: builds
 // under the building alias, swapped in by an alias change, replaced
 // generations kept for rollback by GC.
@@ -152,7 +106,9 @@ func (s *stack) qdrantReindex(o server.ReindexOptions) server.ReindexOptions {
 		return server.ReindexOptions{}
 	}
 	o.Target = qdrantTarget{q}
-	o.Stored = func(ctx context.Context) (reindex.Source, error) { return openQdrantStored(ctx, q) }
+	o.Stored = func(ctx context.Context) (reindex.Source, error) {
+		return reindex.OpenStored(ctx, q, q.Collection())
+	}
 	o.GC = q.GC
 	return o
 }

@@ -3,6 +3,7 @@ package qdrant
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/qdrant/go-client/qdrant"
 
@@ -212,8 +213,10 @@ func (b *Build) Abort() error {
 // resumes it.
 func (b *Build) Pause() {}
 
-// DocumentIDs returns the IDs of every stored document, for a reindex that
-// rebuilds the serving generation from its own documents.
+// DocumentIDs returns the IDs of every stored document, sorted, for a
+// reindex that rebuilds the serving generation from its own documents: a
+// resumed job lists them in the same order. (Qdrant scrolls in the order of
+// point IDs, which are hashes.)
 func (s *Store) DocumentIDs(ctx context.Context) ([]string, error) {
 	client, err := s.conn()
 	if err != nil {
@@ -233,6 +236,7 @@ func (s *Store) DocumentIDs(ctx context.Context) ([]string, error) {
 			ids = append(ids, p.GetPayload()[fieldID].GetStringValue())
 		}
 		if next == nil {
+			slices.Sort(ids)
 			return ids, nil
 		}
 		offset = next
