@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/qdrant/go-client/qdrant"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -72,13 +73,14 @@ func TestQdrantStoreEndToEnd(t *testing.T) {
 			t.Errorf("%q: qdrant serve %v, local %v", q.Query, got, want)
 		}
 	}
-	t.Run("reindex", func(t *testing.T) { testQdrantReindex(t, remoteSrv.addr) })
+	t.Run("reindex", func(t *testing.T) { testQdrantReindex(t, srv, remoteSrv.addr) })
 }
 
 // testQdrantReindex rebuilds the serving Qdrant generation from its own
 // documents through the Reindex RPC: a new collection, swapped in by the
-// alias, serving the same documents.
-func testQdrantReindex(t *testing.T, addr string) {
+// alias, serving the same documents, the replaced one kept for rollback
+// (--reindex-keep 1, the default).
+func testQdrantReindex(t *testing.T, srv *qdranttest.Server, addr string) {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +118,11 @@ func testQdrantReindex(t *testing.T, addr string) {
 	}
 	if got := search(t, cariv1.NewSearchServiceClient(conn), &cariv1.SearchRequest{Query: "volcano magma", NumResults: 3}); len(got) == 0 {
 		t.Error("no results after the reindex")
+	}
+	for _, r := range srv.Requests("Collections/Delete") {
+		if d, ok := r.Message.(*qdrant.DeleteCollection); ok && d.GetCollectionName() == before.GetServingGeneration() {
+			t.Errorf("the replaced generation %s was dropped; --reindex-keep 1 keeps it", d.GetCollectionName())
+		}
 	}
 }
 

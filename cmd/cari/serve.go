@@ -306,7 +306,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		}
 	}
 	if st.store == nil {
-		opts.Reindex = st.qdrantReindex(opts.Reindex)
+		opts.Reindex = st.qdrantReindex(f)
 	}
 	srv, err := server.New(opts)
 	if err != nil {

@@ -99,16 +99,21 @@ func (t qdrantTarget) BeginBuild(source string) (reindex.Build, error) {
 
 // qdrantReindex configures the Reindex RPC on the Qdrant store: builds
 // under the building alias, swapped in by an alias change, replaced
-// generations kept for rollback by GC.
-func (s *stack) qdrantReindex(o server.ReindexOptions) server.ReindexOptions {
+// generations kept for rollback by GC; the flags as on the local store
+// (reindexOptions).
+func (s *stack) qdrantReindex(f *serveFlags) server.ReindexOptions {
 	q, ok := s.index.(*qdrant.Store)
 	if !ok {
 		return server.ReindexOptions{}
 	}
-	o.Target = qdrantTarget{q}
-	o.Stored = func(ctx context.Context) (reindex.Source, error) {
-		return reindex.OpenStored(ctx, q, q.Collection())
+	return server.ReindexOptions{
+		Target: qdrantTarget{q},
+		Stored: func(ctx context.Context) (reindex.Source, error) {
+			return reindex.OpenStored(ctx, q, q.Collection())
+		},
+		ImportDirs: f.reindexImportDirs,
+		Model:      s.modelName(),
+		GC:         q.GC,
+		Keep:       f.reindexKeep,
 	}
-	o.GC = q.GC
-	return o
 }
