@@ -195,6 +195,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 	}
 	emb, err := f.newEmbedder(ctx, log)
 	if err != nil {
+		closeReranker(rr)
 		return nil, err
 	}
 	st := &stack{embedder: emb, logger: log, reranker: rr}
@@ -220,6 +221,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 		if emb != nil {
 			emb.Close()
 		}
+		closeReranker(rr)
 		return nil, err
 	}
 	st.searcher = searcher.New(st.index, sopts)
@@ -246,10 +248,16 @@ func (s *stack) Close() error {
 	if s.embedder != nil {
 		err = errors.Join(err, s.embedder.Close())
 	}
-	if c, ok := s.reranker.(io.Closer); ok {
-		err = errors.Join(err, c.Close())
+	return errors.Join(err, closeReranker(s.reranker))
+}
+
+// closeReranker releases a re-ranker that holds resources (the ONNX
+// cross-encoder's session).
+func closeReranker(rr searcher.Reranker) error {
+	if c, ok := rr.(io.Closer); ok {
+		return c.Close()
 	}
-	return err
+	return nil
 }
 
 // modelName is the embedding model's name as --embed-model gives it; ""
