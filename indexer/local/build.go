@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -90,17 +89,11 @@ func (b *Build) Resumed() bool { return b.resumed }
 // Position returns how far into the source the committed batches reach, as
 // given to Commit: 0 for a new build.
 func (b *Build) Position() (int64, error) {
-	v, err := b.g.idx.GetInternal(positionKey)
+	pos, err := internalOffset(b.g.idx, positionKey, "reindex position")
 	if err != nil {
-		return 0, fmt.Errorf("read reindex position: %w", err)
+		return 0, fmt.Errorf("generation %s: %w", b.g.m.Name, err)
 	}
-	if len(v) == 0 {
-		return 0, nil
-	}
-	if len(v) != 8 {
-		return 0, fmt.Errorf("reindex position is %d bytes, want 8: generation %s is damaged", len(v), b.g.m.Name)
-	}
-	return int64(binary.LittleEndian.Uint64(v)), nil
+	return pos, nil
 }
 
 // Commit writes entries to the new generation in one atomic batch with the

@@ -262,15 +262,21 @@ type internalReader interface {
 }
 
 func committedLogOffset(idx internalReader) (int64, error) {
-	b, err := idx.GetInternal(vlogKey)
+	return internalOffset(idx, vlogKey, "vector log offset")
+}
+
+// internalOffset reads the offset the store keeps under key (8 bytes,
+// little-endian; 0 when absent). what names it in errors.
+func internalOffset(idx internalReader, key []byte, what string) (int64, error) {
+	b, err := idx.GetInternal(key)
 	if err != nil {
-		return 0, fmt.Errorf("read vector log offset: %w", err)
+		return 0, fmt.Errorf("read %s: %w", what, err)
 	}
 	if len(b) == 0 {
 		return 0, nil
 	}
 	if len(b) != 8 {
-		return 0, fmt.Errorf("vector log offset is %d bytes, want 8: the keyword index is damaged", len(b))
+		return 0, fmt.Errorf("%s is %d bytes, want 8: the keyword index is damaged", what, len(b))
 	}
 	return int64(binary.LittleEndian.Uint64(b)), nil
 }
