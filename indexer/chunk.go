@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/neurosnap/sentences"
 
@@ -139,10 +140,8 @@ func (c *Chunker) splitLong(text string, sents []span) []span {
 }
 
 func isCutPoint(text string, i int) bool {
-	return i < len(text) && utf8RuneStart(text[i]) && unicode.IsSpace(rune(text[i]))
+	return i < len(text) && utf8.RuneStart(text[i]) && unicode.IsSpace(rune(text[i]))
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // paragraphs splits text at blank lines.
 func paragraphs(text string) []span {

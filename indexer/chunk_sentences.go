@@ -141,7 +141,7 @@ func cutPoint(text string, lo, hi int) int {
 		}
 		i -= n
 	}
-	for hi > lo && !utf8RuneStart(text[hi]) {
+	for hi > lo && !utf8.RuneStart(text[hi]) {
 		hi--
 	}
 	return hi

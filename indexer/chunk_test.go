@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/cari-search/cari"
 )
@@ -46,7 +47,7 @@ func checkChunks(t *testing.T, c *Chunker, text string, chunks []cari.Chunk, max
 		if ch.End-ch.Start > max {
 			t.Errorf("chunk %d is %d bytes, limit %d", i, ch.End-ch.Start, max)
 		}
-		if ch.Start < len(text) && !utf8RuneStart(text[ch.Start]) {
+		if ch.Start < len(text) && !utf8.RuneStart(text[ch.Start]) {
 			t.Errorf("chunk %d starts inside a UTF-8 sequence", i)
 		}
 		for j := ch.Start; j < ch.End; j++ {
