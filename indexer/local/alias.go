@@ -66,9 +66,8 @@ func (s *Store) Generations() ([]GenerationInfo, error) {
 			if err != nil {
 				return nil, err
 			}
-			info.Documents, info.Chunks = st.Documents, st.Chunks
-		}
-		if info.SizeBytes, err = dirSize(generationPath(s.dir, m.Name)); err != nil {
+			info.Documents, info.Chunks, info.SizeBytes = st.Documents, st.Chunks, st.DiskBytes
+		} else if info.SizeBytes, err = dirSize(generationPath(s.dir, m.Name)); err != nil {
 			return nil, err
 		}
 		out = append(out, info)
