@@ -75,8 +75,14 @@ func DefaultIndonesianOptions() IndonesianOptions {
 	if err != nil {
 		return IndonesianOptions{}
 	}
+	return IndonesianOptions{Dictionary: path, SHA256: sha256Hex(b)}
+}
+
+// sha256Hex is the hex SHA-256 of a dictionary file's contents, as
+// IndonesianOptions.SHA256 and the stem filter's config hold it.
+func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
-	return IndonesianOptions{Dictionary: path, SHA256: hex.EncodeToString(sum[:])}
+	return hex.EncodeToString(sum[:])
 }
 
 // String describes the options in a form that changes whenever the
@@ -127,8 +133,7 @@ func AddAnalyzers(m *mapping.IndexMappingImpl, o IndonesianOptions) error {
 			if err != nil {
 				return fmt.Errorf("read Indonesian root words: %w", err)
 			}
-			sum := sha256.Sum256(b)
-			o.SHA256 = hex.EncodeToString(sum[:])
+			o.SHA256 = sha256Hex(b)
 		}
 		if err := m.AddCustomTokenFilter("stem_id", map[string]any{
 			"type":       IndonesianStemFilter,
@@ -175,15 +180,12 @@ func stemFilterConstructor(config map[string]any, _ *registry.Cache) (blevean.To
 		return s.(*stemFilter), nil
 	}
 	f := &stemFilter{}
-	if b, err := os.ReadFile(path); err == nil {
-		sum := sha256.Sum256(b)
-		if hex.EncodeToString(sum[:]) == want {
-			roots, err := ParseHunspellWords(bytes.NewReader(b))
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
-			f.s = NewIndonesianStemmer(roots)
+	if b, err := os.ReadFile(path); err == nil && sha256Hex(b) == want {
+		roots, err := ParseHunspellWords(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		f.s = NewIndonesianStemmer(roots)
 	}
 	if f.s == nil {
 		return f, nil // not cached: the dictionary may come back
