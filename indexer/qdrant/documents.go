@@ -83,7 +83,7 @@ func document(p map[string]*qdrant.Value) (cari.Document, error) {
 	for i := 0; i < len(offsets); i += 2 {
 		start, end := int(offsets[i].GetIntegerValue()), int(offsets[i+1].GetIntegerValue())
 		if start < 0 || end < start || end > len(d.Text) {
-			return d, fmt.Errorf("damaged passage offsets %d-%d", start, end)
+			return d, fmt.Errorf("field %s: damaged passage offsets %d-%d in a text of %d bytes", fieldChunks, start, end, len(d.Text))
 		}
 		d.Chunks = append(d.Chunks, cari.Chunk{Ordinal: i / 2, Start: start, End: end})
 	}
