@@ -138,7 +138,7 @@ func (s *Store) upsert(ctx context.Context, entries []indexer.Entry) error {
 	if err != nil {
 		return err
 	}
-	entries = lastByID(entries)
+	entries = indexer.LastByID(entries)
 	if err := s.checkVectors(entries); err != nil {
 		return err
 	}
@@ -213,20 +213,6 @@ func (s *Store) checkVectors(entries []indexer.Entry) error {
 		}
 	}
 	return nil
-}
-
-func lastByID(entries []indexer.Entry) []indexer.Entry {
-	pos := make(map[string]int, len(entries))
-	out := make([]indexer.Entry, 0, len(entries))
-	for _, e := range entries {
-		if i, ok := pos[e.Doc.ID]; ok {
-			out[i] = e
-			continue
-		}
-		pos[e.Doc.ID] = len(out)
-		out = append(out, e)
-	}
-	return out
 }
 
 // analysed is a document's body as its field analyses it.
