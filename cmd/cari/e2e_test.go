@@ -104,7 +104,13 @@ func fixture(name string) string { return filepath.Join("testdata", "e2e", name)
 // runCari runs one cari command to completion.
 func runCari(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	return runCariWithin(t, 30*time.Second, args...)
+}
+
+// runCariWithin is runCari for a command that may take up to timeout.
+func runCariWithin(t *testing.T, timeout time.Duration, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cariBinary(t), args...)
 	cmd.Env = cariEnv()

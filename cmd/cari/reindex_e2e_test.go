@@ -358,17 +358,11 @@ func TestReindexResumesAfterKill(t *testing.T) {
 // mustCariLong runs a cari command that may take minutes and must succeed.
 func mustCariLong(t *testing.T, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, cariBinary(t), args...)
-	cmd.Env = cariEnv()
-	var errOut strings.Builder
-	cmd.Stderr = &errOut
-	out, err := cmd.Output()
+	out, errOut, err := runCariWithin(t, 5*time.Minute, args...)
 	if err != nil {
-		t.Fatalf("cari %s: %v\nstderr:\n%s", strings.Join(args, " "), err, errOut.String())
+		t.Fatalf("cari %s: %v\nstderr:\n%s", strings.Join(args, " "), err, errOut)
 	}
-	return string(out)
+	return out
 }
 
 func readCurrentFile(t *testing.T, data string) string {
