@@ -44,13 +44,9 @@ func (s *Store) get(ctx context.Context, ids []string, with *qdrant.WithPayloadS
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	seen := make(map[string]bool, len(ids))
 	var pids []*qdrant.PointId
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			pids = append(pids, pointID(id))
-		}
+	for _, id := range distinct(ids) {
+		pids = append(pids, pointID(id))
 	}
 	pts, err := client.Get(ctx, &qdrant.GetPoints{CollectionName: target, Ids: pids, WithPayload: with, WithVectors: qdrant.NewWithVectors(false)})
 	if err != nil {

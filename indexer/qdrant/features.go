@@ -71,20 +71,14 @@ func (s *Store) idfs(ctx context.Context, field string, terms []string) (map[str
 	if err != nil {
 		return nil, err
 	}
-	var distinct []string
+	terms = distinct(terms)
 	out := make(map[string]float64, len(terms))
-	for _, t := range terms {
-		if _, ok := out[t]; !ok {
-			out[t] = 0
-			distinct = append(distinct, t)
-		}
-	}
-	if len(distinct) == 0 {
+	if len(terms) == 0 {
 		return out, nil
 	}
 	vec := sparseVector
-	queries := make([]*qdrant.QueryPoints, len(distinct))
-	for i, t := range distinct {
+	queries := make([]*qdrant.QueryPoints, len(terms))
+	for i, t := range terms {
 		queries[i] = &qdrant.QueryPoints{
 			CollectionName: target,
 			Query:          qdrant.NewQuerySparse([]uint32{termIndex(t)}, []float32{1}),
@@ -99,7 +93,7 @@ func (s *Store) idfs(ctx context.Context, field string, terms []string) (map[str
 		return nil, fmt.Errorf("read term statistics from %s: %w", target, err)
 	}
 	var n float64 = -1
-	for i, t := range distinct {
+	for i, t := range terms {
 		var best *qdrant.ScoredPoint
 		if i < len(results) && len(results[i].GetResult()) > 0 {
 			best = results[i].GetResult()[0]

@@ -305,14 +305,7 @@ func (s *Store) Delete(ctx context.Context, ids []string) (notFound []string, er
 	if err != nil {
 		return nil, err
 	}
-	var uniq []string
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			uniq = append(uniq, id)
-		}
-	}
+	uniq := distinct(ids)
 	if len(uniq) == 0 {
 		return nil, nil
 	}
@@ -362,4 +355,17 @@ func (s *Store) existing(ctx context.Context, client *qdrant.Client, ids []strin
 		out[p.GetPayload()[fieldID].GetStringValue()] = true
 	}
 	return out, nil
+}
+
+// distinct returns ss without repeats, in the order first met.
+func distinct(ss []string) []string {
+	seen := make(map[string]bool, len(ss))
+	var out []string
+	for _, x := range ss {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
 }
