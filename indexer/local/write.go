@@ -101,7 +101,7 @@ func (g *generation) upsert(entries []indexer.Entry, fields []string, analyzer *
 			stats.remove(old)
 		}
 		field := fields[i]
-		body := bodyOf(d)
+		body := Body(d.Title, d.Text)
 		n := int64(len(analyzer.terms(field, body)))
 		stats.add(docShare{field: field, tokens: n, chunks: int64(len(entries[i].Chunks))})
 		f := fieldsOf(d, field, body, n)
@@ -344,13 +344,6 @@ func decodeChunks(s string) ([]cari.Chunk, error) {
 		out[i] = cari.Chunk{Ordinal: i, Start: start, End: end}
 	}
 	return out, nil
-}
-
-func bodyOf(d *cari.Document) string {
-	if d.Title == "" {
-		return d.Text
-	}
-	return d.Title + "\n" + d.Text
 }
 
 // fieldsOf returns the index fields of d, whose body goes to bodyField.
