@@ -74,7 +74,10 @@ type Options struct {
 	Alias string
 	// Shards and Replicas are the shard number and replication factor of
 	// collections this store creates; 0 leaves Qdrant's defaults (one
-	// shard per node at creation, one copy).
+	// shard per node at creation, one copy). Qdrant's IDF modifier counts
+	// the documents of each shard, not of the collection, so with several
+	// shards a keyword score differs somewhat from the local store's (less
+	// the larger the shards); qdranttest counts the whole collection.
 	Shards, Replicas uint32
 	// Vectors is the embedding model of this process; the zero value is
 	// keyword only. A collection records its model and refuses another.
