@@ -48,8 +48,12 @@ func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]in
 	if len(fields) == 0 {
 		return nil, nil
 	}
-	if n := len(fields[0].terms); n > MaxQueryTerms {
-		return nil, fmt.Errorf("query has %d terms after analysis, at most %d are allowed", n, MaxQueryTerms)
+	// Each field searched opens a posting list per term: bound them all,
+	// not only the first field's (the neutral analysis keeps stop words).
+	for _, f := range fields {
+		if n := len(f.terms); n > MaxQueryTerms {
+			return nil, fmt.Errorf("query has %d terms after analysis, at most %d are allowed", n, MaxQueryTerms)
+		}
 	}
 
 	allow, err := s.compileFilter(ctx, r, q.Filter)

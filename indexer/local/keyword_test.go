@@ -241,6 +241,25 @@ func TestKeywordTooManyTerms(t *testing.T) {
 	}
 }
 
+// The bound holds in every field a query searches: English drops the stop
+// words that the neutral field, searched too, keeps.
+func TestKeywordTooManyTermsInAnyField(t *testing.T) {
+	s := newStore(t, Options{})
+	en, other := doc("en", "w1 w2"), doc("fr", "w1 w2")
+	en.Language, other.Language = "en", "fr"
+	upsert(t, s, en, other)
+	// An English query: its own field comes first and keeps MaxQueryTerms
+	// terms, the neutral field 100 more.
+	text := strings.Repeat("protein binding ", MaxQueryTerms/2) + strings.Repeat("the ", 100)
+	fields := s.analyzer.queryFields(text)
+	if len(fields) < 2 || fields[0].field != fieldBody || len(fields[0].terms) != MaxQueryTerms {
+		t.Fatalf("the query is not analysed as English first with %d terms: %d fields", MaxQueryTerms, len(fields))
+	}
+	if _, err := s.SearchKeyword(context.Background(), indexer.KeywordQuery{Text: text, Limit: 1}); err == nil {
+		t.Errorf("%d terms in the neutral field: no error", MaxQueryTerms+100)
+	}
+}
+
 func TestKeywordCancelled(t *testing.T) {
 	s := newStore(t, Options{})
 	upsert(t, s, doc("a", "whale"), cari.Document{ID: "b", Text: "whale", Domain: "example.com"})
