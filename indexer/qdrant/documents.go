@@ -3,6 +3,7 @@ package qdrant
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/qdrant/go-client/qdrant"
@@ -48,9 +49,13 @@ func (s *Store) get(ctx context.Context, ids []string, with *qdrant.WithPayloadS
 	for _, id := range distinct(ids) {
 		pids = append(pids, pointID(id))
 	}
-	pts, err := client.Get(ctx, &qdrant.GetPoints{CollectionName: target, Ids: pids, WithPayload: with, WithVectors: qdrant.NewWithVectors(false)})
-	if err != nil {
-		return nil, fmt.Errorf("get %d documents from %s: %w", len(pids), target, err)
+	var pts []*qdrant.RetrievedPoint
+	for batch := range slices.Chunk(pids, getBatch) {
+		got, err := client.Get(ctx, &qdrant.GetPoints{CollectionName: target, Ids: batch, WithPayload: with, WithVectors: qdrant.NewWithVectors(false)})
+		if err != nil {
+			return nil, fmt.Errorf("get %d documents from %s: %w", len(batch), target, err)
+		}
+		pts = append(pts, got...)
 	}
 	return pts, nil
 }

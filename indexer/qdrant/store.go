@@ -29,7 +29,9 @@ import (
 	"sync/atomic"
 
 	"github.com/qdrant/go-client/qdrant"
+	"google.golang.org/grpc"
 
+	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer/local"
 )
 
@@ -53,6 +55,15 @@ func termsField(field string) string { return "terms_" + field }
 // formatVersion is the layout of points and payload this build writes;
 // a collection of another format is refused.
 const formatVersion = 2
+
+// Points a Get asks for at most, and the largest response the client
+// takes: room for that many documents at Cari's field limits (text up to
+// cari.MaxTextBytes, and a margin for the title, author, URL and passage
+// offsets). gRPC's default, 4 MiB, is less than one such document.
+const (
+	getBatch         = 100
+	maxResponseBytes = getBatch * (cari.MaxTextBytes + 1<<20)
+)
 
 // DefaultAlias is the alias the serving generation is found under.
 const DefaultAlias = "cari"
@@ -178,6 +189,7 @@ func dial(opts Options) (*qdrant.Client, error) {
 	}
 	c, err := qdrant.NewClient(&qdrant.Config{
 		Host: host, Port: port, APIKey: opts.APIKey, UseTLS: opts.TLS, TLSConfig: opts.TLSConfig,
+		GrpcOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxResponseBytes))},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to qdrant at %s: %w", opts.Addr, err)
