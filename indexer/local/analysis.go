@@ -1,8 +1,6 @@
 package local
 
 import (
-	"fmt"
-
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
 )
@@ -106,20 +104,7 @@ func Body(title, text string) string {
 // CheckPhrases refuses a filter phrase that keeps no term in some body
 // field's analysis (only stop words or punctuation), naming the filter
 // field: it would match nothing in that language's documents.
-func (a *Analysis) CheckPhrases(f indexer.Filter) error {
-	for _, c := range []struct {
-		field   string
-		phrases []string
-	}{{"filters.include_text", f.IncludeText}, {"filters.exclude_text", f.ExcludeText}} {
-		for i, p := range c.phrases {
-			if !a.body.keepsInEveryField(p) {
-				return &cari.FieldError{Field: fmt.Sprintf("%s[%d]", c.field, i),
-					Reason: fmt.Sprintf("%q has only stop words (English or Indonesian) or punctuation, which the keyword index does not keep; add a content word", p)}
-			}
-		}
-	}
-	return nil
-}
+func (a *Analysis) CheckPhrases(f indexer.Filter) error { return a.body.checkPhrases(f) }
 
 // DocText is a stored document's ID, title and text.
 type DocText struct {

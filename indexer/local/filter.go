@@ -37,7 +37,7 @@ func (s *Store) compileFilter(ctx context.Context, r index.IndexReader, f indexe
 	if f.IsZero() {
 		return docSet{}, nil
 	}
-	if err := s.checkPhrases(f); err != nil {
+	if err := s.analyzer.checkPhrases(f); err != nil {
 		return docSet{}, err
 	}
 	must, mustNot := filterClauses(f)
@@ -63,13 +63,13 @@ func (s *Store) compileFilter(ctx context.Context, r index.IndexReader, f indexe
 // checkPhrases refuses a phrase that analyzes to no terms (only stop words
 // or punctuation): the index cannot match it, and silently matching nothing
 // (include) or everything (exclude) would be a wrong answer.
-func (s *Store) checkPhrases(f indexer.Filter) error {
+func (a *bodyAnalysis) checkPhrases(f indexer.Filter) error {
 	for _, c := range []struct {
 		field   string
 		phrases []string
 	}{{"filters.include_text", f.IncludeText}, {"filters.exclude_text", f.ExcludeText}} {
 		for i, p := range c.phrases {
-			if !s.analyzer.keepsInEveryField(p) {
+			if !a.keepsInEveryField(p) {
 				return &cari.FieldError{Field: fmt.Sprintf("%s[%d]", c.field, i),
 					Reason: fmt.Sprintf("%q has only stop words (English or Indonesian) or punctuation, which the keyword index does not keep; add a content word", p)}
 			}
