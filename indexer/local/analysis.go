@@ -83,7 +83,7 @@ func (a *Analysis) Tokens(field, text string) []Token {
 // Terms returns the terms of text analysed as a query in its detected
 // language, as local.Store.Terms does.
 func (a *Analysis) Terms(text string) []string {
-	return termStrings(a.body.terms(fieldForLanguage(a.body.detector.DetectQuery(text).Language), text))
+	return termStrings(a.body.queryTerms(text))
 }
 
 // TermsIn returns the terms of text analysed as a document in language

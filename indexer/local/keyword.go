@@ -71,7 +71,7 @@ func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]in
 // of it (lower-cased, stop words dropped, stemmed) as a query, in the
 // analysis of its detected language.
 func (s *Store) Terms(text string) []string {
-	return termStrings(s.queryTerms(text))
+	return termStrings(s.analyzer.queryTerms(text))
 }
 
 // TermsIn returns the index terms of text analysed as a document in the
@@ -90,8 +90,8 @@ func termStrings(terms [][]byte) []string {
 }
 
 // queryTerms analyzes text as a query in its detected language's field.
-func (s *Store) queryTerms(text string) [][]byte {
-	return s.analyzer.terms(fieldForLanguage(s.analyzer.detector.DetectQuery(text).Language), text)
+func (a *bodyAnalysis) queryTerms(text string) [][]byte {
+	return a.terms(fieldForLanguage(a.detector.DetectQuery(text).Language), text)
 }
 
 // collectionStats returns what BM25 needs of one body field in snapshot r:
