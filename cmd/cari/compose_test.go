@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/spf13/pflag"
-
-	"github.com/cari-search/cari/embeddings"
-	"github.com/cari-search/cari/searcher/rerank"
 )
 
 // TestComposeSettingsExist checks docker-compose.yml against the binary:
@@ -38,10 +36,9 @@ func TestComposeSettingsExist(t *testing.T) {
 		return nil
 	}
 	serve := find("serve")
-	keys := map[string]bool{qdrantAPIKeyEnv: true, embeddings.DefaultAPIKeyEnv: true, rerank.DefaultAPIKeyEnv: true}
 	checked := 0
 	for name := range p.Services["serve"].Environment {
-		if !strings.HasPrefix(name, envPrefix) || keys[name] {
+		if !strings.HasPrefix(name, envPrefix) || slices.Contains(apiKeyEnvs, name) {
 			continue
 		}
 		flag := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, envPrefix), "_", "-"))

@@ -92,6 +92,11 @@ type config struct {
 	unknownEnv []string
 }
 
+// apiKeyEnvs are the variables holding API keys, read from the environment
+// by the clients themselves, never through a flag, so that they stay out
+// of process listings.
+var apiKeyEnvs = []string{embeddings.DefaultAPIKeyEnv, rerank.DefaultAPIKeyEnv, server.DefaultAnswerAPIKeyEnv, clientKeyEnv, qdrantAPIKeyEnv}
+
 // loadConfig fills the flags of fs not set on the command line from the
 // environment, then from the config file (--config, or CARI_CONFIG). An
 // unknown file key, or a value a flag does not accept, is an error naming
@@ -116,10 +121,10 @@ func loadConfig(fs *pflag.FlagSet, environ []string) (*config, error) {
 			return nil, err
 		}
 	}
-	// The API keys of model servers are read from the environment by the
-	// clients themselves, never through a flag, so that they stay out of
-	// process listings.
-	known := map[string]bool{configEnv: true, embeddings.DefaultAPIKeyEnv: true, rerank.DefaultAPIKeyEnv: true, server.DefaultAnswerAPIKeyEnv: true, clientKeyEnv: true, qdrantAPIKeyEnv: true}
+	known := map[string]bool{configEnv: true}
+	for _, k := range apiKeyEnvs {
+		known[k] = true
+	}
 	var errs []error
 	fs.VisitAll(func(f *pflag.Flag) {
 		if notConfig[f.Name] {
