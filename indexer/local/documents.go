@@ -119,31 +119,42 @@ func (s *Store) DocumentIDs(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	defer release()
-	all, err := r.DocIDReaderAll()
+	var ids []string
+	err = eachDocumentID(ctx, r, func(id string) error {
+		ids = append(ids, id)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// eachDocumentID calls fn with the ID of every document of snapshot r, in
+// index order, until fn returns an error or ctx ends.
+func eachDocumentID(ctx context.Context, r index.IndexReader, fn func(id string) error) error {
+	all, err := r.DocIDReaderAll()
+	if err != nil {
+		return err
+	}
 	defer all.Close()
-	var ids []string
-	for {
-		if len(ids)%4096 == 0 {
+	for i := 0; ; i++ {
+		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		iid, err := all.Next()
-		if err != nil {
-			return nil, err
-		}
-		if iid == nil {
-			break
+		if err != nil || iid == nil {
+			return err
 		}
 		id, err := r.ExternalID(iid)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		ids = append(ids, id)
+		if err := fn(id); err != nil {
+			return err
+		}
 	}
-	slices.Sort(ids)
-	return ids, nil
 }
