@@ -131,10 +131,7 @@ func readRecords(r io.Reader, fn func(vectorRecord) error) error {
 func (l *vectorLog) append(recs []vectorRecord) (int64, error) {
 	var buf []byte
 	for _, r := range recs {
-		payload := encodeRecord(r)
-		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(payload)))
-		buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(payload, crc32c))
-		buf = append(buf, payload...)
+		buf = appendRecord(buf, r)
 	}
 	if _, err := l.f.Write(buf); err != nil {
 		l.rollback(l.size)
@@ -145,6 +142,15 @@ func (l *vectorLog) append(recs []vectorRecord) (int64, error) {
 		return l.size, fmt.Errorf("sync vector log: %w", err)
 	}
 	return l.size + int64(len(buf)), nil
+}
+
+// appendRecord appends r to buf as the log stores it: length, checksum,
+// payload.
+func appendRecord(buf []byte, r vectorRecord) []byte {
+	payload := encodeRecord(r)
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(payload)))
+	buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(payload, crc32c))
+	return append(buf, payload...)
 }
 
 // commit records that the keyword index now covers the log up to end.

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -504,8 +505,9 @@ func generationWhole(dir, name string) error {
 }
 
 // rebuildVectorLog embeds every stored passage again and replaces the log
-// with one record per document, then commits its length in the keyword
-// index. It returns the number of documents.
+// with one record per document, synced once when all are written, then
+// commits its length in the keyword index. It returns the number of
+// documents.
 func rebuildVectorLog(ctx context.Context, idx bleve.Index, logPath string, space VectorSpace, embed func(context.Context, []string) ([][]float32, error)) (int, error) {
 	adv, err := idx.Advanced()
 	if err != nil {
@@ -516,67 +518,54 @@ func rebuildVectorLog(ctx context.Context, idx bleve.Index, logPath string, spac
 		return 0, err
 	}
 	defer r.Close()
-	ids, err := r.DocIDReaderAll()
-	if err != nil {
-		return 0, err
-	}
-	defer ids.Close()
-	tmp := logPath + ".rebuild"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return 0, err
-	}
-	defer os.Remove(tmp)
-	defer f.Close()
-	l := &vectorLog{path: tmp, f: f}
-	docs := 0
-	for {
-		iid, err := ids.Next()
-		if err != nil {
-			return docs, err
-		}
-		if iid == nil {
-			break
-		}
-		id, err := r.ExternalID(iid)
-		if err != nil {
-			return docs, err
-		}
-		d, _, err := loadDocument(r, id)
-		if err != nil {
-			return docs, fmt.Errorf("document %q: %w", id, err)
-		}
-		texts := make([]string, len(d.Chunks))
-		for i, c := range d.Chunks {
-			texts[i] = indexer.PassageText(d, c)
-		}
-		vecs, err := embed(ctx, texts)
-		if err != nil {
-			return docs, fmt.Errorf("embed document %q: %w", id, err)
-		}
-		for i, v := range vecs {
-			if len(v) != space.Dim {
-				return docs, fmt.Errorf("passage %d of %q embedded with %d dimensions, want %d", i, id, len(v), space.Dim)
-			}
-		}
-		end, err := l.append([]vectorRecord{{op: opPut, id: id, vectors: vecs}})
-		if err != nil {
-			return docs, err
-		}
-		l.commit(end)
-		docs++
-	}
-	if err := f.Close(); err != nil {
-		return docs, err
-	}
+	docs, size := 0, int64(0)
 	// The new log goes in place before the keyword index commits its
 	// length; a crash between the two leaves a length that does not match,
 	// which the next open reports, and running Repair again finishes.
-	if err := os.Rename(tmp, logPath); err != nil {
+	err = writeFileAtomicFunc(logPath, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		err := eachDocumentID(ctx, r, func(id string) error {
+			vecs, err := embedStored(ctx, r, id, space, embed)
+			if err != nil {
+				return err
+			}
+			rec := appendRecord(nil, vectorRecord{op: opPut, id: id, vectors: vecs})
+			if _, err := bw.Write(rec); err != nil {
+				return err
+			}
+			size += int64(len(rec))
+			docs++
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+	if err != nil {
 		return docs, err
 	}
-	if err := syncDir(filepath.Dir(logPath)); err != nil {
-		return docs, err
+	return docs, idx.SetInternal(vlogKey, binary.LittleEndian.AppendUint64(nil, uint64(size)))
+}
+
+// embedStored embeds the passages of stored document id.
+func embedStored(ctx context.Context, r index.IndexReader, id string, space VectorSpace, embed func(context.Context, []string) ([][]float32, error)) ([][]float32, error) {
+	d, _, err := loadDocument(r, id)
+	if err != nil {
+		return nil, fmt.Errorf("document %q: %w", id, err)
 	}
-	return docs, idx.SetInternal(vlogKey, binary.LittleEndian.AppendUint64(nil, uint64(l.size)))
+	texts := make([]string, len(d.Chunks))
+	for i, c := range d.Chunks {
+		texts[i] = indexer.PassageText(d, c)
+	}
+	vecs, err := embed(ctx, texts)
+	if err != nil {
+		return nil, fmt.Errorf("embed document %q: %w", id, err)
+	}
+	for i, v := range vecs {
+		if len(v) != space.Dim {
+			return nil, fmt.Errorf("passage %d of %q embedded with %d dimensions, want %d", i, id, len(v), space.Dim)
+		}
+	}
+	return vecs, nil
 }
