@@ -562,6 +562,9 @@ func embedStored(ctx context.Context, r index.IndexReader, id string, space Vect
 	if err != nil {
 		return nil, fmt.Errorf("embed document %q: %w", id, err)
 	}
+	if len(vecs) != len(texts) {
+		return nil, fmt.Errorf("document %q: %d passages embedded into %d vectors", id, len(texts), len(vecs))
+	}
 	for i, v := range vecs {
 		if len(v) != space.Dim {
 			return nil, fmt.Errorf("passage %d of %q embedded with %d dimensions, want %d", i, id, len(v), space.Dim)
