@@ -63,10 +63,13 @@ func isSecret(f *pflag.Flag) bool {
 	if _, ok := f.Annotations[secretAnnotation]; ok {
 		return true
 	}
-	// Defence in depth for flags registered elsewhere without the mark.
+	// Defence in depth for flags registered elsewhere without the mark:
+	// those holding text with a secret's name. A number is never a secret
+	// (--rerank-max-tokens is a count).
 	n := f.Name
-	return strings.HasSuffix(n, "-key") || strings.HasSuffix(n, "-keys") || strings.Contains(n, "token") ||
-		strings.Contains(n, "password") || strings.Contains(n, "secret")
+	return strings.HasPrefix(f.Value.Type(), "string") &&
+		(strings.HasSuffix(n, "-key") || strings.HasSuffix(n, "-keys") || strings.Contains(n, "token") ||
+			strings.Contains(n, "password") || strings.Contains(n, "secret"))
 }
 
 // envName is the environment variable that sets flag name.
