@@ -10,9 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${1:-3}
 CORPUS=${CORPUS:-../shared/datasets/scifact/corpus.jsonl.gz}
-BIN=${BIN:-bin/cari}
 MODELS=${MODELS:-models}
-[ -x "$BIN" ] || go build -o "$BIN" ./cmd/cari
+# Build the tree's cari unless BIN names a binary: a bin/cari left from an
+# older build would be measured instead.
+if [ -z "${BIN:-}" ]; then BIN=bin/cari; go build -o "$BIN" ./cmd/cari; fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 rate() { sed -n 's/.*(\([0-9.]*\) \(docs\|records\)\/s).*/\1/p' | head -1; }
