@@ -25,17 +25,23 @@ func newProgress(what string, total int64, log *slog.Logger) *progress {
 	p := &progress{log: log, what: what, start: time.Now()}
 	p.last = p.start
 	if term.IsTerminal(int(os.Stderr.Fd())) {
-		p.bar = progressbar.NewOptions64(total,
-			progressbar.OptionSetWriter(os.Stderr),
-			progressbar.OptionSetDescription(what),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("docs"),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
+		p.bar = newDocsBar(what, total)
 	}
 	return p
+}
+
+// newDocsBar returns a bar on stderr counting documents out of total (-1:
+// unknown), with their rate.
+func newDocsBar(what string, total int64) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("docs"),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
 }
 
 // Add records n more items done.

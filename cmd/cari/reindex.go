@@ -315,15 +315,7 @@ func (r *reindexReporter) report(p reindex.Progress) {
 	}
 	if r.tty {
 		if r.bar == nil {
-			r.bar = progressbar.NewOptions64(p.Total,
-				progressbar.OptionSetWriter(os.Stderr),
-				progressbar.OptionSetDescription("reindexing "+p.Generation),
-				progressbar.OptionShowCount(),
-				progressbar.OptionShowIts(),
-				progressbar.OptionSetItsString("docs"),
-				progressbar.OptionThrottle(100*time.Millisecond),
-				progressbar.OptionClearOnFinish(),
-			)
+			r.bar = newDocsBar("reindexing "+p.Generation, p.Total)
 		}
 		_ = r.bar.Set64(p.Done)
 		return
