@@ -48,14 +48,18 @@ type FieldTerms struct {
 
 // QueryFields returns the fields a query searches (its detected language's
 // and the neutral one, or every field when detection is unsure) and its
-// terms in each, the query's own language first.
-func (a *Analysis) QueryFields(text string) []FieldTerms {
+// terms in each, the query's own language first. A query with more than
+// MaxQueryTerms terms in a field is refused, as the local store refuses it.
+func (a *Analysis) QueryFields(text string) ([]FieldTerms, error) {
 	fts := a.body.queryFields(text)
+	if err := checkQueryTerms(fts); err != nil {
+		return nil, err
+	}
 	out := make([]FieldTerms, len(fts))
 	for i, ft := range fts {
 		out[i] = FieldTerms{Field: ft.field, Terms: termStrings(ft.terms)}
 	}
-	return out
+	return out, nil
 }
 
 // Token is one analysed term with its position (1 for the first token; a

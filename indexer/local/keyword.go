@@ -48,12 +48,8 @@ func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]in
 	if len(fields) == 0 {
 		return nil, nil
 	}
-	// Each field searched opens a posting list per term: bound them all,
-	// not only the first field's (the neutral analysis keeps stop words).
-	for _, f := range fields {
-		if n := len(f.terms); n > MaxQueryTerms {
-			return nil, fmt.Errorf("query has %d terms after analysis, at most %d are allowed", n, MaxQueryTerms)
-		}
+	if err := checkQueryTerms(fields); err != nil {
+		return nil, err
 	}
 
 	allow, err := s.compileFilter(ctx, r, q.Filter)
@@ -72,6 +68,18 @@ func (s *Store) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]in
 // analysis of its detected language.
 func (s *Store) Terms(text string) []string {
 	return termStrings(s.analyzer.queryTerms(text))
+}
+
+// checkQueryTerms bounds the terms of each field a keyword query searches:
+// each field opens a posting list per term, so all count, not only the
+// first field's (the neutral analysis keeps stop words).
+func checkQueryTerms(fields []fieldTerms) error {
+	for _, f := range fields {
+		if n := len(f.terms); n > MaxQueryTerms {
+			return fmt.Errorf("query has %d terms after analysis, at most %d are allowed", n, MaxQueryTerms)
+		}
+	}
+	return nil
 }
 
 // TermsIn returns the index terms of text analysed as a document in the

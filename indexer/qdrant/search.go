@@ -10,7 +10,6 @@ import (
 	"github.com/qdrant/go-client/qdrant"
 
 	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/local"
 )
 
 // ErrNoVectors is returned by SearchVector on a keyword-only collection.
@@ -40,9 +39,9 @@ func sparseQuery(terms []string) *qdrant.Query {
 // with the query analysed as that field analyses it and matched only
 // against the documents analysed in that field.
 func (s *Store) keywordQueries(text string, filter *qdrant.Filter, limit uint64) ([]*qdrant.PrefetchQuery, error) {
-	fields := s.analysis.QueryFields(text)
-	if len(fields) > 0 && len(fields[0].Terms) > local.MaxQueryTerms {
-		return nil, fmt.Errorf("query has %d terms after analysis, at most %d are allowed", len(fields[0].Terms), local.MaxQueryTerms)
+	fields, err := s.analysis.QueryFields(text)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*qdrant.PrefetchQuery, len(fields))
 	for i, f := range fields {

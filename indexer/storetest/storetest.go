@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) indexer.Store) {
 		{"Stats", testStats},
 		{"KeywordBM25", testKeywordBM25},
 		{"KeywordLimits", testKeywordLimits},
+		{"KeywordTooManyTerms", testKeywordTooManyTerms},
 		{"KeywordMultilingual", testKeywordMultilingual},
 		{"Vector", testVector},
 		{"Filters", testFilters},
@@ -275,6 +277,23 @@ func testKeywordLimits(t *testing.T, s indexer.Store) {
 		if err != nil || len(hits) != 0 {
 			t.Errorf("%+v: %v, %v; want no hits and no error", q, hits, err)
 		}
+	}
+}
+
+// testKeywordTooManyTerms: a query with more than local.MaxQueryTerms terms
+// in any field it searches is refused. An English query keeps that many in
+// its own field, and the neutral field (the German document's), searched
+// too, also keeps its stop words.
+func testKeywordTooManyTerms(t *testing.T, s indexer.Store) {
+	load(t, s)
+	ctx := context.Background()
+	text := strings.Repeat("protein binding ", local.MaxQueryTerms/2)
+	if _, err := s.SearchKeyword(ctx, indexer.KeywordQuery{Text: text, Limit: 1}); err != nil {
+		t.Errorf("%d terms: %v", local.MaxQueryTerms, err)
+	}
+	text += strings.Repeat("the ", 100)
+	if _, err := s.SearchKeyword(ctx, indexer.KeywordQuery{Text: text, Limit: 1}); err == nil {
+		t.Errorf("%d terms in the neutral field: no error", local.MaxQueryTerms+100)
 	}
 }
 
