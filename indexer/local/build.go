@@ -89,6 +89,11 @@ func (b *Build) Resumed() bool { return b.resumed }
 // Position returns how far into the source the committed batches reach, as
 // given to Commit: 0 for a new build.
 func (b *Build) Position() (int64, error) {
+	b.s.writeMu.Lock()
+	defer b.s.writeMu.Unlock()
+	if err := b.s.checkOpen(); err != nil {
+		return 0, err
+	}
 	pos, err := internalOffset(b.g.idx, positionKey, "reindex position")
 	if err != nil {
 		return 0, fmt.Errorf("generation %s: %w", b.g.m.Name, err)
@@ -118,6 +123,9 @@ func (b *Build) Commit(ctx context.Context, entries []indexer.Entry, position in
 func (b *Build) Stats() (indexer.Stats, error) {
 	b.s.writeMu.Lock()
 	defer b.s.writeMu.Unlock()
+	if err := b.s.checkOpen(); err != nil {
+		return indexer.Stats{}, err
+	}
 	r, err := b.g.reader()
 	if err != nil {
 		return indexer.Stats{}, err

@@ -320,3 +320,21 @@ func TestSwapDuringSearches(t *testing.T) {
 		t.Fatalf("Stats during the swap: %v", err)
 	}
 }
+
+// A Build's methods after the store closed return ErrClosed.
+func TestBuildAfterClose(t *testing.T) {
+	s := newStore(t, Options{})
+	b := mustBegin(t, s, "test:closed")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Position(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Position after Close: %v, want ErrClosed", err)
+	}
+	if err := b.Commit(context.Background(), nil, 1); !errors.Is(err, ErrClosed) {
+		t.Errorf("Commit after Close: %v, want ErrClosed", err)
+	}
+	if _, err := b.Stats(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Stats after Close: %v, want ErrClosed", err)
+	}
+}
