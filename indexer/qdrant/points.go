@@ -121,36 +121,54 @@ func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 	if err != nil {
 		return err
 	}
+	entries = indexer.LastByID(entries)
+	// Both generations analyse alike (building checks the analyzer), so
+	// the bodies are analysed once for both.
+	bodies := s.analyse(entries)
 	if b != nil {
-		if err := b.upsert(ctx, entries); err != nil {
+		if err := b.write(ctx, entries, bodies); err != nil {
 			return fmt.Errorf("write to the generation being built: %w", err)
 		}
 		if m := s.current(); s.opts.Rebuild && m.Vectors != s.opts.Vectors {
 			return nil
 		}
 	}
-	return s.upsert(ctx, entries)
+	return s.write(ctx, entries, bodies)
 }
 
 // upsert writes entries to this store's collection only.
 func (s *Store) upsert(ctx context.Context, entries []indexer.Entry) error {
+	entries = indexer.LastByID(entries)
+	return s.write(ctx, entries, s.analyse(entries))
+}
+
+// analyse analyses the body of each entry in its body field. A document
+// that names no language gets the detected one when detection is sure
+// (local.Analysis.DocumentField).
+func (s *Store) analyse(entries []indexer.Entry) []analysed {
+	bodies := make([]analysed, len(entries))
+	for i := range entries {
+		d := &entries[i].Doc
+		field := s.analysis.DocumentField(d)
+		bodies[i] = analysed{field: field, tokens: s.analysis.Tokens(field, local.Body(d.Title, d.Text))}
+	}
+	return bodies
+}
+
+// write stores entries, one ID each, with their analysed bodies in this
+// store's collection.
+func (s *Store) write(ctx context.Context, entries []indexer.Entry, bodies []analysed) error {
 	client, err := s.conn()
 	if err != nil {
 		return err
 	}
-	entries = indexer.LastByID(entries)
 	if err := s.checkVectors(entries); err != nil {
 		return err
 	}
-	bodies := make([]analysed, len(entries))
 	sums, counts := map[string]float64{}, map[string]float64{}
-	for i := range entries {
-		d := &entries[i].Doc
-		field := s.analysis.DocumentField(d)
-		tokens := s.analysis.Tokens(field, local.Body(d.Title, d.Text))
-		bodies[i] = analysed{field: field, tokens: tokens}
-		for _, f := range []string{field, ""} {
-			sums[f] += float64(len(tokens))
+	for _, body := range bodies {
+		for _, f := range []string{body.field, ""} {
+			sums[f] += float64(len(body.tokens))
 			counts[f]++
 		}
 	}
