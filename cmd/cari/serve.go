@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/cari-search/cari/indexer/analysis"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
@@ -270,6 +271,9 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
+	// The stores load the language models on first use; a server loads
+	// them now, beside its start-up, so that no request waits for them.
+	go analysis.NewDetector()
 
 	opts := server.Options{
 		Searcher:      st.searcher,

@@ -99,7 +99,7 @@ func termStrings(terms [][]byte) []string {
 
 // queryTerms analyzes text as a query in its detected language's field.
 func (a *bodyAnalysis) queryTerms(text string) [][]byte {
-	return a.terms(fieldForLanguage(a.detector.DetectQuery(text).Language), text)
+	return a.terms(fieldForLanguage(a.detector().DetectQuery(text).Language), text)
 }
 
 // collectionStats returns what BM25 needs of one body field in snapshot r:

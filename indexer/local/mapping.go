@@ -170,11 +170,10 @@ func storedOnly() *mapping.FieldMapping {
 // analyzers of one mapping. It is safe for concurrent use.
 type bodyAnalysis struct {
 	analyzers map[string]blevean.Analyzer // by body field
-	detector  *analysis.Detector
 }
 
 func newBodyAnalysis(m mapping.IndexMapping) (*bodyAnalysis, error) {
-	a := &bodyAnalysis{analyzers: map[string]blevean.Analyzer{}, detector: analysis.NewDetector()}
+	a := &bodyAnalysis{analyzers: map[string]blevean.Analyzer{}}
 	for _, lf := range languageFields {
 		an := m.AnalyzerNamed(lf.analyzer)
 		if an == nil {
@@ -184,6 +183,12 @@ func newBodyAnalysis(m mapping.IndexMapping) (*bodyAnalysis, error) {
 	}
 	return a, nil
 }
+
+// detector returns the language detector, loading its models (about 0.3 s
+// and 32 MiB) on first use rather than when the store opens: a command
+// that only reads (stats, verify, gc) and an index in one language, whose
+// queries need no detection, never pay for them.
+func (a *bodyAnalysis) detector() *analysis.Detector { return analysis.NewDetector() }
 
 // documentField returns the body field of d. A document that names no
 // language gets the detected one as its Language when detection is sure, so
@@ -195,7 +200,7 @@ func (a *bodyAnalysis) documentField(d *cari.Document) string {
 	if d.Language != "" {
 		return fieldForLanguage(d.Language)
 	}
-	det := a.detector.DetectDocument(d.Title, d.Text)
+	det := a.detector().DetectDocument(d.Title, d.Text)
 	if det.Sure {
 		d.Language = det.Language
 	}
@@ -261,7 +266,7 @@ func (a *bodyAnalysis) queryFieldsAmong(text string, populated map[string]bool) 
 			fields = append(fields, f)
 		}
 	} else {
-		det := a.detector.DetectQuery(text)
+		det := a.detector().DetectQuery(text)
 		first := fieldForLanguage(det.Language)
 		if det.Sure {
 			for _, f := range []string{first, fieldBodyNeutral} {
