@@ -446,12 +446,12 @@ func (j *job) logFailure(where string, err error) {
 // early rather than after hours.
 func (j *job) checkFailures(final bool) error {
 	p := j.progress()
-	total := p.Total
-	if final || total < 0 {
-		total = p.Done
-	}
 	if !final && p.Total < 0 {
 		return nil
+	}
+	total := p.Total
+	if final {
+		total = p.Done
 	}
 	allowed := int64(j.opts.MaxFailedFraction * float64(total))
 	if p.Failed > allowed {
