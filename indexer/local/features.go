@@ -90,10 +90,9 @@ func finishFeatures(out map[string]indexer.MatchFeatures, cands []*candidate, te
 		avgTitle += c.titleLength / float64(len(cands))
 	}
 	for _, c := range cands {
-		out[c.id] = c.features(idfs, idfSum)
-		ordered, unordered := c.pairFeatures(pairs, idfs)
-		f := out[c.id]
-		f.OrderedPairs, f.UnorderedPairs = ordered, unordered
+		occ := occurrences(c.matches)
+		f := c.features(idfs, idfSum, occ)
+		f.OrderedPairs, f.UnorderedPairs = c.pairFeatures(pairs, idfs)
 		for _, m := range c.matches {
 			if m.titleFreq > 0 {
 				f.TitleBM25 += float64(terms[m.term].count) * bm.TermScore(idfs[m.term], float64(m.titleFreq), c.titleLength, max(avgTitle, 1))
@@ -101,7 +100,7 @@ func finishFeatures(out map[string]indexer.MatchFeatures, cands []*candidate, te
 		}
 		f.MissingIDF = missingIDF(c.matches, idfs)
 		for i, w := range indexer.WindowSpans {
-			f.WindowCoverage[i] = windowCoverage(c.matches, idfs, idfSum, w)
+			f.WindowCoverage[i] = windowCoverage(occ, idfs, idfSum, w)
 		}
 		out[c.id] = f
 	}
@@ -198,7 +197,9 @@ func majorityField(cands []*candidate) string {
 	return best
 }
 
-func (c *candidate) features(idfs []float64, idfSum float64) indexer.MatchFeatures {
+// features computes the features of single terms and their proximity;
+// occ is occurrences(c.matches).
+func (c *candidate) features(idfs []float64, idfSum float64, occ []occurrence) indexer.MatchFeatures {
 	f := indexer.MatchFeatures{BM25: c.bm25, Length: c.length, FirstMatch: 1}
 	if len(c.matches) == 0 || idfSum == 0 {
 		return f
@@ -214,24 +215,38 @@ func (c *candidate) features(idfs []float64, idfSum float64) indexer.MatchFeatur
 	if c.length > 0 {
 		f.FirstMatch = min(1, float64(first-1)/c.length)
 	}
-	f.Proximity = float64(len(c.matches)) / float64(shortestCover(c.matches))
+	f.Proximity = float64(len(c.matches)) / float64(shortestCover(occ, len(c.matches)))
 	return f
 }
 
+// occurrence is one position of a matched term: match indexes the
+// candidate's matches, term the query's terms.
+type occurrence struct{ pos, match, term int }
+
+// occurrences lists the positions of matches in document order, once for
+// the proximity and window features of a candidate.
+func occurrences(matches []termMatch) []occurrence {
+	n := 0
+	for _, m := range matches {
+		n += len(m.positions)
+	}
+	all := make([]occurrence, 0, n)
+	for i, m := range matches {
+		for _, p := range m.positions {
+			all = append(all, occurrence{p, i, m.term})
+		}
+	}
+	slices.SortFunc(all, func(a, b occurrence) int { return a.pos - b.pos })
+	return all
+}
+
 // windowCoverage returns the largest IDF-weighted share of the query's
-// terms that occur together within w consecutive positions.
-func windowCoverage(matches []termMatch, idfs []float64, idfSum float64, w int) float64 {
+// terms that occur together within w consecutive positions; all is
+// occurrences of the matches.
+func windowCoverage(all []occurrence, idfs []float64, idfSum float64, w int) float64 {
 	if idfSum == 0 {
 		return 0
 	}
-	type occ struct{ pos, term int }
-	var all []occ
-	for _, m := range matches {
-		for _, p := range m.positions {
-			all = append(all, occ{p, m.term})
-		}
-	}
-	slices.SortFunc(all, func(a, b occ) int { return a.pos - b.pos })
 	count := make([]int, len(idfs))
 	var cur, best float64
 	lo := 0
@@ -273,28 +288,20 @@ func missingIDF(matches []termMatch, idfs []float64) float64 {
 }
 
 // shortestCover returns the length in positions of the shortest window that
-// holds at least one position of every matched term.
-func shortestCover(matches []termMatch) int {
-	type occ struct{ pos, term int }
-	var all []occ
-	for i, m := range matches {
-		for _, p := range m.positions {
-			all = append(all, occ{p, i})
-		}
-	}
-	slices.SortFunc(all, func(a, b occ) int { return a.pos - b.pos })
-	need := len(matches)
-	count := make([]int, need)
+// holds at least one position of each of the n matches that all, their
+// occurrences, lists.
+func shortestCover(all []occurrence, n int) int {
+	count := make([]int, n)
 	have, best, lo := 0, math.MaxInt, 0
 	for _, o := range all {
-		if count[o.term] == 0 {
+		if count[o.match] == 0 {
 			have++
 		}
-		count[o.term]++
-		for have == need {
+		count[o.match]++
+		for have == n {
 			best = min(best, o.pos-all[lo].pos+1)
-			count[all[lo].term]--
-			if count[all[lo].term] == 0 {
+			count[all[lo].match]--
+			if count[all[lo].match] == 0 {
 				have--
 			}
 			lo++

@@ -60,7 +60,7 @@ func TestShortestCover(t *testing.T) {
 		{[]termMatch{{positions: []int{1}}, {positions: []int{10}}, {positions: []int{4, 30}}}, 10},
 	}
 	for _, tt := range tests {
-		if got := shortestCover(tt.matches); got != tt.want {
+		if got := shortestCover(occurrences(tt.matches), len(tt.matches)); got != tt.want {
 			t.Errorf("shortestCover(%v) = %d, want %d", tt.matches, got, tt.want)
 		}
 	}
@@ -137,7 +137,7 @@ func TestWindowCoverage(t *testing.T) {
 		{term: 2, positions: []int{45}},
 	}
 	for w, want := range map[int]float64{1: 0.5, 5: 0.5, 11: 0.75, 30: 0.75, 36: 1} {
-		if got := windowCoverage(ms, idfs, 4, w); got != want {
+		if got := windowCoverage(occurrences(ms), idfs, 4, w); got != want {
 			t.Errorf("windowCoverage(w=%d) = %v, want %v", w, got, want)
 		}
 	}
