@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/cari-search/cari/internal/modelhttp"
 )
 
 // Options configure a Client. BaseURL and Model are required.
@@ -133,36 +135,28 @@ func (c *Client) embedBatch(ctx context.Context, texts []string) ([][]float32, e
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 0; ; attempt++ {
-		vecs, err := c.post(ctx, body, len(texts))
-		if err == nil {
-			return c.fitDimensions(vecs)
-		}
-		var re *retryableError
-		if !errors.As(err, &re) || attempt == c.opts.MaxRetries || ctx.Err() != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, err
-		}
-		delay := c.backoff(attempt, re.retryAfter)
-		c.opts.Logger.Warn("embedding request failed; retrying", "err", err, "attempt", attempt+1, "delay", delay)
-		select {
-		case <-time.After(delay):
-		case <-ctx.Done():
+	var vecs [][]float32
+	retry := modelhttp.Retry{MaxRetries: c.opts.MaxRetries, Delay: c.backoff,
+		OnRetry: func(err error, attempt int, delay time.Duration) {
+			c.opts.Logger.Warn("embedding request failed; retrying", "err", err, "attempt", attempt+1, "delay", delay)
+		}}
+	err = retry.Do(ctx, func() (err error) {
+		vecs, err = c.post(ctx, body, len(texts))
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		return nil, err
 	}
+	return c.fitDimensions(vecs)
 }
 
 // backoff is Backoff doubled per attempt, capped, or the server's
 // Retry-After when it gave one (also capped).
 func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	if retryAfter > 0 {
-		return min(retryAfter, c.opts.MaxBackoff)
-	}
-	d := float64(c.opts.Backoff) * math.Pow(2, float64(attempt))
-	return time.Duration(min(d, float64(c.opts.MaxBackoff)))
+	return modelhttp.Backoff(attempt, c.opts.Backoff, c.opts.MaxBackoff, retryAfter)
 }
 
 // fitDimensions cuts vectors longer than Options.Dimensions (Matryoshka

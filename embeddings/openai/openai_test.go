@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cari-search/cari/internal/modelhttp"
 )
 
 // fakeServer speaks POST /v1/embeddings as vLLM and TEI do, checks every
@@ -413,7 +415,7 @@ func TestBackoff(t *testing.T) {
 	if got := c.backoff(0, 3*time.Second); got != time.Second {
 		t.Errorf("Retry-After beyond the cap: %v", got)
 	}
-	if parseRetryAfter("7") != 7*time.Second || parseRetryAfter("soon") != 0 {
+	if modelhttp.RetryAfter("7") != 7*time.Second || modelhttp.RetryAfter("soon") != 0 {
 		t.Error("parseRetryAfter")
 	}
 }

@@ -1,18 +1,15 @@
 package openai
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
-	"strconv"
-	"time"
+
+	"github.com/cari-search/cari/internal/modelhttp"
 )
 
 // request is the body of POST /v1/embeddings.
@@ -33,27 +30,9 @@ type response struct {
 	} `json:"data"`
 }
 
-// errorBody covers the error shapes of OpenAI and vLLM ({"error":
-// {"message": ...}}), TEI ({"error": "...", "error_type": ...}) and
-// FastAPI-style servers ({"detail": ...}).
-type errorBody struct {
-	Error  json.RawMessage `json:"error"`
-	Detail json.RawMessage `json:"detail"`
-}
-
 // maxResponseBytes bounds a response body: 32 inputs of 4096 dimensions
 // as JSON text are about 10 MB.
 const maxResponseBytes = 256 << 20
-
-// retryableError is a failure worth another attempt: 408, 429, 5xx, or
-// the request never got an answer.
-type retryableError struct {
-	err        error
-	retryAfter time.Duration
-}
-
-func (e *retryableError) Error() string { return e.err.Error() }
-func (e *retryableError) Unwrap() error { return e.err }
 
 func (c *Client) requestBody(texts []string) ([]byte, error) {
 	req := request{Model: c.opts.Model, Input: texts, EncodingFormat: "float"}
@@ -67,32 +46,8 @@ func (c *Client) requestBody(texts []string) ([]byte, error) {
 func (c *Client) post(ctx context.Context, body []byte, n int) ([][]float32, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	data, err := modelhttp.Post(ctx, c.opts.HTTPClient, c.endpoint, body, c.opts.APIKey, maxResponseBytes)
 	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if c.opts.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.opts.APIKey)
-	}
-	resp, err := c.opts.HTTPClient.Do(req)
-	if err != nil {
-		return nil, &retryableError{err: err}
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
-		return nil, &retryableError{err: fmt.Errorf("read response: %w", err)}
-	}
-	if len(data) > maxResponseBytes {
-		return nil, fmt.Errorf("response larger than %d bytes", maxResponseBytes)
-	}
-	if resp.StatusCode != http.StatusOK {
-		err := fmt.Errorf("%s: HTTP %d: %s", c.endpoint, resp.StatusCode, errorMessage(data))
-		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500 {
-			return nil, &retryableError{err: err, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
-		}
 		return nil, err
 	}
 	vecs, err := decodeResponse(data, n)
@@ -165,43 +120,4 @@ func decodeVector(raw json.RawMessage) ([]float32, error) {
 		}
 	}
 	return v, nil
-}
-
-// errorMessage extracts a server's error message, or the start of the
-// body when it is not one of the known shapes.
-func errorMessage(body []byte) string {
-	var e errorBody
-	if json.Unmarshal(body, &e) == nil {
-		var msg struct {
-			Message string `json:"message"`
-		}
-		var s string
-		switch {
-		case json.Unmarshal(e.Error, &msg) == nil && msg.Message != "":
-			return msg.Message
-		case json.Unmarshal(e.Error, &s) == nil && s != "":
-			return s
-		case len(e.Detail) > 0:
-			return string(e.Detail)
-		}
-	}
-	const max = 300
-	if len(body) > max {
-		return string(body[:max]) + "..."
-	}
-	return string(body)
-}
-
-// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
-func parseRetryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, time.Until(t))
-	}
-	return 0
 }

@@ -1,0 +1,118 @@
+package modelhttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestErrorMessage(t *testing.T) {
+	long := strings.Repeat("é", 400)
+	tests := []struct{ body, want string }{
+		{`{"error": {"message": "busy", "type": "server_error"}}`, "busy"},
+		{`{"error": "batch size 64 > maximum allowed batch size 32"}`, "batch size 64 > maximum allowed batch size 32"},
+		{`{"detail": "Not Found"}`, `"Not Found"`},
+		{`{"object": "error", "message": "CUDA out of memory"}`, "CUDA out of memory"},
+		{"unauthorized\n", "unauthorized"},
+		{long, strings.Repeat("é", 300) + "…"},
+	}
+	for _, tt := range tests {
+		if got := ErrorMessage([]byte(tt.body)); got != tt.want {
+			t.Errorf("ErrorMessage(%.40q) = %.40q, want %.40q", tt.body, got, tt.want)
+		}
+	}
+}
+
+func TestBackoffAndRetryAfter(t *testing.T) {
+	for attempt, want := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, time.Second} {
+		if got := Backoff(attempt, 100*time.Millisecond, time.Second, 0); got != want {
+			t.Errorf("attempt %d: %v, want %v", attempt, got, want)
+		}
+	}
+	if got := Backoff(0, 100*time.Millisecond, time.Second, 3*time.Second); got != time.Second {
+		t.Errorf("Retry-After beyond the cap: %v", got)
+	}
+	if got := RetryAfter("7"); got != 7*time.Second {
+		t.Errorf(`RetryAfter("7") = %v`, got)
+	}
+	if got := RetryAfter(time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)); got < 59*time.Minute || got > time.Hour {
+		t.Errorf("RetryAfter(an hour from now) = %v", got)
+	}
+	for _, v := range []string{"", "soon", "-3"} {
+		if got := RetryAfter(v); got != 0 {
+			t.Errorf("RetryAfter(%q) = %v, want 0", v, got)
+		}
+	}
+}
+
+// TestPostRetries sends through Retry.Do to a server that throttles once
+// with Retry-After, then refuses the key, and checks the attempts, the
+// delay asked for, the bearer token and the errors.
+func TestPostRetries(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if r.Header.Get("Authorization") != "Bearer k" || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("headers %v", r.Header)
+		}
+		switch {
+		case r.URL.Path == "/big":
+			fmt.Fprint(w, `{"ok":true}`)
+		case calls == 1:
+			w.Header().Set("Retry-After", "2")
+			http.Error(w, `{"error":{"message":"slow down"}}`, http.StatusTooManyRequests)
+		case calls == 2:
+			fmt.Fprint(w, `{"ok":true}`)
+		default:
+			http.Error(w, `{"error":{"message":"invalid API key"}}`, http.StatusUnauthorized)
+		}
+	}))
+	defer srv.Close()
+	var delays []time.Duration
+	r := Retry{MaxRetries: 3,
+		Delay:   func(_ int, retryAfter time.Duration) time.Duration { return retryAfter / 1000 },
+		OnRetry: func(_ error, _ int, d time.Duration) { delays = append(delays, d) }}
+	var body []byte
+	err := r.Do(context.Background(), func() (err error) {
+		body, err = Post(context.Background(), srv.Client(), srv.URL, []byte(`{}`), "k", 100)
+		return err
+	})
+	if err != nil || string(body) != `{"ok":true}` || calls != 2 || len(delays) != 1 || delays[0] != 2*time.Millisecond {
+		t.Fatalf("got %q, %v after %d calls, delays %v", body, err, calls, delays)
+	}
+	err = r.Do(context.Background(), func() error {
+		_, err := Post(context.Background(), srv.Client(), srv.URL, []byte(`{}`), "k", 100)
+		return err
+	})
+	if calls != 3 || err == nil || err.Error() != srv.URL+": HTTP 401: invalid API key" {
+		t.Errorf("401: %v after %d calls, want no retry", err, calls)
+	}
+	_, err = Post(context.Background(), srv.Client(), srv.URL+"/big", []byte(`{}`), "k", 5)
+	if err == nil || !strings.Contains(err.Error(), "answer larger than 5 bytes") {
+		t.Errorf("over the limit: %v", err)
+	}
+}
+
+func TestRetryDeadline(t *testing.T) {
+	fail := &RetryableError{Err: errors.New("HTTP 503: loading")}
+	r := Retry{MaxRetries: 5, FitDeadline: true, Delay: func(int, time.Duration) time.Duration { return time.Hour }}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n := 0
+	err := r.Do(ctx, func() error { n++; return fail })
+	if n != 1 || !errors.Is(err, fail) || !strings.Contains(err.Error(), "no time left to retry") {
+		t.Errorf("FitDeadline: %v after %d attempts", err, n)
+	}
+	// Without FitDeadline the wait ends with the context.
+	r.FitDeadline = false
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if err := r.Do(ctx, func() error { return fail }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("cancelled during the wait: %v", err)
+	}
+}
