@@ -1,20 +1,18 @@
 package rerank
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cari-search/cari/internal/modelhttp"
 )
 
 // Defaults of the model-server re-rankers, in one place.
@@ -161,16 +159,6 @@ func newClient(s Server) *client {
 	return &client{srv: s, base: strings.TrimRight(s.URL, "/")}
 }
 
-// retryableError is a failure worth another attempt: 408, 429, 5xx, or
-// the request got no answer.
-type retryableError struct {
-	err        error
-	retryAfter time.Duration
-}
-
-func (e *retryableError) Error() string { return e.err.Error() }
-func (e *retryableError) Unwrap() error { return e.err }
-
 // post sends body as JSON to path under the base URL and hands the
 // successful answer to decode; a decode error is a malformed answer and is
 // not retried. Errors from the context come back wrapped, so that callers
@@ -181,124 +169,30 @@ func (c *client) post(ctx context.Context, path string, body any, decode func([]
 		return err
 	}
 	endpoint := c.base + path
-	for attempt := 0; ; attempt++ {
-		data, err := c.attempt(ctx, endpoint, payload)
-		if err == nil {
-			if err := decode(data); err != nil {
-				return fmt.Errorf("%s: malformed answer: %w", endpoint, err)
-			}
-			return nil
-		}
+	retry := modelhttp.Retry{MaxRetries: c.srv.MaxRetries, FitDeadline: true,
+		Delay: func(attempt int, retryAfter time.Duration) time.Duration {
+			return modelhttp.Backoff(attempt, c.srv.Backoff, c.srv.MaxBackoff, retryAfter)
+		},
+		OnRetry: func(err error, attempt int, delay time.Duration) {
+			c.srv.Logger.Warn("re-ranking request failed; retrying", "err", err, "attempt", attempt+1, "delay", delay)
+		}}
+	var data []byte
+	err = retry.Do(ctx, func() error {
+		attemptCtx, cancel := context.WithTimeout(ctx, c.srv.Timeout)
+		defer cancel()
+		data, err = modelhttp.Post(attemptCtx, c.srv.HTTPClient, endpoint, payload, string(c.srv.APIKey), maxResponseBytes)
+		return err
+	})
+	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", endpoint, context.Cause(ctx))
 		}
-		var re *retryableError
-		if !errors.As(err, &re) || attempt >= c.srv.MaxRetries {
-			return err
-		}
-		delay := c.backoff(attempt, re.retryAfter)
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
-			return fmt.Errorf("%w (no time left to retry after %s)", err, delay)
-		}
-		c.srv.Logger.Warn("re-ranking request failed; retrying", "err", err, "attempt", attempt+1, "delay", delay)
-		select {
-		case <-time.After(delay):
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %w", endpoint, context.Cause(ctx))
-		}
+		return err
 	}
-}
-
-// attempt sends one request and returns the body of a 200 answer.
-func (c *client) attempt(ctx context.Context, endpoint string, payload []byte) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.srv.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
-	if err != nil {
-		return nil, err
+	if err := decode(data); err != nil {
+		return fmt.Errorf("%s: malformed answer: %w", endpoint, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if c.srv.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+string(c.srv.APIKey))
-	}
-	resp, err := c.srv.HTTPClient.Do(req)
-	if err != nil {
-		return nil, &retryableError{err: err}
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
-		return nil, &retryableError{err: fmt.Errorf("%s: read answer: %w", endpoint, err)}
-	}
-	if len(data) > maxResponseBytes {
-		return nil, fmt.Errorf("%s: answer larger than %d bytes", endpoint, maxResponseBytes)
-	}
-	if resp.StatusCode != http.StatusOK {
-		err := fmt.Errorf("%s: HTTP %d: %s", endpoint, resp.StatusCode, errorMessage(data))
-		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500 {
-			return nil, &retryableError{err: err, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
-		}
-		return nil, err
-	}
-	return data, nil
-}
-
-// backoff is Backoff doubled per attempt, capped, or the server's
-// Retry-After when it gave one (also capped).
-func (c *client) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	if retryAfter > 0 {
-		return min(retryAfter, c.srv.MaxBackoff)
-	}
-	d := float64(c.srv.Backoff) * math.Pow(2, float64(attempt))
-	return time.Duration(min(d, float64(c.srv.MaxBackoff)))
-}
-
-// errorMessage extracts a server's error message from the shapes of
-// OpenAI, vLLM and llama.cpp ({"error": {"message"}}), TEI ({"error":
-// "..."}), FastAPI ({"detail": ...}) and older vLLM ({"message"}), or the
-// start of the body.
-func errorMessage(body []byte) string {
-	var e struct {
-		Error   json.RawMessage `json:"error"`
-		Detail  json.RawMessage `json:"detail"`
-		Message string          `json:"message"`
-	}
-	if json.Unmarshal(body, &e) == nil {
-		var msg struct {
-			Message string `json:"message"`
-		}
-		var s string
-		switch {
-		case json.Unmarshal(e.Error, &msg) == nil && msg.Message != "":
-			return msg.Message
-		case json.Unmarshal(e.Error, &s) == nil && s != "":
-			return s
-		case len(e.Detail) > 0:
-			return string(e.Detail)
-		case e.Message != "":
-			return e.Message // older vLLM: {"object": "error", "message"}
-		}
-	}
-	const max = 300
-	if len(body) > max {
-		return string(body[:max]) + "..."
-	}
-	return string(body)
-}
-
-// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
-func parseRetryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, time.Until(t))
-	}
-	return 0
+	return nil
 }
 
 // forEach runs fn(ctx, i) for i in [0, n) with at most limit calls at once.
