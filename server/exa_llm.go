@@ -8,7 +8,6 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cari-search/cari/internal/modelhttp"
 	"github.com/cari-search/cari/searcher/rerank"
 
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
@@ -185,83 +185,28 @@ func (l *llmAnswerer) post(ctx context.Context, req llmRequest) (*http.Response,
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 0; ; attempt++ {
-		resp, err := l.attempt(ctx, payload, req.Stream)
-		if err == nil {
-			return resp, nil
+	accept := "application/json"
+	if req.Stream {
+		accept = "text/event-stream"
+	}
+	retry := modelhttp.Retry{MaxRetries: answerMaxRetries, FitDeadline: true,
+		Delay: func(int, time.Duration) time.Duration { return answerRetryDelay }}
+	var resp *http.Response
+	err = retry.Do(ctx, func() error {
+		hr, err := modelhttp.NewRequest(ctx, l.endpoint, payload, accept, string(l.opts.APIKey))
+		if err != nil {
+			return err
 		}
+		resp, err = modelhttp.Send(l.opts.HTTPClient, hr)
+		return err
+	})
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		var re *retryableLLMError
-		if !errors.As(err, &re) || attempt >= answerMaxRetries {
-			return nil, err
-		}
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < answerRetryDelay {
-			return nil, err // the retry could not finish in time
-		}
-		select {
-		case <-time.After(answerRetryDelay):
-		case <-ctx.Done():
-			return nil, context.Cause(ctx)
-		}
-	}
-}
-
-// retryableLLMError is a failure worth another attempt.
-type retryableLLMError struct{ err error }
-
-func (e *retryableLLMError) Error() string { return e.err.Error() }
-func (e *retryableLLMError) Unwrap() error { return e.err }
-
-func (l *llmAnswerer) attempt(ctx context.Context, payload []byte, stream bool) (*http.Response, error) {
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, l.endpoint, bytes.NewReader(payload))
-	if err != nil {
 		return nil, err
 	}
-	hr.Header.Set("Content-Type", "application/json")
-	hr.Header.Set("Accept", "application/json")
-	if stream {
-		hr.Header.Set("Accept", "text/event-stream")
-	}
-	if l.opts.APIKey != "" {
-		hr.Header.Set("Authorization", "Bearer "+string(l.opts.APIKey))
-	}
-	resp, err := l.opts.HTTPClient.Do(hr)
-	if err != nil {
-		return nil, &retryableLLMError{err}
-	}
-	if resp.StatusCode == http.StatusOK {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	err = fmt.Errorf("HTTP %d: %s", resp.StatusCode, llmErrorMessage(data))
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500 {
-		return nil, &retryableLLMError{err}
-	}
-	return nil, err
-}
-
-// llmErrorMessage is the message of an OpenAI-style error body
-// ({"error": {"message"}} or {"error": "..."}), or the start of the body.
-func llmErrorMessage(body []byte) string {
-	var e struct {
-		Error json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(body, &e) == nil && len(e.Error) > 0 {
-		var m struct {
-			Message string `json:"message"`
-		}
-		var s string
-		if json.Unmarshal(e.Error, &m) == nil && m.Message != "" {
-			return m.Message
-		}
-		if json.Unmarshal(e.Error, &s) == nil && s != "" {
-			return s
-		}
-	}
-	return truncateChars(strings.TrimSpace(string(body)), 300)
+	return resp, nil
 }
 
 // llmCompletion is the part of a chat completion, or of one chunk of a
@@ -362,7 +307,7 @@ func (l *llmAnswerer) stream(ctx context.Context, req llmRequest, emit func(stri
 			return text.String(), fmt.Errorf("malformed stream event %q: %w", truncateChars(data, 80), err)
 		}
 		if len(c.Error) > 0 {
-			return text.String(), fmt.Errorf("stream error: %s", llmErrorMessage(data2body(c.Error)))
+			return text.String(), fmt.Errorf("stream error: %s", modelhttp.ErrorMessage(data2body(c.Error)))
 		}
 		if len(c.Choices) > 0 && c.Choices[0].Delta.Content != "" {
 			piece := c.Choices[0].Delta.Content
@@ -382,7 +327,7 @@ func (l *llmAnswerer) stream(ctx context.Context, req llmRequest, emit func(stri
 	return text.String(), nil // some servers end without [DONE]
 }
 
-// data2body wraps an error value as the body llmErrorMessage reads.
+// data2body wraps an error value as the body modelhttp.ErrorMessage reads.
 func data2body(e json.RawMessage) []byte {
 	return append(append([]byte(`{"error":`), e...), '}')
 }
