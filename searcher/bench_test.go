@@ -2,75 +2,18 @@ package searcher
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
 
-	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/embeddings"
-	"github.com/cari-search/cari/evaluation"
-	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/corpus"
-	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/internal/scifacttest"
 )
-
-// sciFactStack indexes SciFact with the default static model, as cari index
-// does, or skips when the collection or the model is absent.
-func sciFactStack(b *testing.B) (*local.Store, *embeddings.Provider, []evaluation.Query) {
-	b.Helper()
-	dir := filepath.Join("..", "..", "shared", "datasets", "scifact")
-	model := filepath.Join("..", "models", embeddings.DefaultStaticModel)
-	for _, p := range []string{filepath.Join(dir, "corpus.jsonl.gz"), model} {
-		if _, err := os.Stat(p); err != nil {
-			b.Skipf("needs %s (../shared/datasets and make models)", p)
-		}
-	}
-	ctx := context.Background()
-	emb, err := embeddings.New(ctx, embeddings.Config{Model: model})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { emb.Close() })
-	info := emb.Model()
-	s, err := local.Open(b.TempDir(), local.Options{Vectors: local.VectorSpace{Model: info.ID(), Dim: info.Dim}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	ix, err := indexer.New(s, indexer.Options{Embedder: emb})
-	if err != nil {
-		b.Fatal(err)
-	}
-	r, err := corpus.Open(filepath.Join(dir, "corpus.jsonl.gz"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	for rec, err := range r.All() {
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := ix.Add(ctx, cari.Document{ID: rec.ID, Title: rec.Title, Text: rec.Text}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := ix.Flush(ctx); err != nil {
-		b.Fatal(err)
-	}
-	queries, err := evaluation.LoadQueries(filepath.Join(dir, "queries.jsonl"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return s, emb, queries
-}
 
 // BenchmarkSearchSciFact measures one search end to end through the real
 // searcher (10 results, no contents), single goroutine, cycling through
 // the 300 SciFact test queries, and reports the median latency.
 func BenchmarkSearchSciFact(b *testing.B) {
-	store, emb, queries := sciFactStack(b)
+	store, emb, queries := scifacttest.Stack(b, "..")
 	plain := New(store, Options{Embedder: emb, Fusion: Fusion{Method: FusionScore, Alpha: 0.05}})
 	for _, tc := range []struct {
 		name string
@@ -105,7 +48,7 @@ func BenchmarkRerankStageSciFact(b *testing.B) {
 	// The learned model lives in searcher/rerank, which imports this
 	// package; a linear scorer over the same match features stands in with
 	// the same cost profile (features are the expensive part).
-	store, emb, queries := sciFactStack(b)
+	store, emb, queries := scifacttest.Stack(b, "..")
 	m := featureScorer{}
 	s := New(store, Options{Embedder: emb, Fusion: Fusion{Method: FusionScore, Alpha: 0.05}, Reranker: m,
 		Rerank: RerankOptions{CacheSize: -1}})
