@@ -13,34 +13,20 @@ import (
 // both high or both low, while every other candidate has one high and one
 // low: a signal no linear model can use and two levels of a tree can.
 func quadrants(r *rand.Rand, queries int) []Example {
-	var out []Example
 	side := func(high bool) float64 {
 		if high {
 			return 0.6 + 0.4*r.Float64()
 		}
 		return 0.4 * r.Float64()
 	}
-	for range queries {
-		var ex Example
-		rel := r.IntN(20)
-		for i := range 20 {
-			x := make([]float64, len(Features))
-			for k := range x {
-				x[k] = r.Float64()
-			}
-			a := r.IntN(2) == 0
-			b := !a
-			g := 0
-			if i == rel {
-				b, g = a, 1
-			}
-			x[0], x[1] = side(a), side(b)
-			ex.Candidates = append(ex.Candidates, x)
-			ex.Grades = append(ex.Grades, g)
+	return randomQueries(r, queries, func(x []float64, relevant bool) {
+		a := r.IntN(2) == 0
+		b := !a
+		if relevant {
+			b = a
 		}
-		out = append(out, ex)
-	}
-	return out
+		x[0], x[1] = side(a), side(b)
+	})
 }
 
 func TestBoostLearnsAnInteraction(t *testing.T) {

@@ -43,9 +43,9 @@ func TestLoadModelRefusesMismatch(t *testing.T) {
 	}
 }
 
-// synthetic makes queries whose relevant candidate has higher coverage and
-// an earlier first match, and otherwise random features.
-func synthetic(r *rand.Rand, queries int) []Example {
+// randomQueries makes queries of 20 candidates with random features, one
+// of them relevant, and lets set change each candidate's features.
+func randomQueries(r *rand.Rand, queries int, set func(x []float64, relevant bool)) []Example {
 	var out []Example
 	for range queries {
 		var ex Example
@@ -55,11 +55,10 @@ func synthetic(r *rand.Rand, queries int) []Example {
 			for k := range x {
 				x[k] = r.Float64()
 			}
+			set(x, i == rel)
 			g := 0
 			if i == rel {
 				g = 1
-				x[5] += 0.8 // coverage
-				x[8] -= 0.5 // first_match
 			}
 			ex.Candidates = append(ex.Candidates, x)
 			ex.Grades = append(ex.Grades, g)
@@ -67,6 +66,17 @@ func synthetic(r *rand.Rand, queries int) []Example {
 		out = append(out, ex)
 	}
 	return out
+}
+
+// synthetic makes queries whose relevant candidate has higher coverage and
+// an earlier first match, and otherwise random features.
+func synthetic(r *rand.Rand, queries int) []Example {
+	return randomQueries(r, queries, func(x []float64, relevant bool) {
+		if relevant {
+			x[5] += 0.8 // coverage
+			x[8] -= 0.5 // first_match
+		}
+	})
 }
 
 func TestTrainLearnsTheSignal(t *testing.T) {
