@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,15 +15,9 @@ const tinyBERT = "testdata/tiny-bert"
 // ONNXRUNTIME_LIB names) or skips the test.
 func runtimeLibrary(t *testing.T) string {
 	t.Helper()
-	if lib := os.Getenv("ONNXRUNTIME_LIB"); lib != "" {
-		return lib
-	}
-	lib, err := filepath.Abs("../../models/onnxruntime/libonnxruntime.so.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(lib); err != nil {
-		t.Skipf("ONNX Runtime not found at %s: run \"make models\" (scripts/fetch-models.sh) or set ONNXRUNTIME_LIB", lib)
+	lib := RuntimeLibrary(filepath.Join("..", "..", "models"))
+	if lib == "" {
+		t.Skip(`ONNX Runtime not found in ../../models/onnxruntime: run "make models" (scripts/fetch-models.sh) or set ONNXRUNTIME_LIB`)
 	}
 	return lib
 }

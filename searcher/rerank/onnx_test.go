@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/embeddings/onnx"
 	"github.com/cari-search/cari/searcher"
 )
 
@@ -49,15 +50,9 @@ func readJSON[T any](t testing.TB, path string) T {
 // ONNXRUNTIME_LIB names) or skips the test.
 func onnxRuntime(t testing.TB) string {
 	t.Helper()
-	if lib := os.Getenv("ONNXRUNTIME_LIB"); lib != "" {
-		return lib
-	}
-	lib, err := filepath.Abs("../../models/onnxruntime/libonnxruntime.so.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(lib); err != nil {
-		t.Skipf("ONNX Runtime not found at %s: run \"make models\" or set ONNXRUNTIME_LIB", lib)
+	lib := onnx.RuntimeLibrary(filepath.Join("..", "..", "models"))
+	if lib == "" {
+		t.Skip(`ONNX Runtime not found in ../../models/onnxruntime: run "make models" or set ONNXRUNTIME_LIB`)
 	}
 	return lib
 }
