@@ -73,16 +73,19 @@ share a relevant document in one fold. Train only on a training split
 				}
 				examples = append(examples, ex)
 			}
+			// fit is the training, for each fold and for the final model.
 			fit := func(exs []rerank.Example) (*rerank.Model, error) {
 				m, err := rerank.Train(exs, opts, "")
-				if err == nil && refine > 0 {
+				if err != nil {
+					return nil, err
+				}
+				if refine > 0 {
 					rerank.Refine(m, exs, refine)
 				}
-
-				if err == nil && boost.Trees > 0 {
+				if boost.Trees > 0 {
 					rerank.Boost(m, exs, boost)
 				}
-				return m, err
+				return m, nil
 			}
 			if folds > 1 {
 				cv, err := rerank.CrossValidate(examples, folds, fit)
@@ -96,17 +99,11 @@ share a relevant document in one fold. Train only on a training split
 			if boost.Trees > 0 {
 				trainedOn += fmt.Sprintf(", %d lambdamart trees of %d leaves", boost.Trees, boost.Leaves)
 			}
-			m, err := rerank.Train(examples, opts, trainedOn)
+			m, err := fit(examples)
 			if err != nil {
 				return err
 			}
-			if refine > 0 {
-				rerank.Refine(m, examples, refine)
-			}
-
-			if boost.Trees > 0 {
-				rerank.Boost(m, examples, boost)
-			}
+			m.TrainedOn = trainedOn
 			b, err := json.MarshalIndent(m, "", "  ")
 			if err != nil {
 				return err
