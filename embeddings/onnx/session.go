@@ -26,9 +26,8 @@ func NewBatch(ids, typeIDs [][]int, padID int64) *Batch {
 // declares are fed) and whose output is float [batch, width] or
 // [batch, tokens, width].
 type Session struct {
-	s        *session
-	width    int
-	perToken bool
+	s     *session
+	width int
 }
 
 // SessionOptions configure OpenSession: Library as in Options (the
@@ -44,7 +43,7 @@ func OpenSession(modelPath string, opts SessionOptions) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{s: s, width: width, perToken: !s.pooled}, nil
+	return &Session{s: s, width: width}, nil
 }
 
 // Width is the output's last dimension.
@@ -52,7 +51,7 @@ func (s *Session) Width() int { return s.width }
 
 // PerToken reports whether the output has a value per token
 // ([batch, tokens, width]) rather than per row ([batch, width]).
-func (s *Session) PerToken() bool { return s.perToken }
+func (s *Session) PerToken() bool { return !s.s.pooled }
 
 // Run feeds b and returns the output, row-major. Cancelling ctx
 // interrupts ONNX Runtime mid-run.
@@ -81,7 +80,7 @@ func RuntimeLibrary(modelsDir string) string {
 
 // String names the session's shape, for errors.
 func (s *Session) String() string {
-	if s.perToken {
+	if s.PerToken() {
 		return fmt.Sprintf("[batch, tokens, %d]", s.width)
 	}
 	return fmt.Sprintf("[batch, %d]", s.width)
