@@ -138,12 +138,7 @@ func lambdas(queries [][2]int, grades []int, scores, grad, hess []float64) {
 		for r, i := range order {
 			rank[i] = r
 		}
-		ideal := slices.Clone(grades[lo:hi])
-		slices.SortFunc(ideal, func(a, b int) int { return b - a })
-		var idcg float64
-		for r, g := range ideal[:min(10, len(ideal))] {
-			idcg += gain(g) * discount(r)
-		}
+		idcg := idealDCG(grades[lo:hi])
 		if idcg == 0 {
 			continue
 		}

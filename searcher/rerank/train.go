@@ -188,16 +188,22 @@ func exampleNDCG(m *Model, ex Example) (v float64, ok bool) {
 	for r, i := range order[:min(10, len(order))] {
 		dcg += gain(ex.Grades[i]) * discount(r)
 	}
-	ideal := slices.Clone(ex.Grades)
+	idcg := idealDCG(ex.Grades)
+	if idcg == 0 {
+		return 0, false
+	}
+	return dcg / idcg, true
+}
+
+// idealDCG is the DCG@10 of grades in the best order.
+func idealDCG(grades []int) float64 {
+	ideal := slices.Clone(grades)
 	slices.SortFunc(ideal, func(a, b int) int { return b - a })
 	var idcg float64
 	for r, g := range ideal[:min(10, len(ideal))] {
 		idcg += gain(g) * discount(r)
 	}
-	if idcg == 0 {
-		return 0, false
-	}
-	return dcg / idcg, true
+	return idcg
 }
 
 // CVResult is what cross-validation measured, in nDCG@10 of the candidates
