@@ -178,9 +178,19 @@ func (s *session) run(ctx context.Context, b *batch) ([]float32, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	defer opts.Destroy()
-	stop := context.AfterFunc(ctx, func() { opts.Terminate() })
-	defer stop()
+	terminated := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		opts.Terminate()
+		close(terminated)
+	})
+	defer func() {
+		// A cancellation that came first is still terminating opts in its
+		// own goroutine: destroy them only after it returns.
+		if !stop() {
+			<-terminated
+		}
+		opts.Destroy()
+	}()
 	outputs := []ort.Value{nil}
 	s.closeMu.RLock()
 	if s.isClosed {
