@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"math/rand/v2"
@@ -14,19 +13,6 @@ import (
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/indexer/corpus"
 )
-
-// runCariInProcess runs the command tree in-process and returns its standard
-// output.
-func runCariInProcess(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	root := newRootCmd()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs(append(args, "--log-level", "error"))
-	err := root.Execute()
-	return out.String(), err
-}
 
 func TestTermSamplerFollowsCounts(t *testing.T) {
 	s, err := newTermSampler(map[string]uint64{"cell": 6, "gene": 3, "rare": 1})
@@ -54,7 +40,7 @@ func TestBenchGenerate(t *testing.T) {
 	from := filepath.Join("..", "..", "testdata", "corpus", "sample.jsonl")
 	gen := func(name string, seed string) []corpus.Document {
 		out := filepath.Join(dir, name)
-		if _, err := runCariInProcess(t, "bench", "generate", "--from", from, "--docs", "300", "--out", out, "--seed", seed); err != nil {
+		if _, err := runModelsCmd(t, "bench", "generate", "--from", from, "--docs", "300", "--out", out, "--seed", seed); err != nil {
 			t.Fatal(err)
 		}
 		r, err := corpus.Open(out)
@@ -110,7 +96,7 @@ func TestBenchGenerate(t *testing.T) {
 	if other := gen("c.jsonl", "2"); other[0] == docs[0] {
 		t.Error("seeds 1 and 2 gave the same first passage")
 	}
-	if _, err := runCariInProcess(t, "bench", "generate", "--from", from, "--docs", "0", "--out", filepath.Join(dir, "d")); err == nil || !strings.Contains(err.Error(), "--docs") {
+	if _, err := runModelsCmd(t, "bench", "generate", "--from", from, "--docs", "0", "--out", filepath.Join(dir, "d")); err == nil || !strings.Contains(err.Error(), "--docs") {
 		t.Errorf("--docs 0: error %v, want one naming --docs", err)
 	}
 }
@@ -135,7 +121,7 @@ func TestLatencyFigures(t *testing.T) {
 // benchJSON runs cari bench --json and decodes its report.
 func benchJSON(t *testing.T, args ...string) benchReport {
 	t.Helper()
-	out, err := runCariInProcess(t, append([]string{"bench", "--json", "--reps", "2", "--warmup", "3"}, args...)...)
+	out, err := runModelsCmd(t, append([]string{"bench", "--json", "--reps", "2", "--warmup", "3"}, args...)...)
 	if err != nil {
 		t.Fatalf("cari bench: %v\n%s", err, out)
 	}
@@ -203,7 +189,7 @@ func TestBenchKeywordOnly(t *testing.T) {
 	if err := os.WriteFile(keep, []byte("someone's data"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := runCariInProcess(t, "bench", "--data", other, "--queries", queries, "--corpus", sample, "--rebuild"); err == nil || !strings.Contains(err.Error(), "--rebuild") {
+	if _, err := runModelsCmd(t, "bench", "--data", other, "--queries", queries, "--corpus", sample, "--rebuild"); err == nil || !strings.Contains(err.Error(), "--rebuild") {
 		t.Errorf("--rebuild of a directory cari bench did not build: error %v, want one naming --rebuild", err)
 	}
 	if _, err := os.Stat(keep); err != nil {
@@ -213,7 +199,7 @@ func TestBenchKeywordOnly(t *testing.T) {
 	if rebuilt.Index == nil || rebuilt.Documents != 12 {
 		t.Errorf("--rebuild of the bench directory: index figures %+v, %d documents; want a fresh build of 12", rebuilt.Index, rebuilt.Documents)
 	}
-	if _, err := runCariInProcess(t, "bench", "--data", data, "--queries", queries, "--modes", "keyword,fuzzy"); err == nil || !strings.Contains(err.Error(), "--modes") {
+	if _, err := runModelsCmd(t, "bench", "--data", data, "--queries", queries, "--modes", "keyword,fuzzy"); err == nil || !strings.Contains(err.Error(), "--modes") {
 		t.Errorf("--modes fuzzy: error %v, want one naming --modes", err)
 	}
 }
