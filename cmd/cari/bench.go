@@ -197,7 +197,7 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 	}
 	runtime.GC()
 	rep.RSSBytes, _ = processMemory()
-	b := &benchRun{st: st, texts: texts, o: o, log: log, rerank: stackF.reranker != "none" && stackF.reranker != ""}
+	b := &benchRun{st: st, texts: texts, o: o, log: log}
 	for _, m := range o.modes {
 		fig, err := b.measure(ctx, m)
 		if errors.Is(err, errModeUnavailable) {

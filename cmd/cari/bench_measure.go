@@ -46,9 +46,7 @@ type benchRun struct {
 	texts []string
 	o     benchOptions
 	log   *slog.Logger
-	// rerank is whether the stack has a re-ranker.
-	rerank bool
-	qvecs  [][]float32 // query vectors, embedded once for vector-index
+	qvecs [][]float32 // query vectors, embedded once for vector-index
 }
 
 // search returns the function that runs query i of mode.
@@ -74,7 +72,7 @@ func (b *benchRun) search(ctx context.Context, mode string) (func(i int) error, 
 		return nil, fmt.Errorf("%w: %s search needs an embedding model", errModeUnavailable, mode)
 	}
 	rerank := mode == "rerank"
-	if rerank && !b.rerank {
+	if rerank && b.st.reranker == nil {
 		return nil, fmt.Errorf("%w: --reranker none", errModeUnavailable)
 	}
 	return func(i int) error {
