@@ -16,6 +16,7 @@ import (
 	"github.com/viterin/vek/vek32"
 
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/indexer/local"
 )
 
 // annMagic starts a vector file in the layout of scripts/annvectors, which
@@ -72,7 +73,7 @@ func (t *vectorTee) Upsert(ctx context.Context, entries []indexer.Entry) error {
 				t.dim = len(v)
 			}
 			t.normalized = append(t.normalized[:0], v...)
-			unitLength(t.normalized)
+			local.Normalize(t.normalized)
 			t.buf = t.buf[:0]
 			for _, x := range t.normalized {
 				t.buf = binary.LittleEndian.AppendUint32(t.buf, math.Float32bits(x))
@@ -101,20 +102,6 @@ func (t *vectorTee) abort() {
 	t.ids.Close()
 	os.Remove(t.path + ".base")
 	os.Remove(t.path + ".ids")
-}
-
-func unitLength(v []float32) {
-	var n float64
-	for _, x := range v {
-		n += float64(x) * float64(x)
-	}
-	if n == 0 {
-		return
-	}
-	inv := float32(1 / math.Sqrt(n))
-	for i := range v {
-		v[i] *= inv
-	}
 }
 
 // annSet is a vector file in memory.
@@ -253,7 +240,7 @@ func (b *benchRun) vectorRecall(ctx context.Context, path string) (float64, erro
 			return 0, fmt.Errorf("%s holds %d-dimensional vectors, the model makes %d", path, set.dim, len(v))
 		}
 		queries[i] = slices.Clone(v)
-		unitLength(queries[i])
+		local.Normalize(queries[i])
 	}
 	answers := make([]exactAnswer, len(queries))
 	var wg sync.WaitGroup

@@ -178,6 +178,10 @@ func dot(a, b []float32) float32 {
 	return vek32.Dot(a, b)
 }
 
+// Normalize scales v to unit length in place, as the store does to every
+// vector it holds; a zero vector stays zero.
+func Normalize(v []float32) { normalize(v) }
+
 func normalize(v []float32) {
 	var n float64
 	for _, x := range v {
