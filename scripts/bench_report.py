@@ -104,14 +104,15 @@ def latency_table(data):
 
 def throughput_table(data):
     modes = ["keyword", "vector", "hybrid", "rerank"]
-    print("| corpus | " + " | ".join(f"{m} q/s 1 thread / {2} threads" for m in modes) + " |")
+    print("| corpus | " + " | ".join(f"{m} q/s 1 thread / parallel (threads)" for m in modes) + " |")
     print("| --- | " + " | ".join("---" for _ in modes) + " |")
     for name, rs in data:
         cells = []
         for m in modes:
             q1 = med([(search(c, m) or {}).get("qps") for c, _ in rs])
             qn = med([(search(c, m) or {}).get("parallel_qps") for c, _ in rs])
-            cells.append("-" if q1 is None else f"{fmt(q1)} / {fmt(qn)}")
+            workers = (search(rs[0][0], m) or {}).get("workers")
+            cells.append("-" if q1 is None else f"{fmt(q1)} / {fmt(qn)} ({workers})")
         print(f"| {label(name)} | " + " | ".join(cells) + " |")
 
 
@@ -168,7 +169,7 @@ def skipped(data):
 
 def index_table(data):
     print("| corpus | Cari docs/s with embedding | Cari docs/s keyword only | FTS5 docs/s | Xapian docs/s "
-          "| FAISS HNSW32 build s (2 threads) | Cari disk MiB | FTS5 / Xapian / FAISS HNSW disk MiB "
+          "| FAISS HNSW32 build s (threads) | Cari disk MiB | FTS5 / Xapian / FAISS HNSW disk MiB "
           "| Cari RSS MiB open (peak) |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     mib = lambda b: None if b is None else b / 2**20  # noqa: E731
@@ -181,7 +182,7 @@ def index_table(data):
         print(f"| {label(name)} | {fmt(med([b.get('docs_per_second') for b in built]))} "
               f"| {fmt(med([b.get('keyword_only_docs_per_second') for b in built]))} "
               f"| {fmt(first.get('sqlite-fts5', {}).get('docs_per_second'))} | {fmt(first.get('xapian', {}).get('docs_per_second'))} "
-              f"| {fmt(hn.get('build_seconds'), 1)} | {fmt(mib(med([c['disk_bytes'] for c, _ in rs])))} | {disks} "
+              f"| {fmt(hn.get('build_seconds'), 1)} ({hn.get('build_threads', '-')}) | {fmt(mib(med([c['disk_bytes'] for c, _ in rs])))} | {disks} "
               f"| {fmt(mib(med([c['rss_bytes'] for c, _ in rs])))} ({fmt(mib(max(c['peak_rss_bytes'] for c, _ in rs)))}) |")
 
 
