@@ -23,7 +23,6 @@ import json
 import os
 import resource
 import sqlite3
-import statistics
 import sys
 import time
 
@@ -62,10 +61,15 @@ def timed(run, n, warmup, reps):
             run(i)
             lat.append(time.perf_counter() - t0)
     lat.sort()
-    p99 = lat[max(0, min(len(lat) - 1, -(-99 * len(lat) // 100) - 1))]
     mean = sum(lat) / len(lat)
-    return {"queries": n, "reps": reps, "p50_ms": statistics.median(lat) * 1e3, "p99_ms": p99 * 1e3,
+    return {"queries": n, "reps": reps, "p50_ms": percentile(lat, 50) * 1e3, "p99_ms": percentile(lat, 99) * 1e3,
             "mean_ms": mean * 1e3, "qps": 1 / mean}
+
+
+def percentile(sorted_values, p):
+    """The nearest-rank percentile p (0 to 100), as cari bench computes its own."""
+    i = -(-p * len(sorted_values) // 100) - 1
+    return sorted_values[max(0, min(len(sorted_values) - 1, i))]
 
 
 def body(d):
