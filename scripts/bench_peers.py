@@ -72,6 +72,19 @@ def percentile(sorted_values, p):
     return sorted_values[max(0, min(len(sorted_values) - 1, i))]
 
 
+def build(out, path, index):
+    """Builds the index at path when it is absent, with index(tmp_path) returning
+    the documents it indexed, and adds the build figures to out."""
+    if os.path.exists(path):
+        return
+    before = rss()
+    t0 = time.perf_counter()
+    n = index(path + ".tmp")
+    os.rename(path + ".tmp", path)
+    s = time.perf_counter() - t0
+    out.update(index_seconds=s, docs=n, docs_per_second=n / s, build_rss_delta_bytes=rss() - before)
+
+
 def body(d):
     return (d.get("title") or "") + "\n" + (d.get("text") or "")
 
@@ -83,10 +96,9 @@ def terms(text):
 def fts5(args, queries):
     path = os.path.join(args.workdir, "fts5.db")
     out = {"peer": "sqlite-fts5", "version": sqlite3.sqlite_version}
-    if not os.path.exists(path):
-        before = rss()
-        t0 = time.perf_counter()
-        db = sqlite3.connect(path + ".tmp")
+
+    def index(tmp):
+        db = sqlite3.connect(tmp)
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("CREATE VIRTUAL TABLE d USING fts5(id UNINDEXED, body, tokenize='porter unicode61 remove_diacritics 2')")
         n = 0
@@ -95,9 +107,8 @@ def fts5(args, queries):
             n += 1
         db.commit()
         db.close()
-        os.rename(path + ".tmp", path)
-        s = time.perf_counter() - t0
-        out.update(index_seconds=s, docs=n, docs_per_second=n / s, build_rss_delta_bytes=rss() - before)
+        return n
+    build(out, path, index)
     before = rss()
     db = sqlite3.connect(path)
     match = []
@@ -122,10 +133,9 @@ def xapian_peer(args, queries):
     stopper = xapian.SimpleStopper()
     for w in STOP:
         stopper.add(w)
-    if not os.path.exists(path):
-        before = rss()
-        t0 = time.perf_counter()
-        db = xapian.WritableDatabase(path + ".tmp", xapian.DB_CREATE_OR_OVERWRITE)
+
+    def index(tmp):
+        db = xapian.WritableDatabase(tmp, xapian.DB_CREATE_OR_OVERWRITE)
         tg = xapian.TermGenerator()
         tg.set_stemmer(stem)
         tg.set_stopper(stopper)
@@ -139,9 +149,8 @@ def xapian_peer(args, queries):
             n += 1
         db.commit()
         db.close()
-        os.rename(path + ".tmp", path)
-        s = time.perf_counter() - t0
-        out.update(index_seconds=s, docs=n, docs_per_second=n / s, build_rss_delta_bytes=rss() - before)
+        return n
+    build(out, path, index)
     before = rss()
     db = xapian.Database(path)
     qp = xapian.QueryParser()
