@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -279,15 +280,7 @@ func (b *benchRun) vectorRecall(ctx context.Context, path string) (float64, erro
 // cannot lower recall.
 func recallHits(set *annSet, a exactAnswer, hits []indexer.Hit) int {
 	scores := slices.Clone(a.docScore)
-	slices.SortFunc(scores, func(x, y float32) int {
-		switch {
-		case x > y:
-			return -1
-		case x < y:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(scores, func(x, y float32) int { return cmp.Compare(y, x) })
 	kth := scores[min(annK, len(scores))-1]
 	n := 0
 	for _, h := range hits[:min(annK, len(hits))] {
