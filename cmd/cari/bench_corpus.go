@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,13 +36,7 @@ func newTermSampler(counts map[string]uint64) (*termSampler, error) {
 	// Most frequent first, so a draw usually ends its binary search early
 	// in cache; ties by word for a deterministic order.
 	slices.SortFunc(s.words, func(a, b string) int {
-		if counts[a] != counts[b] {
-			if counts[a] > counts[b] {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a, b)
+		return cmp.Or(cmp.Compare(counts[b], counts[a]), strings.Compare(a, b))
 	})
 	s.cum = make([]uint64, len(s.words))
 	var total uint64
