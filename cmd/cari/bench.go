@@ -248,6 +248,9 @@ func prepareBenchDir(dir string, o benchOptions) (bool, error) {
 	if o.corpusPath == "" {
 		return false, fmt.Errorf("--data %s holds no index: --corpus is required to build one", dir)
 	}
+	if _, err := os.Stat(o.corpusPath); err != nil {
+		return false, fmt.Errorf("--corpus: %w", err)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return false, fmt.Errorf("--data: %w", err)
 	}

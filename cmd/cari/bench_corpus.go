@@ -66,7 +66,7 @@ func countWords(counts map[string]uint64, text string) {
 func corpusVocabulary(path string) (titles, texts *termSampler, err error) {
 	r, err := corpus.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("--from: %w", err)
 	}
 	defer r.Close()
 	tc, xc := map[string]uint64{}, map[string]uint64{}

@@ -99,6 +99,9 @@ func TestBenchGenerate(t *testing.T) {
 	if _, err := runModelsCmd(t, "bench", "generate", "--from", from, "--docs", "0", "--out", filepath.Join(dir, "d")); err == nil || !strings.Contains(err.Error(), "--docs") {
 		t.Errorf("--docs 0: error %v, want one naming --docs", err)
 	}
+	if _, err := runModelsCmd(t, "bench", "generate", "--from", filepath.Join(dir, "no-such.jsonl"), "--out", filepath.Join(dir, "e")); err == nil || !strings.Contains(err.Error(), "--from") {
+		t.Errorf("a missing --from: error %v, want one naming --from", err)
+	}
 }
 
 func TestLatencyFigures(t *testing.T) {
@@ -201,6 +204,13 @@ func TestBenchKeywordOnly(t *testing.T) {
 	}
 	if _, err := runModelsCmd(t, "bench", "--data", data, "--queries", queries, "--modes", "keyword,fuzzy"); err == nil || !strings.Contains(err.Error(), "--modes") {
 		t.Errorf("--modes fuzzy: error %v, want one naming --modes", err)
+	}
+	missing := filepath.Join(dir, "fresh")
+	if _, err := runModelsCmd(t, "bench", "--data", missing, "--queries", queries, "--corpus", filepath.Join(dir, "no-such.jsonl")); err == nil || !strings.Contains(err.Error(), "--corpus") {
+		t.Errorf("a missing --corpus: error %v, want one naming --corpus", err)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("a missing --corpus left a --data directory behind")
 	}
 }
 
