@@ -59,6 +59,34 @@ func TestIndonesianAnalyzer(t *testing.T) {
 	}
 }
 
+// TestIndonesianFoldingIsOptIn: diacritics are kept unless Folding asks
+// for them to be folded, and the options' description (which a generation
+// records) tells the two apart in the form generations have recorded since
+// folding was the default: a folded analysis names no folding, an unfolded
+// one says "no folding".
+func TestIndonesianFoldingIsOptIn(t *testing.T) {
+	text := "Kafe Café Pélé"
+	if got, want := analyze(t, IndonesianOptions{}, IndonesianAnalyzer, text), []string{"kafe", "café", "pélé"}; !slices.Equal(got, want) {
+		t.Errorf("default: %q -> %q, want %q", text, got, want)
+	}
+	if got, want := analyze(t, IndonesianOptions{Folding: true}, IndonesianAnalyzer, text), []string{"kafe", "cafe", "pele"}; !slices.Equal(got, want) {
+		t.Errorf("with Folding: %q -> %q, want %q", text, got, want)
+	}
+	for _, tc := range []struct {
+		o    IndonesianOptions
+		want string
+	}{
+		{IndonesianOptions{}, "stop words, no folding, no stemming"},
+		{IndonesianOptions{Folding: true}, "stop words, no stemming"},
+		{IndonesianOptions{NoStopWords: true, Folding: true, Dictionary: "/d/id.dic", SHA256: strings.Repeat("ab", 32)}, "no stop words, Nazief-Adriani with /d/id.dic (sha256 abababababab)"},
+		{IndonesianOptions{Dictionary: "/d/id.dic", SHA256: strings.Repeat("ab", 32)}, "stop words, no folding, Nazief-Adriani with /d/id.dic (sha256 abababababab)"},
+	} {
+		if got := tc.o.String(); got != tc.want {
+			t.Errorf("%+v.String() = %q, want %q", tc.o, got, tc.want)
+		}
+	}
+}
+
 // TestChangedDictionaryStemsNothing: an index whose recorded dictionary has
 // changed still opens (a reindex must read its stored documents) but its
 // analyzer no longer stems; the generation's manifest refuses to serve it.

@@ -14,20 +14,20 @@ type indonesianVariant struct {
 }
 
 // indonesianVariants are the analyses compared on tydiqa-id and on its
-// development set: each piece alone, stop words with stemming, and all
-// three (Cari's default, dict). dict holds the stemmer's root words.
+// development set: each piece alone, stop words with stemming (Cari's
+// default, dict), and all three. dict holds the stemmer's root words.
 func indonesianVariants(dict analysis.IndonesianOptions) []indonesianVariant {
 	stem := func(o analysis.IndonesianOptions) analysis.IndonesianOptions {
 		o.Dictionary, o.SHA256 = dict.Dictionary, dict.SHA256
 		return o
 	}
 	return []indonesianVariant{
-		{"none", analysis.IndonesianOptions{NoStopWords: true, NoFolding: true}},
-		{"stop words", analysis.IndonesianOptions{NoFolding: true}},
-		{"stemming", stem(analysis.IndonesianOptions{NoStopWords: true, NoFolding: true})},
-		{"stop+stem", stem(analysis.IndonesianOptions{NoFolding: true})},
-		{"folding", analysis.IndonesianOptions{NoStopWords: true}},
-		{"all three", dict},
+		{"none", analysis.IndonesianOptions{NoStopWords: true}},
+		{"stop words", analysis.IndonesianOptions{}},
+		{"stemming", stem(analysis.IndonesianOptions{NoStopWords: true})},
+		{"stop+stem", stem(analysis.IndonesianOptions{})},
+		{"folding", analysis.IndonesianOptions{NoStopWords: true, Folding: true}},
+		{"all three", stem(analysis.IndonesianOptions{Folding: true})},
 	}
 }
 
@@ -59,8 +59,10 @@ func evaluateIndonesian(t *testing.T, c collection, o analysis.IndonesianOptions
 // analysis on tydiqa-id (docs/EVALUATION.md records the figures): the same
 // collection indexed with each piece turned on and off. The pieces are
 // decided on a development set built without the test labels
-// (TestIndonesianAnalysisOnDev); this test reports them on the test set and
-// checks that each piece still helps.
+// (TestIndonesianAnalysisOnDev), which keeps stop words and stemming and
+// drops ASCII folding; this test reports every variant on the test set and
+// checks that the two pieces Cari ships still help there. Folding is
+// reported, not checked: the test set does not decide it.
 func TestIndonesianAnalysisPieces(t *testing.T) {
 	c := sharedCollection(t, "tydiqa-id", "")
 	dict := indonesianDictionary(t)
@@ -70,7 +72,7 @@ func TestIndonesianAnalysisPieces(t *testing.T) {
 		ndcg[v.name] = got.NDCG10
 		t.Logf("tydiqa-id, Indonesian analysis with %-10s nDCG@10 %.4f recall@100 %.4f mrr@10 %.4f", v.name+":", got.NDCG10, got.Recall100, got.MRR10)
 	}
-	if ndcg["stop words"] <= ndcg["none"] || ndcg["stemming"] <= ndcg["none"] || ndcg["stop+stem"] < max(ndcg["stop words"], ndcg["stemming"]) || ndcg["all three"] < ndcg["stop+stem"] {
+	if ndcg["stop words"] <= ndcg["none"] || ndcg["stemming"] <= ndcg["none"] || ndcg["stop+stem"] < max(ndcg["stop words"], ndcg["stemming"]) {
 		t.Errorf("a piece of the Indonesian analysis no longer helps: %v", ndcg)
 	}
 }
