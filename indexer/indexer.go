@@ -199,6 +199,13 @@ type Options struct {
 	// Embedder, when set, embeds every passage (with its document's title)
 	// before the batch is written; nil writes a keyword-only index.
 	Embedder DocumentEmbedder
+	// Pipelined lets Add return once a full batch is prepared (languages
+	// detected, chunked, embedded) and handed to the writer, so that the
+	// next batch is prepared while this one is written: a bulk load keeps
+	// every core busy while the store inserts serially. A failed write is
+	// returned by the next Add or Flush; Written counts only batches the
+	// store acknowledged, and Flush still returns once all are stored.
+	Pipelined bool
 }
 
 // Indexer validates documents and writes them to a store in batches. It is
@@ -210,6 +217,11 @@ type Indexer struct {
 	langs   *analysis.Detector
 	pending []cari.Document
 	written int
+
+	// The batch being written in the background (Options.Pipelined): its
+	// result arrives on writing, and it holds writingDocs documents.
+	writing     chan error
+	writingDocs int
 }
 
 // New returns an Indexer writing to w.
@@ -237,15 +249,56 @@ func (ix *Indexer) Add(ctx context.Context, doc cari.Document) error {
 		doc.Crawled = ix.opts.Now().UTC()
 	}
 	ix.pending = append(ix.pending, doc)
-	if len(ix.pending) >= ix.opts.BatchSize {
-		return ix.Flush(ctx)
+	if len(ix.pending) < ix.opts.BatchSize {
+		return nil
 	}
+	if ix.opts.Pipelined {
+		return ix.handOff(ctx)
+	}
+	return ix.Flush(ctx)
+}
+
+// handOff prepares the queued documents, waits for the batch before them to
+// be written, and starts writing them in the background.
+func (ix *Indexer) handOff(ctx context.Context) error {
+	entries, err := ix.entries(ctx, ix.pending)
+	if err != nil {
+		return errors.Join(err, ix.Wait())
+	}
+	if err := ix.Wait(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- ix.w.Upsert(ctx, entries) }()
+	ix.writing, ix.writingDocs = done, len(ix.pending)
+	// The entries hold copies of the documents, so the queue can be reused.
+	ix.pending = ix.pending[:0]
+	return nil
+}
+
+// Wait waits for the batch being written in the background, if any, and
+// returns its error. A caller that gives up on a pipelined Indexer before
+// Flush calls it before closing the store.
+func (ix *Indexer) Wait() error {
+	if ix.writing == nil {
+		return nil
+	}
+	err := <-ix.writing
+	n := ix.writingDocs
+	ix.writing, ix.writingDocs = nil, 0
+	if err != nil {
+		return fmt.Errorf("write batch of %d documents: %w", n, err)
+	}
+	ix.written += n
 	return nil
 }
 
 // Flush writes the queued documents. When it returns nil, every document
 // added so far is stored.
 func (ix *Indexer) Flush(ctx context.Context) error {
+	if err := ix.Wait(); err != nil {
+		return err
+	}
 	if len(ix.pending) == 0 {
 		return nil
 	}
@@ -261,8 +314,9 @@ func (ix *Indexer) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Pending returns how many added documents wait for the next Flush.
-func (ix *Indexer) Pending() int { return len(ix.pending) }
+// Pending returns how many added documents are not yet stored: queued for
+// the next Flush, or being written in the background.
+func (ix *Indexer) Pending() int { return len(ix.pending) + ix.writingDocs }
 
 // Written returns how many documents have been stored by this Indexer.
 func (ix *Indexer) Written() int { return ix.written }

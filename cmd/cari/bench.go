@@ -27,7 +27,7 @@ const benchMarker = "cari-bench"
 // benchOptions are cari bench's flags besides the stack's.
 type benchOptions struct {
 	corpusPath, queriesPath, annPath string
-	cpuProfile                       string
+	cpuProfile, language             string
 	rebuild, keywordIndex, asJSON    bool
 	warmup, reps, maxQueries         int
 	topK, workers                    int
@@ -37,7 +37,10 @@ type benchOptions struct {
 // benchReport is what cari bench prints: one index, its cost, and the
 // latency of each kind of search on it.
 type benchReport struct {
-	Corpus    string `json:"corpus"`
+	Corpus string `json:"corpus"`
+	// Language is --language: the language a build took the documents
+	// to be in instead of detecting it ("" when it detected).
+	Language  string `json:"language,omitempty"`
 	Documents int64  `json:"documents"`
 	Passages  int64  `json:"passages"`
 	Model     string `json:"model,omitempty"`
@@ -116,6 +119,7 @@ reads), and the recall@10 of vector-index is measured against exact search.`,
 	f.IntVar(&o.maxQueries, "max-queries", 300, "use at most this many queries, the first in the file")
 	f.IntVar(&o.topK, "top-k", 10, "results per search")
 	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "parallel searches of the throughput pass")
+	f.StringVar(&o.language, "language", "", "when building, the language (BCP 47 tag) of the documents whose corpus line names none, as cari index --language: they skip language detection")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (the build, if any, and the timed searches) to this file (go tool pprof)")
 	f.StringSliceVar(&o.modes, "modes", []string{"keyword", "vector", "hybrid", "rerank", "keyword-index", "vector-index"}, "searches to time")
 	cmd.AddCommand(newBenchGenerateCmd())
@@ -126,6 +130,8 @@ func (o benchOptions) validate() error {
 	switch {
 	case o.queriesPath == "":
 		return errors.New("--queries is required")
+	case checkLanguageTag(o.language) != nil:
+		return fmt.Errorf("--language: %w", checkLanguageTag(o.language))
 	case o.reps < 1:
 		return fmt.Errorf("--reps must be at least 1, got %d", o.reps)
 	case o.warmup < 0:
@@ -163,13 +169,16 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 		return nil, err
 	}
 	rep := &benchReport{Corpus: o.corpusPath, Cores: runtime.GOMAXPROCS(0)}
+	if build {
+		rep.Language = o.language
+	}
 	stop, err := startCPUProfile(o.cpuProfile)
 	if err != nil {
 		return nil, err
 	}
 	defer stop()
 	if build && o.keywordIndex {
-		if rep.Index, err = keywordOnlyBuild(cmd, stackF, o.corpusPath, log); err != nil {
+		if rep.Index, err = keywordOnlyBuild(cmd, stackF, o.corpusPath, o.language, log); err != nil {
 			return nil, err
 		}
 	}
@@ -260,7 +269,7 @@ func prepareBenchDir(dir string, o benchOptions) (bool, error) {
 // keywordOnlyBuild indexes the corpus without embeddings into a temporary
 // directory beside --data and deletes it: the throughput of the keyword
 // side alone.
-func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath string, log *slog.Logger) (*indexFigures, error) {
+func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath, language string, log *slog.Logger) (*indexFigures, error) {
 	dir, err := os.MkdirTemp(filepath.Dir(filepath.Clean(f.dataDir)), "bench-keyword-only-")
 	if err != nil {
 		return nil, err
@@ -271,7 +280,7 @@ func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath string, log *
 	if err != nil {
 		return nil, err
 	}
-	sum, err := indexCorpus(cmd, st.store, st.indexing, corpusPath, log)
+	sum, err := indexCorpus(cmd, st.store, st.indexing, corpusPath, language, log)
 	if cerr := st.Close(); err == nil {
 		err = cerr
 	}
@@ -295,7 +304,7 @@ func benchBuild(cmd *cobra.Command, st *stack, o benchOptions, rep *benchReport,
 		defer tee.abort()
 		w = tee
 	}
-	sum, err := indexCorpus(cmd, w, st.indexing, o.corpusPath, log)
+	sum, err := indexCorpus(cmd, w, st.indexing, o.corpusPath, o.language, log)
 	if err != nil {
 		return err
 	}
@@ -318,6 +327,9 @@ func printBench(out io.Writer, r *benchReport) error {
 		r.Corpus, r.Documents, r.Passages, orNone(r.Model), r.Cores)
 	if r.Index != nil {
 		fmt.Fprintf(out, "index: %.1f s, %.0f docs/s", r.Index.Seconds, r.Index.DocsPerSecond)
+		if r.Language != "" {
+			fmt.Fprintf(out, " (language %s given, not detected)", r.Language)
+		}
 		if r.Index.KeywordOnlySeconds > 0 {
 			fmt.Fprintf(out, "; keyword only %.1f s, %.0f docs/s", r.Index.KeywordOnlySeconds, r.Index.KeywordOnlyDocsPerSecond)
 		}

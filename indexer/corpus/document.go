@@ -13,7 +13,7 @@ var (
 	ErrMissingID = errors.New("missing _id")
 	// ErrEmptyID: "_id" is the empty string.
 	ErrEmptyID = errors.New("empty _id")
-	// ErrNotString: "_id", "title" or "text" holds a number, null, object or other non-string.
+	// ErrNotString: "_id", "title", "text" or "language" holds a number, null, object or other non-string.
 	ErrNotString = errors.New("field is not a string")
 	// ErrNotObject: the line is valid JSON but not an object.
 	ErrNotObject = errors.New("line is not a JSON object")
@@ -36,9 +36,9 @@ func (e *LineError) Unwrap() error {
 	return e.Err
 }
 
-// parseDocument decodes one corpus line. Keys are matched exactly ("_id", not "_ID"); title
-// and text may be absent (read as empty) but, if present, must be strings; other keys are
-// ignored.
+// parseDocument decodes one corpus line. Keys are matched exactly ("_id", not "_ID"); title,
+// text and language may be absent (read as empty) but, if present, must be strings; other keys
+// are ignored.
 func parseDocument(line []byte) (Document, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(line, &obj); err != nil {
@@ -68,7 +68,11 @@ func parseDocument(line []byte) (Document, error) {
 	if err != nil {
 		return Document{}, fmt.Errorf("document %q: %w", id, err)
 	}
-	return Document{ID: id, Title: title, Text: text}, nil
+	language, _, err := stringField(obj, "language")
+	if err != nil {
+		return Document{}, fmt.Errorf("document %q: %w", id, err)
+	}
+	return Document{ID: id, Title: title, Text: text, Language: language}, nil
 }
 
 // stringField returns the string value of key in obj and whether the key is present.

@@ -32,6 +32,9 @@ type Document struct {
 	ID    string
 	Title string
 	Text  string
+	// Language is the optional "language" key, a BCP 47 tag such as "en":
+	// a document that declares its language is not run through detection.
+	Language string
 }
 
 // Reader streams the documents of a corpus one line at a time, so memory stays bounded by

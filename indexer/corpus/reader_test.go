@@ -33,11 +33,13 @@ func TestReader(t *testing.T) {
 			name: "good lines",
 			in: `{"_id": "1", "title": "T", "text": "body"}` + "\n" +
 				`{"_id":"2","text":"caf\u00e9\nnext","extra":{"a":[1]}}` + "\r\n" +
-				`{"_id": "3", "title": "only title"}`,
+				`{"_id": "3", "title": "only title"}` + "\n" +
+				`{"_id": "4", "text": "halo", "language": "id"}`,
 			want: []outcome{
-				{doc: Document{"1", "T", "body"}},
-				{doc: Document{"2", "", "café\nnext"}},
-				{doc: Document{"3", "only title", ""}},
+				{doc: Document{"1", "T", "body", ""}},
+				{doc: Document{"2", "", "café\nnext", ""}},
+				{doc: Document{"3", "only title", "", ""}},
+				{doc: Document{"4", "", "halo", "id"}},
 			},
 		},
 		{
@@ -59,6 +61,7 @@ func TestReader(t *testing.T) {
 				`{"_id": "x", "title": 3}`,
 				`{"_id": "x", "text": null}`,
 				`{"_id": "x", "text": ["a"]}`,
+				`{"_id": "x", "language": 1}`,
 				`[1, 2]`,
 				`null`,
 				`"just a string"`,
@@ -76,10 +79,11 @@ func TestReader(t *testing.T) {
 				{line: 8, cause: ErrNotString},
 				{line: 9, cause: ErrNotString},
 				{line: 10, cause: ErrNotString},
-				{line: 11, cause: ErrNotObject},
+				{line: 11, cause: ErrNotString},
 				{line: 12, cause: ErrNotObject},
 				{line: 13, cause: ErrNotObject},
-				{line: 14, cause: errBadJSON},
+				{line: 14, cause: ErrNotObject},
+				{line: 15, cause: errBadJSON},
 				{doc: Document{ID: "ok2", Text: "b"}},
 			},
 		},
