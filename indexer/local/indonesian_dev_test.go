@@ -2,6 +2,7 @@ package local
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -279,5 +280,106 @@ func TestIndonesianAnalysisOnDev(t *testing.T) {
 		if p := pairedDifference(t, got[chosen], s); p.mean < -p.se {
 			t.Errorf("on the development set %s beats the chosen %s by more than the noise: nDCG@10 %.4f against %.4f (paired difference %.4f ± %.4f)", name, chosen, s.NDCG10, got[chosen].NDCG10, -p.mean, p.se)
 		}
+	}
+}
+
+// devBM25Grid is the grid of BM25 parameters tried for the Indonesian body
+// field on the development set, fixed before its first run: k1 from 0.6 to
+// 2.0 and b from 0.3 to 1.0, around Cari's (1.2, 0.75).
+var devBM25Grid = struct{ k1, b []float64 }{
+	k1: []float64{0.6, 0.9, 1.2, 1.5, 2.0},
+	b:  []float64{0.3, 0.5, 0.75, 0.9, 1.0},
+}
+
+// TestIndonesianBM25OnDev chooses the BM25 parameters of the Indonesian
+// body field on the development set, with Cari's analysis (stop words and
+// stemming); docs/EVALUATION.md records the figures.
+//
+// The rule, fixed before the first run: the grid's best pair by dev
+// nDCG@10 replaces the global (1.2, 0.75) for the Indonesian field only if
+// its paired per-query nDCG@10 difference over (1.2, 0.75) is larger than
+// one standard error of that difference; otherwise the Indonesian field
+// keeps the global parameters. The test set is then read once, for the
+// configuration the rule chooses.
+//
+// Caveats written with the rule: ICT queries are sentences of 6 to 30
+// words taken from the relevant paragraph, while tydiqa-id's queries are
+// short questions; k1 (how fast a repeated term saturates) and b (length
+// normalisation) may prefer other values for those. And the best of 25
+// pairs is compared with the default, so a one-SE margin is easier to
+// clear than for one planned comparison.
+//
+// The grid changes the parameters of every body field at once: the
+// development corpus is tydiqa-id's, and the test logs how many of its
+// paragraphs language detection sent elsewhere than the Indonesian field.
+func TestIndonesianBM25OnDev(t *testing.T) {
+	test := sharedCollection(t, "tydiqa-id", "")
+	indonesianDictionary(t)
+	dev := buildIndonesianDevSet(t, test, devQueries)
+	if dev.nDocs != tydiDistracts || dev.nQueries != devQueries {
+		t.Fatalf("development set: %d documents, %d queries; want the %d distractors and %d queries", dev.nDocs, dev.nQueries, tydiDistracts, devQueries)
+	}
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := loadCorpusT(t, dev.corpus)
+	for i := 0; i < len(docs); i += 512 {
+		if err := s.Upsert(context.Background(), entries(docs[i:min(i+512, len(docs))]...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, release, err := s.snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := snapshotStats(r)
+	release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("development corpus by body field: %+v", st.Fields)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	base := DefaultBM25
+	got := map[BM25]evaluation.Summary{}
+	for _, k1 := range devBM25Grid.k1 {
+		for _, b := range devBM25Grid.b {
+			p := BM25{K1: k1, B: b}
+			s, err := Open(dir, Options{BM25: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[p] = evaluate(t, dev.collection, cariSearch(t, s))
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("Indonesian dev set (ICT), BM25 k1 %.2f b %.2f: nDCG@10 %.4f recall@100 %.4f mrr@10 %.4f", k1, b, got[p].NDCG10, got[p].Recall100, got[p].MRR10)
+		}
+	}
+	if _, ok := got[base]; !ok {
+		t.Fatalf("the grid does not hold Cari's parameters %+v", base)
+	}
+	best := base // ties keep the earlier pair in grid order, or the default
+	for _, k1 := range devBM25Grid.k1 {
+		for _, b := range devBM25Grid.b {
+			if p := (BM25{K1: k1, B: b}); got[p].NDCG10 > got[best].NDCG10 {
+				best = p
+			}
+		}
+	}
+	d := pairedDifference(t, got[best], got[base])
+	adopt := best != base && d.mean > d.se
+	t.Logf("best on dev: k1 %.2f b %.2f, nDCG@10 %.4f against %.4f at (%.2f, %.2f): paired difference %+.4f ± %.4f, better on %d queries, worse on %d; adopted: %t",
+		best.K1, best.B, got[best].NDCG10, got[base].NDCG10, base.K1, base.B, d.mean, d.se, d.wins, d.losses, adopt)
+	chosen := base
+	if adopt {
+		chosen = best
+	}
+	if ships := DefaultBM25; ships != chosen {
+		t.Errorf("the rule chooses k1 %.2f b %.2f for the Indonesian field on the development set, but Cari ships %+v", chosen.K1, chosen.B, ships)
 	}
 }
