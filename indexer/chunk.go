@@ -99,6 +99,22 @@ func (c *Chunker) sentences(text string) []span {
 // Chunk splits a document's text into passages. A document with no text
 // has one empty passage, so its title is still embedded.
 func (c *Chunker) Chunk(text string) []cari.Chunk {
+	// A text that fits in one passage is one passage whatever its
+	// sentences: from its first to its last non-space byte, which is where
+	// its first sentence starts and its last ends. Most short documents
+	// (and every generated benchmark passage) skip sentence splitting, the
+	// costly part of chunking.
+	switch whole := trimSpan(text, span{0, len(text)}); {
+	case whole.end == whole.start:
+		return []cari.Chunk{{Ordinal: 0}}
+	case whole.end-whole.start <= c.opts.MaxChars:
+		return []cari.Chunk{{Ordinal: 0, Start: whole.start, End: whole.end}}
+	}
+	return c.chunkSentences(text)
+}
+
+// chunkSentences packs text's sentences into passages of at most MaxChars.
+func (c *Chunker) chunkSentences(text string) []cari.Chunk {
 	sents := c.sentences(text)
 	if len(sents) == 0 {
 		return []cari.Chunk{{Ordinal: 0}}
