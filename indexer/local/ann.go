@@ -120,45 +120,113 @@ func newHNSWIndex(dim int, p hnswParams) *hnswIndex {
 
 // put replaces the passages of document id.
 func (x *hnswIndex) put(id string, vecs [][]float32) error {
-	for i, v := range vecs {
-		if len(v) != x.dim {
-			return fmt.Errorf("passage %d of %q has %d dimensions, the index has %d", i, id, len(v), x.dim)
+	st, err := x.stage([]vectorRecord{{op: opPut, id: id, vectors: vecs}})
+	if err != nil {
+		return err
+	}
+	x.publish(st)
+	return nil
+}
+
+// stagedPut is a batch of puts that stage inserted into the graph and that
+// wait for publish or abort. It holds the writer lock until then.
+type stagedPut struct {
+	docs []stagedDoc
+}
+
+// stagedDoc is one document of a stagedPut.
+type stagedDoc struct {
+	id    string
+	d     int32
+	known bool    // the document had passages, or was registered, before
+	added []int32 // its new nodes, pending
+}
+
+// stage inserts the passages of a batch of puts (records with distinct IDs,
+// as a write's entries are after indexer.LastByID) as put would, but leaves
+// them invisible, and the documents' old passages visible, until publish
+// makes the whole batch visible at once. The graph is the one put by put
+// builds: a new node links to pending nodes as it would to live ones, and
+// not to retiring ones, as it would not to tombstones. So the store inserts
+// a batch while the keyword index commits it, and shows it only once both
+// succeeded (abort drops it otherwise).
+func (x *hnswIndex) stage(recs []vectorRecord) (*stagedPut, error) {
+	for _, r := range recs {
+		for i, v := range r.vectors {
+			if len(v) != x.dim {
+				return nil, fmt.Errorf("passage %d of %q has %d dimensions, the index has %d", i, r.id, len(v), x.dim)
+			}
 		}
 	}
 	x.wmu.Lock()
+	st := &stagedPut{docs: make([]stagedDoc, 0, len(recs))}
+	for _, r := range recs {
+		x.records++
+		d, known := x.docNums[r.id]
+		x.mu.Lock()
+		if !known {
+			d = int32(len(x.docIDs))
+			x.docIDs = append(x.docIDs, r.id)
+			x.docNodes = append(x.docNodes, nil)
+			x.docNums[r.id] = d
+		}
+		// The old version stays visible until the new one is in, but the
+		// new passages should not spend links on it.
+		for _, n := range x.docNodes[d] {
+			x.state[n] = nodeRetiring
+		}
+		x.mu.Unlock()
+		added := make([]int32, len(r.vectors))
+		for i, v := range r.vectors {
+			added[i] = x.insert(d, int32(i), v)
+		}
+		st.docs = append(st.docs, stagedDoc{id: r.id, d: d, known: known, added: added})
+	}
+	return st, nil
+}
+
+// publish makes a staged batch visible, retiring the documents' old
+// passages, and releases the writer lock.
+func (x *hnswIndex) publish(st *stagedPut) {
 	defer x.wmu.Unlock()
-	x.records++
-	d, known := x.docNums[id]
 	x.mu.Lock()
-	if !known {
-		d = int32(len(x.docIDs))
-		x.docIDs = append(x.docIDs, id)
-		x.docNodes = append(x.docNodes, nil)
-		x.docNums[id] = d
+	defer x.mu.Unlock()
+	for _, sd := range st.docs {
+		x.retireLocked(sd.d)
+		for _, n := range sd.added {
+			x.state[n] = nodeLive
+		}
+		x.docNodes[sd.d] = sd.added
+		x.sinceSnapshot += len(sd.added)
+		x.live += len(sd.added)
+		if len(sd.added) > 0 {
+			x.liveDocs++
+		}
 	}
-	// The old version stays visible until the new one is in, but the new
-	// passages should not spend links on it.
-	for _, n := range x.docNodes[d] {
-		x.state[n] = nodeRetiring
-	}
-	x.mu.Unlock()
-	added := make([]int32, len(vecs))
-	for i, v := range vecs {
-		added[i] = x.insert(d, int32(i), v)
-	}
+}
+
+// abort drops a staged batch: its nodes become tombstones, the documents'
+// old passages stay, documents new to the index are forgotten, and the
+// writer lock is released. The tombstones stay in the graph but not in the
+// vector log, so a snapshot taken after this no longer matches the log and
+// the next open rebuilds the index from the log.
+func (x *hnswIndex) abort(st *stagedPut) {
+	defer x.wmu.Unlock()
 	x.mu.Lock()
-	x.retireLocked(d)
-	for _, n := range added {
-		x.state[n] = nodeLive
+	defer x.mu.Unlock()
+	for _, sd := range st.docs {
+		for _, n := range sd.added {
+			x.state[n] = nodeDead
+		}
+		for _, n := range x.docNodes[sd.d] {
+			x.state[n] = nodeLive
+		}
+		if !sd.known {
+			x.docIDs[sd.d] = ""
+			delete(x.docNums, sd.id)
+		}
 	}
-	x.docNodes[d] = added
-	x.sinceSnapshot += len(added)
-	x.live += len(added)
-	if len(added) > 0 {
-		x.liveDocs++
-	}
-	x.mu.Unlock()
-	return nil
+	x.records -= int64(len(st.docs))
 }
 
 func (x *hnswIndex) delete(id string) {

@@ -120,18 +120,38 @@ func (g *generation) upsert(entries []indexer.Entry, fields []string, analyzer *
 	for _, e := range entries {
 		recs = append(recs, vectorRecord{op: opPut, id: e.Doc.ID, vectors: e.Vectors})
 	}
-	if err := g.commit(batch, recs); err != nil {
-		return err
-	}
-	if g.vecs != nil {
-		for _, rec := range recs {
-			if err := g.vecs.put(rec.id, rec.vectors); err != nil {
-				return err
-			}
+	graph, ok := g.vecs.(*hnswIndex)
+	if !ok || g.vlog == nil {
+		if err := g.commit(batch, recs, nil); err != nil {
+			return err
 		}
+		if g.vecs != nil {
+			for _, rec := range recs {
+				if err := g.vecs.put(rec.id, rec.vectors); err != nil {
+					return err
+				}
+			}
+			g.snapshotVectors(false)
+		}
+		return nil
+	}
+	// Inserting into the graph, the larger part of a write, runs beside
+	// the keyword commit, on another core; the passages become visible
+	// once both are done, and are dropped if the commit fails.
+	var staged *stagedPut
+	var stageErr error
+	err = g.commit(batch, recs, func() { staged, stageErr = graph.stage(recs) })
+	switch {
+	case err != nil && staged != nil:
+		graph.abort(staged)
+	case err == nil && stageErr != nil:
+		// checkVectors let nothing through that stage refuses.
+		return fmt.Errorf("batch committed, but its vectors are not searchable until the store is reopened: %w", stageErr)
+	case err == nil:
+		graph.publish(staged)
 		g.snapshotVectors(false)
 	}
-	return nil
+	return err
 }
 
 // checkVectors refuses entries whose vectors do not fit the generation: a
@@ -161,8 +181,10 @@ func (g *generation) checkVectors(entries []indexer.Entry) error {
 
 // commit writes the batch's vector records to the log, then the keyword
 // batch with the log's new end offset. Only when both succeed is the batch
-// acknowledged; otherwise the log is cut back.
-func (g *generation) commit(batch *bleve.Batch, recs []vectorRecord) error {
+// acknowledged; otherwise the log is cut back. alongside, when not nil, runs
+// once the records are in the log, while the keyword batch commits, and is
+// finished when commit returns.
+func (g *generation) commit(batch *bleve.Batch, recs []vectorRecord, alongside func()) error {
 	if g.vlog == nil {
 		if err := g.idx.Batch(batch); err != nil {
 			return fmt.Errorf("commit batch: %w", err)
@@ -174,6 +196,14 @@ func (g *generation) commit(batch *bleve.Batch, recs []vectorRecord) error {
 		return err
 	}
 	batch.SetInternal(vlogKey, binary.LittleEndian.AppendUint64(nil, uint64(end)))
+	if alongside != nil {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			alongside()
+		}()
+		defer func() { <-done }()
+	}
 	if err := g.idx.Batch(batch); err != nil {
 		g.vlog.rollback(g.vlog.size)
 		return fmt.Errorf("commit batch: %w", err)
@@ -247,7 +277,7 @@ func (g *generation) delete(ids []string) (notFound []string, err error) {
 	if err := setStats(batch, stats); err != nil {
 		return nil, err
 	}
-	if err := g.commit(batch, recs); err != nil {
+	if err := g.commit(batch, recs, nil); err != nil {
 		return nil, err
 	}
 	if g.vecs != nil {

@@ -1,0 +1,99 @@
+package local
+
+import (
+	"slices"
+	"strconv"
+	"testing"
+)
+
+// TestHNSWStagedBatchEqualsPuts: a batch staged and published builds the
+// graph that the same puts one by one build (what lets the vector log,
+// replayed put by put, stand for the batches written), replacements
+// included; the batch is invisible until published.
+func TestHNSWStagedBatchEqualsPuts(t *testing.T) {
+	vecs := clustered(1200, 8, 5)
+	one, batched := testHNSW(8), testHNSW(8)
+	one.p.ExactBelow, batched.p.ExactBelow = -1, -1
+	for round := range 3 {
+		var recs []vectorRecord
+		for i := range 300 {
+			// Each round replaces a third of the documents the round before
+			// added.
+			id := strconv.Itoa(round) + "-" + strconv.Itoa(i)
+			if round > 0 && i%3 == 0 {
+				id = strconv.Itoa(round-1) + "-" + strconv.Itoa(i+1)
+			}
+			v := vecs[round*400+i]
+			recs = append(recs, vectorRecord{op: opPut, id: id, vectors: [][]float32{v, vecs[round*400+300+i%100]}})
+		}
+		for _, r := range recs {
+			if err := one.put(r.id, r.vectors); err != nil {
+				t.Fatal(err)
+			}
+		}
+		live := batched.live
+		st, err := batched.stage(recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if batched.live != live {
+			t.Errorf("round %d: %d live passages while staged, want the %d before", round, batched.live, live)
+		}
+		if round > 0 {
+			hits := mustSearchIndex(t, batched, vecs[(round-1)*400+1], 5, nil)
+			if len(hits) == 0 || hits[0].id != strconv.Itoa(round-1)+"-1" || hits[0].score < 0.999 {
+				t.Errorf("round %d: while staged, the replaced document's old passage is not found first: %v", round, hits)
+			}
+		}
+		batched.publish(st)
+	}
+	if !sameGraph(one, batched) || !slices.Equal(one.state, batched.state) || one.live != batched.live ||
+		one.liveDocs != batched.liveDocs || one.records != batched.records {
+		t.Fatal("the staged batches built another index than the puts one by one")
+	}
+}
+
+// TestHNSWStageAbort: an aborted batch leaves the documents as they were.
+func TestHNSWStageAbort(t *testing.T) {
+	vecs := clustered(300, 8, 6)
+	x := testHNSW(8)
+	x.p.ExactBelow = -1
+	for i := range 200 {
+		if err := x.put(strconv.Itoa(i), [][]float32{vecs[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live, liveDocs, records := x.live, x.liveDocs, x.records
+	// Replace document 0 and add document "new" with the vectors of 200 and 201.
+	st, err := x.stage([]vectorRecord{
+		{op: opPut, id: "0", vectors: [][]float32{vecs[200]}},
+		{op: opPut, id: "new", vectors: [][]float32{vecs[201]}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.abort(st)
+	if x.live != live || x.liveDocs != liveDocs || x.records != records {
+		t.Errorf("after abort: live %d, documents %d, records %d; want %d, %d, %d", x.live, x.liveDocs, x.records, live, liveDocs, records)
+	}
+	if _, ok := x.docNums["new"]; ok {
+		t.Error("the aborted new document is still known")
+	}
+	if hits := mustSearchIndex(t, x, vecs[0], 1, nil); len(hits) != 1 || hits[0].id != "0" || hits[0].score < 0.999 {
+		t.Errorf("document 0's own passage after the aborted replacement: %v", hits)
+	}
+	for _, q := range [][]float32{vecs[200], vecs[201]} {
+		for _, h := range mustSearchIndex(t, x, q, 10, nil) {
+			if h.id == "new" || h.id == "0" && h.score > 0.9999 && !slices.Equal(q, vecs[0]) {
+				t.Errorf("an aborted passage is found: %+v", h)
+			}
+		}
+	}
+	// The writer lock was released: another put goes through.
+	if err := x.put("after", [][]float32{vecs[202]}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.stage([]vectorRecord{{op: opPut, id: "bad", vectors: [][]float32{{1, 2}}}}); err == nil {
+		t.Error("a passage of 2 dimensions was staged into an 8-dimensional index")
+	}
+}
