@@ -110,13 +110,13 @@ func (b *Build) Commit(ctx context.Context, entries []indexer.Entry, position in
 		return err
 	}
 	entries = indexer.LastByID(entries)
-	fields := b.s.analyzer.documentFields(entries)
+	fields, lengths := b.s.analyzer.analyse(entries)
 	b.s.writeMu.Lock()
 	defer b.s.writeMu.Unlock()
 	if err := b.s.checkOpen(); err != nil {
 		return err
 	}
-	return b.g.upsert(entries, fields, b.s.analyzer, position)
+	return b.g.upsert(entries, fields, lengths, position)
 }
 
 // Stats describes the new generation so far.

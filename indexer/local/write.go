@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -32,7 +34,7 @@ func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 		return err
 	}
 	entries = indexer.LastByID(entries)
-	fields := s.analyzer.documentFields(entries)
+	fields, lengths := s.analyzer.analyse(entries)
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -41,11 +43,11 @@ func (s *Store) Upsert(ctx context.Context, entries []indexer.Entry) error {
 		return err
 	}
 	defer release()
-	if err := serving.upsert(entries, fields, s.analyzer, -1); err != nil {
+	if err := serving.upsert(entries, fields, lengths, -1); err != nil {
 		return err
 	}
 	if building != nil {
-		if err := building.upsert(entries, fields, s.analyzer, -1); err != nil {
+		if err := building.upsert(entries, fields, lengths, -1); err != nil {
 			return fmt.Errorf("write to generation %s, which a reindex is building: %w", building.m.Name, err)
 		}
 	}
@@ -70,10 +72,30 @@ func (s *Store) writeTargets() (serving, building *generation, release func(), e
 // source the committed batches reach.
 var positionKey = []byte("cari:reindex-position")
 
+// analyse works out, on every core and before a write takes the lock, each
+// entry's body field (documentFields) and the number of terms its body has
+// there.
+func (a *bodyAnalysis) analyse(entries []indexer.Entry) (fields []string, lengths []int64) {
+	fields = a.documentFields(entries)
+	lengths = make([]int64, len(entries))
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), len(entries))
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(entries); i += workers {
+				d := &entries[i].Doc
+				lengths[i] = int64(len(a.terms(fields[i], Body(d.Title, d.Text))))
+			}
+		})
+	}
+	wg.Wait()
+	return fields, lengths
+}
+
 // upsert writes entries to the generation in one atomic batch, each body in
-// its field (documentFields); position, when not negative, is recorded with
-// them (see Build.Commit).
-func (g *generation) upsert(entries []indexer.Entry, fields []string, analyzer *bodyAnalysis, position int64) error {
+// its field with its length in terms (analyse); position, when not
+// negative, is recorded with them (see Build.Commit).
+func (g *generation) upsert(entries []indexer.Entry, fields []string, lengths []int64, position int64) error {
 	if g.readOnly != "" {
 		return fmt.Errorf("%s; until then it takes no writes", g.readOnly)
 	}
@@ -100,9 +122,8 @@ func (g *generation) upsert(entries []indexer.Entry, fields []string, analyzer *
 		if found {
 			stats.remove(old)
 		}
-		field := fields[i]
+		field, n := fields[i], lengths[i]
 		body := Body(d.Title, d.Text)
-		n := int64(len(analyzer.terms(field, body)))
 		stats.add(docShare{field: field, tokens: n, chunks: int64(len(entries[i].Chunks))})
 		f := fieldsOf(d, field, body, n)
 		f[fieldChunks] = encodeChunks(entries[i].Chunks)
