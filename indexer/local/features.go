@@ -38,7 +38,7 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 	if err != nil {
 		return nil, err
 	}
-	bm := s.opts.BM25
+	bm := s.opts.fieldBM25(field)
 	idfs := make([]float64, len(terms))
 	var idfSum float64
 	for ti, term := range terms {

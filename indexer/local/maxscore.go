@@ -21,6 +21,7 @@ type postingCursor struct {
 	pos   int // in the query's term order
 	term  []byte
 	tfr   index.TermFieldReader
+	bm    BM25 // its field's parameters
 	idf   float64
 	avgdl float64
 	// bound is the most the term can add to any document's score: BM25's
@@ -63,9 +64,9 @@ func (c *postingCursor) land(p *index.TermFieldDoc, err error) error {
 
 // score is the term's BM25 score in the current document. bleve stores norm
 // = 1/sqrt(field length) as a float32; rounding recovers the exact length.
-func (c *postingCursor) score(bm BM25) float64 {
+func (c *postingCursor) score() float64 {
 	dl := math.Round(1 / float64(c.tfd.Norm*c.tfd.Norm))
-	return bm.TermScore(c.idf, float64(c.tfd.Freq), dl, c.avgdl)
+	return c.bm.TermScore(c.idf, float64(c.tfd.Freq), dl, c.avgdl)
 }
 
 // openCursors opens a cursor on each query term's postings in each field
@@ -92,15 +93,14 @@ func (s *Store) openCursors(ctx context.Context, r index.IndexReader, stats corp
 			if err != nil {
 				return fail(fmt.Errorf("read postings of %q in %s: %w", term, f.field, err))
 			}
-			cursors = append(cursors, &postingCursor{pos: len(cursors), term: term, avgdl: avgdl, tfr: tfr})
+			cursors = append(cursors, &postingCursor{pos: len(cursors), term: term, bm: s.opts.fieldBM25(f.field), avgdl: avgdl, tfr: tfr})
 			df[string(term)] = max(df[string(term)], tfr.Count())
 		}
 	}
-	bm := s.opts.BM25
 	n := float64(stats.Docs)
 	for _, c := range cursors {
-		c.idf = bm.IDF(n, float64(df[string(c.term)]))
-		c.bound = c.idf * (bm.K1 + 1)
+		c.idf = c.bm.IDF(n, float64(df[string(c.term)]))
+		c.bound = c.idf * (c.bm.K1 + 1)
 		if err := c.next(); err != nil {
 			return fail(err)
 		}
@@ -137,7 +137,6 @@ func (s *Store) topBM25(ctx context.Context, r index.IndexReader, plan *keywordP
 		return nil, 0, err
 	}
 	defer closeCursors(cursors)
-	bm := s.opts.BM25
 
 	// byBound orders the cursors by bound, smallest first; reach[j] is the
 	// most the first j+1 of them can add together.
@@ -177,7 +176,7 @@ func (s *Store) topBM25(ctx context.Context, r index.IndexReader, plan *keywordP
 				continue
 			}
 			if admitted {
-				sc := c.score(bm)
+				sc := c.score()
 				contrib[c.pos] = sc
 				partial += sc
 			}
@@ -201,7 +200,7 @@ func (s *Store) topBM25(ctx context.Context, r index.IndexReader, plan *keywordP
 				}
 			}
 			if !c.done && c.doc == doc {
-				sc := c.score(bm)
+				sc := c.score()
 				contrib[c.pos] = sc
 				partial += sc
 			}

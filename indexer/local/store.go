@@ -26,6 +26,9 @@ import (
 type Options struct {
 	// BM25 parameters; zero means DefaultBM25.
 	BM25 BM25
+	// IndonesianBM25 are the Indonesian body field's BM25 parameters,
+	// which BM25 does not change; zero means DefaultIndonesianBM25.
+	IndonesianBM25 BM25
 	// Logger receives start-up and maintenance messages; nil discards them.
 	Logger *slog.Logger
 	// Vectors names the embedding model this process embeds with; the zero
@@ -97,6 +100,12 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if err := opts.BM25.Validate(); err != nil {
 		return nil, err
+	}
+	if opts.IndonesianBM25 == (BM25{}) {
+		opts.IndonesianBM25 = DefaultIndonesianBM25
+	}
+	if err := opts.IndonesianBM25.Validate(); err != nil {
+		return nil, fmt.Errorf("bm25 of the Indonesian field: %w", err)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

@@ -45,7 +45,7 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 			Elsewhere: pl[fieldBodyField].GetStringValue() != field}
 	}
 	idf := func(t string) float64 { return idfs[t] }
-	return s.analysis.MatchFeatures(field, query, docs, idf, s.opts.BM25, s.current().Avgdl[field]), nil
+	return s.analysis.MatchFeatures(field, query, docs, idf, s.opts.fieldBM25(field), s.current().Avgdl[field]), nil
 }
 
 // majorityField is the body field most of pts are in; ties go to the

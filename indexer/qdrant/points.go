@@ -248,8 +248,9 @@ func (s *Store) point(e indexer.Entry, body analysed, avgdl float64) *qdrant.Poi
 		tf[termIndex(t.Term)]++
 	}
 	dl := float64(len(body.tokens))
+	bm := s.opts.fieldBM25(body.field)
 	for i, f := range tf {
-		tf[i] = termWeight(s.opts.BM25, f, dl, avgdl)
+		tf[i] = termWeight(bm, f, dl, avgdl)
 	}
 	vectors := map[string]*qdrant.Vector{}
 	if len(tf) > 0 {

@@ -40,6 +40,8 @@ const (
 	metaAvgdl    = "cari_avgdl" // of all documents; per field: metaAvgdl + "_" + field
 	metaK1       = "cari_bm25_k1"
 	metaB        = "cari_bm25_b"
+	metaIDK1     = "cari_bm25_k1_id" // the Indonesian body field's
+	metaIDB      = "cari_bm25_b_id"
 )
 
 // meta is what a store knows of the collection it reads and writes.
@@ -80,6 +82,8 @@ func (s *Store) collectionSchema(name string) *qdrant.CreateCollection {
 			metaAnalyzer: s.analysis.Name(),
 			metaK1:       s.opts.BM25.K1,
 			metaB:        s.opts.BM25.B,
+			metaIDK1:     s.opts.IndonesianBM25.K1,
+			metaIDB:      s.opts.IndonesianBM25.B,
 		}),
 	}
 	if v := s.opts.Vectors; !v.IsZero() {
@@ -169,6 +173,11 @@ func (s *Store) loadMeta(ctx context.Context, coll string) error {
 	}
 	if k1, b := md[metaK1].GetDoubleValue(), md[metaB].GetDoubleValue(); k1 != s.opts.BM25.K1 || b != s.opts.BM25.B {
 		return fmt.Errorf("built with BM25 k1=%v b=%v, this process uses k1=%v b=%v; reindex it or use the same parameters", k1, b, s.opts.BM25.K1, s.opts.BM25.B)
+	}
+	// A collection from before the Indonesian field had its own
+	// parameters records none (0, 0): its weights used the global ones.
+	if k1, b := md[metaIDK1].GetDoubleValue(), md[metaIDB].GetDoubleValue(); k1 != s.opts.IndonesianBM25.K1 || b != s.opts.IndonesianBM25.B {
+		return fmt.Errorf("built with BM25 k1=%v b=%v for the Indonesian field, this process uses k1=%v b=%v; reindex it or use the same parameters", k1, b, s.opts.IndonesianBM25.K1, s.opts.IndonesianBM25.B)
 	}
 	have := local.VectorSpace{Model: md[metaModel].GetStringValue(), Dim: int(md[metaDim].GetIntegerValue())}
 	want := s.opts.Vectors

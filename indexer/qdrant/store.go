@@ -95,6 +95,10 @@ type Options struct {
 	Vectors local.VectorSpace
 	// BM25 parameters; zero means local.DefaultBM25.
 	BM25 local.BM25
+	// IndonesianBM25 are the Indonesian body field's BM25 parameters,
+	// which BM25 does not change; zero means local.DefaultIndonesianBM25.
+	// A collection records both and refuses other ones.
+	IndonesianBM25 local.BM25
 	// BatchBytes bounds the size of one upsert request. Default 16 MiB.
 	BatchBytes int
 	// VectorOversample is how many candidates the mean vectors find per
@@ -152,6 +156,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if err := opts.BM25.Validate(); err != nil {
 		return nil, err
+	}
+	if opts.IndonesianBM25 == (local.BM25{}) {
+		opts.IndonesianBM25 = local.DefaultIndonesianBM25
+	}
+	if err := opts.IndonesianBM25.Validate(); err != nil {
+		return nil, fmt.Errorf("bm25 of the Indonesian field: %w", err)
 	}
 	if opts.BatchBytes <= 0 {
 		opts.BatchBytes = 16 << 20
@@ -282,4 +292,9 @@ func (s *Store) conn() (*qdrant.Client, error) {
 		return nil, ErrClosed
 	}
 	return s.client, nil
+}
+
+// fieldBM25 returns the BM25 parameters of body field's weights.
+func (o Options) fieldBM25(field string) local.BM25 {
+	return local.FieldBM25(field, o.BM25, o.IndonesianBM25)
 }

@@ -51,13 +51,19 @@ func bm25In(s indexer.Store, lang, query string) map[string]float64 {
 		}
 	}
 	n, avgdl := float64(len(multilingual)), float64(total)/float64(len(bodies))
+	// The Indonesian field has its own parameters
+	// (local.DefaultIndonesianBM25); every other field 1.2 and 0.75.
+	k1, b := 1.2, 0.75
+	if lang == "id" {
+		k1, b = 1.5, 1
+	}
 	out := map[string]float64{}
 	for _, q := range s.TermsIn(query, lang) {
 		df := 0.0
 		for _, docs := range all {
 			df = max(df, docFreq(docs, q))
 		}
-		addBM25(out, bodies, q, bm25IDF(n, df), avgdl)
+		addBM25(out, bodies, q, bm25IDF(n, df), avgdl, k1, b)
 	}
 	return out
 }

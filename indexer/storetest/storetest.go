@@ -188,7 +188,7 @@ func bm25(s indexer.Store, query string) map[string]float64 {
 	n := float64(len(bodies))
 	out := make(map[string]float64)
 	for _, q := range s.Terms(query) {
-		addBM25(out, bodies, q, bm25IDF(n, docFreq(bodies, q)), avgdl)
+		addBM25(out, bodies, q, bm25IDF(n, docFreq(bodies, q)), avgdl, 1.2, 0.75)
 	}
 	return out
 }
@@ -208,9 +208,9 @@ func docFreq(bodies map[string][]string, term string) float64 {
 func bm25IDF(n, df float64) float64 { return math.Log(1 + (n-df+0.5)/(df+0.5)) }
 
 // addBM25 adds to out, for each of bodies holding term, the term's BM25
-// score (k1 1.2, b 0.75) with IDF idf, among bodies of average length avgdl.
-func addBM25(out map[string]float64, bodies map[string][]string, term string, idf, avgdl float64) {
-	const k1, b = 1.2, 0.75
+// score (parameters k1 and b) with IDF idf, among bodies of average length
+// avgdl.
+func addBM25(out map[string]float64, bodies map[string][]string, term string, idf, avgdl, k1, b float64) {
 	for id, terms := range bodies {
 		tf := 0.0
 		for _, t := range terms {
