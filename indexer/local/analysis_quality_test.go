@@ -43,14 +43,25 @@ func indonesianDictionary(t *testing.T) analysis.IndonesianOptions {
 }
 
 // evaluateIndonesian indexes c with the Indonesian field analysed as o and
-// scores c's queries against it.
-func evaluateIndonesian(t *testing.T, c collection, o analysis.IndonesianOptions) evaluation.Summary {
+// scores c's queries against it, the Indonesian field with BM25 parameters
+// bm (zero: DefaultIndonesianBM25).
+func evaluateIndonesian(t *testing.T, c collection, o analysis.IndonesianOptions, bm BM25) evaluation.Summary {
 	t.Helper()
 	saved, savedName := indonesian, bodyAnalyzer
 	defer func() { indonesian, bodyAnalyzer = saved, savedName }()
 	indonesian = o
 	bodyAnalyzer = "test: " + o.String()
 	s := indexCollection(t, c)
+	if bm != (BM25{}) {
+		dir := s.dir
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if s, err = Open(dir, Options{IndonesianBM25: bm}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	defer s.Close()
 	return evaluate(t, c, cariSearch(t, s))
 }
@@ -68,7 +79,7 @@ func TestIndonesianAnalysisPieces(t *testing.T) {
 	dict := indonesianDictionary(t)
 	ndcg := map[string]float64{}
 	for _, v := range indonesianVariants(dict) {
-		got := evaluateIndonesian(t, c, v.o)
+		got := evaluateIndonesian(t, c, v.o, BM25{})
 		ndcg[v.name] = got.NDCG10
 		t.Logf("tydiqa-id, Indonesian analysis with %-10s nDCG@10 %.4f recall@100 %.4f mrr@10 %.4f", v.name+":", got.NDCG10, got.Recall100, got.MRR10)
 	}
