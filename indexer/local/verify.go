@@ -13,6 +13,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -316,6 +317,10 @@ func checkKeywordIndex(kwDir string) (err error) {
 			err = fmt.Errorf("%s is damaged (%v)", root, p)
 		}
 	}()
+	// bolt maps the file and follows its page numbers: a damaged one can
+	// point outside the mapping, which would kill the process with SIGSEGV
+	// rather than panic. Make such a fault a panic, recovered above.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	db, err := bolt.Open(root, 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {
 		return fmt.Errorf("%s is damaged: %w", root, err)
