@@ -55,6 +55,7 @@ func exhaustiveBM25(t *testing.T, s *Store, q indexer.KeywordQuery) []indexer.Hi
 	type list struct {
 		tfr   index.TermFieldReader
 		term  string
+		bm    BM25
 		avgdl float64
 	}
 	var lists []list
@@ -70,13 +71,13 @@ func exhaustiveBM25(t *testing.T, s *Store, q indexer.KeywordQuery) []indexer.Hi
 				t.Fatal(err)
 			}
 			defer tfr.Close()
-			lists = append(lists, list{tfr, string(term), avgdl})
+			lists = append(lists, list{tfr, string(term), s.opts.fieldBM25(f.field), avgdl})
 			df[string(term)] = max(df[string(term)], tfr.Count())
 		}
 	}
-	bm := s.opts.BM25
 	scores := map[uint64]float64{}
 	for _, l := range lists {
+		bm := l.bm
 		idf := bm.IDF(float64(plan.stats.Docs), float64(df[l.term]))
 		for {
 			p, err := l.tfr.Next(nil)
