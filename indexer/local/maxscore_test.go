@@ -13,6 +13,7 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/evaluation"
 	"github.com/cari-search/cari/indexer"
 )
 
@@ -217,4 +218,47 @@ func TestMaxScorePrunes(t *testing.T) {
 		t.Errorf("scored %d of %d matching documents in full; want pruning to skip at least half", completed, len(matching))
 	}
 	t.Logf("scored %d of %d matching documents in full", completed, len(matching))
+}
+
+// TestMaxScoreMatchesExhaustiveAcrossLanguages runs real English and
+// Indonesian queries over a collection holding both languages, so that
+// queries search several body fields, each with its own BM25 parameters,
+// and compares the pruned search with scoring every posting.
+func TestMaxScoreMatchesExhaustiveAcrossLanguages(t *testing.T) {
+	var docs []cari.Document
+	var texts []string
+	for _, name := range []string{"scifact", "tydiqa-id"} {
+		c := sharedCollection(t, name, "")
+		all := loadCorpusT(t, c.corpus)
+		docs = append(docs, all[:min(600, len(all))]...)
+		queries, err := evaluation.LoadQueries(c.queries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range queries[:min(40, len(queries))] {
+			texts = append(texts, q.Text)
+		}
+	}
+	s := newStore(t, Options{})
+	for i := 0; i < len(docs); i += 300 {
+		upsert(t, s, docs[i:min(i+300, len(docs))]...)
+	}
+	r, release, err := s.snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := snapshotStats(r)
+	release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Fields[fieldBody].Docs < 500 || stats.Fields[fieldBodyID].Docs < 500 {
+		t.Fatalf("field documents %+v: want both languages' fields filled", stats.Fields)
+	}
+	for i, text := range texts {
+		q := indexer.KeywordQuery{Text: text, Limit: []int{1, 10, 100}[i%3]}
+		if got, want := mustSearch(t, s, q), exhaustiveBM25(t, s, q); !slices.Equal(got, want) {
+			t.Fatalf("query %q limit %d:\n got %v\nwant %v", q.Text, q.Limit, got, want)
+		}
+	}
 }
