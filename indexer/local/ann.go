@@ -59,6 +59,9 @@ type hnswIndex struct {
 
 	visits  sync.Pool     // *searchScratch for searches
 	scratch searchScratch // the writer's
+	ahead   searchScratch // the writer's, for the search it runs ahead (stage)
+	// Searches run ahead, and those kept.
+	aheadRun, aheadKept int
 
 	records       int64        // puts and deletes applied: vector log records
 	snapshot      snapshotMark // the log prefix the last snapshot covers
@@ -160,7 +163,8 @@ func (x *hnswIndex) stage(recs []vectorRecord) (*stagedPut, error) {
 	}
 	x.wmu.Lock()
 	st := &stagedPut{docs: make([]stagedDoc, 0, len(recs))}
-	for _, r := range recs {
+	var next *passageInsert // a passage whose links were searched ahead
+	for ri, r := range recs {
 		x.records++
 		d, known := x.docNums[r.id]
 		x.mu.Lock()
@@ -178,7 +182,24 @@ func (x *hnswIndex) stage(recs []vectorRecord) (*stagedPut, error) {
 		x.mu.Unlock()
 		added := make([]int32, len(r.vectors))
 		for i, v := range r.vectors {
-			added[i] = x.insert(d, int32(i), v)
+			cur := next
+			if cur == nil {
+				cur = x.addNode(d, int32(i), v)
+			}
+			// The next passage, this document's or the next one's, is
+			// searched for beside this one, unless that document has old
+			// passages to retire first (which changes what it links to).
+			next = nil
+			switch {
+			case i+1 < len(r.vectors):
+				next = x.addNode(d, int32(i+1), r.vectors[i+1])
+			case ri+1 < len(recs) && len(recs[ri+1].vectors) > 0:
+				if nd, ok := x.docNums[recs[ri+1].id]; !ok || len(x.docNodes[nd]) == 0 {
+					next = x.addNodeOf(recs[ri+1].id, 0, recs[ri+1].vectors[0])
+				}
+			}
+			x.insertPair(cur, next)
+			added[i] = cur.n
 		}
 		st.docs = append(st.docs, stagedDoc{id: r.id, d: d, known: known, added: added})
 	}
@@ -273,9 +294,20 @@ type linkUpdate struct {
 	list  []int32
 }
 
-// insert adds a pending node for passage ord of document d and links it
-// into the graph. It returns the node's number.
-func (x *hnswIndex) insert(d, ord int32, v []float32) int32 {
+// passageInsert is a node added to the graph, not linked yet, and the
+// search for its links when one was run ahead of the node before it.
+type passageInsert struct {
+	n      int32
+	level  int
+	search *linkSearch
+	// docID names the document when the node was added before its
+	// document was registered (addNodeOf); d is set once it is.
+	docID string
+}
+
+// addNode adds a pending, unlinked node for passage ord of document d. No
+// link points to it, so no search reaches it.
+func (x *hnswIndex) addNode(d, ord int32, v []float32) *passageInsert {
 	n := int32(len(x.doc))
 	level := nodeLevel(n, x.levelMult)
 	var vp []float32
@@ -289,11 +321,58 @@ func (x *hnswIndex) insert(d, ord int32, v []float32) int32 {
 	}
 	x.appendNodeLocked(n, d, ord, v, level)
 	x.mu.Unlock()
-	plan := x.planLinks(n, level)
+	return &passageInsert{n: n, level: level}
+}
+
+// addNodeOf is addNode for a document stage registers next: it is numbered
+// as it will be, and the node's document is set when it is.
+func (x *hnswIndex) addNodeOf(id string, ord int32, v []float32) *passageInsert {
+	d, ok := x.docNums[id]
+	if !ok {
+		d = int32(len(x.docIDs)) // the number stage gives it next
+	}
+	p := x.addNode(d, ord, v)
+	p.docID = id
+	return p
+}
+
+// insert adds a pending node for passage ord of document d and links it
+// into the graph. It returns the node's number.
+func (x *hnswIndex) insert(d, ord int32, v []float32) int32 {
+	p := x.addNode(d, ord, v)
+	x.insertPair(p, nil)
+	return p.n
+}
+
+// insertPair links cur into the graph, and, when next is not nil, searches
+// for next's links on another core meanwhile, against the graph without
+// cur. That search is kept (for next's own insertPair) only if it read no
+// neighbour list that linking cur changed, and cur did not become the
+// entry point: then it is the search next would have run after cur, and
+// the graph is the one inserting them one after the other builds.
+func (x *hnswIndex) insertPair(cur, next *passageInsert) {
+	var ahead *linkSearch
+	var wg sync.WaitGroup
+	if next != nil && x.entry >= 0 {
+		wg.Go(func() { ahead = x.searchLinks(next.n, next.level, &x.ahead, true) })
+	}
+	var plan linkPlan
+	if cur.search != nil {
+		plan = x.finishLinks(cur.n, cur.level, cur.search)
+	} else {
+		plan = x.planLinks(cur.n, cur.level)
+	}
+	wg.Wait()
 	x.mu.Lock()
-	x.applyLocked(n, level, plan)
+	x.applyLocked(cur.n, cur.level, plan)
 	x.mu.Unlock()
-	return n
+	if ahead != nil {
+		x.aheadRun++
+		if ahead.unchangedBy(plan, x.entry, x.maxLevel) {
+			next.search = ahead
+			x.aheadKept++
+		}
+	}
 }
 
 // appendNodeLocked adds node n's storage (its page exists). No link points
@@ -309,6 +388,145 @@ func (x *hnswIndex) appendNodeLocked(n, d, ord int32, v []float32, level int) {
 	x.doc = append(x.doc, d)
 	x.ord = append(x.ord, ord)
 	x.state = append(x.state, nodePending)
+}
+
+// linkSearch is what the searches for a node's links found: the
+// candidates on each layer it links on, nearest first, and, when recorded,
+// every (layer, node) whose neighbour list the searches read, with the
+// entry point they started from.
+type linkSearch struct {
+	cands    [][]nodeDist // by layer
+	read     []uint64     // layer<<32 | node
+	entry    int32
+	maxLevel int
+}
+
+func readKey(l int, n int32) uint64 { return uint64(l)<<32 | uint64(uint32(n)) }
+
+// unchangedBy reports whether s read nothing that applying plan changed:
+// the entry point is the same, and no list s read gained or lost a link.
+func (s *linkSearch) unchangedBy(plan linkPlan, entry int32, maxLevel int) bool {
+	if s.entry != entry || s.maxLevel != maxLevel {
+		return false
+	}
+	changed := make(map[uint64]struct{}, len(plan.updates))
+	for _, u := range plan.updates {
+		changed[readKey(u.layer, u.node)] = struct{}{}
+	}
+	for _, k := range s.read {
+		if _, ok := changed[k]; ok {
+			return false
+		}
+	}
+	return true
+}
+
+// searchLinks runs the searches of planLinks for node n, recording what
+// they read when record is set. Like planLinks it only reads the graph.
+func (x *hnswIndex) searchLinks(n int32, level int, scratch *searchScratch, record bool) *linkSearch {
+	s := &linkSearch{cands: make([][]nodeDist, level+1), entry: x.entry, maxLevel: x.maxLevel}
+	if x.entry < 0 {
+		return s
+	}
+	q := x.vector(n)
+	cur := nodeDist{x.entry, x.distance(q, x.entry)}
+	for l := x.maxLevel; l > level; l-- {
+		cur = x.greedyRecorded(q, cur, l, s, record)
+	}
+	linkable := func(id int32) bool { return linkable(x.state[id]) }
+	eps := []nodeDist{cur}
+	for l := min(level, x.maxLevel); l >= 0; l-- {
+		w := x.searchLayerRecorded(q, eps, x.p.EfConstruction, l, linkable, scratch, s, record)
+		slices.SortFunc(w, byDist)
+		s.cands[l] = slices.Clone(w) // w lives in the scratch the next layer reuses
+		eps = s.cands[l]
+	}
+	return s
+}
+
+// finishLinks turns a search into node n's plan: its neighbours chosen
+// among the candidates, and the lists that gain it.
+func (x *hnswIndex) finishLinks(n int32, level int, s *linkSearch) linkPlan {
+	plan := linkPlan{links: make([][]int32, level+1)}
+	if s.entry < 0 {
+		return plan
+	}
+	for l := min(level, s.maxLevel); l >= 0; l-- {
+		chosen := x.selectNeighbors(s.cands[l], x.p.M)
+		plan.links[l] = make([]int32, len(chosen))
+		for i, c := range chosen {
+			plan.links[l][i] = c.id
+			plan.updates = append(plan.updates, x.linkBack(c, n, l))
+		}
+	}
+	return plan
+}
+
+// greedyRecorded is greedy, recording the lists it reads.
+func (x *hnswIndex) greedyRecorded(q []float32, cur nodeDist, l int, s *linkSearch, record bool) nodeDist {
+	for changed := true; changed; {
+		changed = false
+		if record {
+			s.read = append(s.read, readKey(l, cur.id))
+		}
+		for _, e := range x.neighbors(cur.id, l) {
+			if d := x.distance(q, e); d < cur.dist {
+				cur, changed = nodeDist{e, d}, true
+			}
+		}
+	}
+	return cur
+}
+
+// searchLayerRecorded is searchLayer without a budget, recording the
+// lists it reads.
+func (x *hnswIndex) searchLayerRecorded(q []float32, eps []nodeDist, ef, l int, accept func(int32) bool, sc *searchScratch, s *linkSearch, record bool) []nodeDist {
+	sc.visited.reset(len(x.doc))
+	near, far := sc.near[:0], sc.far[:0] // far holds negated distances: its top is the worst
+	for _, e := range eps {
+		if sc.visited.has(e.id) {
+			continue
+		}
+		sc.visited.set(e.id)
+		near.push(e)
+		if accept(e.id) {
+			far.push(nodeDist{e.id, -e.dist})
+		}
+	}
+	for len(far) > ef {
+		far.pop()
+	}
+	for len(near) > 0 {
+		c := near.pop()
+		if len(far) >= ef && c.dist > -far[0].dist {
+			break
+		}
+		if record {
+			s.read = append(s.read, readKey(l, c.id))
+		}
+		for _, e := range x.neighbors(c.id, l) {
+			if sc.visited.has(e) {
+				continue
+			}
+			sc.visited.set(e)
+			d := x.distance(q, e)
+			if len(far) >= ef && d >= -far[0].dist {
+				continue
+			}
+			near.push(nodeDist{e, d})
+			if accept(e) {
+				far.push(nodeDist{e, -d})
+				if len(far) > ef {
+					far.pop()
+				}
+			}
+		}
+	}
+	sc.near, sc.far = near, far
+	for i := range far {
+		far[i].dist = -far[i].dist
+	}
+	return far
 }
 
 // planLinks finds node n's neighbours on each of its layers and the pruned

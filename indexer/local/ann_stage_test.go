@@ -97,3 +97,75 @@ func TestHNSWStageAbort(t *testing.T) {
 		t.Error("a passage of 2 dimensions was staged into an 8-dimensional index")
 	}
 }
+
+// putOneByOne is put with every passage searched for and linked after the
+// one before is in, none searched ahead: the reference insertion order.
+func putOneByOne(t *testing.T, x *hnswIndex, id string, vecs [][]float32) {
+	t.Helper()
+	st, err := x.stage(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.records++
+	d, known := x.docNums[id]
+	if !known {
+		d = int32(len(x.docIDs))
+		x.docIDs = append(x.docIDs, id)
+		x.docNodes = append(x.docNodes, nil)
+		x.docNums[id] = d
+	}
+	for _, n := range x.docNodes[d] {
+		x.state[n] = nodeRetiring
+	}
+	added := make([]int32, len(vecs))
+	for i, v := range vecs {
+		added[i] = x.insert(d, int32(i), v)
+	}
+	st.docs = append(st.docs, stagedDoc{id: id, d: d, known: known, added: added})
+	x.publish(st)
+}
+
+// TestHNSWSearchAheadEqualsOneByOne: stage searches for the next passage's
+// links while it links the current one, and keeps that search only if it
+// is the one the passage would have run after: the graph equals the one
+// built passage after passage, replacements and several passages per
+// document included, while most searches run ahead are kept.
+func TestHNSWSearchAheadEqualsOneByOne(t *testing.T) {
+	vecs := clustered(3000, 8, 8)
+	ref, got := testHNSW(8), testHNSW(8)
+	for round := range 3 {
+		var recs []vectorRecord
+		for i := range 600 {
+			id := strconv.Itoa(round) + "-" + strconv.Itoa(i)
+			if round > 0 && i%4 == 0 {
+				id = strconv.Itoa(round-1) + "-" + strconv.Itoa(i+1)
+			}
+			k := round*1000 + i
+			pass := [][]float32{vecs[k]}
+			if i%3 == 0 {
+				pass = append(pass, vecs[(k+600)%3000], vecs[(k+601)%3000])
+			}
+			if i%50 == 7 {
+				pass = nil // a document with no passages in between
+			}
+			recs = append(recs, vectorRecord{op: opPut, id: id, vectors: pass})
+		}
+		for _, r := range recs {
+			putOneByOne(t, ref, r.id, r.vectors)
+		}
+		for start := 0; start < len(recs); start += 128 {
+			st, err := got.stage(recs[start:min(start+128, len(recs))])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.publish(st)
+		}
+	}
+	if !sameGraph(ref, got) || !slices.Equal(ref.state, got.state) || ref.live != got.live || ref.liveDocs != got.liveDocs {
+		t.Fatal("searching ahead built another graph than inserting passage after passage")
+	}
+	if ref.aheadRun != 0 || got.aheadRun == 0 || got.aheadKept < got.aheadRun/2 {
+		t.Errorf("searches run ahead: %d in the reference, %d (%d kept) staged; want none, and most kept", ref.aheadRun, got.aheadRun, got.aheadKept)
+	}
+	t.Logf("%d searches run ahead, %d kept", got.aheadRun, got.aheadKept)
+}
