@@ -163,7 +163,7 @@ func (x *hnswIndex) stage(recs []vectorRecord) (*stagedPut, error) {
 	}
 	x.wmu.Lock()
 	st := &stagedPut{docs: make([]stagedDoc, 0, len(recs))}
-	var next *passageInsert // a passage whose links were searched ahead
+	var linked *passageInsert // the next document's first passage, if linked already
 	for ri, r := range recs {
 		x.records++
 		d, known := x.docNums[r.id]
@@ -181,25 +181,31 @@ func (x *hnswIndex) stage(recs []vectorRecord) (*stagedPut, error) {
 		}
 		x.mu.Unlock()
 		added := make([]int32, len(r.vectors))
-		for i, v := range r.vectors {
-			cur := next
-			if cur == nil {
-				cur = x.addNode(d, int32(i), v)
-			}
+		i := 0
+		if linked != nil {
+			added[0], linked, i = linked.n, nil, 1
+		}
+		for ; i < len(r.vectors); i++ {
+			cur := x.addNode(d, int32(i), r.vectors[i])
 			// The next passage, this document's or the next one's, is
-			// searched for beside this one, unless that document has old
+			// inserted with this one, unless that document has old
 			// passages to retire first (which changes what it links to).
-			next = nil
+			var next *passageInsert
 			switch {
 			case i+1 < len(r.vectors):
 				next = x.addNode(d, int32(i+1), r.vectors[i+1])
 			case ri+1 < len(recs) && len(recs[ri+1].vectors) > 0:
 				if nd, ok := x.docNums[recs[ri+1].id]; !ok || len(x.docNodes[nd]) == 0 {
 					next = x.addNodeOf(recs[ri+1].id, 0, recs[ri+1].vectors[0])
+					linked = next
 				}
 			}
 			x.insertPair(cur, next)
 			added[i] = cur.n
+			if next != nil && next != linked {
+				i++
+				added[i] = next.n
+			}
 		}
 		st.docs = append(st.docs, stagedDoc{id: r.id, d: d, known: known, added: added})
 	}
@@ -294,15 +300,10 @@ type linkUpdate struct {
 	list  []int32
 }
 
-// passageInsert is a node added to the graph, not linked yet, and the
-// search for its links when one was run ahead of the node before it.
+// passageInsert is a node added to the graph, not linked yet.
 type passageInsert struct {
-	n      int32
-	level  int
-	search *linkSearch
-	// docID names the document when the node was added before its
-	// document was registered (addNodeOf); d is set once it is.
-	docID string
+	n     int32
+	level int
 }
 
 // addNode adds a pending, unlinked node for passage ord of document d. No
@@ -324,16 +325,14 @@ func (x *hnswIndex) addNode(d, ord int32, v []float32) *passageInsert {
 	return &passageInsert{n: n, level: level}
 }
 
-// addNodeOf is addNode for a document stage registers next: it is numbered
-// as it will be, and the node's document is set when it is.
+// addNodeOf is addNode for the document stage registers next, numbered as
+// it will be.
 func (x *hnswIndex) addNodeOf(id string, ord int32, v []float32) *passageInsert {
 	d, ok := x.docNums[id]
 	if !ok {
 		d = int32(len(x.docIDs)) // the number stage gives it next
 	}
-	p := x.addNode(d, ord, v)
-	p.docID = id
-	return p
+	return x.addNode(d, ord, v)
 }
 
 // insert adds a pending node for passage ord of document d and links it
@@ -344,35 +343,38 @@ func (x *hnswIndex) insert(d, ord int32, v []float32) int32 {
 	return p.n
 }
 
-// insertPair links cur into the graph, and, when next is not nil, searches
-// for next's links on another core meanwhile, against the graph without
-// cur. That search is kept (for next's own insertPair) only if it read no
-// neighbour list that linking cur changed, and cur did not become the
-// entry point: then it is the search next would have run after cur, and
-// the graph is the one inserting them one after the other builds.
+// insertPair links cur into the graph and then, when not nil, next (added
+// after cur). The searches for both run at once, on two cores, against the
+// graph without either; next's is kept only if it read no neighbour list
+// that linking cur changed and cur did not become the entry point: then it
+// is the search next would have run after cur, and the graph is the one
+// inserting them one after the other builds. Otherwise next searches again.
 func (x *hnswIndex) insertPair(cur, next *passageInsert) {
 	var ahead *linkSearch
 	var wg sync.WaitGroup
 	if next != nil && x.entry >= 0 {
-		wg.Go(func() { ahead = x.searchLinks(next.n, next.level, &x.ahead, true) })
+		wg.Go(func() { ahead = x.searchLinks(next.n, next.level, &x.ahead) })
 	}
-	var plan linkPlan
-	if cur.search != nil {
-		plan = x.finishLinks(cur.n, cur.level, cur.search)
-	} else {
-		plan = x.planLinks(cur.n, cur.level)
-	}
+	plan := x.planLinks(cur.n, cur.level)
 	wg.Wait()
 	x.mu.Lock()
 	x.applyLocked(cur.n, cur.level, plan)
 	x.mu.Unlock()
+	if next == nil {
+		return
+	}
 	if ahead != nil {
 		x.aheadRun++
-		if ahead.unchangedBy(plan, x.entry, x.maxLevel) {
-			next.search = ahead
-			x.aheadKept++
-		}
 	}
+	if ahead != nil && ahead.unchangedBy(plan, x.entry, x.maxLevel) {
+		x.aheadKept++
+		plan = x.finishLinks(next.n, next.level, ahead)
+	} else {
+		plan = x.planLinks(next.n, next.level)
+	}
+	x.mu.Lock()
+	x.applyLocked(next.n, next.level, plan)
+	x.mu.Unlock()
 }
 
 // appendNodeLocked adds node n's storage (its page exists). No link points
@@ -391,9 +393,9 @@ func (x *hnswIndex) appendNodeLocked(n, d, ord int32, v []float32, level int) {
 }
 
 // linkSearch is what the searches for a node's links found: the
-// candidates on each layer it links on, nearest first, and, when recorded,
-// every (layer, node) whose neighbour list the searches read, with the
-// entry point they started from.
+// candidates on each layer it links on, nearest first, every (layer, node)
+// whose neighbour list the searches read, and the entry point they started
+// from.
 type linkSearch struct {
 	cands    [][]nodeDist // by layer
 	read     []uint64     // layer<<32 | node
@@ -422,8 +424,8 @@ func (s *linkSearch) unchangedBy(plan linkPlan, entry int32, maxLevel int) bool 
 }
 
 // searchLinks runs the searches of planLinks for node n, recording what
-// they read when record is set. Like planLinks it only reads the graph.
-func (x *hnswIndex) searchLinks(n int32, level int, scratch *searchScratch, record bool) *linkSearch {
+// they read. Like planLinks it only reads the graph.
+func (x *hnswIndex) searchLinks(n int32, level int, scratch *searchScratch) *linkSearch {
 	s := &linkSearch{cands: make([][]nodeDist, level+1), entry: x.entry, maxLevel: x.maxLevel}
 	if x.entry < 0 {
 		return s
@@ -431,12 +433,12 @@ func (x *hnswIndex) searchLinks(n int32, level int, scratch *searchScratch, reco
 	q := x.vector(n)
 	cur := nodeDist{x.entry, x.distance(q, x.entry)}
 	for l := x.maxLevel; l > level; l-- {
-		cur = x.greedyRecorded(q, cur, l, s, record)
+		cur = x.greedyRecorded(q, cur, l, s)
 	}
 	linkable := func(id int32) bool { return linkable(x.state[id]) }
 	eps := []nodeDist{cur}
 	for l := min(level, x.maxLevel); l >= 0; l-- {
-		w := x.searchLayerRecorded(q, eps, x.p.EfConstruction, l, linkable, scratch, s, record)
+		w := x.searchLayerRecorded(q, eps, x.p.EfConstruction, l, linkable, scratch, s)
 		slices.SortFunc(w, byDist)
 		s.cands[l] = slices.Clone(w) // w lives in the scratch the next layer reuses
 		eps = s.cands[l]
@@ -463,12 +465,10 @@ func (x *hnswIndex) finishLinks(n int32, level int, s *linkSearch) linkPlan {
 }
 
 // greedyRecorded is greedy, recording the lists it reads.
-func (x *hnswIndex) greedyRecorded(q []float32, cur nodeDist, l int, s *linkSearch, record bool) nodeDist {
+func (x *hnswIndex) greedyRecorded(q []float32, cur nodeDist, l int, s *linkSearch) nodeDist {
 	for changed := true; changed; {
 		changed = false
-		if record {
-			s.read = append(s.read, readKey(l, cur.id))
-		}
+		s.read = append(s.read, readKey(l, cur.id))
 		for _, e := range x.neighbors(cur.id, l) {
 			if d := x.distance(q, e); d < cur.dist {
 				cur, changed = nodeDist{e, d}, true
@@ -480,7 +480,7 @@ func (x *hnswIndex) greedyRecorded(q []float32, cur nodeDist, l int, s *linkSear
 
 // searchLayerRecorded is searchLayer without a budget, recording the
 // lists it reads.
-func (x *hnswIndex) searchLayerRecorded(q []float32, eps []nodeDist, ef, l int, accept func(int32) bool, sc *searchScratch, s *linkSearch, record bool) []nodeDist {
+func (x *hnswIndex) searchLayerRecorded(q []float32, eps []nodeDist, ef, l int, accept func(int32) bool, sc *searchScratch, s *linkSearch) []nodeDist {
 	sc.visited.reset(len(x.doc))
 	near, far := sc.near[:0], sc.far[:0] // far holds negated distances: its top is the worst
 	for _, e := range eps {
@@ -501,9 +501,7 @@ func (x *hnswIndex) searchLayerRecorded(q []float32, eps []nodeDist, ef, l int, 
 		if len(far) >= ef && c.dist > -far[0].dist {
 			break
 		}
-		if record {
-			s.read = append(s.read, readKey(l, c.id))
-		}
+		s.read = append(s.read, readKey(l, c.id))
 		for _, e := range x.neighbors(c.id, l) {
 			if sc.visited.has(e) {
 				continue
