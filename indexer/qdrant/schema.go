@@ -171,12 +171,16 @@ func (s *Store) loadMeta(ctx context.Context, coll string) error {
 	if a := md[metaAnalyzer].GetStringValue(); a != s.analysis.Name() {
 		return fmt.Errorf("built with analyzer %q, this build uses %q; reindex it", a, s.analysis.Name())
 	}
-	if k1, b := md[metaK1].GetDoubleValue(), md[metaB].GetDoubleValue(); k1 != s.opts.BM25.K1 || b != s.opts.BM25.B {
+	k1, b := md[metaK1].GetDoubleValue(), md[metaB].GetDoubleValue()
+	if k1 != s.opts.BM25.K1 || b != s.opts.BM25.B {
 		return fmt.Errorf("built with BM25 k1=%v b=%v, this process uses k1=%v b=%v; reindex it or use the same parameters", k1, b, s.opts.BM25.K1, s.opts.BM25.B)
 	}
 	// A collection from before the Indonesian field had its own
-	// parameters records none (0, 0): its weights used the global ones.
-	if k1, b := md[metaIDK1].GetDoubleValue(), md[metaIDB].GetDoubleValue(); k1 != s.opts.IndonesianBM25.K1 || b != s.opts.IndonesianBM25.B {
+	// parameters records none: its weights used the global ones.
+	if _, ok := md[metaIDK1]; ok {
+		k1, b = md[metaIDK1].GetDoubleValue(), md[metaIDB].GetDoubleValue()
+	}
+	if k1 != s.opts.IndonesianBM25.K1 || b != s.opts.IndonesianBM25.B {
 		return fmt.Errorf("built with BM25 k1=%v b=%v for the Indonesian field, this process uses k1=%v b=%v; reindex it or use the same parameters", k1, b, s.opts.IndonesianBM25.K1, s.opts.IndonesianBM25.B)
 	}
 	have := local.VectorSpace{Model: md[metaModel].GetStringValue(), Dim: int(md[metaDim].GetIntegerValue())}
