@@ -7,10 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/text/language"
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
@@ -77,24 +77,26 @@ type indexSummary struct {
 	elapsed          time.Duration
 }
 
-// checkLanguageTag refuses a --language value that is not shaped like a
-// BCP 47 tag: a primary subtag of 2 to 8 letters, then subtags of 1 to 8
-// letters or digits, joined by hyphens. "" (detect) is accepted.
-func checkLanguageTag(tag string) error {
+// languageTag checks a language tag given with --language or on a corpus
+// line and returns its canonical form ("EN" and "eng" are "en", "en_US" is
+// "en-US"), the one that picks its language's analysis; "" (detect) stays
+// "". A tag that is not BCP 47, or names no known language ("english",
+// "xx"), is refused: its documents would be analysed as of no language.
+func languageTag(tag string) (string, error) {
 	if tag == "" {
-		return nil
+		return "", nil
 	}
-	for i, sub := range strings.Split(strings.ReplaceAll(tag, "_", "-"), "-") {
-		ok := len(sub) >= 1 && len(sub) <= 8 && (i > 0 || len(sub) >= 2)
-		for _, r := range sub {
-			letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-			ok = ok && (letter || i > 0 && r >= '0' && r <= '9')
-		}
-		if !ok {
-			return fmt.Errorf("%q is not a BCP 47 language tag such as en or pt-BR", tag)
-		}
+	t, err := language.Parse(tag)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a BCP 47 language tag such as en or pt-BR (%w)", tag, err)
 	}
-	return nil
+	return t.String(), nil
+}
+
+// checkLanguageTag is languageTag's check alone.
+func checkLanguageTag(tag string) error {
+	_, err := languageTag(tag)
+	return err
 }
 
 // indexCorpus indexes the corpus at path into w; language, when not empty,
@@ -102,6 +104,10 @@ func checkLanguageTag(tag string) error {
 func indexCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, path, language string, log *slog.Logger) (indexSummary, error) {
 	var sum indexSummary
 	start := time.Now()
+	language, err := languageTag(language)
+	if err != nil {
+		return sum, fmt.Errorf("--language: %w", err)
+	}
 	r, err := corpus.Open(path)
 	if err != nil {
 		return sum, err
@@ -141,7 +147,13 @@ func indexCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, pat
 		if err != nil {
 			return sum, err
 		}
-		doc := cari.Document{ID: rec.ID, Title: rec.Title, Text: rec.Text, Language: cmp.Or(rec.Language, language)}
+		lang, err := languageTag(rec.Language)
+		if err != nil {
+			sum.skipped++
+			log.Warn("skipped invalid document", "line", r.Line(), "id", rec.ID, "error", fmt.Errorf("language: %w", err))
+			continue
+		}
+		doc := cari.Document{ID: rec.ID, Title: rec.Title, Text: rec.Text, Language: cmp.Or(lang, language)}
 		before := ix.Written()
 		if err := ix.Add(ctx, doc); err != nil {
 			var fe *cari.FieldError

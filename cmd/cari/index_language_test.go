@@ -20,8 +20,13 @@ func TestIndexLanguage(t *testing.T) {
 	var lines []string
 	for i := range 7 {
 		lang := ""
-		if i == 3 {
+		switch i {
+		case 3:
 			lang = `, "language": "id"`
+		case 5:
+			lang = `, "language": "english"` // not a language tag: the line is skipped
+		case 6:
+			lang = `, "language": "eng"` // stored as its canonical form, en
 		}
 		lines = append(lines, fmt.Sprintf(`{"_id": "d%d", "title": "Document %d", "text": "The quick brown fox jumps over the lazy dog, time %d."%s}`, i, i, i, lang))
 	}
@@ -36,8 +41,8 @@ func TestIndexLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "indexed 7 documents") {
-		t.Errorf("output %q, want 7 documents indexed", out)
+	if !strings.Contains(out, "indexed 6 documents") || !strings.Contains(out, "skipped 1 ") {
+		t.Errorf("output %q, want 6 documents indexed and the one with language \"english\" skipped", out)
 	}
 	s, err := local.Open(data, local.Options{})
 	if err != nil {
@@ -55,8 +60,16 @@ func TestIndexLanguage(t *testing.T) {
 	for _, id := range ids {
 		d, ok := docs[id]
 		want := "en-GB"
-		if id == "d3" {
+		switch id {
+		case "d3":
 			want = "id"
+		case "d6":
+			want = "en"
+		case "d5":
+			if ok {
+				t.Errorf("d5, whose language is \"english\", is stored")
+			}
+			continue
 		}
 		switch {
 		case !ok:
@@ -73,7 +86,7 @@ func TestCheckLanguageTag(t *testing.T) {
 			t.Errorf("%q: %v", tag, err)
 		}
 	}
-	for _, tag := range []string{"e", "en us", "1en", "en-", "-en", "english-toolongsubtag", "en--us", "fr/ca"} {
+	for _, tag := range []string{"e", "english", "xx", "en us", "1en", "en-", "-en", "english-toolongsubtag", "en--us", "fr/ca"} {
 		if err := checkLanguageTag(tag); err == nil {
 			t.Errorf("%q: accepted", tag)
 		}
