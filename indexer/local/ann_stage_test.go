@@ -169,3 +169,33 @@ func TestHNSWSearchAheadEqualsOneByOne(t *testing.T) {
 	}
 	t.Logf("%d searches run ahead, %d kept", got.aheadRun, got.aheadKept)
 }
+
+// TestHNSWSearchAheadNotIntoReplaced: stage does not search ahead for a
+// document that replaces one, whose old passages it must not link to but
+// that are linkable until its turn comes: a batch of a new document then a
+// replacement carrying its old passage's own vector builds the graph of
+// putting them one after the other.
+func TestHNSWSearchAheadNotIntoReplaced(t *testing.T) {
+	vecs := clustered(202, 8, 9)
+	ref, got := testHNSW(8), testHNSW(8)
+	for _, x := range []*hnswIndex{ref, got} {
+		for i := range 200 {
+			putOneByOne(t, x, strconv.Itoa(i), [][]float32{vecs[i]})
+		}
+	}
+	recs := []vectorRecord{
+		{op: opPut, id: "new", vectors: [][]float32{vecs[200]}},
+		{op: opPut, id: "7", vectors: [][]float32{vecs[7]}}, // unchanged: its old passage is its nearest
+	}
+	for _, r := range recs {
+		putOneByOne(t, ref, r.id, r.vectors)
+	}
+	st, err := got.stage(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.publish(st)
+	if !sameGraph(ref, got) || !slices.Equal(ref.state, got.state) {
+		t.Fatal("the replacement searched ahead of its old passage's retirement: another graph than one put after the other")
+	}
+}
