@@ -47,7 +47,8 @@ func TestFoldedGenerationIsRefused(t *testing.T) {
 	}()
 
 	_, err := Open(dir, Options{})
-	if err == nil || !strings.Contains(err.Error(), "cari reindex --stored") || !strings.Contains(err.Error(), oldName) {
+	if err == nil || !strings.Contains(err.Error(), "cari reindex --stored") || !strings.Contains(err.Error(), oldName) ||
+		!strings.Contains(err.Error(), `now "no folding"`) {
 		t.Fatalf("Open of a folded generation: %v, want a refusal naming its analyzer and cari reindex --stored", err)
 	}
 

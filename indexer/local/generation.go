@@ -189,8 +189,8 @@ func openGeneration(dataDir, name string, opts Options, mode openMode) (*generat
 	}
 	g := &generation{m: m, dir: genDir, log: opts.Logger}
 	if m.Analyzer != bodyAnalyzer {
-		reason := fmt.Sprintf("generation %s was built with analyzer %q, this build uses %q; reindex it (cari reindex --stored)",
-			name, m.Analyzer, bodyAnalyzer)
+		reason := fmt.Sprintf("generation %s was built with analyzer %q, this build uses %q (%s); reindex it (cari reindex --stored)",
+			name, m.Analyzer, bodyAnalyzer, analyzerChange(m.Analyzer, bodyAnalyzer))
 		if !opts.Rebuild || mode != openServe {
 			return nil, errors.New(reason)
 		}
@@ -348,4 +348,35 @@ func listGenerations(dataDir string) ([]Manifest, error) {
 		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.Name, b.Name))
 	})
 	return out, nil
+}
+
+// analyzerChange names the parts in which two analyzer records differ (a
+// record lists its parts between commas and parentheses), so that a refusal
+// says what changed rather than leave two long names to compare.
+func analyzerChange(built, now string) string {
+	parts := func(s string) []string {
+		var out []string
+		for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '(' || r == ')' }) {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	was, is := parts(built), parts(now)
+	var diff []string
+	for _, p := range was {
+		if !slices.Contains(is, p) {
+			diff = append(diff, fmt.Sprintf("built with %q", p))
+		}
+	}
+	for _, p := range is {
+		if !slices.Contains(was, p) {
+			diff = append(diff, fmt.Sprintf("now %q", p))
+		}
+	}
+	if len(diff) == 0 {
+		return "the parts are the same, in another order"
+	}
+	return strings.Join(diff, ", ")
 }
