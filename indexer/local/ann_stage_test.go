@@ -3,6 +3,7 @@ package local
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -38,6 +39,12 @@ func TestHNSWStagedBatchEqualsPuts(t *testing.T) {
 		}
 		if batched.live != live {
 			t.Errorf("round %d: %d live passages while staged, want the %d before", round, batched.live, live)
+		}
+		// A document the batch adds is not found, even by its own vector.
+		for _, h := range mustSearchIndex(t, batched, vecs[round*400+1], 5, nil) {
+			if strings.HasPrefix(h.id, strconv.Itoa(round)+"-") {
+				t.Errorf("round %d: %q found while staged: %+v", round, h.id, h)
+			}
 		}
 		if round > 0 {
 			hits := mustSearchIndex(t, batched, vecs[(round-1)*400+1], 5, nil)
