@@ -438,7 +438,7 @@ func (x *hnswIndex) searchLinks(n int32, level int, scratch *searchScratch) *lin
 	linkable := func(id int32) bool { return linkable(x.state[id]) }
 	eps := []nodeDist{cur}
 	for l := min(level, x.maxLevel); l >= 0; l-- {
-		w := x.searchLayerRecorded(q, eps, x.p.EfConstruction, l, linkable, scratch, s)
+		w, _ := x.searchLayer(q, eps, x.p.EfConstruction, l, linkable, scratch, 0, s)
 		slices.SortFunc(w, byDist)
 		s.cands[l] = slices.Clone(w) // w lives in the scratch the next layer reuses
 		eps = s.cands[l]
@@ -478,55 +478,6 @@ func (x *hnswIndex) greedyRecorded(q []float32, cur nodeDist, l int, s *linkSear
 	return cur
 }
 
-// searchLayerRecorded is searchLayer without a budget, recording the
-// lists it reads.
-func (x *hnswIndex) searchLayerRecorded(q []float32, eps []nodeDist, ef, l int, accept func(int32) bool, sc *searchScratch, s *linkSearch) []nodeDist {
-	sc.visited.reset(len(x.doc))
-	near, far := sc.near[:0], sc.far[:0] // far holds negated distances: its top is the worst
-	for _, e := range eps {
-		if sc.visited.has(e.id) {
-			continue
-		}
-		sc.visited.set(e.id)
-		near.push(e)
-		if accept(e.id) {
-			far.push(nodeDist{e.id, -e.dist})
-		}
-	}
-	for len(far) > ef {
-		far.pop()
-	}
-	for len(near) > 0 {
-		c := near.pop()
-		if len(far) >= ef && c.dist > -far[0].dist {
-			break
-		}
-		s.read = append(s.read, readKey(l, c.id))
-		for _, e := range x.neighbors(c.id, l) {
-			if sc.visited.has(e) {
-				continue
-			}
-			sc.visited.set(e)
-			d := x.distance(q, e)
-			if len(far) >= ef && d >= -far[0].dist {
-				continue
-			}
-			near.push(nodeDist{e, d})
-			if accept(e) {
-				far.push(nodeDist{e, -d})
-				if len(far) > ef {
-					far.pop()
-				}
-			}
-		}
-	}
-	sc.near, sc.far = near, far
-	for i := range far {
-		far[i].dist = -far[i].dist
-	}
-	return far
-}
-
 // planLinks finds node n's neighbours on each of its layers and the pruned
 // lists of neighbours that overflow. It only reads the graph, which only
 // the writer changes, so it runs without the lock while searches go on.
@@ -543,7 +494,7 @@ func (x *hnswIndex) planLinks(n int32, level int) linkPlan {
 	linkable := func(id int32) bool { return linkable(x.state[id]) }
 	eps := []nodeDist{cur}
 	for l := min(level, x.maxLevel); l >= 0; l-- {
-		w, _ := x.searchLayer(q, eps, x.p.EfConstruction, l, linkable, &x.scratch, 0)
+		w, _ := x.searchLayer(q, eps, x.p.EfConstruction, l, linkable, &x.scratch, 0, nil)
 		slices.SortFunc(w, byDist)
 		chosen := x.selectNeighbors(w, x.p.M)
 		plan.links[l] = make([]int32, len(chosen))

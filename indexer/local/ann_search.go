@@ -125,7 +125,7 @@ func (x *hnswIndex) walk(q []float32, limit, ef int, accept func(int32) bool, s 
 	for l := x.maxLevel; l > 0; l-- {
 		cur = x.greedy(q, cur, l)
 	}
-	w, ok := x.searchLayer(q, []nodeDist{cur}, ef, 0, accept, s, budget)
+	w, ok := x.searchLayer(q, []nodeDist{cur}, ef, 0, accept, s, budget, nil)
 	if !ok {
 		return nil, false, false
 	}
@@ -163,8 +163,10 @@ func (x *hnswIndex) greedy(q []float32, cur nodeDist, l int) nodeDist {
 // searchLayer is the paper's algorithm 2: a best-first walk on layer l from
 // eps that keeps the ef nearest accepted nodes. Nodes that are not accepted
 // (tombstones, filtered out) still lead on to their neighbours. The result
-// lives in s and is unordered.
-func (x *hnswIndex) searchLayer(q []float32, eps []nodeDist, ef, l int, accept func(int32) bool, s *searchScratch, budget int) ([]nodeDist, bool) {
+// lives in s and is unordered. A budget above 0 gives up (false) once the
+// walk has computed more distances than that. An insertion searching ahead
+// passes rec, which records every neighbour list the walk reads.
+func (x *hnswIndex) searchLayer(q []float32, eps []nodeDist, ef, l int, accept func(int32) bool, s *searchScratch, budget int, rec *linkSearch) ([]nodeDist, bool) {
 	s.visited.reset(len(x.doc))
 	near, far := s.near[:0], s.far[:0] // far holds negated distances: its top is the worst
 	for _, e := range eps {
@@ -185,6 +187,9 @@ func (x *hnswIndex) searchLayer(q []float32, eps []nodeDist, ef, l int, accept f
 		c := near.pop()
 		if len(far) >= ef && c.dist > -far[0].dist {
 			break
+		}
+		if rec != nil {
+			rec.read = append(rec.read, readKey(l, c.id))
 		}
 		for _, e := range x.neighbors(c.id, l) {
 			if s.visited.has(e) {
