@@ -173,7 +173,7 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 	if p.Resumed {
 		fmt.Fprintf(out, "resumed an unfinished build after its first %d records\n", p.Start)
 	}
-	fmt.Fprintf(out, "generation %s serves now; %s is kept for cari reindex --rollback\n", p.Generation, before)
+	fmt.Fprintf(out, "generation %s serves now; %s\n", p.Generation, rollbackNote(st.store, before, p.Generation))
 	if f.keep >= 0 {
 		removed, err := st.store.GC(f.keep)
 		if err != nil {
@@ -396,4 +396,38 @@ func modelOfID(id string) (provider, name string) {
 		provider = "local"
 	}
 	return provider, name
+}
+
+// rollbackNote says what the replaced generation before is kept for: a
+// rollback to it, unless it was built with another analyzer or embedding
+// model than now, which this build refuses to serve.
+func rollbackNote(store *local.Store, before, now string) string {
+	gens, err := store.Generations()
+	if err != nil {
+		return fmt.Sprintf("%s is kept for cari reindex --rollback", before)
+	}
+	var old, cur *local.GenerationInfo
+	for i := range gens {
+		switch gens[i].Name {
+		case before:
+			old = &gens[i]
+		case now:
+			cur = &gens[i]
+		}
+	}
+	if old == nil || cur == nil {
+		return fmt.Sprintf("%s is kept for cari reindex --rollback", before)
+	}
+	var differs []string
+	if old.Analyzer != cur.Analyzer {
+		differs = append(differs, "analyzer")
+	}
+	if old.Vectors != cur.Vectors {
+		differs = append(differs, "embedding model")
+	}
+	if len(differs) == 0 {
+		return fmt.Sprintf("%s is kept for cari reindex --rollback", before)
+	}
+	return fmt.Sprintf("%s is kept, but was built with another %s, which this build does not serve: a rollback to it needs the build that made it (cari gc removes it)",
+		before, strings.Join(differs, " and "))
 }

@@ -396,3 +396,57 @@ func watchCurrent(t *testing.T, ctx context.Context, data string) []string {
 	}
 	return seen
 }
+
+// After a reindex, the replaced generation is offered for --rollback only
+// when this build can serve it: one recorded with another analyzer (as after
+// an analysis change) is said to need the build that made it.
+func TestReindexSaysWhetherRollbackCanServe(t *testing.T) {
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "corpus.jsonl")
+	lines := `{"_id":"a","title":"Whales","text":"Whales sing long songs in the deep ocean."}
+{"_id":"b","title":"Krill","text":"Krill swarm in cold polar water and feed the whales."}
+`
+	if err := os.WriteFile(corpus, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	mustCari(t, "index", "--data", data, "--corpus", corpus, "--embedder", "none")
+	first := servingGeneration(t, data)
+	out, _ := mustCari(t, "reindex", "--data", data, "--stored", "--embedder", "none")
+	if want := first + " is kept for cari reindex --rollback"; !strings.Contains(out, want) {
+		t.Fatalf("reindex printed %q, want %q", out, want)
+	}
+
+	// The serving generation as an older build would have recorded it.
+	second := servingGeneration(t, data)
+	manifest := filepath.Join(data, "generations", second, "manifest.json")
+	b, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["analyzer"] = "multilingual-0: an older analysis"
+	if b, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(manifest, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = mustCari(t, "reindex", "--data", data, "--stored", "--embedder", "none")
+	if want := second + " is kept, but was built with another analyzer"; !strings.Contains(out, want) {
+		t.Errorf("reindex printed %q, want %q", out, want)
+	}
+}
+
+// servingGeneration reads the name of the generation data serves.
+func servingGeneration(t *testing.T, data string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(data, "CURRENT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
