@@ -88,8 +88,29 @@ type hnswParams struct {
 // efSearch 192 reaches recall@10 0.963 on GloVe-100 (340,479 words, a hard
 // set) and 0.99 on SciFact's passages (see docs/BENCHMARKS.md); M=32 buys
 // little recall for 2.5 times the build time. Below 4,096 passages an exact
-// scan is as fast as the graph.
-var defaultHNSW = hnswParams{M: 16, EfConstruction: 200, EfSearch: 192, ExactBelow: 4096}
+// scan is as fast as the graph. A store's Options.EfSearch replaces
+// EfSearch, a search-time setting that neither the graph nor its snapshot
+// depends on.
+var defaultHNSW = hnswParams{M: 16, EfConstruction: 200, EfSearch: DefaultEfSearch, ExactBelow: 4096}
+
+const (
+	// DefaultEfSearch is the vector search candidate list length a store
+	// uses unless Options.EfSearch says otherwise: high recall (0.99 and
+	// up on SciFact's and the Python docs' passages).
+	DefaultEfSearch = 192
+	// MaxEfSearch bounds Options.EfSearch. A list that long already visits
+	// most of an index small enough for it to matter, and on a larger one
+	// searches scan exactly instead (see preferExact).
+	MaxEfSearch = 10000
+)
+
+// checkEfSearch checks an Options.EfSearch value (0 takes the default).
+func checkEfSearch(ef int) error {
+	if ef < 0 || ef > MaxEfSearch {
+		return fmt.Errorf("must be between 1 and %d (0 takes the default, %d), got %d", MaxEfSearch, DefaultEfSearch, ef)
+	}
+	return nil
+}
 
 const (
 	nodePending  = iota // inserted, not yet visible to searches

@@ -23,7 +23,7 @@ func (g *generation) openANN(committed int64) (*vectorLog, *hnswIndex, error) {
 	for _, p := range stale {
 		os.Remove(p)
 	}
-	idx, mark, err := readSnapshot(snapPath, g.m.Vectors.Dim, defaultHNSW)
+	idx, mark, err := readSnapshot(snapPath, g.m.Vectors.Dim, g.hnsw)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -50,7 +50,7 @@ func (g *generation) openANN(committed int64) (*vectorLog, *hnswIndex, error) {
 		}
 		logger.Warn("vector index snapshot does not match the vector log; rebuilding the index from the log", "path", snapPath, "err", err)
 	}
-	idx = newHNSWIndex(g.m.Vectors.Dim, defaultHNSW)
+	idx = newHNSWIndex(g.m.Vectors.Dim, g.hnsw)
 	rp := &replayer{idx: idx}
 	vlog, err := openVectorLog(logPath, committed, rp.apply)
 	if err != nil {

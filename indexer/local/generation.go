@@ -159,6 +159,7 @@ type generation struct {
 	idx  bleve.Index
 	vlog *vectorLog  // nil for a keyword-only or read-only generation
 	vecs vectorIndex // nil unless this process searches its vectors
+	hnsw hnswParams  // the vector index's, with the store's EfSearch
 	// readOnly, when set, says why the generation takes no writes: it was
 	// built with another analyzer or model and is open only to be rebuilt.
 	readOnly string
@@ -187,7 +188,10 @@ func openGeneration(dataDir, name string, opts Options, mode openMode) (*generat
 	if mode == openServe && !m.Complete() {
 		return nil, fmt.Errorf("generation %s is incomplete (a reindex was building it from %s) and cannot serve", name, m.Source)
 	}
-	g := &generation{m: m, dir: genDir, log: opts.Logger}
+	g := &generation{m: m, dir: genDir, log: opts.Logger, hnsw: defaultHNSW}
+	if opts.EfSearch > 0 {
+		g.hnsw.EfSearch = opts.EfSearch
+	}
 	if m.Analyzer != bodyAnalyzer {
 		reason := fmt.Sprintf("generation %s was built with analyzer %q, this build uses %q (%s); reindex it (cari reindex --stored)",
 			name, m.Analyzer, bodyAnalyzer, analyzerChange(m.Analyzer, bodyAnalyzer))

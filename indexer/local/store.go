@@ -41,6 +41,11 @@ type Options struct {
 	// vector searches until a new generation replaces it. Without Rebuild
 	// Open refuses such a directory and says to reindex.
 	Rebuild bool
+	// EfSearch is the vector index's search candidate list length: lower
+	// is faster at lower recall. It is a search setting only (the graph is
+	// built the same way whatever it is). 0 means DefaultEfSearch; at most
+	// MaxEfSearch.
+	EfSearch int
 }
 
 // VectorSpace identifies the vectors of an index: the model that made them
@@ -106,6 +111,12 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if err := opts.IndonesianBM25.Validate(); err != nil {
 		return nil, fmt.Errorf("bm25 of the Indonesian field: %w", err)
+	}
+	if err := checkEfSearch(opts.EfSearch); err != nil {
+		return nil, fmt.Errorf("vector search option EfSearch %w", err)
+	}
+	if opts.EfSearch == 0 {
+		opts.EfSearch = DefaultEfSearch
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
