@@ -49,6 +49,9 @@ type stackFlags struct {
 	// logger receives the re-ranking clients' retries and warnings; nil
 	// discards them.
 	logger *slog.Logger
+	// efSearch is the local vector index's search candidate list length
+	// (0: local.DefaultEfSearch).
+	efSearch int
 	// rebuild opens a data directory whose serving generation was built
 	// with another analyzer or model (cari reindex); embedCache caches
 	// the static model's vectors too (cari reindex --embed-cache).
@@ -69,6 +72,7 @@ func (f *stackFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.rerankInstruction, "rerank-instruction", rerank.DefaultInstruction, "chat, and rerank-api or tei with qwen3 prompts: the task instruction of Qwen3-Reranker's prompt")
 	fs.IntVar(&f.rerankMaxTokens, "rerank-max-tokens", 0, fmt.Sprintf("onnx: tokens of a (query, passage) pair, the passage cut to fit (default %d, or fewer if the model has fewer positions)", rerank.DefaultONNXMaxTokens))
 	fs.StringVar(&f.rerankPrompts, "rerank-prompts", rerank.PromptsAuto, "rerank-api, tei: auto (qwen3 for a model named Qwen3-Reranker), none (the server adds any prompt itself, as llama.cpp does) or qwen3 (Cari wraps query and documents in Qwen3-Reranker's prompt, which vLLM and TEI need)")
+	fs.IntVar(&f.efSearch, "ef-search", 0, fmt.Sprintf("local store: candidate list length of a vector search in the HNSW index, 1 to %d; lower is faster at lower recall (default %d, recall@10 0.99 and up on SciFact and the Python docs; see docs/BENCHMARKS.md)", local.MaxEfSearch, local.DefaultEfSearch))
 	f.embed.register(fs)
 }
 
@@ -188,6 +192,12 @@ type stack struct {
 
 // openStack opens the data directory with the configured models.
 func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, error) {
+	if f.efSearch < 0 || f.efSearch > local.MaxEfSearch {
+		return nil, fmt.Errorf("--ef-search must be between 1 and %d (0 takes the default, %d), got %d", local.MaxEfSearch, local.DefaultEfSearch, f.efSearch)
+	}
+	if f.efSearch != 0 && f.storage.kind == "qdrant" {
+		return nil, errors.New("--ef-search sets the local store's vector index; with --store qdrant, Qdrant searches with its collection's own settings")
+	}
 	f.logger = log
 	rr, err := f.newReranker()
 	if err != nil {
@@ -199,7 +209,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 		return nil, err
 	}
 	st := &stack{embedder: emb, logger: log, reranker: rr}
-	opts := local.Options{Logger: log, Rebuild: f.rebuild}
+	opts := local.Options{Logger: log, Rebuild: f.rebuild, EfSearch: f.efSearch}
 	sopts := searcher.Options{Reranker: rr, Rerank: f.rerankOptions()}
 	if emb != nil {
 		info := emb.Model()
