@@ -47,10 +47,7 @@ func (x *hnswIndex) search(q []float32, limit int, f *docFilter) ([]passageHit, 
 	if f != nil {
 		budget = passages
 	}
-	// Documents have several passages, of which a walk keeps the best:
-	// start with enough candidates for limit documents of average size.
-	perDoc := (x.live + x.liveDocs - 1) / x.liveDocs
-	for ef := max(x.p.EfSearch, limit*perDoc); ; ef *= 2 {
+	for ef := x.startEf(limit); ; ef *= 2 {
 		hits, full, ok := x.walk(qn, limit, ef, accept, s, budget)
 		if !ok {
 			break
@@ -63,6 +60,17 @@ func (x *hnswIndex) search(q []float32, limit int, f *docFilter) ([]passageHit, 
 		}
 	}
 	return x.exact(qn, limit, f, s), nil
+}
+
+// startEf is the candidate list length a search for limit documents starts
+// with. Documents have several passages, of which a walk keeps the best, so
+// the default list (DefaultEfSearch) grows to limit times the passages of
+// an average document when that is longer; another EfSearch scales that
+// length by the same factor, so that a shorter list than the default is
+// shorter on every corpus, not only on those of one passage per document.
+func (x *hnswIndex) startEf(limit int) int {
+	perDoc := (x.live + x.liveDocs - 1) / x.liveDocs
+	return max(x.p.EfSearch, (limit*perDoc*x.p.EfSearch+DefaultEfSearch-1)/DefaultEfSearch)
 }
 
 // markFilter marks in s.allow the live documents f names, and returns how

@@ -42,9 +42,11 @@ type Options struct {
 	// Open refuses such a directory and says to reindex.
 	Rebuild bool
 	// EfSearch is the vector index's search candidate list length: lower
-	// is faster at lower recall. It is a search setting only (the graph is
-	// built the same way whatever it is). 0 means DefaultEfSearch; at most
-	// MaxEfSearch.
+	// is faster at lower recall. On documents of many passages a search
+	// for k documents starts with k times their average passages instead,
+	// scaled by EfSearch/DefaultEfSearch, when that is longer. It is a
+	// search setting only (the graph is built the same way whatever it
+	// is). 0 means DefaultEfSearch; at most MaxEfSearch.
 	EfSearch int
 }
 
