@@ -411,14 +411,14 @@ func TestReindexSaysWhetherRollbackCanServe(t *testing.T) {
 	}
 	data := filepath.Join(dir, "data")
 	mustCari(t, "index", "--data", data, "--corpus", corpus, "--embedder", "none")
-	first := servingGeneration(t, data)
+	first := readCurrentFile(t, data)
 	out, _ := mustCari(t, "reindex", "--data", data, "--stored", "--embedder", "none")
 	if want := first + " is kept for cari reindex --rollback"; !strings.Contains(out, want) {
 		t.Fatalf("reindex printed %q, want %q", out, want)
 	}
 
 	// The serving generation as an older build would have recorded it.
-	second := servingGeneration(t, data)
+	second := readCurrentFile(t, data)
 	manifest := filepath.Join(data, "generations", second, "manifest.json")
 	b, err := os.ReadFile(manifest)
 	if err != nil {
@@ -439,14 +439,4 @@ func TestReindexSaysWhetherRollbackCanServe(t *testing.T) {
 	if want := second + " is kept, but was built with another analyzer"; !strings.Contains(out, want) {
 		t.Errorf("reindex printed %q, want %q", out, want)
 	}
-}
-
-// servingGeneration reads the name of the generation data serves.
-func servingGeneration(t *testing.T, data string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(data, "CURRENT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(b))
 }
