@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/language"
 )
 
 // Limits on a Document's fields. They bound what one document can cost the
@@ -103,7 +105,7 @@ type FieldError struct {
 func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 
 // Normalize fills the fields that can be derived (ID from URL, Domain,
-// ContentHash) and checks the rest. It returns a *FieldError naming the first
+// ContentHash), brings Language to its canonical form and checks the rest. It returns a *FieldError naming the first
 // invalid field.
 func (d *Document) Normalize() error {
 	if d.URL != "" {
@@ -150,6 +152,11 @@ func (d *Document) Normalize() error {
 			return &FieldError{c.field, "contains a NUL byte"}
 		}
 	}
+	lang, err := LanguageTag(d.Language)
+	if err != nil {
+		return &FieldError{"language", err.Error()}
+	}
+	d.Language = lang
 	if strings.TrimSpace(d.Title) == "" && strings.TrimSpace(d.Text) == "" {
 		return &FieldError{"text", "title and text are both empty"}
 	}
@@ -158,4 +165,24 @@ func (d *Document) Normalize() error {
 		d.ContentHash = ContentHash(d.Text)
 	}
 	return nil
+}
+
+// LanguageTag returns tag in its canonical BCP 47 form ("EN" and "eng" are
+// "en", "en_US" is "en-US"), the form that picks its language's analysis;
+// "" and "und" (undetermined) are "", a language to detect. A tag that is
+// not BCP 47, or names no known language ("english", "xx"), is an error:
+// a document carrying it would be analysed as of no language.
+func LanguageTag(tag string) (string, error) {
+	tag = strings.TrimSpace(tag)
+	if tag == "" {
+		return "", nil
+	}
+	t, err := language.Parse(tag)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a BCP 47 language tag such as en or pt-BR (%v)", tag, err)
+	}
+	if t == language.Und {
+		return "", nil
+	}
+	return t.String(), nil
 }

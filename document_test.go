@@ -3,6 +3,7 @@ package cari
 import (
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -144,6 +145,29 @@ func TestNormalizeDomain(t *testing.T) {
 	for _, tt := range tests {
 		if got := NormalizeDomain(tt.in); got != tt.want {
 			t.Errorf("NormalizeDomain(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestNormalizeLanguage: a document's language is stored in its canonical
+// BCP 47 form, which picks its analysis, and one that is not a language tag
+// is refused naming the field rather than analysed as of no language.
+func TestNormalizeLanguage(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "", "und": "", " en ": "en", "EN": "en", "eng": "en", "en_US": "en-US",
+		"id": "id", "in": "id", "zh-Hant-TW": "zh-Hant-TW", "pt-br": "pt-BR",
+	} {
+		d := Document{ID: "a", Text: "x", Language: in}
+		if err := d.Normalize(); err != nil || d.Language != want {
+			t.Errorf("language %q: got %q, %v; want %q", in, d.Language, err, want)
+		}
+	}
+	for _, in := range []string{"english", "xx", "en us", "1en", "en-", "fr/ca"} {
+		d := Document{ID: "a", Text: "x", Language: in}
+		err := d.Normalize()
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != "language" || !strings.Contains(fe.Reason, strconv.Quote(in)) {
+			t.Errorf("language %q: error %v, want a FieldError on language quoting the value", in, err)
 		}
 	}
 }

@@ -5,20 +5,17 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/language"
+	"github.com/cari-search/cari"
 )
 
-// languageTag returns s as a canonical BCP 47 tag, or "" if it is not one.
+// languageTag returns s as a canonical BCP 47 tag, or "" if it is not one:
+// a page's declared language is a hint, and a wrong one is dropped.
 func languageTag(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
+	tag, err := cari.LanguageTag(s)
+	if err != nil {
 		return ""
 	}
-	t, err := language.Parse(s)
-	if err != nil || t == language.Und {
-		return ""
-	}
-	return t.String()
+	return tag
 }
 
 func firstToken(s string) string {

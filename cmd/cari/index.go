@@ -7,10 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/text/language"
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
@@ -77,25 +77,9 @@ type indexSummary struct {
 	elapsed          time.Duration
 }
 
-// languageTag checks a language tag given with --language or on a corpus
-// line and returns its canonical form ("EN" and "eng" are "en", "en_US" is
-// "en-US"), the one that picks its language's analysis; "" (detect) stays
-// "". A tag that is not BCP 47, or names no known language ("english",
-// "xx"), is refused: its documents would be analysed as of no language.
-func languageTag(tag string) (string, error) {
-	if tag == "" {
-		return "", nil
-	}
-	t, err := language.Parse(tag)
-	if err != nil {
-		return "", fmt.Errorf("%q is not a BCP 47 language tag such as en or pt-BR (%w)", tag, err)
-	}
-	return t.String(), nil
-}
-
-// checkLanguageTag is languageTag's check alone.
+// checkLanguageTag checks a language tag given with --language.
 func checkLanguageTag(tag string) error {
-	_, err := languageTag(tag)
+	_, err := cari.LanguageTag(tag)
 	return err
 }
 
@@ -104,8 +88,7 @@ func checkLanguageTag(tag string) error {
 func indexCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, path, language string, log *slog.Logger) (indexSummary, error) {
 	var sum indexSummary
 	start := time.Now()
-	language, err := languageTag(language)
-	if err != nil {
+	if err := checkLanguageTag(language); err != nil {
 		return sum, fmt.Errorf("--language: %w", err)
 	}
 	r, err := corpus.Open(path)
@@ -147,13 +130,9 @@ func indexCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, pat
 		if err != nil {
 			return sum, err
 		}
-		lang, err := languageTag(rec.Language)
-		if err != nil {
-			sum.skipped++
-			log.Warn("skipped invalid document", "line", r.Line(), "id", rec.ID, "error", fmt.Errorf("language: %w", err))
-			continue
-		}
-		doc := cari.Document{ID: rec.ID, Title: rec.Title, Text: rec.Text, Language: cmp.Or(lang, language)}
+		// Normalize, in Add, canonicalises the language and refuses one
+		// that is not a language tag.
+		doc := cari.Document{ID: rec.ID, Title: rec.Title, Text: rec.Text, Language: cmp.Or(strings.TrimSpace(rec.Language), language)}
 		before := ix.Written()
 		if err := ix.Add(ctx, doc); err != nil {
 			var fe *cari.FieldError

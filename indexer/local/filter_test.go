@@ -144,7 +144,7 @@ func filterCorpus() []cari.Document {
 			Crawled: day(2024, 7, 1).Add(time.Nanosecond)},
 		{ID: "c1", Title: "Whale", Text: "grey whale migration", URL: "https://www.c.example/x",
 			Published: day(2023, 12, 31).Add(24*time.Hour - time.Nanosecond), Crawled: day(2023, 1, 1)},
-		{ID: "aa", Text: "a whale on a lookalike domain", Domain: "aa.example", Language: "english",
+		{ID: "aa", Text: "a whale on a lookalike domain", Domain: "aa.example", Language: "enm", // Middle English: shares "en" as text, not as a tag
 			Published: day(2024, 1, 1).Add(time.Nanosecond), Crawled: day(2024, 1, 1)},
 	}
 }

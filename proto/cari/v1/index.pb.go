@@ -109,8 +109,10 @@ type Document struct {
 	// When the document was fetched. Default: unset, the time the server
 	// receives it. Range: not after the time the server receives it.
 	CrawlDate *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=crawl_date,json=crawlDate,proto3" json:"crawl_date,omitempty"`
-	// Language as a BCP 47 tag ("en", "pt-BR"). Default: empty, detected by
-	// the server. Range: 2 to 35 bytes.
+	// Language as a BCP 47 tag ("en", "pt-BR"), stored in its canonical form
+	// ("EN" and "eng" are stored as "en"); a value that is not a known
+	// language tag ("english") is refused. Default: empty, detected by the
+	// server. Range: 2 to 35 bytes.
 	Language string `protobuf:"bytes,8,opt,name=language,proto3" json:"language,omitempty"`
 	// Caller's key-value pairs, stored and returned with the document in
 	// Result.metadata; not searched. Default: empty. Range: at most 64
