@@ -192,8 +192,8 @@ type stack struct {
 
 // openStack opens the data directory with the configured models.
 func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, error) {
-	if f.efSearch < 0 || f.efSearch > local.MaxEfSearch {
-		return nil, fmt.Errorf("--ef-search must be between 1 and %d (0 takes the default, %d), got %d", local.MaxEfSearch, local.DefaultEfSearch, f.efSearch)
+	if err := local.CheckEfSearch(f.efSearch); err != nil {
+		return nil, fmt.Errorf("--ef-search %w", err)
 	}
 	if f.efSearch != 0 && f.storage.kind == "qdrant" {
 		return nil, errors.New("--ef-search sets the local store's vector index; with --store qdrant, Qdrant searches with its collection's own settings")

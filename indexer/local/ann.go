@@ -104,8 +104,9 @@ const (
 	MaxEfSearch = 10000
 )
 
-// checkEfSearch checks an Options.EfSearch value (0 takes the default).
-func checkEfSearch(ef int) error {
+// CheckEfSearch checks an Options.EfSearch value (0 takes the default); the
+// error completes a sentence naming the option.
+func CheckEfSearch(ef int) error {
 	if ef < 0 || ef > MaxEfSearch {
 		return fmt.Errorf("must be between 1 and %d (0 takes the default, %d), got %d", MaxEfSearch, DefaultEfSearch, ef)
 	}

@@ -114,7 +114,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := opts.IndonesianBM25.Validate(); err != nil {
 		return nil, fmt.Errorf("bm25 of the Indonesian field: %w", err)
 	}
-	if err := checkEfSearch(opts.EfSearch); err != nil {
+	if err := CheckEfSearch(opts.EfSearch); err != nil {
 		return nil, fmt.Errorf("vector search option EfSearch %w", err)
 	}
 	if opts.EfSearch == 0 {
