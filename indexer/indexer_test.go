@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari"
 )
 
@@ -18,7 +20,7 @@ type recordingWriter struct {
 	err     error
 }
 
-func (w *recordingWriter) Upsert(_ context.Context, entries []Entry) error {
+func (w *recordingWriter) Upsert(_ context.Context, entries []store.Entry) error {
 	if w.err != nil {
 		return w.err
 	}
@@ -205,31 +207,5 @@ func TestIndexerWriteError(t *testing.T) {
 	}
 	if got := w.ids(); !slices.Equal(got, []string{"doc1", "doc2"}) || ix.Written() != 2 {
 		t.Errorf("after recovery wrote %v (Written %d), want doc1 doc2", got, ix.Written())
-	}
-}
-
-func TestFilterIsZero(t *testing.T) {
-	now := time.Now()
-	tests := []struct {
-		name string
-		f    Filter
-		zero bool
-	}{
-		{"zero value", Filter{}, true},
-		{"empty slices", Filter{IncludeDomains: []string{}, Languages: []string{}}, true},
-		{"include domains", Filter{IncludeDomains: []string{"a.com"}}, false},
-		{"exclude domains", Filter{ExcludeDomains: []string{"a.com"}}, false},
-		{"published from", Filter{PublishedFrom: now}, false},
-		{"published to", Filter{PublishedTo: now}, false},
-		{"crawled from", Filter{CrawledFrom: now}, false},
-		{"crawled to", Filter{CrawledTo: now}, false},
-		{"include text", Filter{IncludeText: []string{"p"}}, false},
-		{"exclude text", Filter{ExcludeText: []string{"p"}}, false},
-		{"languages", Filter{Languages: []string{"en"}}, false},
-	}
-	for _, tt := range tests {
-		if got := tt.f.IsZero(); got != tt.zero {
-			t.Errorf("%s: IsZero() = %v, want %v", tt.name, got, tt.zero)
-		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/cari-search/cari/store"
 )
 
 // gatedWriter is a Writer whose Upsert waits for a value on gate, then fails
@@ -16,7 +18,7 @@ type gatedWriter struct {
 	rec    recordingWriter
 }
 
-func (w *gatedWriter) Upsert(ctx context.Context, entries []Entry) error {
+func (w *gatedWriter) Upsert(ctx context.Context, entries []store.Entry) error {
 	<-w.gate
 	w.calls++
 	if w.calls == w.failAt {

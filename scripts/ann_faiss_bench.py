@@ -8,7 +8,7 @@ reports, for each efSearch, recall@10 against the exact answer and
 single-thread query latency: the mean of one batched call (FAISS's own loop,
 no Python per query) and the median of one call per query. A result counts
 as correct when its similarity reaches the 10th true similarity (less 1e-5),
-as in ann-benchmarks, so ties cannot lower recall; indexer/local's
+as in ann-benchmarks, so ties cannot lower recall; store/local's
 BenchmarkANN counts the same way.
 
 Needs Debian's python3-faiss and python3-numpy; run with /usr/bin/python3:

@@ -9,7 +9,7 @@ import (
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/store/local"
 )
 
 // conceptEmbedder is a test double for a multilingual embedding model

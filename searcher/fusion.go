@@ -6,8 +6,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer"
 )
 
 // FusionMethod is how a keyword list and a vector list become one ranking.
@@ -95,7 +96,7 @@ type Fused struct {
 
 // Fuse merges a keyword and a vector ranking into one, best first; equal
 // scores are ordered by ID.
-func Fuse(keyword, vector []indexer.Hit, f Fusion) []Fused {
+func Fuse(keyword, vector []store.Hit, f Fusion) []Fused {
 	byID := make(map[string]*Fused, len(keyword)+len(vector))
 	get := func(id string) *Fused {
 		if d, ok := byID[id]; ok {
@@ -146,7 +147,7 @@ func Fuse(keyword, vector []indexer.Hit, f Fusion) []Fused {
 
 // minMax returns a function mapping a list's scores onto [0, 1]. A list
 // whose scores are all equal maps them to 1: each of its hits is its best.
-func minMax(hits []indexer.Hit) func(float64) float64 {
+func minMax(hits []store.Hit) func(float64) float64 {
 	if len(hits) == 0 {
 		return func(float64) float64 { return 0 }
 	}

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/store"
 )
 
 func ids(fs []Fused) []string {
@@ -16,8 +16,8 @@ func ids(fs []Fused) []string {
 }
 
 func TestFuseRRF(t *testing.T) {
-	kw := []indexer.Hit{{ID: "a", Score: 9}, {ID: "b", Score: 5}, {ID: "c", Score: 1}}
-	vec := []indexer.Hit{{ID: "c", Score: 0.9, Passage: 2}, {ID: "d", Score: 0.8}}
+	kw := []store.Hit{{ID: "a", Score: 9}, {ID: "b", Score: 5}, {ID: "c", Score: 1}}
+	vec := []store.Hit{{ID: "c", Score: 0.9, Passage: 2}, {ID: "d", Score: 0.8}}
 	got := Fuse(kw, vec, Fusion{Method: FusionRRF, RRFK: 60, Alpha: 0.5})
 	// a: .5/61; b: .5/62; c: .5/63 + .5/61; d: .5/62.
 	want := map[string]float64{"a": 0.5 / 61, "b": 0.5 / 62, "c": 0.5/63 + 0.5/61, "d": 0.5 / 62}
@@ -36,8 +36,8 @@ func TestFuseRRF(t *testing.T) {
 }
 
 func TestFuseScore(t *testing.T) {
-	kw := []indexer.Hit{{ID: "a", Score: 10}, {ID: "b", Score: 6}, {ID: "c", Score: 2}}
-	vec := []indexer.Hit{{ID: "c", Score: 0.9}, {ID: "b", Score: 0.5}, {ID: "a", Score: 0.1}}
+	kw := []store.Hit{{ID: "a", Score: 10}, {ID: "b", Score: 6}, {ID: "c", Score: 2}}
+	vec := []store.Hit{{ID: "c", Score: 0.9}, {ID: "b", Score: 0.5}, {ID: "a", Score: 0.1}}
 	tests := []struct {
 		alpha float64
 		want  []string
@@ -53,7 +53,7 @@ func TestFuseScore(t *testing.T) {
 			t.Errorf("alpha %v: order %v, want %v", tt.alpha, g, tt.want)
 		}
 	}
-	one := Fuse([]indexer.Hit{{ID: "x", Score: 3}}, nil, Fusion{Method: FusionScore, Alpha: 0.3})
+	one := Fuse([]store.Hit{{ID: "x", Score: 3}}, nil, Fusion{Method: FusionScore, Alpha: 0.3})
 	if one[0].Score != 0.7 {
 		t.Errorf("a lone hit normalises to 1 and weighs 1-alpha: got %v", one[0].Score)
 	}

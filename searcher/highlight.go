@@ -4,8 +4,8 @@ import (
 	"cmp"
 	"slices"
 
+	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/analysis"
 )
 
 // Highlights asks for the passages of each result that best match a query.

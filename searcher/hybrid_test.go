@@ -7,9 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/store/local"
 )
 
 // trigramEmbedder hashes character trigrams into a small vector: a real,
@@ -138,7 +140,7 @@ func TestHybridFilterFillsResults(t *testing.T) {
 	}
 	s := New(newHybridStore(t, docs...), Options{Embedder: trigramEmbedder{}})
 	resp, err := s.Search(context.Background(), Query{Text: "blue whales", Type: TypeHybrid, NumResults: 10,
-		Filter: indexer.Filter{IncludeDomains: []string{"weak.example"}}})
+		Filter: store.Filter{IncludeDomains: []string{"weak.example"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer"
 )
 
 // Type is the kind of retrieval a search runs.
@@ -70,7 +71,7 @@ type Query struct {
 	// NumResults is how many documents to return; 0 means DefaultNumResults.
 	NumResults int
 	// Filter restricts the documents that may appear.
-	Filter indexer.Filter
+	Filter store.Filter
 	// Contents says what each result carries besides its identity.
 	Contents Contents
 	// Fusion overrides the searcher's hybrid defaults for this query.
@@ -137,7 +138,7 @@ func (q *Query) Normalize() error {
 }
 
 // ValidateFilter checks a filter's fields and normalizes its domains.
-func ValidateFilter(f *indexer.Filter) error {
+func ValidateFilter(f *store.Filter) error {
 	for _, c := range []struct {
 		field   string
 		domains []string

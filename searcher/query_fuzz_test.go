@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/store/local"
 )
 
 // FuzzSearch sends arbitrary query text and filters through validation and,
@@ -30,7 +31,7 @@ func FuzzSearch(f *testing.F) {
 			Text:       text,
 			Type:       Type(typ),
 			NumResults: num,
-			Filter: indexer.Filter{
+			Filter: store.Filter{
 				IncludeDomains: splitList(include),
 				ExcludeDomains: splitList(exclude),
 				IncludeText:    splitList(mustHave),
@@ -74,12 +75,12 @@ func fuzzStore(f *testing.F) *local.Store {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { s.Close() })
-	entries := make([]indexer.Entry, len(whaleDocs))
+	entries := make([]store.Entry, len(whaleDocs))
 	for i, d := range whaleDocs {
 		if err := d.Normalize(); err != nil {
 			f.Fatal(err)
 		}
-		entries[i] = indexer.Entry{Doc: d, Chunks: []cari.Chunk{{End: len(d.Text)}}}
+		entries[i] = store.Entry{Doc: d, Chunks: []cari.Chunk{{End: len(d.Text)}}}
 	}
 	if err := s.Upsert(context.Background(), entries); err != nil {
 		f.Fatal(err)
@@ -96,7 +97,7 @@ func TestSearchDateRangeAcrossEpoch(t *testing.T) {
 		done := make(chan error, 1)
 		go func() {
 			_, err := s.Search(context.Background(), Query{Text: "whale", Type: TypeKeyword,
-				Filter: indexer.Filter{PublishedFrom: time.Unix(r[0], 0), PublishedTo: time.Unix(r[1], 0)}})
+				Filter: store.Filter{PublishedFrom: time.Unix(r[0], 0), PublishedTo: time.Unix(r[1], 0)}})
 			done <- err
 		}()
 		select {

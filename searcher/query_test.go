@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer"
 )
 
 func TestQueryNormalize(t *testing.T) {
@@ -35,30 +36,30 @@ func TestQueryNormalize(t *testing.T) {
 		{"num_results 500", Query{Text: "x", NumResults: 500}, "num_results", "between 1 and 100, got 500"},
 		{"num_results negative", Query{Text: "x", NumResults: -3}, "num_results", "got -3"},
 		{"negative max characters", Query{Text: "x", Contents: Contents{Text: true, MaxCharacters: -1}}, "contents.text.max_characters", "got -1"},
-		{"domain with scheme and path", Query{Text: "x", Filter: indexer.Filter{IncludeDomains: []string{"ok.com", "http://x.com/path"}}},
+		{"domain with scheme and path", Query{Text: "x", Filter: store.Filter{IncludeDomains: []string{"ok.com", "http://x.com/path"}}},
 			"filters.include_domains[1]", "not a bare host name"},
-		{"domain with port", Query{Text: "x", Filter: indexer.Filter{ExcludeDomains: []string{"x.com:8080"}}}, "filters.exclude_domains[0]", ""},
-		{"empty domain", Query{Text: "x", Filter: indexer.Filter{IncludeDomains: []string{" "}}}, "filters.include_domains[0]", ""},
-		{"too long domain", Query{Text: "x", Filter: indexer.Filter{IncludeDomains: []string{strings.Repeat("a", 254)}}}, "filters.include_domains[0]", ""},
-		{"max domains", Query{Text: "x", Filter: indexer.Filter{ExcludeDomains: many(MaxDomains, "a.com")}}, "", ""},
-		{"too many domains", Query{Text: "x", Filter: indexer.Filter{IncludeDomains: many(MaxDomains+1, "a.com")}}, "filters.include_domains", "at most 1000 entries, got 1001"},
-		{"max phrases", Query{Text: "x", Filter: indexer.Filter{IncludeText: many(MaxPhrases, "p")}}, "", ""},
-		{"too many phrases", Query{Text: "x", Filter: indexer.Filter{IncludeText: many(MaxPhrases+1, "p")}}, "filters.include_text", "at most 10 phrases, got 11"},
-		{"too many exclude phrases", Query{Text: "x", Filter: indexer.Filter{ExcludeText: many(MaxPhrases+1, "p")}}, "filters.exclude_text", ""},
-		{"blank phrase", Query{Text: "x", Filter: indexer.Filter{ExcludeText: []string{"ok", "  "}}}, "filters.exclude_text[1]", ""},
-		{"long phrase", Query{Text: "x", Filter: indexer.Filter{IncludeText: []string{strings.Repeat("ü", MaxPhraseChars+1)}}}, "filters.include_text[0]", ""},
-		{"phrase at limit", Query{Text: "x", Filter: indexer.Filter{IncludeText: []string{strings.Repeat("ü", MaxPhraseChars)}}}, "", ""},
-		{"invalid UTF-8 phrase", Query{Text: "x", Filter: indexer.Filter{IncludeText: []string{"\xff\xfe"}}}, "filters.include_text[0]", ""},
-		{"language too short", Query{Text: "x", Filter: indexer.Filter{Languages: []string{"en", "e"}}}, "filters.languages[1]", "not a BCP 47"},
-		{"language with space", Query{Text: "x", Filter: indexer.Filter{Languages: []string{"en GB"}}}, "filters.languages[0]", ""},
-		{"too many languages", Query{Text: "x", Filter: indexer.Filter{Languages: many(MaxLanguages+1, "en")}}, "filters.languages", "got 21"},
-		{"published end before start", Query{Text: "x", Filter: indexer.Filter{PublishedFrom: jan, PublishedTo: jan.Add(-time.Second)}},
+		{"domain with port", Query{Text: "x", Filter: store.Filter{ExcludeDomains: []string{"x.com:8080"}}}, "filters.exclude_domains[0]", ""},
+		{"empty domain", Query{Text: "x", Filter: store.Filter{IncludeDomains: []string{" "}}}, "filters.include_domains[0]", ""},
+		{"too long domain", Query{Text: "x", Filter: store.Filter{IncludeDomains: []string{strings.Repeat("a", 254)}}}, "filters.include_domains[0]", ""},
+		{"max domains", Query{Text: "x", Filter: store.Filter{ExcludeDomains: many(MaxDomains, "a.com")}}, "", ""},
+		{"too many domains", Query{Text: "x", Filter: store.Filter{IncludeDomains: many(MaxDomains+1, "a.com")}}, "filters.include_domains", "at most 1000 entries, got 1001"},
+		{"max phrases", Query{Text: "x", Filter: store.Filter{IncludeText: many(MaxPhrases, "p")}}, "", ""},
+		{"too many phrases", Query{Text: "x", Filter: store.Filter{IncludeText: many(MaxPhrases+1, "p")}}, "filters.include_text", "at most 10 phrases, got 11"},
+		{"too many exclude phrases", Query{Text: "x", Filter: store.Filter{ExcludeText: many(MaxPhrases+1, "p")}}, "filters.exclude_text", ""},
+		{"blank phrase", Query{Text: "x", Filter: store.Filter{ExcludeText: []string{"ok", "  "}}}, "filters.exclude_text[1]", ""},
+		{"long phrase", Query{Text: "x", Filter: store.Filter{IncludeText: []string{strings.Repeat("ü", MaxPhraseChars+1)}}}, "filters.include_text[0]", ""},
+		{"phrase at limit", Query{Text: "x", Filter: store.Filter{IncludeText: []string{strings.Repeat("ü", MaxPhraseChars)}}}, "", ""},
+		{"invalid UTF-8 phrase", Query{Text: "x", Filter: store.Filter{IncludeText: []string{"\xff\xfe"}}}, "filters.include_text[0]", ""},
+		{"language too short", Query{Text: "x", Filter: store.Filter{Languages: []string{"en", "e"}}}, "filters.languages[1]", "not a BCP 47"},
+		{"language with space", Query{Text: "x", Filter: store.Filter{Languages: []string{"en GB"}}}, "filters.languages[0]", ""},
+		{"too many languages", Query{Text: "x", Filter: store.Filter{Languages: many(MaxLanguages+1, "en")}}, "filters.languages", "got 21"},
+		{"published end before start", Query{Text: "x", Filter: store.Filter{PublishedFrom: jan, PublishedTo: jan.Add(-time.Second)}},
 			"filters.published_date.end", "before start"},
-		{"crawl end before start", Query{Text: "x", Filter: indexer.Filter{CrawledFrom: jan, CrawledTo: jan.AddDate(0, 0, -1)}},
+		{"crawl end before start", Query{Text: "x", Filter: store.Filter{CrawledFrom: jan, CrawledTo: jan.AddDate(0, 0, -1)}},
 			"filters.crawl_date.end", "before start"},
-		{"equal start and end", Query{Text: "x", Filter: indexer.Filter{PublishedFrom: jan, PublishedTo: jan}}, "", ""},
-		{"open start", Query{Text: "x", Filter: indexer.Filter{PublishedTo: jan}}, "", ""},
-		{"open end", Query{Text: "x", Filter: indexer.Filter{CrawledFrom: jan}}, "", ""},
+		{"equal start and end", Query{Text: "x", Filter: store.Filter{PublishedFrom: jan, PublishedTo: jan}}, "", ""},
+		{"open start", Query{Text: "x", Filter: store.Filter{PublishedTo: jan}}, "", ""},
+		{"open end", Query{Text: "x", Filter: store.Filter{CrawledFrom: jan}}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,7 +85,7 @@ func TestQueryNormalize(t *testing.T) {
 func TestQueryNormalizeFills(t *testing.T) {
 	q := Query{
 		Text: "  blue whale \n",
-		Filter: indexer.Filter{
+		Filter: store.Filter{
 			IncludeDomains: []string{"WWW.Example.COM", " docs.example.org. "},
 			ExcludeDomains: []string{"www.Spam.example"},
 		},

@@ -8,8 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer"
 )
 
 // Reranker re-scores the best candidates of the first stage with a stronger
@@ -32,7 +33,7 @@ type Candidate struct {
 	// Retrieval holds the first stage's ranks and scores.
 	Retrieval Fused
 	// Match describes how the document matches the query's terms.
-	Match indexer.MatchFeatures
+	Match store.MatchFeatures
 }
 
 // MaxRerankTopN bounds the candidates one query may send to the re-ranker.

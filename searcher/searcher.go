@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
 )
@@ -16,10 +18,10 @@ import (
 // Store is what the searcher needs from an index.
 type Store interface {
 	// SearchKeyword returns the best BM25 matches that pass the filter.
-	SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]indexer.Hit, error)
+	SearchKeyword(ctx context.Context, q store.KeywordQuery) ([]store.Hit, error)
 	// SearchVector returns the documents whose passages lie nearest the
 	// query vector among those that pass the filter.
-	SearchVector(ctx context.Context, q indexer.VectorQuery) ([]indexer.Hit, error)
+	SearchVector(ctx context.Context, q store.VectorQuery) ([]store.Hit, error)
 	// Documents loads stored documents; missing IDs are absent from the map.
 	Documents(ctx context.Context, ids []string) (map[string]cari.Document, error)
 	// IDsForURLs maps stored documents' URLs to their IDs; URLs not stored
@@ -28,7 +30,7 @@ type Store interface {
 	// Terms analyzes text as the keyword index does.
 	Terms(text string) []string
 	// MatchFeatures describes how each document matches the query's terms.
-	MatchFeatures(ctx context.Context, query string, ids []string) (map[string]indexer.MatchFeatures, error)
+	MatchFeatures(ctx context.Context, query string, ids []string) (map[string]store.MatchFeatures, error)
 }
 
 // QueryEmbedder turns a query into a vector in the space of the index's
@@ -234,8 +236,8 @@ func (s *Searcher) retrieve(ctx context.Context, q Query, typ Type, n int, timer
 	return ranked, nil
 }
 
-func (s *Searcher) keyword(ctx context.Context, q Query, limit int, t *stageTimer) ([]indexer.Hit, error) {
-	hits, err := s.store.SearchKeyword(ctx, indexer.KeywordQuery{Text: q.Text, Filter: q.Filter, Limit: limit})
+func (s *Searcher) keyword(ctx context.Context, q Query, limit int, t *stageTimer) ([]store.Hit, error) {
+	hits, err := s.store.SearchKeyword(ctx, store.KeywordQuery{Text: q.Text, Filter: q.Filter, Limit: limit})
 	if err != nil {
 		return nil, fmt.Errorf("keyword retrieval: %w", err)
 	}
@@ -243,13 +245,13 @@ func (s *Searcher) keyword(ctx context.Context, q Query, limit int, t *stageTime
 	return hits, nil
 }
 
-func (s *Searcher) vector(ctx context.Context, q Query, limit int, t *stageTimer) ([]indexer.Hit, error) {
+func (s *Searcher) vector(ctx context.Context, q Query, limit int, t *stageTimer) ([]store.Hit, error) {
 	vec, err := s.opts.Embedder.EmbedQuery(ctx, q.Text)
 	if err != nil {
 		return nil, fmt.Errorf("%w: embed query: %w", ErrUnavailable, err)
 	}
 	t.mark("embed")
-	hits, err := s.store.SearchVector(ctx, indexer.VectorQuery{Vector: vec, Filter: q.Filter, Limit: limit, Model: s.opts.Model})
+	hits, err := s.store.SearchVector(ctx, store.VectorQuery{Vector: vec, Filter: q.Filter, Limit: limit, Model: s.opts.Model})
 	if err != nil {
 		return nil, fmt.Errorf("vector retrieval: %w", err)
 	}

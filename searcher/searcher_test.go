@@ -9,9 +9,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/store/local"
 )
 
 // newLocal opens a local store in a temporary directory holding docs.
@@ -27,9 +28,9 @@ func newLocal(t *testing.T, docs ...cari.Document) *local.Store {
 			t.Fatalf("normalize %q: %v", docs[i].ID, err)
 		}
 	}
-	entries := make([]indexer.Entry, len(docs))
+	entries := make([]store.Entry, len(docs))
 	for i, d := range docs {
-		entries[i] = indexer.Entry{Doc: d, Chunks: []cari.Chunk{{End: len(d.Text)}}}
+		entries[i] = store.Entry{Doc: d, Chunks: []cari.Chunk{{End: len(d.Text)}}}
 	}
 	if err := s.Upsert(context.Background(), entries); err != nil {
 		t.Fatal(err)
@@ -139,7 +140,7 @@ func TestSearchNumResultsAndFilter(t *testing.T) {
 		t.Errorf("%d results, want the default %d", len(resp.Results), DefaultNumResults)
 	}
 	resp, err = s.Search(context.Background(), Query{Text: "whale", NumResults: 5,
-		Filter: indexer.Filter{IncludeDomains: []string{"WWW.D1.example"}}})
+		Filter: store.Filter{IncludeDomains: []string{"WWW.D1.example"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,22 +176,22 @@ func TestSearchErrors(t *testing.T) {
 // vanishingStore returns hits whose documents may be gone, as when a
 // document is deleted between retrieval and loading.
 type vanishingStore struct {
-	hits    []indexer.Hit
+	hits    []store.Hit
 	docs    map[string]cari.Document
 	loadErr error
 }
 
-func (v vanishingStore) SearchKeyword(context.Context, indexer.KeywordQuery) ([]indexer.Hit, error) {
+func (v vanishingStore) SearchKeyword(context.Context, store.KeywordQuery) ([]store.Hit, error) {
 	return v.hits, nil
 }
 
 func (v vanishingStore) Terms(text string) []string { return strings.Fields(text) }
 
-func (v vanishingStore) MatchFeatures(context.Context, string, []string) (map[string]indexer.MatchFeatures, error) {
+func (v vanishingStore) MatchFeatures(context.Context, string, []string) (map[string]store.MatchFeatures, error) {
 	return nil, nil
 }
 
-func (v vanishingStore) SearchVector(context.Context, indexer.VectorQuery) ([]indexer.Hit, error) {
+func (v vanishingStore) SearchVector(context.Context, store.VectorQuery) ([]store.Hit, error) {
 	return v.hits, nil
 }
 
@@ -204,7 +205,7 @@ func (v vanishingStore) IDsForURLs(context.Context, []string) (map[string]string
 
 func TestSearchDropsVanishedDocuments(t *testing.T) {
 	store := vanishingStore{
-		hits: []indexer.Hit{{ID: "a", Score: 3}, {ID: "gone", Score: 2}, {ID: "b", Score: 1}},
+		hits: []store.Hit{{ID: "a", Score: 3}, {ID: "gone", Score: 2}, {ID: "b", Score: 1}},
 		docs: map[string]cari.Document{"a": {ID: "a"}, "b": {ID: "b"}},
 	}
 	resp, err := New(store, Options{}).Search(context.Background(), Query{Text: "x"})

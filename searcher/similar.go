@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
 )
@@ -22,7 +24,7 @@ type SimilarQuery struct {
 	// NumResults is how many documents to return; 0 means DefaultNumResults.
 	NumResults int
 	// Filter restricts the documents that may appear.
-	Filter indexer.Filter
+	Filter store.Filter
 	// Contents says what each result carries.
 	Contents Contents
 	// ExcludeSourceDomain drops documents on the source's domain.
@@ -83,7 +85,7 @@ func (s *Searcher) FindSimilar(ctx context.Context, q SimilarQuery) (*Response, 
 			return nil, err
 		}
 		timer.mark("embed")
-		vh, err := s.store.SearchVector(ctx, indexer.VectorQuery{Vector: vec, Filter: sq.Filter, Limit: max(s.opts.Fusion.Candidates, sq.NumResults), Model: s.opts.Model})
+		vh, err := s.store.SearchVector(ctx, store.VectorQuery{Vector: vec, Filter: sq.Filter, Limit: max(s.opts.Fusion.Candidates, sq.NumResults), Model: s.opts.Model})
 		if err != nil {
 			return nil, fmt.Errorf("vector retrieval: %w", err)
 		}

@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cari-search/cari/store"
+
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/searcher"
 )
@@ -115,8 +116,8 @@ func fusionOf(f *cariv1.FusionOptions) (searcher.FusionOverride, error) {
 	return o, nil
 }
 
-func filterOf(f *cariv1.SearchFilters) (indexer.Filter, error) {
-	var out indexer.Filter
+func filterOf(f *cariv1.SearchFilters) (store.Filter, error) {
+	var out store.Filter
 	if f == nil {
 		return out, nil
 	}

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/cari-search/cari/store"
+
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/searcher"
 )
 
@@ -37,7 +38,7 @@ func statusOf(ctx context.Context, log *slog.Logger, method string, err error) e
 		return status.Error(codes.Unavailable, err.Error())
 	case errors.Is(err, searcher.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
-	case errors.Is(err, indexer.ErrModelMismatch):
+	case errors.Is(err, store.ErrModelMismatch):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	}
 	log.ErrorContext(ctx, "request failed", "method", method, "error", err)

@@ -14,15 +14,17 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/cari-search/cari/store"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/local"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/store/local"
 )
 
 // testDocs are the documents every test server starts with.
@@ -61,7 +63,7 @@ type gatedStore struct {
 	stopped chan error
 }
 
-func (g *gatedStore) SearchKeyword(ctx context.Context, q indexer.KeywordQuery) ([]indexer.Hit, error) {
+func (g *gatedStore) SearchKeyword(ctx context.Context, q store.KeywordQuery) ([]store.Hit, error) {
 	g.entered <- struct{}{}
 	select {
 	case <-g.gate:

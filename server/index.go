@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cari-search/cari/store"
+
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -25,7 +27,7 @@ type IndexStore interface {
 	// IDsForURLs maps stored URLs to document IDs.
 	IDsForURLs(ctx context.Context, urls []string) (map[string]string, error)
 	// Stats describe the serving generation.
-	Stats(ctx context.Context) (indexer.Stats, error)
+	Stats(ctx context.Context) (store.Stats, error)
 }
 
 // maxListedUpsertErrors bounds the per-item errors one upsert response lists.

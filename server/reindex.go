@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cari-search/cari/store"
+
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -110,7 +112,7 @@ func (j *reindexJobs) reindex(req *cariv1.ReindexRequest, stream cariv1.IndexSer
 	switch {
 	case errors.Is(err, reindex.ErrTooManyFailures):
 		return status.Error(codes.Aborted, err.Error())
-	case errors.Is(err, indexer.ErrBuildRunning):
+	case errors.Is(err, store.ErrBuildRunning):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	case err != nil:
 		log.WarnContext(ctx, "reindex job failed", "err", err)

@@ -15,9 +15,9 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/cari-search/cari/indexer/local"
 	"github.com/cari-search/cari/indexer/reindex"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/store/local"
 )
 
 // reindexAll runs a Reindex call to its end and returns its messages.

@@ -11,7 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari/searcher"
 )
 
@@ -55,7 +56,7 @@ func (b *benchRun) search(ctx context.Context, mode string) (func(i int) error, 
 	switch mode {
 	case "keyword-index":
 		return func(i int) error {
-			_, err := b.st.store.SearchKeyword(ctx, indexer.KeywordQuery{Text: b.texts[i], Limit: k})
+			_, err := b.st.store.SearchKeyword(ctx, store.KeywordQuery{Text: b.texts[i], Limit: k})
 			return err
 		}, nil
 	case "vector-index":
@@ -63,7 +64,7 @@ func (b *benchRun) search(ctx context.Context, mode string) (func(i int) error, 
 			return nil, err
 		}
 		return func(i int) error {
-			_, err := b.st.store.SearchVector(ctx, indexer.VectorQuery{Vector: b.qvecs[i], Limit: k})
+			_, err := b.st.store.SearchVector(ctx, store.VectorQuery{Vector: b.qvecs[i], Limit: k})
 			return err
 		}, nil
 	}

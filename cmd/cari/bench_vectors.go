@@ -14,10 +14,12 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/viterin/vek/vek32"
 
 	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/store/local"
 )
 
 // annMagic starts a vector file in the layout of scripts/annvectors, which
@@ -61,7 +63,7 @@ func newVectorTee(w indexer.Writer, annPath string) (*vectorTee, error) {
 }
 
 // Upsert writes the entries to the store, then their vectors to the file.
-func (t *vectorTee) Upsert(ctx context.Context, entries []indexer.Entry) error {
+func (t *vectorTee) Upsert(ctx context.Context, entries []store.Entry) error {
 	if err := t.w.Upsert(ctx, entries); err != nil {
 		return err
 	}
@@ -261,7 +263,7 @@ func (b *benchRun) vectorRecall(ctx context.Context, path string) (float64, erro
 
 	found := 0
 	for i, a := range answers {
-		hits, err := b.st.store.SearchVector(ctx, indexer.VectorQuery{Vector: b.qvecs[i], Limit: annK})
+		hits, err := b.st.store.SearchVector(ctx, store.VectorQuery{Vector: b.qvecs[i], Limit: annK})
 		if err != nil {
 			return 0, err
 		}
@@ -278,7 +280,7 @@ func (b *benchRun) vectorRecall(ctx context.Context, path string) (float64, erro
 // recallHits counts the hits whose exact document score reaches the annK-th
 // best document score (less 1e-5), as ann-benchmarks counts, so that ties
 // cannot lower recall.
-func recallHits(set *annSet, a exactAnswer, hits []indexer.Hit) int {
+func recallHits(set *annSet, a exactAnswer, hits []store.Hit) int {
 	scores := slices.Clone(a.docScore)
 	slices.SortFunc(scores, func(x, y float32) int { return cmp.Compare(y, x) })
 	kth := scores[min(annK, len(scores))-1]

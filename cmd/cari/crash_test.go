@@ -19,8 +19,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/cari-search/cari/indexer/local"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/store/local"
 )
 
 // The crash test kills the real binary with SIGKILL at random moments while

@@ -28,8 +28,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/cari-search/cari/indexer/local"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/store/local"
 )
 
 // site serves a handler on loopback and counts the requests for every

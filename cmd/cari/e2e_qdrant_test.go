@@ -12,8 +12,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/cari-search/cari/indexer/qdrant/qdranttest"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/store/qdrant/qdranttest"
 )
 
 // TestQdrantStoreEndToEnd runs index, eval and serve with --store qdrant

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/store/local"
 )
 
 // TestIndexLanguage indexes a corpus in batches of two, so that batches are

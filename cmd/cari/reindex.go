@@ -14,10 +14,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/cari-search/cari/indexer/local"
 	"github.com/cari-search/cari/indexer/reindex"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/server"
+	"github.com/cari-search/cari/store/local"
 )
 
 // reindexFlags are cari reindex's own flags.

@@ -24,8 +24,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
-	"github.com/cari-search/cari/indexer/local"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/store/local"
 )
 
 const scifactDir = "../../../shared/datasets/scifact"

@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc/keepalive"
 
-	"github.com/cari-search/cari/indexer/analysis"
+	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"

@@ -10,14 +10,16 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/spf13/pflag"
 
 	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/embeddings/onnx"
 	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/local"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/searcher/rerank"
+	"github.com/cari-search/cari/store/local"
 )
 
 // stackFlags choose what every command that indexes or searches opens: the
@@ -182,7 +184,7 @@ type stack struct {
 	reranker searcher.Reranker    // nil when none
 	// index is the store every command reads and writes through: store,
 	// or the Qdrant store (then store is nil).
-	index    indexer.Store
+	index    store.Store
 	logger   *slog.Logger
 	searcher *searcher.Searcher
 	// indexing configures indexers that write to store (chunking and the

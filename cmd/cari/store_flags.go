@@ -6,13 +6,14 @@ import (
 	"os"
 	"strings"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/spf13/pflag"
 
-	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/local"
-	"github.com/cari-search/cari/indexer/qdrant"
 	"github.com/cari-search/cari/indexer/reindex"
 	"github.com/cari-search/cari/server"
+	"github.com/cari-search/cari/store/local"
+	"github.com/cari-search/cari/store/qdrant"
 )
 
 // storeFlags choose the store: the local data directory (default) or a
@@ -55,7 +56,7 @@ func (f *storeFlags) apiKey() (string, error) {
 
 // openQdrant opens the Qdrant store for vectors of space (zero: keyword
 // only).
-func (f *storeFlags) openQdrant(ctx context.Context, space local.VectorSpace, rebuild bool, st *stack) (indexer.Store, error) {
+func (f *storeFlags) openQdrant(ctx context.Context, space local.VectorSpace, rebuild bool, st *stack) (store.Store, error) {
 	key, err := f.apiKey()
 	if err != nil {
 		return nil, err

@@ -18,9 +18,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/store/local"
 )
 
 // Build is a generation under construction (local.Build).
@@ -28,7 +30,7 @@ type Build interface {
 	Name() string
 	Resumed() bool
 	Position() (int64, error)
-	Commit(ctx context.Context, entries []indexer.Entry, position int64) error
+	Commit(ctx context.Context, entries []store.Entry, position int64) error
 	Finalize(ctx context.Context) error
 	Swap(ctx context.Context) error
 	Abort() error
@@ -507,6 +509,6 @@ type positionWriter struct {
 	position int64
 }
 
-func (w *positionWriter) Upsert(ctx context.Context, entries []indexer.Entry) error {
+func (w *positionWriter) Upsert(ctx context.Context, entries []store.Entry) error {
 	return w.b.Commit(ctx, entries, w.position)
 }

@@ -13,10 +13,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/store/local"
 )
 
 func openStore(t *testing.T, dir string, opts local.Options) *local.Store {
@@ -301,7 +303,7 @@ func TestStoredRebuildReusesEmbeddingCache(t *testing.T) {
 	if got := embedded() - cold; got != 0 {
 		t.Fatalf("the rebuild sent %d passages to the model, want 0 (all cached)", got)
 	}
-	hits, err := s.SearchVector(ctx, indexer.VectorQuery{Vector: mustEmbedQuery(t, emb, "document 7"), Limit: 3, Model: info.ID()})
+	hits, err := s.SearchVector(ctx, store.VectorQuery{Vector: mustEmbedQuery(t, emb, "document 7"), Limit: 3, Model: info.ID()})
 	if err != nil || len(hits) == 0 {
 		t.Fatalf("vector search on the rebuilt generation: %v, %v", hits, err)
 	}

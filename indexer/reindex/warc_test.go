@@ -17,7 +17,7 @@ import (
 	"github.com/nlnwa/gowarc/v3"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/store/local"
 )
 
 // archived is one HTTP exchange to write into a WARC file.

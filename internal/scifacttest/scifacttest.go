@@ -14,7 +14,7 @@ import (
 	"github.com/cari-search/cari/evaluation"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/indexer/corpus"
-	"github.com/cari-search/cari/indexer/local"
+	"github.com/cari-search/cari/store/local"
 )
 
 // Stack indexes SciFact's corpus with the default static model, as cari

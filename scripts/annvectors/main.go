@@ -1,5 +1,5 @@
 // Command annvectors writes the vector sets the approximate nearest-neighbour
-// benchmarks read (indexer/local's BenchmarkANN and scripts/ann_faiss_bench.py),
+// benchmarks read (store/local's BenchmarkANN and scripts/ann_faiss_bench.py),
 // so that the Go index and FAISS answer the same queries over the same
 // vectors:
 //

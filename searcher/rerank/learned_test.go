@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/searcher"
 )
 
@@ -110,9 +111,9 @@ func TestLearnedRerank(t *testing.T) {
 	}
 	l := NewLearned(m)
 	strong := searcher.Candidate{Document: cari.Document{ID: "strong"}, Retrieval: searcher.Fused{KeywordRank: 1, FusedScore: 1},
-		Match: indexer.MatchFeatures{BM25: 10, Coverage: 1, TitleCoverage: 1, Proximity: 1, FirstMatch: 0, Length: 100}}
+		Match: store.MatchFeatures{BM25: 10, Coverage: 1, TitleCoverage: 1, Proximity: 1, FirstMatch: 0, Length: 100}}
 	weak := searcher.Candidate{Document: cari.Document{ID: "weak"}, Retrieval: searcher.Fused{KeywordRank: 2, FusedScore: 0.2},
-		Match: indexer.MatchFeatures{BM25: 2, Coverage: 0.2, Proximity: 0.1, FirstMatch: 0.9, Length: 100}}
+		Match: store.MatchFeatures{BM25: 2, Coverage: 0.2, Proximity: 0.1, FirstMatch: 0.9, Length: 100}}
 	scores, err := l.Rerank(context.Background(), "q", []searcher.Candidate{weak, strong})
 	if err != nil {
 		t.Fatal(err)

@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cari-search/cari/store"
+
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/local"
 	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/store/local"
 )
 
 // oceanStore is a local store with three documents on whales, of which
@@ -27,12 +28,12 @@ func oceanStore(t *testing.T) *local.Store {
 		{ID: "size", Title: "Whales", Text: "The blue whale is the largest whale."},
 		{ID: "food", Title: "Baleen", Text: "A whale filters krill from sea water."},
 	}
-	var entries []indexer.Entry
+	var entries []store.Entry
 	for _, d := range docs {
 		if err := d.Normalize(); err != nil {
 			t.Fatal(err)
 		}
-		entries = append(entries, indexer.Entry{Doc: d, Chunks: []cari.Chunk{{End: len(d.Text)}}})
+		entries = append(entries, store.Entry{Doc: d, Chunks: []cari.Chunk{{End: len(d.Text)}}})
 	}
 	if err := s.Upsert(context.Background(), entries); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,129 @@
+package local
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cari-search/cari/store"
+
+	index "github.com/blevesearch/bleve_index_api"
+)
+
+// MaxQueryTerms bounds the analyzed terms of one keyword query: each term is
+// one pass over a posting list.
+const MaxQueryTerms = 1024
+
+// SearchKeyword scores every document containing a query term with BM25 over
+// the body fields and returns the best q.Limit that pass q.Filter, best first.
+// Each document's body sits in the field of its language, so each document
+// is scored with the query analysed as its own language is, under that
+// field's statistics; which fields a query searches depends on its detected
+// language and on which fields hold documents (bodyAnalysis.queryFieldsAmong).
+// Equal scores are ordered by document ID, so results are deterministic.
+func (s *Store) SearchKeyword(ctx context.Context, q store.KeywordQuery) ([]store.Hit, error) {
+	if q.Limit <= 0 {
+		return nil, nil
+	}
+	r, release, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	plan, err := s.planKeyword(ctx, r, q)
+	if err != nil || plan == nil {
+		return nil, err
+	}
+	best, _, err := s.topBM25(ctx, r, plan, q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return resolveHits(r, best, q.Limit)
+}
+
+// keywordPlan is what a keyword query needs of snapshot r before reading
+// postings: its statistics, the query's terms per field searched, and the
+// documents the filter admits.
+type keywordPlan struct {
+	stats  corpusStats
+	fields []fieldTerms
+	allow  docSet
+}
+
+// planKeyword analyses q for the fields that hold documents in r; nil when
+// no term is left to search.
+func (s *Store) planKeyword(ctx context.Context, r index.IndexReader, q store.KeywordQuery) (*keywordPlan, error) {
+	stats, err := snapshotStats(r)
+	if err != nil {
+		return nil, err
+	}
+	populated := make(map[string]bool, len(stats.Fields))
+	for f, fs := range stats.Fields {
+		if fs.Docs > 0 {
+			populated[f] = true
+		}
+	}
+	fields := s.analyzer.queryFieldsAmong(q.Text, populated)
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	if err := checkQueryTerms(fields); err != nil {
+		return nil, err
+	}
+	allow, err := s.compileFilter(ctx, r, q.Filter)
+	if err != nil {
+		return nil, err
+	}
+	return &keywordPlan{stats: stats, fields: fields, allow: allow}, nil
+}
+
+// Terms returns the index terms of text: what the keyword index would make
+// of it (lower-cased, stop words dropped, stemmed) as a query, in the
+// analysis of its detected language.
+func (s *Store) Terms(text string) []string {
+	return termStrings(s.analyzer.queryTerms(text))
+}
+
+// checkQueryTerms bounds the terms of each field a keyword query searches:
+// each field opens a posting list per term, so all count, not only the
+// first field's (the neutral analysis keeps stop words).
+func checkQueryTerms(fields []fieldTerms) error {
+	for _, f := range fields {
+		if n := len(f.terms); n > MaxQueryTerms {
+			return fmt.Errorf("query has %d terms after analysis, at most %d are allowed", n, MaxQueryTerms)
+		}
+	}
+	return nil
+}
+
+// TermsIn returns the index terms of text analysed as a document in the
+// language with BCP 47 tag language ("" for unknown) is: highlights compare
+// a query with a document's sentences in the document's analysis.
+func (s *Store) TermsIn(text, language string) []string {
+	return termStrings(s.analyzer.terms(fieldForLanguage(language), text))
+}
+
+func termStrings(terms [][]byte) []string {
+	out := make([]string, len(terms))
+	for i, t := range terms {
+		out[i] = string(t)
+	}
+	return out
+}
+
+// queryTerms analyzes text as a query in its detected language's field.
+func (a *bodyAnalysis) queryTerms(text string) [][]byte {
+	return a.terms(fieldForLanguage(a.detector().DetectQuery(text).Language), text)
+}
+
+// collectionStats returns what BM25 needs of one body field in snapshot r:
+// the number of documents in the collection (all fields), which IDF is
+// computed over, and the average analyzed length of the field's documents,
+// which its length normalisation uses.
+func collectionStats(r index.IndexReader, field string) (docs uint64, avgdl float64, err error) {
+	stats, err := snapshotStats(r)
+	if err != nil {
+		return 0, 0, err
+	}
+	_, avgdl = stats.field(field)
+	return uint64(max(stats.Docs, 0)), avgdl, nil
+}

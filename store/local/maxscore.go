@@ -1,0 +1,338 @@
+package local
+
+import (
+	"cmp"
+	"container/heap"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/cari-search/cari/store"
+
+	index "github.com/blevesearch/bleve_index_api"
+)
+
+// postingCursor reads one query term's posting list in one body field, in
+// document-number order (bleve numbers a snapshot's documents segment after
+// segment, and each segment's postings ascend).
+type postingCursor struct {
+	pos   int // in the query's term order
+	term  []byte
+	tfr   index.TermFieldReader
+	bm    BM25 // its field's parameters
+	idf   float64
+	avgdl float64
+	// bound is the most the term can add to any document's score: BM25's
+	// term score approaches idf·(k1+1) as the term frequency grows, and
+	// never exceeds it whatever the document's length.
+	bound float64
+
+	done bool
+	doc  uint64
+	tfd  index.TermFieldDoc
+	seek index.IndexInternalID
+}
+
+// next moves to the list's next posting.
+func (c *postingCursor) next() error {
+	p, err := c.tfr.Next(&c.tfd)
+	return c.land(p, err)
+}
+
+// advance moves to the first posting at or after document target. It must
+// only be called while the cursor is before target: bleve restarts a list
+// asked to move backwards.
+func (c *postingCursor) advance(target uint64) error {
+	c.seek = index.NewIndexInternalID(c.seek, target)
+	p, err := c.tfr.Advance(c.seek, &c.tfd)
+	return c.land(p, err)
+}
+
+func (c *postingCursor) land(p *index.TermFieldDoc, err error) error {
+	if err != nil {
+		return fmt.Errorf("read postings of %q: %w", c.term, err)
+	}
+	if p == nil {
+		c.done = true
+		return nil
+	}
+	c.doc = p.ID.Value()
+	return nil
+}
+
+// score is the term's BM25 score in the current document. bleve stores norm
+// = 1/sqrt(field length) as a float32; rounding recovers the exact length.
+func (c *postingCursor) score() float64 {
+	dl := math.Round(1 / float64(c.tfd.Norm*c.tfd.Norm))
+	return c.bm.TermScore(c.idf, float64(c.tfd.Freq), dl, c.avgdl)
+}
+
+// openCursors opens a cursor on each query term's postings in each field
+// searched, positioned on its first posting. IDF is taken over the whole
+// collection, with a term's document frequency the largest it has in any
+// field searched (the blending of Elasticsearch's cross_fields queries): a
+// word is not made rare by being counted only among one language's
+// documents. On a collection in one language this is exactly BM25 over that
+// language's field.
+func (s *Store) openCursors(ctx context.Context, r index.IndexReader, stats corpusStats, fields []fieldTerms) ([]*postingCursor, error) {
+	var cursors []*postingCursor
+	fail := func(err error) ([]*postingCursor, error) {
+		closeCursors(cursors)
+		return nil, err
+	}
+	df := map[string]uint64{}
+	for _, f := range fields {
+		docs, avgdl := stats.field(f.field)
+		if docs <= 0 {
+			continue
+		}
+		for _, term := range f.terms {
+			tfr, err := r.TermFieldReader(ctx, term, f.field, true, true, false)
+			if err != nil {
+				return fail(fmt.Errorf("read postings of %q in %s: %w", term, f.field, err))
+			}
+			cursors = append(cursors, &postingCursor{pos: len(cursors), term: term, bm: s.opts.fieldBM25(f.field), avgdl: avgdl, tfr: tfr})
+			df[string(term)] = max(df[string(term)], tfr.Count())
+		}
+	}
+	n := float64(stats.Docs)
+	for _, c := range cursors {
+		c.idf = c.bm.IDF(n, float64(df[string(c.term)]))
+		c.bound = c.idf * (c.bm.K1 + 1)
+		if err := c.next(); err != nil {
+			return fail(err)
+		}
+	}
+	return cursors, nil
+}
+
+func closeCursors(cursors []*postingCursor) {
+	for _, c := range cursors {
+		c.tfr.Close()
+	}
+}
+
+// topBM25 returns the limit documents with the best BM25 scores over fields
+// among those allow admits, with every document tied with the last of them.
+// A document's body is in one field, so its score comes from that field
+// alone. completed counts the documents whose score was summed in full.
+//
+// It reads the posting lists document at a time with MaxScore pruning
+// (Turtle and Flood, "Query evaluation: strategies and optimizations",
+// 1995): once the top is full, the terms whose bounds together cannot lift
+// a document to the last place are non-essential. Only documents in an
+// essential term's list are candidates; the non-essential lists are skipped
+// forward to them, and not even that once a candidate's partial score plus
+// the remaining bounds falls short. As the last place rises, more terms
+// become non-essential, so the long lists of common terms are mostly
+// skipped rather than read. The result is exactly that of scoring every
+// posting: a document is passed over only when its score is certainly
+// below the last place, and each score is summed in the query's term order
+// whatever was read first, so equal scores stay equal.
+func (s *Store) topBM25(ctx context.Context, r index.IndexReader, plan *keywordPlan, limit int) (best []scored, completed int, err error) {
+	cursors, err := s.openCursors(ctx, r, plan.stats, plan.fields)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer closeCursors(cursors)
+
+	// byBound orders the cursors by bound, smallest first; reach[j] is the
+	// most the first j+1 of them can add together.
+	byBound := make([]*postingCursor, len(cursors))
+	copy(byBound, cursors)
+	slices.SortStableFunc(byBound, func(a, b *postingCursor) int { return cmp.Compare(a.bound, b.bound) })
+	reach := make([]float64, len(byBound))
+	sum := 0.0
+	for j, c := range byBound {
+		sum += c.bound
+		reach[j] = sum
+	}
+
+	top := newTopScores(limit)
+	// contrib holds the current document's score per term, by pos.
+	contrib := make([]float64, len(cursors))
+	essential := 0 // byBound[essential:] are essential
+	for step := 0; ; step++ {
+		if step%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, 0, err
+			}
+		}
+		doc, any := uint64(0), false
+		for _, c := range byBound[essential:] {
+			if !c.done && (!any || c.doc < doc) {
+				doc, any = c.doc, true
+			}
+		}
+		if !any {
+			break
+		}
+		admitted := plan.allow.has(doc)
+		partial := 0.0
+		for _, c := range byBound[essential:] {
+			if c.done || c.doc != doc {
+				continue
+			}
+			if admitted {
+				sc := c.score()
+				contrib[c.pos] = sc
+				partial += sc
+			}
+			if err := c.next(); err != nil {
+				return nil, 0, err
+			}
+		}
+		if !admitted {
+			continue
+		}
+		pruned := false
+		for j := essential - 1; j >= 0; j-- {
+			if top.full() && below(partial+reach[j], top.last()) {
+				pruned = true
+				break
+			}
+			c := byBound[j]
+			if !c.done && c.doc < doc {
+				if err := c.advance(doc); err != nil {
+					return nil, 0, err
+				}
+			}
+			if !c.done && c.doc == doc {
+				sc := c.score()
+				contrib[c.pos] = sc
+				partial += sc
+			}
+		}
+		total := 0.0
+		for i, sc := range contrib {
+			total += sc
+			contrib[i] = 0
+		}
+		if pruned {
+			continue
+		}
+		completed++
+		if top.offer(scored{num: doc, score: total}) {
+			for essential < len(byBound) && below(reach[essential], top.last()) {
+				essential++
+			}
+		}
+	}
+	return top.ranked(), completed, nil
+}
+
+// below reports whether a bound is certainly under the last place: by more
+// than the rounding of summing the same terms in another order.
+func below(bound, last float64) bool {
+	return bound < last-1e-9*math.Abs(last)
+}
+
+// topScores keeps the limit best scores seen, and the documents tied with
+// the last of them: ties are ordered by document ID, which only resolving
+// them tells.
+type topScores struct {
+	limit int
+	h     minHeap
+	ties  []scored
+}
+
+func newTopScores(limit int) *topScores {
+	return &topScores{limit: limit, h: make(minHeap, 0, limit)}
+}
+
+func (t *topScores) full() bool { return len(t.h) >= t.limit }
+
+// last is the score of the last place; meaningful once full.
+func (t *topScores) last() float64 { return t.h[0].score }
+
+// offer adds e if it reaches the top, and reports whether the last place
+// rose.
+func (t *topScores) offer(e scored) bool {
+	if !t.full() {
+		heap.Push(&t.h, e)
+		return t.full()
+	}
+	last := t.h[0]
+	switch {
+	case e.score == last.score:
+		t.ties = append(t.ties, e)
+		return false
+	case e.score < last.score:
+		return false
+	}
+	t.h[0] = e
+	heap.Fix(&t.h, 0)
+	if t.h[0].score == last.score {
+		t.ties = append(t.ties, last)
+		return false
+	}
+	t.ties = t.ties[:0] // all below the new last place
+	return true
+}
+
+// ranked returns the top and the documents tied with its last place.
+func (t *topScores) ranked() []scored {
+	if len(t.h) == 0 {
+		return nil
+	}
+	out := slices.Clone(t.h)
+	for _, e := range t.ties {
+		if e.score == t.h[0].score {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// resolveHits resolves the IDs of the best documents and returns the limit
+// best, equal scores ordered by document ID: internal numbers change when
+// segments merge, IDs do not, so the same query on the same documents always
+// returns the same list.
+func resolveHits(r index.IndexReader, best []scored, limit int) ([]store.Hit, error) {
+	hits := make([]store.Hit, len(best))
+	buf := make(index.IndexInternalID, 8)
+	for i, e := range best {
+		buf.SetValue(e.num)
+		id, err := r.ExternalID(buf)
+		if err != nil {
+			return nil, fmt.Errorf("resolve document %d: %w", e.num, err)
+		}
+		hits[i] = store.Hit{ID: id, Score: e.score}
+	}
+	slices.SortFunc(hits, func(a, b store.Hit) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return hits[:min(limit, len(hits))], nil
+}
+
+type scored struct {
+	num   uint64
+	score float64
+}
+
+// better orders by score, then by internal number.
+func (a scored) better(b scored) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.num < b.num
+}
+
+// minHeap keeps the worst of the best at the root.
+type minHeap []scored
+
+func (h minHeap) Len() int           { return len(h) }
+func (h minHeap) Less(i, j int) bool { return h[j].better(h[i]) }
+func (h minHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *minHeap) Push(x any)        { *h = append(*h, x.(scored)) }
+func (h *minHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
