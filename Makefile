@@ -116,7 +116,7 @@ bench-load:
 
 ## fuzz: every fuzz target for FUZZTIME each, from the corpora in testdata/fuzz.
 FUZZTIME ?= 1m
-FUZZ_TARGETS = ./searcher:FuzzSearch ./crawler:FuzzExtract ./crawler:FuzzCanonicalize \
+FUZZ_TARGETS = ./searcher:FuzzSearch ./extract:FuzzExtract ./extract:FuzzCanonicalize \
 	./indexer/corpus:FuzzReader ./indexer/reindex:FuzzWARC \
 	./server:FuzzSearchRPC ./server:FuzzUpsertRPC ./server:FuzzHTTPSearch
 fuzz:

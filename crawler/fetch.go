@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gocolly/colly/v2"
+
+	"github.com/cari-search/cari/extract"
 )
 
 // followRedirectsKey marks a request (robots.txt, sitemaps) whose
@@ -32,13 +34,6 @@ type fetchResult struct {
 	// skip is set when the response was refused from its headers:
 	// "not_html" or "too_large".
 	skip string
-}
-
-// acceptedTypes are the media types Cari extracts text from.
-var acceptedTypes = map[string]bool{
-	"text/html":             true,
-	"application/xhtml+xml": true,
-	"text/plain":            true,
 }
 
 // newHTTPClient returns the client every request of a crawl goes through:
@@ -111,7 +106,7 @@ func (c *Crawler) newCollector(ctx context.Context) (*colly.Collector, error) {
 			r.Request.Abort() // the status says enough; don't read the body
 			return
 		}
-		if mt := mediaType(r.Headers.Get("Content-Type")); mt != "" && !acceptedTypes[mt] {
+		if !extract.Accepts(r.Headers.Get("Content-Type")) {
 			res.skip = "not_html"
 			r.Request.Abort()
 			return

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cari-search/cari/extract"
 	"github.com/cari-search/cari/internal/dnstest"
 )
 
@@ -84,7 +85,7 @@ func TestCrawlNeverReachesPrivateAddresses(t *testing.T) {
 	t.Logf("progress: %+v", p)
 	for _, u := range targets {
 		u = strings.ReplaceAll(u, "PORT", port)
-		if c, err := Canonicalize(u); err == nil {
+		if c, err := extract.Canonicalize(u); err == nil {
 			if _, ok := sink.byURL(c); ok {
 				t.Errorf("%s was fetched and indexed", u)
 			}
@@ -187,8 +188,8 @@ func TestCrawlSkipsHostileBodies(t *testing.T) {
 		t.Errorf("deep page: indexed=%v, extract errors %d; want it refused by the parser", ok, p.Errors["extract"])
 	}
 	u, _ := url.Parse(srv.URL + "/deep")
-	if _, err := Extract(u, "text/html", []byte(deep), nil); err == nil || !strings.Contains(err.Error(), "exceeds 512") {
-		t.Errorf("Extract of the deep page: %v, want the parser's nesting limit", err)
+	if _, err := extract.Decoded(u, "text/html", []byte(deep), nil); err == nil || !strings.Contains(err.Error(), "exceeds 512") {
+		t.Errorf("extract.Decoded of the deep page: %v, want the parser's nesting limit", err)
 	}
 	d, ok := sink.byURL(srv.URL + "/binary")
 	if !ok {

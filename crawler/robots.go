@@ -14,10 +14,9 @@ import (
 	"time"
 
 	"github.com/temoto/robotstxt"
-)
 
-// robotsToken is the product token Cari answers to in robots.txt.
-const robotsToken = "Cari"
+	"github.com/cari-search/cari/extract"
+)
 
 // maxRobotsBytes is how much of a robots.txt is read; RFC 9309 asks
 // crawlers to read at least 500 KiB.
@@ -148,7 +147,7 @@ func (c *Crawler) fetchRobots(ctx context.Context, host string) *robotsRules {
 		c.log.Warn("robots.txt unparsable; not crawling the host", "host", host, "status", status, "error", err)
 		return &robotsRules{blocked: "robots_unavailable"}
 	}
-	r := &robotsRules{group: data.FindGroup(robotsToken), sitemaps: data.Sitemaps}
+	r := &robotsRules{group: data.FindGroup(extract.RobotsToken), sitemaps: data.Sitemaps}
 	if r.group != nil {
 		r.crawlDelay = r.group.CrawlDelay
 	}
@@ -160,7 +159,7 @@ func (c *Crawler) fetchRobots(ctx context.Context, host string) *robotsRules {
 func sitemapURLs(host string, r *robotsRules) []string {
 	var out []string
 	for _, s := range r.sitemaps {
-		c, err := Canonicalize(s)
+		c, err := extract.Canonicalize(s)
 		if err != nil || !strings.HasPrefix(c, host+"/") || slices.Contains(out, c) {
 			continue
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/gocolly/colly/v2"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/extract"
 )
 
 // Crawler runs one crawl job. Create it with New and call Run once.
@@ -191,7 +192,7 @@ func (c *Crawler) runSitemap(ctx context.Context, t task) outcome {
 	o := outcome{t: t, linkDepth: 1}
 	host := t.host.key
 	for _, l := range locs {
-		cu, err := Canonicalize(l)
+		cu, err := extract.Canonicalize(l)
 		if err != nil || hostOf(cu) != host {
 			continue // a sitemap speaks for its own host only
 		}
@@ -288,7 +289,7 @@ func (c *Crawler) redirect(o outcome, res *fetchResult) outcome {
 		o.fail = "bad_redirect"
 		return o
 	}
-	target, err := canonical(base.ResolveReference(ref))
+	target, err := extract.CanonicalURL(base.ResolveReference(ref))
 	if err != nil {
 		o.fail = "bad_redirect"
 		return o
@@ -304,18 +305,12 @@ func (c *Crawler) redirect(o outcome, res *fetchResult) outcome {
 
 // extract turns a 2xx page into a document and its links.
 func (c *Crawler) extract(o outcome, res *fetchResult, prev *urlRecord, fetchedAt time.Time) outcome {
-	ct := res.header.Get("Content-Type")
-	if mediaType(ct) == "" {
-		ct = http.DetectContentType(res.body)
-		if !acceptedTypes[mediaType(ct)] {
-			o.skip = "not_html"
-			return o
-		}
-	}
-	isHTML := mediaType(ct) != "text/plain"
-	body, _ := toUTF8(res.body, res.header.Get("Content-Type"), isHTML)
 	pageURL, _ := url.Parse(o.t.e.URL)
-	page, err := Extract(pageURL, ct, body, res.header)
+	page, err := extract.Fetched(pageURL, res.header, res.body)
+	if errors.Is(err, extract.ErrNotPage) && !errors.Is(err, extract.ErrNoIndex) {
+		o.skip = "not_html"
+		return o
+	}
 	rec := &urlRecord{
 		ETag:         res.header.Get("ETag"),
 		LastModified: res.header.Get("Last-Modified"),
@@ -324,12 +319,12 @@ func (c *Crawler) extract(o outcome, res *fetchResult, prev *urlRecord, fetchedA
 	}
 	o.record = rec
 	o.links = page.Links
-	if err != nil {
-		o.fail = "extract"
-		return o
-	}
-	if page.NoIndex {
+	switch {
+	case errors.Is(err, extract.ErrNoIndex):
 		o.skip = "noindex"
+		return o
+	case err != nil:
+		o.fail = "extract"
 		return o
 	}
 	doc := page.Document

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/extract"
 )
 
 // scope is the validated form of the options that decide which URLs a
@@ -38,7 +39,7 @@ func newScope(o Options) (*scope, error) {
 		if len(raw) > cari.MaxURLBytes {
 			return nil, &cari.FieldError{Field: fmt.Sprintf("seeds[%d]", i), Reason: fmt.Sprintf("longer than %d bytes", cari.MaxURLBytes)}
 		}
-		c, err := Canonicalize(raw)
+		c, err := extract.Canonicalize(raw)
 		if err != nil {
 			return nil, &cari.FieldError{Field: fmt.Sprintf("seeds[%d]", i), Reason: fmt.Sprintf("%q: %v", raw, err)}
 		}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/crawler"
+	"github.com/cari-search/cari/extract"
 )
 
 // dirSource reads the HTML, text and Markdown files under a directory, in
@@ -101,11 +101,11 @@ func fileDocument(path, rel string) (cari.Document, error) {
 		return cari.Document{}, &RecordError{Reason: "read", Err: err}
 	}
 	fileURL := &url.URL{Scheme: "file", Path: filepath.ToSlash(path)}
-	page, err := crawler.ExtractBody(fileURL, http.Header{"Content-Type": {contentType}}, body)
+	page, err := extract.Stored(fileURL, http.Header{"Content-Type": {contentType}}, body)
 	switch {
-	case errors.Is(err, crawler.ErrNotPage):
+	case errors.Is(err, extract.ErrNotPage):
 		return cari.Document{}, fmt.Errorf("%w: %v", ErrSkip, err)
-	case errors.Is(err, crawler.ErrNoContent):
+	case errors.Is(err, extract.ErrNoContent):
 		return cari.Document{}, &RecordError{Reason: "empty", Err: fmt.Errorf("%s: %w", path, err)}
 	case err != nil:
 		return cari.Document{}, &RecordError{Reason: "extract", Err: fmt.Errorf("%s: %w", path, err)}

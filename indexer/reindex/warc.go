@@ -19,7 +19,7 @@ import (
 	"github.com/nlnwa/gowarc/v3"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/crawler"
+	"github.com/cari-search/cari/extract"
 )
 
 // maxWARCPayload bounds the body read from one response record; a bigger
@@ -156,11 +156,11 @@ func archivedDocument(target string, header http.Header, body []byte, fetched ti
 	if err != nil {
 		return cari.Document{}, &RecordError{Reason: "encoding", Err: fmt.Errorf("%s: %w", target, err)}
 	}
-	doc, err := crawler.ExtractArchived(target, header, body, fetched)
+	doc, err := extract.Archived(target, header, body, fetched)
 	switch {
-	case errors.Is(err, crawler.ErrNotPage):
+	case errors.Is(err, extract.ErrNotPage):
 		return doc, fmt.Errorf("%w: %v", ErrSkip, err)
-	case errors.Is(err, crawler.ErrNotHTTP):
+	case errors.Is(err, extract.ErrNotHTTP):
 		return doc, &RecordError{Reason: "url", Err: err}
 	case err != nil:
 		return doc, &RecordError{Reason: "extract", Err: fmt.Errorf("%s: %w", target, err)}

@@ -1,7 +1,7 @@
 // Command extract-compare measures main-text extractors on the Python
 // documentation (Debian's python3.11-doc): go-trafilatura, go-readability,
 // and Cari's own extraction (readability inside the page's main landmark,
-// crawler.Extract). Sphinx marks each page's body with role="main"; its
+// extract.Decoded). Sphinx marks each page's body with role="main"; its
 // text is the reference. For each extractor it reports the share of the
 // reference's words kept (recall), the share of the output's words that
 // are in the reference (precision), the pages whose output holds
@@ -29,7 +29,7 @@ import (
 	"github.com/markusmobius/go-trafilatura"
 	"golang.org/x/net/html"
 
-	"github.com/cari-search/cari/crawler"
+	"github.com/cari-search/cari/extract"
 )
 
 // boilerplate is text of Sphinx's sidebar, header and footer.
@@ -95,8 +95,8 @@ func main() {
 			a.RenderText(&b)
 			return b.String()
 		}},
-		{"Cari: readability in the main landmark (crawler.Extract)", func(body []byte, u *url.URL) string {
-			p, err := crawler.Extract(u, "text/html", body, nil)
+		{"Cari: readability in the main landmark (extract.Decoded)", func(body []byte, u *url.URL) string {
+			p, err := extract.Decoded(u, "text/html", body, nil)
 			if err != nil {
 				return ""
 			}

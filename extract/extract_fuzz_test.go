@@ -1,4 +1,4 @@
-package crawler
+package extract
 
 import (
 	"bytes"
@@ -12,8 +12,8 @@ import (
 	"github.com/cari-search/cari"
 )
 
-// FuzzExtract feeds arbitrary bytes through the crawler's charset decoding
-// and extraction, as a fetched page would go. Extraction returns a page or
+// FuzzExtract feeds arbitrary bytes through charset decoding and
+// extraction, as a fetched page would go. Extraction returns a page or
 // ErrNoContent, never panics, and what it returns is valid UTF-8 within the
 // document limits, with every link in canonical form. Seeds are in
 // testdata/fuzz/FuzzExtract.
@@ -30,7 +30,7 @@ func FuzzExtract(f *testing.F) {
 		if robots != "" {
 			header.Set("X-Robots-Tag", robots)
 		}
-		p, err := Extract(base, contentType, utf, header)
+		p, err := Decoded(base, contentType, utf, header)
 		if err != nil {
 			if !errors.Is(err, ErrNoContent) {
 				t.Logf("extract error: %v", err)

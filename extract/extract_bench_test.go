@@ -1,4 +1,4 @@
-package crawler
+package extract
 
 import (
 	"net/url"
@@ -11,7 +11,7 @@ import (
 // BenchmarkExtractPythonDocs extracts every page of the Python
 // documentation, one core: the crawler's CPU cost per page.
 //
-//	go test -run XXX -bench ExtractPythonDocs ./crawler/
+//	go test -run XXX -bench ExtractPythonDocs ./extract/
 func BenchmarkExtractPythonDocs(b *testing.B) {
 	var pages [][]byte
 	var urls []*url.URL
@@ -30,7 +30,7 @@ func BenchmarkExtractPythonDocs(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		for i, p := range pages {
-			Extract(urls[i], "text/html", p, nil)
+			Decoded(urls[i], "text/html", p, nil)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*len(pages)), "ms/page")

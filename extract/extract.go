@@ -1,4 +1,10 @@
-package crawler
+// Package extract turns a fetched or archived web page into a Document: the
+// main text without the page furniture, title, author, publication date,
+// language hints, out-links and robots directives, in the one canonical URL
+// form Cari gives every page. The crawler extracts what it fetches with it,
+// and reindexing extracts stored pages (WARC files, directories) the same
+// way, so that both make the same document from the same page.
+package extract
 
 import (
 	"bytes"
@@ -20,11 +26,11 @@ import (
 // takes the landmark or visible-text path instead, which is linear.
 const maxReadabilityElements = 60000
 
-// ErrNoContent is returned by Extract for a page with neither a title nor
+// ErrNoContent is returned by Decoded for a page with neither a title nor
 // any text.
 var ErrNoContent = errors.New("no title and no text")
 
-// Page is what Extract finds in one fetched page.
+// Page is what Decoded finds in one fetched page.
 type Page struct {
 	// Document has URL, Title, Text, Author, Published and Language set;
 	// the crawler adds ID, Crawled and ContentHash.
@@ -43,12 +49,12 @@ type Page struct {
 	NoIndex, NoFollow bool
 }
 
-// Extract finds the main text and the metadata of a page. body must already
-// be UTF-8 (see toUTF8). HTML goes through readability (the algorithm of
+// Decoded finds the main text and the metadata of a page whose body is
+// already UTF-8 (Fetched and Stored decode it first). HTML goes through readability (the algorithm of
 // Firefox's Reader View), restricted to the page's main landmark (<main> or
 // role="main") when it has one, and the landmark's whole text is kept when
 // readability keeps less than half of it; text/plain is taken as it is.
-func Extract(pageURL *url.URL, contentType string, body []byte, header http.Header) (Page, error) {
+func Decoded(pageURL *url.URL, contentType string, body []byte, header http.Header) (Page, error) {
 	var p Page
 	p.Document.URL = pageURL.String()
 	if header != nil {
@@ -105,7 +111,7 @@ func extractHTML(p *Page, pageURL *url.URL, body []byte) error {
 	p.NoFollow = p.NoFollow || noFollow
 	if s.canonical != "" {
 		if ref, err := url.Parse(strings.TrimSpace(s.canonical)); err == nil {
-			if c, err := canonical(base.ResolveReference(ref)); err == nil {
+			if c, err := CanonicalURL(base.ResolveReference(ref)); err == nil {
 				p.Canonical = c
 			}
 		}
@@ -228,7 +234,7 @@ func resolveLinks(base *url.URL, links []rawLink) []string {
 		if err != nil {
 			continue
 		}
-		c, err := canonical(base.ResolveReference(ref))
+		c, err := CanonicalURL(base.ResolveReference(ref))
 		if err != nil || seen[c] {
 			continue
 		}
@@ -246,7 +252,7 @@ func robotsDirectives(values []string, header bool) (noIndex, noFollow bool) {
 	for _, v := range values {
 		if header {
 			if agent, rest, ok := strings.Cut(v, ":"); ok && !strings.ContainsAny(agent, ",") {
-				if !strings.EqualFold(strings.TrimSpace(agent), robotsToken) {
+				if !strings.EqualFold(strings.TrimSpace(agent), RobotsToken) {
 					continue
 				}
 				v = rest

@@ -1,4 +1,4 @@
-package crawler
+package extract
 
 import (
 	"net/http"
@@ -26,7 +26,7 @@ func TestExtractLinksAndDirectives(t *testing.T) {
 	<a href="../b.html?z=1&amp;a=2">b</a> <a rel="nofollow ugc" href="c.html">c</a>
 	<a href="mailto:x@example.com">mail</a> <a href="javascript:void(0)">js</a>
 	<a href="https://other.example/">other</a> <area href="map.html"></main></body></html>`
-	p, err := Extract(mustURL(t, "http://example.com/x/page.html"), "text/html", []byte(body), nil)
+	p, err := Decoded(mustURL(t, "http://example.com/x/page.html"), "text/html", []byte(body), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestExtractLinksAndDirectives(t *testing.T) {
 		t.Errorf("title %q language %q", p.Document.Title, p.Document.Language)
 	}
 
-	p, _ = Extract(mustURL(t, "http://example.com/"), "text/html", []byte(`<html><head><meta name="robots" content="none"></head><body><p>x</p><a href="/y">y</a></body></html>`), nil)
+	p, _ = Decoded(mustURL(t, "http://example.com/"), "text/html", []byte(`<html><head><meta name="robots" content="none"></head><body><p>x</p><a href="/y">y</a></body></html>`), nil)
 	if !p.NoIndex || !p.NoFollow || len(p.Links) != 0 {
 		t.Errorf("robots none: noindex %v nofollow %v links %q", p.NoIndex, p.NoFollow, p.Links)
 	}
@@ -62,7 +62,7 @@ func TestRobotsHeader(t *testing.T) {
 		{[]string{"all"}, false, false},
 	} {
 		h := http.Header{"X-Robots-Tag": tc.values}
-		p, _ := Extract(mustURL(t, "http://example.com/"), "text/plain", []byte("text"), h)
+		p, _ := Decoded(mustURL(t, "http://example.com/"), "text/plain", []byte("text"), h)
 		if p.NoIndex != tc.noIndex || p.NoFollow != tc.noFollow {
 			t.Errorf("X-Robots-Tag %q: noindex %v nofollow %v, want %v %v", tc.values, p.NoIndex, p.NoFollow, tc.noIndex, tc.noFollow)
 		}
@@ -76,7 +76,7 @@ func TestExtractMainText(t *testing.T) {
 	<div class="article"><h1>A story</h1><p>` + words(2, 120) + `</p><p>` + words(3, 120) + `</p></div>
 	<aside class="sidebar"><h3>Related</h3><ul><li><a href="/1">Another story entirely</a></li></ul></aside>
 	<footer>Copyright 2026 The Daily Site. All rights reserved.</footer></body></html>`
-	p, err := Extract(mustURL(t, "https://daily.example/story"), "text/html; charset=utf-8", []byte(article), nil)
+	p, err := Decoded(mustURL(t, "https://daily.example/story"), "text/html; charset=utf-8", []byte(article), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,12 +99,12 @@ func TestExtractMainText(t *testing.T) {
 		toc.WriteString(`<li><a href="/ch` + string(rune('a'+i%26)) + `.html">Chapter about ` + words(uint64(i), 3) + `</a></li>`)
 	}
 	page := `<html><body><div class="sidebar"><a href="/">Home</a></div><div role="main"><h1>Contents</h1><ul>` + toc.String() + `</ul></div><footer>Footer text here</footer></body></html>`
-	p, _ = Extract(mustURL(t, "https://docs.example/"), "text/html", []byte(page), nil)
+	p, _ = Decoded(mustURL(t, "https://docs.example/"), "text/html", []byte(page), nil)
 	if !strings.Contains(p.Document.Text, "Chapter about "+words(39, 3)) || strings.Contains(p.Document.Text, "Footer text") {
 		t.Errorf("table of contents page: %q", p.Document.Text)
 	}
 
-	if _, err := Extract(mustURL(t, "https://x.example/"), "text/html", []byte("<html><body> </body></html>"), nil); err != ErrNoContent {
+	if _, err := Decoded(mustURL(t, "https://x.example/"), "text/html", []byte("<html><body> </body></html>"), nil); err != ErrNoContent {
 		t.Errorf("empty page: %v, want ErrNoContent", err)
 	}
 }
@@ -137,7 +137,7 @@ func TestExtractPythonDocsPage(t *testing.T) {
 	if err != nil {
 		t.Skipf("the Python documentation is not installed (%v): apt-get install python3.11-doc", err)
 	}
-	p, err := Extract(mustURL(t, "http://127.0.0.1/library/json.html"), "text/html", body, nil)
+	p, err := Decoded(mustURL(t, "http://127.0.0.1/library/json.html"), "text/html", body, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package crawler
+package extract
 
 import (
 	"errors"
@@ -42,11 +42,11 @@ func Canonicalize(raw string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrNotHTTP, err)
 	}
-	return canonical(u)
+	return CanonicalURL(u)
 }
 
-// canonical is Canonicalize on a parsed URL; u is not modified.
-func canonical(u *url.URL) (string, error) {
+// CanonicalURL is Canonicalize on a parsed URL; u is not modified.
+func CanonicalURL(u *url.URL) (string, error) {
 	scheme := strings.ToLower(u.Scheme)
 	if (scheme != "http" && scheme != "https") || u.Opaque != "" || u.Host == "" {
 		return "", ErrNotHTTP
