@@ -63,6 +63,21 @@ type Chunk struct {
 	Start, End int
 }
 
+// PassageText is what gets embedded for a passage: the document's title
+// carried with the passage text, so a passage that never names its subject
+// still matches queries about it. The indexer embeds it, and find-similar
+// embeds a stored document the same way to compare like with like.
+func PassageText(d Document, c Chunk) string {
+	body := d.Text[c.Start:c.End]
+	switch {
+	case d.Title == "":
+		return body
+	case body == "":
+		return d.Title
+	}
+	return d.Title + "\n" + body
+}
+
 // DocumentID returns the stable ID of a document known only by its URL: the
 // first 16 bytes of the SHA-256 of the URL, in hex.
 func DocumentID(canonicalURL string) string {

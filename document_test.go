@@ -171,3 +171,16 @@ func TestNormalizeLanguage(t *testing.T) {
 		}
 	}
 }
+
+func TestPassageText(t *testing.T) {
+	d := Document{Title: "Whales", Text: "Blue whales eat krill."}
+	if got := PassageText(d, Chunk{Start: 0, End: 11}); got != "Whales\nBlue whales" {
+		t.Errorf("PassageText = %q", got)
+	}
+	if got := PassageText(Document{Text: "x"}, Chunk{End: 1}); got != "x" {
+		t.Errorf("untitled PassageText = %q", got)
+	}
+	if got := PassageText(d, Chunk{}); got != "Whales" {
+		t.Errorf("empty passage = %q, want the title", got)
+	}
+}

@@ -1,6 +1,7 @@
-// Package analysis holds the language-dependent pieces of Cari's text
-// analysis that do not depend on a store: language detection, the
-// Indonesian stemmer, and the bleve analyzers built from them.
+// Package analysis holds the pieces of Cari's text analysis that indexing
+// and search must do alike and that do not depend on a store: language
+// detection, the Indonesian stemmer, the bleve analyzers built from them,
+// sentence splitting and the passage chunker.
 package analysis
 
 import (

@@ -31,6 +31,10 @@ type DocumentEmbedder interface {
 	EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error)
 }
 
+// ChunkOptions shape the passages the indexer cuts documents into. They are
+// analysis.ChunkOptions: the searcher cuts stored documents the same way.
+type ChunkOptions = analysis.ChunkOptions
+
 // Options configure an Indexer. The zero value is usable.
 type Options struct {
 	// BatchSize is how many documents go to the store in one atomic write.
@@ -58,7 +62,7 @@ type Options struct {
 type Indexer struct {
 	w       Writer
 	opts    Options
-	chunker *Chunker
+	chunker *analysis.Chunker
 	langs   *analysis.Detector
 	pending []cari.Document
 	written int
@@ -77,7 +81,7 @@ func New(w Writer, opts Options) (*Indexer, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	c, err := NewChunker(opts.Chunk)
+	c, err := analysis.NewChunker(opts.Chunk)
 	if err != nil {
 		return nil, fmt.Errorf("sentence model: %w", err)
 	}
@@ -194,7 +198,7 @@ func (ix *Indexer) entries(ctx context.Context, docs []cari.Document) ([]store.E
 	if ix.opts.Embedder != nil {
 		for _, e := range entries {
 			for _, c := range e.Chunks {
-				texts = append(texts, PassageText(e.Doc, c))
+				texts = append(texts, cari.PassageText(e.Doc, c))
 			}
 		}
 	}
@@ -213,18 +217,4 @@ func (ix *Indexer) entries(ctx context.Context, docs []cari.Document) ([]store.E
 		entries[i].Vectors, vecs = vecs[:n:n], vecs[n:]
 	}
 	return entries, nil
-}
-
-// PassageText is what gets embedded for a passage: the document's title
-// carried with the passage text, so a passage that never names its subject
-// still matches queries about it.
-func PassageText(d cari.Document, c cari.Chunk) string {
-	body := d.Text[c.Start:c.End]
-	switch {
-	case d.Title == "":
-		return body
-	case body == "":
-		return d.Title
-	}
-	return d.Title + "\n" + body
 }

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/cari-search/cari/analysis"
-	"github.com/cari-search/cari/indexer"
 )
 
 // Highlights asks for the passages of each result that best match a query.
@@ -31,7 +30,7 @@ type Highlight struct {
 // keyword index analyzes them: stemmed, without stop words) that occur in
 // it, plus a small term-density bonus that prefers the tighter of two
 // windows with the same coverage. Sentences end at full-width marks too
-// (indexer.Chunker), and CJK text is compared in character bigrams.
+// (analysis.Chunker), and CJK text is compared in character bigrams.
 type highlighter struct {
 	terms func(string) []string
 	// termsIn, when the store has it, analyses text as the keyword index
@@ -40,7 +39,7 @@ type highlighter struct {
 	// language, however short the query is.
 	termsIn func(text, language string) []string
 	langs   *analysis.Detector
-	chunker *indexer.Chunker
+	chunker *analysis.Chunker
 }
 
 // languageTerms is what a store offers to analyse text as a document in a
@@ -49,7 +48,7 @@ type languageTerms interface {
 	TermsIn(text, language string) []string
 }
 
-func makeHighlighter(store Store, chunker *indexer.Chunker) highlighter {
+func makeHighlighter(store Store, chunker *analysis.Chunker) highlighter {
 	h := highlighter{terms: store.Terms, chunker: chunker}
 	if lt, ok := store.(languageTerms); ok {
 		h.termsIn, h.langs = lt.TermsIn, analysis.NewDetector()

@@ -4,12 +4,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/analysis"
 )
 
 func newLanguageHighlighter(t *testing.T) highlighter {
 	t.Helper()
-	c, err := indexer.NewChunker(indexer.ChunkOptions{})
+	c, err := analysis.NewChunker(analysis.ChunkOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

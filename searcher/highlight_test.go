@@ -6,14 +6,14 @@ import (
 	"testing"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/evaluation"
-	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/indexer/corpus"
 )
 
 func newHighlighter(t *testing.T) highlighter {
 	t.Helper()
-	c, err := indexer.NewChunker(indexer.ChunkOptions{})
+	c, err := analysis.NewChunker(analysis.ChunkOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,10 +9,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/store"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer"
 )
 
 // Store is what the searcher needs from an index.
@@ -87,7 +87,7 @@ func New(store Store, opts Options) *Searcher {
 		f.Candidates = DefaultFusion.Candidates
 	}
 	opts.Rerank = opts.Rerank.withDefaults()
-	chunker, err := indexer.NewChunker(indexer.ChunkOptions{})
+	chunker, err := analysis.NewChunker(analysis.ChunkOptions{})
 	if err != nil {
 		// The sentence model is compiled into the binary; failing to load
 		// it is a build defect, not a runtime condition.

@@ -11,7 +11,6 @@ import (
 	"github.com/cari-search/cari/store"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer"
 )
 
 // ErrNotFound is returned when the document a request names is not stored.
@@ -140,11 +139,18 @@ func (s *Searcher) source(ctx context.Context, q SimilarQuery) (cari.Document, e
 	return d, nil
 }
 
+// documentEmbedder is the side of an embedder that embeds passages as the
+// indexer does; a QueryEmbedder that has it embeds a find-similar source
+// as the index embedded it.
+type documentEmbedder interface {
+	EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error)
+}
+
 // sourceVector is the mean of the source's passage vectors, embedded as
 // the index embedded them (an embedding cache answers without a model
 // call when the index was built through it).
 func (s *Searcher) sourceVector(ctx context.Context, d cari.Document) ([]float32, error) {
-	de, ok := s.opts.Embedder.(indexer.DocumentEmbedder)
+	de, ok := s.opts.Embedder.(documentEmbedder)
 	if !ok {
 		v, err := s.opts.Embedder.EmbedQuery(ctx, similarText(d))
 		if err != nil {
@@ -158,7 +164,7 @@ func (s *Searcher) sourceVector(ctx context.Context, d cari.Document) ([]float32
 	}
 	texts := make([]string, len(chunks))
 	for i, c := range chunks {
-		texts[i] = indexer.PassageText(d, c)
+		texts[i] = cari.PassageText(d, c)
 	}
 	vecs, err := de.EmbedDocuments(ctx, texts)
 	if err != nil {

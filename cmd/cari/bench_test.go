@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/indexer/corpus"
 )
 
@@ -74,7 +74,7 @@ func TestBenchGenerate(t *testing.T) {
 		countWords(vocab, d.Text)
 	}
 	r.Close()
-	chunker, err := indexer.NewChunker(indexer.ChunkOptions{})
+	chunker, err := analysis.NewChunker(analysis.ChunkOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

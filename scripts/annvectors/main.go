@@ -40,9 +40,9 @@ import (
 	"sync"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/embeddings/static"
 	"github.com/cari-search/cari/evaluation"
-	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/indexer/corpus"
 )
 
@@ -128,7 +128,7 @@ func holdOut(rows []float32, dim, nq int) (base, queries []float32) {
 
 // scifactPassages returns the texts cari index embeds for the corpus.
 func scifactPassages(path string) ([]string, error) {
-	chunker, err := indexer.NewChunker(indexer.ChunkOptions{})
+	chunker, err := analysis.NewChunker(analysis.ChunkOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func scifactPassages(path string) ([]string, error) {
 			continue
 		}
 		for _, c := range chunker.Chunk(d.Text) {
-			texts = append(texts, indexer.PassageText(d, c))
+			texts = append(texts, cari.PassageText(d, c))
 		}
 	}
 }

@@ -15,8 +15,8 @@ import (
 
 	"github.com/cari-search/cari/store"
 
+	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/evaluation"
-	"github.com/cari-search/cari/indexer"
 )
 
 // annSet is a vector set written by scripts/annvectors: unit base vectors,
@@ -307,7 +307,7 @@ func BenchmarkSearchSciFactVectors(b *testing.B) {
 // vectors of set (written by scripts/annvectors in the same order).
 func sciFactVectorStore(b *testing.B, set *annSet) *Store {
 	docs := loadCorpus(b, sharedDataset(b, "scifact/corpus.jsonl.gz"))
-	chunker, err := indexer.NewChunker(indexer.ChunkOptions{})
+	chunker, err := analysis.NewChunker(analysis.ChunkOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/evaluation"
-	"github.com/cari-search/cari/indexer"
 )
 
 // The Indonesian development set: an inverse cloze task (Lee et al., 2019)
@@ -64,7 +63,7 @@ func buildIndonesianDevSet(t *testing.T, test collection, n int) devSet {
 	}
 	slices.SortFunc(docs, func(a, b cari.Document) int { return strings.Compare(a.ID, b.ID) })
 
-	chunker, err := indexer.NewChunker(indexer.ChunkOptions{})
+	chunker, err := analysis.NewChunker(analysis.ChunkOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

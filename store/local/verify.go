@@ -23,7 +23,7 @@ import (
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari"
 )
 
 // Problem is one piece of damage or disagreement Verify found.
@@ -561,7 +561,7 @@ func embedStored(ctx context.Context, r index.IndexReader, id string, space Vect
 	}
 	texts := make([]string, len(d.Chunks))
 	for i, c := range d.Chunks {
-		texts[i] = indexer.PassageText(d, c)
+		texts[i] = cari.PassageText(d, c)
 	}
 	vecs, err := embed(ctx, texts)
 	if err != nil {

@@ -1,4 +1,4 @@
-package indexer
+package analysis
 
 import (
 	"strings"
@@ -120,17 +120,4 @@ func TestChunkerConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-}
-
-func TestPassageText(t *testing.T) {
-	d := cari.Document{Title: "Whales", Text: "Blue whales eat krill."}
-	if got := PassageText(d, cari.Chunk{Start: 0, End: 11}); got != "Whales\nBlue whales" {
-		t.Errorf("PassageText = %q", got)
-	}
-	if got := PassageText(cari.Document{Text: "x"}, cari.Chunk{End: 1}); got != "x" {
-		t.Errorf("untitled PassageText = %q", got)
-	}
-	if got := PassageText(d, cari.Chunk{}); got != "Whales" {
-		t.Errorf("empty passage = %q, want the title", got)
-	}
 }
