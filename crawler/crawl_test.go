@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cari-search/cari/internal/texttest"
 )
 
 // siteOptions crawls the test site with short timeouts and backoffs.
@@ -124,7 +126,7 @@ func checkContent(t *testing.T, s *testSite, sink *memSink) {
 	if strings.Contains(d.Text, "Site navigation menu") || strings.Contains(d.Text, "Copyright footer") {
 		t.Errorf("article 2 text keeps navigation or footer: %q", d.Text)
 	}
-	if !strings.Contains(d.Text, words(102, 150)[:60]) {
+	if !strings.Contains(d.Text, texttest.Words(102, 150)[:60]) {
 		t.Errorf("article 2 text lost its body: %.200q", d.Text)
 	}
 	if d.ID == "" || d.ContentHash == "" || d.Crawled.IsZero() {

@@ -4,16 +4,18 @@ import (
 	"math/bits"
 	"strings"
 	"testing"
+
+	"github.com/cari-search/cari/internal/texttest"
 )
 
 func TestSimHash(t *testing.T) {
-	base := words(1, 400)
+	base := texttest.Words(1, 400)
 	a, ok := SimHash(base)
 	if !ok {
 		t.Fatal("400 words: no fingerprint")
 	}
 	b, _ := SimHash(strings.Replace(base, "river", "brook", 3))
-	c, _ := SimHash(words(2, 400))
+	c, _ := SimHash(texttest.Words(2, 400))
 	if d := bits.OnesCount64(a ^ b); d > nearDupBits {
 		t.Errorf("three words changed in 400: %d bits apart, want at most %d", d, nearDupBits)
 	}
@@ -49,7 +51,7 @@ func TestSimIndex(t *testing.T) {
 }
 
 func BenchmarkSimHash(b *testing.B) {
-	text := words(1, 20000)
+	text := texttest.Words(1, 20000)
 	b.SetBytes(int64(len(text)))
 	for b.Loop() {
 		SimHash(text)

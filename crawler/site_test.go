@@ -3,7 +3,6 @@ package crawler
 import (
 	"bytes"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +12,8 @@ import (
 
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
+
+	"github.com/cari-search/cari/internal/texttest"
 )
 
 // testSite is a small web site with the cases a crawler gets wrong: robots
@@ -98,26 +99,6 @@ func (s *testSite) hitsOf(p string) int {
 	return s.hits[strings.TrimPrefix(s.srv.URL, "http://")+p]
 }
 
-// words makes n words of deterministic text.
-func words(seed uint64, n int) string {
-	vocab := strings.Fields(`river mountain engine harbour lantern orchard compass meadow
-		thunder silver garden anchor canyon falcon glacier harvest island jungle kettle ladder
-		marble needle ocean pepper quartz saddle timber umbrella velvet walnut yellow zephyr
-		bridge candle desert ember forest gravel hollow ivory jasmine kernel lumber mirror`)
-	r := rand.New(rand.NewPCG(seed, seed))
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(' ')
-			if i%12 == 0 {
-				b.WriteString(". ")
-			}
-		}
-		b.WriteString(vocab[r.IntN(len(vocab))])
-	}
-	return b.String()
-}
-
 // page is a page with site furniture around its <main>.
 func page(title, head, main string, links ...string) string {
 	var nav strings.Builder
@@ -130,7 +111,7 @@ func page(title, head, main string, links ...string) string {
 <footer>Copyright footer boilerplate text</footer></body></html>`
 }
 
-func para(seed uint64, n int) string { return "<p>" + words(seed, n) + "</p>" }
+func para(seed uint64, n int) string { return "<p>" + texttest.Words(seed, n) + "</p>" }
 
 func (s *testSite) serveDelayed(w http.ResponseWriter, r *http.Request) {
 	s.count(r)
@@ -227,15 +208,15 @@ func (s *testSite) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case p == "/latin1":
 		w.Header().Set("Content-Type", "text/html; charset=ISO-8859-1")
-		b, _ := charmap.ISO8859_1.NewEncoder().String(page("Latin-1 Größe", "", "<p>Die Größe des Cafés ist überraschend. "+words(7, 80)+"</p>"))
+		b, _ := charmap.ISO8859_1.NewEncoder().String(page("Latin-1 Größe", "", "<p>Die Größe des Cafés ist überraschend. "+texttest.Words(7, 80)+"</p>"))
 		fmt.Fprint(w, b)
 	case p == "/cp1252-meta":
 		w.Header().Set("Content-Type", "text/html")
-		b, _ := charmap.Windows1252.NewEncoder().String(strings.Replace(page("Windows-1252", "", "<p>He said \u201cquoted\u201d \u2014 naïve. "+words(8, 80)+"</p>"), `<meta charset="utf-8">`, `<meta charset="windows-1252">`, 1))
+		b, _ := charmap.Windows1252.NewEncoder().String(strings.Replace(page("Windows-1252", "", "<p>He said \u201cquoted\u201d \u2014 naïve. "+texttest.Words(8, 80)+"</p>"), `<meta charset="utf-8">`, `<meta charset="windows-1252">`, 1))
 		fmt.Fprint(w, b)
 	case p == "/sjis":
 		w.Header().Set("Content-Type", "text/html")
-		b, _ := japanese.ShiftJIS.NewEncoder().String(strings.Replace(page("Shift JIS", "", "<p>日本語のテキストです。"+words(9, 80)+"</p>"), `<meta charset="utf-8">`, `<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">`, 1))
+		b, _ := japanese.ShiftJIS.NewEncoder().String(strings.Replace(page("Shift JIS", "", "<p>日本語のテキストです。"+texttest.Words(9, 80)+"</p>"), `<meta charset="utf-8">`, `<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">`, 1))
 		fmt.Fprint(w, b)
 	case p == "/koi8":
 		w.Header().Set("Content-Type", "text/html")
@@ -247,7 +228,7 @@ func (s *testSite) serve(w http.ResponseWriter, r *http.Request) {
 	case p == "/near-a":
 		html(page("Near duplicate", "", para(11, 400)))
 	case p == "/near-b":
-		html(page("Near duplicate", "", "<p>"+strings.Replace(words(11, 400), "river", "brook", 2)+"</p>"))
+		html(page("Near duplicate", "", "<p>"+strings.Replace(texttest.Words(11, 400), "river", "brook", 2)+"</p>"))
 	case p == "/tracking":
 		html(page("Tracked "+r.URL.Query().Get("id"), "", para(12, 100)))
 	case p == "/canon-alias":
@@ -262,7 +243,7 @@ func (s *testSite) serve(w http.ResponseWriter, r *http.Request) {
 		html(page("Links not to follow", `<meta name="robots" content="nofollow">`, para(17, 100), "/never-1"))
 	case p == "/text.txt":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprint(w, "Plain text title line\n\n"+words(18, 100))
+		fmt.Fprint(w, "Plain text title line\n\n"+texttest.Words(18, 100))
 	case p == "/image.png":
 		w.Header().Set("Content-Type", "image/png")
 		w.Write([]byte("\x89PNG\r\n\x1a\n"))

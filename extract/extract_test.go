@@ -8,7 +8,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cari-search/cari/internal/texttest"
 )
+
+// pythonDocs is where Debian's python3.11-doc puts the Python
+// documentation: 530 interlinked HTML pages, real pages to extract.
+const pythonDocs = "/usr/share/doc/python3.11/html"
 
 func mustURL(t *testing.T, s string) *url.URL {
 	u, err := url.Parse(s)
@@ -21,7 +27,7 @@ func mustURL(t *testing.T, s string) *url.URL {
 func TestExtractLinksAndDirectives(t *testing.T) {
 	body := `<!DOCTYPE html><html lang="en-GB"><head><title>  Links
 	page </title><base href="/docs/"><link rel="canonical" href="canon.html?utm_source=x">
-	<meta name="ROBOTS" content="noindex"></head><body><main><p>` + words(1, 80) + `</p>
+	<meta name="ROBOTS" content="noindex"></head><body><main><p>` + texttest.Words(1, 80) + `</p>
 	<a href="a.html">a</a> <a href="a.html#part">a again</a> <a href="#top">top</a>
 	<a href="../b.html?z=1&amp;a=2">b</a> <a rel="nofollow ugc" href="c.html">c</a>
 	<a href="mailto:x@example.com">mail</a> <a href="javascript:void(0)">js</a>
@@ -73,14 +79,14 @@ func TestExtractMainText(t *testing.T) {
 	article := `<html><head><title>A story - The Daily Site</title><meta property="og:site_name" content="The Daily Site">
 	<meta name="author" content="Jo Reporter"></head><body>
 	<header><nav><a href="/">Home</a> <a href="/news">News</a> <a href="/sport">Sport</a></nav></header>
-	<div class="article"><h1>A story</h1><p>` + words(2, 120) + `</p><p>` + words(3, 120) + `</p></div>
+	<div class="article"><h1>A story</h1><p>` + texttest.Words(2, 120) + `</p><p>` + texttest.Words(3, 120) + `</p></div>
 	<aside class="sidebar"><h3>Related</h3><ul><li><a href="/1">Another story entirely</a></li></ul></aside>
 	<footer>Copyright 2026 The Daily Site. All rights reserved.</footer></body></html>`
 	p, err := Decoded(mustURL(t, "https://daily.example/story"), "text/html; charset=utf-8", []byte(article), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(p.Document.Text, words(3, 120)[:80]) {
+	if !strings.Contains(p.Document.Text, texttest.Words(3, 120)[:80]) {
 		t.Errorf("main text lost: %q", p.Document.Text)
 	}
 	for _, boiler := range []string{"All rights reserved", "Another story entirely", "Sport"} {
@@ -96,11 +102,11 @@ func TestExtractMainText(t *testing.T) {
 	// boilerplate. The main landmark keeps it.
 	var toc strings.Builder
 	for i := range 40 {
-		toc.WriteString(`<li><a href="/ch` + string(rune('a'+i%26)) + `.html">Chapter about ` + words(uint64(i), 3) + `</a></li>`)
+		toc.WriteString(`<li><a href="/ch` + string(rune('a'+i%26)) + `.html">Chapter about ` + texttest.Words(uint64(i), 3) + `</a></li>`)
 	}
 	page := `<html><body><div class="sidebar"><a href="/">Home</a></div><div role="main"><h1>Contents</h1><ul>` + toc.String() + `</ul></div><footer>Footer text here</footer></body></html>`
 	p, _ = Decoded(mustURL(t, "https://docs.example/"), "text/html", []byte(page), nil)
-	if !strings.Contains(p.Document.Text, "Chapter about "+words(39, 3)) || strings.Contains(p.Document.Text, "Footer text") {
+	if !strings.Contains(p.Document.Text, "Chapter about "+texttest.Words(39, 3)) || strings.Contains(p.Document.Text, "Footer text") {
 		t.Errorf("table of contents page: %q", p.Document.Text)
 	}
 

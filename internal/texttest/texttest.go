@@ -1,17 +1,18 @@
-package extract
+// Package texttest makes deterministic prose for tests: pages whose main
+// text must be told from their furniture, and near-duplicates that must
+// hash alike, need many words that read like text and repeat from run to
+// run. The crawler's and the extractor's tests build their pages from it.
+package texttest
 
 import (
 	"math/rand/v2"
 	"strings"
 )
 
-// pythonDocs is where Debian's python3.11-doc puts the Python
-// documentation: 530 interlinked HTML pages, real pages to extract.
-const pythonDocs = "/usr/share/doc/python3.11/html"
-
-// words makes n words of deterministic text, the same text as the
-// crawler's tests make for their pages.
-func words(seed uint64, n int) string {
+// Words returns n words drawn from a small vocabulary by a generator seeded
+// with seed, with a full stop every twelve words: the same seed gives the
+// same text.
+func Words(seed uint64, n int) string {
 	vocab := strings.Fields(`river mountain engine harbour lantern orchard compass meadow
 		thunder silver garden anchor canyon falcon glacier harvest island jungle kettle ladder
 		marble needle ocean pepper quartz saddle timber umbrella velvet walnut yellow zephyr
