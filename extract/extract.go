@@ -33,7 +33,7 @@ var ErrNoContent = errors.New("no title and no text")
 // Page is what Decoded finds in one fetched page.
 type Page struct {
 	// Document has URL, Title, Text, Author, Published and Language set;
-	// the crawler adds ID, Crawled and ContentHash.
+	// the caller (the crawler, Archived) adds ID, Crawled and ContentHash.
 	Document cari.Document
 	// SiteName is the site's own name for itself (og:site_name and the
 	// like), possibly empty.
