@@ -1,7 +1,8 @@
-// Package indexer turns documents into index entries: it validates and batches
-// documents and writes them to a store (the local store in store/local, or
-// a cluster store). It also defines what a store must answer, so that the
-// searcher can run on any store.
+// Package indexer turns documents into index entries: it validates, detects
+// languages, chunks into passages (analysis.Chunker), embeds and batches
+// documents, and writes them through the narrow Writer it defines to any
+// store (store/local, store/qdrant). What a store must answer is the
+// contract package store.
 package indexer
 
 import (
