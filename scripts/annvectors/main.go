@@ -1,5 +1,6 @@
 // Command annvectors writes the vector sets the approximate nearest-neighbour
-// benchmarks read (store/local's BenchmarkANN and scripts/ann_faiss_bench.py),
+// benchmarks read (store/local/hnsw's BenchmarkANN, store/local's
+// BenchmarkSearchSciFactVectors and scripts/ann_faiss_bench.py),
 // so that the Go index and FAISS answer the same queries over the same
 // vectors:
 //
@@ -13,10 +14,7 @@
 //
 // Every vector is scaled to unit length, so the inner product is the cosine.
 // The exact top-k of every query (ids and similarities) is computed here and
-// stored with the vectors. File layout, little-endian:
-//
-//	"CARIANN1" | u32 n | u32 nq | u32 dim | u32 k
-//	| n*dim f32 base | nq*dim f32 queries | nq*k i32 true ids | nq*k f32 true similarities
+// stored with the vectors, in the layout of package vectorset (CARIANN1).
 //
 // Usage:
 //
@@ -24,9 +22,7 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,6 +40,7 @@ import (
 	"github.com/cari-search/cari/embeddings/static"
 	"github.com/cari-search/cari/evaluation"
 	"github.com/cari-search/cari/indexer/corpus"
+	"github.com/cari-search/cari/store/local/hnsw/vectorset"
 )
 
 func main() {
@@ -170,25 +167,12 @@ func writeSet(path string, base, queries []float32, dim, k int) error {
 	unit(base, dim)
 	unit(queries, dim)
 	ids, sims := exactTopK(base, queries, dim, k)
-	f, err := os.Create(path)
-	if err != nil {
+	set := &vectorset.Set{Dim: dim, K: k, Base: base, Queries: queries, TrueIDs: ids, TrueSims: sims}
+	if err := vectorset.WriteFile(path, set); err != nil {
 		return err
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	w.WriteString("CARIANN1")
-	for _, v := range []int{len(base) / dim, len(queries) / dim, dim, k} {
-		binary.Write(w, binary.LittleEndian, uint32(v))
-	}
-	binary.Write(w, binary.LittleEndian, base)
-	binary.Write(w, binary.LittleEndian, queries)
-	binary.Write(w, binary.LittleEndian, ids)
-	binary.Write(w, binary.LittleEndian, sims)
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	fmt.Printf("%s: %d vectors, %d queries, %d dimensions\n", path, len(base)/dim, len(queries)/dim, dim)
-	return f.Close()
+	fmt.Printf("%s: %d vectors, %d queries, %d dimensions\n", path, set.Len(), set.NumQueries(), dim)
+	return nil
 }
 
 func unit(rows []float32, dim int) {
