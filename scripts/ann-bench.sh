@@ -20,7 +20,7 @@ if [ ! -f "$DATA/glove-100.ann" ] || [ ! -f "$DATA/scifact-passages.ann" ]; then
 	go run ./scripts/annvectors -glove "$WINK" -out "$DATA"
 fi
 echo "load: $(uptime)"
-CARI_ANN_DATA=$DATA go test -run XXX -bench 'ANN' -benchtime "${PASSES}x" -timeout 3h ./store/local/ | tee "$OUT/go.txt"
+CARI_ANN_DATA=$DATA go test -run XXX -bench 'ANN' -benchtime "${PASSES}x" -timeout 3h ./store/local/hnsw/ | tee "$OUT/go.txt"
 CARI_ANN_DATA=$DATA go test -run XXX -bench 'SearchSciFactVectors' ./store/local/ | tee -a "$OUT/go.txt"
 for set in scifact-passages:16,32,64,128 glove-100:64,128,192,256,512; do
 	name=${set%%:*}

@@ -2,13 +2,14 @@
 """FAISS HNSW beside Cari's vector index, on the same vectors and queries.
 
 Reads a .ann file written by `go run ./scripts/annvectors` (base vectors,
-held-out queries and their exact top k; see that command for the layout),
+held-out queries and their exact top k; see store/local/hnsw/vectorset for
+the layout),
 builds faiss.IndexHNSWFlat (inner product on unit vectors, i.e. cosine) and
 reports, for each efSearch, recall@10 against the exact answer and
 single-thread query latency: the mean of one batched call (FAISS's own loop,
 no Python per query) and the median of one call per query. A result counts
 as correct when its similarity reaches the 10th true similarity (less 1e-5),
-as in ann-benchmarks, so ties cannot lower recall; store/local's
+as in ann-benchmarks, so ties cannot lower recall; store/local/hnsw's
 BenchmarkANN counts the same way.
 
 Needs Debian's python3-faiss and python3-numpy; run with /usr/bin/python3:

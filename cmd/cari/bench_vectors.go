@@ -19,18 +19,15 @@ import (
 	"github.com/viterin/vek/vek32"
 
 	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/store/local"
+	"github.com/cari-search/cari/store/local/hnsw"
+	"github.com/cari-search/cari/store/local/hnsw/vectorset"
 )
 
-// annMagic starts a vector file in the layout of scripts/annvectors, which
-// scripts/ann_faiss_bench.py and scripts/bench_peers.py read:
-//
-//	"CARIANN1" | u32 n | u32 nq | u32 dim | u32 k
-//	| n*dim f32 base | nq*dim f32 queries | nq*k i32 true ids | nq*k f32 true similarities
-//
-// all little-endian, every vector of unit length. cari bench also writes
-// PATH.ids beside it: the document id of each base vector, one per line.
-const annMagic = "CARIANN1"
+// annMagic starts the vector file (--ann), a vectorset file, which
+// scripts/ann_faiss_bench.py and scripts/bench_peers.py read. cari bench
+// also writes PATH.ids beside it: the document id of each base vector, one
+// per line.
+const annMagic = vectorset.Magic
 
 // annK is the depth of the exact answers stored and of the recall measured.
 const annK = 10
@@ -76,7 +73,7 @@ func (t *vectorTee) Upsert(ctx context.Context, entries []store.Entry) error {
 				t.dim = len(v)
 			}
 			t.normalized = append(t.normalized[:0], v...)
-			local.Normalize(t.normalized)
+			hnsw.Normalize(t.normalized)
 			t.buf = t.buf[:0]
 			for _, x := range t.normalized {
 				t.buf = binary.LittleEndian.AppendUint32(t.buf, math.Float32bits(x))
@@ -123,41 +120,34 @@ func loadANN(path string) (*annSet, error) {
 	if err := s.readIDs(path + ".ids"); err != nil {
 		return nil, err
 	}
-	raw, fresh := path+".base", true
+	s.n = len(s.docs)
+	raw := path + ".base"
 	if _, err := os.Stat(raw); err != nil {
-		raw, fresh = path, false
+		set, err := vectorset.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if set.Len() != s.n {
+			return nil, fmt.Errorf("%s holds %d vectors, %s.ids %d", path, set.Len(), path, s.n)
+		}
+		s.dim, s.base = set.Dim, set.Base
+		return s, nil
 	}
 	f, err := os.Open(raw)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
-	s.n = len(s.docs)
-	if !fresh {
-		var h struct {
-			Magic         [8]byte
-			N, NQ, Dim, K uint32
-		}
-		if err := binary.Read(r, binary.LittleEndian, &h); err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		if string(h.Magic[:]) != annMagic || int(h.N) != s.n {
-			return nil, fmt.Errorf("%s is not a %s file of the %d vectors in %s.ids", path, annMagic, s.n, path)
-		}
-		s.dim = int(h.Dim)
-	} else {
-		fi, err := f.Stat()
-		if err != nil {
-			return nil, err
-		}
-		if s.n == 0 || fi.Size()%int64(4*s.n) != 0 {
-			return nil, fmt.Errorf("%s holds %d bytes, not a whole vector for each of the %d passages in %s.ids", raw, fi.Size(), s.n, path)
-		}
-		s.dim = int(fi.Size() / int64(4*s.n))
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
 	}
+	if s.n == 0 || fi.Size()%int64(4*s.n) != 0 {
+		return nil, fmt.Errorf("%s holds %d bytes, not a whole vector for each of the %d passages in %s.ids", raw, fi.Size(), s.n, path)
+	}
+	s.dim = int(fi.Size() / int64(4*s.n))
 	s.base = make([]float32, s.n*s.dim)
-	if err := binary.Read(r, binary.LittleEndian, s.base); err != nil {
+	if err := binary.Read(bufio.NewReaderSize(f, 1<<20), binary.LittleEndian, s.base); err != nil {
 		return nil, fmt.Errorf("read %s: %w", raw, err)
 	}
 	return s, nil
@@ -243,7 +233,7 @@ func (b *benchRun) vectorRecall(ctx context.Context, path string) (float64, erro
 			return 0, fmt.Errorf("%s holds %d-dimensional vectors, the model makes %d", path, set.dim, len(v))
 		}
 		queries[i] = slices.Clone(v)
-		local.Normalize(queries[i])
+		hnsw.Normalize(queries[i])
 	}
 	answers := make([]exactAnswer, len(queries))
 	var wg sync.WaitGroup
@@ -295,31 +285,15 @@ func recallHits(set *annSet, a exactAnswer, hits []store.Hit) int {
 
 // writeANN writes the vector file from the fresh base file, then removes it.
 func writeANN(path string, set *annSet, queries [][]float32, answers []exactAnswer) error {
-	f, err := os.Create(path + ".tmp")
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	le := binary.LittleEndian
-	w.WriteString(annMagic)
-	for _, v := range []uint32{uint32(set.n), uint32(len(queries)), uint32(set.dim), annK} {
-		binary.Write(w, le, v)
-	}
-	binary.Write(w, le, set.base)
+	out := &vectorset.Set{Dim: set.dim, K: annK, Base: set.base}
 	for _, q := range queries {
-		binary.Write(w, le, q)
+		out.Queries = append(out.Queries, q...)
 	}
 	for _, a := range answers {
-		binary.Write(w, le, padded(a.ids, -1))
+		out.TrueIDs = append(out.TrueIDs, padded(a.ids, -1)...)
+		out.TrueSims = append(out.TrueSims, padded(a.sims, float32(math.Inf(-1)))...)
 	}
-	for _, a := range answers {
-		binary.Write(w, le, padded(a.sims, float32(math.Inf(-1))))
-	}
-	if err := errors.Join(w.Flush(), f.Close()); err != nil {
-		os.Remove(path + ".tmp")
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(path+".tmp", path); err != nil {
+	if err := vectorset.WriteFile(path, out); err != nil {
 		return err
 	}
 	return os.Remove(path + ".base")

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/cari-search/cari/store"
+	"github.com/cari-search/cari/store/local/hnsw"
+	"github.com/cari-search/cari/store/local/hnsw/vectorset"
 )
 
 // efSpace has enough dimensions that a graph walk with a short candidate
@@ -57,18 +58,18 @@ func TestEfSearchOption(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 2,000 documents of 3 passages, searches 200 queries 4 times")
 	}
-	vecs := clustered(9500, efSpace.Dim, 29)
+	vecs := vectorset.Clustered(9500, efSpace.Dim, 29)
 	queries := vecs[9300:]
 	dir := t.TempDir()
 	s := openEf(t, dir, 0)
 	writeRound(t, s, 0, vecs)
 	writeRound(t, s, 1, vecs)
-	idx := s.serving.vecs.(*hnswIndex)
-	if idx.p != defaultHNSW || idx.p.EfSearch != 192 {
-		t.Fatalf("EfSearch 0 searches with %+v, want the default %+v", idx.p, defaultHNSW)
+	idx := s.serving.vecs.(*hnsw.Index)
+	if idx.Params() != hnsw.DefaultParams() || idx.Params().EfSearch != 192 {
+		t.Fatalf("EfSearch 0 searches with %+v, want the default %+v", idx.Params(), hnsw.DefaultParams())
 	}
-	if idx.preferExact(idx.live) {
-		t.Fatalf("%d passages: default searches would scan instead of walking the graph", idx.live)
+	if idx.ScansExactly() {
+		t.Fatalf("%d passages: default searches would scan instead of walking the graph", idx.Stats().Passages)
 	}
 	s.Close()
 	snap, err := os.ReadFile(snapshotPath(t, dir))
@@ -79,8 +80,8 @@ func TestEfSearchOption(t *testing.T) {
 	// Exact answers: with this long a list a walk would cost more than a
 	// scan, so the store scans.
 	s = openEf(t, dir, MaxEfSearch)
-	if x := s.serving.vecs.(*hnswIndex); x.p.EfSearch != MaxEfSearch || !x.preferExact(x.live) {
-		t.Fatalf("EfSearch %d: index has EfSearch %d, scans: %v", MaxEfSearch, x.p.EfSearch, x.preferExact(x.live))
+	if x := s.serving.vecs.(*hnsw.Index); x.Params().EfSearch != MaxEfSearch || !x.ScansExactly() {
+		t.Fatalf("EfSearch %d: index has EfSearch %d, scans: %v", MaxEfSearch, x.Params().EfSearch, x.ScansExactly())
 	}
 	var exact [][]store.Hit
 	for _, q := range queries {
@@ -133,33 +134,5 @@ func TestEfSearchValidation(t *testing.T) {
 			t.Errorf("EfSearch %d: the generation searches with %d, want %d", ef, s.serving.hnsw.EfSearch, want)
 		}
 		s.Close()
-	}
-}
-
-// TestEfSearchManyPassages: on documents of many passages the list starts
-// at limit times the passages of an average document, scaled by EfSearch
-// against the default, so that the default searches as before and a
-// shorter EfSearch still shortens the walk (and loses recall) there.
-func TestEfSearchManyPassages(t *testing.T) {
-	const docs, per = 300, 20
-	vecs := clustered(docs*per+100, efSpace.Dim, 31)
-	w := twin{newHNSWIndex(efSpace.Dim, defaultHNSW), newFlatIndex(efSpace.Dim)}
-	w.ann.p.ExactBelow = -1
-	for d := range docs {
-		w.put(t, "d"+strconv.Itoa(d), vecs[d*per:(d+1)*per]...)
-	}
-	if got := w.ann.startEf(10); got != 10*per {
-		t.Errorf("default EfSearch starts a top-10 search at %d candidates, want %d (10 documents of %d passages)", got, 10*per, per)
-	}
-	queries := vecs[docs*per:]
-	def := w.recall(t, queries, nil)
-	w.ann.p.EfSearch = 16
-	if got, want := w.ann.startEf(10), (10*per*16+DefaultEfSearch-1)/DefaultEfSearch; got != want {
-		t.Errorf("EfSearch 16 starts a top-10 search at %d candidates, want %d", got, want)
-	}
-	low := w.recall(t, queries, nil)
-	t.Logf("recall@10 on %d documents of %d passages: EfSearch 16 %.3f, default %.3f", docs, per, low, def)
-	if !(low < def) {
-		t.Errorf("recall@10 with EfSearch 16 is %.3f, with the default %.3f: want lower", low, def)
 	}
 }

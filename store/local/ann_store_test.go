@@ -3,7 +3,6 @@ package local
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"hash/crc32"
 	"io"
 	"log/slog"
@@ -15,75 +14,9 @@ import (
 	"testing"
 
 	"github.com/cari-search/cari/store"
+	"github.com/cari-search/cari/store/local/hnsw"
+	"github.com/cari-search/cari/store/local/hnsw/vectorset"
 )
-
-func TestSnapshotRoundTrip(t *testing.T) {
-	vecs := clustered(1100, 8, 12)
-	x := testHNSW(8)
-	x.p.ExactBelow = -1
-	for i, v := range vecs[:1000] {
-		if err := x.put(strconv.Itoa(i%700), [][]float32{v, vecs[999-i]}); err != nil {
-			t.Fatal(err)
-		}
-		if i%11 == 0 {
-			x.delete(strconv.Itoa(i / 3))
-		}
-	}
-	path := filepath.Join(t.TempDir(), annSnapshotFile)
-	mark := snapshotMark{offset: 12345, records: x.records}
-	if err := x.writeSnapshot(path, mark); err != nil {
-		t.Fatal(err)
-	}
-	y, got, err := readSnapshot(path, 8, x.p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != mark || y.snapshot != mark || y.records != x.records {
-		t.Errorf("mark read back = %+v, index %+v/%d; want %+v", got, y.snapshot, y.records, mark)
-	}
-	if !sameGraph(x, y) || !slices.Equal(y.docIDs, x.docIDs) || !slices.Equal(y.state, x.state) ||
-		y.live != x.live || y.liveDocs != x.liveDocs {
-		t.Fatal("index read back differs from the one written")
-	}
-	for n := range int32(len(x.doc)) {
-		if !slices.Equal(x.vector(n), y.vector(n)) {
-			t.Fatalf("vector of node %d read back differs", n)
-		}
-	}
-	for _, q := range vecs[1000:] {
-		a, b := mustSearchIndex(t, x, q, 10, nil), mustSearchIndex(t, y, q, 10, nil)
-		if !slices.Equal(a, b) {
-			t.Fatalf("search after reading back = %v, before %v", b, a)
-		}
-	}
-
-	// Every damage is an error, never a panic or a wrong index.
-	good, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, cut := range []int{0, 7, 20, 60, len(good) / 2, len(good) - 4, len(good) - 1} {
-		if err := os.WriteFile(path, good[:cut], 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := readSnapshot(path, 8, x.p); err == nil {
-			t.Errorf("snapshot cut to %d of %d bytes was read", cut, len(good))
-		}
-	}
-	for _, at := range []int{9, 40, 52, 100, len(good) / 3, len(good) - 2} {
-		bad := slices.Clone(good)
-		bad[at] ^= 0x40
-		if err := os.WriteFile(path, bad, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := readSnapshot(path, 8, x.p); err == nil {
-			t.Errorf("snapshot with byte %d flipped was read", at)
-		}
-	}
-	if _, _, err := readSnapshot(path, 9, x.p); err == nil {
-		t.Error("snapshot of 8 dimensions read as 9")
-	}
-}
 
 // snapshotSpace has enough passages (3 per document) after the first round
 // of writes that searches walk the graph instead of scanning.
@@ -144,18 +77,16 @@ func answers(t *testing.T, dir string, queries [][]float32) ([][]store.Hit, stri
 	t.Helper()
 	s, log := openLogged(t, dir)
 	defer s.Close()
-	x, ok := s.serving.vecs.(*hnswIndex)
+	x, ok := s.serving.vecs.(*hnsw.Index)
 	if !ok {
 		t.Fatalf("store searches a %T", s.serving.vecs)
 	}
+	// The snapshot encoding holds the whole graph: nodes, levels, links,
+	// entry point, vectors and documents.
 	h := crc32.New(crc32c)
-	for n := range int32(len(x.doc)) {
-		binary.Write(h, binary.LittleEndian, x.block(n, 0))
+	if err := x.WriteSnapshot(h, hnsw.Mark{}); err != nil {
+		t.Fatal(err)
 	}
-	for _, up := range x.upper {
-		binary.Write(h, binary.LittleEndian, up)
-	}
-	binary.Write(h, binary.LittleEndian, []int32{x.entry, int32(x.maxLevel), int32(len(x.doc))})
 	out := [][]store.Hit{{{ID: "graph", Score: float64(h.Sum32())}}}
 
 	for _, q := range queries {
@@ -210,7 +141,7 @@ func TestVectorSnapshotCrashScenarios(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 3,000 documents and reopens the store a dozen times")
 	}
-	vecs := clustered(9320, snapshotSpace.Dim, 13)
+	vecs := vectorset.Clustered(9320, snapshotSpace.Dim, 13)
 	queries := vecs[9300:]
 	base := t.TempDir()
 	live := filepath.Join(base, "live")
@@ -226,9 +157,9 @@ func TestVectorSnapshotCrashScenarios(t *testing.T) {
 	}
 	s, _ = openLogged(t, live)
 	writeRound(t, s, 1, vecs)
-	idx := s.serving.vecs.(*hnswIndex)
-	if idx.live <= idx.p.ExactBelow {
-		t.Fatalf("%d passages: searches would scan instead of walking the graph", idx.live)
+	idx := s.serving.vecs.(*hnsw.Index)
+	if idx.ScansExactly() {
+		t.Fatalf("%d passages: searches would scan instead of walking the graph", idx.Stats().Passages)
 	}
 	s.Close()
 	currentSnapshot, err := os.ReadFile(snapshotPath(t, live))
@@ -267,10 +198,10 @@ func TestVectorSnapshotCrashScenarios(t *testing.T) {
 		{"cut short", live, func(p string) error { return os.WriteFile(p, currentSnapshot[:len(currentSnapshot)/3], 0o644) }, "snapshot is unreadable"},
 		{"empty", live, func(p string) error { return os.WriteFile(p, nil, 0o644) }, "snapshot is unreadable"},
 		{"of another log", live, func(p string) error {
-			return idx.writeSnapshot(p, snapshotMark{offset: idx.snapshot.offset, records: idx.records + 1})
+			return writeSnapshot(p, idx, hnsw.Mark{Offset: idx.LastSnapshot().Offset, Records: idx.Records() + 1})
 		}, "does not match the vector log"},
 		{"not on a record boundary", live, func(p string) error {
-			return idx.writeSnapshot(p, snapshotMark{offset: idx.snapshot.offset - 3, records: idx.records})
+			return writeSnapshot(p, idx, hnsw.Mark{Offset: idx.LastSnapshot().Offset - 3, Records: idx.Records()})
 		}, "does not match the vector log"},
 		{"ahead of the log", round1, func(p string) error { return os.WriteFile(p, currentSnapshot, 0o644) }, "ahead of the committed vector log"},
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cari-search/cari/store"
+	"github.com/cari-search/cari/store/local/hnsw"
 
 	"github.com/blevesearch/bleve/v2"
 	index "github.com/blevesearch/bleve_index_api"
@@ -159,7 +160,7 @@ type generation struct {
 	idx  bleve.Index
 	vlog *vectorLog  // nil for a keyword-only or read-only generation
 	vecs vectorIndex // nil unless this process searches its vectors
-	hnsw hnswParams  // the vector index's, with the store's EfSearch
+	hnsw hnsw.Params // the vector index's, with the store's EfSearch
 	// readOnly, when set, says why the generation takes no writes: it was
 	// built with another analyzer or model and is open only to be rebuilt.
 	readOnly string
@@ -188,7 +189,7 @@ func openGeneration(dataDir, name string, opts Options, mode openMode) (*generat
 	if mode == openServe && !m.Complete() {
 		return nil, fmt.Errorf("generation %s is incomplete (a reindex was building it from %s) and cannot serve", name, m.Source)
 	}
-	g := &generation{m: m, dir: genDir, log: opts.Logger, hnsw: defaultHNSW}
+	g := &generation{m: m, dir: genDir, log: opts.Logger, hnsw: hnsw.DefaultParams()}
 	if opts.EfSearch > 0 {
 		g.hnsw.EfSearch = opts.EfSearch
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cari-search/cari/store"
+	"github.com/cari-search/cari/store/local/hnsw"
 
 	index "github.com/blevesearch/bleve_index_api"
 )
@@ -46,20 +47,20 @@ func (s *Store) SearchVector(ctx context.Context, q store.VectorQuery) ([]store.
 	if err != nil {
 		return nil, err
 	}
-	found, err := g.vecs.search(q.Vector, q.Limit, allowID)
+	found, err := g.vecs.Search(q.Vector, q.Limit, allowID)
 	if err != nil {
 		return nil, err
 	}
 	hits := make([]store.Hit, len(found))
 	for i, h := range found {
-		hits[i] = store.Hit{ID: h.id, Score: h.score, Passage: h.ordinal}
+		hits[i] = store.Hit{ID: h.ID, Score: h.Score, Passage: h.Passage}
 	}
 	return hits, ctx.Err()
 }
 
 // idFilter turns a set of internal document numbers into a set of document
 // IDs, which is how the vector index knows documents.
-func idFilter(r index.IndexReader, set docSet) (*docFilter, error) {
+func idFilter(r index.IndexReader, set docSet) (*hnsw.Filter, error) {
 	if set.nums == nil {
 		return nil, nil
 	}
@@ -73,5 +74,5 @@ func idFilter(r index.IndexReader, set docSet) (*docFilter, error) {
 		}
 		ids[id] = struct{}{}
 	}
-	return &docFilter{ids: ids, exclude: set.exclude}, nil
+	return &hnsw.Filter{IDs: ids, Exclude: set.exclude}, nil
 }

@@ -24,6 +24,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store/local/hnsw"
 )
 
 // Problem is one piece of damage or disagreement Verify found.
@@ -200,8 +201,8 @@ func verifyVectors(r index.IndexReader, g *generation, chunks map[string]int, re
 			rep.add(logPath, "document %q is stored with %d passages and has no vectors", id, chunks[id])
 		}
 	}
-	if idx, ok := g.vecs.(*hnswIndex); ok {
-		inMemory := idx.passageCounts()
+	if idx, ok := g.vecs.(*hnsw.Index); ok {
+		inMemory := idx.Passages()
 		if !maps.Equal(inMemory, logged) {
 			rep.add(filepath.Join(genDir, annSnapshotFile), "the vector index in memory holds %d documents, the log %d; restart to rebuild it", len(inMemory), len(logged))
 		}
@@ -234,23 +235,6 @@ func readVectorLog(path string, committed int64) (map[string]int, error) {
 		return nil
 	})
 	return out, err
-}
-
-// passageCounts returns the number of searchable passages of each document.
-func (x *hnswIndex) passageCounts() map[string]int {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	out := make(map[string]int, len(x.docNums))
-	for id, d := range x.docNums {
-		n := 0
-		for _, node := range x.docNodes[d] {
-			if visible(x.state[node]) {
-				n++
-			}
-		}
-		out[id] = n
-	}
-	return out
 }
 
 func sortedKeys(m map[string]int) []string {
@@ -427,7 +411,7 @@ func Repair(ctx context.Context, dir string, opts RepairOptions) (done []string,
 		return done, nil
 	}
 	snap := filepath.Join(genDir, annSnapshotFile)
-	if _, _, err := readSnapshot(snap, m.Vectors.Dim, defaultHNSW); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if _, _, err := hnsw.ReadSnapshot(snap, m.Vectors.Dim, hnsw.DefaultParams()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		if err := os.Remove(snap); err != nil {
 			return done, err
 		}

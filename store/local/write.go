@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cari-search/cari/store"
+	"github.com/cari-search/cari/store/local/hnsw"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -142,14 +143,14 @@ func (g *generation) upsert(entries []store.Entry, fields []string, lengths []in
 	for _, e := range entries {
 		recs = append(recs, vectorRecord{op: opPut, id: e.Doc.ID, vectors: e.Vectors})
 	}
-	graph, ok := g.vecs.(*hnswIndex)
+	graph, ok := g.vecs.(*hnsw.Index)
 	if !ok || g.vlog == nil {
 		if err := g.commit(batch, recs, nil); err != nil {
 			return err
 		}
 		if g.vecs != nil {
 			for _, rec := range recs {
-				if err := g.vecs.put(rec.id, rec.vectors); err != nil {
+				if err := g.vecs.Put(rec.id, rec.vectors); err != nil {
 					return err
 				}
 			}
@@ -160,17 +161,17 @@ func (g *generation) upsert(entries []store.Entry, fields []string, lengths []in
 	// Inserting into the graph, the larger part of a write, runs beside
 	// the keyword commit, on another core; the passages become visible
 	// once both are done, and are dropped if the commit fails.
-	var staged *stagedPut
+	var staged *hnsw.Batch
 	var stageErr error
-	err = g.commit(batch, recs, func() { staged, stageErr = graph.stage(recs) })
+	err = g.commit(batch, recs, func() { staged, stageErr = graph.Stage(puts(recs)) })
 	switch {
 	case err != nil && staged != nil:
-		graph.abort(staged)
+		graph.Abort(staged)
 	case err == nil && stageErr != nil:
 		// checkVectors let nothing through that stage refuses.
 		return fmt.Errorf("batch committed, but its vectors are not searchable until the store is reopened: %w", stageErr)
 	case err == nil:
-		graph.publish(staged)
+		graph.Publish(staged)
 		g.snapshotVectors(false)
 	}
 	return err
@@ -304,7 +305,7 @@ func (g *generation) delete(ids []string) (notFound []string, err error) {
 	}
 	if g.vecs != nil {
 		for _, rec := range recs {
-			g.vecs.delete(rec.id)
+			g.vecs.Delete(rec.id)
 		}
 		g.snapshotVectors(false)
 	}

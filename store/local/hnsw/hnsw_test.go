@@ -1,66 +1,47 @@
-package local
+package hnsw
 
 import (
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"sync"
 	"testing"
-)
 
-// clustered returns n vectors of dim dimensions scattered around a few
-// random centres: data with the uneven density of real embeddings, on which
-// a graph search can miss (uniform random vectors are either trivial or
-// hopeless at small sizes).
-func clustered(n, dim int, seed uint64) [][]float32 {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	centres := make([][]float32, 16)
-	for i := range centres {
-		centres[i] = make([]float32, dim)
-		for j := range centres[i] {
-			centres[i][j] = float32(rng.NormFloat64())
-		}
-	}
-	out := make([][]float32, n)
-	for i := range out {
-		c := centres[rng.IntN(len(centres))]
-		v := make([]float32, dim)
-		for j := range v {
-			v[j] = c[j] + float32(rng.NormFloat64()*0.6)
-		}
-		out[i] = v
-	}
-	return out
-}
+	"github.com/cari-search/cari/store/local/hnsw/vectorset"
+)
 
 // testHNSW is a small graph that the tests can push into its approximate
 // regime: no exact scans unless asked for.
-func testHNSW(dim int) *hnswIndex {
-	return newHNSWIndex(dim, hnswParams{M: 8, EfConstruction: 64, EfSearch: 32})
+func testHNSW(dim int) *Index {
+	return New(dim, Params{M: 8, EfConstruction: 64, EfSearch: 32})
 }
 
 // overlap is the share of want's documents that got holds.
-func overlap(got, want []passageHit) float64 {
+func overlap(got, want []Hit) float64 {
 	if len(want) == 0 {
 		return 1
 	}
 	in := make(map[string]bool, len(got))
 	for _, h := range got {
-		in[h.id] = true
+		in[h.ID] = true
 	}
 	n := 0
 	for _, h := range want {
-		if in[h.id] {
+		if in[h.ID] {
 			n++
 		}
 	}
 	return float64(n) / float64(len(want))
 }
 
-func mustSearchIndex(t testing.TB, x vectorIndex, q []float32, limit int, f *docFilter) []passageHit {
+// searcher is what Index and Flat have in common.
+type searcher interface {
+	Search(q []float32, limit int, f *Filter) ([]Hit, error)
+}
+
+func mustSearchIndex(t testing.TB, x searcher, q []float32, limit int, f *Filter) []Hit {
 	t.Helper()
-	hits, err := x.search(q, limit, f)
+	hits, err := x.Search(q, limit, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,31 +50,31 @@ func mustSearchIndex(t testing.TB, x vectorIndex, q []float32, limit int, f *doc
 
 // twin feeds the same operations to the graph and to the exact index.
 type twin struct {
-	ann  *hnswIndex
-	flat *flatIndex
+	ann  *Index
+	flat *Flat
 }
 
-func newTwin(dim int) twin { return twin{testHNSW(dim), newFlatIndex(dim)} }
+func newTwin(dim int) twin { return twin{testHNSW(dim), NewFlat(dim)} }
 
-func (w twin) put(t *testing.T, id string, vecs ...[]float32) {
+func (w twin) Put(t *testing.T, id string, vecs ...[]float32) {
 	t.Helper()
-	if err := w.ann.put(id, vecs); err != nil {
+	if err := w.ann.Put(id, vecs); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.flat.put(id, vecs); err != nil {
+	if err := w.flat.Put(id, vecs); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (w twin) delete(id string) {
-	w.ann.delete(id)
-	w.flat.delete(id)
+func (w twin) Delete(id string) {
+	w.ann.Delete(id)
+	w.flat.Delete(id)
 }
 
 // recall searches both with each query and returns the mean overlap of the
 // top 10, checking on the way that every hit is allowed, unique and scored
 // as the exact index scores that passage.
-func (w twin) recall(t *testing.T, queries [][]float32, f *docFilter) float64 {
+func (w twin) recall(t *testing.T, queries [][]float32, f *Filter) float64 {
 	t.Helper()
 	var sum float64
 	for _, q := range queries {
@@ -104,10 +85,10 @@ func (w twin) recall(t *testing.T, queries [][]float32, f *docFilter) float64 {
 		}
 		seen := map[string]bool{}
 		for _, h := range got {
-			if seen[h.id] || !f.allows(h.id) {
+			if seen[h.ID] || !f.allows(h.ID) {
 				t.Fatalf("hit %+v is repeated or filtered out", h)
 			}
-			seen[h.id] = true
+			seen[h.ID] = true
 		}
 		sum += overlap(got, want)
 	}
@@ -119,10 +100,10 @@ func TestHNSWRecall(t *testing.T) {
 	if testing.Short() {
 		n = 1500
 	}
-	vecs := clustered(n+100, 24, 1)
+	vecs := vectorset.Clustered(n+100, 24, 1)
 	w := newTwin(24)
 	for i, v := range vecs[:n] {
-		w.put(t, strconv.Itoa(i), v)
+		w.Put(t, strconv.Itoa(i), v)
 	}
 	if r := w.recall(t, vecs[n:], nil); r < 0.95 {
 		t.Errorf("recall@10 = %.3f, want >= 0.95", r)
@@ -130,35 +111,35 @@ func TestHNSWRecall(t *testing.T) {
 }
 
 func TestHNSWReplaceAndDelete(t *testing.T) {
-	vecs := clustered(3100, 16, 2)
+	vecs := vectorset.Clustered(3100, 16, 2)
 	queries := vecs[3000:] // drawn like the documents, as real queries are
 	w := newTwin(16)
 	// Documents of one to three passages.
 	for i := 0; i < 1500; i++ {
-		w.put(t, strconv.Itoa(i), vecs[i:i+1+i%3]...)
+		w.Put(t, strconv.Itoa(i), vecs[i:i+1+i%3]...)
 	}
 	for i := 0; i < 1500; i += 5 { // replace a fifth with other vectors
-		w.put(t, strconv.Itoa(i), vecs[1500+i:1500+i+1+i%2]...)
+		w.Put(t, strconv.Itoa(i), vecs[1500+i:1500+i+1+i%2]...)
 	}
 	for i := 1; i < 1500; i += 7 { // delete a seventh
-		w.delete(strconv.Itoa(i))
+		w.Delete(strconv.Itoa(i))
 	}
-	w.delete("no such document")
+	w.Delete("no such document")
 	if r := w.recall(t, queries, nil); r < 0.95 {
 		t.Errorf("recall@10 after replacing and deleting = %.3f, want >= 0.95", r)
 	}
 	for _, q := range queries {
 		for _, h := range mustSearchIndex(t, w.ann, q, 10, nil) {
-			i, _ := strconv.Atoi(h.id)
+			i, _ := strconv.Atoi(h.ID)
 			if i%7 == 1 {
-				t.Fatalf("deleted document %s returned", h.id)
+				t.Fatalf("deleted document %s returned", h.ID)
 			}
 			// The hit's score must be that of the passage it names, in
 			// the document's current version.
-			d := w.ann.docNums[h.id]
-			n := w.ann.docNodes[d][h.ordinal]
-			if got := float64(dot(normalized(q), w.ann.vector(n))); got != h.score {
-				t.Fatalf("hit %+v: passage %d scores %v", h, h.ordinal, got)
+			d := w.ann.docNums[h.ID]
+			n := w.ann.docNodes[d][h.Passage]
+			if got := float64(dot(normalized(q), w.ann.vector(n))); got != h.Score {
+				t.Fatalf("hit %+v: passage %d scores %v", h, h.Passage, got)
 			}
 		}
 	}
@@ -169,18 +150,18 @@ func TestHNSWReplaceAndDelete(t *testing.T) {
 
 func normalized(v []float32) []float32 {
 	v = slices.Clone(v)
-	normalize(v)
+	Normalize(v)
 	return v
 }
 
 func TestHNSWExactScanEqualsFlat(t *testing.T) {
-	vecs := clustered(620, 8, 4)
+	vecs := vectorset.Clustered(620, 8, 4)
 	w := newTwin(8)
 	w.ann.p.ExactBelow = math.MaxInt
 	for i := 0; i < 300; i++ {
-		w.put(t, strconv.Itoa(i), vecs[i], vecs[300+i])
+		w.Put(t, strconv.Itoa(i), vecs[i], vecs[300+i])
 	}
-	filters := []*docFilter{nil, idSet(false, 0, 10, 20, 30, 299), idSet(true, 1, 2, 3)}
+	filters := []*Filter{nil, idSet(false, 0, 10, 20, 30, 299), idSet(true, 1, 2, 3)}
 	for _, f := range filters {
 		for _, q := range vecs[600:] {
 			want := mustSearchIndex(t, w.flat, q, 10, f)
@@ -192,23 +173,23 @@ func TestHNSWExactScanEqualsFlat(t *testing.T) {
 	}
 }
 
-func idSet(exclude bool, ids ...int) *docFilter {
-	f := &docFilter{ids: map[string]struct{}{}, exclude: exclude}
+func idSet(exclude bool, ids ...int) *Filter {
+	f := &Filter{IDs: map[string]struct{}{}, Exclude: exclude}
 	for _, i := range ids {
-		f.ids[strconv.Itoa(i)] = struct{}{}
+		f.IDs[strconv.Itoa(i)] = struct{}{}
 	}
 	return f
 }
 
 func TestHNSWFilteredSearchFillsResults(t *testing.T) {
 	const n = 3000
-	vecs := clustered(n+30, 16, 6)
+	vecs := vectorset.Clustered(n+30, 16, 6)
 	queries := vecs[n:]
 	w := newTwin(16)
 	for i, v := range vecs[:n] {
-		w.put(t, strconv.Itoa(i), v)
+		w.Put(t, strconv.Itoa(i), v)
 	}
-	every := func(k int, exclude bool) *docFilter {
+	every := func(k int, exclude bool) *Filter {
 		var ids []int
 		for i := 0; i < n; i += k {
 			ids = append(ids, i)
@@ -221,7 +202,7 @@ func TestHNSWFilteredSearchFillsResults(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		f    *docFilter
+		f    *Filter
 	}{
 		{"include 7 documents", idSet(false, 3, 30, 300, 1000, 2000, 2500, 2999)},
 		{"include every 50th", every(50, false)},
@@ -248,10 +229,10 @@ func TestHNSWFilteredSearchFillsResults(t *testing.T) {
 }
 
 func TestHNSWConcurrentSearchAndWrite(t *testing.T) {
-	vecs := clustered(1200, 8, 8)
+	vecs := vectorset.Clustered(1200, 8, 8)
 	x := testHNSW(8)
 	for i, v := range vecs[:400] {
-		if err := x.put(strconv.Itoa(i), [][]float32{v}); err != nil {
+		if err := x.Put(strconv.Itoa(i), [][]float32{v}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -266,7 +247,7 @@ func TestHNSWConcurrentSearchAndWrite(t *testing.T) {
 					return
 				default:
 				}
-				hits, err := x.search(vecs[(g*97+i)%len(vecs)], 10, f)
+				hits, err := x.Search(vecs[(g*97+i)%len(vecs)], 10, f)
 				if err != nil || len(hits) == 0 {
 					t.Errorf("search during writes: %v, %d hits", err, len(hits))
 					return
@@ -277,10 +258,10 @@ func TestHNSWConcurrentSearchAndWrite(t *testing.T) {
 	for i, v := range vecs[400:] {
 		id := strconv.Itoa(i % 600)
 		if i%5 == 4 {
-			x.delete(id)
+			x.Delete(id)
 			continue
 		}
-		if err := x.put(id, [][]float32{v, vecs[i]}); err != nil {
+		if err := x.Put(id, [][]float32{v, vecs[i]}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -291,15 +272,15 @@ func TestHNSWConcurrentSearchAndWrite(t *testing.T) {
 // TestHNSWDeterministic: the same operations build the same graph, which is
 // what lets a snapshot plus the log's tail stand in for the whole log.
 func TestHNSWDeterministic(t *testing.T) {
-	vecs := clustered(800, 8, 9)
-	build := func() *hnswIndex {
+	vecs := vectorset.Clustered(800, 8, 9)
+	build := func() *Index {
 		x := testHNSW(8)
 		for i, v := range vecs {
-			if err := x.put(strconv.Itoa(i%500), [][]float32{v}); err != nil {
+			if err := x.Put(strconv.Itoa(i%500), [][]float32{v}); err != nil {
 				t.Fatal(err)
 			}
 			if i%9 == 0 {
-				x.delete(strconv.Itoa(i / 2))
+				x.Delete(strconv.Itoa(i / 2))
 			}
 		}
 		return x
@@ -310,7 +291,7 @@ func TestHNSWDeterministic(t *testing.T) {
 }
 
 // sameGraph reports whether two indexes have the same nodes and links.
-func sameGraph(a, b *hnswIndex) bool {
+func sameGraph(a, b *Index) bool {
 	if len(a.doc) != len(b.doc) || a.entry != b.entry || a.maxLevel != b.maxLevel {
 		return false
 	}
@@ -344,16 +325,16 @@ func TestNodeLevelDistribution(t *testing.T) {
 
 func TestHNSWDimensionChecks(t *testing.T) {
 	x := testHNSW(3)
-	if err := x.put("a", [][]float32{{1, 0}}); err == nil {
+	if err := x.Put("a", [][]float32{{1, 0}}); err == nil {
 		t.Error("2-dim passage accepted by a 3-dim index")
 	}
-	if _, err := x.search([]float32{1}, 1, nil); err == nil {
+	if _, err := x.Search([]float32{1}, 1, nil); err == nil {
 		t.Error("1-dim query accepted by a 3-dim index")
 	}
 	if hits := mustSearchIndex(t, x, []float32{1, 0, 0}, 5, nil); len(hits) != 0 {
 		t.Errorf("empty index returned %v", hits)
 	}
-	if err := x.put("empty", nil); err != nil {
+	if err := x.Put("empty", nil); err != nil {
 		t.Fatal(err)
 	}
 	if hits := mustSearchIndex(t, x, []float32{1, 0, 0}, 5, nil); len(hits) != 0 {

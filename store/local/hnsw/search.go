@@ -1,4 +1,4 @@
-package local
+package hnsw
 
 import (
 	"cmp"
@@ -6,7 +6,7 @@ import (
 	"slices"
 )
 
-// search returns the limit documents whose best passage is most similar to
+// Search returns the limit documents whose best passage is most similar to
 // q, best first, among those f allows. It walks the graph unless an exact
 // scan is cheaper: the index is small, or the filter allows few passages.
 // A filtered walk collects only allowed passages but travels through all;
@@ -14,7 +14,7 @@ import (
 // and a walk that finds fewer documents than it should widens its candidate
 // list, then falls back to the exact scan, so that a filtered search still
 // fills its results whenever enough documents match.
-func (x *hnswIndex) search(q []float32, limit int, f *docFilter) ([]passageHit, error) {
+func (x *Index) Search(q []float32, limit int, f *Filter) ([]Hit, error) {
 	if len(q) != x.dim {
 		return nil, fmt.Errorf("query vector has %d dimensions, the index has %d", len(q), x.dim)
 	}
@@ -22,7 +22,7 @@ func (x *hnswIndex) search(q []float32, limit int, f *docFilter) ([]passageHit, 
 		return nil, nil
 	}
 	qn := slices.Clone(q)
-	normalize(qn)
+	Normalize(qn)
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if x.live == 0 {
@@ -68,19 +68,19 @@ func (x *hnswIndex) search(q []float32, limit int, f *docFilter) ([]passageHit, 
 // an average document when that is longer; another EfSearch scales that
 // length by the same factor, so that a shorter list than the default is
 // shorter on every corpus, not only on those of one passage per document.
-func (x *hnswIndex) startEf(limit int) int {
+func (x *Index) startEf(limit int) int {
 	perDoc := (x.live + x.liveDocs - 1) / x.liveDocs
 	return max(x.p.EfSearch, (limit*perDoc*x.p.EfSearch+DefaultEfSearch-1)/DefaultEfSearch)
 }
 
 // markFilter marks in s.allow the live documents f names, and returns how
 // many documents and passages f allows.
-func (x *hnswIndex) markFilter(f *docFilter, s *searchScratch) (docs, passages int) {
+func (x *Index) markFilter(f *Filter, s *searchScratch) (docs, passages int) {
 	if f == nil {
 		return x.liveDocs, x.live
 	}
 	s.allow.reset(len(x.docIDs))
-	for id := range f.ids {
+	for id := range f.IDs {
 		d, ok := x.docNums[id]
 		if !ok || len(x.docNodes[d]) == 0 {
 			continue
@@ -89,7 +89,7 @@ func (x *hnswIndex) markFilter(f *docFilter, s *searchScratch) (docs, passages i
 		docs++
 		passages += len(x.docNodes[d])
 	}
-	if f.exclude {
+	if f.Exclude {
 		return x.liveDocs - docs, x.live - passages
 	}
 	return docs, passages
@@ -103,7 +103,7 @@ const exactWalkRatio = 16
 // preferExact reports whether scanning the allowed passages costs less than
 // walking the graph. A walk that keeps a share s of the passages computes
 // about exactWalkRatio*ef/s distances; the scan computes s*live.
-func (x *hnswIndex) preferExact(passages int) bool {
+func (x *Index) preferExact(passages int) bool {
 	if x.p.ExactBelow < 0 {
 		return false
 	}
@@ -113,14 +113,23 @@ func (x *hnswIndex) preferExact(passages int) bool {
 	return float64(passages)*float64(passages) < exactWalkRatio*float64(x.p.EfSearch)*float64(x.live)
 }
 
+// ScansExactly reports whether an unfiltered search scans every passage
+// instead of walking the graph: the index is small, or EfSearch is so long
+// that a walk would cost more.
+func (x *Index) ScansExactly() bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.preferExact(x.live)
+}
+
 // acceptor returns which nodes a walk may return: live, and allowed by f
 // (whose documents markFilter marked).
-func (x *hnswIndex) acceptor(f *docFilter, s *searchScratch) func(int32) bool {
+func (x *Index) acceptor(f *Filter, s *searchScratch) func(int32) bool {
 	if f == nil {
 		return func(n int32) bool { return visible(x.state[n]) }
 	}
 	return func(n int32) bool {
-		return visible(x.state[n]) && s.allow.has(x.doc[n]) != f.exclude
+		return visible(x.state[n]) && s.allow.has(x.doc[n]) != f.Exclude
 	}
 }
 
@@ -128,7 +137,7 @@ func (x *hnswIndex) acceptor(f *docFilter, s *searchScratch) func(int32) bool {
 // passages there, then keeps each document's best, up to limit. full reports
 // whether the candidate list filled up (so a longer one may find more); ok is
 // false when the walk computed more than budget distances (0: no budget).
-func (x *hnswIndex) walk(q []float32, limit, ef int, accept func(int32) bool, s *searchScratch, budget int) (hits []passageHit, full, ok bool) {
+func (x *Index) walk(q []float32, limit, ef int, accept func(int32) bool, s *searchScratch, budget int) (hits []Hit, full, ok bool) {
 	cur := nodeDist{x.entry, x.distance(q, x.entry)}
 	for l := x.maxLevel; l > 0; l-- {
 		cur = x.greedy(q, cur, l)
@@ -139,14 +148,14 @@ func (x *hnswIndex) walk(q []float32, limit, ef int, accept func(int32) bool, s 
 	}
 	slices.SortFunc(w, byDist)
 	s.docs.reset(len(x.docIDs))
-	hits = make([]passageHit, 0, min(limit, len(w)))
+	hits = make([]Hit, 0, min(limit, len(w)))
 	for _, c := range w {
 		d := x.doc[c.id]
 		if s.docs.has(d) {
 			continue
 		}
 		s.docs.set(d)
-		hits = append(hits, passageHit{id: x.docIDs[d], ordinal: int(x.ord[c.id]), score: float64(-c.dist)})
+		hits = append(hits, Hit{ID: x.docIDs[d], Passage: int(x.ord[c.id]), Score: float64(-c.dist)})
 		if len(hits) == limit {
 			break
 		}
@@ -156,7 +165,7 @@ func (x *hnswIndex) walk(q []float32, limit, ef int, accept func(int32) bool, s 
 
 // greedy moves from cur to ever nearer neighbours on layer l until none is
 // nearer.
-func (x *hnswIndex) greedy(q []float32, cur nodeDist, l int) nodeDist {
+func (x *Index) greedy(q []float32, cur nodeDist, l int) nodeDist {
 	for changed := true; changed; {
 		changed = false
 		for _, e := range x.neighbors(cur.id, l) {
@@ -174,7 +183,7 @@ func (x *hnswIndex) greedy(q []float32, cur nodeDist, l int) nodeDist {
 // lives in s and is unordered. A budget above 0 gives up (false) once the
 // walk has computed more distances than that. An insertion searching ahead
 // passes rec, which records every neighbour list the walk reads.
-func (x *hnswIndex) searchLayer(q []float32, eps []nodeDist, ef, l int, accept func(int32) bool, s *searchScratch, budget int, rec *linkSearch) ([]nodeDist, bool) {
+func (x *Index) searchLayer(q []float32, eps []nodeDist, ef, l int, accept func(int32) bool, s *searchScratch, budget int, rec *linkSearch) ([]nodeDist, bool) {
 	s.visited.reset(len(x.doc))
 	near, far := s.near[:0], s.far[:0] // far holds negated distances: its top is the worst
 	for _, e := range eps {
@@ -232,7 +241,7 @@ func (x *hnswIndex) searchLayer(q []float32, eps []nodeDist, ef, l int, accept f
 // exact scores every passage f allows and returns each document's best, the
 // limit best documents first. Documents f names are looked up directly; an
 // exclusion (or no filter) scans all documents.
-func (x *hnswIndex) exact(q []float32, limit int, f *docFilter, s *searchScratch) []passageHit {
+func (x *Index) exact(q []float32, limit int, f *Filter, s *searchScratch) []Hit {
 	top := hitHeap{limit: limit}
 	consider := func(d int32) {
 		nodes := x.docNodes[d]
@@ -245,10 +254,10 @@ func (x *hnswIndex) exact(q []float32, limit int, f *docFilter, s *searchScratch
 				best, score = n, sc
 			}
 		}
-		top.offer(passageHit{id: x.docIDs[d], ordinal: int(x.ord[best]), score: float64(score)})
+		top.offer(Hit{ID: x.docIDs[d], Passage: int(x.ord[best]), Score: float64(score)})
 	}
-	if f != nil && !f.exclude {
-		for id := range f.ids {
+	if f != nil && !f.Exclude {
+		for id := range f.IDs {
 			if d, ok := x.docNums[id]; ok {
 				consider(d)
 			}
@@ -318,20 +327,20 @@ func (h *nodeHeap) pop() nodeDist {
 
 // hitHeap keeps the limit best hits offered, the worst on top.
 type hitHeap struct {
-	hits  []passageHit
+	hits  []Hit
 	limit int
 }
 
 // worse orders hits as bestPassages does, reversed: lower score, then
 // greater ID.
-func worseHit(a, b passageHit) bool {
-	if a.score != b.score {
-		return a.score < b.score
+func worseHit(a, b Hit) bool {
+	if a.Score != b.Score {
+		return a.Score < b.Score
 	}
-	return a.id > b.id
+	return a.ID > b.ID
 }
 
-func (h *hitHeap) offer(hit passageHit) {
+func (h *hitHeap) offer(hit Hit) {
 	a := h.hits
 	if len(a) < h.limit {
 		a = append(a, hit)

@@ -1,4 +1,4 @@
-package local
+package hnsw
 
 import (
 	"bufio"
@@ -10,19 +10,16 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 )
 
-// A snapshot of the vector index (vectors.hnsw in the generation directory)
-// saves the graph so that opening a store need not rebuild it from the
+// A snapshot saves the graph so that the store need not rebuild it from its
 // vector log, which stays the source of truth. A snapshot records the log
-// prefix it covers (offset, record and passage counts); opening uses it only
-// if that prefix ends on a record boundary within the committed log and
-// holds the same numbers of records and passages, and then applies just the
-// records after it. A missing, stale or damaged snapshot costs a rebuild
-// from the log and a warning, never a failed open. Snapshots are written
-// whole to a temporary file, synced and renamed, at Close and after enough
-// writes (see snapshotDue).
+// prefix it covers (a Mark: the log's offset, which the index only keeps,
+// and the number of records, the puts and deletes the index applied); the
+// store uses it only if that prefix matches its committed log, and then
+// applies just the records after it. The store chooses the file, writes it
+// atomically, and rebuilds from the log when a snapshot is missing, stale
+// or damaged.
 //
 // Layout, little-endian, each section one after the other:
 //
@@ -33,52 +30,60 @@ import (
 //	| per node: dim float32 | per node: 2M+1 int32 (layer-0 count and links)
 //	| per node with level > 0: level*(M+1) int32 | u32 CRC-32C of all before
 const (
-	annSnapshotFile    = "vectors.hnsw"
-	annSnapshotMagic   = "CARIHNSW"
-	annSnapshotVersion = 1
+	snapshotMagic   = "CARIHNSW"
+	snapshotVersion = 1
 )
 
-// snapshotMark is the log prefix a snapshot covers.
-type snapshotMark struct {
-	offset  int64 // log bytes
-	records int64 // log records
+var crc32c = crc32.MakeTable(crc32.Castagnoli)
+
+// Mark is the log prefix a snapshot covers.
+type Mark struct {
+	Offset  int64 // log bytes
+	Records int64 // log records: puts and deletes applied
 }
 
-// errSnapshotMismatch means a snapshot does not describe the log's prefix.
-var errSnapshotMismatch = errors.New("snapshot does not match the vector log")
-
-// writeSnapshot saves the index to path, covering the log up to mark.
-// Searches go on meanwhile; writers wait.
-func (x *hnswIndex) writeSnapshot(path string, mark snapshotMark) error {
+// WriteSnapshot writes the index to w as a snapshot covering the log up to
+// mark. Searches go on meanwhile; writers wait. Once w is durable, the
+// caller says so with SnapshotWritten.
+func (x *Index) WriteSnapshot(w io.Writer, mark Mark) error {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
-	err := writeFileAtomicFunc(path, func(w io.Writer) error {
-		return x.encode(w, mark)
-	})
-	if err != nil {
-		return fmt.Errorf("write vector index snapshot %s: %w", path, err)
-	}
-	x.snapshot, x.sinceSnapshot = mark, 0
-	return nil
+	return x.encode(w, mark)
 }
 
-// snapshotDue reports whether enough has changed since the last snapshot
+// SnapshotWritten records that a snapshot covering mark is durable:
+// LastSnapshot returns mark, and SnapshotDue counts changes from here.
+func (x *Index) SnapshotWritten(mark Mark) {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	x.snapshot, x.sinceSnapshot = mark, 0
+}
+
+// LastSnapshot returns the mark of the last snapshot written or read (the
+// zero Mark if none).
+func (x *Index) LastSnapshot() Mark {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	return x.snapshot
+}
+
+// SnapshotDue reports whether enough has changed since the last snapshot
 // that rebuilding it at open would cost noticeably: a quarter of the nodes
 // and at least 20,000 changes.
-func (x *hnswIndex) snapshotDue() bool {
+func (x *Index) SnapshotDue() bool {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
 	return x.sinceSnapshot >= max(20_000, len(x.doc)/4)
 }
 
-func (x *hnswIndex) encode(w io.Writer, mark snapshotMark) error {
+func (x *Index) encode(w io.Writer, mark Mark) error {
 	sum := crc32.New(crc32c)
 	bw := bufio.NewWriterSize(io.MultiWriter(w, sum), 1<<20)
 	le := binary.LittleEndian
-	b := []byte(annSnapshotMagic)
-	b = le.AppendUint32(b, annSnapshotVersion)
-	b = le.AppendUint64(b, uint64(mark.offset))
-	b = le.AppendUint64(b, uint64(mark.records))
+	b := []byte(snapshotMagic)
+	b = le.AppendUint32(b, snapshotVersion)
+	b = le.AppendUint64(b, uint64(mark.Offset))
+	b = le.AppendUint64(b, uint64(mark.Records))
 	for _, v := range []int{x.dim, x.p.M, x.p.EfConstruction, len(x.doc), len(x.docIDs)} {
 		b = le.AppendUint32(b, uint32(v))
 	}
@@ -130,11 +135,12 @@ func writeInt32s(w *bufio.Writer, vs []int32) {
 	}
 }
 
-// readSnapshot loads a snapshot written by writeSnapshot for vectors of dim
-// dimensions; p supplies the search settings (the graph's own come from the
-// file). Any inconsistency is an error: the caller rebuilds instead.
-func readSnapshot(path string, dim int, p hnswParams) (*hnswIndex, snapshotMark, error) {
-	var mark snapshotMark
+// ReadSnapshot loads a snapshot written by WriteSnapshot for vectors of dim
+// dimensions, and returns the mark it covers; p supplies the search
+// settings (the graph's own come from the file). Any inconsistency is an
+// error, never a panic or a wrong index: the caller rebuilds instead.
+func ReadSnapshot(path string, dim int, p Params) (*Index, Mark, error) {
+	var mark Mark
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, mark, err
@@ -145,17 +151,17 @@ func readSnapshot(path string, dim int, p hnswParams) (*hnswIndex, snapshotMark,
 		return nil, mark, err
 	}
 	r := &snapshotReader{r: bufio.NewReaderSize(f, 1<<20), sum: crc32.New(crc32c), left: info.Size() - 4}
-	if r.string(len(annSnapshotMagic)) != annSnapshotMagic || r.u32() != annSnapshotVersion {
+	if r.string(len(snapshotMagic)) != snapshotMagic || r.u32() != snapshotVersion {
 		return nil, mark, errors.New("not a vector index snapshot of this version")
 	}
-	mark.offset, mark.records = int64(r.u64()), int64(r.u64())
+	mark.Offset, mark.Records = int64(r.u64()), int64(r.u64())
 	fileDim, m, efc, nodes, docs := int(r.u32()), int(r.u32()), int(r.u32()), int(r.u32()), int(r.u32())
 	entry, maxLevel := int32(r.u32()), int(r.u32())
 	if r.err == nil && (fileDim != dim || m < 2 || m > 1024 || maxLevel > maxHNSWLevel) {
 		return nil, mark, fmt.Errorf("snapshot has dimension %d, M %d, top level %d; want dimension %d", fileDim, m, maxLevel, dim)
 	}
 	p.M, p.EfConstruction = m, efc
-	x := newHNSWIndex(dim, p)
+	x := New(dim, p)
 	x.entry, x.maxLevel = entry, maxLevel
 	r.need(int64(docs)*2 + int64(nodes)*int64(10+4*dim+4*(2*m+1)))
 	x.docIDs = make([]string, 0, min(docs, 1<<24))
@@ -197,14 +203,14 @@ func readSnapshot(path string, dim int, p hnswParams) (*hnswIndex, snapshotMark,
 	if err := x.rebuildDocs(); err != nil {
 		return nil, mark, err
 	}
-	x.snapshot, x.records = mark, mark.records
+	x.snapshot, x.records = mark, mark.Records
 	return x, mark, nil
 }
 
 // rebuildDocs derives the per-document tables from the per-node ones and
 // checks that every number points where it may, so that a snapshot whose
 // checksum happens to match cannot make a search index out of range.
-func (x *hnswIndex) rebuildDocs() error {
+func (x *Index) rebuildDocs() error {
 	nodes := int32(len(x.doc))
 	if (nodes == 0) != (x.entry < 0) || x.entry >= nodes {
 		return fmt.Errorf("entry node %d of %d", x.entry, nodes)
@@ -354,43 +360,4 @@ func (r *snapshotReader) finish() error {
 		return errors.New("checksum mismatch")
 	}
 	return nil
-}
-
-// writeFileAtomicFunc replaces path with what write produces, so that a
-// crash leaves either the old or the new content: write streams it to a
-// temporary file (content too large to hold in memory twice, such as a
-// snapshot), which is synced and renamed over path, and the directory is
-// synced so the rename itself is durable.
-func writeFileAtomicFunc(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes the entries of dir (a rename into it) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

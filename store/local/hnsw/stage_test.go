@@ -1,10 +1,12 @@
-package local
+package hnsw
 
 import (
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cari-search/cari/store/local/hnsw/vectorset"
 )
 
 // TestHNSWStagedBatchEqualsPuts: a batch staged and published builds the
@@ -12,11 +14,11 @@ import (
 // replayed put by put, stand for the batches written), replacements
 // included; the batch is invisible until published.
 func TestHNSWStagedBatchEqualsPuts(t *testing.T) {
-	vecs := clustered(1200, 8, 5)
+	vecs := vectorset.Clustered(1200, 8, 5)
 	one, batched := testHNSW(8), testHNSW(8)
 	one.p.ExactBelow, batched.p.ExactBelow = -1, -1
 	for round := range 3 {
-		var recs []vectorRecord
+		var recs []Doc
 		for i := range 300 {
 			// Each round replaces a third of the documents the round before
 			// added.
@@ -25,15 +27,15 @@ func TestHNSWStagedBatchEqualsPuts(t *testing.T) {
 				id = strconv.Itoa(round-1) + "-" + strconv.Itoa(i+1)
 			}
 			v := vecs[round*400+i]
-			recs = append(recs, vectorRecord{op: opPut, id: id, vectors: [][]float32{v, vecs[round*400+300+i%100]}})
+			recs = append(recs, Doc{ID: id, Vectors: [][]float32{v, vecs[round*400+300+i%100]}})
 		}
 		for _, r := range recs {
-			if err := one.put(r.id, r.vectors); err != nil {
+			if err := one.Put(r.ID, r.Vectors); err != nil {
 				t.Fatal(err)
 			}
 		}
 		live := batched.live
-		st, err := batched.stage(recs)
+		st, err := batched.Stage(recs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,17 +44,17 @@ func TestHNSWStagedBatchEqualsPuts(t *testing.T) {
 		}
 		// A document the batch adds is not found, even by its own vector.
 		for _, h := range mustSearchIndex(t, batched, vecs[round*400+1], 5, nil) {
-			if strings.HasPrefix(h.id, strconv.Itoa(round)+"-") {
-				t.Errorf("round %d: %q found while staged: %+v", round, h.id, h)
+			if strings.HasPrefix(h.ID, strconv.Itoa(round)+"-") {
+				t.Errorf("round %d: %q found while staged: %+v", round, h.ID, h)
 			}
 		}
 		if round > 0 {
 			hits := mustSearchIndex(t, batched, vecs[(round-1)*400+1], 5, nil)
-			if len(hits) == 0 || hits[0].id != strconv.Itoa(round-1)+"-1" || hits[0].score < 0.999 {
+			if len(hits) == 0 || hits[0].ID != strconv.Itoa(round-1)+"-1" || hits[0].Score < 0.999 {
 				t.Errorf("round %d: while staged, the replaced document's old passage is not found first: %v", round, hits)
 			}
 		}
-		batched.publish(st)
+		batched.Publish(st)
 	}
 	if !sameGraph(one, batched) || !slices.Equal(one.state, batched.state) || one.live != batched.live ||
 		one.liveDocs != batched.liveDocs || one.records != batched.records {
@@ -62,54 +64,54 @@ func TestHNSWStagedBatchEqualsPuts(t *testing.T) {
 
 // TestHNSWStageAbort: an aborted batch leaves the documents as they were.
 func TestHNSWStageAbort(t *testing.T) {
-	vecs := clustered(300, 8, 6)
+	vecs := vectorset.Clustered(300, 8, 6)
 	x := testHNSW(8)
 	x.p.ExactBelow = -1
 	for i := range 200 {
-		if err := x.put(strconv.Itoa(i), [][]float32{vecs[i]}); err != nil {
+		if err := x.Put(strconv.Itoa(i), [][]float32{vecs[i]}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	live, liveDocs, records := x.live, x.liveDocs, x.records
 	// Replace document 0 and add document "new" with the vectors of 200 and 201.
-	st, err := x.stage([]vectorRecord{
-		{op: opPut, id: "0", vectors: [][]float32{vecs[200]}},
-		{op: opPut, id: "new", vectors: [][]float32{vecs[201]}},
+	st, err := x.Stage([]Doc{
+		{ID: "0", Vectors: [][]float32{vecs[200]}},
+		{ID: "new", Vectors: [][]float32{vecs[201]}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	x.abort(st)
+	x.Abort(st)
 	if x.live != live || x.liveDocs != liveDocs || x.records != records {
 		t.Errorf("after abort: live %d, documents %d, records %d; want %d, %d, %d", x.live, x.liveDocs, x.records, live, liveDocs, records)
 	}
 	if _, ok := x.docNums["new"]; ok {
 		t.Error("the aborted new document is still known")
 	}
-	if hits := mustSearchIndex(t, x, vecs[0], 1, nil); len(hits) != 1 || hits[0].id != "0" || hits[0].score < 0.999 {
+	if hits := mustSearchIndex(t, x, vecs[0], 1, nil); len(hits) != 1 || hits[0].ID != "0" || hits[0].Score < 0.999 {
 		t.Errorf("document 0's own passage after the aborted replacement: %v", hits)
 	}
 	for _, q := range [][]float32{vecs[200], vecs[201]} {
 		for _, h := range mustSearchIndex(t, x, q, 10, nil) {
-			if h.id == "new" || h.id == "0" && h.score > 0.9999 && !slices.Equal(q, vecs[0]) {
+			if h.ID == "new" || h.ID == "0" && h.Score > 0.9999 && !slices.Equal(q, vecs[0]) {
 				t.Errorf("an aborted passage is found: %+v", h)
 			}
 		}
 	}
 	// The writer lock was released: another put goes through.
-	if err := x.put("after", [][]float32{vecs[202]}); err != nil {
+	if err := x.Put("after", [][]float32{vecs[202]}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := x.stage([]vectorRecord{{op: opPut, id: "bad", vectors: [][]float32{{1, 2}}}}); err == nil {
+	if _, err := x.Stage([]Doc{{ID: "bad", Vectors: [][]float32{{1, 2}}}}); err == nil {
 		t.Error("a passage of 2 dimensions was staged into an 8-dimensional index")
 	}
 }
 
 // putOneByOne is put with every passage searched for and linked after the
 // one before is in, none searched ahead: the reference insertion order.
-func putOneByOne(t *testing.T, x *hnswIndex, id string, vecs [][]float32) {
+func putOneByOne(t *testing.T, x *Index, id string, vecs [][]float32) {
 	t.Helper()
-	st, err := x.stage(nil)
+	st, err := x.Stage(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +131,7 @@ func putOneByOne(t *testing.T, x *hnswIndex, id string, vecs [][]float32) {
 		added[i] = x.insert(d, int32(i), v)
 	}
 	st.docs = append(st.docs, stagedDoc{id: id, d: d, known: known, added: added})
-	x.publish(st)
+	x.Publish(st)
 }
 
 // TestHNSWSearchAheadEqualsOneByOne: stage searches for the next passage's
@@ -138,10 +140,10 @@ func putOneByOne(t *testing.T, x *hnswIndex, id string, vecs [][]float32) {
 // built passage after passage, replacements and several passages per
 // document included, while most searches run ahead are kept.
 func TestHNSWSearchAheadEqualsOneByOne(t *testing.T) {
-	vecs := clustered(3000, 8, 8)
+	vecs := vectorset.Clustered(3000, 8, 8)
 	ref, got := testHNSW(8), testHNSW(8)
 	for round := range 3 {
-		var recs []vectorRecord
+		var recs []Doc
 		for i := range 600 {
 			id := strconv.Itoa(round) + "-" + strconv.Itoa(i)
 			if round > 0 && i%4 == 0 {
@@ -155,17 +157,17 @@ func TestHNSWSearchAheadEqualsOneByOne(t *testing.T) {
 			if i%50 == 7 {
 				pass = nil // a document with no passages in between
 			}
-			recs = append(recs, vectorRecord{op: opPut, id: id, vectors: pass})
+			recs = append(recs, Doc{ID: id, Vectors: pass})
 		}
 		for _, r := range recs {
-			putOneByOne(t, ref, r.id, r.vectors)
+			putOneByOne(t, ref, r.ID, r.Vectors)
 		}
 		for start := 0; start < len(recs); start += 128 {
-			st, err := got.stage(recs[start:min(start+128, len(recs))])
+			st, err := got.Stage(recs[start:min(start+128, len(recs))])
 			if err != nil {
 				t.Fatal(err)
 			}
-			got.publish(st)
+			got.Publish(st)
 		}
 	}
 	if !sameGraph(ref, got) || !slices.Equal(ref.state, got.state) || ref.live != got.live || ref.liveDocs != got.liveDocs {
@@ -183,25 +185,25 @@ func TestHNSWSearchAheadEqualsOneByOne(t *testing.T) {
 // replacement carrying its old passage's own vector builds the graph of
 // putting them one after the other.
 func TestHNSWSearchAheadNotIntoReplaced(t *testing.T) {
-	vecs := clustered(202, 8, 9)
+	vecs := vectorset.Clustered(202, 8, 9)
 	ref, got := testHNSW(8), testHNSW(8)
-	for _, x := range []*hnswIndex{ref, got} {
+	for _, x := range []*Index{ref, got} {
 		for i := range 200 {
 			putOneByOne(t, x, strconv.Itoa(i), [][]float32{vecs[i]})
 		}
 	}
-	recs := []vectorRecord{
-		{op: opPut, id: "new", vectors: [][]float32{vecs[200]}},
-		{op: opPut, id: "7", vectors: [][]float32{vecs[7]}}, // unchanged: its old passage is its nearest
+	recs := []Doc{
+		{ID: "new", Vectors: [][]float32{vecs[200]}},
+		{ID: "7", Vectors: [][]float32{vecs[7]}}, // unchanged: its old passage is its nearest
 	}
 	for _, r := range recs {
-		putOneByOne(t, ref, r.id, r.vectors)
+		putOneByOne(t, ref, r.ID, r.Vectors)
 	}
-	st, err := got.stage(recs)
+	st, err := got.Stage(recs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got.publish(st)
+	got.Publish(st)
 	if !sameGraph(ref, got) || !slices.Equal(ref.state, got.state) {
 		t.Fatal("the replacement searched ahead of its old passage's retirement: another graph than one put after the other")
 	}
