@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/cari-search/cari"
@@ -206,4 +207,23 @@ type Store interface {
 	Stats(ctx context.Context) (Stats, error)
 	// Close releases the store; later calls fail.
 	Close() error
+}
+
+// VectorSpace identifies the vectors of an index: the model that made them
+// (provider, name and a fingerprint of its weights, in one string) and their
+// dimension. Vectors from different spaces are not comparable. Both stores
+// record the space of their vectors and refuse another's.
+type VectorSpace struct {
+	Model string `json:"model"`
+	Dim   int    `json:"dim"`
+}
+
+// IsZero reports whether no embedding model is set.
+func (v VectorSpace) IsZero() bool { return v.Model == "" }
+
+func (v VectorSpace) String() string {
+	if v.IsZero() {
+		return "none (keyword only)"
+	}
+	return fmt.Sprintf("%s (%d dimensions)", v.Model, v.Dim)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/evaluation"
+	"github.com/cari-search/cari/store"
 )
 
 // indonesianVariant is one choice of the Indonesian analysis pieces.
@@ -45,14 +46,14 @@ func indonesianDictionary(t *testing.T) analysis.IndonesianOptions {
 // evaluateIndonesian indexes c with the Indonesian field analysed as o and
 // scores c's queries against it, the Indonesian field with BM25 parameters
 // bm (zero: DefaultIndonesianBM25).
-func evaluateIndonesian(t *testing.T, c collection, o analysis.IndonesianOptions, bm BM25) evaluation.Summary {
+func evaluateIndonesian(t *testing.T, c collection, o analysis.IndonesianOptions, bm store.BM25) evaluation.Summary {
 	t.Helper()
 	saved, savedName := indonesian, bodyAnalyzer
 	defer func() { indonesian, bodyAnalyzer = saved, savedName }()
 	indonesian = o
 	bodyAnalyzer = "test: " + o.String()
 	s := indexCollection(t, c)
-	if bm != (BM25{}) {
+	if bm != (store.BM25{}) {
 		dir := s.dir
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
@@ -79,7 +80,7 @@ func TestIndonesianAnalysisPieces(t *testing.T) {
 	dict := indonesianDictionary(t)
 	ndcg := map[string]float64{}
 	for _, v := range indonesianVariants(dict) {
-		got := evaluateIndonesian(t, c, v.o, BM25{})
+		got := evaluateIndonesian(t, c, v.o, store.BM25{})
 		ndcg[v.name] = got.NDCG10
 		t.Logf("tydiqa-id, Indonesian analysis with %-10s nDCG@10 %.4f recall@100 %.4f mrr@10 %.4f", v.name+":", got.NDCG10, got.Recall100, got.MRR10)
 	}

@@ -22,7 +22,7 @@ func TestIndonesianFieldParameters(t *testing.T) {
 		{ID: "id", Text: "Jalan desa itu dibangun kembali oleh pemerintah daerah tahun lalu; jalan itu kini lebar.", Language: "id"},
 		{ID: "id2", Text: "Petani menanam padi di sawah.", Language: "id"},
 	}
-	score := func(p BM25, query string) float64 {
+	score := func(p store.BM25, query string) float64 {
 		t.Helper()
 		s := newStore(t, Options{IndonesianBM25: p})
 		upsert(t, s, docs...)
@@ -32,7 +32,7 @@ func TestIndonesianFieldParameters(t *testing.T) {
 		}
 		return hits[0].Score
 	}
-	other := BM25{K1: 0.5, B: 0.2}
+	other := store.BM25{K1: 0.5, B: 0.2}
 	for _, q := range []struct {
 		text    string
 		changes bool
@@ -40,12 +40,12 @@ func TestIndonesianFieldParameters(t *testing.T) {
 		{"village road government", false},
 		{"jalan desa pemerintah", true},
 	} {
-		def, got := score(BM25{}, q.text), score(other, q.text)
+		def, got := score(store.BM25{}, q.text), score(other, q.text)
 		if (def != got) != q.changes {
 			t.Errorf("%q: score %v with the default Indonesian parameters, %v with %+v; want them to differ: %t", q.text, def, got, other, q.changes)
 		}
 	}
-	if _, err := Open(t.TempDir(), Options{IndonesianBM25: BM25{K1: 1, B: 2}}); err == nil || !strings.Contains(err.Error(), "Indonesian") {
+	if _, err := Open(t.TempDir(), Options{IndonesianBM25: store.BM25{K1: 1, B: 2}}); err == nil || !strings.Contains(err.Error(), "Indonesian") {
 		t.Errorf("Open with Indonesian b 2: %v, want an error naming the Indonesian field", err)
 	}
 }

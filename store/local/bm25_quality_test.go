@@ -90,7 +90,7 @@ func TestBM25AgainstBleveModelOnSciFactTrain(t *testing.T) {
 	got := evaluate(t, c, cariSearch(t, s))
 	base := evaluate(t, c, func(text string) []store.Hit {
 		mq := bleve.NewMatchQuery(text)
-		mq.SetField(fieldBody)
+		mq.SetField(store.FieldBody)
 		mq.Analyzer = analysis.EnglishAnalyzer
 		res, err := s.serving.idx.Search(bleve.NewSearchRequestOptions(mq, 100, 0, false))
 		if err != nil {

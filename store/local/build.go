@@ -110,7 +110,7 @@ func (b *Build) Commit(ctx context.Context, entries []store.Entry, position int6
 		return err
 	}
 	entries = store.LastByID(entries)
-	fields, lengths := b.s.analyzer.analyse(entries)
+	fields, lengths := analyse(b.s.analyzer, entries)
 	b.s.writeMu.Lock()
 	defer b.s.writeMu.Unlock()
 	if err := b.s.checkOpen(); err != nil {

@@ -51,22 +51,6 @@ func TestMatchFeatures(t *testing.T) {
 	}
 }
 
-func TestShortestCover(t *testing.T) {
-	tests := []struct {
-		matches []termMatch
-		want    int
-	}{
-		{[]termMatch{{positions: []int{5}}}, 1},
-		{[]termMatch{{positions: []int{1, 20}}, {positions: []int{18}}}, 3},
-		{[]termMatch{{positions: []int{1}}, {positions: []int{10}}, {positions: []int{4, 30}}}, 10},
-	}
-	for _, tt := range tests {
-		if got := shortestCover(occurrences(tt.matches), len(tt.matches)); got != tt.want {
-			t.Errorf("shortestCover(%v) = %d, want %d", tt.matches, got, tt.want)
-		}
-	}
-}
-
 func TestTitleAndWindowFeatures(t *testing.T) {
 	s := newStore(t, Options{})
 	upsert(t, s,
@@ -105,41 +89,5 @@ func TestTitleAndWindowFeatures(t *testing.T) {
 	}
 	if f["no-title"].MissingIDF != 0 {
 		t.Errorf("missing IDF of a document with every term = %v", f["no-title"].MissingIDF)
-	}
-}
-
-func TestMissingIDF(t *testing.T) {
-	idfs := []float64{2, 4, 1}
-	tests := []struct {
-		matched []int
-		want    float64
-	}{
-		{[]int{0, 1, 2}, 0},
-		{[]int{1, 2}, 0.5},
-		{[]int{0, 2}, 1},
-		{nil, 1},
-	}
-	for _, tt := range tests {
-		var ms []termMatch
-		for _, m := range tt.matched {
-			ms = append(ms, termMatch{term: m, positions: []int{1}})
-		}
-		if got := missingIDF(ms, idfs); got != tt.want {
-			t.Errorf("missingIDF(matched %v) = %v, want %v", tt.matched, got, tt.want)
-		}
-	}
-}
-
-func TestWindowCoverage(t *testing.T) {
-	idfs := []float64{1, 2, 1}
-	ms := []termMatch{
-		{term: 0, positions: []int{0, 40}},
-		{term: 1, positions: []int{10}},
-		{term: 2, positions: []int{45}},
-	}
-	for w, want := range map[int]float64{1: 0.5, 5: 0.5, 11: 0.75, 30: 0.75, 36: 1} {
-		if got := windowCoverage(occurrences(ms), idfs, 4, w); got != want {
-			t.Errorf("windowCoverage(w=%d) = %v, want %v", w, got, want)
-		}
 	}
 }

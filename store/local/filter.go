@@ -38,7 +38,7 @@ func (s *Store) compileFilter(ctx context.Context, r index.IndexReader, f store.
 	if f.IsZero() {
 		return docSet{}, nil
 	}
-	if err := s.analyzer.checkPhrases(f); err != nil {
+	if err := s.analyzer.CheckPhrases(f); err != nil {
 		return docSet{}, err
 	}
 	must, mustNot := filterClauses(f)
@@ -61,24 +61,6 @@ func (s *Store) compileFilter(ctx context.Context, r index.IndexReader, f store.
 	return docSet{nums: nums, exclude: exclude}, nil
 }
 
-// checkPhrases refuses a phrase that analyzes to no terms (only stop words
-// or punctuation): the index cannot match it, and silently matching nothing
-// (include) or everything (exclude) would be a wrong answer.
-func (a *bodyAnalysis) checkPhrases(f store.Filter) error {
-	for _, c := range []struct {
-		field   string
-		phrases []string
-	}{{"filters.include_text", f.IncludeText}, {"filters.exclude_text", f.ExcludeText}} {
-		for i, p := range c.phrases {
-			if !a.keepsInEveryField(p) {
-				return &cari.FieldError{Field: fmt.Sprintf("%s[%d]", c.field, i),
-					Reason: fmt.Sprintf("%q has only stop words (English or Indonesian) or punctuation, which the keyword index does not keep; add a content word", p)}
-			}
-		}
-	}
-	return nil
-}
-
 // filterClauses splits a filter into bleve queries that must match and
 // queries that must not.
 func filterClauses(f store.Filter) (must, mustNot []query.Query) {
@@ -89,7 +71,7 @@ func filterClauses(f store.Filter) (must, mustNot []query.Query) {
 		mustNot = append(mustNot, termsQuery(fieldDomainKeys, f.ExcludeDomains, cari.NormalizeDomain))
 	}
 	if len(f.Languages) > 0 {
-		must = append(must, termsQuery(fieldLanguageKeys, f.Languages, normalizeLanguage))
+		must = append(must, termsQuery(fieldLanguageKeys, f.Languages, store.NormalizeLanguage))
 	}
 	if q := dateRange(fieldPublished, f.PublishedFrom, f.PublishedTo); q != nil {
 		must = append(must, q)
@@ -153,11 +135,12 @@ func inclusiveDateRange(field string, from, to time.Time) query.Query {
 // analyzer analyses it, so "climate changes" also matches "climate change"
 // in English documents.
 func phraseQuery(p string) query.Query {
-	qs := make([]query.Query, 0, len(languageFields))
-	for _, lf := range languageFields {
+	fields := store.Fields()
+	qs := make([]query.Query, 0, len(fields))
+	for _, field := range fields {
 		q := query.NewMatchPhraseQuery(p)
-		q.SetField(lf.name)
-		q.Analyzer = lf.analyzer
+		q.SetField(field)
+		q.Analyzer = store.FieldAnalyzer(field)
 		qs = append(qs, q)
 	}
 	return query.NewDisjunctionQuery(qs)

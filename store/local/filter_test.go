@@ -242,28 +242,6 @@ func TestFilterDatesOutsideBleveRange(t *testing.T) {
 	}
 }
 
-func TestFilterKeys(t *testing.T) {
-	tests := []struct {
-		name string
-		keys func(string) []string
-		in   string
-		want []string
-	}{
-		{"domain", domainKeys, "docs.example.com", []string{"docs.example.com", "example.com"}},
-		{"deep domain", domainKeys, "a.b.example.co.uk", []string{"a.b.example.co.uk", "b.example.co.uk", "example.co.uk", "co.uk"}},
-		{"domain normalized", domainKeys, "WWW.Example.COM", []string{"example.com"}},
-		{"single label", domainKeys, "localhost", []string{"localhost"}},
-		{"language", languageKeys, "zh-Hant-TW", []string{"zh-hant-tw", "zh-hant", "zh"}},
-		{"language underscore", languageKeys, " en_GB ", []string{"en-gb", "en"}},
-		{"bare language", languageKeys, "de", []string{"de"}},
-	}
-	for _, tt := range tests {
-		if got := tt.keys(tt.in); !slices.Equal(got, tt.want) {
-			t.Errorf("%s: keys(%q) = %v, want %v", tt.name, tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestFilterStopWordPhrase(t *testing.T) {
 	// The index drops stop words, so a phrase of stop words alone cannot be
 	// matched; it is refused with an error naming the field rather than

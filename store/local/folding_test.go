@@ -25,7 +25,7 @@ func TestFoldedGenerationIsRefused(t *testing.T) {
 
 	folded := indonesian
 	folded.Folding = true
-	oldName := analyzerName(folded)
+	oldName := store.AnalyzerName(folded)
 	if oldName == bodyAnalyzer {
 		t.Fatalf("the folded and the default analysis record the same name %q", oldName)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/evaluation"
+	"github.com/cari-search/cari/store"
 )
 
 // The Indonesian development set: an inverse cloze task (Lee et al., 2019)
@@ -238,7 +239,7 @@ func TestIndonesianAnalysisOnDev(t *testing.T) {
 
 	got := map[string]evaluation.Summary{}
 	for _, v := range devSetVariants(dict) {
-		s := evaluateIndonesian(t, dev.collection, v.o, DefaultBM25)
+		s := evaluateIndonesian(t, dev.collection, v.o, store.DefaultBM25)
 		got[v.name] = s
 		t.Logf("Indonesian dev set (ICT), analysis with %-10s nDCG@10 %.4f recall@100 %.4f mrr@10 %.4f", v.name+":", s.NDCG10, s.Recall100, s.MRR10)
 		if s.Queries != devQueries || s.NDCG10 < 0.3 || s.NDCG10 > 0.95 || s.Recall100 < s.NDCG10 || s.MRR10 > s.NDCG10 {
@@ -362,21 +363,21 @@ func TestIndonesianBM25OnDev(t *testing.T) {
 	var relLen, relN float64
 	for _, d := range docs {
 		if relevant[d.ID] {
-			relLen += float64(len(s.TermsIn(Body(d.Title, d.Text), "id")))
+			relLen += float64(len(s.TermsIn(store.Body(d.Title, d.Text), "id")))
 			relN++
 		}
 	}
-	_, avgdl := st.field(fieldBodyID)
+	_, avgdl := st.field(store.FieldBodyID)
 	t.Logf("relevant paragraphs average %.1f analysed terms, the Indonesian field %.1f", relLen/relN, avgdl)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 
-	base := DefaultBM25
-	got := map[BM25]evaluation.Summary{}
+	base := store.DefaultBM25
+	got := map[store.BM25]evaluation.Summary{}
 	for _, k1 := range devBM25Grid.k1 {
 		for _, b := range devBM25Grid.b {
-			p := BM25{K1: k1, B: b}
+			p := store.BM25{K1: k1, B: b}
 			s, err := Open(dir, Options{IndonesianBM25: p})
 			if err != nil {
 				t.Fatal(err)
@@ -394,7 +395,7 @@ func TestIndonesianBM25OnDev(t *testing.T) {
 	best := base // ties keep the earlier pair in grid order, or the default
 	for _, k1 := range devBM25Grid.k1 {
 		for _, b := range devBM25Grid.b {
-			if p := (BM25{K1: k1, B: b}); got[p].NDCG10 > got[best].NDCG10 {
+			if p := (store.BM25{K1: k1, B: b}); got[p].NDCG10 > got[best].NDCG10 {
 				best = p
 			}
 		}
@@ -407,7 +408,7 @@ func TestIndonesianBM25OnDev(t *testing.T) {
 	if adopt {
 		chosen = best
 	}
-	if ships := DefaultIndonesianBM25; ships != chosen {
+	if ships := store.DefaultIndonesianBM25; ships != chosen {
 		t.Errorf("the rule chooses k1 %.2f b %.2f for the Indonesian field on the development set, but Cari ships %+v", chosen.K1, chosen.B, ships)
 	}
 }

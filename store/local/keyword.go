@@ -2,23 +2,18 @@ package local
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/cari-search/cari/store"
 
 	index "github.com/blevesearch/bleve_index_api"
 )
 
-// MaxQueryTerms bounds the analyzed terms of one keyword query: each term is
-// one pass over a posting list.
-const MaxQueryTerms = 1024
-
 // SearchKeyword scores every document containing a query term with BM25 over
 // the body fields and returns the best q.Limit that pass q.Filter, best first.
 // Each document's body sits in the field of its language, so each document
 // is scored with the query analysed as its own language is, under that
 // field's statistics; which fields a query searches depends on its detected
-// language and on which fields hold documents (bodyAnalysis.queryFieldsAmong).
+// language and on which fields hold documents (store.Analysis.QueryFieldsAmong).
 // Equal scores are ordered by document ID, so results are deterministic.
 func (s *Store) SearchKeyword(ctx context.Context, q store.KeywordQuery) ([]store.Hit, error) {
 	if q.Limit <= 0 {
@@ -45,7 +40,7 @@ func (s *Store) SearchKeyword(ctx context.Context, q store.KeywordQuery) ([]stor
 // documents the filter admits.
 type keywordPlan struct {
 	stats  corpusStats
-	fields []fieldTerms
+	fields []store.FieldTerms
 	allow  docSet
 }
 
@@ -62,11 +57,11 @@ func (s *Store) planKeyword(ctx context.Context, r index.IndexReader, q store.Ke
 			populated[f] = true
 		}
 	}
-	fields := s.analyzer.queryFieldsAmong(q.Text, populated)
+	fields := s.analyzer.QueryFieldsAmong(q.Text, populated)
 	if len(fields) == 0 {
 		return nil, nil
 	}
-	if err := checkQueryTerms(fields); err != nil {
+	if err := store.CheckQueryTerms(fields); err != nil {
 		return nil, err
 	}
 	allow, err := s.compileFilter(ctx, r, q.Filter)
@@ -79,41 +74,12 @@ func (s *Store) planKeyword(ctx context.Context, r index.IndexReader, q store.Ke
 // Terms returns the index terms of text: what the keyword index would make
 // of it (lower-cased, stop words dropped, stemmed) as a query, in the
 // analysis of its detected language.
-func (s *Store) Terms(text string) []string {
-	return termStrings(s.analyzer.queryTerms(text))
-}
-
-// checkQueryTerms bounds the terms of each field a keyword query searches:
-// each field opens a posting list per term, so all count, not only the
-// first field's (the neutral analysis keeps stop words).
-func checkQueryTerms(fields []fieldTerms) error {
-	for _, f := range fields {
-		if n := len(f.terms); n > MaxQueryTerms {
-			return fmt.Errorf("query has %d terms after analysis, at most %d are allowed", n, MaxQueryTerms)
-		}
-	}
-	return nil
-}
+func (s *Store) Terms(text string) []string { return s.analyzer.Terms(text) }
 
 // TermsIn returns the index terms of text analysed as a document in the
 // language with BCP 47 tag language ("" for unknown) is: highlights compare
 // a query with a document's sentences in the document's analysis.
-func (s *Store) TermsIn(text, language string) []string {
-	return termStrings(s.analyzer.terms(fieldForLanguage(language), text))
-}
-
-func termStrings(terms [][]byte) []string {
-	out := make([]string, len(terms))
-	for i, t := range terms {
-		out[i] = string(t)
-	}
-	return out
-}
-
-// queryTerms analyzes text as a query in its detected language's field.
-func (a *bodyAnalysis) queryTerms(text string) [][]byte {
-	return a.terms(fieldForLanguage(a.detector().DetectQuery(text).Language), text)
-}
+func (s *Store) TermsIn(text, language string) []string { return s.analyzer.TermsIn(text, language) }
 
 // collectionStats returns what BM25 needs of one body field in snapshot r:
 // the number of documents in the collection (all fields), which IDF is

@@ -79,7 +79,7 @@ var tinyCorpus = []struct {
 }
 
 // expectedScores computes BM25 by hand over tinyCorpus: N = 4, avgdl = 14/4.
-func expectedScores(p BM25, queryTerms []string) map[string]float64 {
+func expectedScores(p store.BM25, queryTerms []string) map[string]float64 {
 	n, total := float64(len(tinyCorpus)), 0.0
 	df := map[string]float64{}
 	for _, d := range tinyCorpus {
@@ -103,17 +103,17 @@ func expectedScores(p BM25, queryTerms []string) map[string]float64 {
 func TestKeywordScoresAreBM25(t *testing.T) {
 	tests := []struct {
 		name  string
-		p     BM25
+		p     store.BM25
 		query string
 		terms []string
 	}{
-		{"one common term", DefaultBM25, "cat", []string{"cat"}},
-		{"rare and common", DefaultBM25, "cat frog", []string{"cat", "frog"}},
-		{"every term", DefaultBM25, "cat dog fish bird frog", []string{"cat", "dog", "fish", "bird", "frog"}},
-		{"repeated query term counts twice", DefaultBM25, "cat cat", []string{"cat", "cat"}},
-		{"stop words and case ignored", DefaultBM25, "The FROG and the Fish", []string{"frog", "fish"}},
-		{"custom k1 and b", BM25{K1: 2, B: 0.3}, "cat frog bird", []string{"cat", "frog", "bird"}},
-		{"b 0", BM25{K1: 0.9, B: 0}, "fish dog", []string{"fish", "dog"}},
+		{"one common term", store.DefaultBM25, "cat", []string{"cat"}},
+		{"rare and common", store.DefaultBM25, "cat frog", []string{"cat", "frog"}},
+		{"every term", store.DefaultBM25, "cat dog fish bird frog", []string{"cat", "dog", "fish", "bird", "frog"}},
+		{"repeated query term counts twice", store.DefaultBM25, "cat cat", []string{"cat", "cat"}},
+		{"stop words and case ignored", store.DefaultBM25, "The FROG and the Fish", []string{"frog", "fish"}},
+		{"custom k1 and b", store.BM25{K1: 2, B: 0.3}, "cat frog bird", []string{"cat", "frog", "bird"}},
+		{"b 0", store.BM25{K1: 0.9, B: 0}, "fish dog", []string{"fish", "dog"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,12 +230,12 @@ func TestKeywordNoTerms(t *testing.T) {
 func TestKeywordTooManyTerms(t *testing.T) {
 	s := newStore(t, Options{})
 	upsert(t, s, doc("a", "w1 w2"))
-	words := make([]string, MaxQueryTerms+1)
+	words := make([]string, store.MaxQueryTerms+1)
 	for i := range words {
 		words[i] = fmt.Sprintf("w%d", i)
 	}
-	if _, err := s.SearchKeyword(context.Background(), store.KeywordQuery{Text: strings.Join(words[:MaxQueryTerms], " "), Limit: 1}); err != nil {
-		t.Errorf("%d terms: %v", MaxQueryTerms, err)
+	if _, err := s.SearchKeyword(context.Background(), store.KeywordQuery{Text: strings.Join(words[:store.MaxQueryTerms], " "), Limit: 1}); err != nil {
+		t.Errorf("%d terms: %v", store.MaxQueryTerms, err)
 	}
 	if _, err := s.SearchKeyword(context.Background(), store.KeywordQuery{Text: strings.Join(words, " "), Limit: 1}); err == nil {
 		t.Errorf("%d terms: no error", len(words))
@@ -251,13 +251,13 @@ func TestKeywordTooManyTermsInAnyField(t *testing.T) {
 	upsert(t, s, en, other)
 	// An English query: its own field comes first and keeps MaxQueryTerms
 	// terms, the neutral field 100 more.
-	text := strings.Repeat("protein binding ", MaxQueryTerms/2) + strings.Repeat("the ", 100)
-	fields := s.analyzer.queryFields(text)
-	if len(fields) < 2 || fields[0].field != fieldBody || len(fields[0].terms) != MaxQueryTerms {
-		t.Fatalf("the query is not analysed as English first with %d terms: %d fields", MaxQueryTerms, len(fields))
+	text := strings.Repeat("protein binding ", store.MaxQueryTerms/2) + strings.Repeat("the ", 100)
+	fields := s.analyzer.QueryFieldsAmong(text, nil)
+	if len(fields) < 2 || fields[0].Field != store.FieldBody || len(fields[0].Terms) != store.MaxQueryTerms {
+		t.Fatalf("the query is not analysed as English first with %d terms: %d fields", store.MaxQueryTerms, len(fields))
 	}
 	if _, err := s.SearchKeyword(context.Background(), store.KeywordQuery{Text: text, Limit: 1}); err == nil {
-		t.Errorf("%d terms in the neutral field: no error", MaxQueryTerms+100)
+		t.Errorf("%d terms in the neutral field: no error", store.MaxQueryTerms+100)
 	}
 }
 

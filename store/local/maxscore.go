@@ -19,9 +19,9 @@ import (
 // segment, and each segment's postings ascend).
 type postingCursor struct {
 	pos   int // in the query's term order
-	term  []byte
+	term  string
 	tfr   index.TermFieldReader
-	bm    BM25 // its field's parameters
+	bm    store.BM25 // its field's parameters
 	idf   float64
 	avgdl float64
 	// bound is the most the term can add to any document's score: BM25's
@@ -76,7 +76,7 @@ func (c *postingCursor) score() float64 {
 // word is not made rare by being counted only among one language's
 // documents. On a collection in one language this is exactly BM25 over that
 // language's field.
-func (s *Store) openCursors(ctx context.Context, r index.IndexReader, stats corpusStats, fields []fieldTerms) ([]*postingCursor, error) {
+func (s *Store) openCursors(ctx context.Context, r index.IndexReader, stats corpusStats, fields []store.FieldTerms) ([]*postingCursor, error) {
 	var cursors []*postingCursor
 	fail := func(err error) ([]*postingCursor, error) {
 		closeCursors(cursors)
@@ -84,22 +84,22 @@ func (s *Store) openCursors(ctx context.Context, r index.IndexReader, stats corp
 	}
 	df := map[string]uint64{}
 	for _, f := range fields {
-		docs, avgdl := stats.field(f.field)
+		docs, avgdl := stats.field(f.Field)
 		if docs <= 0 {
 			continue
 		}
-		for _, term := range f.terms {
-			tfr, err := r.TermFieldReader(ctx, term, f.field, true, true, false)
+		for _, term := range f.Terms {
+			tfr, err := r.TermFieldReader(ctx, []byte(term), f.Field, true, true, false)
 			if err != nil {
-				return fail(fmt.Errorf("read postings of %q in %s: %w", term, f.field, err))
+				return fail(fmt.Errorf("read postings of %q in %s: %w", term, f.Field, err))
 			}
-			cursors = append(cursors, &postingCursor{pos: len(cursors), term: term, bm: s.opts.fieldBM25(f.field), avgdl: avgdl, tfr: tfr})
-			df[string(term)] = max(df[string(term)], tfr.Count())
+			cursors = append(cursors, &postingCursor{pos: len(cursors), term: term, bm: s.opts.fieldBM25(f.Field), avgdl: avgdl, tfr: tfr})
+			df[term] = max(df[term], tfr.Count())
 		}
 	}
 	n := float64(stats.Docs)
 	for _, c := range cursors {
-		c.idf = c.bm.IDF(n, float64(df[string(c.term)]))
+		c.idf = c.bm.IDF(n, float64(df[c.term]))
 		c.bound = c.idf * (c.bm.K1 + 1)
 		if err := c.next(); err != nil {
 			return fail(err)

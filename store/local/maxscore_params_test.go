@@ -15,7 +15,7 @@ import (
 
 // maxScoreParams are BM25 parameters at the edges of the bound idf·(k1+1):
 // k1 0 (every match scores idf), b 0 and 1, a k1 near 0 and a huge one.
-var maxScoreParams = []BM25{{K1: 0, B: 1}, {K1: 0, B: 0.3}, {K1: 1.2, B: 0}, {K1: 1.2, B: 1}, {K1: 1.5, B: 1}, {K1: 3, B: 0.75}, {K1: 1e-9, B: 1}, {K1: 100, B: 1}}
+var maxScoreParams = []store.BM25{{K1: 0, B: 1}, {K1: 0, B: 0.3}, {K1: 1.2, B: 0}, {K1: 1.2, B: 1}, {K1: 1.5, B: 1}, {K1: 3, B: 0.75}, {K1: 1e-9, B: 1}, {K1: 100, B: 1}}
 
 // TestMaxScoreMatchesExhaustiveAtEdges compares the pruned search with
 // scoring every posting on small random collections full of ties (a tiny
@@ -104,12 +104,12 @@ func planFields(t *testing.T, s *Store, q store.KeywordQuery) int {
 // TestMaxScoreMatchesExhaustiveWithParameters runs the Zipf collection,
 // where pruning skips most postings, under the edge parameters.
 func TestMaxScoreMatchesExhaustiveWithParameters(t *testing.T) {
-	for pi, p := range []BM25{{K1: 0, B: 1}, {K1: 100, B: 1}, {K1: 1.5, B: 1}, {K1: 0.3, B: 0}} {
+	for pi, p := range []store.BM25{{K1: 0, B: 1}, {K1: 100, B: 1}, {K1: 1.5, B: 1}, {K1: 0.3, B: 0}} {
 		docs, draw := zipfCorpus(2000, uint64(10+pi))
 		for i := range docs {
 			docs[i].Language = []string{"en", "id", ""}[i%3]
 		}
-		s := newStore(t, Options{BM25: p, IndonesianBM25: BM25{K1: p.K1 / 2, B: 1 - p.B/2}})
+		s := newStore(t, Options{BM25: p, IndonesianBM25: store.BM25{K1: p.K1 / 2, B: 1 - p.B/2}})
 		for i := 0; i < len(docs); i += 250 {
 			upsert(t, s, docs[i:min(i+250, len(docs))]...)
 		}

@@ -57,24 +57,24 @@ func exhaustiveBM25(t *testing.T, s *Store, q store.KeywordQuery) []store.Hit {
 	type list struct {
 		tfr   index.TermFieldReader
 		term  string
-		bm    BM25
+		bm    store.BM25
 		avgdl float64
 	}
 	var lists []list
 	df := map[string]uint64{}
 	for _, f := range plan.fields {
-		docs, avgdl := plan.stats.field(f.field)
+		docs, avgdl := plan.stats.field(f.Field)
 		if docs <= 0 {
 			continue
 		}
-		for _, term := range f.terms {
-			tfr, err := r.TermFieldReader(ctx, term, f.field, true, true, false)
+		for _, term := range f.Terms {
+			tfr, err := r.TermFieldReader(ctx, []byte(term), f.Field, true, true, false)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer tfr.Close()
-			lists = append(lists, list{tfr, string(term), s.opts.fieldBM25(f.field), avgdl})
-			df[string(term)] = max(df[string(term)], tfr.Count())
+			lists = append(lists, list{tfr, term, s.opts.fieldBM25(f.Field), avgdl})
+			df[term] = max(df[term], tfr.Count())
 		}
 	}
 	scores := map[uint64]float64{}
@@ -198,8 +198,8 @@ func TestMaxScorePrunes(t *testing.T) {
 	}
 	matching := map[uint64]bool{}
 	for _, f := range plan.fields {
-		for _, term := range f.terms {
-			tfr, err := r.TermFieldReader(ctx, term, f.field, false, false, false)
+		for _, term := range f.Terms {
+			tfr, err := r.TermFieldReader(ctx, []byte(term), f.Field, false, false, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -253,7 +253,7 @@ func TestMaxScoreMatchesExhaustiveAcrossLanguages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stats.Fields[fieldBody].Docs < 500 || stats.Fields[fieldBodyID].Docs < 500 {
+	if stats.Fields[store.FieldBody].Docs < 500 || stats.Fields[store.FieldBodyID].Docs < 500 {
 		t.Fatalf("field documents %+v: want both languages' fields filled", stats.Fields)
 	}
 	for i, text := range texts {

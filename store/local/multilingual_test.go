@@ -131,7 +131,7 @@ func TestStatisticsPerLanguageField(t *testing.T) {
 		return st
 	}
 	st := stats()
-	if st.Fields[fieldBodyCJK].Docs != 7 || st.Fields[fieldBody].Docs != 1 || st.Fields[fieldBodyID].Docs != 1 {
+	if st.Fields[store.FieldBodyCJK].Docs != 7 || st.Fields[store.FieldBody].Docs != 1 || st.Fields[store.FieldBodyID].Docs != 1 {
 		t.Fatalf("fields after indexing: %+v, want 7 CJK, 1 English, 1 Indonesian", st.Fields)
 	}
 	var sum int64
@@ -144,14 +144,14 @@ func TestStatisticsPerLanguageField(t *testing.T) {
 	// The English document becomes Indonesian.
 	upsert(t, s, cari.Document{ID: "en", Text: "Bandung adalah ibu kota provinsi Jawa Barat yang terkenal dengan udaranya yang sejuk."})
 	st = stats()
-	if st.Fields[fieldBodyID].Docs != 2 || st.Fields[fieldBody].Docs != 0 {
+	if st.Fields[store.FieldBodyID].Docs != 2 || st.Fields[store.FieldBody].Docs != 0 {
 		t.Errorf("after replacing the English document with an Indonesian one: %+v", st.Fields)
 	}
 	if _, err := s.Delete(context.Background(), []string{"en", "id"}); err != nil {
 		t.Fatal(err)
 	}
 	st = stats()
-	if _, ok := st.Fields[fieldBodyID]; ok || st.Docs != 7 {
+	if _, ok := st.Fields[store.FieldBodyID]; ok || st.Docs != 7 {
 		t.Errorf("after deleting both Indonesian documents: %+v (%d documents)", st.Fields, st.Docs)
 	}
 }
@@ -172,7 +172,7 @@ func TestEnglishScoresUnchangedBesideOtherLanguages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, avgdl, err := collectionStats(r, fieldBody)
+	n, avgdl, err := collectionStats(r, store.FieldBody)
 	release()
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestEnglishScoresUnchangedBesideOtherLanguages(t *testing.T) {
 	var tokens int
 	a := s.analyzer
 	for _, d := range en {
-		tokens += len(a.terms(fieldBody, d.Text))
+		tokens += len(a.Analyze(store.FieldBody, d.Text))
 	}
 	if n != 7 || math.Abs(avgdl-float64(tokens)/3) > 1e-9 {
 		t.Errorf("English field: N %d, avgdl %v; want N 7 (the collection), avgdl %v (English documents only)", n, avgdl, float64(tokens)/3)
@@ -188,45 +188,5 @@ func TestEnglishScoresUnchangedBesideOtherLanguages(t *testing.T) {
 	hits := mustSearch(t, s, store.KeywordQuery{Text: "blue whales krill", Limit: 10})
 	if len(hits) == 0 || hits[0].ID != "e2" {
 		t.Errorf("blue whales krill ranked %v, want e2 first", hitIDs(hits))
-	}
-}
-
-// TestQueryFields: a query sure of its language searches its own field and
-// the neutral one; an unsure one searches all; only fields with documents
-// are searched, an index in one language needs no detection, and a sure
-// query whose fields are empty falls back to the populated ones.
-func TestQueryFields(t *testing.T) {
-	s := newStore(t, Options{})
-	all := map[string]bool{}
-	for _, lf := range languageFields {
-		all[lf.name] = true
-	}
-	english := "Which animals are the largest that have ever lived?"
-	indonesian := "Siapakah presiden pertama Republik Indonesia?"
-	for _, tc := range []struct {
-		query     string
-		populated map[string]bool
-		want      []string
-	}{
-		{english, all, []string{fieldBody, fieldBodyNeutral}},
-		{indonesian, all, []string{fieldBodyID, fieldBodyNeutral}},
-		{"whales", all, []string{fieldBody, fieldBodyID, fieldBodyCJK, fieldBodyNeutral}}, // unsure
-		{indonesian, map[string]bool{fieldBody: true, fieldBodyID: true}, []string{fieldBodyID}},
-		// One language in the index: its field, whatever the query.
-		{indonesian, map[string]bool{fieldBody: true}, []string{fieldBody}},
-		// Sure of a language the index does not hold: every populated field.
-		{indonesian, map[string]bool{fieldBody: true, fieldBodyCJK: true}, []string{fieldBody, fieldBodyCJK}},
-		{english, map[string]bool{}, nil},
-	} {
-		var got []string
-		for _, f := range s.analyzer.queryFieldsAmong(tc.query, tc.populated) {
-			got = append(got, f.field)
-		}
-		slices.Sort(got)
-		want := slices.Clone(tc.want)
-		slices.Sort(want)
-		if !slices.Equal(got, want) {
-			t.Errorf("%q among %v searches %v, want %v", tc.query, tc.populated, got, want)
-		}
 	}
 }

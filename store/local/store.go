@@ -24,17 +24,17 @@ import (
 
 // Options configure a Store. The zero value is usable.
 type Options struct {
-	// BM25 parameters; zero means DefaultBM25.
-	BM25 BM25
+	// BM25 parameters; zero means store.DefaultBM25.
+	BM25 store.BM25
 	// IndonesianBM25 are the Indonesian body field's BM25 parameters,
-	// which BM25 does not change; zero means DefaultIndonesianBM25.
-	IndonesianBM25 BM25
+	// which BM25 does not change; zero means store.DefaultIndonesianBM25.
+	IndonesianBM25 store.BM25
 	// Logger receives start-up and maintenance messages; nil discards them.
 	Logger *slog.Logger
 	// Vectors names the embedding model this process embeds with; the zero
 	// value opens the store for keyword search only. A generation records
 	// the model it was built with and refuses another.
-	Vectors VectorSpace
+	Vectors store.VectorSpace
 	// Rebuild opens a data directory whose serving generation was built
 	// with another analyzer or embedding model, as cari reindex must: its
 	// documents can be read and rebuilt, but it takes no writes and no
@@ -50,23 +50,9 @@ type Options struct {
 	EfSearch int
 }
 
-// VectorSpace identifies the vectors of an index: the model that made them
-// (provider, name and a fingerprint of its weights, in one string) and their
-// dimension. Vectors from different spaces are not comparable.
-type VectorSpace struct {
-	Model string `json:"model"`
-	Dim   int    `json:"dim"`
-}
-
-// IsZero reports whether no embedding model is set.
-func (v VectorSpace) IsZero() bool { return v.Model == "" }
-
-func (v VectorSpace) String() string {
-	if v.IsZero() {
-		return "none (keyword only)"
-	}
-	return fmt.Sprintf("%s (%d dimensions)", v.Model, v.Dim)
-}
+// VectorSpace is store.VectorSpace, named here for the vector index's
+// files and tests, which move to their own package (store/local/hnsw).
+type VectorSpace = store.VectorSpace
 
 // Store is the local store of one data directory. It is safe for concurrent
 // use: searches run in parallel with each other and with one writer. One
@@ -80,7 +66,7 @@ type Store struct {
 	// (a generation built with another is refused, or opened read-only
 	// with Options.Rebuild).
 	mapping  mapping.IndexMapping
-	analyzer *bodyAnalysis
+	analyzer *store.Analysis
 
 	mu       sync.Mutex // guards the fields below
 	serving  *generation
@@ -102,14 +88,14 @@ var ErrLocked = errors.New("data directory is in use by another cari process")
 // does not exist yet. A generation left half-built by a reindex is opened too,
 // so that it keeps receiving writes until the job resumes or is discarded.
 func Open(dir string, opts Options) (*Store, error) {
-	if opts.BM25 == (BM25{}) {
-		opts.BM25 = DefaultBM25
+	if opts.BM25 == (store.BM25{}) {
+		opts.BM25 = store.DefaultBM25
 	}
 	if err := opts.BM25.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.IndonesianBM25 == (BM25{}) {
-		opts.IndonesianBM25 = DefaultIndonesianBM25
+	if opts.IndonesianBM25 == (store.BM25{}) {
+		opts.IndonesianBM25 = store.DefaultIndonesianBM25
 	}
 	if err := opts.IndonesianBM25.Validate(); err != nil {
 		return nil, fmt.Errorf("bm25 of the Indonesian field: %w", err)
@@ -132,7 +118,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	m := newMapping()
 	s := &Store{dir: dir, opts: opts, lock: lock, mapping: m}
-	if s.analyzer, err = newBodyAnalysis(m); err != nil {
+	if s.analyzer, err = store.AnalysisOf(m, bodyAnalyzer); err != nil {
 		s.unlock()
 		return nil, err
 	}

@@ -199,7 +199,7 @@ func writeFile(t *testing.T, path, data string) {
 }
 
 func TestOpenRejectsBadBM25(t *testing.T) {
-	for _, p := range []BM25{{K1: -1, B: 0.5}, {K1: 1, B: 1.5}} {
+	for _, p := range []store.BM25{{K1: -1, B: 0.5}, {K1: 1, B: 1.5}} {
 		if s, err := Open(t.TempDir(), Options{BM25: p}); err == nil {
 			s.Close()
 			t.Errorf("Open with %+v succeeded", p)

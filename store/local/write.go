@@ -36,7 +36,7 @@ func (s *Store) Upsert(ctx context.Context, entries []store.Entry) error {
 		return err
 	}
 	entries = store.LastByID(entries)
-	fields, lengths := s.analyzer.analyse(entries)
+	fields, lengths := analyse(s.analyzer, entries)
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -75,10 +75,10 @@ func (s *Store) writeTargets() (serving, building *generation, release func(), e
 var positionKey = []byte("cari:reindex-position")
 
 // analyse works out, on every core and before a write takes the lock, each
-// entry's body field (documentFields) and the number of terms its body has
+// entry's body field (store.Analysis.DocumentFields) and the number of terms its body has
 // there.
-func (a *bodyAnalysis) analyse(entries []store.Entry) (fields []string, lengths []int64) {
-	fields = a.documentFields(entries)
+func analyse(a *store.Analysis, entries []store.Entry) (fields []string, lengths []int64) {
+	fields = a.DocumentFields(entries)
 	lengths = make([]int64, len(entries))
 	var wg sync.WaitGroup
 	workers := min(runtime.GOMAXPROCS(0), len(entries))
@@ -86,7 +86,7 @@ func (a *bodyAnalysis) analyse(entries []store.Entry) (fields []string, lengths 
 		wg.Go(func() {
 			for i := w; i < len(entries); i += workers {
 				d := &entries[i].Doc
-				lengths[i] = int64(len(a.terms(fields[i], Body(d.Title, d.Text))))
+				lengths[i] = int64(len(a.Analyze(fields[i], store.Body(d.Title, d.Text))))
 			}
 		})
 	}
@@ -125,7 +125,7 @@ func (g *generation) upsert(entries []store.Entry, fields []string, lengths []in
 			stats.remove(old)
 		}
 		field, n := fields[i], lengths[i]
-		body := Body(d.Title, d.Text)
+		body := store.Body(d.Title, d.Text)
 		stats.add(docShare{field: field, tokens: n, chunks: int64(len(entries[i].Chunks))})
 		f := fieldsOf(d, field, body, n)
 		f[fieldChunks] = encodeChunks(entries[i].Chunks)
@@ -421,10 +421,10 @@ func fieldsOf(d *cari.Document, bodyField, body string, bodyLen int64) map[strin
 		}
 	}
 	if d.Domain != "" {
-		f[fieldDomainKeys] = domainKeys(d.Domain)
+		f[fieldDomainKeys] = store.DomainKeys(d.Domain)
 	}
 	if d.Language != "" {
-		f[fieldLanguageKeys] = languageKeys(d.Language)
+		f[fieldLanguageKeys] = store.LanguageKeys(d.Language)
 	}
 	if !d.Published.IsZero() {
 		f[fieldPublished] = clampTime(d.Published).Format(time.RFC3339Nano)
@@ -435,40 +435,6 @@ func fieldsOf(d *cari.Document, bodyField, body string, bodyLen int64) map[strin
 		f[fieldCrawledAt] = d.Crawled.UTC().Format(time.RFC3339Nano)
 	}
 	return f
-}
-
-// domainKeys returns a domain and each parent domain with at least two
-// labels: docs.example.com -> [docs.example.com example.com].
-func domainKeys(domain string) []string {
-	domain = cari.NormalizeDomain(domain)
-	keys := []string{domain}
-	for {
-		i := strings.IndexByte(domain, '.')
-		if i < 0 || !strings.Contains(domain[i+1:], ".") {
-			return keys
-		}
-		domain = domain[i+1:]
-		keys = append(keys, domain)
-	}
-}
-
-// languageKeys returns a BCP 47 tag and each shorter prefix, lower-cased:
-// zh-Hant-TW -> [zh-hant-tw zh-hant zh].
-func languageKeys(tag string) []string {
-	tag = normalizeLanguage(tag)
-	keys := []string{tag}
-	for {
-		i := strings.LastIndexByte(tag, '-')
-		if i <= 0 {
-			return keys
-		}
-		tag = tag[:i]
-		keys = append(keys, tag)
-	}
-}
-
-func normalizeLanguage(tag string) string {
-	return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(tag)), "_", "-")
 }
 
 // clampTime brings t into the range bleve's date queries accept (1677-12-01

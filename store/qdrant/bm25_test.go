@@ -8,7 +8,6 @@ import (
 	"github.com/cari-search/cari/store"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/store/local"
 	"github.com/cari-search/cari/store/qdrant"
 	"github.com/cari-search/cari/store/qdrant/qdranttest"
 )
@@ -20,7 +19,7 @@ import (
 func TestIndonesianBM25IsRecorded(t *testing.T) {
 	_, addr := qdranttest.Start(t, "")
 	ctx := context.Background()
-	s, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, IndonesianBM25: local.DefaultBM25})
+	s, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, IndonesianBM25: store.DefaultBM25})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +34,7 @@ func TestIndonesianBM25IsRecorded(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Open with the default Indonesian parameters: %v, want an error saying %q", err, want)
 	}
-	again, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, IndonesianBM25: local.DefaultBM25})
+	again, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, IndonesianBM25: store.DefaultBM25})
 	if err != nil {
 		t.Fatalf("Open with the recorded parameters: %v", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/cari-search/cari/store"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/store/local"
 	"github.com/cari-search/cari/store/qdrant"
 	"github.com/cari-search/cari/store/qdrant/qdranttest"
 )
@@ -143,7 +142,7 @@ func TestRebuildWithAnotherModel(t *testing.T) {
 	if err := s.Upsert(ctx, []store.Entry{entry("a", "apple orchard", []float32{1, 0, 0, 0})}); err != nil {
 		t.Fatal(err)
 	}
-	next := local.VectorSpace{Model: "other/2", Dim: 2}
+	next := store.VectorSpace{Model: "other/2", Dim: 2}
 	if _, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, Vectors: next}); err == nil {
 		t.Fatal("opened a generation of another model without Rebuild")
 	}

@@ -9,13 +9,12 @@ import (
 
 	"github.com/cari-search/cari/store"
 
-	"github.com/cari-search/cari/store/local"
 	"github.com/cari-search/cari/store/qdrant"
 	"github.com/cari-search/cari/store/qdrant/qdranttest"
 	"github.com/cari-search/cari/store/storetest"
 )
 
-var space = local.VectorSpace{Model: storetest.Model, Dim: storetest.Dim}
+var space = store.VectorSpace{Model: storetest.Model, Dim: storetest.Dim}
 
 // TestStoreContractDouble runs the store contract against the in-process
 // double: Cari's requests, answered by an in-memory implementation of the

@@ -11,14 +11,13 @@ import (
 	"github.com/qdrant/go-client/qdrant"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/store/local"
 )
 
 // Documents loads the stored documents with the given IDs; IDs not stored
 // are absent from the map.
 func (s *Store) Documents(ctx context.Context, ids []string) (map[string]cari.Document, error) {
 	exclude := []string{fieldDomainKeys, fieldLanguageKeys}
-	for _, f := range local.Fields() {
+	for _, f := range store.Fields() {
 		exclude = append(exclude, termsField(f))
 	}
 	pts, err := s.get(ctx, ids, qdrant.NewWithPayloadExclude(exclude...))

@@ -8,8 +8,6 @@ import (
 	"github.com/cari-search/cari/store"
 
 	"github.com/qdrant/go-client/qdrant"
-
-	"github.com/cari-search/cari/store/local"
 )
 
 // MatchFeatures computes store.MatchFeatures of the documents ids for a
@@ -39,10 +37,10 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 	}
 	// Candidates in another field match none of the query's terms as
 	// field analyses them, as on the local store.
-	docs := make([]local.DocText, len(pts))
+	docs := make([]store.DocText, len(pts))
 	for i, p := range pts {
 		pl := p.GetPayload()
-		docs[i] = local.DocText{ID: pl[fieldID].GetStringValue(), Title: pl[fieldTitle].GetStringValue(), Text: pl[fieldText].GetStringValue(),
+		docs[i] = store.DocText{ID: pl[fieldID].GetStringValue(), Title: pl[fieldTitle].GetStringValue(), Text: pl[fieldText].GetStringValue(),
 			Elsewhere: pl[fieldBodyField].GetStringValue() != field}
 	}
 	idf := func(t string) float64 { return idfs[t] }

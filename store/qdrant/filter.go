@@ -10,7 +10,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/store/local"
 )
 
 // filter translates a Cari filter into a Qdrant filter, nil for none.
@@ -28,7 +27,7 @@ func (s *Store) filter(f store.Filter) *qdrant.Filter {
 		mustNot = append(mustNot, qdrant.NewMatchKeywords(fieldDomainKeys, normalized(f.ExcludeDomains, cari.NormalizeDomain)...))
 	}
 	if len(f.Languages) > 0 {
-		must = append(must, qdrant.NewMatchKeywords(fieldLanguageKeys, normalized(f.Languages, local.NormalizeLanguage)...))
+		must = append(must, qdrant.NewMatchKeywords(fieldLanguageKeys, normalized(f.Languages, store.NormalizeLanguage)...))
 	}
 	if c := dateRange(fieldPublished, f.PublishedFrom, f.PublishedTo); c != nil {
 		must = append(must, c)
@@ -49,7 +48,7 @@ func (s *Store) filter(f store.Filter) *qdrant.Filter {
 // analyses it, as the local store's phrase filter does.
 func (s *Store) phrase(p string) *qdrant.Condition {
 	var any []*qdrant.Condition
-	for _, f := range local.Fields() {
+	for _, f := range store.Fields() {
 		any = append(any, qdrant.NewMatchPhrase(termsField(f), phraseTerms(s.analysis.Tokens(f, p))))
 	}
 	return qdrant.NewFilterAsCondition(&qdrant.Filter{Should: any})

@@ -7,7 +7,7 @@ import (
 
 	"github.com/qdrant/go-client/qdrant"
 
-	"github.com/cari-search/cari/store/local"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/qdrant/qdranttest"
 )
 
@@ -39,7 +39,7 @@ func TestCollectionWithoutIndonesianBM25(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Open with the default Indonesian parameters: %v, want an error saying %q", err, want)
 	}
-	s, err := Open(ctx, Options{Addr: addr, IndonesianBM25: local.DefaultBM25})
+	s, err := Open(ctx, Options{Addr: addr, IndonesianBM25: store.DefaultBM25})
 	if err != nil {
 		t.Fatalf("Open with the global parameters for the Indonesian field, as the collection was weighted: %v", err)
 	}

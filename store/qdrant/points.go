@@ -16,7 +16,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/store/local"
 )
 
 // pointID is the point of a document: a UUID made from the SHA-1 of its ID
@@ -53,7 +52,7 @@ func sparse(weights map[uint32]float64) (indices []uint32, values []float32) {
 
 // termWeight is one term's BM25 weight in a document, all but the IDF,
 // which Qdrant applies at query time.
-func termWeight(bm local.BM25, tf, dl, avgdl float64) float64 {
+func termWeight(bm store.BM25, tf, dl, avgdl float64) float64 {
 	return bm.TermScore(1, tf, dl, avgdl)
 }
 
@@ -61,7 +60,7 @@ func termWeight(bm local.BM25, tf, dl, avgdl float64) float64 {
 // by spaces, with one gap marker for each position a stop word left, so that
 // "cross the meadow" matches "cross a meadow" as the local store's phrase
 // query does.
-func phraseTerms(tokens []local.Token) string {
+func phraseTerms(tokens []store.Token) string {
 	var b strings.Builder
 	prev := 0
 	for i, t := range tokens {
@@ -145,13 +144,13 @@ func (s *Store) upsert(ctx context.Context, entries []store.Entry) error {
 
 // analyse analyses the body of each entry in its body field. A document
 // that names no language gets the detected one when detection is sure
-// (local.Analysis.DocumentField).
+// (store.Analysis.DocumentField).
 func (s *Store) analyse(entries []store.Entry) []analysed {
 	bodies := make([]analysed, len(entries))
 	for i := range entries {
 		d := &entries[i].Doc
 		field := s.analysis.DocumentField(d)
-		bodies[i] = analysed{field: field, tokens: s.analysis.Tokens(field, local.Body(d.Title, d.Text))}
+		bodies[i] = analysed{field: field, tokens: s.analysis.Tokens(field, store.Body(d.Title, d.Text))}
 	}
 	return bodies
 }
@@ -237,7 +236,7 @@ func (s *Store) checkVectors(entries []store.Entry) error {
 // analysed is a document's body as its field analyses it.
 type analysed struct {
 	field  string
-	tokens []local.Token
+	tokens []store.Token
 }
 
 // point builds a document's point: payload, sparse BM25 weights of the
@@ -288,10 +287,10 @@ func payload(d cari.Document, chunks []cari.Chunk, body analysed) map[string]*qd
 		p[fieldURL] = qdrant.NewValueString(d.URL)
 	}
 	if d.Domain != "" {
-		p[fieldDomainKeys] = stringList(local.DomainKeys(d.Domain))
+		p[fieldDomainKeys] = stringList(store.DomainKeys(d.Domain))
 	}
 	if d.Language != "" {
-		p[fieldLanguageKeys] = stringList(local.LanguageKeys(d.Language))
+		p[fieldLanguageKeys] = stringList(store.LanguageKeys(d.Language))
 	}
 	if !d.Published.IsZero() {
 		p[fieldPublished] = qdrant.NewValueString(d.Published.UTC().Format(time.RFC3339Nano))

@@ -13,7 +13,6 @@ import (
 	pb "github.com/qdrant/go-client/qdrant"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/store/local"
 	"github.com/cari-search/cari/store/qdrant"
 	"github.com/cari-search/cari/store/qdrant/qdranttest"
 )
@@ -78,7 +77,7 @@ func TestCollectionSchema(t *testing.T) {
 		"published": pb.FieldType_FieldTypeDatetime, "crawled": pb.FieldType_FieldTypeDatetime,
 		"n_chunks": pb.FieldType_FieldTypeInteger, "body_field": pb.FieldType_FieldTypeKeyword,
 	}
-	for _, f := range local.Fields() {
+	for _, f := range store.Fields() {
 		want["terms_"+f] = pb.FieldType_FieldTypeText
 	}
 	for f, typ := range want {
@@ -140,7 +139,7 @@ func TestHybridRequest(t *testing.T) {
 	// score comes from the one it is in (a sum with zero defaults).
 	kw := q.GetPrefetch()[0]
 	sum := kw.GetQuery().GetFormula().GetExpression().GetSum().GetSum()
-	if len(kw.GetPrefetch()) != len(local.Fields()) || len(sum) != len(local.Fields()) || kw.GetLimit() != 50 {
+	if len(kw.GetPrefetch()) != len(store.Fields()) || len(sum) != len(store.Fields()) || kw.GetLimit() != 50 {
 		t.Fatalf("keyword side %v: want a sum over one prefetch per body field", kw)
 	}
 	for i, p := range kw.GetPrefetch() {
@@ -149,9 +148,9 @@ func TestHybridRequest(t *testing.T) {
 			t.Errorf("field %d: prefetch on %s, term %v", i, p.GetUsing(), sum[i])
 		}
 		must := p.GetFilter().GetMust()
-		if p.GetLimit() != 50 || len(must) != 2 || must[0].GetField().GetKey() != "body_field" || must[0].GetField().GetMatch().GetKeyword() != local.Fields()[i] ||
+		if p.GetLimit() != 50 || len(must) != 2 || must[0].GetField().GetKey() != "body_field" || must[0].GetField().GetMatch().GetKeyword() != store.Fields()[i] ||
 			len(must[1].GetFilter().GetMust()) != 2 || p.GetQuery().GetNearest().GetSparse() == nil {
-			t.Errorf("prefetch %d: limit %d, filter %v; want 50 candidates of a sparse query in field %s under both conditions", i, p.GetLimit(), p.GetFilter(), local.Fields()[i])
+			t.Errorf("prefetch %d: limit %d, filter %v; want 50 candidates of a sparse query in field %s under both conditions", i, p.GetLimit(), p.GetFilter(), store.Fields()[i])
 		}
 	}
 	if p := q.GetPrefetch()[1]; p.GetLimit() != 50 || len(p.GetFilter().GetMust()) != 2 {
@@ -172,7 +171,7 @@ func TestHybridRequest(t *testing.T) {
 	}
 	// The phrase, analysed as each body field analyses it, in any field.
 	phrase := must[1].GetFilter().GetShould()
-	if len(phrase) != len(local.Fields()) || phrase[0].GetField().GetKey() != "terms_body" || phrase[0].GetField().GetMatch().GetPhrase() != "zebra herd" {
+	if len(phrase) != len(store.Fields()) || phrase[0].GetField().GetKey() != "terms_body" || phrase[0].GetField().GetMatch().GetPhrase() != "zebra herd" {
 		t.Errorf("phrase condition %v, want \"zebra herd\" (English, stemmed) among one per field", must[1])
 	}
 	if _, err := s.SearchHybrid(ctx, qdrant.HybridQuery{Text: "zebra", Vector: []float32{1, 0, 0, 0}, Limit: 5, Fusion: qdrant.FusionDBSF}); err != nil {

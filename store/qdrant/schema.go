@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cari-search/cari/store"
 	"github.com/qdrant/go-client/qdrant"
-
-	"github.com/cari-search/cari/store/local"
 )
 
 // Payload fields of a point.
@@ -26,7 +25,7 @@ const (
 	fieldBodyLen   = "body_len"   // analyzed length of the body
 	fieldBodyField = "body_field" // which body field (language) analysed it
 	// Filter keys: domain and language with every parent (see
-	// local.DomainKeys); the analyzed body is in termsField(body field).
+	// store.DomainKeys); the analyzed body is in termsField(body field).
 	fieldDomainKeys   = "domain_keys"
 	fieldLanguageKeys = "language_keys"
 )
@@ -48,7 +47,7 @@ const (
 type meta struct {
 	// Collection is the collection's name.
 	Collection string
-	Vectors    local.VectorSpace
+	Vectors    store.VectorSpace
 	// Avgdl is the average analyzed body length of each body field that
 	// documents' BM25 weights are computed with: fixed from the first
 	// batch with documents of that field, since a weight stored in Qdrant
@@ -148,7 +147,7 @@ func payloadIndexes(coll string) []*qdrant.CreateFieldIndexCollection {
 	}
 	// Cari analyses the text itself: Qdrant only splits on spaces and
 	// keeps positions for phrase matching.
-	for _, f := range local.Fields() {
+	for _, f := range store.Fields() {
 		out = append(out, ix(termsField(f), qdrant.FieldType_FieldTypeText, qdrant.NewPayloadIndexParamsText(&qdrant.TextIndexParams{
 			Tokenizer: qdrant.TokenizerType_Whitespace, Lowercase: &no, PhraseMatching: &yes,
 		})))
@@ -183,7 +182,7 @@ func (s *Store) loadMeta(ctx context.Context, coll string) error {
 	if k1 != s.opts.IndonesianBM25.K1 || b != s.opts.IndonesianBM25.B {
 		return fmt.Errorf("built with BM25 k1=%v b=%v for the Indonesian field, this process uses k1=%v b=%v; reindex it or use the same parameters", k1, b, s.opts.IndonesianBM25.K1, s.opts.IndonesianBM25.B)
 	}
-	have := local.VectorSpace{Model: md[metaModel].GetStringValue(), Dim: int(md[metaDim].GetIntegerValue())}
+	have := store.VectorSpace{Model: md[metaModel].GetStringValue(), Dim: int(md[metaDim].GetIntegerValue())}
 	want := s.opts.Vectors
 	switch {
 	case s.opts.Rebuild:
@@ -195,7 +194,7 @@ func (s *Store) loadMeta(ctx context.Context, coll string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	avgdl := map[string]float64{"": md[metaAvgdl].GetDoubleValue()}
-	for _, f := range local.Fields() {
+	for _, f := range store.Fields() {
 		avgdl[f] = md[metaAvgdl+"_"+f].GetDoubleValue()
 	}
 	s.meta = meta{Collection: coll, Vectors: have, Avgdl: avgdl}

@@ -32,7 +32,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/store/local"
+	"github.com/cari-search/cari/store"
 )
 
 // Names of the vectors of a point.
@@ -92,13 +92,13 @@ type Options struct {
 	Shards, Replicas uint32
 	// Vectors is the embedding model of this process; the zero value is
 	// keyword only. A collection records its model and refuses another.
-	Vectors local.VectorSpace
-	// BM25 parameters; zero means local.DefaultBM25.
-	BM25 local.BM25
+	Vectors store.VectorSpace
+	// BM25 parameters; zero means store.DefaultBM25.
+	BM25 store.BM25
 	// IndonesianBM25 are the Indonesian body field's BM25 parameters,
-	// which BM25 does not change; zero means local.DefaultIndonesianBM25.
+	// which BM25 does not change; zero means store.DefaultIndonesianBM25.
 	// A collection records both and refuses other ones.
-	IndonesianBM25 local.BM25
+	IndonesianBM25 store.BM25
 	// BatchBytes bounds the size of one upsert request. Default 16 MiB.
 	BatchBytes int
 	// VectorOversample is how many candidates the mean vectors find per
@@ -126,7 +126,7 @@ type Store struct {
 	ownsConn bool
 	closed   atomic.Bool
 	opts     Options
-	analysis *local.Analysis
+	analysis *store.Analysis
 	// target is what requests name: the alias for the serving store, so a
 	// swap reaches every replica; the collection for a generation being
 	// built.
@@ -151,14 +151,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Alias == "" {
 		opts.Alias = DefaultAlias
 	}
-	if opts.BM25 == (local.BM25{}) {
-		opts.BM25 = local.DefaultBM25
+	if opts.BM25 == (store.BM25{}) {
+		opts.BM25 = store.DefaultBM25
 	}
 	if err := opts.BM25.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.IndonesianBM25 == (local.BM25{}) {
-		opts.IndonesianBM25 = local.DefaultIndonesianBM25
+	if opts.IndonesianBM25 == (store.BM25{}) {
+		opts.IndonesianBM25 = store.DefaultIndonesianBM25
 	}
 	if err := opts.IndonesianBM25.Validate(); err != nil {
 		return nil, fmt.Errorf("bm25 of the Indonesian field: %w", err)
@@ -172,7 +172,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	analysis, err := local.NewAnalysis()
+	analysis, err := store.NewAnalysis()
 	if err != nil {
 		return nil, err
 	}
@@ -295,6 +295,6 @@ func (s *Store) conn() (*qdrant.Client, error) {
 }
 
 // fieldBM25 returns the BM25 parameters of body field's weights.
-func (o Options) fieldBM25(field string) local.BM25 {
-	return local.FieldBM25(field, o.BM25, o.IndonesianBM25)
+func (o Options) fieldBM25(field string) store.BM25 {
+	return store.FieldBM25(field, o.BM25, o.IndonesianBM25)
 }

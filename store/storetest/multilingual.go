@@ -9,7 +9,6 @@ import (
 	"github.com/cari-search/cari/store"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/store/local"
 )
 
 // multilingual is a corpus in two languages: a store analyses each in its
@@ -41,7 +40,7 @@ func bm25In(s store.Store, lang, query string) map[string]float64 {
 	all := map[string]map[string][]string{}
 	total := 0
 	for _, m := range multilingual {
-		terms := s.TermsIn(local.Body(m.title, m.text), m.lang)
+		terms := s.TermsIn(store.Body(m.title, m.text), m.lang)
 		if all[m.lang] == nil {
 			all[m.lang] = map[string][]string{}
 		}
@@ -53,7 +52,7 @@ func bm25In(s store.Store, lang, query string) map[string]float64 {
 	}
 	n, avgdl := float64(len(multilingual)), float64(total)/float64(len(bodies))
 	// The Indonesian field has its own parameters
-	// (local.DefaultIndonesianBM25); every other field 1.2 and 0.75.
+	// (store.DefaultIndonesianBM25); every other field 1.2 and 0.75.
 	k1, b := 1.2, 0.75
 	if lang == "id" {
 		k1, b = 1.5, 1

@@ -17,7 +17,6 @@ import (
 	"github.com/cari-search/cari/store"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/store/local"
 )
 
 // Run runs the contract suite. open returns a new, empty store for vectors
@@ -175,7 +174,7 @@ func reference(s store.Store) (bodies map[string][]string, avgdl float64) {
 	bodies = make(map[string][]string)
 	var total int
 	for _, e := range englishEntries() {
-		terms := s.Terms(local.Body(e.Doc.Title, e.Doc.Text))
+		terms := s.Terms(store.Body(e.Doc.Title, e.Doc.Text))
 		bodies[e.Doc.ID] = terms
 		total += len(terms)
 	}
@@ -281,20 +280,20 @@ func testKeywordLimits(t *testing.T, s store.Store) {
 	}
 }
 
-// testKeywordTooManyTerms: a query with more than local.MaxQueryTerms terms
+// testKeywordTooManyTerms: a query with more than store.MaxQueryTerms terms
 // in any field it searches is refused. An English query keeps that many in
 // its own field, and the neutral field (the German document's), searched
 // too, also keeps its stop words.
 func testKeywordTooManyTerms(t *testing.T, s store.Store) {
 	load(t, s)
 	ctx := context.Background()
-	text := strings.Repeat("protein binding ", local.MaxQueryTerms/2)
+	text := strings.Repeat("protein binding ", store.MaxQueryTerms/2)
 	if _, err := s.SearchKeyword(ctx, store.KeywordQuery{Text: text, Limit: 1}); err != nil {
-		t.Errorf("%d terms: %v", local.MaxQueryTerms, err)
+		t.Errorf("%d terms: %v", store.MaxQueryTerms, err)
 	}
 	text += strings.Repeat("the ", 100)
 	if _, err := s.SearchKeyword(ctx, store.KeywordQuery{Text: text, Limit: 1}); err == nil {
-		t.Errorf("%d terms in the neutral field: no error", local.MaxQueryTerms+100)
+		t.Errorf("%d terms in the neutral field: no error", store.MaxQueryTerms+100)
 	}
 }
 
