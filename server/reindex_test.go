@@ -50,7 +50,7 @@ func TestReindexRequests(t *testing.T) {
 	ts := startServer(t, serverSetup{opts: func(o *Options) {
 		store := o.Store.(*local.Store)
 		o.Reindex = ReindexOptions{
-			Target: reindex.Local(store),
+			Target: reindex.Builds(store.BeginBuild),
 			Stored: func(ctx context.Context) (reindex.Source, error) {
 				return reindex.OpenStored(ctx, store, store.Generation().Name)
 			},

@@ -151,7 +151,7 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 		maxFailed = -1 // none may fail
 	}
 	opts := reindex.Options{
-		Target: reindex.Local(st.store), Source: src,
+		Target: reindex.Builds(st.store.BeginBuild), Source: src,
 		Chunk: st.indexing.Chunk, BatchSize: f.batch, Workers: f.workers,
 		MaxFailedFraction: maxFailed, Progress: rep.report, ProgressInterval: min(f.progressInterval, time.Second), Logger: log,
 	}
@@ -346,7 +346,7 @@ func reindexOptions(st *stack, f *serveFlags) server.ReindexOptions {
 		return server.ReindexOptions{}
 	}
 	return server.ReindexOptions{
-		Target: reindex.Local(st.store),
+		Target: reindex.Builds(st.store.BeginBuild),
 		Stored: func(ctx context.Context) (reindex.Source, error) {
 			return reindex.OpenStored(ctx, st.store, st.store.Generation().Name)
 		},

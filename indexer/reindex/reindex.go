@@ -22,10 +22,9 @@ import (
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/store/local"
 )
 
-// Build is a generation under construction (local.Build).
+// Build is a generation under construction (local.Build, qdrant.Build).
 type Build interface {
 	Name() string
 	Resumed() bool
@@ -42,11 +41,9 @@ type Target interface {
 	BeginBuild(source string) (Build, error)
 }
 
-// Local is the local store as a Target.
-func Local(s *local.Store) Target { return Builds(s.BeginBuild) }
-
 // Builds makes a Target of a store's BeginBuild method, whatever its
-// concrete Build type (local.Build, qdrant.Build).
+// concrete Build type: reindex.Builds(localStore.BeginBuild) or
+// reindex.Builds(qdrantStore.BeginBuild).
 func Builds[B Build](begin func(source string) (B, error)) Target { return beginFunc[B](begin) }
 
 type beginFunc[B Build] func(source string) (B, error)

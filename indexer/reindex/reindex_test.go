@@ -21,6 +21,10 @@ import (
 	"github.com/cari-search/cari/store/local"
 )
 
+// Local is the local store as a Target. The package itself names no
+// store (its callers pass one with Builds); its tests build into a local one.
+func Local(s *local.Store) Target { return Builds(s.BeginBuild) }
+
 func openStore(t *testing.T, dir string, opts local.Options) *local.Store {
 	t.Helper()
 	s, err := local.Open(dir, opts)
