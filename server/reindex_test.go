@@ -58,12 +58,12 @@ func TestReindexRequests(t *testing.T) {
 			GC:         store.GC,
 			Keep:       1,
 		}
-		o.Generations = func(context.Context) ([]GenerationInfo, error) {
-			gens, err := store.Generations()
+		o.Generations = func(ctx context.Context) ([]GenerationInfo, error) {
+			gens, err := store.Generations(ctx)
 			out := make([]GenerationInfo, len(gens))
 			for i, g := range gens {
 				out[i] = GenerationInfo{Name: g.Name, Documents: g.Documents, SizeBytes: g.SizeBytes, State: cariv1.GenerationState_GENERATION_STATE_RETIRED}
-				if g.State == local.GenerationServing {
+				if g.Name == store.Generation().Name {
 					out[i].State = cariv1.GenerationState_GENERATION_STATE_SERVING
 				}
 			}
@@ -99,7 +99,7 @@ func TestReindexRequests(t *testing.T) {
 			if status.Code(err) != tc.code || !strings.Contains(err.Error(), tc.field) {
 				t.Fatalf("%v, want %v naming %q", err, tc.code, tc.field)
 			}
-			gens, _ := ts.store.Generations()
+			gens, _ := ts.store.Generations(context.Background())
 			if ts.store.Generation().Name != before || len(gens) != 1 {
 				t.Fatalf("a refused job changed the generations: serving %s (was %s), %d on disk", ts.store.Generation().Name, before, len(gens))
 			}

@@ -205,6 +205,8 @@ type Store interface {
 	MatchFeatures(ctx context.Context, query string, ids []string) (map[string]MatchFeatures, error)
 	// Stats describe the serving generation.
 	Stats(ctx context.Context) (Stats, error)
+	// Generations lists the generations the store keeps, oldest first.
+	Generations(ctx context.Context) ([]Generation, error)
 	// Close releases the store; later calls fail.
 	Close() error
 }

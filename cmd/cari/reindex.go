@@ -17,6 +17,7 @@ import (
 	"github.com/cari-search/cari/indexer/reindex"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/server"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local"
 )
 
@@ -173,7 +174,7 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 	if p.Resumed {
 		fmt.Fprintf(out, "resumed an unfinished build after its first %d records\n", p.Start)
 	}
-	fmt.Fprintf(out, "generation %s serves now; %s\n", p.Generation, rollbackNote(st.store, before, p.Generation))
+	fmt.Fprintf(out, "generation %s serves now; %s\n", p.Generation, rollbackNote(ctx, st.store, before, p.Generation))
 	if f.keep >= 0 {
 		removed, err := st.store.GC(f.keep)
 		if err != nil {
@@ -235,7 +236,7 @@ The serving generation and a resumable build are never removed.`,
 				}
 				fmt.Fprintf(out, "removed %d generations%s\n", len(removed), prefixed(": ", strings.Join(removed, " ")))
 			}
-			return printGenerations(out, st.store)
+			return printGenerations(cmd.Context(), out, st.store)
 		},
 	}
 	stackF.register(cmd.Flags())
@@ -244,8 +245,8 @@ The serving generation and a resumable build are never removed.`,
 	return cmd
 }
 
-func printGenerations(w io.Writer, s *local.Store) error {
-	gens, err := s.Generations()
+func printGenerations(ctx context.Context, w io.Writer, s *local.Store) error {
+	gens, err := s.Generations(ctx)
 	if err != nil {
 		return err
 	}
@@ -363,18 +364,18 @@ func localGenerations(st *stack) func(ctx context.Context) ([]server.GenerationI
 	if st.store == nil {
 		return nil
 	}
-	return func(context.Context) ([]server.GenerationInfo, error) {
-		gens, err := st.store.Generations()
+	return func(ctx context.Context) ([]server.GenerationInfo, error) {
+		gens, err := st.store.Generations(ctx)
 		if err != nil {
 			return nil, err
 		}
 		out := make([]server.GenerationInfo, len(gens))
 		for i, g := range gens {
 			out[i] = server.GenerationInfo{Name: g.Name, Created: g.Created, Documents: g.Documents, Chunks: g.Chunks, SizeBytes: g.SizeBytes,
-				State: map[local.GenerationState]cariv1.GenerationState{
-					local.GenerationServing:  cariv1.GenerationState_GENERATION_STATE_SERVING,
-					local.GenerationBuilding: cariv1.GenerationState_GENERATION_STATE_BUILDING,
-					local.GenerationRetired:  cariv1.GenerationState_GENERATION_STATE_RETIRED,
+				State: map[store.GenerationState]cariv1.GenerationState{
+					store.GenerationServing:  cariv1.GenerationState_GENERATION_STATE_SERVING,
+					store.GenerationBuilding: cariv1.GenerationState_GENERATION_STATE_BUILDING,
+					store.GenerationRetired:  cariv1.GenerationState_GENERATION_STATE_RETIRED,
 				}[g.State]}
 			if !g.Vectors.IsZero() {
 				out[i].Provider, out[i].Model = modelOfID(g.Vectors.Model)
@@ -401,12 +402,12 @@ func modelOfID(id string) (provider, name string) {
 // rollbackNote says what the replaced generation before is kept for: a
 // rollback to it, unless it was built with another analyzer or embedding
 // model than now, which this build refuses to serve.
-func rollbackNote(store *local.Store, before, now string) string {
-	gens, err := store.Generations()
+func rollbackNote(ctx context.Context, s *local.Store, before, now string) string {
+	gens, err := s.Generations(ctx)
 	if err != nil {
 		return fmt.Sprintf("%s is kept for cari reindex --rollback", before)
 	}
-	var old, cur *local.GenerationInfo
+	var old, cur *store.Generation
 	for i := range gens {
 		switch gens[i].Name {
 		case before:

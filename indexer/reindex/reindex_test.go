@@ -127,7 +127,7 @@ func TestTooManyFailuresLeavesServingGeneration(t *testing.T) {
 	if s.Generation().Name != old {
 		t.Fatalf("serving %s, want the old %s", s.Generation().Name, old)
 	}
-	gens, err := s.Generations()
+	gens, err := s.Generations(ctx)
 	if err != nil || len(gens) != 1 {
 		t.Fatalf("generations after a discarded job: %+v, %v", gens, err)
 	}

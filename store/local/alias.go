@@ -1,35 +1,19 @@
 package local
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"slices"
+
+	"github.com/cari-search/cari/store"
 )
-
-// GenerationState is what a generation of the data directory is used for.
-type GenerationState string
-
-// The states Generations reports.
-const (
-	GenerationServing  GenerationState = "serving"
-	GenerationBuilding GenerationState = "building"
-	// GenerationRetired: complete and kept, not serving; Rollback can
-	// point the alias back at it, GC removes it.
-	GenerationRetired GenerationState = "retired"
-)
-
-// GenerationInfo describes one generation of the data directory.
-type GenerationInfo struct {
-	Manifest
-	State     GenerationState
-	SizeBytes int64
-}
 
 // Generations lists the data directory's generations, oldest first. The
 // serving and building ones are counted now; the others report the size
 // they had when they stopped serving.
-func (s *Store) Generations() ([]GenerationInfo, error) {
+func (s *Store) Generations(ctx context.Context) ([]store.Generation, error) {
 	s.writeMu.Lock() // the building generation is not swapped or aborted meanwhile
 	defer s.writeMu.Unlock()
 	s.mu.Lock()
@@ -47,14 +31,18 @@ func (s *Store) Generations() ([]GenerationInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]GenerationInfo, 0, len(ms))
+	out := make([]store.Generation, 0, len(ms))
 	for _, m := range ms {
-		info := GenerationInfo{Manifest: m, State: GenerationRetired}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		info := store.Generation{Name: m.Name, State: store.GenerationRetired, Created: m.Created, Analyzer: m.Analyzer,
+			Vectors: m.Vectors, Source: m.Source, Documents: m.Documents, Chunks: m.Chunks}
 		switch {
 		case m.Name == serving:
-			info.State = GenerationServing
+			info.State = store.GenerationServing
 		case !m.Complete():
-			info.State = GenerationBuilding
+			info.State = store.GenerationBuilding
 		}
 		if g := open[m.Name]; g != nil {
 			r, err := g.reader()

@@ -82,16 +82,16 @@ func TestBuildSwapsAndKeepsOldForRollback(t *testing.T) {
 		t.Fatalf("after the swap: %v, want %v", got, want)
 	}
 
-	gens, err := s.Generations()
+	gens, err := s.Generations(ctx)
 	if err != nil || len(gens) != 2 {
 		t.Fatalf("Generations: %+v, %v", gens, err)
 	}
 	// The old generation recorded its size as it stopped serving: a, gone
 	// and the write w.
-	if g := gens[0]; g.Name != old || g.State != GenerationRetired || g.Documents != 3 {
+	if g := gens[0]; g.Name != old || g.State != store.GenerationRetired || g.Documents != 3 {
 		t.Errorf("old generation listed as %+v", g)
 	}
-	if g := gens[1]; g.Name != b.Name() || g.State != GenerationServing || g.Documents != 2 || g.Source != "test:one" || g.SizeBytes == 0 {
+	if g := gens[1]; g.Name != b.Name() || g.State != store.GenerationServing || g.Documents != 2 || g.Source != "test:one" || g.SizeBytes == 0 {
 		t.Errorf("new generation listed as %+v", g)
 	}
 

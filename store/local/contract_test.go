@@ -11,7 +11,7 @@ import (
 
 func TestStoreContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := local.Open(t.TempDir(), local.Options{Vectors: local.VectorSpace{Model: storetest.Model, Dim: storetest.Dim}})
+		s, err := local.Open(t.TempDir(), local.Options{Vectors: store.VectorSpace{Model: storetest.Model, Dim: storetest.Dim}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -230,3 +230,65 @@ func TestPinAndFollow(t *testing.T) {
 		t.Errorf("replica a after b's swap: stats %+v (%v), collection %s; want %s", st, err, a.Collection(), build.Name())
 	}
 }
+
+// TestGenerations lists a reindex's generations on the double: the serving
+// and the building one while it builds, the replaced one retired after the
+// swap until GC drops it.
+func TestGenerations(t *testing.T) {
+	_, addr := qdranttest.Start(t, "")
+	ctx := context.Background()
+	s, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, Vectors: space})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	old := s.Collection()
+	if err := s.Upsert(ctx, []store.Entry{entry("a", "apple orchard", []float32{1, 0, 0, 0})}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.BeginBuild("corpus:fruit.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(ctx, []store.Entry{entry("a", "apple cider", []float32{1, 0, 0, 0}), entry("b", "banana bread", []float32{0, 1, 0, 0})}, 2); err != nil {
+		t.Fatal(err)
+	}
+	type gen struct {
+		name   string
+		state  store.GenerationState
+		docs   int64
+		source string
+	}
+	list := func() []gen {
+		t.Helper()
+		gens, err := s.Generations(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]gen, len(gens))
+		for i, g := range gens {
+			if g.Created.IsZero() || g.Vectors != space {
+				t.Errorf("generation %+v: want its creation time and vector space", g)
+			}
+			out[i] = gen{g.Name, g.State, g.Documents, g.Source}
+		}
+		return out
+	}
+	building := []gen{{old, store.GenerationServing, 1, ""}, {b.Name(), store.GenerationBuilding, 2, "corpus:fruit.jsonl"}}
+	if got := list(); !slices.Equal(got, building) {
+		t.Errorf("while building: %v, want %v", got, building)
+	}
+	if err := b.Swap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	swapped := []gen{{old, store.GenerationRetired, 1, ""}, {b.Name(), store.GenerationServing, 2, "corpus:fruit.jsonl"}}
+	if got := list(); !slices.Equal(got, swapped) {
+		t.Errorf("after the swap: %v, want %v", got, swapped)
+	}
+	if _, err := s.GC(0); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(); !slices.Equal(got, swapped[1:]) {
+		t.Errorf("after GC: %v, want %v", got, swapped[1:])
+	}
+}

@@ -148,26 +148,38 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 			return store.Stats{}, err
 		}
 	}
-	exact := true
-	docs, err := client.Count(ctx, &qdrant.CountPoints{CollectionName: target, Exact: &exact})
+	docs, chunks, err := count(ctx, client, target)
 	if err != nil {
-		return store.Stats{}, fmt.Errorf("count documents in %s: %w", target, err)
+		return store.Stats{}, err
 	}
 	m := s.current()
-	st := store.Stats{Generation: m.Collection, Documents: int64(docs)}
+	st := store.Stats{Generation: m.Collection, Documents: docs, Chunks: chunks}
 	if target != s.opts.Alias {
 		st.Generation = target
 	}
-	if docs == 0 {
-		return st, nil
+	if docs > 0 {
+		st.AvgDocTokens = m.Avgdl[""]
 	}
-	facets, err := client.Facet(ctx, &qdrant.FacetCounts{CollectionName: target, Key: fieldNChunks, Exact: &exact, Limit: qdrant.PtrOf(uint64(1 << 20))})
+	return st, nil
+}
+
+// count returns the number of documents and of passages in collection coll
+// (exact).
+func count(ctx context.Context, client *qdrant.Client, coll string) (docs, chunks int64, err error) {
+	exact := true
+	n, err := client.Count(ctx, &qdrant.CountPoints{CollectionName: coll, Exact: &exact})
 	if err != nil {
-		return store.Stats{}, fmt.Errorf("count passages in %s: %w", target, err)
+		return 0, 0, fmt.Errorf("count documents in %s: %w", coll, err)
+	}
+	if n == 0 {
+		return 0, 0, nil
+	}
+	facets, err := client.Facet(ctx, &qdrant.FacetCounts{CollectionName: coll, Key: fieldNChunks, Exact: &exact, Limit: qdrant.PtrOf(uint64(1 << 20))})
+	if err != nil {
+		return 0, 0, fmt.Errorf("count passages in %s: %w", coll, err)
 	}
 	for _, h := range facets {
-		st.Chunks += h.GetValue().GetIntegerValue() * int64(h.GetCount())
+		chunks += h.GetValue().GetIntegerValue() * int64(h.GetCount())
 	}
-	st.AvgDocTokens = m.Avgdl[""]
-	return st, nil
+	return int64(n), chunks, nil
 }

@@ -1,12 +1,14 @@
 package qdrant
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/cari-search/cari/store"
 	"github.com/qdrant/go-client/qdrant"
 )
 
@@ -73,6 +75,75 @@ func (s *Store) newCollectionName() string {
 
 const generationTime = "20060102t150405.000000"
 
+// generationCreated reports whether collection name is one of the alias's
+// generations (newCollectionName), and when it was created.
+func (s *Store) generationCreated(name string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(name, s.opts.Alias+"-")
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(generationTime, rest)
+	return t, err == nil
+}
+
+// Generations lists the alias's generations, oldest first: the collection
+// it serves, the one a reindex builds (under the building alias), and those
+// a swap replaced that GC has not dropped. Documents and passages are
+// counted now in each (a replaced one takes no more writes); Qdrant reports
+// no size on disk, so SizeBytes is 0.
+func (s *Store) Generations(ctx context.Context) ([]store.Generation, error) {
+	client, err := s.conn()
+	if err != nil {
+		return nil, err
+	}
+	names, err := client.ListCollections(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list collections: %w", err)
+	}
+	aliases, err := s.aliases(ctx)
+	if err != nil {
+		return nil, err
+	}
+	serving, building := aliases[s.opts.Alias], aliases[s.buildingAlias()]
+	var out []store.Generation
+	for _, n := range names {
+		created, ok := s.generationCreated(n)
+		if !ok && n != serving && n != building {
+			continue
+		}
+		g := store.Generation{Name: n, State: store.GenerationRetired, Created: created}
+		switch n {
+		case serving:
+			g.State = store.GenerationServing
+		case building:
+			g.State = store.GenerationBuilding
+		}
+		if err := s.describeGeneration(ctx, client, &g); err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(a, b store.Generation) int {
+		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.Name, b.Name))
+	})
+	return out, nil
+}
+
+// describeGeneration fills in g's analysis, model, source and counts from
+// its collection.
+func (s *Store) describeGeneration(ctx context.Context, client *qdrant.Client, g *store.Generation) error {
+	info, err := client.GetCollectionInfo(ctx, g.Name)
+	if err != nil {
+		return fmt.Errorf("read collection info of %s: %w", g.Name, err)
+	}
+	md := info.GetConfig().GetMetadata()
+	g.Analyzer = md[metaAnalyzer].GetStringValue()
+	g.Vectors = store.VectorSpace{Model: md[metaModel].GetStringValue(), Dim: int(md[metaDim].GetIntegerValue())}
+	g.Source = md[metaBuildSource].GetStringValue()
+	g.Documents, g.Chunks, err = count(ctx, client, g.Name)
+	return err
+}
+
 // GC drops the alias's generations that no alias points to (replaced by a
 // swap, or abandoned), keeping the newest keep of them for rollback (all of
 // them when keep is negative), and returns the names dropped.
@@ -98,10 +169,8 @@ func (s *Store) GC(keep int) ([]string, error) {
 		inUse[a.GetCollectionName()] = true
 	}
 	var old []string
-	prefix := s.opts.Alias + "-"
 	for _, n := range names {
-		rest, ok := strings.CutPrefix(n, prefix)
-		if _, err := time.Parse(generationTime, rest); ok && err == nil && !inUse[n] {
+		if _, ok := s.generationCreated(n); ok && !inUse[n] {
 			old = append(old, n)
 		}
 	}

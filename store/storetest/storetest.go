@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DocumentsRoundTrip", testDocuments},
 		{"IDsForURLs", testIDsForURLs},
 		{"Stats", testStats},
+		{"Generations", testGenerations},
 		{"KeywordBM25", testKeywordBM25},
 		{"KeywordLimits", testKeywordLimits},
 		{"KeywordTooManyTerms", testKeywordTooManyTerms},
@@ -164,6 +165,32 @@ func testStats(t *testing.T, s store.Store) {
 	}
 	if st.Generation == "" {
 		t.Error("stats name no generation")
+	}
+}
+
+// testGenerations: a new store lists one generation, the one Stats names,
+// serving, with its documents and passages and the analysis and model it is
+// built with.
+func testGenerations(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	loadEnglish(t, s)
+	st, err := s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gens, err := s.Generations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gens) != 1 {
+		t.Fatalf("Generations = %+v, want the serving one alone", gens)
+	}
+	g := gens[0]
+	if g.Name != st.Generation || g.State != store.GenerationServing || g.Documents != st.Documents || g.Chunks != st.Chunks {
+		t.Errorf("generation %+v, want %s serving with %d documents and %d passages", g, st.Generation, st.Documents, st.Chunks)
+	}
+	if g.Created.IsZero() || g.Analyzer == "" || g.Vectors != (store.VectorSpace{Model: Model, Dim: Dim}) {
+		t.Errorf("generation %+v: want its creation time, analyzer and vector space %s/%d", g, Model, Dim)
 	}
 }
 
