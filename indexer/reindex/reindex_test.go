@@ -276,7 +276,7 @@ func TestStoredRebuildReusesEmbeddingCache(t *testing.T) {
 	}
 	defer emb.Close()
 	info := emb.Model()
-	s := openStore(t, dir, local.Options{Vectors: local.VectorSpace{Model: info.ID(), Dim: info.Dim}})
+	s := openStore(t, dir, local.Options{Vectors: store.VectorSpace{Model: info.ID(), Dim: info.Dim}})
 	ix, _ := indexer.New(s, indexer.Options{Embedder: emb})
 	for i := range 30 {
 		d := cari.Document{ID: fmt.Sprintf("d%d", i), Title: fmt.Sprintf("Doc %d", i),

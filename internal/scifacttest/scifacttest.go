@@ -14,6 +14,7 @@ import (
 	"github.com/cari-search/cari/evaluation"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/indexer/corpus"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local"
 )
 
@@ -37,7 +38,7 @@ func Stack(tb testing.TB, root string) (*local.Store, *embeddings.Provider, []ev
 	}
 	tb.Cleanup(func() { emb.Close() })
 	info := emb.Model()
-	s, err := local.Open(tb.TempDir(), local.Options{Vectors: local.VectorSpace{Model: info.ID(), Dim: info.Dim}})
+	s, err := local.Open(tb.TempDir(), local.Options{Vectors: store.VectorSpace{Model: info.ID(), Dim: info.Dim}})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -56,7 +56,7 @@ type Manifest struct {
 	Analyzer string    `json:"analyzer"`
 	// Vectors is the embedding model the generation's vectors come from;
 	// zero for a keyword-only generation.
-	Vectors VectorSpace `json:"vectors,omitzero"`
+	Vectors store.VectorSpace `json:"vectors,omitzero"`
 	// State is StateBuilding while a reindex writes the generation, and
 	// empty once it is complete. Only a complete generation can serve.
 	State string `json:"state,omitempty"`

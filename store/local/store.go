@@ -50,8 +50,9 @@ type Options struct {
 	EfSearch int
 }
 
-// VectorSpace is store.VectorSpace, named here for the vector index's
-// files and tests, which move to their own package (store/local/hnsw).
+// VectorSpace is store.VectorSpace under the name the local store's callers
+// and the vector index's tests used before it moved to the contract; new
+// code names store.VectorSpace.
 type VectorSpace = store.VectorSpace
 
 // Store is the local store of one data directory. It is safe for concurrent

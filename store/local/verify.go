@@ -24,6 +24,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local/hnsw"
 )
 
@@ -372,7 +373,7 @@ type RepairOptions struct {
 	// Vectors and Embed are the embedding model the serving generation was
 	// built with and a function embedding passages with it; Repair needs
 	// them only to rebuild a damaged vector log from the stored text.
-	Vectors VectorSpace
+	Vectors store.VectorSpace
 	Embed   func(ctx context.Context, texts []string) ([][]float32, error)
 	// Logger receives what Repair does; nil discards it.
 	Logger *slog.Logger
@@ -497,7 +498,7 @@ func generationWhole(dir, name string) error {
 // with one record per document, synced once when all are written, then
 // commits its length in the keyword index. It returns the number of
 // documents.
-func rebuildVectorLog(ctx context.Context, idx bleve.Index, logPath string, space VectorSpace, embed func(context.Context, []string) ([][]float32, error)) (int, error) {
+func rebuildVectorLog(ctx context.Context, idx bleve.Index, logPath string, space store.VectorSpace, embed func(context.Context, []string) ([][]float32, error)) (int, error) {
 	adv, err := idx.Advanced()
 	if err != nil {
 		return 0, err
@@ -538,7 +539,7 @@ func rebuildVectorLog(ctx context.Context, idx bleve.Index, logPath string, spac
 }
 
 // embedStored embeds the passages of stored document id.
-func embedStored(ctx context.Context, r index.IndexReader, id string, space VectorSpace, embed func(context.Context, []string) ([][]float32, error)) ([][]float32, error) {
+func embedStored(ctx context.Context, r index.IndexReader, id string, space store.VectorSpace, embed func(context.Context, []string) ([][]float32, error)) ([][]float32, error) {
 	d, _, err := loadDocument(r, id)
 	if err != nil {
 		return nil, fmt.Errorf("document %q: %w", id, err)

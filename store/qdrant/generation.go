@@ -92,15 +92,7 @@ func (s *Store) generationCreated(name string) (time.Time, bool) {
 // counted now in each (a replaced one takes no more writes); Qdrant reports
 // no size on disk, so SizeBytes is 0.
 func (s *Store) Generations(ctx context.Context) ([]store.Generation, error) {
-	client, err := s.conn()
-	if err != nil {
-		return nil, err
-	}
-	names, err := client.ListCollections(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list collections: %w", err)
-	}
-	aliases, err := s.aliases(ctx)
+	client, names, aliases, err := s.collections(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +121,21 @@ func (s *Store) Generations(ctx context.Context) ([]store.Generation, error) {
 	return out, nil
 }
 
+// collections lists every collection of the cluster and maps every alias
+// to its collection, with the client that asked.
+func (s *Store) collections(ctx context.Context) (client *qdrant.Client, names []string, aliases map[string]string, err error) {
+	if client, err = s.conn(); err != nil {
+		return nil, nil, nil, err
+	}
+	if names, err = client.ListCollections(ctx); err != nil {
+		return nil, nil, nil, fmt.Errorf("list collections: %w", err)
+	}
+	if aliases, err = s.aliases(ctx); err != nil {
+		return nil, nil, nil, err
+	}
+	return client, names, aliases, nil
+}
+
 // describeGeneration fills in g's analysis, model, source and counts from
 // its collection.
 func (s *Store) describeGeneration(ctx context.Context, client *qdrant.Client, g *store.Generation) error {
@@ -152,21 +159,13 @@ func (s *Store) GC(keep int) ([]string, error) {
 		return nil, nil
 	}
 	ctx := context.Background()
-	client, err := s.conn()
+	client, names, aliases, err := s.collections(ctx)
 	if err != nil {
 		return nil, err
 	}
-	names, err := client.ListCollections(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list collections: %w", err)
-	}
-	aliases, err := client.ListAliases(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list aliases: %w", err)
-	}
 	inUse := map[string]bool{}
-	for _, a := range aliases {
-		inUse[a.GetCollectionName()] = true
+	for _, coll := range aliases {
+		inUse[coll] = true
 	}
 	var old []string
 	for _, n := range names {
