@@ -2,7 +2,10 @@
 // those that read it: the Store both stores implement (store/local, the
 // embedded one; store/qdrant, a Qdrant cluster), what goes in (Entry) and
 // what comes out (Hit, MatchFeatures, Stats), and the queries and filters a
-// search asks with. store/storetest checks every store against it.
+// search asks with. It also holds what both stores must compute alike so
+// that one query ranks the same on either: the body fields and their
+// analysis (Analysis), the BM25 formula, the filter keys and the match
+// features. store/storetest checks every store against it.
 // Consumers define the narrow interfaces they use (searcher.Store,
 // indexer.Writer); this one is the union a store must answer.
 package store
