@@ -32,10 +32,6 @@ type DocumentEmbedder interface {
 	EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error)
 }
 
-// ChunkOptions shape the passages the indexer cuts documents into. They are
-// analysis.ChunkOptions: the searcher cuts stored documents the same way.
-type ChunkOptions = analysis.ChunkOptions
-
 // Options configure an Indexer. The zero value is usable.
 type Options struct {
 	// BatchSize is how many documents go to the store in one atomic write.
@@ -45,7 +41,7 @@ type Options struct {
 	// Default time.Now.
 	Now func() time.Time
 	// Chunk shapes passages.
-	Chunk ChunkOptions
+	Chunk analysis.ChunkOptions
 	// Embedder, when set, embeds every passage (with its document's title)
 	// before the batch is written; nil writes a keyword-only index.
 	Embedder DocumentEmbedder

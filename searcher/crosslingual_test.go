@@ -9,6 +9,7 @@ import (
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local"
 )
 
@@ -75,7 +76,7 @@ func (e conceptEmbedder) EmbedDocuments(_ context.Context, texts []string) ([][]
 // language finds the document written in another on the vector side, where
 // the keyword side (which matches words) finds nothing.
 func TestCrossLingualVectorSearch(t *testing.T) {
-	s, err := local.Open(t.TempDir(), local.Options{Vectors: local.VectorSpace{Model: "test/concepts", Dim: conceptDim}})
+	s, err := local.Open(t.TempDir(), local.Options{Vectors: store.VectorSpace{Model: "test/concepts", Dim: conceptDim}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func (e trigramEmbedder) EmbedDocuments(_ context.Context, texts []string) ([][]
 // newHybridStore indexes docs through the real indexer with embeddings.
 func newHybridStore(t *testing.T, docs ...cari.Document) *local.Store {
 	t.Helper()
-	s, err := local.Open(t.TempDir(), local.Options{Vectors: local.VectorSpace{Model: "test/trigram", Dim: trigramDim}})
+	s, err := local.Open(t.TempDir(), local.Options{Vectors: store.VectorSpace{Model: "test/trigram", Dim: trigramDim}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/store"
 
 	"github.com/cari-search/cari"
@@ -69,7 +70,7 @@ type Options struct {
 	Source Source
 	// Chunk shapes passages; Embedder embeds them (nil: keyword only),
 	// exactly as indexer.Options.
-	Chunk    indexer.ChunkOptions
+	Chunk    analysis.ChunkOptions
 	Embedder indexer.DocumentEmbedder
 	// BatchSize is the number of source records per atomic commit
 	// (default DefaultBatchSize). Workers is the number of records turned
