@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -20,38 +18,11 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
-	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/server/internal/servertest"
 	"github.com/cari-search/cari/store/local"
 )
-
-// testDocs are the documents every test server starts with.
-var testDocs = []cari.Document{
-	{ID: "volcano", URL: "https://geo.example.com/volcano", Title: "How volcanoes erupt", Text: "A volcano erupts when molten magma rises through the crust. Gas pressure drives the eruption. Lava and ash pour out of the vent.", Published: time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)},
-	{ID: "merapi", URL: "https://news.example.com/merapi", Title: "Merapi erupts again", Text: "Mount Merapi, the most active volcano in Indonesia, erupted on Sunday. Villagers left the slopes as ash fell.", Published: time.Date(2023, 5, 2, 0, 0, 0, 0, time.UTC)},
-	{ID: "jazz", URL: "https://music.example.org/jazz", Title: "The birth of jazz", Text: "Jazz grew out of blues and ragtime in New Orleans. Brass bands and improvising soloists shaped swing."},
-	{ID: "holes", URL: "https://space.example.net/holes", Title: "Black holes", Text: "A black hole is a region of spacetime where gravity is so strong that nothing escapes."},
-}
-
-// syncBuffer is a log sink that tests read while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // gatedStore is a store whose keyword searches wait until the gate opens or
 // their context ends, to hold requests in flight on purpose.
@@ -80,7 +51,7 @@ type testServer struct {
 	grpcAddr string
 	url      string
 	conn     *grpc.ClientConn
-	logs     *syncBuffer
+	logs     *servertest.LogBuffer
 	store    *local.Store
 	gated    *gatedStore
 	guard    *Guard
@@ -96,23 +67,8 @@ type serverSetup struct {
 
 func startServer(t testing.TB, setup serverSetup) *testServer {
 	t.Helper()
-	store, err := local.Open(t.TempDir(), local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := indexer.New(store, indexer.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range testDocs {
-		if err := ix.Add(t.Context(), d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := ix.Flush(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	ts := &testServer{logs: &syncBuffer{}, store: store, done: make(chan error, 1)}
+	store := servertest.Store(t)
+	ts := &testServer{logs: &servertest.LogBuffer{}, store: store, done: make(chan error, 1)}
 	var ss searcher.Store = store
 	if setup.gated {
 		ts.gated = &gatedStore{Store: store, gate: make(chan struct{}), entered: make(chan struct{}, 16), stopped: make(chan error, 16)}

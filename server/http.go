@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/server/exa"
 )
 
 // HTTPOptions configure the HTTP/JSON side of the server.
@@ -91,11 +92,11 @@ func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs
 		_, _ = w.Write(cariv1.OpenAPI)
 	})
 	mux.HandleFunc("GET /healthz", healthz(hs))
-	llm, err := newLLMAnswerer(opts.Answer, opts.Logger)
+	err := exa.Mount(mux, exa.Options{Search: cariv1.NewSearchServiceClient(conn), MaxBodyBytes: h.MaxBodyBytes,
+		ClientIPKey: clientIPKey, Answer: opts.Answer, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}
-	mountExa(mux, conn, h.MaxBodyBytes, llm)
 	if opts.Metrics != nil && !h.NoMetrics {
 		mux.Handle("GET /metrics", opts.Metrics.Handler())
 	}

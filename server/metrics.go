@@ -143,25 +143,11 @@ func (m *Metrics) searched(resp *cariv1.SearchResponse) {
 	if m == nil || resp == nil {
 		return
 	}
-	typ := searchTypeName(resp.GetResolvedSearchType())
+	typ := resp.GetResolvedSearchType().ShortName()
 	for _, t := range resp.GetTimings() {
 		m.stages.WithLabelValues(t.GetStage(), typ).Observe(t.GetDuration().AsDuration().Seconds())
 	}
 	m.results.Observe(float64(len(resp.GetResults())))
-}
-
-// searchTypeName is a search type's short name, as metrics label it and
-// as Exa's API writes it.
-func searchTypeName(t cariv1.SearchType) string {
-	switch t {
-	case cariv1.SearchType_SEARCH_TYPE_KEYWORD:
-		return "keyword"
-	case cariv1.SearchType_SEARCH_TYPE_NEURAL:
-		return "neural"
-	case cariv1.SearchType_SEARCH_TYPE_HYBRID:
-		return "hybrid"
-	}
-	return "auto"
 }
 
 // progressWatcher turns the running totals that Crawl and Reindex stream

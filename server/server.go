@@ -24,6 +24,7 @@ import (
 	"github.com/cari-search/cari/indexer"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/server/exa"
 )
 
 // Options configure the server: its services, limits and transports.
@@ -71,7 +72,7 @@ type Options struct {
 	HTTP HTTPOptions
 	// Answer configures the LLM that writes the answers of Exa's POST
 	// /answer; the zero value answers extractively.
-	Answer AnswerOptions
+	Answer exa.AnswerOptions
 }
 
 // Keepalive defaults: close connections idle for 15 minutes; ping an idle

@@ -32,7 +32,7 @@ import (
 
 	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/searcher/rerank"
-	"github.com/cari-search/cari/server"
+	"github.com/cari-search/cari/server/exa"
 )
 
 const (
@@ -98,7 +98,7 @@ type config struct {
 // apiKeyEnvs are the variables holding API keys, read from the environment
 // by the clients themselves, never through a flag, so that they stay out
 // of process listings.
-var apiKeyEnvs = []string{embeddings.DefaultAPIKeyEnv, rerank.DefaultAPIKeyEnv, server.DefaultAnswerAPIKeyEnv, clientKeyEnv, qdrantAPIKeyEnv}
+var apiKeyEnvs = []string{embeddings.DefaultAPIKeyEnv, rerank.DefaultAPIKeyEnv, exa.DefaultAnswerAPIKeyEnv, clientKeyEnv, qdrantAPIKeyEnv}
 
 // loadConfig fills the flags of fs not set on the command line from the
 // environment, then from the config file (--config, or CARI_CONFIG). An

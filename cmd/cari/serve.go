@@ -19,6 +19,7 @@ import (
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
+	"github.com/cari-search/cari/server/exa"
 	"github.com/cari-search/cari/web"
 )
 
@@ -118,19 +119,19 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 
 	fs.StringVar(&f.answerURL, "answer-url", "", `OpenAI-compatible chat server (vLLM, llama.cpp, Ollama) that writes the answers of Exa's POST /answer, including /v1 ("http://127.0.0.1:8002/v1"); "": extractive answers only`)
 	fs.StringVar(&f.answerModel, "answer-model", "", "served model name of --answer-url (e.g. Qwen/Qwen3-8B); required with it")
-	fs.StringVar(&f.answerAPIKeyFile, "answer-api-key-file", "", "file holding --answer-url's API key (default: $"+server.DefaultAnswerAPIKeyEnv+")")
-	fs.DurationVar(&f.answerTimeout, "answer-timeout", server.DefaultAnswerTimeout, "time the LLM may take to write one answer before /answer falls back to an extractive one")
+	fs.StringVar(&f.answerAPIKeyFile, "answer-api-key-file", "", "file holding --answer-url's API key (default: $"+exa.DefaultAnswerAPIKeyEnv+")")
+	fs.DurationVar(&f.answerTimeout, "answer-timeout", exa.DefaultAnswerTimeout, "time the LLM may take to write one answer before /answer falls back to an extractive one")
 }
 
 // answerOptions is the LLM configuration of Exa's /answer from the flags;
 // the API key comes from --answer-api-key-file or the environment, never
 // a flag, to keep it out of process listings.
-func (f *serveFlags) answerOptions() (server.AnswerOptions, error) {
-	o := server.AnswerOptions{URL: f.answerURL, Model: f.answerModel, Timeout: f.answerTimeout}
+func (f *serveFlags) answerOptions() (exa.AnswerOptions, error) {
+	o := exa.AnswerOptions{URL: f.answerURL, Model: f.answerModel, Timeout: f.answerTimeout}
 	if f.answerURL == "" {
 		return o, nil
 	}
-	key := os.Getenv(server.DefaultAnswerAPIKeyEnv)
+	key := os.Getenv(exa.DefaultAnswerAPIKeyEnv)
 	if f.answerAPIKeyFile != "" {
 		b, err := os.ReadFile(f.answerAPIKeyFile)
 		if err != nil {

@@ -1,4 +1,4 @@
-package server
+package exa
 
 import (
 	"encoding/json"

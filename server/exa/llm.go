@@ -1,4 +1,4 @@
-package server
+package exa
 
 // Answers written by an LLM for Exa's POST /answer: the query and the top
 // results go to an OpenAI-compatible /v1/chat/completions server (vLLM,

@@ -1,22 +1,13 @@
-package server
+package exa_test
 
 import (
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
-)
 
-// exaDo posts body to an Exa endpoint and decodes the JSON answer.
-func exaDo(t *testing.T, ts *testServer, path, body string, headers ...string) (int, map[string]any, http.Header) {
-	t.Helper()
-	r := ts.do(t, "POST", path, body, headers...)
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("POST %s: %d, body is not JSON: %v\n%s", path, r.code, err, r.body)
-	}
-	return r.code, m, r.header
-}
+	"github.com/cari-search/cari/server"
+)
 
 func exaResults(t *testing.T, m map[string]any) []map[string]any {
 	t.Helper()
@@ -73,7 +64,7 @@ func TestExaSearch(t *testing.T) {
 }
 
 func TestExaErrors(t *testing.T) {
-	ts := startServer(t, serverSetup{guard: GuardOptions{Keys: []Key{{Name: "s", Secret: "search-key-0123456789", Scope: ScopeSearch}}}})
+	ts := startServer(t, serverSetup{guard: server.GuardOptions{Keys: []server.Key{{Name: "s", Secret: "search-key-0123456789", Scope: server.ScopeSearch}}}})
 	key := []string{"x-api-key", "search-key-0123456789"}
 	for _, tc := range []struct {
 		name, path, body string

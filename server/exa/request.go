@@ -1,4 +1,4 @@
-package server
+package exa
 
 import (
 	"bytes"
@@ -257,7 +257,7 @@ type exaCost struct {
 func exaSearchResponseOf(resp *cariv1.SearchResponse, requested string, want exaWant, warnings []string) *exaSearchResponse {
 	out := &exaSearchResponse{
 		RequestID:          resp.GetRequestId(),
-		ResolvedSearchType: searchTypeName(resp.GetResolvedSearchType()),
+		ResolvedSearchType: resp.GetResolvedSearchType().ShortName(),
 		SearchType:         requested,
 		Results:            make([]exaResult, 0, len(resp.GetResults())),
 		Warnings:           warnings,

@@ -1,4 +1,4 @@
-package server
+package exa_test
 
 import (
 	"encoding/json"
@@ -10,6 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cari-search/cari/server"
+	"github.com/cari-search/cari/server/exa"
 )
 
 // chatServer is an OpenAI-compatible chat server on loopback that records
@@ -73,8 +76,8 @@ func chatStream(tail string, pieces ...string) http.HandlerFunc {
 
 func startLLMServer(t *testing.T, cs *chatServer, timeout time.Duration) *testServer {
 	t.Helper()
-	return startServer(t, serverSetup{opts: func(o *Options) {
-		o.Answer = AnswerOptions{URL: cs.URL + "/v1/", Model: "Qwen/Qwen3-8B", APIKey: "llm-key", Timeout: timeout, MaxTokens: 300}
+	return startServer(t, serverSetup{opts: func(o *server.Options) {
+		o.Answer = exa.AnswerOptions{URL: cs.URL + "/v1/", Model: "Qwen/Qwen3-8B", APIKey: "llm-key", Timeout: timeout, MaxTokens: 300}
 	}})
 }
 
@@ -272,23 +275,5 @@ func TestExaAnswerLLMStreamBrokenOff(t *testing.T) {
 	w, _ := json.Marshal(last["warnings"])
 	if last["answerType"] != "llm" || !strings.Contains(last["llmError"].(string), "malformed stream event") || !strings.Contains(string(w), "incomplete") {
 		t.Errorf("last chunk %v: want answerType llm, the error and a warning that the answer is incomplete", last)
-	}
-}
-
-func TestNewLLMAnswerer(t *testing.T) {
-	if a, err := newLLMAnswerer(AnswerOptions{}, nil); a != nil || err != nil {
-		t.Errorf("no URL: %v, %v; want no answerer and no error", a, err)
-	}
-	for _, o := range []AnswerOptions{{URL: "127.0.0.1:8002/v1", Model: "m"}, {URL: "http://127.0.0.1:8002/v1"}} {
-		if _, err := newLLMAnswerer(o, nil); err == nil {
-			t.Errorf("%+v: want an error", o)
-		}
-	}
-	a, err := newLLMAnswerer(AnswerOptions{URL: "http://h/v1/", Model: "m"}, nil)
-	if err != nil || a.endpoint != "http://h/v1/chat/completions" || a.opts.Timeout != DefaultAnswerTimeout || a.opts.MaxTokens != DefaultAnswerMaxTokens {
-		t.Errorf("defaults: %+v, %v", a, err)
-	}
-	if s := fmt.Sprintf("%v", AnswerOptions{APIKey: "sk-secret"}); strings.Contains(s, "sk-secret") {
-		t.Errorf("options print the API key: %s", s)
 	}
 }

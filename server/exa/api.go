@@ -1,18 +1,22 @@
-package server
-
-// Exa's public REST surface (POST /search, /findSimilar, /contents,
+// Package exa is Exa's public REST surface (POST /search, /findSimilar, /contents,
 // /answer) on the HTTP port, so that Exa's SDKs work against Cari with
 // only their base URL changed. The handlers translate Exa's JSON into
 // cari.v1 requests and call SearchService over the same in-process
 // connection the gateway uses, so API keys, rate and concurrency limits,
-// deadlines, logs and metrics apply exactly as they do to /v1/.
+// deadlines, logs and metrics apply exactly as they do to /v1/. The
+// package is a client of that API: it knows nothing of the server but the
+// calls of Searcher.
+package exa
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -28,21 +32,53 @@ import (
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 )
 
-// exaAPI serves Exa's endpoints on a SearchService client.
-type exaAPI struct {
-	search  cariv1.SearchServiceClient
-	maxBody int64
-	llm     *llmAnswerer // nil: answers are extractive
+// Searcher is the part of Cari's SearchService that Exa's endpoints call;
+// cariv1.NewSearchServiceClient of the server's in-process connection
+// implements it.
+type Searcher interface {
+	Search(ctx context.Context, in *cariv1.SearchRequest, opts ...grpc.CallOption) (*cariv1.SearchResponse, error)
+	FindSimilar(ctx context.Context, in *cariv1.FindSimilarRequest, opts ...grpc.CallOption) (*cariv1.SearchResponse, error)
+	GetContents(ctx context.Context, in *cariv1.GetContentsRequest, opts ...grpc.CallOption) (*cariv1.GetContentsResponse, error)
 }
 
-// mountExa adds Exa's endpoints to mux, calling the services over conn;
-// llm, when not nil, writes /answer's answers.
-func mountExa(mux *http.ServeMux, conn *grpc.ClientConn, maxBody int64, llm *llmAnswerer) {
-	api := &exaAPI{search: cariv1.NewSearchServiceClient(conn), maxBody: maxBody, llm: llm}
+// Options configure Exa's endpoints.
+type Options struct {
+	// Search serves the requests. Required.
+	Search Searcher
+	// MaxBodyBytes bounds a request body. Required.
+	MaxBodyBytes int64
+	// ClientIPKey is the gRPC metadata key under which the client's
+	// address goes to Search, for the server's guard to trust on its
+	// in-process connection.
+	ClientIPKey string
+	// Answer configures the LLM that writes /answer's answers; the zero
+	// value writes none.
+	Answer AnswerOptions
+	// Logger receives the LLM's failures; nil discards them.
+	Logger *slog.Logger
+}
+
+// exaAPI serves Exa's endpoints on a SearchService client.
+type exaAPI struct {
+	search      Searcher
+	maxBody     int64
+	clientIPKey string
+	llm         *llmAnswerer // nil: answers are extractive
+}
+
+// Mount adds Exa's endpoints (POST /search, /findSimilar, /contents,
+// /answer) to mux. It fails only on answer options that cannot work.
+func Mount(mux *http.ServeMux, o Options) error {
+	llm, err := newLLMAnswerer(o.Answer, o.Logger)
+	if err != nil {
+		return err
+	}
+	api := &exaAPI{search: o.Search, maxBody: o.MaxBodyBytes, clientIPKey: o.ClientIPKey, llm: llm}
 	mux.HandleFunc("POST /search", api.handle(api.searchHandler))
 	mux.HandleFunc("POST /findSimilar", api.handle(api.findSimilarHandler))
 	mux.HandleFunc("POST /contents", api.handle(api.contentsHandler))
 	mux.HandleFunc("POST /answer", api.handle(api.answerHandler))
+	return nil
 }
 
 // exaCall is one Exa request on its way through a handler.
@@ -61,7 +97,7 @@ func (c *exaCall) opts() []grpc.CallOption { return []grpc.CallOption{grpc.Heade
 // returns the response to write as JSON, or an error.
 func (a *exaAPI) handle(h func(c *exaCall, body []byte) (any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c := &exaCall{w: w, r: r, ctx: outgoingContext(r), requestID: newRequestID()}
+		c := &exaCall{w: w, r: r, ctx: a.outgoingContext(r), requestID: newRequestID()}
 		if r.ContentLength > a.maxBody {
 			c.fail(status.Errorf(codes.ResourceExhausted, "request body is %d bytes; this server takes at most %d", r.ContentLength, a.maxBody), http.StatusRequestEntityTooLarge)
 			return
@@ -92,12 +128,12 @@ func (a *exaAPI) handle(h func(c *exaCall, body []byte) (any, error)) http.Handl
 // outgoingContext carries what the gateway would pass on to the services:
 // the API key (x-api-key, or Authorization: Bearer) and the client's
 // address, which the guard trusts only on the in-process connection.
-func outgoingContext(r *http.Request) context.Context {
+func (a *exaAPI) outgoingContext(r *http.Request) context.Context {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	md := metadata.Pairs(clientIPKey, host)
+	md := metadata.Pairs(a.clientIPKey, host)
 	if k := r.Header.Get("X-Api-Key"); k != "" {
 		md.Set("x-api-key", k)
 	}
@@ -257,6 +293,14 @@ func parseExaDate(field, s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, status.Errorf(codes.InvalidArgument, "%s: must be an ISO 8601 date or date-time such as 2024-01-31 or 2024-01-31T00:00:00.000Z, got %q", field, s)
+}
+
+// newRequestID returns 16 random bytes in hex, as the server's request IDs
+// are, for the errors that fail before a call reaches it.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // badRequest is INVALID_ARGUMENT, which Exa's clients see as a 400.

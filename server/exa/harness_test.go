@@ -1,0 +1,119 @@
+package exa_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/server"
+	"github.com/cari-search/cari/server/internal/servertest"
+)
+
+// testServer is a running server, whose HTTP port serves Exa's API.
+type testServer struct {
+	url  string
+	logs *servertest.LogBuffer
+}
+
+type serverSetup struct {
+	guard server.GuardOptions
+	opts  func(*server.Options)
+}
+
+// startServer runs the whole server on loopback, so that Exa's requests
+// pass the guard, limits and services as they do in production.
+func startServer(t *testing.T, setup serverSetup) *testServer {
+	t.Helper()
+	st := servertest.Store(t)
+	guard, err := server.NewGuard(setup.guard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{logs: &servertest.LogBuffer{}}
+	opts := server.Options{
+		Searcher:  searcher.New(st, searcher.Options{}),
+		Store:     st,
+		StoreName: "local",
+		Logger:    slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Guard:     guard,
+	}
+	if setup.opts != nil {
+		setup.opts(&opts)
+	}
+	srv, err := server.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lis [2]net.Listener
+	for i := range lis {
+		if lis[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts.url = "http://" + lis[1].Addr().String()
+	go func() { _ = srv.Serve(lis[0], lis[1]) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		st.Close()
+		if t.Failed() {
+			t.Logf("server log:\n%s", ts.logs.String())
+		}
+	})
+	return ts
+}
+
+// httpResult is an HTTP response with its body read.
+type httpResult struct {
+	code   int
+	header http.Header
+	body   []byte
+}
+
+// do sends one HTTP request; headers are name, value pairs.
+func (ts *testServer) do(t *testing.T, method, path, body string, headers ...string) httpResult {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, ts.url+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return httpResult{code: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// exaDo posts body to an Exa endpoint and decodes the JSON answer.
+func exaDo(t *testing.T, ts *testServer, path, body string, headers ...string) (int, map[string]any, http.Header) {
+	t.Helper()
+	r := ts.do(t, "POST", path, body, headers...)
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("POST %s: %d, body is not JSON: %v\n%s", path, r.code, err, r.body)
+	}
+	return r.code, m, r.header
+}

@@ -1,0 +1,68 @@
+// Package servertest holds the fixtures that the tests of server and of
+// server/exa share: the documents every test server starts with, a store
+// that holds them, and a log sink to read while a server writes. It cannot
+// start a server itself, since server's own tests would then import
+// server twice.
+package servertest
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/store/local"
+)
+
+// Docs are the documents every test server starts with.
+var Docs = []cari.Document{
+	{ID: "volcano", URL: "https://geo.example.com/volcano", Title: "How volcanoes erupt", Text: "A volcano erupts when molten magma rises through the crust. Gas pressure drives the eruption. Lava and ash pour out of the vent.", Published: time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)},
+	{ID: "merapi", URL: "https://news.example.com/merapi", Title: "Merapi erupts again", Text: "Mount Merapi, the most active volcano in Indonesia, erupted on Sunday. Villagers left the slopes as ash fell.", Published: time.Date(2023, 5, 2, 0, 0, 0, 0, time.UTC)},
+	{ID: "jazz", URL: "https://music.example.org/jazz", Title: "The birth of jazz", Text: "Jazz grew out of blues and ragtime in New Orleans. Brass bands and improvising soloists shaped swing."},
+	{ID: "holes", URL: "https://space.example.net/holes", Title: "Black holes", Text: "A black hole is a region of spacetime where gravity is so strong that nothing escapes."},
+}
+
+// Store opens a local store in a temporary directory holding Docs
+// (keyword only). The caller closes it.
+func Store(t testing.TB) *local.Store {
+	t.Helper()
+	st, err := local.Open(t.TempDir(), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := indexer.New(st, indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range Docs {
+		if err := ix.Add(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// LogBuffer is a log sink that tests read while the server writes.
+type LogBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (s *LogBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String is all that was written so far.
+func (s *LogBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
