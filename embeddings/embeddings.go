@@ -8,32 +8,17 @@
 // New picks the provider from a Config and wraps it with what every
 // provider needs: the model's query and document prompts, batching, a cap
 // on concurrent provider calls, cancellation, unit-length vectors and an
-// optional persistent cache.
+// optional persistent cache. Its Provider is the one embedder: the
+// indexer and the searcher each define the narrow interface they call
+// (indexer.DocumentEmbedder, searcher.QueryEmbedder), which it implements.
 package embeddings
 
 import (
-	"context"
 	"errors"
 	"fmt"
 )
 
-// Embedder turns text into vectors. Documents and queries are embedded
-// separately because many models expect a different prompt on each side.
-// Vectors are unit length (cosine similarity is their dot product), except
-// that a text with nothing the model can represent may get the zero
-// vector.
-type Embedder interface {
-	// EmbedDocuments returns one vector per text, in order.
-	EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error)
-	// EmbedQuery returns the vector of a search query.
-	EmbedQuery(ctx context.Context, text string) ([]float32, error)
-	// Dim is the length of every vector.
-	Dim() int
-	// Model identifies the model and settings that made the vectors.
-	Model() ModelInfo
-}
-
-// ModelInfo identifies the vectors an Embedder makes. Two Embedders with
+// ModelInfo identifies the vectors a Provider makes. Two Providers with
 // the same ID make comparable document vectors; an index records the ID
 // it was built with and must be rebuilt when it changes.
 type ModelInfo struct {

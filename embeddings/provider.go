@@ -24,8 +24,11 @@ const (
 // encodeFunc embeds one batch of texts, prompts already applied.
 type encodeFunc func(ctx context.Context, texts []string) ([][]float32, error)
 
-// Provider is an embedding model configured by New. It implements
-// Embedder and is safe for concurrent use; Close releases it.
+// Provider is an embedding model configured by New. Documents and queries
+// are embedded separately because many models expect a different prompt on
+// each side. Vectors are unit length (cosine similarity is their dot
+// product), except that a text with nothing the model can represent may
+// get the zero vector. It is safe for concurrent use; Close releases it.
 type Provider struct {
 	info        ModelInfo
 	prompts     Prompts

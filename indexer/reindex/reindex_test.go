@@ -313,7 +313,7 @@ func TestStoredRebuildReusesEmbeddingCache(t *testing.T) {
 	}
 }
 
-func mustEmbedQuery(t *testing.T, e embeddings.Embedder, q string) []float32 {
+func mustEmbedQuery(t *testing.T, e *embeddings.Provider, q string) []float32 {
 	t.Helper()
 	v, err := e.EmbedQuery(context.Background(), q)
 	if err != nil {
