@@ -8,8 +8,8 @@ import (
 	"strings"
 	"sync"
 	"unicode"
-	"unicode/utf8"
 
+	"github.com/cari-search/cari"
 	"github.com/pemistahl/lingua-go"
 )
 
@@ -87,7 +87,7 @@ func NewDetector() *Detector {
 
 // Detect judges the language of text under o.
 func (d *Detector) Detect(text string, o DetectOptions) Detection {
-	text = truncate(text, o.MaxBytes)
+	text = cari.TruncateBytes(text, o.MaxBytes)
 	values := d.lingua.ComputeLanguageConfidenceValues(text)
 	if len(values) == 0 || values[0].Value() == 0 {
 		return Detection{}
@@ -130,16 +130,4 @@ func countLetters(text string) (letters, shared int) {
 		}
 	}
 	return letters, shared
-}
-
-// truncate cuts text to at most n bytes at a rune boundary; n <= 0 keeps
-// it whole.
-func truncate(text string, n int) string {
-	if n <= 0 || len(text) <= n {
-		return text
-	}
-	for n > 0 && !utf8.RuneStart(text[n]) {
-		n--
-	}
-	return text[:n]
 }

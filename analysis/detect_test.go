@@ -30,21 +30,6 @@ func TestDetect(t *testing.T) {
 	}
 }
 
-func TestTruncateKeepsRunes(t *testing.T) {
-	s := "北京北京"
-	for n := 0; n <= len(s); n++ {
-		got := truncate(s, n)
-		if n > 0 && len(got) > n {
-			t.Errorf("truncate(%q, %d) = %q, longer than %d", s, n, got, n)
-		}
-		for _, r := range got {
-			if r == '\uFFFD' {
-				t.Errorf("truncate(%q, %d) = %q cut a rune", s, n, got)
-			}
-		}
-	}
-}
-
 // TestDetectorFootprint measures what loading the detector costs: the heap
 // its five languages' models take and the time to load them (run it alone,
 // -run TestDetectorFootprint, so that it is the first to load them). It

@@ -67,10 +67,10 @@ func Decoded(pageURL *url.URL, contentType string, body []byte, header http.Head
 	} else if err := extractHTML(&p, pageURL, body); err != nil {
 		return p, err
 	}
-	p.Document.Title = clip(cleanLine(p.Document.Title), cari.MaxTitleBytes)
-	p.Document.Author = clip(cleanLine(p.Document.Author), cari.MaxTitleBytes)
-	p.SiteName = clip(cleanLine(p.SiteName), cari.MaxTitleBytes)
-	p.Document.Text = clip(p.Document.Text, cari.MaxTextBytes)
+	p.Document.Title = cari.TruncateBytes(cleanLine(p.Document.Title), cari.MaxTitleBytes)
+	p.Document.Author = cari.TruncateBytes(cleanLine(p.Document.Author), cari.MaxTitleBytes)
+	p.SiteName = cari.TruncateBytes(cleanLine(p.SiteName), cari.MaxTitleBytes)
+	p.Document.Text = cari.TruncateBytes(p.Document.Text, cari.MaxTextBytes)
 	if p.Document.Title == "" && strings.TrimSpace(p.Document.Text) == "" {
 		return p, ErrNoContent
 	}

@@ -3,7 +3,6 @@ package extract
 import (
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/cari-search/cari"
 )
@@ -64,21 +63,7 @@ func cleanLine(s string) string {
 func firstLine(text string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
 	const maxRunes = 120
-	if utf8.RuneCountInString(line) > maxRunes {
-		line = string([]rune(line)[:maxRunes])
-	}
-	return line
-}
-
-// clip cuts s to at most n bytes at a rune boundary.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return cari.Truncate(line, maxRunes, "")
 }
 
 func wordCount(s string) int {

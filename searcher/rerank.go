@@ -236,7 +236,7 @@ func (s *Searcher) passage(d cari.Document, f Fused) string {
 			text = d.Text[c.Start:c.End]
 		}
 	}
-	return Truncate(text, s.opts.Rerank.PassageChars)
+	return cari.Truncate(text, s.opts.Rerank.PassageChars, "")
 }
 
 // scoreCache keeps re-ranker scores by (model, query, document), bounded,

@@ -338,22 +338,6 @@ func textContents(d cari.Document, c Contents) *string {
 	if !c.Text {
 		return nil
 	}
-	t := Truncate(d.Text, c.MaxCharacters)
+	t := cari.Truncate(d.Text, c.MaxCharacters, "")
 	return &t
-}
-
-// Truncate cuts s to at most max characters (runes), never inside a UTF-8
-// sequence. max <= 0 means no limit.
-func Truncate(s string, max int) string {
-	if max <= 0 || len(s) <= max {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == max {
-			return s[:i]
-		}
-		n++
-	}
-	return s
 }

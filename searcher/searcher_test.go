@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cari-search/cari/store"
 
@@ -219,37 +218,5 @@ func TestSearchDropsVanishedDocuments(t *testing.T) {
 	store.loadErr = errors.New("disk on fire")
 	if _, err := New(store, Options{}).Search(context.Background(), Query{Text: "x"}); !errors.Is(err, store.loadErr) {
 		t.Errorf("err = %v, want the store's error wrapped", err)
-	}
-}
-
-func TestTruncate(t *testing.T) {
-	tests := []struct {
-		s    string
-		max  int
-		want string
-	}{
-		{"hello", 0, "hello"},
-		{"hello", -1, "hello"},
-		{"hello", 3, "hel"},
-		{"hello", 5, "hello"},
-		{"hello", 6, "hello"},
-		{"", 3, ""},
-		{"héllo wörld", 2, "hé"},
-		{"héllo wörld", 8, "héllo wö"},
-		{"日本語テキスト", 3, "日本語"},
-		{"日本語", 3, "日本語"},
-		{"日本語", 4, "日本語"}, // 9 bytes but only 3 characters
-		{"a😀b😀c", 2, "a😀"},
-		{"a😀b😀c", 4, "a😀b😀"},
-		{"e\u0301e\u0301", 1, "e"}, // characters are runes, not grapheme clusters
-	}
-	for _, tt := range tests {
-		got := Truncate(tt.s, tt.max)
-		if got != tt.want {
-			t.Errorf("Truncate(%q, %d) = %q, want %q", tt.s, tt.max, got, tt.want)
-		}
-		if !utf8.ValidString(got) {
-			t.Errorf("Truncate(%q, %d) = %q is not valid UTF-8", tt.s, tt.max, got)
-		}
 	}
 }

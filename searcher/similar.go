@@ -63,7 +63,7 @@ func (s *Searcher) FindSimilar(ctx context.Context, q SimilarQuery) (*Response, 
 	}
 	if sq.Contents.Highlights != nil && sq.Contents.Highlights.Query == "" {
 		h := *sq.Contents.Highlights
-		h.Query = cmp.Or(src.Title, Truncate(src.Text, 200))
+		h.Query = cmp.Or(src.Title, cari.Truncate(src.Text, 200, ""))
 		sq.Contents.Highlights = &h
 	}
 	if err := sq.Normalize(); err != nil {
@@ -189,7 +189,7 @@ func similarText(d cari.Document) string {
 	if len(t) <= similarQueryChars {
 		return t
 	}
-	t = Truncate(t, similarQueryChars)
+	t = cari.Truncate(t, similarQueryChars, "")
 	if i := strings.LastIndexAny(t, " \n\t"); i > 0 {
 		t = t[:i]
 	}

@@ -3,6 +3,8 @@ package modelhttp
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/cari-search/cari"
 )
 
 // maxMessageChars bounds the start of a body quoted as an error message.
@@ -34,9 +36,5 @@ func ErrorMessage(body []byte) string {
 			return e.Message // older vLLM: {"object": "error", "message"}
 		}
 	}
-	text := strings.TrimSpace(string(body))
-	if r := []rune(text); len(r) > maxMessageChars {
-		return string(r[:maxMessageChars]) + "…"
-	}
-	return text
+	return cari.Truncate(strings.TrimSpace(string(body)), maxMessageChars, "…")
 }

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/cari-search/cari"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 )
 
@@ -224,10 +225,7 @@ func exaResultOf(r *cariv1.Result, want exaWant, withScore bool) exaResult {
 	if want.highlights {
 		hs, scores := make([]string, 0, len(r.GetHighlights())), make([]float64, 0, len(r.GetHighlights()))
 		for i, h := range r.GetHighlights() {
-			if n := want.highlightChars; n > 0 && len([]rune(h)) > n {
-				h = string([]rune(h)[:n])
-			}
-			hs = append(hs, h)
+			hs = append(hs, cari.Truncate(h, want.highlightChars, ""))
 			if i < len(r.GetHighlightScores()) {
 				scores = append(scores, float64(r.GetHighlightScores()[i]))
 			}
