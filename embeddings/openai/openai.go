@@ -51,8 +51,8 @@ type Options struct {
 // Client embeds text through one server and model. It is safe for
 // concurrent use.
 type Client struct {
-	opts     Options
-	endpoint string
+	opts Options
+	http modelhttp.Client
 }
 
 // New checks opts and returns a client; it sends nothing.
@@ -84,7 +84,13 @@ func New(opts Options) (*Client, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{opts: opts, endpoint: strings.TrimRight(opts.BaseURL, "/") + "/embeddings"}, nil
+	c := &Client{opts: opts}
+	c.http = modelhttp.Client{BaseURL: opts.BaseURL, APIKey: opts.APIKey, HTTPClient: opts.HTTPClient, Timeout: opts.Timeout,
+		Retry: modelhttp.Retry{MaxRetries: opts.MaxRetries, Delay: c.backoff,
+			OnRetry: func(err error, attempt int, delay time.Duration) {
+				opts.Logger.Warn("embedding request failed; retrying", "err", err, "attempt", attempt+1, "delay", delay)
+			}}}
+	return c, nil
 }
 
 // Embed returns one vector per text, in order, in as many requests as the
@@ -135,20 +141,13 @@ func (c *Client) embedBatch(ctx context.Context, texts []string) ([][]float32, e
 	if err != nil {
 		return nil, err
 	}
-	var vecs [][]float32
-	retry := modelhttp.Retry{MaxRetries: c.opts.MaxRetries, Delay: c.backoff,
-		OnRetry: func(err error, attempt int, delay time.Duration) {
-			c.opts.Logger.Warn("embedding request failed; retrying", "err", err, "attempt", attempt+1, "delay", delay)
-		}}
-	err = retry.Do(ctx, func() (err error) {
-		vecs, err = c.post(ctx, body, len(texts))
-		return err
-	})
+	data, err := c.http.Post(ctx, embeddingsPath, body, maxResponseBytes)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
 		return nil, err
+	}
+	vecs, err := decodeResponse(data, len(texts))
+	if err != nil {
+		return nil, fmt.Errorf("%s: malformed response: %w", c.http.URL(embeddingsPath), err)
 	}
 	return c.fitDimensions(vecs)
 }

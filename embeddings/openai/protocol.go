@@ -1,16 +1,16 @@
 package openai
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-
-	"github.com/cari-search/cari/internal/modelhttp"
 )
+
+// embeddingsPath is the endpoint under the API root.
+const embeddingsPath = "/embeddings"
 
 // request is the body of POST /v1/embeddings.
 type request struct {
@@ -40,21 +40,6 @@ func (c *Client) requestBody(texts []string) ([]byte, error) {
 		req.Dimensions = c.opts.Dimensions
 	}
 	return json.Marshal(req)
-}
-
-// post sends one attempt and decodes n vectors from the answer.
-func (c *Client) post(ctx context.Context, body []byte, n int) ([][]float32, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	defer cancel()
-	data, err := modelhttp.Post(ctx, c.opts.HTTPClient, c.endpoint, body, c.opts.APIKey, maxResponseBytes)
-	if err != nil {
-		return nil, err
-	}
-	vecs, err := decodeResponse(data, n)
-	if err != nil {
-		return nil, fmt.Errorf("%s: malformed response: %w", c.endpoint, err)
-	}
-	return vecs, nil
 }
 
 // decodeResponse checks that the answer has exactly one vector per input,

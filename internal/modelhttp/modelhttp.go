@@ -1,8 +1,11 @@
-// Package modelhttp is what Cari's clients of OpenAI-compatible model
-// servers share (the embedder in embeddings/openai, the re-rankers in
-// searcher/rerank, the answer endpoint's LLM in server): one JSON POST with
-// a bearer token, which failures are worth another attempt, how long to
-// wait for it, and the message to quote from an error body.
+// Package modelhttp is Cari's one client of OpenAI-compatible model
+// servers (vLLM, TEI, llama.cpp, SGLang, Ollama), which the embedder in
+// embeddings/openai, the re-rankers in searcher/rerank and the answerer in
+// server/exa configure rather than repeat: Client, one JSON POST with a
+// bearer token, retried when the failure is worth another attempt (Retry,
+// Backoff, Retry-After); the /v1/chat/completions request and answer
+// (ChatRequest, ChatCompletion, ReadChatStream); and the message to quote
+// from an error body (ErrorMessage).
 package modelhttp
 
 import (

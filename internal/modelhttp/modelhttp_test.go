@@ -2,6 +2,7 @@ package modelhttp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -114,5 +115,65 @@ func TestRetryDeadline(t *testing.T) {
 	defer cancel()
 	if err := r.Do(ctx, func() error { return fail }); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("cancelled during the wait: %v", err)
+	}
+}
+
+// TestClient checks what Client adds to Post and Send: the base URL and
+// path, a timeout per attempt that a retry gets afresh, errors of an
+// ended context that name the URL (Post) or not (Open).
+func TestClient(t *testing.T) {
+	calls := 0
+	stop := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if r.URL.Path != "/v1/chat/completions" {
+			t.Errorf("path %s", r.URL.Path)
+		}
+		if calls == 1 {
+			<-stop // the first attempt times out
+			return
+		}
+		fmt.Fprint(w, `{"choices":[{"message":{"content":"hi"}}]}`)
+	}))
+	defer srv.Close()
+	defer close(stop)
+	c := Client{BaseURL: srv.URL + "/v1/", HTTPClient: srv.Client(), Timeout: 50 * time.Millisecond,
+		Retry: Retry{MaxRetries: 1, Delay: func(int, time.Duration) time.Duration { return 0 }}}
+	data, err := c.Post(context.Background(), "/chat/completions", ChatRequest{Model: "m"}, 1<<10)
+	var cc ChatCompletion
+	if err != nil || calls != 2 || json.Unmarshal(data, &cc) != nil {
+		t.Fatalf("got %q, %v after %d calls", data, err, calls)
+	}
+	if text, ok := cc.Content(); !ok || text != "hi" {
+		t.Errorf("Content() = %q, %v", text, ok)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Post(ctx, "/chat/completions", []byte(`{}`), 1<<10); !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), srv.URL) {
+		t.Errorf("Post, cancelled: %v, want context.Canceled naming the URL", err)
+	}
+	if _, err := c.Open(ctx, "/chat/completions", []byte(`{}`), "text/event-stream"); err != context.Canceled {
+		t.Errorf("Open, cancelled: %v, want context.Canceled alone", err)
+	}
+}
+
+func TestReadChatStream(t *testing.T) {
+	chunk := func(s string) string {
+		return fmt.Sprintf(`data: {"choices":[{"index":0,"delta":{"content":%q}}]}`+"\n\n", s)
+	}
+	for _, tc := range []struct {
+		name, body, want, err string
+	}{
+		{"done", ": comment\n\n" + chunk("Mag") + chunk("ma") + "data: [DONE]\n\n", "Magma", ""},
+		{"no done", chunk("Magma"), "Magma", ""},
+		{"empty", "", "", "ended without an answer"},
+		{"malformed", chunk("Mag") + "data: {oops\n\n", "Mag", "malformed stream event"},
+		{"error event", chunk("Mag") + `data: {"error":{"message":"overloaded"}}` + "\n\n", "Mag", "stream error: overloaded"},
+	} {
+		var pieces []string
+		got, err := ReadChatStream(context.Background(), strings.NewReader(tc.body), func(p string) { pieces = append(pieces, p) })
+		if got != tc.want || strings.Join(pieces, "") != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%s: %q (pieces %q), %v; want %q and an error saying %q", tc.name, got, pieces, err, tc.want, tc.err)
+		}
 	}
 }

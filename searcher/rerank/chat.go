@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/internal/modelhttp"
 	"github.com/cari-search/cari/searcher"
 )
 
@@ -107,59 +109,18 @@ func (c *Chat) Rerank(ctx context.Context, query string, cands []searcher.Candid
 	return scores, nil
 }
 
-// chatMessage is one message of a chat completion request.
-type chatMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
-// chatRequest is the body of POST /v1/chat/completions.
-type chatRequest struct {
-	Model              string         `json:"model"`
-	Messages           []chatMessage  `json:"messages"`
-	MaxTokens          int            `json:"max_tokens"`
-	Temperature        float64        `json:"temperature"`
-	Logprobs           bool           `json:"logprobs,omitempty"`
-	TopLogprobs        int            `json:"top_logprobs,omitempty"`
-	ChatTemplateKwargs map[string]any `json:"chat_template_kwargs,omitempty"`
-}
-
-// chatResponse is the part of a chat completion Cari reads.
-type chatResponse struct {
-	Choices []chatChoice `json:"choices"`
-}
-
-type chatChoice struct {
-	Message struct {
-		Content *string `json:"content"`
-	} `json:"message"`
-	Logprobs *struct {
-		Content []tokenLogprob `json:"content"`
-	} `json:"logprobs"`
-	FinishReason string `json:"finish_reason"`
-}
-
-type tokenLogprob struct {
-	Token       string  `json:"token"`
-	Logprob     float64 `json:"logprob"`
-	TopLogprobs []struct {
-		Token   string  `json:"token"`
-		Logprob float64 `json:"logprob"`
-	} `json:"top_logprobs"`
-}
-
 func templateKwargs(allowThinking bool) map[string]any {
 	if allowThinking {
 		return nil
 	}
-	return map[string]any{"enable_thinking": false}
+	return modelhttp.NoThinking()
 }
 
 // pointwiseRequest is the request that judges one candidate.
-func (c *Chat) pointwiseRequest(query string, cand searcher.Candidate) chatRequest {
-	return chatRequest{
+func (c *Chat) pointwiseRequest(query string, cand searcher.Candidate) modelhttp.ChatRequest {
+	return modelhttp.ChatRequest{
 		Model: c.opts.Model,
-		Messages: []chatMessage{
+		Messages: []modelhttp.ChatMessage{
 			{Role: "system", Content: pointwiseSystem},
 			{Role: "user", Content: fmt.Sprintf(pointwiseUser, c.opts.Instruction, query, documentText(cand))},
 		},
@@ -173,7 +134,7 @@ func (c *Chat) pointwiseRequest(query string, cand searcher.Candidate) chatReque
 
 // judge asks about one candidate and returns P(yes) / (P(yes) + P(no)).
 func (c *Chat) judge(ctx context.Context, query string, cand searcher.Candidate) (float64, error) {
-	var resp chatResponse
+	var resp modelhttp.ChatCompletion
 	err := c.client.post(ctx, "/chat/completions", c.pointwiseRequest(query, cand), func(b []byte) error {
 		if err := json.Unmarshal(b, &resp); err != nil {
 			return err
@@ -202,7 +163,7 @@ func (c *Chat) judge(ctx context.Context, query string, cand searcher.Candidate)
 // false when there are none or they hold neither "yes" nor "no". Of the
 // two, one missing from the alternatives is taken at its largest possible
 // probability: the least of the listed ones and of the mass they leave.
-func logprobJudgement(ch chatChoice) (score float64, ok bool, err error) {
+func logprobJudgement(ch modelhttp.ChatChoice) (score float64, ok bool, err error) {
 	if ch.Logprobs == nil || len(ch.Logprobs.Content) == 0 {
 		return 0, false, nil
 	}
@@ -248,7 +209,7 @@ func logprobJudgement(ch chatChoice) (score float64, ok bool, err error) {
 }
 
 // textJudgement scores 1 for an answer of yes, 0 for no.
-func textJudgement(ch chatChoice) (float64, error) {
+func textJudgement(ch modelhttp.ChatChoice) (float64, error) {
 	if ch.Message.Content == nil {
 		return 0, errors.New("answer has no content and no logprobs")
 	}
@@ -262,7 +223,7 @@ func textJudgement(ch chatChoice) (float64, error) {
 	if strings.HasPrefix(strings.TrimSpace(text), "<think>") {
 		return 0, errors.New(`the model answered "<think>": it is a thinking model whose chat template ignored enable_thinking=false; use a non-thinking model or template`)
 	}
-	return 0, fmt.Errorf("answer %q is neither yes nor no", truncateRunes(text, 40))
+	return 0, fmt.Errorf("answer %q is neither yes nor no", cari.Truncate(text, 40, "..."))
 }
 
 // answerWord normalises a token or an answer: case, spaces, the
@@ -278,7 +239,7 @@ func answerWord(s string) string {
 func documentText(c searcher.Candidate) string {
 	text := c.Passage
 	if text == "" {
-		text = searcher.Truncate(c.Document.Text, searcher.DefaultRerank.PassageChars)
+		text = cari.Truncate(c.Document.Text, searcher.DefaultRerank.PassageChars, "")
 	}
 	title := strings.TrimSpace(c.Document.Title)
 	if title == "" || strings.HasPrefix(text, title) {
@@ -291,11 +252,4 @@ func shortHash(s string) string {
 	h := fnv.New32a()
 	h.Write([]byte(s))
 	return fmt.Sprintf("%08x", h.Sum32())
-}
-
-func truncateRunes(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "..."
-	}
-	return s
 }

@@ -2,7 +2,6 @@ package rerank
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -151,12 +150,19 @@ func LoadAPIKey(file, env string) (Secret, error) {
 // client sends JSON requests to one server with retries.
 type client struct {
 	srv  Server
-	base string
+	http modelhttp.Client
 }
 
 func newClient(s Server) *client {
 	s = s.withDefaults()
-	return &client{srv: s, base: strings.TrimRight(s.URL, "/")}
+	return &client{srv: s, http: modelhttp.Client{BaseURL: s.URL, APIKey: string(s.APIKey), HTTPClient: s.HTTPClient, Timeout: s.Timeout,
+		Retry: modelhttp.Retry{MaxRetries: s.MaxRetries, FitDeadline: true,
+			Delay: func(attempt int, retryAfter time.Duration) time.Duration {
+				return modelhttp.Backoff(attempt, s.Backoff, s.MaxBackoff, retryAfter)
+			},
+			OnRetry: func(err error, attempt int, delay time.Duration) {
+				s.Logger.Warn("re-ranking request failed; retrying", "err", err, "attempt", attempt+1, "delay", delay)
+			}}}}
 }
 
 // post sends body as JSON to path under the base URL and hands the
@@ -164,33 +170,12 @@ func newClient(s Server) *client {
 // not retried. Errors from the context come back wrapped, so that callers
 // can tell a deadline from a server failure.
 func (c *client) post(ctx context.Context, path string, body any, decode func([]byte) error) error {
-	payload, err := json.Marshal(body)
+	data, err := c.http.Post(ctx, path, body, maxResponseBytes)
 	if err != nil {
-		return err
-	}
-	endpoint := c.base + path
-	retry := modelhttp.Retry{MaxRetries: c.srv.MaxRetries, FitDeadline: true,
-		Delay: func(attempt int, retryAfter time.Duration) time.Duration {
-			return modelhttp.Backoff(attempt, c.srv.Backoff, c.srv.MaxBackoff, retryAfter)
-		},
-		OnRetry: func(err error, attempt int, delay time.Duration) {
-			c.srv.Logger.Warn("re-ranking request failed; retrying", "err", err, "attempt", attempt+1, "delay", delay)
-		}}
-	var data []byte
-	err = retry.Do(ctx, func() error {
-		attemptCtx, cancel := context.WithTimeout(ctx, c.srv.Timeout)
-		defer cancel()
-		data, err = modelhttp.Post(attemptCtx, c.srv.HTTPClient, endpoint, payload, string(c.srv.APIKey), maxResponseBytes)
-		return err
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s: %w", endpoint, context.Cause(ctx))
-		}
 		return err
 	}
 	if err := decode(data); err != nil {
-		return fmt.Errorf("%s: malformed answer: %w", endpoint, err)
+		return fmt.Errorf("%s: malformed answer: %w", c.http.URL(path), err)
 	}
 	return nil
 }

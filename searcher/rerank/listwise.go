@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/internal/modelhttp"
 	"github.com/cari-search/cari/searcher"
 )
 
@@ -135,14 +137,14 @@ func windows(n, size, step int) []span {
 func (l *Listwise) rankWindow(ctx context.Context, query string, cands []searcher.Candidate, seg []int) ([]int, error) {
 	var answer string
 	err := l.client.post(ctx, "/chat/completions", l.listwiseRequest(query, cands, seg), func(b []byte) error {
-		var resp chatResponse
+		var resp modelhttp.ChatCompletion
 		if err := json.Unmarshal(b, &resp); err != nil {
 			return err
 		}
-		if len(resp.Choices) == 0 || resp.Choices[0].Message.Content == nil {
+		var ok bool
+		if answer, ok = resp.Content(); !ok {
 			return errors.New("no answer text")
 		}
-		answer = *resp.Choices[0].Message.Content
 		return nil
 	})
 	if err != nil {
@@ -153,25 +155,25 @@ func (l *Listwise) rankWindow(ctx context.Context, query string, cands []searche
 		return nil, err
 	}
 	if repaired {
-		l.opts.Logger.Debug("listwise answer repaired: missing identifiers appended in first-stage order", "answer", truncateRunes(answer, 200))
+		l.opts.Logger.Debug("listwise answer repaired: missing identifiers appended in first-stage order", "answer", cari.Truncate(answer, 200, "..."))
 	}
 	return perm, nil
 }
 
 // listwiseRequest is RankGPT's conversation for one window.
-func (l *Listwise) listwiseRequest(query string, cands []searcher.Candidate, seg []int) chatRequest {
-	msgs := []chatMessage{
+func (l *Listwise) listwiseRequest(query string, cands []searcher.Candidate, seg []int) modelhttp.ChatRequest {
+	msgs := []modelhttp.ChatMessage{
 		{Role: "system", Content: listwiseSystem},
 		{Role: "user", Content: fmt.Sprintf(listwiseIntro, len(seg), query)},
 		{Role: "assistant", Content: listwiseAck},
 	}
 	for k, i := range seg {
 		msgs = append(msgs,
-			chatMessage{Role: "user", Content: fmt.Sprintf("[%d] %s", k+1, oneLine(documentText(cands[i])))},
-			chatMessage{Role: "assistant", Content: fmt.Sprintf(listwiseGot, k+1)})
+			modelhttp.ChatMessage{Role: "user", Content: fmt.Sprintf("[%d] %s", k+1, oneLine(documentText(cands[i])))},
+			modelhttp.ChatMessage{Role: "assistant", Content: fmt.Sprintf(listwiseGot, k+1)})
 	}
-	msgs = append(msgs, chatMessage{Role: "user", Content: fmt.Sprintf(listwiseAsk, query, len(seg))})
-	return chatRequest{
+	msgs = append(msgs, modelhttp.ChatMessage{Role: "user", Content: fmt.Sprintf(listwiseAsk, query, len(seg))})
+	return modelhttp.ChatRequest{
 		Model:              l.opts.Model,
 		Messages:           msgs,
 		MaxTokens:          l.opts.MaxTokens,
@@ -208,7 +210,7 @@ func parsePermutation(answer string, n int) (perm []int, repaired bool, err erro
 		perm = append(perm, id-1)
 	}
 	if len(perm) == 0 {
-		return nil, false, fmt.Errorf("answer %q holds no passage identifier between 1 and %d", truncateRunes(answer, 80), n)
+		return nil, false, fmt.Errorf("answer %q holds no passage identifier between 1 and %d", cari.Truncate(answer, 80, "..."), n)
 	}
 	for i, ok := range seen {
 		if !ok {

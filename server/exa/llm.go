@@ -7,7 +7,6 @@ package exa
 // /answer never fails because of the LLM.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/internal/modelhttp"
 	"github.com/cari-search/cari/searcher/rerank"
 
@@ -71,11 +71,14 @@ type AnswerOptions struct {
 	HTTPClient *http.Client
 }
 
+// chatPath is the chat server's endpoint under its API root.
+const chatPath = "/chat/completions"
+
 // llmAnswerer asks a chat server for answers.
 type llmAnswerer struct {
-	opts     AnswerOptions
-	endpoint string
-	log      *slog.Logger
+	opts   AnswerOptions
+	client modelhttp.Client
+	log    *slog.Logger
 }
 
 // newLLMAnswerer checks o; no URL means no LLM, a nil answerer.
@@ -101,7 +104,12 @@ func newLLMAnswerer(o AnswerOptions, log *slog.Logger) (*llmAnswerer, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &llmAnswerer{opts: o, endpoint: strings.TrimRight(o.URL, "/") + "/chat/completions", log: log}, nil
+	// One quick retry of a 408, 429, 5xx or network failure, while the
+	// answer's time allows; the whole answer has Timeout, no attempt its own.
+	client := modelhttp.Client{BaseURL: o.URL, APIKey: string(o.APIKey), HTTPClient: o.HTTPClient,
+		Retry: modelhttp.Retry{MaxRetries: answerMaxRetries, FitDeadline: true,
+			Delay: func(int, time.Duration) time.Duration { return answerRetryDelay }}}
+	return &llmAnswerer{opts: o, client: client, log: log}, nil
 }
 
 // answerSource is one search result as the LLM reads it.
@@ -128,103 +136,42 @@ func llmSources(resp *cariv1.SearchResponse, withText bool) ([]answerSource, []e
 		if excerpt == "" {
 			continue
 		}
-		sources = append(sources, answerSource{title: r.GetTitle(), url: r.GetUrl(), excerpt: truncateChars(excerpt, answerSourceChars)})
+		sources = append(sources, answerSource{title: r.GetTitle(), url: r.GetUrl(), excerpt: cari.Truncate(excerpt, answerSourceChars, "…")})
 		cites = append(cites, exaResultOf(r, exaWant{text: withText}, true))
 	}
 	return sources, cites
 }
 
-func truncateChars(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
-}
-
-// llmMessage is one message of a chat completion request.
-type llmMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
-// llmRequest is the body of POST /v1/chat/completions.
-type llmRequest struct {
-	Model       string       `json:"model"`
-	Messages    []llmMessage `json:"messages"`
-	MaxTokens   int          `json:"max_tokens"`
-	Temperature float64      `json:"temperature"`
-	Stream      bool         `json:"stream"`
-	// ChatTemplateKwargs turns off the thinking of Qwen3 and DeepSeek
-	// templates, which would spend the token budget before the answer.
-	// Servers that do not know the field ignore it.
-	ChatTemplateKwargs map[string]any `json:"chat_template_kwargs"`
-}
-
 // request is the chat request that asks for an answer to query from
 // sources.
-func (l *llmAnswerer) request(query string, sources []answerSource, stream bool) llmRequest {
+func (l *llmAnswerer) request(query string, sources []answerSource, stream bool) modelhttp.ChatRequest {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Question: %s\n\nSearch results:\n", query)
 	for i, s := range sources {
 		fmt.Fprintf(&b, "\n[%d] %s\nURL: %s\n%s\n", i+1, s.title, s.url, s.excerpt)
 	}
-	return llmRequest{
+	return modelhttp.ChatRequest{
 		Model:              l.opts.Model,
-		Messages:           []llmMessage{{Role: "system", Content: answerSystemPrompt}, {Role: "user", Content: b.String()}},
+		Messages:           []modelhttp.ChatMessage{{Role: "system", Content: answerSystemPrompt}, {Role: "user", Content: b.String()}},
 		MaxTokens:          l.opts.MaxTokens,
 		Temperature:        answerTemperature,
-		Stream:             stream,
-		ChatTemplateKwargs: map[string]any{"enable_thinking": false},
+		Stream:             &stream,
+		ChatTemplateKwargs: modelhttp.NoThinking(),
 	}
 }
 
-// post sends req and returns a 200 response, retrying a 408, 429, 5xx or
-// network failure once while the context allows.
-func (l *llmAnswerer) post(ctx context.Context, req llmRequest) (*http.Response, error) {
-	payload, err := json.Marshal(req)
-	if err != nil {
-		return nil, err
-	}
+// post sends req and returns a 200 response, its body a stream of events
+// when req asks for one.
+func (l *llmAnswerer) post(ctx context.Context, req modelhttp.ChatRequest) (*http.Response, error) {
 	accept := "application/json"
-	if req.Stream {
+	if *req.Stream {
 		accept = "text/event-stream"
 	}
-	retry := modelhttp.Retry{MaxRetries: answerMaxRetries, FitDeadline: true,
-		Delay: func(int, time.Duration) time.Duration { return answerRetryDelay }}
-	var resp *http.Response
-	err = retry.Do(ctx, func() error {
-		hr, err := modelhttp.NewRequest(ctx, l.endpoint, payload, accept, string(l.opts.APIKey))
-		if err != nil {
-			return err
-		}
-		resp, err = modelhttp.Send(l.opts.HTTPClient, hr)
-		return err
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, context.Cause(ctx)
-		}
-		return nil, err
-	}
-	return resp, nil
-}
-
-// llmCompletion is the part of a chat completion, or of one chunk of a
-// streamed one, that Cari reads.
-type llmCompletion struct {
-	Choices []struct {
-		Message struct {
-			Content *string `json:"content"`
-		} `json:"message"`
-		Delta struct {
-			Content string `json:"content"`
-		} `json:"delta"`
-	} `json:"choices"`
-	Error json.RawMessage `json:"error"`
+	return l.client.Open(ctx, chatPath, req, accept)
 }
 
 // complete asks for the whole answer at once.
-func (l *llmAnswerer) complete(ctx context.Context, req llmRequest) (string, error) {
+func (l *llmAnswerer) complete(ctx context.Context, req modelhttp.ChatRequest) (string, error) {
 	resp, err := l.post(ctx, req)
 	if err != nil {
 		return "", err
@@ -242,14 +189,15 @@ func (l *llmAnswerer) complete(ctx context.Context, req llmRequest) (string, err
 
 // completionText is the answer in a chat completion body.
 func completionText(data []byte) (string, error) {
-	var c llmCompletion
+	var c modelhttp.ChatCompletion
 	if err := json.Unmarshal(data, &c); err != nil {
 		return "", fmt.Errorf("malformed answer: %w", err)
 	}
-	if len(c.Choices) == 0 || c.Choices[0].Message.Content == nil {
+	content, ok := c.Content()
+	if !ok {
 		return "", errors.New("malformed answer: no choices[0].message.content")
 	}
-	text := strings.TrimSpace(stripThinking(*c.Choices[0].Message.Content))
+	text := strings.TrimSpace(stripThinking(content))
 	if text == "" {
 		return "", errors.New("the answer is empty")
 	}
@@ -272,7 +220,7 @@ func stripThinking(s string) string {
 // stream asks for the answer streamed, handing each piece to emit as it
 // comes, and returns the whole text. A server that answers with one JSON
 // body instead of events is read as one piece.
-func (l *llmAnswerer) stream(ctx context.Context, req llmRequest, emit func(string)) (string, error) {
+func (l *llmAnswerer) stream(ctx context.Context, req modelhttp.ChatRequest, emit func(string)) (string, error) {
 	resp, err := l.post(ctx, req)
 	if err != nil {
 		return "", err
@@ -289,47 +237,7 @@ func (l *llmAnswerer) stream(ctx context.Context, req llmRequest, emit func(stri
 		}
 		return text, err
 	}
-	var text strings.Builder
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		data, ok := strings.CutPrefix(line, "data:")
-		if !ok {
-			continue // blank lines, comments, event: and id: lines
-		}
-		data = strings.TrimSpace(data)
-		if data == "[DONE]" {
-			return text.String(), nil
-		}
-		var c llmCompletion
-		if err := json.Unmarshal([]byte(data), &c); err != nil {
-			return text.String(), fmt.Errorf("malformed stream event %q: %w", truncateChars(data, 80), err)
-		}
-		if len(c.Error) > 0 {
-			return text.String(), fmt.Errorf("stream error: %s", modelhttp.ErrorMessage(data2body(c.Error)))
-		}
-		if len(c.Choices) > 0 && c.Choices[0].Delta.Content != "" {
-			piece := c.Choices[0].Delta.Content
-			text.WriteString(piece)
-			emit(piece)
-		}
-	}
-	if ctx.Err() != nil {
-		return text.String(), context.Cause(ctx)
-	}
-	if err := sc.Err(); err != nil {
-		return text.String(), fmt.Errorf("read stream: %w", err)
-	}
-	if text.Len() == 0 {
-		return "", errors.New("the stream ended without an answer or [DONE]")
-	}
-	return text.String(), nil // some servers end without [DONE]
-}
-
-// data2body wraps an error value as the body modelhttp.ErrorMessage reads.
-func data2body(e json.RawMessage) []byte {
-	return append(append([]byte(`{"error":`), e...), '}')
+	return modelhttp.ReadChatStream(ctx, resp.Body, emit)
 }
 
 // describeLLMError says why the LLM gave no answer, for the fallback

@@ -16,7 +16,7 @@ func TestNewLLMAnswerer(t *testing.T) {
 		}
 	}
 	a, err := newLLMAnswerer(AnswerOptions{URL: "http://h/v1/", Model: "m"}, nil)
-	if err != nil || a.endpoint != "http://h/v1/chat/completions" || a.opts.Timeout != DefaultAnswerTimeout || a.opts.MaxTokens != DefaultAnswerMaxTokens {
+	if err != nil || a.client.URL(chatPath) != "http://h/v1/chat/completions" || a.opts.Timeout != DefaultAnswerTimeout || a.opts.MaxTokens != DefaultAnswerMaxTokens {
 		t.Errorf("defaults: %+v, %v", a, err)
 	}
 	if s := fmt.Sprintf("%v", AnswerOptions{APIKey: "sk-secret"}); strings.Contains(s, "sk-secret") {

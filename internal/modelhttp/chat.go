@@ -1,0 +1,75 @@
+package modelhttp
+
+import "encoding/json"
+
+// ChatMessage is one message of a chat completion request.
+type ChatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// ChatRequest is the body of POST /v1/chat/completions, with the fields
+// Cari sends.
+type ChatRequest struct {
+	Model       string        `json:"model"`
+	Messages    []ChatMessage `json:"messages"`
+	MaxTokens   int           `json:"max_tokens"`
+	Temperature float64       `json:"temperature"`
+	// Stream asks for server-sent events; nil leaves the field out, for
+	// the server's default (no stream).
+	Stream      *bool `json:"stream,omitempty"`
+	Logprobs    bool  `json:"logprobs,omitempty"`
+	TopLogprobs int   `json:"top_logprobs,omitempty"`
+	// ChatTemplateKwargs go to the model's chat template; see NoThinking.
+	// Servers that do not know the field ignore it.
+	ChatTemplateKwargs map[string]any `json:"chat_template_kwargs,omitempty"`
+}
+
+// NoThinking are the chat template arguments that turn off the thinking
+// of Qwen3 and DeepSeek templates, which would spend the token budget
+// before the answer (and write the empty thinking block Qwen3-Reranker
+// expects).
+func NoThinking() map[string]any { return map[string]any{"enable_thinking": false} }
+
+// ChatCompletion is the part of a chat completion, or of one chunk of a
+// streamed one, that Cari reads.
+type ChatCompletion struct {
+	Choices []ChatChoice `json:"choices"`
+	// Error is set on a stream's error event.
+	Error json.RawMessage `json:"error"`
+}
+
+// ChatChoice is one choice of a completion: its message, or in a stream
+// its delta, and the logprobs of its tokens when they were asked for.
+type ChatChoice struct {
+	Message struct {
+		Content *string `json:"content"`
+	} `json:"message"`
+	Delta struct {
+		Content string `json:"content"`
+	} `json:"delta"`
+	Logprobs *struct {
+		Content []TokenLogprob `json:"content"`
+	} `json:"logprobs"`
+	FinishReason string `json:"finish_reason"`
+}
+
+// TokenLogprob is one generated token's log-probability and its most
+// likely alternatives.
+type TokenLogprob struct {
+	Token       string  `json:"token"`
+	Logprob     float64 `json:"logprob"`
+	TopLogprobs []struct {
+		Token   string  `json:"token"`
+		Logprob float64 `json:"logprob"`
+	} `json:"top_logprobs"`
+}
+
+// Content is the first choice's message text; ok is false when there is
+// none (no choices, or content null).
+func (c *ChatCompletion) Content() (text string, ok bool) {
+	if len(c.Choices) == 0 || c.Choices[0].Message.Content == nil {
+		return "", false
+	}
+	return *c.Choices[0].Message.Content, true
+}
