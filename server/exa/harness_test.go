@@ -3,11 +3,9 @@ package exa_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -81,30 +79,8 @@ type httpResult struct {
 // do sends one HTTP request; headers are name, value pairs.
 func (ts *testServer) do(t *testing.T, method, path, body string, headers ...string) httpResult {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), method, ts.url+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return httpResult{code: resp.StatusCode, header: resp.Header, body: b}
+	r := servertest.Do(t, ts.url, method, path, body, headers...)
+	return httpResult{code: r.Code, header: r.Header, body: r.Body}
 }
 
 // exaDo posts body to an Exa endpoint and decodes the JSON answer.

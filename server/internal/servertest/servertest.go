@@ -1,12 +1,16 @@
 // Package servertest holds the fixtures that the tests of server and of
 // server/exa share: the documents every test server starts with, a store
-// that holds them, and a log sink to read while a server writes. It cannot
+// that holds them, a log sink to read while a server writes, and an HTTP
+// request with its answer read. It cannot
 // start a server itself, since server's own tests would then import
 // server twice.
 package servertest
 
 import (
 	"bytes"
+	"io"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -65,4 +69,41 @@ func (s *LogBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Response is an HTTP response with its body read.
+type Response struct {
+	Code   int
+	Header http.Header
+	Body   []byte
+}
+
+// Do sends one HTTP request to url+path, a JSON body when body is not
+// empty; headers are name, value pairs.
+func Do(t testing.TB, url, method, path, body string, headers ...string) Response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, url+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Response{Code: resp.StatusCode, Header: resp.Header, Body: b}
 }
