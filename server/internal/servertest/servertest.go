@@ -1,9 +1,8 @@
 // Package servertest holds the fixtures that the tests of server and of
 // server/exa share: the documents every test server starts with, a store
 // that holds them, a log sink to read while a server writes, and an HTTP
-// request with its answer read. It cannot
-// start a server itself, since server's own tests would then import
-// server twice.
+// request with its answer read. It cannot start a server itself, since
+// server's own tests would then import server twice.
 package servertest
 
 import (
