@@ -63,6 +63,21 @@ type Options struct {
 // reciprocal rank fusion with the customary k of 60, both sides equal.
 var DefaultFusion = Fusion{Method: FusionRRF, RRFK: 60, Alpha: 0.5, Candidates: 100}
 
+// StaticFusion is the hybrid default for a static word-vector model, a weak
+// signal that helps only as a small weight in a score combination; chosen
+// on scifact/train, see docs/EVALUATION.md.
+var StaticFusion = Fusion{Method: FusionScore, Alpha: 0.05, Candidates: 100}
+
+// FusionForModel is the hybrid default for an embedding model: StaticFusion
+// for static word vectors, else DefaultFusion (a transformer model is a
+// strong signal, fused by rank).
+func FusionForModel(staticWordVectors bool) Fusion {
+	if staticWordVectors {
+		return StaticFusion
+	}
+	return DefaultFusion
+}
+
 // Searcher runs queries against one store. It is safe for concurrent use.
 type Searcher struct {
 	store Store

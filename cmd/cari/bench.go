@@ -18,6 +18,7 @@ import (
 
 	"github.com/cari-search/cari/evaluation"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/searcher/rerank"
 )
 
 // benchMarker marks a data directory that cari bench built, the only kind
@@ -275,7 +276,7 @@ func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath, language str
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	f.dataDir, f.embed.provider, f.reranker = dir, "none", "none"
+	f.dataDir, f.embed.provider, f.rerank.Kind = dir, "none", rerank.KindNone
 	st, err := openStack(cmd.Context(), f, log)
 	if err != nil {
 		return nil, err

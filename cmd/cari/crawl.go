@@ -22,6 +22,7 @@ import (
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/crawler"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/searcher/rerank"
 )
 
 // crawlFlags are cari crawl's settings.
@@ -118,7 +119,7 @@ func runCrawl(cmd *cobra.Command, g *globalFlags, f *crawlFlags) error {
 		}
 	}
 
-	f.stack.reranker = "none" // crawling never searches
+	f.stack.rerank.Kind = rerank.KindNone // crawling never searches
 	p, runErr := crawlInto(ctx, f, opts, log)
 	if p.CrawlID == "" { // it never started
 		return runErr

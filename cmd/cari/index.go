@@ -15,6 +15,7 @@ import (
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/indexer/corpus"
+	"github.com/cari-search/cari/searcher/rerank"
 )
 
 func newIndexCmd(g *globalFlags) *cobra.Command {
@@ -45,7 +46,7 @@ which for a corpus in one language skips detection, most of the indexing CPU.`,
 			if err := checkLanguageTag(language); err != nil {
 				return fmt.Errorf("--language: %w", err)
 			}
-			stackF.reranker = "none" // indexing never searches
+			stackF.rerank.Kind = rerank.KindNone // indexing never searches
 			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err

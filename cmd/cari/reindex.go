@@ -16,6 +16,7 @@ import (
 
 	"github.com/cari-search/cari/indexer/reindex"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local"
@@ -132,7 +133,7 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 	if err := f.checkSource(); err != nil {
 		return err
 	}
-	stackF.reranker = "none" // reindexing never searches
+	stackF.rerank.Kind = rerank.KindNone // reindexing never searches
 	stackF.rebuild = true
 	ctx := cmd.Context()
 	st, err := openStack(ctx, stackF, log)
@@ -188,7 +189,7 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 }
 
 func runRollback(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog.Logger) error {
-	stackF.reranker = "none"
+	stackF.rerank.Kind = rerank.KindNone
 	stackF.rebuild = true
 	st, err := openStack(cmd.Context(), stackF, log)
 	if err != nil {
@@ -220,7 +221,7 @@ The serving generation and a resumable build are never removed.`,
 			if err != nil {
 				return err
 			}
-			stackF.reranker = "none"
+			stackF.rerank.Kind = rerank.KindNone
 			stackF.rebuild = true
 			stackF.embed.provider = "none" // gc reads manifests only
 			st, err := openStack(cmd.Context(), stackF, log)

@@ -8,14 +8,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/cari-search/cari/store"
 
 	"github.com/spf13/pflag"
 
 	"github.com/cari-search/cari/embeddings"
-	"github.com/cari-search/cari/embeddings/onnx"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/searcher/rerank"
@@ -25,31 +23,21 @@ import (
 // stackFlags choose what every command that indexes or searches opens: the
 // data directory and the models.
 type stackFlags struct {
-	dataDir       string
-	reranker      string
-	rerankerModel string
-	embed         embedFlags
+	dataDir string
+	// rerank is the re-ranker; Kind "none" for commands that never search.
+	rerank rerank.Config
+	embed  embedFlags
 	// storage selects the store; its flags are registered only by the
 	// commands that can run on Qdrant (serve, index, eval).
 	storage storeFlags
 	fs      *pflag.FlagSet
 
-	// The model-server re-rankers (chat, listwise, rerank-api, tei).
-	rerankURL         string
-	rerankModel       string
-	rerankAPIKeyFile  string
-	rerankInstruction string
-	rerankPrompts     string
-	rerankTimeout     time.Duration
-	rerankConcurrency int
-	rerankTopN        int
-	rerankMaxTokens   int
+	rerankTopN int
 	// rerankCacheSize is the re-ranking score cache's size; 0 takes the
 	// default, negative turns it off (cari bench, so that repeated queries
 	// cost what new ones do).
 	rerankCacheSize int
-	// logger receives the re-ranking clients' retries and warnings; nil
-	// discards them.
+	// logger receives the store's and re-ranking clients' messages.
 	logger *slog.Logger
 	// efSearch is the local vector index's search candidate list length
 	// (0: local.DefaultEfSearch).
@@ -62,91 +50,33 @@ type stackFlags struct {
 
 func (f *stackFlags) register(fs *pflag.FlagSet) {
 	f.fs = fs
+	d, r := rerank.DefaultConfig(), &f.rerank
 	fs.StringVar(&f.dataDir, "data", "data", "data directory")
-	fs.StringVar(&f.reranker, "reranker", "learned", "re-ranker: learned (in-process, the default), chat (an OpenAI-compatible chat server judging each candidate yes/no from logprobs, Qwen3-Reranker's way), listwise (a chat model ordering windows of candidates, RankGPT's way, for servers without logprobs), rerank-api (a /v1/rerank server: vLLM, llama.cpp, Infinity), tei (Hugging Face TEI's /rerank), onnx (a cross-encoder exported to ONNX, in-process) or none")
-	fs.StringVar(&f.rerankerModel, "reranker-model", "", "learned: model file of the learned re-ranker (default: the one built in, trained on scifact/train); onnx: the cross-encoder's directory (model.onnx, tokenizer.json, config.json), a path or a name in --models")
-	fs.StringVar(&f.rerankURL, "rerank-url", rerank.DefaultURL, "chat, listwise, rerank-api: base URL of the model server, including /v1; tei: the server's root")
-	fs.StringVar(&f.rerankModel, "rerank-model", rerank.DefaultModel, "chat, listwise, rerank-api: served model name (tei: optional, names the scores in the cache)")
-	fs.StringVar(&f.rerankAPIKeyFile, "rerank-api-key-file", "", "file holding the model server's API key (default: $"+rerank.DefaultAPIKeyEnv+")")
-	fs.DurationVar(&f.rerankTimeout, "rerank-timeout", 0, "time one query's re-ranking may take before results keep the first-stage order (default 2s; listwise 15s)")
-	fs.IntVar(&f.rerankConcurrency, "rerank-concurrency", 0, fmt.Sprintf("chat, rerank-api, tei: requests in flight for one query (default %d)", rerank.DefaultConcurrency))
+	fs.StringVar(&r.Kind, "reranker", d.Kind, "re-ranker: learned (in-process, the default), chat (an OpenAI-compatible chat server judging each candidate yes/no from logprobs, Qwen3-Reranker's way), listwise (a chat model ordering windows of candidates, RankGPT's way, for servers without logprobs), rerank-api (a /v1/rerank server: vLLM, llama.cpp, Infinity), tei (Hugging Face TEI's /rerank), onnx (a cross-encoder exported to ONNX, in-process) or none")
+	fs.StringVar(&r.Model, "reranker-model", d.Model, "learned: model file of the learned re-ranker (default: the one built in, trained on scifact/train); onnx: the cross-encoder's directory (model.onnx, tokenizer.json, config.json), a path or a name in --models")
+	fs.StringVar(&r.URL, "rerank-url", d.URL, "chat, listwise, rerank-api: base URL of the model server, including /v1; tei: the server's root")
+	fs.StringVar(&r.ServedModel, "rerank-model", d.ServedModel, "chat, listwise, rerank-api: served model name (tei: optional, names the scores in the cache)")
+	fs.StringVar(&r.APIKeyFile, "rerank-api-key-file", d.APIKeyFile, "file holding the model server's API key (default: $"+rerank.DefaultAPIKeyEnv+")")
+	fs.DurationVar(&r.Timeout, "rerank-timeout", d.Timeout, fmt.Sprintf("time one query's re-ranking may take before results keep the first-stage order (default %s; listwise %s)", searcher.DefaultRerank.Timeout, rerank.ListwiseTimeout))
+	fs.IntVar(&r.Concurrency, "rerank-concurrency", d.Concurrency, fmt.Sprintf("chat, rerank-api, tei: requests in flight for one query (default %d)", rerank.DefaultConcurrency))
 	fs.IntVar(&f.rerankTopN, "rerank-top-n", 0, fmt.Sprintf("candidates re-ranked per query unless the request says (default %d, at most %d)", searcher.DefaultRerank.TopN, searcher.MaxRerankTopN))
-	fs.StringVar(&f.rerankInstruction, "rerank-instruction", rerank.DefaultInstruction, "chat, and rerank-api or tei with qwen3 prompts: the task instruction of Qwen3-Reranker's prompt")
-	fs.IntVar(&f.rerankMaxTokens, "rerank-max-tokens", 0, fmt.Sprintf("onnx: tokens of a (query, passage) pair, the passage cut to fit (default %d, or fewer if the model has fewer positions)", rerank.DefaultONNXMaxTokens))
-	fs.StringVar(&f.rerankPrompts, "rerank-prompts", rerank.PromptsAuto, "rerank-api, tei: auto (qwen3 for a model named Qwen3-Reranker), none (the server adds any prompt itself, as llama.cpp does) or qwen3 (Cari wraps query and documents in Qwen3-Reranker's prompt, which vLLM and TEI need)")
+	fs.StringVar(&r.Instruction, "rerank-instruction", d.Instruction, "chat, and rerank-api or tei with qwen3 prompts: the task instruction of Qwen3-Reranker's prompt")
+	fs.IntVar(&r.MaxTokens, "rerank-max-tokens", d.MaxTokens, fmt.Sprintf("onnx: tokens of a (query, passage) pair, the passage cut to fit (default %d, or fewer if the model has fewer positions)", rerank.DefaultONNXMaxTokens))
+	fs.StringVar(&r.Prompts, "rerank-prompts", d.Prompts, "rerank-api, tei: auto (qwen3 for a model named Qwen3-Reranker), none (the server adds any prompt itself, as llama.cpp does) or qwen3 (Cari wraps query and documents in Qwen3-Reranker's prompt, which vLLM and TEI need)")
 	fs.IntVar(&f.efSearch, "ef-search", 0, fmt.Sprintf("local store: candidate list length of a vector search in the HNSW index, 1 to %d; lower is faster at lower recall (default %d, recall@10 0.99 and up on SciFact and the Python docs; see docs/BENCHMARKS.md)", local.MaxEfSearch, local.DefaultEfSearch))
 	f.embed.register(fs)
 }
 
-// listwiseTimeout is the default re-ranking deadline of the listwise
-// re-ranker, whose windows are generations run one after another.
-const listwiseTimeout = 15 * time.Second
-
 // rerankOptions is the searcher's re-ranking configuration from the flags.
 func (f *stackFlags) rerankOptions() searcher.RerankOptions {
-	o := searcher.RerankOptions{Timeout: f.rerankTimeout, TopN: min(f.rerankTopN, searcher.MaxRerankTopN), CacheSize: f.rerankCacheSize}
-	if o.Timeout <= 0 && f.reranker == "listwise" {
-		o.Timeout = listwiseTimeout
-	}
-	return o
+	return searcher.RerankOptions{Timeout: f.rerank.Deadline(), TopN: min(f.rerankTopN, searcher.MaxRerankTopN), CacheSize: f.rerankCacheSize}
 }
 
 // newReranker builds the configured re-ranker; nil means none.
 func (f *stackFlags) newReranker() (searcher.Reranker, error) {
-	switch f.reranker {
-	case "none", "":
-		return nil, nil
-	case "learned":
-		m, err := rerank.LoadModel(f.rerankerModel)
-		if err != nil {
-			return nil, fmt.Errorf("--reranker-model: %w", err)
-		}
-		return rerank.NewLearned(m), nil
-	case "onnx":
-		return f.newONNXReranker()
-	case "chat", "listwise", "rerank-api", "tei":
-		key, err := rerank.LoadAPIKey(f.rerankAPIKeyFile, "")
-		if err != nil {
-			return nil, fmt.Errorf("--rerank-api-key-file: %w", err)
-		}
-		// One attempt may take the whole budget; retries happen within it
-		// only when an attempt fails sooner.
-		srv := rerank.Server{URL: f.rerankURL, Model: f.rerankModel, APIKey: key, Timeout: f.rerankOptions().Timeout, Logger: f.logger}
-		var rr searcher.Reranker
-		switch f.reranker {
-		case "chat":
-			rr, err = rerank.NewChat(rerank.ChatOptions{Server: srv, Instruction: f.rerankInstruction, Concurrency: f.rerankConcurrency})
-		case "listwise":
-			rr, err = rerank.NewListwise(rerank.ListwiseOptions{Server: srv})
-		case "rerank-api":
-			rr, err = rerank.NewRerankAPI(rerank.RerankAPIOptions{Server: srv, Prompts: f.rerankPrompts, Instruction: f.rerankInstruction, Concurrency: f.rerankConcurrency})
-		case "tei":
-			rr, err = rerank.NewRerankAPI(rerank.RerankAPIOptions{Server: srv, Format: rerank.FormatTEI, Prompts: f.rerankPrompts, Instruction: f.rerankInstruction, Concurrency: f.rerankConcurrency})
-		}
-		if err != nil {
-			return nil, fmt.Errorf("--reranker %s: %w", f.reranker, err)
-		}
-		return rr, nil
-	}
-	return nil, fmt.Errorf("--reranker must be learned, chat, listwise, rerank-api, tei, onnx or none, got %q", f.reranker)
-}
-
-// newONNXReranker loads the cross-encoder --reranker-model names: a
-// directory, or one in the models directory, with the ONNX Runtime library
-// the onnx embedder would use.
-func (f *stackFlags) newONNXReranker() (searcher.Reranker, error) {
-	dir := f.rerankerModel
-	if dir == "" {
-		return nil, errors.New("--reranker onnx needs --reranker-model: a cross-encoder exported to ONNX (docs/RERANKING.md)")
-	}
-	if _, err := os.Stat(dir); err != nil && !filepath.IsAbs(dir) {
-		dir = filepath.Join(f.embed.modelsDir, dir)
-	}
-	r, err := rerank.NewONNX(rerank.ONNXOptions{Dir: dir, Library: onnx.RuntimeLibrary(f.embed.modelsDir), MaxTokens: f.rerankMaxTokens})
-	if err != nil {
-		return nil, fmt.Errorf("--reranker onnx: %w", err)
-	}
-	return r, nil
+	c := f.rerank
+	c.ModelsDir, c.Logger = f.embed.modelsDir, f.logger
+	return rerank.New(c)
 }
 
 // newEmbedder opens the configured embedding model; nil means keyword only.
@@ -218,7 +148,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 		opts.Vectors = local.VectorSpace{Model: info.ID(), Dim: info.Dim}
 		st.indexing.Embedder = emb
 		sopts.Embedder, sopts.Model = emb, info.ID()
-		sopts.Fusion = defaultFusion(info)
+		sopts.Fusion = searcher.FusionForModel(info.Provider == embeddings.ProviderStatic)
 	}
 	switch f.storage.kind {
 	case "", "local":
@@ -239,20 +169,6 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 	st.searcher = searcher.New(st.index, sopts)
 	return st, nil
 }
-
-// defaultFusion is the hybrid default for a model. The static word-vector
-// model is a weak signal that helps only as a small weight in a score
-// combination (tuned on scifact/train, docs/EVALUATION.md); a transformer
-// model is a strong one, fused by rank.
-func defaultFusion(m embeddings.ModelInfo) searcher.Fusion {
-	if m.Provider == embeddings.ProviderStatic {
-		return staticFusion
-	}
-	return searcher.DefaultFusion
-}
-
-// staticFusion was chosen on scifact/train; see docs/EVALUATION.md.
-var staticFusion = searcher.Fusion{Method: searcher.FusionScore, Alpha: 0.05, Candidates: 100}
 
 // Close closes the store, the embedder and the re-ranker.
 func (s *stack) Close() error {

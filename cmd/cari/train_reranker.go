@@ -49,7 +49,7 @@ share a relevant document in one fold. Train only on a training split
 			if err != nil {
 				return err
 			}
-			stackF.reranker = "none"
+			stackF.rerank.Kind = rerank.KindNone
 			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err
