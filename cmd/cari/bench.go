@@ -1,22 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
-	"strings"
-	"sync"
-	"text/tabwriter"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cari-search/cari/evaluation"
+	"github.com/cari-search/cari/evaluation/bench"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/searcher/rerank"
 )
@@ -27,51 +25,15 @@ const benchMarker = "cari-bench"
 
 // benchOptions are cari bench's flags besides the stack's.
 type benchOptions struct {
+	bench.Options
 	corpusPath, queriesPath, annPath string
 	cpuProfile, language             string
 	rebuild, keywordIndex, asJSON    bool
-	warmup, reps, maxQueries         int
-	topK, workers                    int
-	modes                            []string
-}
-
-// benchReport is what cari bench prints: one index, its cost, and the
-// latency of each kind of search on it.
-type benchReport struct {
-	Corpus string `json:"corpus"`
-	// Language is --language: the language a build took the documents
-	// to be in instead of detecting it ("" when it detected).
-	Language  string `json:"language,omitempty"`
-	Documents int64  `json:"documents"`
-	Passages  int64  `json:"passages"`
-	Model     string `json:"model,omitempty"`
-	Cores     int    `json:"cores"`
-	DiskBytes int64  `json:"disk_bytes"`
-	// RSSBytes is the resident memory with the index open (and, when the
-	// run built it, just built), before any search.
-	RSSBytes int64 `json:"rss_bytes"`
-	// PeakRSSBytes is the process's high-water mark at the end of the run.
-	PeakRSSBytes int64 `json:"peak_rss_bytes"`
-	// Index is set when this run built the index.
-	Index    *indexFigures   `json:"index,omitempty"`
-	Searches []searchFigures `json:"searches"`
-	// VectorRecall10 is the share of vector-index results among the exact
-	// top 10 documents (cosine over every passage), set with --ann.
-	VectorRecall10 *float64 `json:"vector_recall@10,omitempty"`
-}
-
-// indexFigures are the indexing throughput of one build.
-type indexFigures struct {
-	Seconds       float64 `json:"seconds"`
-	DocsPerSecond float64 `json:"docs_per_second"`
-	// The same corpus into a keyword-only store (--keyword-index).
-	KeywordOnlySeconds       float64 `json:"keyword_only_seconds,omitempty"`
-	KeywordOnlyDocsPerSecond float64 `json:"keyword_only_docs_per_second,omitempty"`
 }
 
 func newBenchCmd(g *globalFlags) *cobra.Command {
 	var stackF stackFlags
-	var o benchOptions
+	o := benchOptions{Options: bench.DefaultOptions()}
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure indexing throughput, search latency, memory and disk of an index",
@@ -104,7 +66,7 @@ reads), and the recall@10 of vector-index is measured against exact search.`,
 			if o.asJSON {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
 			}
-			return printBench(cmd.OutOrStdout(), rep)
+			return rep.WriteTable(cmd.OutOrStdout())
 		},
 	}
 	stackF.register(cmd.Flags())
@@ -115,14 +77,15 @@ reads), and the recall@10 of vector-index is measured against exact search.`,
 	f.BoolVar(&o.rebuild, "rebuild", false, "delete the index in --data (only one cari bench built) and build it again")
 	f.BoolVar(&o.keywordIndex, "keyword-index", true, "when building, also index the corpus without embeddings (into a temporary directory) for the keyword-only throughput")
 	f.BoolVar(&o.asJSON, "json", false, "print the figures as JSON")
-	f.IntVar(&o.warmup, "warmup", 50, "untimed queries before each mode")
-	f.IntVar(&o.reps, "reps", 3, "timed passes over the queries per mode")
-	f.IntVar(&o.maxQueries, "max-queries", 300, "use at most this many queries, the first in the file")
-	f.IntVar(&o.topK, "top-k", 10, "results per search")
-	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "parallel searches of the throughput pass")
+	d := bench.DefaultOptions()
+	f.IntVar(&o.Warmup, "warmup", d.Warmup, "untimed queries before each mode")
+	f.IntVar(&o.Reps, "reps", d.Reps, "timed passes over the queries per mode")
+	f.IntVar(&o.MaxQueries, "max-queries", d.MaxQueries, "use at most this many queries, the first in the file")
+	f.IntVar(&o.TopK, "top-k", d.TopK, "results per search")
+	f.IntVar(&o.Workers, "workers", d.Workers, "parallel searches of the throughput pass")
 	f.StringVar(&o.language, "language", "", "when building, the language (BCP 47 tag) of the documents whose corpus line names none, as cari index --language: they skip language detection")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (the build, if any, and the timed searches) to this file (go tool pprof)")
-	f.StringSliceVar(&o.modes, "modes", []string{"keyword", "vector", "hybrid", "rerank", "keyword-index", "vector-index"}, "searches to time")
+	f.StringSliceVar(&o.Modes, "modes", d.Modes, "searches to time")
 	cmd.AddCommand(newBenchGenerateCmd())
 	return cmd
 }
@@ -133,26 +96,26 @@ func (o benchOptions) validate() error {
 		return errors.New("--queries is required")
 	case checkLanguageTag(o.language) != nil:
 		return fmt.Errorf("--language: %w", checkLanguageTag(o.language))
-	case o.reps < 1:
-		return fmt.Errorf("--reps must be at least 1, got %d", o.reps)
-	case o.warmup < 0:
-		return fmt.Errorf("--warmup must not be negative, got %d", o.warmup)
-	case o.maxQueries < 1:
-		return fmt.Errorf("--max-queries must be at least 1, got %d", o.maxQueries)
-	case o.topK < 1:
-		return fmt.Errorf("--top-k must be at least 1, got %d", o.topK)
-	case o.workers < 1:
-		return fmt.Errorf("--workers must be at least 1, got %d", o.workers)
+	case o.Reps < 1:
+		return fmt.Errorf("--reps must be at least 1, got %d", o.Reps)
+	case o.Warmup < 0:
+		return fmt.Errorf("--warmup must not be negative, got %d", o.Warmup)
+	case o.MaxQueries < 1:
+		return fmt.Errorf("--max-queries must be at least 1, got %d", o.MaxQueries)
+	case o.TopK < 1:
+		return fmt.Errorf("--top-k must be at least 1, got %d", o.TopK)
+	case o.Workers < 1:
+		return fmt.Errorf("--workers must be at least 1, got %d", o.Workers)
 	}
-	for _, m := range o.modes {
-		if _, ok := benchModes[m]; !ok {
+	for _, m := range o.Modes {
+		if !slices.Contains(bench.Modes, m) {
 			return fmt.Errorf("--modes: unknown mode %q (want keyword, vector, hybrid, rerank, keyword-index or vector-index)", m)
 		}
 	}
 	return nil
 }
 
-func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.Logger) (*benchReport, error) {
+func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.Logger) (*bench.Report, error) {
 	ctx := cmd.Context()
 	queries, err := evaluation.LoadQueries(o.queriesPath)
 	if err != nil {
@@ -161,21 +124,21 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 	if len(queries) == 0 {
 		return nil, fmt.Errorf("--queries: %s holds no queries", o.queriesPath)
 	}
-	texts := make([]string, 0, min(len(queries), o.maxQueries))
-	for _, q := range queries[:min(len(queries), o.maxQueries)] {
+	texts := make([]string, 0, min(len(queries), o.MaxQueries))
+	for _, q := range queries[:min(len(queries), o.MaxQueries)] {
 		texts = append(texts, q.Text)
 	}
 	build, err := prepareBenchDir(stackF.dataDir, o)
 	if err != nil {
 		return nil, err
 	}
-	rep := &benchReport{Corpus: o.corpusPath, Cores: runtime.GOMAXPROCS(0)}
+	rep := &bench.Report{Corpus: o.corpusPath, Cores: runtime.GOMAXPROCS(0)}
 	if build {
 		rep.Language = o.language
 	}
-	stop, err := startCPUProfile(o.cpuProfile)
+	stop, err := bench.StartCPUProfile(o.cpuProfile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
 	}
 	defer stop()
 	if build && o.keywordIndex {
@@ -206,11 +169,14 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 		return nil, fmt.Errorf("--data %s holds no documents: give --corpus to build an index", stackF.dataDir)
 	}
 	runtime.GC()
-	rep.RSSBytes, _ = processMemory()
-	b := &benchRun{st: st, texts: texts, o: o, log: log}
-	for _, m := range o.modes {
-		fig, err := b.measure(ctx, m)
-		if errors.Is(err, errModeUnavailable) {
+	rep.RSSBytes, _ = bench.ProcessMemory()
+	b := &benchRun{st: st, Run: &bench.Run{Searcher: st.searcher, Index: st.store, Reranks: st.reranker != nil, Texts: texts, Options: o.Options, Log: log}}
+	if st.hasEmbedder() {
+		b.Embedder = st.embedder
+	}
+	for _, m := range o.Modes {
+		fig, err := b.Measure(ctx, m)
+		if errors.Is(err, bench.ErrModeUnavailable) {
 			log.Warn("skipped mode", "mode", m, "reason", err)
 			continue
 		}
@@ -222,7 +188,7 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 	if err := stop(); err != nil {
 		return nil, err
 	}
-	_, peak := processMemory()
+	_, peak := bench.ProcessMemory()
 	// The kernel updates the high-water mark lazily: it can trail a
 	// resident size read earlier.
 	rep.PeakRSSBytes = max(peak, rep.RSSBytes)
@@ -270,7 +236,7 @@ func prepareBenchDir(dir string, o benchOptions) (bool, error) {
 // keywordOnlyBuild indexes the corpus without embeddings into a temporary
 // directory beside --data and deletes it: the throughput of the keyword
 // side alone.
-func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath, language string, log *slog.Logger) (*indexFigures, error) {
+func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath, language string, log *slog.Logger) (*bench.IndexFigures, error) {
 	dir, err := os.MkdirTemp(filepath.Dir(filepath.Clean(f.dataDir)), "bench-keyword-only-")
 	if err != nil {
 		return nil, err
@@ -289,12 +255,12 @@ func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath, language str
 		return nil, fmt.Errorf("keyword-only build: %w", err)
 	}
 	s := sum.elapsed.Seconds()
-	return &indexFigures{KeywordOnlySeconds: s, KeywordOnlyDocsPerSecond: float64(sum.indexed) / s}, nil
+	return &bench.IndexFigures{KeywordOnlySeconds: s, KeywordOnlyDocsPerSecond: float64(sum.indexed) / s}, nil
 }
 
 // benchBuild indexes the corpus into the opened stack, as cari index does,
 // recording the passage vectors for --ann on the way.
-func benchBuild(cmd *cobra.Command, st *stack, o benchOptions, rep *benchReport, log *slog.Logger) error {
+func benchBuild(cmd *cobra.Command, st *stack, o benchOptions, rep *bench.Report, log *slog.Logger) error {
 	var w indexer.Writer = st.store
 	var tee *vectorTee
 	if o.annPath != "" && st.hasEmbedder() {
@@ -315,87 +281,23 @@ func benchBuild(cmd *cobra.Command, st *stack, o benchOptions, rep *benchReport,
 		}
 	}
 	if rep.Index == nil {
-		rep.Index = &indexFigures{}
+		rep.Index = &bench.IndexFigures{}
 	}
 	rep.Index.Seconds = sum.elapsed.Seconds()
 	rep.Index.DocsPerSecond = float64(sum.indexed) / sum.elapsed.Seconds()
 	return nil
 }
 
-// printBench writes the report as a table.
-func printBench(out io.Writer, r *benchReport) error {
-	fmt.Fprintf(out, "corpus %s: %d documents, %d passages, model %s, %d cores\n",
-		r.Corpus, r.Documents, r.Passages, orNone(r.Model), r.Cores)
-	if r.Index != nil {
-		fmt.Fprintf(out, "index: %.1f s, %.0f docs/s", r.Index.Seconds, r.Index.DocsPerSecond)
-		if r.Language != "" {
-			fmt.Fprintf(out, " (language %s given, not detected)", r.Language)
-		}
-		if r.Index.KeywordOnlySeconds > 0 {
-			fmt.Fprintf(out, "; keyword only %.1f s, %.0f docs/s", r.Index.KeywordOnlySeconds, r.Index.KeywordOnlyDocsPerSecond)
-		}
-		fmt.Fprintln(out)
-	}
-	fmt.Fprintf(out, "disk %.1f MiB, RSS %.1f MiB (peak %.1f MiB)\n", mib(r.DiskBytes), mib(r.RSSBytes), mib(r.PeakRSSBytes))
-	if r.VectorRecall10 != nil {
-		fmt.Fprintf(out, "vector-index recall@10 against exact search: %.4f\n", *r.VectorRecall10)
-	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tqueries\tp50 ms\tp99 ms\tmean ms\tq/s 1 thread\tq/s parallel\t")
-	for _, s := range r.Searches {
-		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.0f\t%.0f (%d)\t\n", s.Mode, s.Queries, s.P50Ms, s.P99Ms, s.MeanMs, s.QPS, s.ParallelQPS, s.Workers)
-	}
-	return tw.Flush()
+// benchRun is a bench.Run on the stack, which the vector recall
+// (bench_vectors.go) measures with.
+type benchRun struct {
+	*bench.Run
+	st    *stack
+	qvecs [][]float32
 }
 
-func mib(b int64) float64 { return float64(b) / (1 << 20) }
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}
-
-// processMemory returns the resident set size and its high-water mark, read
-// from /proc/self/status; zeros where that is not available.
-func processMemory() (rss, peak int64) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		var kb int64
-		if _, err := fmt.Sscanf(line, "VmRSS: %d kB", &kb); err == nil {
-			rss = kb << 10
-		} else if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &kb); err == nil {
-			peak = kb << 10
-		}
-	}
-	return rss, max(peak, rss)
-}
-
-// startCPUProfile starts profiling into path, if set; the returned function
-// stops it once and reports a failure to write the file.
-func startCPUProfile(path string) (func() error, error) {
-	if path == "" {
-		return func() error { return nil }, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
-	}
-	var once sync.Once
-	var cerr error
-	return func() error {
-		once.Do(func() {
-			pprof.StopCPUProfile()
-			cerr = f.Close()
-		})
-		return cerr
-	}, nil
+// embedQueries sets qvecs to the query vectors.
+func (b *benchRun) embedQueries(ctx context.Context) (err error) {
+	b.qvecs, err = b.QueryVectors(ctx)
+	return err
 }

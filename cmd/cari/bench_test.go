@@ -3,37 +3,15 @@ package main
 import (
 	"encoding/binary"
 	"encoding/json"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cari-search/cari/analysis"
+	"github.com/cari-search/cari/evaluation/bench"
 	"github.com/cari-search/cari/indexer/corpus"
 )
-
-func TestTermSamplerFollowsCounts(t *testing.T) {
-	s, err := newTermSampler(map[string]uint64{"cell": 6, "gene": 3, "rare": 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(7, 7))
-	got := map[string]int{}
-	const n = 100_000
-	for range n {
-		got[s.draw(rng)]++
-	}
-	for w, share := range map[string]float64{"cell": 0.6, "gene": 0.3, "rare": 0.1} {
-		if f := float64(got[w]) / n; f < share-0.01 || f > share+0.01 {
-			t.Errorf("%q drawn %.3f of the time, want %.2f", w, f, share)
-		}
-	}
-	if _, err := newTermSampler(nil); err == nil {
-		t.Error("a sampler of no words: no error")
-	}
-}
 
 func TestBenchGenerate(t *testing.T) {
 	dir := t.TempDir()
@@ -70,8 +48,8 @@ func TestBenchGenerate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		countWords(vocab, d.Title)
-		countWords(vocab, d.Text)
+		bench.CountWords(vocab, d.Title)
+		bench.CountWords(vocab, d.Text)
 	}
 	r.Close()
 	chunker, err := analysis.NewChunker(analysis.ChunkOptions{})
@@ -80,7 +58,7 @@ func TestBenchGenerate(t *testing.T) {
 	}
 	for _, d := range docs {
 		words := map[string]uint64{}
-		countWords(words, d.Title+" "+d.Text)
+		bench.CountWords(words, d.Title+" "+d.Text)
 		for w := range words {
 			if vocab[w] == 0 {
 				t.Fatalf("passage %s holds %q, not a word of %s", d.ID, w, from)
@@ -104,31 +82,14 @@ func TestBenchGenerate(t *testing.T) {
 	}
 }
 
-func TestLatencyFigures(t *testing.T) {
-	var lat []time.Duration
-	for i := 100; i >= 1; i-- { // 1..100 ms, given out of order
-		lat = append(lat, time.Duration(i)*time.Millisecond)
-	}
-	f := latencyFigures(lat)
-	if f.P50Ms != 50 || f.P99Ms != 99 || f.MeanMs != 50.5 {
-		t.Errorf("p50 %v p99 %v mean %v, want 50, 99, 50.5", f.P50Ms, f.P99Ms, f.MeanMs)
-	}
-	if q := f.QPS; q < 19.80 || q > 19.81 { // 100 queries in 5.05 s
-		t.Errorf("qps %v, want 19.80", q)
-	}
-	if lat[0] != 100*time.Millisecond {
-		t.Error("latencyFigures reordered its argument")
-	}
-}
-
 // benchJSON runs cari bench --json and decodes its report.
-func benchJSON(t *testing.T, args ...string) benchReport {
+func benchJSON(t *testing.T, args ...string) bench.Report {
 	t.Helper()
 	out, err := runModelsCmd(t, append([]string{"bench", "--json", "--reps", "2", "--warmup", "3"}, args...)...)
 	if err != nil {
 		t.Fatalf("cari bench: %v\n%s", err, out)
 	}
-	var rep benchReport
+	var rep bench.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("cari bench --json printed %q: %v", out, err)
 	}
