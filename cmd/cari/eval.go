@@ -1,12 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -68,13 +68,24 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			if cmd.Flags().Changed("rrf-k") {
 				proto.Fusion.RRFK = &rrfK
 			}
-			run, err := runQueries(cmd, st.searcher, proto, queries, workers)
+			run, err := evaluation.RunQueries(cmd.Context(), queries, workers, func(ctx context.Context, text string) (evaluation.Ranking, error) {
+				q := proto
+				q.Text, q.NumResults = text, evaluation.RecallCutoff
+				resp, err := st.searcher.Search(ctx, q)
+				var r evaluation.Ranking
+				if err == nil {
+					for _, res := range resp.Results {
+						r.Add(res.Document.ID, res.Score)
+					}
+				}
+				return r, err
+			})
 			if err != nil {
 				return err
 			}
 			elapsed := time.Since(start)
 			if runPath != "" {
-				if err := writeRunFile(runPath, run, "cari-"+mode); err != nil {
+				if err := evaluation.WriteRunFile(runPath, run, "cari-"+mode); err != nil {
 					return err
 				}
 			}
@@ -116,60 +127,4 @@ func evalMode(mode string) (searcher.Type, bool, error) {
 		return 0, false, fmt.Errorf("--mode must be keyword, vector, hybrid or rerank, got %q", mode)
 	}
 	return typ, false, nil
-}
-
-// runQueries searches every query for its top 100 (what Recall@100 needs),
-// with proto's type and re-rank setting.
-func runQueries(cmd *cobra.Command, s *searcher.Searcher, proto searcher.Query, queries []evaluation.Query, workers int) (evaluation.Run, error) {
-	if workers < 1 {
-		workers = 1
-	}
-	ctx := cmd.Context()
-	rankings := make([]evaluation.Ranking, len(queries))
-	errs := make([]error, len(queries))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				q := proto
-				q.Text, q.NumResults = queries[i].Text, evaluation.RecallCutoff
-				resp, err := s.Search(ctx, q)
-				if err != nil {
-					errs[i] = fmt.Errorf("query %s: %w", queries[i].ID, err)
-					continue
-				}
-				for _, r := range resp.Results {
-					rankings[i].Add(r.Document.ID, r.Score)
-				}
-			}
-		})
-	}
-	for i := range queries {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	run := make(evaluation.Run, len(queries))
-	for i, q := range queries {
-		if len(rankings[i]) > 0 {
-			run[q.ID] = rankings[i]
-		}
-	}
-	return run, nil
-}
-
-func writeRunFile(path string, run evaluation.Run, tag string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := evaluation.WriteRun(f, run, tag); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -16,9 +16,8 @@ import (
 func newTrainRerankerCmd(g *globalFlags) *cobra.Command {
 	var stackF stackFlags
 	var queriesPath, qrelsPath, out, mode string
-	var candidates, refine, folds int
-	var opts rerank.TrainOptions
-	var boost rerank.BoostOptions
+	var candidates, folds int
+	opts := rerank.DefaultFitOptions()
 	cmd := &cobra.Command{
 		Use:   "train-reranker",
 		Short: "Train the learned re-ranker on a labelled collection",
@@ -55,38 +54,11 @@ share a relevant document in one fold. Train only on a training split
 				return err
 			}
 			defer st.Close()
-			var examples []rerank.Example
-			for _, q := range queries {
-				cands, err := st.searcher.Candidates(cmd.Context(), searcher.Query{Text: q.Text, Type: typ}, candidates)
-				if err != nil {
-					return fmt.Errorf("query %s: %w", q.ID, err)
-				}
-				gains := qrels.Gains(q.ID)
-				ex := rerank.Example{Candidates: rerank.FeatureVectors(cands)}
-				for _, c := range cands {
-					ex.Grades = append(ex.Grades, gains[c.Document.ID])
-				}
-				for id, g := range gains {
-					if g > 0 {
-						ex.Relevant = append(ex.Relevant, id)
-					}
-				}
-				examples = append(examples, ex)
+			examples, err := rerank.Examples(cmd.Context(), st.searcher, typ, candidates, queries, qrels)
+			if err != nil {
+				return err
 			}
-			// fit is the training, for each fold and for the final model.
-			fit := func(exs []rerank.Example) (*rerank.Model, error) {
-				m, err := rerank.Train(exs, opts, "")
-				if err != nil {
-					return nil, err
-				}
-				if refine > 0 {
-					rerank.Refine(m, exs, refine)
-				}
-				if boost.Trees > 0 {
-					rerank.Boost(m, exs, boost)
-				}
-				return m, nil
-			}
+			fit := func(exs []rerank.Example) (*rerank.Model, error) { return rerank.Fit(exs, opts) }
 			if folds > 1 {
 				cv, err := rerank.CrossValidate(examples, folds, fit)
 				if err != nil {
@@ -95,10 +67,7 @@ share a relevant document in one fold. Train only on a training split
 				fmt.Fprintf(cmd.OutOrStdout(), "%d-fold cross-validation on the training queries (queries sharing a relevant document kept in one fold): nDCG@10 of the top %d re-ranked %.4f, first-stage order %.4f (%+.4f, standard error %.4f, %d queries)\n",
 					folds, candidates, cv.Model, cv.FirstStage, cv.Model-cv.FirstStage, cv.StdErr, cv.Queries)
 			}
-			trainedOn := fmt.Sprintf("%s %s top-%d, pairwise logistic l2 %g", queriesPath, mode, candidates, opts.L2)
-			if boost.Trees > 0 {
-				trainedOn += fmt.Sprintf(", %d lambdamart trees of %d leaves", boost.Trees, boost.Leaves)
-			}
+			trainedOn := fmt.Sprintf("%s %s top-%d, %s", queriesPath, mode, candidates, opts)
 			m, err := fit(examples)
 			if err != nil {
 				return err
@@ -125,14 +94,15 @@ share a relevant document in one fold. Train only on a training split
 	cmd.Flags().StringVar(&out, "out", "", "model file to write (required)")
 	cmd.Flags().StringVar(&mode, "mode", "hybrid", "first stage: hybrid or keyword")
 	cmd.Flags().IntVar(&candidates, "candidates", 50, "candidates per query (the re-ranking depth)")
-	cmd.Flags().IntVar(&opts.Epochs, "epochs", 300, "gradient descent epochs")
-	cmd.Flags().IntVar(&folds, "cv", 5, "folds of cross-validation to report before the final fit (0 or 1: none)")
-	cmd.Flags().IntVar(&refine, "refine", 0, "rounds of coordinate ascent on nDCG@10 after the pairwise fit (0: none)")
-	cmd.Flags().Float64Var(&opts.Rate, "rate", 0.5, "learning rate")
-	cmd.Flags().Float64Var(&opts.L2, "l2", 0.03, "L2 weight decay")
-	cmd.Flags().IntVar(&boost.Trees, "trees", 0, "LambdaMART trees added after the linear fit (0: linear only)")
-	cmd.Flags().IntVar(&boost.Leaves, "leaves", 8, "leaves per tree")
-	cmd.Flags().Float64Var(&boost.Rate, "shrinkage", 0.1, "shrinkage of each tree")
-	cmd.Flags().IntVar(&boost.MinLeaf, "min-leaf", 50, "least candidates in a leaf")
+	d, f := rerank.DefaultFitOptions(), cmd.Flags()
+	f.IntVar(&opts.Train.Epochs, "epochs", d.Train.Epochs, "gradient descent epochs")
+	f.IntVar(&folds, "cv", 5, "folds of cross-validation to report before the final fit (0 or 1: none)")
+	f.IntVar(&opts.Refine, "refine", d.Refine, "rounds of coordinate ascent on nDCG@10 after the pairwise fit (0: none)")
+	f.Float64Var(&opts.Train.Rate, "rate", d.Train.Rate, "learning rate")
+	f.Float64Var(&opts.Train.L2, "l2", d.Train.L2, "L2 weight decay")
+	f.IntVar(&opts.Boost.Trees, "trees", d.Boost.Trees, "LambdaMART trees added after the linear fit (0: linear only)")
+	f.IntVar(&opts.Boost.Leaves, "leaves", d.Boost.Leaves, "leaves per tree")
+	f.Float64Var(&opts.Boost.Rate, "shrinkage", d.Boost.Rate, "shrinkage of each tree")
+	f.IntVar(&opts.Boost.MinLeaf, "min-leaf", d.Boost.MinLeaf, "least candidates in a leaf")
 	return cmd
 }

@@ -68,21 +68,25 @@ type BoostOptions struct {
 	Bins int
 }
 
+// DefaultBoostOptions are Boost's defaults.
+var DefaultBoostOptions = BoostOptions{Trees: 100, Leaves: 8, Rate: 0.1, MinLeaf: 50, Bins: 64}
+
 func (o BoostOptions) withDefaults() BoostOptions {
+	d := DefaultBoostOptions
 	if o.Trees <= 0 {
-		o.Trees = 100
+		o.Trees = d.Trees
 	}
 	if o.Leaves <= 1 {
-		o.Leaves = 8
+		o.Leaves = d.Leaves
 	}
 	if o.Rate <= 0 {
-		o.Rate = 0.1
+		o.Rate = d.Rate
 	}
 	if o.MinLeaf <= 0 {
-		o.MinLeaf = 50
+		o.MinLeaf = d.MinLeaf
 	}
 	if o.Bins <= 1 {
-		o.Bins = 64
+		o.Bins = d.Bins
 	}
 	return o
 }

@@ -28,20 +28,24 @@ type TrainOptions struct {
 	L2 float64
 }
 
+// DefaultTrainOptions are Train's defaults.
+var DefaultTrainOptions = TrainOptions{Epochs: 300, Rate: 0.5, L2: 0.03}
+
 // Train fits a linear ranker with the pairwise logistic loss (RankNet with
 // a linear scorer): for every pair of candidates of one query where one is
 // more relevant, it minimises log(1 + exp(-(s_better - s_worse))), each
 // query weighted equally. Features are standardised first, so the weights
 // are comparable and one learning rate fits all.
 func Train(examples []Example, opts TrainOptions, trainedOn string) (*Model, error) {
+	d := DefaultTrainOptions
 	if opts.Epochs <= 0 {
-		opts.Epochs = 300
+		opts.Epochs = d.Epochs
 	}
 	if opts.Rate <= 0 {
-		opts.Rate = 0.5
+		opts.Rate = d.Rate
 	}
 	if opts.L2 <= 0 {
-		opts.L2 = 0.03
+		opts.L2 = d.L2
 	}
 	n := len(Features)
 	m := &Model{Features: Features, Mean: make([]float64, n), Std: make([]float64, n), Weights: make([]float64, n), TrainedOn: trainedOn}
