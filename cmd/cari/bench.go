@@ -254,8 +254,8 @@ func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath, language str
 	if err != nil {
 		return nil, fmt.Errorf("keyword-only build: %w", err)
 	}
-	s := sum.elapsed.Seconds()
-	return &bench.IndexFigures{KeywordOnlySeconds: s, KeywordOnlyDocsPerSecond: float64(sum.indexed) / s}, nil
+	s := sum.Elapsed.Seconds()
+	return &bench.IndexFigures{KeywordOnlySeconds: s, KeywordOnlyDocsPerSecond: float64(sum.Indexed) / s}, nil
 }
 
 // benchBuild indexes the corpus into the opened stack, as cari index does,
@@ -283,8 +283,8 @@ func benchBuild(cmd *cobra.Command, st *stack, o benchOptions, rep *bench.Report
 	if rep.Index == nil {
 		rep.Index = &bench.IndexFigures{}
 	}
-	rep.Index.Seconds = sum.elapsed.Seconds()
-	rep.Index.DocsPerSecond = float64(sum.indexed) / sum.elapsed.Seconds()
+	rep.Index.Seconds = sum.Elapsed.Seconds()
+	rep.Index.DocsPerSecond = float64(sum.Indexed) / sum.Elapsed.Seconds()
 	return nil
 }
 

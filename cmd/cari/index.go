@@ -1,20 +1,14 @@
 package main
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"slices"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/corpus"
 	"github.com/cari-search/cari/searcher/rerank"
 )
 
@@ -61,7 +55,7 @@ which for a corpus in one language skips detection, most of the indexing CPU.`,
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "indexed %d documents from %s in %.1fs (%.0f docs/s); skipped %d malformed lines\n",
-				sum.indexed, corpusPath, sum.elapsed.Seconds(), float64(sum.indexed)/sum.elapsed.Seconds(), sum.skipped)
+				sum.Indexed, corpusPath, sum.Elapsed.Seconds(), float64(sum.Indexed)/sum.Elapsed.Seconds(), sum.Skipped)
 			return nil
 		},
 	}
@@ -73,94 +67,23 @@ which for a corpus in one language skips detection, most of the indexing CPU.`,
 	return cmd
 }
 
-type indexSummary struct {
-	indexed, skipped int
-	elapsed          time.Duration
-}
-
 // checkLanguageTag checks a language tag given with --language.
 func checkLanguageTag(tag string) error {
 	_, err := cari.LanguageTag(tag)
 	return err
 }
 
-// indexCorpus indexes the corpus at path into w; language, when not empty,
-// is the language of the documents that name none.
-func indexCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, path, language string, log *slog.Logger) (indexSummary, error) {
-	var sum indexSummary
-	start := time.Now()
+// indexCorpus indexes the corpus at path into w with a progress bar;
+// language, when not empty, is the language of the documents that name
+// none.
+func indexCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, path, language string, log *slog.Logger) (indexer.LoadSummary, error) {
 	if err := checkLanguageTag(language); err != nil {
-		return sum, fmt.Errorf("--language: %w", err)
+		return indexer.LoadSummary{}, fmt.Errorf("--language: %w", err)
 	}
-	r, err := corpus.Open(path)
-	if err != nil {
-		return sum, err
-	}
-	defer r.Close()
-	// A bulk load prepares the next batch while the store writes this one.
-	opts.Pipelined = true
-	ix, err := indexer.New(w, opts)
-	if err != nil {
-		return sum, err
-	}
-	// On an error, the batch being written is finished before the caller
-	// closes the store.
-	defer ix.Wait()
-	// added remembers where each accepted document came from, until the
-	// batch holding it is stored: a batch is acknowledged in a later Add
-	// than the one that completed it.
-	type mark struct {
-		added, line int
-		id          string
-	}
-	var added []mark
-	accepted := 0
 	bar := newProgress("indexing", -1, log)
-	ctx := cmd.Context()
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var lineErr *corpus.LineError
-		if errors.As(err, &lineErr) {
-			sum.skipped++
-			log.Warn("skipped malformed corpus line", "line", lineErr.Line, "error", lineErr.Err)
-			continue
-		}
-		if err != nil {
-			return sum, err
-		}
-		// Normalize, in Add, canonicalises the language and refuses one
-		// that is not a language tag.
-		doc := cari.Document{ID: rec.ID, Title: rec.Title, Text: rec.Text, Language: cmp.Or(strings.TrimSpace(rec.Language), language)}
-		before := ix.Written()
-		if err := ix.Add(ctx, doc); err != nil {
-			var fe *cari.FieldError
-			if errors.As(err, &fe) {
-				sum.skipped++
-				log.Warn("skipped invalid document", "line", r.Line(), "id", rec.ID, "error", err)
-				continue
-			}
-			return sum, err
-		}
-		accepted++
-		added = append(added, mark{accepted, r.Line(), doc.ID})
-		if n := ix.Written(); n > before {
-			// Logged once the batch is durable: what the crash test (and an
-			// operator resuming after a crash) counts as acknowledged.
-			i := slices.IndexFunc(added, func(m mark) bool { return m.added == n })
-			log.Debug("committed batch", "documents", n, "through_line", added[i].line, "last_id", added[i].id)
-			added = slices.Delete(added, 0, i+1)
-		}
-		bar.Add(1)
+	sum, err := indexer.LoadCorpus(cmd.Context(), w, opts, path, indexer.LoadOptions{Language: language, Logger: log, Added: func() { bar.Add(1) }})
+	if err == nil {
+		bar.Finish()
 	}
-	if err := ix.Flush(ctx); err != nil {
-		return sum, err
-	}
-	log.Debug("committed batch", "documents", ix.Written(), "through_line", r.Line())
-	bar.Finish()
-	sum.indexed = ix.Written()
-	sum.elapsed = time.Since(start)
-	return sum, nil
+	return sum, err
 }

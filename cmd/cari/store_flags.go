@@ -87,17 +87,6 @@ func (s *stack) generationName() string {
 	return ""
 }
 
-// qdrantTarget is the Qdrant store as a reindex target.
-type qdrantTarget struct{ s *qdrant.Store }
-
-func (t qdrantTarget) BeginBuild(source string) (reindex.Build, error) {
-	b, err := t.s.BeginBuild(source)
-	if err != nil {
-		return nil, err
-	}
-	return b, nil
-}
-
 // qdrantReindex configures the Reindex RPC on the Qdrant store: builds
 // under the building alias, swapped in by an alias change, replaced
 // generations kept for rollback by GC; the flags as on the local store
@@ -108,7 +97,7 @@ func (s *stack) qdrantReindex(f *serveFlags) server.ReindexOptions {
 		return server.ReindexOptions{}
 	}
 	return server.ReindexOptions{
-		Target: qdrantTarget{q},
+		Target: reindex.Builds(q.BeginBuild),
 		Stored: func(ctx context.Context) (reindex.Source, error) {
 			return reindex.OpenStored(ctx, q, q.Collection())
 		},

@@ -1,0 +1,115 @@
+package indexer
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/indexer/corpus"
+)
+
+// LoadOptions configure LoadCorpus.
+type LoadOptions struct {
+	// Language is the language (BCP 47) of the documents whose line names
+	// none; "" detects it.
+	Language string
+	// Logger receives the skipped lines and, at debug level, each batch
+	// once it is durable; nil discards them.
+	Logger *slog.Logger
+	// Added, when set, is called for each document accepted.
+	Added func()
+}
+
+// LoadSummary is what LoadCorpus did.
+type LoadSummary struct {
+	Indexed, Skipped int
+	Elapsed          time.Duration
+}
+
+// LoadCorpus indexes the corpus file at path into w, as a bulk load: the
+// next batch is prepared while the store writes this one. A malformed line
+// or an invalid document is skipped with a warning; any other error stops
+// the load after the batch being written is finished.
+func LoadCorpus(ctx context.Context, w Writer, opts Options, path string, lo LoadOptions) (LoadSummary, error) {
+	var sum LoadSummary
+	start := time.Now()
+	log := lo.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r, err := corpus.Open(path)
+	if err != nil {
+		return sum, err
+	}
+	defer r.Close()
+	opts.Pipelined = true
+	ix, err := New(w, opts)
+	if err != nil {
+		return sum, err
+	}
+	// On an error, the batch being written is finished before the caller
+	// closes the store.
+	defer ix.Wait()
+	// added remembers where each accepted document came from, until the
+	// batch holding it is stored: a batch is acknowledged in a later Add
+	// than the one that completed it.
+	type mark struct {
+		added, line int
+		id          string
+	}
+	var added []mark
+	accepted := 0
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var lineErr *corpus.LineError
+		if errors.As(err, &lineErr) {
+			sum.Skipped++
+			log.Warn("skipped malformed corpus line", "line", lineErr.Line, "error", lineErr.Err)
+			continue
+		}
+		if err != nil {
+			return sum, err
+		}
+		// Normalize, in Add, canonicalises the language and refuses one
+		// that is not a language tag.
+		doc := cari.Document{ID: rec.ID, Title: rec.Title, Text: rec.Text, Language: cmp.Or(strings.TrimSpace(rec.Language), lo.Language)}
+		before := ix.Written()
+		if err := ix.Add(ctx, doc); err != nil {
+			var fe *cari.FieldError
+			if errors.As(err, &fe) {
+				sum.Skipped++
+				log.Warn("skipped invalid document", "line", r.Line(), "id", rec.ID, "error", err)
+				continue
+			}
+			return sum, err
+		}
+		accepted++
+		added = append(added, mark{accepted, r.Line(), doc.ID})
+		if n := ix.Written(); n > before {
+			// Logged once the batch is durable: what the crash test (and an
+			// operator resuming after a crash) counts as acknowledged.
+			i := slices.IndexFunc(added, func(m mark) bool { return m.added == n })
+			log.Debug("committed batch", "documents", n, "through_line", added[i].line, "last_id", added[i].id)
+			added = slices.Delete(added, 0, i+1)
+		}
+		if lo.Added != nil {
+			lo.Added()
+		}
+	}
+	if err := ix.Flush(ctx); err != nil {
+		return sum, err
+	}
+	log.Debug("committed batch", "documents", ix.Written(), "through_line", r.Line())
+	sum.Indexed = ix.Written()
+	sum.Elapsed = time.Since(start)
+	return sum, nil
+}
