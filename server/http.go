@@ -82,7 +82,7 @@ func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs
 		h.MaxBodyBytes = int64(opts.MaxRecvBytes)
 	}
 	if h.MaxUploadBytes <= 0 {
-		h.MaxUploadBytes = 1 << 30
+		h.MaxUploadBytes = DefaultMaxUploadBytes
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", limitBody(h.MaxBodyBytes, h.MaxUploadBytes, gw))

@@ -81,10 +81,10 @@ func (o *Options) setDefaults() {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.MaxRecvBytes <= 0 {
-		o.MaxRecvBytes = 16 << 20
+		o.MaxRecvBytes = DefaultMaxRecvBytes
 	}
 	if o.MaxSendBytes <= 0 {
-		o.MaxSendBytes = 64 << 20
+		o.MaxSendBytes = DefaultMaxSendBytes
 	}
 }
 

@@ -75,9 +75,9 @@ type Options struct {
 	Answer exa.AnswerOptions
 }
 
-// Keepalive defaults: close connections idle for 15 minutes; ping an idle
-// client every 2 minutes and drop it when it does not answer in 20s.
-var defaultKeepalive = keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute, Time: 2 * time.Minute, Timeout: 20 * time.Second}
+// DefaultKeepalive closes connections idle for 15 minutes, pings an idle
+// client every 2 minutes and drops it when it does not answer in 20s.
+var DefaultKeepalive = keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute, Time: 2 * time.Minute, Timeout: 20 * time.Second}
 
 // NewGRPC returns a gRPC server with cari.v1.SearchService,
 // cari.v1.IndexService, grpc.health.v1.Health and reflection registered,
@@ -122,13 +122,13 @@ func newGRPC(opts Options, svc services, hs *health.Server, transport string) *g
 	opts.setDefaults()
 	ka := opts.Keepalive
 	if ka.MaxConnectionIdle == 0 {
-		ka.MaxConnectionIdle = defaultKeepalive.MaxConnectionIdle
+		ka.MaxConnectionIdle = DefaultKeepalive.MaxConnectionIdle
 	}
 	if ka.Time == 0 {
-		ka.Time = defaultKeepalive.Time
+		ka.Time = DefaultKeepalive.Time
 	}
 	if ka.Timeout == 0 {
-		ka.Timeout = defaultKeepalive.Timeout
+		ka.Timeout = DefaultKeepalive.Timeout
 	}
 	log := opts.Logger
 	opts.Metrics.watchStore(opts.Store)

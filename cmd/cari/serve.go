@@ -76,8 +76,8 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	f.stack.register(fs)
 	f.stack.storage.register(fs)
 	fs.StringVar(&f.config, "config", "", "YAML configuration file (default: $"+configEnv+"); flags and CARI_* variables override it")
-	fs.StringVar(&f.grpcAddr, "grpc-addr", "127.0.0.1:7700", "gRPC listen address (host:port)")
-	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:7701", `HTTP listen address for the JSON API, /openapi.json, /metrics, /healthz and the search page; "" or "off" to disable`)
+	fs.StringVar(&f.grpcAddr, "grpc-addr", server.DefaultGRPCAddr, "gRPC listen address (host:port)")
+	fs.StringVar(&f.httpAddr, "http-addr", server.DefaultHTTPAddr, `HTTP listen address for the JSON API, /openapi.json, /metrics, /healthz and the search page; "" or "off" to disable`)
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", 10*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
 	fs.BoolVar(&f.insecurePublic, "insecure-public", false, "allow listening on a non-loopback address with no API keys configured")
 
@@ -86,23 +86,25 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.adminKeys, "auth-admin-keys", nil, "API keys that may also call IndexService (comma-separated; prefer "+envName("auth-admin-keys")+")")
 	markSecret(fs, "auth-search-keys", "auth-admin-keys")
 
-	fs.Float64Var(&f.rate, "limit-rate", 50, "requests a second each API key (or, without keys, each client address) may make; 0: unlimited")
-	fs.IntVar(&f.burst, "limit-burst", 100, "requests each key or client may make at once beyond the rate")
-	fs.IntVar(&f.concurrency, "limit-concurrency", 64, "unary requests running at once, over gRPC and HTTP together; 0: unlimited")
-	fs.IntVar(&f.queue, "limit-queue", 256, "requests waiting for a slot when all are busy; beyond it requests are shed with RESOURCE_EXHAUSTED / HTTP 429")
-	fs.DurationVar(&f.queueWait, "limit-queue-wait", 2*time.Second, "how long a request waits for a slot before it is shed")
-	fs.DurationVar(&f.requestTimeout, "limit-request-timeout", 30*time.Second, "longest a unary request may run; a client deadline may only shorten it; 0: client deadlines only")
-	f.requestBytes = 16 << 20
+	g := server.DefaultGuard
+
+	fs.Float64Var(&f.rate, "limit-rate", g.Rate, "requests a second each API key (or, without keys, each client address) may make; 0: unlimited")
+	fs.IntVar(&f.burst, "limit-burst", g.Burst, "requests each key or client may make at once beyond the rate")
+	fs.IntVar(&f.concurrency, "limit-concurrency", g.MaxConcurrent, "unary requests running at once, over gRPC and HTTP together; 0: unlimited")
+	fs.IntVar(&f.queue, "limit-queue", g.MaxQueued, "requests waiting for a slot when all are busy; beyond it requests are shed with RESOURCE_EXHAUSTED / HTTP 429")
+	fs.DurationVar(&f.queueWait, "limit-queue-wait", g.QueueWait, "how long a request waits for a slot before it is shed")
+	fs.DurationVar(&f.requestTimeout, "limit-request-timeout", g.RequestTimeout, "longest a unary request may run; a client deadline may only shorten it; 0: client deadlines only")
+	f.requestBytes = server.DefaultMaxRecvBytes
 	fs.Var(&f.requestBytes, "limit-request-bytes", "largest request: one gRPC message or one HTTP body")
-	f.uploadBytes = 1 << 30
+	f.uploadBytes = server.DefaultMaxUploadBytes
 	fs.Var(&f.uploadBytes, "limit-upload-bytes", "largest HTTP body of /v1/documents:upsert, a stream of documents")
-	f.sendBytes = 64 << 20
+	f.sendBytes = server.DefaultMaxSendBytes
 	fs.Var(&f.sendBytes, "limit-response-bytes", "largest response message")
 	fs.IntVar(&f.numResults, "limit-num-results", searcher.MaxNumResults, fmt.Sprintf("largest num_results a search may ask for (at most %d)", searcher.MaxNumResults))
 
-	fs.DurationVar(&f.keepaliveTime, "grpc-keepalive-time", 2*time.Minute, "ping a gRPC client after this long without activity")
-	fs.DurationVar(&f.keepaliveTimeout, "grpc-keepalive-timeout", 20*time.Second, "close a gRPC connection whose ping is not answered in this time")
-	fs.DurationVar(&f.maxConnIdle, "grpc-max-connection-idle", 15*time.Minute, "close gRPC connections idle for this long")
+	fs.DurationVar(&f.keepaliveTime, "grpc-keepalive-time", server.DefaultKeepalive.Time, "ping a gRPC client after this long without activity")
+	fs.DurationVar(&f.keepaliveTimeout, "grpc-keepalive-timeout", server.DefaultKeepalive.Timeout, "close a gRPC connection whose ping is not answered in this time")
+	fs.DurationVar(&f.maxConnIdle, "grpc-max-connection-idle", server.DefaultKeepalive.MaxConnectionIdle, "close gRPC connections idle for this long")
 
 	fs.StringSliceVar(&f.corsOrigins, "http-cors-origins", nil, `origins whose web pages may call the HTTP API ("https://app.example.com"); "*" for any`)
 	fs.BoolVar(&f.web, "http-web", true, "serve the search page at /")
