@@ -88,3 +88,12 @@ func TestLooksExact(t *testing.T) {
 		}
 	}
 }
+
+func TestFusionForModel(t *testing.T) {
+	if got := FusionForModel(true); got != StaticFusion || got.Method != FusionScore {
+		t.Errorf("static word vectors: %+v, want the tuned score fusion %+v", got, StaticFusion)
+	}
+	if got := FusionForModel(false); got != DefaultFusion || got.Method != FusionRRF {
+		t.Errorf("a transformer model: %+v, want %+v", got, DefaultFusion)
+	}
+}
