@@ -79,7 +79,7 @@ generations are kept (cari gc removes them on demand).
 	fs.IntVar(&f.workers, "workers", 0, "records converted to documents at once (default: one per core)")
 	fs.Float64Var(&f.maxFailed, "max-failed", reindex.DefaultMaxFailedFraction, "share of source records that may fail before the job gives up (0 to 1)")
 	fs.DurationVar(&f.progressInterval, "progress-interval", 5*time.Second, "time between progress lines when stderr is not a terminal")
-	fs.IntVar(&f.keep, "keep", 1, "replaced generations to keep for rollback after the swap; -1 keeps all")
+	fs.IntVar(&f.keep, "keep", reindex.DefaultKeep, "replaced generations to keep for rollback after the swap; -1 keeps all")
 	fs.BoolVar(&stackF.embedCache, "embed-cache", false, "cache the static model's vectors too in DATA/embcache (onnx and openai always are)")
 	return cmd
 }

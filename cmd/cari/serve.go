@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/cari-search/cari/analysis"
+	"github.com/cari-search/cari/indexer/reindex"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
@@ -117,7 +118,7 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.crawlContact, "crawl-contact", "", "URL or email for site operators in the crawler's User-Agent, for Crawl requests that give none")
 	fs.DurationVar(&f.crawlMinDelay, "crawl-min-host-delay", time.Second, "least min_host_delay a Crawl request may ask for (0: none)")
 	fs.StringSliceVar(&f.reindexImportDirs, "reindex-import-dir", nil, "directories whose corpus, WARC and directory sources IndexService.Reindex may read (none: only current_index)")
-	fs.IntVar(&f.reindexKeep, "reindex-keep", 1, "replaced generations kept for rollback after a Reindex swap; -1 keeps all")
+	fs.IntVar(&f.reindexKeep, "reindex-keep", reindex.DefaultKeep, "replaced generations kept for rollback after a Reindex swap; -1 keeps all")
 
 	fs.StringVar(&f.answerURL, "answer-url", "", `OpenAI-compatible chat server (vLLM, llama.cpp, Ollama) that writes the answers of Exa's POST /answer, including /v1 ("http://127.0.0.1:8002/v1"); "": extractive answers only`)
 	fs.StringVar(&f.answerModel, "answer-model", "", "served model name of --answer-url (e.g. Qwen/Qwen3-8B); required with it")

@@ -62,6 +62,9 @@ const (
 	DefaultBatchSize         = 512
 	DefaultMaxFailedFraction = 0.01
 	DefaultProgressInterval  = time.Second
+	// DefaultKeep is how many replaced generations a swap keeps for
+	// rollback: the one just replaced.
+	DefaultKeep = 1
 )
 
 // Options configure a job. Target and Source are required.
