@@ -32,10 +32,14 @@ type DocumentEmbedder interface {
 	EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error)
 }
 
+// DefaultBatchSize is how many documents go to the store in one atomic
+// write unless Options says.
+const DefaultBatchSize = 512
+
 // Options configure an Indexer. The zero value is usable.
 type Options struct {
 	// BatchSize is how many documents go to the store in one atomic write.
-	// Default 512.
+	// Default DefaultBatchSize.
 	BatchSize int
 	// Now returns the crawl time stamped on documents that have none.
 	// Default time.Now.
@@ -73,7 +77,7 @@ type Indexer struct {
 // New returns an Indexer writing to w.
 func New(w Writer, opts Options) (*Indexer, error) {
 	if opts.BatchSize <= 0 {
-		opts.BatchSize = 512
+		opts.BatchSize = DefaultBatchSize
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

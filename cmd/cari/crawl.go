@@ -95,7 +95,7 @@ known page only whether it changed (ETag, Last-Modified).`,
 	fs.IntVar(&f.retries, "retries", 2, "retries, with backoff, of a fetch that timed out or got a 5xx answer")
 	fs.BoolVar(&f.noSitemaps, "no-sitemaps", false, "do not read sitemaps")
 	fs.BoolVar(&f.fresh, "fresh", false, "start over instead of resuming an interrupted crawl")
-	fs.IntVar(&f.batch, "batch", 512, "documents per atomic index write")
+	fs.IntVar(&f.batch, "batch", indexer.DefaultBatchSize, "documents per atomic index write")
 	fs.BoolVar(&f.asJSON, "json", false, "print the final summary as one JSON object")
 	return cmd
 }

@@ -62,7 +62,7 @@ which for a corpus in one language skips detection, most of the indexing CPU.`,
 	stackF.register(cmd.Flags())
 	stackF.storage.register(cmd.Flags())
 	cmd.Flags().StringVar(&corpusPath, "corpus", "", "corpus file: corpus.jsonl or corpus.jsonl.gz (required)")
-	cmd.Flags().IntVar(&batch, "batch", 512, "documents per atomic write")
+	cmd.Flags().IntVar(&batch, "batch", indexer.DefaultBatchSize, "documents per atomic write")
 	cmd.Flags().StringVar(&language, "language", "", `language (BCP 47 tag, such as "en") of the documents whose corpus line names none; they skip language detection`)
 	return cmd
 }

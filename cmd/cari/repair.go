@@ -36,7 +36,7 @@ beyond what opening does.`,
 			return verifyDir(cmd, dataDir, log, asJSON)
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data", "data", "data directory")
+	cmd.Flags().StringVar(&dataDir, "data", defaultDataDir, "data directory")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
 }

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/server"
 )
 
 var cliSearchTypes = map[string]cariv1.SearchType{
@@ -90,7 +91,7 @@ func newSearchCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:7700", "address of cari serve (host:port)")
+	cmd.Flags().StringVar(&addr, "addr", server.DefaultGRPCAddr, "address of cari serve (host:port)")
 	cmd.Flags().StringVar(&typ, "type", "auto", "search type: auto, keyword, neural or hybrid")
 	cmd.Flags().IntVarP(&n, "num-results", "n", 10, "number of results (1-100)")
 	cmd.Flags().IntVar(&textChars, "text", 0, "also print up to this many characters of each result's text")

@@ -20,6 +20,10 @@ import (
 	"github.com/cari-search/cari/store/local"
 )
 
+// defaultDataDir is --data's default: every command that opens the local
+// store finds it in the working directory.
+const defaultDataDir = "data"
+
 // stackFlags choose what every command that indexes or searches opens: the
 // data directory and the models.
 type stackFlags struct {
@@ -51,7 +55,7 @@ type stackFlags struct {
 func (f *stackFlags) register(fs *pflag.FlagSet) {
 	f.fs = fs
 	d, r := rerank.DefaultConfig(), &f.rerank
-	fs.StringVar(&f.dataDir, "data", "data", "data directory")
+	fs.StringVar(&f.dataDir, "data", defaultDataDir, "data directory")
 	fs.StringVar(&r.Kind, "reranker", d.Kind, "re-ranker: learned (in-process, the default), chat (an OpenAI-compatible chat server judging each candidate yes/no from logprobs, Qwen3-Reranker's way), listwise (a chat model ordering windows of candidates, RankGPT's way, for servers without logprobs), rerank-api (a /v1/rerank server: vLLM, llama.cpp, Infinity), tei (Hugging Face TEI's /rerank), onnx (a cross-encoder exported to ONNX, in-process) or none")
 	fs.StringVar(&r.Model, "reranker-model", d.Model, "learned: model file of the learned re-ranker (default: the one built in, trained on scifact/train); onnx: the cross-encoder's directory (model.onnx, tokenizer.json, config.json), a path or a name in --models")
 	fs.StringVar(&r.URL, "rerank-url", d.URL, "chat, listwise, rerank-api: base URL of the model server, including /v1; tei: the server's root")

@@ -45,7 +45,7 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data", "data", "data directory")
+	cmd.Flags().StringVar(&dataDir, "data", defaultDataDir, "data directory")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
