@@ -242,7 +242,7 @@ func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath, language str
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	f.dataDir, f.embed.provider, f.rerank.Kind = dir, "none", rerank.KindNone
+	f.dataDir, f.embed.Provider, f.rerank.Kind = dir, "none", rerank.KindNone
 	st, err := openStack(cmd.Context(), f, log)
 	if err != nil {
 		return nil, err

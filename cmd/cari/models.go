@@ -16,40 +16,19 @@ import (
 	"github.com/cari-search/cari/embeddings/static"
 )
 
-// embedFlags are the flags that choose the embedding model, for every
-// command that embeds (index, eval, serve) and for "cari models info".
-type embedFlags struct {
-	provider, model, url, modelsDir, convention, apiKeyFile string
-	dimensions, batch, concurrency                          int
-}
-
-func (f *embedFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.provider, "embedder", embeddings.DefaultProvider, "embedding provider: static (in-process word vectors), onnx (in-process ONNX model) or openai (an OpenAI-compatible server)")
-	fs.StringVar(&f.model, "embed-model", "", "static: model file or Model2Vec directory; onnx: model directory; openai: served model name (default "+embeddings.DefaultOpenAIModel+")")
-	fs.StringVar(&f.url, "embed-url", embeddings.DefaultOpenAIURL, "openai: base URL of the server, including /v1")
-	fs.StringVar(&f.modelsDir, "models", embeddings.DefaultModelsDir, "models directory (static models, ONNX models, the ONNX Runtime library)")
-	fs.StringVar(&f.convention, "embed-prompts", embeddings.ConventionAuto, "query and document prompts: auto (from the model name), none, qwen3, e5, bge or nomic")
-	fs.StringVar(&f.apiKeyFile, "embed-api-key-file", "", "openai: file holding the API key (default: $"+embeddings.DefaultAPIKeyEnv+")")
-	fs.IntVar(&f.dimensions, "embed-dimensions", 0, "openai: ask for this many dimensions (Matryoshka models) and cut longer vectors to it")
-	fs.IntVar(&f.batch, "embed-batch", 0, "texts per model call (default: static 256, onnx 16, openai 32)")
-	fs.IntVar(&f.concurrency, "embed-concurrency", 0, "model calls in flight (default: static one per core, onnx 1, openai 4)")
-}
-
-// config turns the flags into an embeddings.Config; cacheDir is where
-// vectors are cached ("" for none; DATA/embcache for onnx and openai).
-func (f *embedFlags) config(cacheDir string) embeddings.Config {
-	return embeddings.Config{
-		Provider:    f.provider,
-		Model:       f.model,
-		URL:         f.url,
-		ModelsDir:   f.modelsDir,
-		Convention:  f.convention,
-		APIKeyFile:  f.apiKeyFile,
-		Dimensions:  f.dimensions,
-		BatchSize:   f.batch,
-		Concurrency: f.concurrency,
-		CacheDir:    cacheDir,
-	}
+// registerEmbedFlags registers the flags that choose the embedding model,
+// for every command that embeds (index, eval, serve) and for "cari models
+// info", into c; the defaults are the zero Config's.
+func registerEmbedFlags(fs *pflag.FlagSet, c *embeddings.Config) {
+	fs.StringVar(&c.Provider, "embedder", embeddings.DefaultProvider, "embedding provider: static (in-process word vectors), onnx (in-process ONNX model) or openai (an OpenAI-compatible server)")
+	fs.StringVar(&c.Model, "embed-model", "", "static: model file or Model2Vec directory; onnx: model directory; openai: served model name (default "+embeddings.DefaultOpenAIModel+")")
+	fs.StringVar(&c.URL, "embed-url", embeddings.DefaultOpenAIURL, "openai: base URL of the server, including /v1")
+	fs.StringVar(&c.ModelsDir, "models", embeddings.DefaultModelsDir, "models directory (static models, ONNX models, the ONNX Runtime library)")
+	fs.StringVar(&c.Convention, "embed-prompts", embeddings.ConventionAuto, "query and document prompts: auto (from the model name), none, qwen3, e5, bge or nomic")
+	fs.StringVar(&c.APIKeyFile, "embed-api-key-file", "", "openai: file holding the API key (default: $"+embeddings.DefaultAPIKeyEnv+")")
+	fs.IntVar(&c.Dimensions, "embed-dimensions", 0, "openai: ask for this many dimensions (Matryoshka models) and cut longer vectors to it")
+	fs.IntVar(&c.BatchSize, "embed-batch", 0, "texts per model call (default: static 256, onnx 16, openai 32)")
+	fs.IntVar(&c.Concurrency, "embed-concurrency", 0, "model calls in flight (default: static one per core, onnx 1, openai 4)")
 }
 
 func newModelsCmd(g *globalFlags) *cobra.Command {
@@ -141,7 +120,7 @@ provider. "make models" runs it once.`,
 }
 
 func newModelsInfoCmd(g *globalFlags) *cobra.Command {
-	var ef embedFlags
+	var cfg embeddings.Config
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "info",
@@ -156,7 +135,6 @@ documents.`,
 			if err != nil {
 				return err
 			}
-			cfg := ef.config("")
 			cfg.Logger = log
 			p, err := embeddings.New(cmd.Context(), cfg)
 			if err != nil {
@@ -176,7 +154,7 @@ documents.`,
 			return w.Flush()
 		},
 	}
-	ef.register(cmd.Flags())
+	registerEmbedFlags(cmd.Flags(), &cfg)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

@@ -223,7 +223,7 @@ The serving generation and a resumable build are never removed.`,
 			}
 			stackF.rerank.Kind = rerank.KindNone
 			stackF.rebuild = true
-			stackF.embed.provider = "none" // gc reads manifests only
+			stackF.embed.Provider = "none" // gc reads manifests only
 			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err

@@ -30,7 +30,7 @@ type stackFlags struct {
 	dataDir string
 	// rerank is the re-ranker; Kind "none" for commands that never search.
 	rerank rerank.Config
-	embed  embedFlags
+	embed  embeddings.Config
 	// storage selects the store; its flags are registered only by the
 	// commands that can run on Qdrant (serve, index, eval).
 	storage storeFlags
@@ -68,7 +68,7 @@ func (f *stackFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&r.MaxTokens, "rerank-max-tokens", d.MaxTokens, fmt.Sprintf("onnx: tokens of a (query, passage) pair, the passage cut to fit (default %d, or fewer if the model has fewer positions)", rerank.DefaultONNXMaxTokens))
 	fs.StringVar(&r.Prompts, "rerank-prompts", d.Prompts, "rerank-api, tei: auto (qwen3 for a model named Qwen3-Reranker), none (the server adds any prompt itself, as llama.cpp does) or qwen3 (Cari wraps query and documents in Qwen3-Reranker's prompt, which vLLM and TEI need)")
 	fs.IntVar(&f.efSearch, "ef-search", 0, fmt.Sprintf("local store: candidate list length of a vector search in the HNSW index, 1 to %d; lower is faster at lower recall (default %d, recall@10 0.99 and up on SciFact and the Python docs; see docs/BENCHMARKS.md)", local.MaxEfSearch, local.DefaultEfSearch))
-	f.embed.register(fs)
+	registerEmbedFlags(fs, &f.embed)
 }
 
 // rerankOptions is the searcher's re-ranking configuration from the flags.
@@ -79,7 +79,7 @@ func (f *stackFlags) rerankOptions() searcher.RerankOptions {
 // newReranker builds the configured re-ranker; nil means none.
 func (f *stackFlags) newReranker() (searcher.Reranker, error) {
 	c := f.rerank
-	c.ModelsDir, c.Logger = f.embed.modelsDir, f.logger
+	c.ModelsDir, c.Logger = f.embed.ModelsDir, f.logger
 	return rerank.New(c)
 }
 
@@ -89,23 +89,23 @@ func (f *stackFlags) newReranker() (searcher.Reranker, error) {
 // checkout works before "make models"; an embedder asked for by name must
 // load.
 func (f *stackFlags) newEmbedder(ctx context.Context, log *slog.Logger) (*embeddings.Provider, error) {
-	if f.embed.provider == "none" {
+	if f.embed.Provider == "none" {
 		return nil, nil
 	}
 	explicit := f.fs != nil && (f.fs.Changed("embedder") || f.fs.Changed("embed-model"))
 	cacheDir := ""
-	if f.embed.provider != embeddings.ProviderStatic || f.embedCache {
+	if f.embed.Provider != embeddings.ProviderStatic || f.embedCache {
 		cacheDir = filepath.Join(f.dataDir, "embcache")
 	}
-	cfg := f.embed.config(cacheDir)
-	cfg.Logger = log
+	cfg := f.embed
+	cfg.CacheDir, cfg.Logger = cacheDir, log
 	e, err := embeddings.New(ctx, cfg)
 	if err != nil && !explicit && errors.Is(err, os.ErrNotExist) {
 		log.Warn("no embedding model: keyword search only (fetch the default model with \"make models\", or pass --embedder none to silence this)", "error", err)
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--embedder %s: %w", f.embed.provider, err)
+		return nil, fmt.Errorf("--embedder %s: %w", f.embed.Provider, err)
 	}
 	return e, nil
 }
