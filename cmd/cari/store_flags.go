@@ -20,13 +20,11 @@ import (
 // Qdrant cluster. Only serve, index and eval register them; every other
 // command works on the local store.
 type storeFlags struct {
-	kind           string
-	qdrantAddr     string
-	qdrantAlias    string
-	qdrantKeyFile  string
-	qdrantTLS      bool
-	qdrantShards   uint32
-	qdrantReplicas uint32
+	kind string
+	// qdrant is the Qdrant store's options but for the key, the vectors
+	// and rebuilding, which openQdrant sets.
+	qdrant        qdrant.Options
+	qdrantKeyFile string
 }
 
 // qdrantAPIKeyEnv holds the Qdrant API key when no key file is given.
@@ -34,12 +32,12 @@ const qdrantAPIKeyEnv = "CARI_QDRANT_API_KEY"
 
 func (f *storeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.kind, "store", "local", "where the index lives: local (the --data directory) or qdrant (a Qdrant server or cluster, see docs/OPERATIONS.md)")
-	fs.StringVar(&f.qdrantAddr, "qdrant-addr", qdrant.DefaultAddr, "qdrant: gRPC address host:port")
-	fs.StringVar(&f.qdrantAlias, "qdrant-alias", qdrant.DefaultAlias, "qdrant: collection alias naming the serving generation")
+	fs.StringVar(&f.qdrant.Addr, "qdrant-addr", qdrant.DefaultAddr, "qdrant: gRPC address host:port")
+	fs.StringVar(&f.qdrant.Alias, "qdrant-alias", qdrant.DefaultAlias, "qdrant: collection alias naming the serving generation")
 	fs.StringVar(&f.qdrantKeyFile, "qdrant-api-key-file", "", "qdrant: file holding the API key (default: $"+qdrantAPIKeyEnv+")")
-	fs.BoolVar(&f.qdrantTLS, "qdrant-tls", false, "qdrant: connect with TLS, verified against the system's roots")
-	fs.Uint32Var(&f.qdrantShards, "qdrant-shards", 0, "qdrant: shard number of a collection Cari creates (default: Qdrant's, one per node)")
-	fs.Uint32Var(&f.qdrantReplicas, "qdrant-replicas", 0, "qdrant: replication factor of a collection Cari creates (default: Qdrant's, 1)")
+	fs.BoolVar(&f.qdrant.TLS, "qdrant-tls", false, "qdrant: connect with TLS, verified against the system's roots")
+	fs.Uint32Var(&f.qdrant.Shards, "qdrant-shards", 0, "qdrant: shard number of a collection Cari creates (default: Qdrant's, one per node)")
+	fs.Uint32Var(&f.qdrant.Replicas, "qdrant-replicas", 0, "qdrant: replication factor of a collection Cari creates (default: Qdrant's, 1)")
 }
 
 // apiKey reads the Qdrant API key from the file, else the environment.
@@ -61,10 +59,9 @@ func (f *storeFlags) openQdrant(ctx context.Context, space local.VectorSpace, re
 	if err != nil {
 		return nil, err
 	}
-	return qdrant.Open(ctx, qdrant.Options{
-		Addr: f.qdrantAddr, APIKey: key, TLS: f.qdrantTLS, Alias: f.qdrantAlias,
-		Shards: f.qdrantShards, Replicas: f.qdrantReplicas, Vectors: space, Rebuild: rebuild, Logger: st.logger,
-	})
+	o := f.qdrant
+	o.APIKey, o.Vectors, o.Rebuild, o.Logger = key, space, rebuild, st.logger
+	return qdrant.Open(ctx, o)
 }
 
 // storeName is "local" or "qdrant", as GetStats reports it.
