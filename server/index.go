@@ -5,14 +5,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"time"
 
 	"github.com/cari-search/cari/store"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
@@ -28,6 +26,8 @@ type IndexStore interface {
 	IDsForURLs(ctx context.Context, urls []string) (map[string]string, error)
 	// Stats describe the serving generation.
 	Stats(ctx context.Context) (store.Stats, error)
+	// Generations lists every generation the store keeps, for GetStats.
+	Generations(ctx context.Context) ([]store.Generation, error)
 }
 
 // maxListedUpsertErrors bounds the per-item errors one upsert response lists.
@@ -42,10 +42,7 @@ type indexService struct {
 	store     IndexStore
 	indexing  indexer.Options
 	storeName string
-	// generations lists every generation the store keeps; nil: only the
-	// serving one is reported.
-	generations func(ctx context.Context) ([]GenerationInfo, error)
-	log         *slog.Logger
+	log       *slog.Logger
 }
 
 // UpsertDocuments indexes a stream of documents. Invalid documents are
@@ -126,19 +123,6 @@ func (s *indexService) DeleteDocuments(ctx context.Context, req *cariv1.DeleteDo
 	return resp, nil
 }
 
-// GenerationInfo describes one generation a store keeps, for GetStats.
-type GenerationInfo struct {
-	Name    string
-	State   cariv1.GenerationState
-	Created time.Time
-	// Documents and Chunks: now for the serving and building generations,
-	// when it stopped serving for a retired one.
-	Documents, Chunks, SizeBytes int64
-	// Provider, Model and Dim describe its vectors; empty when it has none.
-	Provider, Model string
-	Dim             int
-}
-
 func (s *indexService) GetStats(ctx context.Context, _ *cariv1.GetStatsRequest) (*cariv1.GetStatsResponse, error) {
 	st, err := s.store.Stats(ctx)
 	if err != nil {
@@ -158,22 +142,14 @@ func (s *indexService) GetStats(ctx context.Context, _ *cariv1.GetStatsRequest) 
 			SizeBytes: proto.Int64(st.DiskBytes),
 		}},
 	}
-	if s.generations == nil {
-		return resp, nil
-	}
-	gens, err := s.generations(ctx)
+	gens, err := s.store.Generations(ctx)
 	if err != nil {
 		return nil, statusOf(ctx, s.log, "GetStats", err)
 	}
 	var total int64
 	for _, g := range gens {
 		total += g.SizeBytes
-		info := &cariv1.GenerationInfo{Name: g.Name, State: g.State, CreateTime: timestamppb.New(g.Created),
-			Documents: g.Documents, Chunks: g.Chunks, SizeBytes: proto.Int64(g.SizeBytes)}
-		if g.Model != "" {
-			info.EmbeddingModel = &cariv1.EmbeddingModel{Provider: g.Provider, Name: g.Model, Dimension: int32(g.Dim)}
-		}
-		if g.Name == st.Generation {
+		if info := generationInfo(g); g.Name == st.Generation {
 			resp.Generations[0] = info
 		} else {
 			resp.Generations = append(resp.Generations, info)

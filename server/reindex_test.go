@@ -58,17 +58,6 @@ func TestReindexRequests(t *testing.T) {
 			GC:         store.GC,
 			Keep:       1,
 		}
-		o.Generations = func(ctx context.Context) ([]GenerationInfo, error) {
-			gens, err := store.Generations(ctx)
-			out := make([]GenerationInfo, len(gens))
-			for i, g := range gens {
-				out[i] = GenerationInfo{Name: g.Name, Documents: g.Documents, SizeBytes: g.SizeBytes, State: cariv1.GenerationState_GENERATION_STATE_RETIRED}
-				if g.Name == store.Generation().Name {
-					out[i].State = cariv1.GenerationState_GENERATION_STATE_SERVING
-				}
-			}
-			return out, err
-		}
 	}})
 	c := ts.index()
 	corpus := func(p string) *cariv1.ReindexRequest {

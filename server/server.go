@@ -65,9 +65,6 @@ type Options struct {
 	Crawl CrawlOptions
 	// Reindex configures IndexService.Reindex; the zero value turns it off.
 	Reindex ReindexOptions
-	// Generations lists every generation the store keeps, for GetStats;
-	// nil reports only the serving one.
-	Generations func(ctx context.Context) ([]GenerationInfo, error)
 	// HTTP configures the HTTP/JSON side that New builds.
 	HTTP HTTPOptions
 	// Answer configures the LLM that writes the answers of Exa's POST
@@ -112,7 +109,7 @@ func newServices(opts Options) services {
 	log := opts.Logger
 	return services{
 		search: &searchService{searcher: opts.Searcher, log: log, maxNumResults: opts.MaxNumResults},
-		index:  withCrawl(&indexService{store: opts.Store, indexing: opts.Indexing, storeName: opts.StoreName, generations: opts.Generations, log: log}, opts.Crawl, opts.Reindex),
+		index:  withCrawl(&indexService{store: opts.Store, indexing: opts.Indexing, storeName: opts.StoreName, log: log}, opts.Crawl, opts.Reindex),
 	}
 }
 

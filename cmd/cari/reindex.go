@@ -15,7 +15,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cari-search/cari/indexer/reindex"
-	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/store"
@@ -341,63 +340,25 @@ func (r *reindexReporter) finish() {
 	}
 }
 
-// reindexOptions configures IndexService.Reindex for cari serve on the
-// local store; another store wires its own (qdrantReindex).
+// reindexOptions configures IndexService.Reindex for cari serve: builds
+// beside the serving generation (a local directory, or a Qdrant collection
+// under the building alias), swapped in atomically, replaced generations
+// kept for rollback by GC.
 func reindexOptions(st *stack, f *serveFlags) server.ReindexOptions {
-	if st.store == nil {
-		return server.ReindexOptions{}
-	}
 	return server.ReindexOptions{
-		Target: reindex.Builds(st.store.BeginBuild),
+		Target: st.builds,
 		Stored: func(ctx context.Context) (reindex.Source, error) {
-			return reindex.OpenStored(ctx, st.store, st.store.Generation().Name)
+			stats, err := st.index.Stats(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return reindex.OpenStored(ctx, st.stored, stats.Generation)
 		},
 		ImportDirs: f.reindexImportDirs,
 		Model:      st.modelName(),
-		GC:         st.store.GC,
+		GC:         st.gc,
 		Keep:       f.reindexKeep,
 	}
-}
-
-// localGenerations lists the local store's generations for GetStats; nil
-// on another store.
-func localGenerations(st *stack) func(ctx context.Context) ([]server.GenerationInfo, error) {
-	if st.store == nil {
-		return nil
-	}
-	return func(ctx context.Context) ([]server.GenerationInfo, error) {
-		gens, err := st.store.Generations(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]server.GenerationInfo, len(gens))
-		for i, g := range gens {
-			out[i] = server.GenerationInfo{Name: g.Name, Created: g.Created, Documents: g.Documents, Chunks: g.Chunks, SizeBytes: g.SizeBytes,
-				State: map[store.GenerationState]cariv1.GenerationState{
-					store.GenerationServing:  cariv1.GenerationState_GENERATION_STATE_SERVING,
-					store.GenerationBuilding: cariv1.GenerationState_GENERATION_STATE_BUILDING,
-					store.GenerationRetired:  cariv1.GenerationState_GENERATION_STATE_RETIRED,
-				}[g.State]}
-			if !g.Vectors.IsZero() {
-				out[i].Provider, out[i].Model = modelOfID(g.Vectors.Model)
-				out[i].Dim = g.Vectors.Dim
-			}
-		}
-		return out, nil
-	}
-}
-
-// modelOfID splits a recorded model ID, "provider/name@version", into the
-// API's provider ("openai", or "local" for in-process models) and name.
-func modelOfID(id string) (provider, name string) {
-	provider, name, _ = strings.Cut(id, "/")
-	if i := strings.LastIndexByte(name, '@'); i >= 0 {
-		name = name[:i]
-	}
-	if provider != "openai" {
-		provider = "local"
-	}
-	return provider, name
 }
 
 // rollbackNote says what the replaced generation before is kept for: a

@@ -282,7 +282,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	opts := server.Options{
 		Searcher:      st.searcher,
 		Store:         st.index,
-		StoreName:     st.storeName(),
+		StoreName:     st.storeName,
 		Indexing:      st.indexing,
 		Logger:        log,
 		MaxRecvBytes:  int(f.requestBytes),
@@ -298,8 +298,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 			Contact:      f.crawlContact,
 			MinHostDelay: noneIfZero(f.crawlMinDelay),
 		},
-		Reindex:     reindexOptions(st, f),
-		Generations: localGenerations(st),
+		Reindex: reindexOptions(st, f),
 		HTTP: server.HTTPOptions{
 			CORSOrigins:    f.corsOrigins,
 			MaxBodyBytes:   int64(f.requestBytes),
@@ -313,16 +312,14 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 			return err
 		}
 	}
-	if st.store == nil {
-		opts.Reindex = st.qdrantReindex(f)
-	}
 	srv, err := server.New(opts)
 	if err != nil {
 		return err
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(grpcLis, httpLis) }()
-	attrs := []any{"grpc_addr", grpcLis.Addr().String(), "data", f.stack.dataDir, "generation", st.generationName(), "api_keys", len(keys)}
+	stats, _ := st.index.Stats(ctx) // names the serving generation, whichever store
+	attrs := []any{"grpc_addr", grpcLis.Addr().String(), "data", f.stack.dataDir, "generation", stats.Generation, "api_keys", len(keys)}
 	if httpLis != nil {
 		attrs = append(attrs, "http_addr", httpLis.Addr().String())
 	}

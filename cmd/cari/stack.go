@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cari-search/cari/indexer/reindex"
 	"github.com/cari-search/cari/store"
 
 	"github.com/spf13/pflag"
@@ -18,6 +19,7 @@ import (
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/store/local"
+	"github.com/cari-search/cari/store/qdrant"
 )
 
 // defaultDataDir is --data's default: every command that opens the local
@@ -118,7 +120,15 @@ type stack struct {
 	reranker searcher.Reranker    // nil when none
 	// index is the store every command reads and writes through: store,
 	// or the Qdrant store (then store is nil).
-	index    store.Store
+	index store.Store
+	// storeName is "local" or "qdrant", as GetStats reports it.
+	storeName string
+	// builds, stored and gc are index as a reindex target, as a reindex
+	// source of its serving generation, and its collection of replaced
+	// generations, whichever store it is.
+	builds   reindex.Target
+	stored   reindex.Stored
+	gc       func(keep int) ([]string, error)
 	logger   *slog.Logger
 	searcher *searcher.Searcher
 	// indexing configures indexers that write to store (chunking and the
@@ -156,10 +166,14 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 	}
 	switch f.storage.kind {
 	case "", "local":
-		st.store, err = local.Open(f.dataDir, opts)
-		st.index = st.store
+		if st.store, err = local.Open(f.dataDir, opts); err == nil {
+			st.index, st.storeName, st.builds, st.stored, st.gc = st.store, "local", reindex.Builds(st.store.BeginBuild), st.store, st.store.GC
+		}
 	case "qdrant":
-		st.index, err = f.storage.openQdrant(ctx, opts.Vectors, f.rebuild, st)
+		var q *qdrant.Store
+		if q, err = f.storage.openQdrant(ctx, opts.Vectors, f.rebuild, st); err == nil {
+			st.index, st.storeName, st.builds, st.stored, st.gc = q, "qdrant", reindex.Builds(q.BeginBuild), q, q.GC
+		}
 	default:
 		err = fmt.Errorf("--store must be local or qdrant, got %q", f.storage.kind)
 	}

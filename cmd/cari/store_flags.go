@@ -10,9 +10,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/cari-search/cari/indexer/reindex"
-	"github.com/cari-search/cari/server"
-	"github.com/cari-search/cari/store/local"
 	"github.com/cari-search/cari/store/qdrant"
 )
 
@@ -54,7 +51,7 @@ func (f *storeFlags) apiKey() (string, error) {
 
 // openQdrant opens the Qdrant store for vectors of space (zero: keyword
 // only).
-func (f *storeFlags) openQdrant(ctx context.Context, space local.VectorSpace, rebuild bool, st *stack) (store.Store, error) {
+func (f *storeFlags) openQdrant(ctx context.Context, space store.VectorSpace, rebuild bool, st *stack) (*qdrant.Store, error) {
 	key, err := f.apiKey()
 	if err != nil {
 		return nil, err
@@ -62,45 +59,4 @@ func (f *storeFlags) openQdrant(ctx context.Context, space local.VectorSpace, re
 	o := f.qdrant
 	o.APIKey, o.Vectors, o.Rebuild, o.Logger = key, space, rebuild, st.logger
 	return qdrant.Open(ctx, o)
-}
-
-// storeName is "local" or "qdrant", as GetStats reports it.
-func (s *stack) storeName() string {
-	if s.store == nil {
-		return "qdrant"
-	}
-	return "local"
-}
-
-// generationName names the serving generation: the local generation, or
-// the Qdrant collection.
-func (s *stack) generationName() string {
-	if s.store != nil {
-		return s.store.Generation().Name
-	}
-	if q, ok := s.index.(*qdrant.Store); ok {
-		return q.Collection()
-	}
-	return ""
-}
-
-// qdrantReindex configures the Reindex RPC on the Qdrant store: builds
-// under the building alias, swapped in by an alias change, replaced
-// generations kept for rollback by GC; the flags as on the local store
-// (reindexOptions).
-func (s *stack) qdrantReindex(f *serveFlags) server.ReindexOptions {
-	q, ok := s.index.(*qdrant.Store)
-	if !ok {
-		return server.ReindexOptions{}
-	}
-	return server.ReindexOptions{
-		Target: reindex.Builds(q.BeginBuild),
-		Stored: func(ctx context.Context) (reindex.Source, error) {
-			return reindex.OpenStored(ctx, q, q.Collection())
-		},
-		ImportDirs: f.reindexImportDirs,
-		Model:      s.modelName(),
-		GC:         q.GC,
-		Keep:       f.reindexKeep,
-	}
 }
