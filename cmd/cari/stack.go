@@ -9,15 +9,14 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/cari-search/cari/indexer/reindex"
-	"github.com/cari-search/cari/store"
-
 	"github.com/spf13/pflag"
 
 	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/indexer/reindex"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/searcher/rerank"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local"
 	"github.com/cari-search/cari/store/qdrant"
 )
