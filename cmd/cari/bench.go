@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -170,7 +169,7 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 	}
 	runtime.GC()
 	rep.RSSBytes, _ = bench.ProcessMemory()
-	b := &benchRun{st: st, Run: &bench.Run{Searcher: st.searcher, Index: st.store, Reranks: st.reranker != nil, Texts: texts, Options: o.Options, Log: log}}
+	b := &bench.Run{Searcher: st.searcher, Index: st.store, Reranks: st.reranker != nil, Texts: texts, Options: o.Options, Log: log}
 	if st.hasEmbedder() {
 		b.Embedder = st.embedder
 	}
@@ -195,7 +194,7 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 	if _, err := os.Stat(o.annPath + ".ids"); o.annPath != "" && err != nil {
 		log.Warn("no recall measured: the vector file is written by the run that builds the index", "ann", o.annPath, "error", err)
 	} else if o.annPath != "" && st.hasEmbedder() {
-		r, err := b.vectorRecall(ctx, o.annPath)
+		r, err := b.VectorRecall(ctx, o.annPath)
 		if err != nil {
 			return nil, fmt.Errorf("--ann: %w", err)
 		}
@@ -262,13 +261,13 @@ func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath, language str
 // recording the passage vectors for --ann on the way.
 func benchBuild(cmd *cobra.Command, st *stack, o benchOptions, rep *bench.Report, log *slog.Logger) error {
 	var w indexer.Writer = st.store
-	var tee *vectorTee
+	var tee *bench.VectorTee
 	if o.annPath != "" && st.hasEmbedder() {
 		var err error
-		if tee, err = newVectorTee(st.store, o.annPath); err != nil {
+		if tee, err = bench.NewVectorTee(st.store, o.annPath); err != nil {
 			return fmt.Errorf("--ann: %w", err)
 		}
-		defer tee.abort()
+		defer tee.Abort()
 		w = tee
 	}
 	sum, err := indexCorpus(cmd, w, st.indexing, o.corpusPath, o.language, log)
@@ -276,7 +275,7 @@ func benchBuild(cmd *cobra.Command, st *stack, o benchOptions, rep *bench.Report
 		return err
 	}
 	if tee != nil {
-		if err := tee.finish(); err != nil {
+		if err := tee.Finish(); err != nil {
 			return fmt.Errorf("--ann: %w", err)
 		}
 	}
@@ -286,18 +285,4 @@ func benchBuild(cmd *cobra.Command, st *stack, o benchOptions, rep *bench.Report
 	rep.Index.Seconds = sum.Elapsed.Seconds()
 	rep.Index.DocsPerSecond = float64(sum.Indexed) / sum.Elapsed.Seconds()
 	return nil
-}
-
-// benchRun is a bench.Run on the stack, which the vector recall
-// (bench_vectors.go) measures with.
-type benchRun struct {
-	*bench.Run
-	st    *stack
-	qvecs [][]float32
-}
-
-// embedQueries sets qvecs to the query vectors.
-func (b *benchRun) embedQueries(ctx context.Context) (err error) {
-	b.qvecs, err = b.QueryVectors(ctx)
-	return err
 }

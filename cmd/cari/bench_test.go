@@ -11,6 +11,7 @@ import (
 	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/evaluation/bench"
 	"github.com/cari-search/cari/indexer/corpus"
+	"github.com/cari-search/cari/store/local/hnsw/vectorset"
 )
 
 func TestBenchGenerate(t *testing.T) {
@@ -201,8 +202,8 @@ func TestBenchVectors(t *testing.T) {
 	}
 	le := binary.LittleEndian
 	n, nq, dim, k := le.Uint32(b[8:]), le.Uint32(b[12:]), le.Uint32(b[16:]), le.Uint32(b[20:])
-	if string(b[:8]) != annMagic || int64(n) != rep.Passages || nq != 2 || dim != 100 || k != annK {
-		t.Fatalf("header %q n=%d nq=%d dim=%d k=%d; want %s, %d passages, 2 queries, 100, %d", b[:8], n, nq, dim, k, annMagic, rep.Passages, annK)
+	if string(b[:8]) != vectorset.Magic || int64(n) != rep.Passages || nq != 2 || dim != 100 || k != bench.RecallK {
+		t.Fatalf("header %q n=%d nq=%d dim=%d k=%d; want %s, %d passages, 2 queries, 100, %d", b[:8], n, nq, dim, k, vectorset.Magic, rep.Passages, bench.RecallK)
 	}
 	if want := 24 + 4*(int(n)*int(dim)+int(nq)*int(dim)+2*int(nq)*int(k)); len(b) != want {
 		t.Errorf("file of %d bytes, want %d", len(b), want)

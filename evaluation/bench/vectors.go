@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -23,19 +23,14 @@ import (
 	"github.com/cari-search/cari/store/local/hnsw/vectorset"
 )
 
-// annMagic starts the vector file (--ann), a vectorset file, which
-// scripts/ann_faiss_bench.py and scripts/bench_peers.py read. cari bench
-// also writes PATH.ids beside it: the document id of each base vector, one
-// per line.
-const annMagic = vectorset.Magic
+// RecallK is the depth of the exact answers stored and of the recall
+// measured: VectorRecall is recall@RecallK.
+const RecallK = 10
 
-// annK is the depth of the exact answers stored and of the recall measured.
-const annK = 10
-
-// vectorTee writes every passage vector that reaches the store to a file
+// VectorTee writes every passage vector that reaches the store to a file
 // beside the vector file, so that the exact answers and the peers use the
 // very vectors the index holds.
-type vectorTee struct {
+type VectorTee struct {
 	w          indexer.Writer
 	base, ids  *os.File
 	bw, iw     *bufio.Writer
@@ -46,7 +41,11 @@ type vectorTee struct {
 	normalized []float32
 }
 
-func newVectorTee(w indexer.Writer, annPath string) (*vectorTee, error) {
+// NewVectorTee writes to w, and the passage vectors to annPath.base and
+// their document ids to annPath.ids, one a line; VectorRecall then writes
+// the vector file annPath (a vectorset file, which
+// scripts/ann_faiss_bench.py and scripts/bench_peers.py read) from them.
+func NewVectorTee(w indexer.Writer, annPath string) (*VectorTee, error) {
 	base, err := os.Create(annPath + ".base")
 	if err != nil {
 		return nil, err
@@ -56,11 +55,11 @@ func newVectorTee(w indexer.Writer, annPath string) (*vectorTee, error) {
 		base.Close()
 		return nil, err
 	}
-	return &vectorTee{w: w, base: base, ids: ids, bw: bufio.NewWriterSize(base, 1<<20), iw: bufio.NewWriter(ids), path: annPath}, nil
+	return &VectorTee{w: w, base: base, ids: ids, bw: bufio.NewWriterSize(base, 1<<20), iw: bufio.NewWriter(ids), path: annPath}, nil
 }
 
 // Upsert writes the entries to the store, then their vectors to the file.
-func (t *vectorTee) Upsert(ctx context.Context, entries []store.Entry) error {
+func (t *VectorTee) Upsert(ctx context.Context, entries []store.Entry) error {
 	if err := t.w.Upsert(ctx, entries); err != nil {
 		return err
 	}
@@ -86,15 +85,16 @@ func (t *vectorTee) Upsert(ctx context.Context, entries []store.Entry) error {
 	return nil
 }
 
-// finish flushes both files.
-func (t *vectorTee) finish() error {
+// Finish flushes both files.
+func (t *VectorTee) Finish() error {
 	t.finished = true
 	err := errors.Join(t.bw.Flush(), t.iw.Flush())
 	return errors.Join(err, t.base.Close(), t.ids.Close())
 }
 
-// abort removes the files of a build that failed.
-func (t *vectorTee) abort() {
+// Abort removes the files of a build that failed; after Finish it does
+// nothing.
+func (t *VectorTee) Abort() {
 	if t.finished {
 		return
 	}
@@ -172,7 +172,7 @@ func (s *annSet) readIDs(path string) error {
 	return sc.Err()
 }
 
-// exactAnswer is one query's exact search: the top annK passages and the
+// exactAnswer is one query's exact search: the top RecallK passages and the
 // score of every document (its best passage).
 type exactAnswer struct {
 	ids      []int32
@@ -190,13 +190,13 @@ func (s *annSet) exact(q []float32) exactAnswer {
 		id  int32
 		sim float32
 	}
-	top := make([]hit, 0, annK+1)
+	top := make([]hit, 0, RecallK+1)
 	for i := range s.n {
 		sim := vek32.Dot(q, s.base[i*s.dim:(i+1)*s.dim])
 		if d := s.docs[i]; sim > a.docScore[d] {
 			a.docScore[d] = sim
 		}
-		if len(top) == annK && sim <= top[annK-1].sim {
+		if len(top) == RecallK && sim <= top[RecallK-1].sim {
 			continue
 		}
 		j, _ := slices.BinarySearchFunc(top, sim, func(h hit, t float32) int {
@@ -206,8 +206,8 @@ func (s *annSet) exact(q []float32) exactAnswer {
 			return 1
 		})
 		top = slices.Insert(top, j, hit{int32(i), sim})
-		if len(top) > annK {
-			top = top[:annK]
+		if len(top) > RecallK {
+			top = top[:RecallK]
 		}
 	}
 	for _, h := range top {
@@ -216,19 +216,20 @@ func (s *annSet) exact(q []float32) exactAnswer {
 	return a
 }
 
-// vectorRecall measures the recall@10 of the store's vector search against
-// exact search over the vectors of --ann; after a build it also writes the
-// vector file for the peers.
-func (b *benchRun) vectorRecall(ctx context.Context, path string) (float64, error) {
+// VectorRecall measures the recall@10 of the index's vector search against
+// exact search over the vectors of the vector file path; after a build
+// (VectorTee) it also writes that file for the peers.
+func (b *Run) VectorRecall(ctx context.Context, path string) (float64, error) {
 	set, err := loadANN(path)
 	if err != nil {
 		return 0, err
 	}
-	if err := b.embedQueries(ctx); err != nil {
+	qvecs, err := b.QueryVectors(ctx)
+	if err != nil {
 		return 0, err
 	}
-	queries := make([][]float32, len(b.qvecs))
-	for i, v := range b.qvecs {
+	queries := make([][]float32, len(qvecs))
+	for i, v := range qvecs {
 		if len(v) != set.dim {
 			return 0, fmt.Errorf("%s holds %d-dimensional vectors, the model makes %d", path, set.dim, len(v))
 		}
@@ -253,7 +254,7 @@ func (b *benchRun) vectorRecall(ctx context.Context, path string) (float64, erro
 
 	found := 0
 	for i, a := range answers {
-		hits, err := b.st.store.SearchVector(ctx, store.VectorQuery{Vector: b.qvecs[i], Limit: annK})
+		hits, err := b.Index.SearchVector(ctx, store.VectorQuery{Vector: qvecs[i], Limit: RecallK})
 		if err != nil {
 			return 0, err
 		}
@@ -264,18 +265,18 @@ func (b *benchRun) vectorRecall(ctx context.Context, path string) (float64, erro
 			return 0, err
 		}
 	}
-	return float64(found) / float64(annK*len(answers)), nil
+	return float64(found) / float64(RecallK*len(answers)), nil
 }
 
-// recallHits counts the hits whose exact document score reaches the annK-th
+// recallHits counts the hits whose exact document score reaches the RecallK-th
 // best document score (less 1e-5), as ann-benchmarks counts, so that ties
 // cannot lower recall.
 func recallHits(set *annSet, a exactAnswer, hits []store.Hit) int {
 	scores := slices.Clone(a.docScore)
 	slices.SortFunc(scores, func(x, y float32) int { return cmp.Compare(y, x) })
-	kth := scores[min(annK, len(scores))-1]
+	kth := scores[min(RecallK, len(scores))-1]
 	n := 0
-	for _, h := range hits[:min(annK, len(hits))] {
+	for _, h := range hits[:min(RecallK, len(hits))] {
 		if d, ok := set.docIDs[h.ID]; ok && a.docScore[d] >= kth-1e-5 {
 			n++
 		}
@@ -285,7 +286,7 @@ func recallHits(set *annSet, a exactAnswer, hits []store.Hit) int {
 
 // writeANN writes the vector file from the fresh base file, then removes it.
 func writeANN(path string, set *annSet, queries [][]float32, answers []exactAnswer) error {
-	out := &vectorset.Set{Dim: set.dim, K: annK, Base: set.base}
+	out := &vectorset.Set{Dim: set.dim, K: RecallK, Base: set.base}
 	for _, q := range queries {
 		out.Queries = append(out.Queries, q...)
 	}
@@ -299,9 +300,9 @@ func writeANN(path string, set *annSet, queries [][]float32, answers []exactAnsw
 	return os.Remove(path + ".base")
 }
 
-// padded extends s to annK values with fill (a corpus of fewer passages).
+// padded extends s to RecallK values with fill (a corpus of fewer passages).
 func padded[T any](s []T, fill T) []T {
-	for len(s) < annK {
+	for len(s) < RecallK {
 		s = append(s, fill)
 	}
 	return s
