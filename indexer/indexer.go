@@ -13,10 +13,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/analysis"
+	"github.com/cari-search/cari/store"
 )
 
 // Writer is what the indexer needs from a store.

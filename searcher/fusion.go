@@ -6,9 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // FusionMethod is how a keyword list and a vector list become one ranking.

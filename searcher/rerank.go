@@ -8,9 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // Reranker re-scores the best candidates of the first stage with a stronger

@@ -8,9 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // ErrNotFound is returned when the document a request names is not stored.

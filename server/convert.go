@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -13,6 +11,7 @@ import (
 	"github.com/cari-search/cari"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/store"
 )
 
 // Ranges of request fields that the searcher does not use yet but that are

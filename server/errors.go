@@ -5,14 +5,13 @@ import (
 	"errors"
 	"log/slog"
 
-	"github.com/cari-search/cari/store"
-
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/store"
 )
 
 // statusOf chooses the gRPC status for an error from the stages below. Only

@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/cari-search/cari/store"
-
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -15,6 +13,7 @@ import (
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/store"
 )
 
 // IndexStore is what the index service needs from a store.

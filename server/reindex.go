@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -23,6 +21,7 @@ import (
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/indexer/reindex"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/store"
 )
 
 // ReindexOptions configure IndexService.Reindex. The zero value turns it

@@ -14,11 +14,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/viterin/vek/vek32"
 
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local/hnsw"
 	"github.com/cari-search/cari/store/local/hnsw/vectorset"
 )

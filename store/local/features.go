@@ -6,9 +6,9 @@ import (
 	"math"
 	"slices"
 
-	"github.com/cari-search/cari/store"
-
 	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/cari-search/cari/store"
 )
 
 // MatchFeatures computes store.MatchFeatures of the documents ids for a

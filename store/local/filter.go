@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // docSet is the set of documents a filter lets through, by internal number

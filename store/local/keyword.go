@@ -3,9 +3,9 @@ package local
 import (
 	"context"
 
-	"github.com/cari-search/cari/store"
-
 	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/cari-search/cari/store"
 )
 
 // SearchKeyword scores every document containing a query term with BM25 over

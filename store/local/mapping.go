@@ -1,14 +1,13 @@
 package local
 
 import (
-	"github.com/cari-search/cari/store"
-
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/cari-search/cari/analysis"
+	"github.com/cari-search/cari/store"
 )
 
 // Field names in the keyword index.

@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cari-search/cari/store"
-
 	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/cari-search/cari/store"
 )
 
 // postingCursor reads one query term's posting list in one body field, in

@@ -15,11 +15,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/cari-search/cari/store"
 )
 
 // Options configure a Store. The zero value is usable.

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/qdrant/go-client/qdrant"
+
+	"github.com/cari-search/cari/store"
 )
 
 // Collection metadata of a generation being built.

@@ -6,11 +6,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/qdrant/go-client/qdrant"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // Documents loads the stored documents with the given IDs; IDs not stored

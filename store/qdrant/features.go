@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/qdrant/go-client/qdrant"
+
+	"github.com/cari-search/cari/store"
 )
 
 // MatchFeatures computes store.MatchFeatures of the documents ids for a

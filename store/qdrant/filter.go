@@ -4,12 +4,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/qdrant/go-client/qdrant"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // filter translates a Cari filter into a Qdrant filter, nil for none.

@@ -10,12 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/qdrant/go-client/qdrant"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // pointID is the point of a document: a UUID made from the SHA-1 of its ID

@@ -7,9 +7,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/qdrant/go-client/qdrant"
+
+	"github.com/cari-search/cari/store"
 )
 
 // ErrNoVectors is returned by SearchVector on a keyword-only collection.

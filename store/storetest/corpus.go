@@ -4,9 +4,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // Dim is the dimension of the vectors the suite writes; a store under test

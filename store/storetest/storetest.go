@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // Run runs the contract suite. open returns a new, empty store for vectors
