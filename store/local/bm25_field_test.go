@@ -22,10 +22,17 @@ func TestIndonesianFieldParameters(t *testing.T) {
 		{ID: "id", Text: "Jalan desa itu dibangun kembali oleh pemerintah daerah tahun lalu; jalan itu kini lebar.", Language: "id"},
 		{ID: "id2", Text: "Petani menanam padi di sawah.", Language: "id"},
 	}
+	// One store per parameter set, shared by the queries: each store costs
+	// an open and a committed write.
+	stores := map[store.BM25]*Store{}
 	score := func(p store.BM25, query string) float64 {
 		t.Helper()
-		s := newStore(t, Options{IndonesianBM25: p})
-		upsert(t, s, docs...)
+		s := stores[p]
+		if s == nil {
+			s = newStore(t, Options{IndonesianBM25: p})
+			upsert(t, s, docs...)
+			stores[p] = s
+		}
 		hits, err := s.SearchKeyword(context.Background(), store.KeywordQuery{Text: query, Limit: 1})
 		if err != nil || len(hits) != 1 {
 			t.Fatalf("%q: %v, %v", query, hits, err)

@@ -22,15 +22,27 @@ var maxScoreParams = []store.BM25{{K1: 0, B: 1}, {K1: 0, B: 0.3}, {K1: 1.2, B: 0
 // vocabulary, many identical bodies), in two languages' fields with
 // parameters drawn from maxScoreParams, after deletions, for queries that
 // repeat terms, limits beyond the matches and a filter admitting nothing.
+//
+// Each batch is a commit that waits for its fsyncs, and small batches make
+// hundreds of them; -short builds fewer collections in at most five
+// batches each, which still leaves several segments, replacements across
+// them and deletions.
 func TestMaxScoreMatchesExhaustiveAtEdges(t *testing.T) {
 	ctx := context.Background()
 	searchedBoth := 0
-	for seed := range uint64(24) {
+	seeds := uint64(24)
+	if testing.Short() {
+		seeds = 4
+	}
+	for seed := range seeds {
 		rng := rand.New(rand.NewPCG(seed, 99))
 		opts := Options{BM25: maxScoreParams[rng.IntN(len(maxScoreParams))], IndonesianBM25: maxScoreParams[rng.IntN(len(maxScoreParams))]}
 		s := newStore(t, opts)
 		vocab, n := 3+rng.IntN(10), 20+rng.IntN(300)
 		batch := 1 + rng.IntN(60)
+		if testing.Short() {
+			batch = max(batch, n/5+1)
+		}
 		for start := 0; start < n; start += batch {
 			var docs []cari.Document
 			for i := start; i < min(start+batch, n); i++ {
@@ -102,19 +114,25 @@ func planFields(t *testing.T, s *Store, q store.KeywordQuery) int {
 }
 
 // TestMaxScoreMatchesExhaustiveWithParameters runs the Zipf collection,
-// where pruning skips most postings, under the edge parameters.
+// where pruning skips most postings, under the edge parameters. -short
+// indexes a smaller collection (its undeclared languages are detected one
+// document at a time) in as many segments, and asks fewer queries.
 func TestMaxScoreMatchesExhaustiveWithParameters(t *testing.T) {
+	n, queries := 2000, 80
+	if testing.Short() {
+		n, queries = 320, 40
+	}
 	for pi, p := range []store.BM25{{K1: 0, B: 1}, {K1: 100, B: 1}, {K1: 1.5, B: 1}, {K1: 0.3, B: 0}} {
-		docs, draw := zipfCorpus(2000, uint64(10+pi))
+		docs, draw := zipfCorpus(n, uint64(10+pi))
 		for i := range docs {
 			docs[i].Language = []string{"en", "id", ""}[i%3]
 		}
 		s := newStore(t, Options{BM25: p, IndonesianBM25: store.BM25{K1: p.K1 / 2, B: 1 - p.B/2}})
-		for i := 0; i < len(docs); i += 250 {
-			upsert(t, s, docs[i:min(i+250, len(docs))]...)
+		for i := 0; i < len(docs); i += n / 8 {
+			upsert(t, s, docs[i:min(i+n/8, len(docs))]...)
 		}
 		rng := rand.New(rand.NewPCG(uint64(pi), 3))
-		for i := range 80 {
+		for i := range queries {
 			words := make([]string, 1+rng.IntN(9))
 			for j := range words {
 				words[j] = draw()

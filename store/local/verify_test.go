@@ -204,21 +204,27 @@ func TestOpenDetectsDamagedFiles(t *testing.T) {
 			truncateTo(t, filepath.Join(dir, generationsDir, gen, annSnapshotFile), 0.5)
 		}, ""},
 	}
+	// Every case damages its own copy of one directory, built, opened and
+	// closed once: building it costs a dozen committed writes.
 	query := []float32{1, 7, 2}
+	template, gen := filledVectorStore(t)
+	s, err := Open(template, Options{Vectors: space3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := vecIDs(searchVec(t, s, query, 10, store.Filter{}))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir, gen := filledVectorStore(t)
-			s, err := Open(dir, Options{Vectors: space3})
-			if err != nil {
-				t.Fatal(err)
-			}
-			before := vecIDs(searchVec(t, s, query, 10, store.Filter{}))
-			if err := s.Close(); err != nil {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(template)); err != nil {
 				t.Fatal(err)
 			}
 			tt.damage(t, dir, gen)
 
-			s, err = Open(dir, Options{Vectors: space3})
+			s, err := Open(dir, Options{Vectors: space3})
 			if tt.wantPath == "" {
 				if err != nil {
 					t.Fatalf("Open after damage to a derived file: %v", err)

@@ -181,9 +181,14 @@ func hitScores(hits []store.Hit) map[string]float64 {
 // TestConcurrentSearchAndWrite runs searches while one writer adds and
 // deletes documents; run it with -race. Every search sees a consistent
 // snapshot, so a hit's document is always loadable from the same store
-// unless a later delete removed it.
+// unless a later delete removed it. Each write waits for its fsyncs while
+// four searchers keep both cores busy, so -short writes fewer batches.
 func TestConcurrentSearchAndWrite(t *testing.T) {
 	ctx := context.Background()
+	batches := 20
+	if testing.Short() {
+		batches = 6
+	}
 	s := newStore(t, Options{})
 	upsert(t, s, doc("seed", "whale"))
 	done := make(chan struct{})
@@ -213,7 +218,7 @@ func TestConcurrentSearchAndWrite(t *testing.T) {
 		}()
 	}
 	var final []cari.Document
-	for b := 0; b < 20; b++ {
+	for b := 0; b < batches; b++ {
 		var batch []cari.Document
 		for i := 0; i < 5; i++ {
 			batch = append(batch, doc(fmt.Sprintf("b%d-%d", b, i), strings.Repeat("whale ", i+1)))
