@@ -117,6 +117,8 @@ func TestEvaluateMatchesScorer(t *testing.T) {
 		for _, c := range cases {
 			for _, binary := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%s/binary=%v", c.name, binary), func(t *testing.T) {
+					// Each case waits mostly on starting python3: they overlap.
+					t.Parallel()
 					args := []string{scorer, c.run, c.qrels, "--json"}
 					if binary {
 						args = append(args, "--binary")

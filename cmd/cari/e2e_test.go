@@ -59,8 +59,14 @@ func runTests(m *testing.M) int {
 
 // cariBinary builds ./cmd/cari once per test run, with the race detector
 // when the test itself has it, so that the server's races fail the test too.
+// Under -short it skips the test: linking the binary alone takes longer than
+// a short test may, and the tests of the real binary are end-to-end tests
+// that run without -short.
 func cariBinary(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the real cari binary: long; runs without -short")
+	}
 	buildOnce.Do(func() {
 		binPath = filepath.Join(binDir, "cari")
 		args := []string{"build", "-o", binPath}

@@ -112,11 +112,10 @@ const genBMark = "[genB] "
 // a second generation of SciFact and swaps it in: no search fails, and
 // every response comes from one generation, never a mix.
 func TestReindexSwapUnderLoad(t *testing.T) {
-	n := 0
 	if testing.Short() {
-		n = 400
+		t.Skip("reindexes SciFact in the real binary under load: long; runs without -short")
 	}
-	corpus := scifactCorpus(t, n)
+	corpus := scifactCorpus(t, 0)
 	imports := t.TempDir()
 	pathA, pathB := filepath.Join(imports, "a.jsonl"), filepath.Join(imports, "b.jsonl")
 	writeCorpusFile(t, pathA, corpus)
@@ -174,7 +173,14 @@ func TestReindexSwapUnderLoad(t *testing.T) {
 		})
 	}
 	defer func() { stop.Store(true); wg.Wait() }()
-	time.Sleep(300 * time.Millisecond)
+	// The reindex starts once the searchers are being answered by the
+	// first generation, however long the server takes to warm up.
+	for started := time.Now(); fromA.Load() < 20; time.Sleep(5 * time.Millisecond) {
+		if time.Since(started) > 30*time.Second {
+			t.Fatalf("before the reindex: %d searches, %d from the first generation, %d failed (first: %v)",
+				searches.Load(), fromA.Load(), failed.Load(), firstErr.Load())
+		}
+	}
 
 	index := cariv1.NewIndexServiceClient(conn)
 	stream, err := index.Reindex(t.Context(), &cariv1.ReindexRequest{Source: &cariv1.ReindexRequest_CorpusPath{CorpusPath: pathB}})
@@ -251,11 +257,10 @@ func TestReindexSwapUnderLoad(t *testing.T) {
 // again: the final generation holds every document once, and CURRENT never
 // names an unfinished generation.
 func TestReindexResumesAfterKill(t *testing.T) {
-	n := 0
 	if testing.Short() {
-		n = 2000
+		t.Skip("kills the real binary reindexing SciFact, then resumes: long; runs without -short")
 	}
-	corpus := scifactCorpus(t, n)
+	corpus := scifactCorpus(t, 0)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "corpus.jsonl")
 	writeCorpusFile(t, path, corpus)
