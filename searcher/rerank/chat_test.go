@@ -252,33 +252,91 @@ func TestChatWithoutLogprobsWarnsOnce(t *testing.T) {
 	}
 }
 
+// TestChatConcurrencyCap holds every request until the test releases it:
+// with a cap of 3, exactly 3 arrive, and each released one is followed by
+// one more, so that 3 are in flight until the last ones, never 4.
 func TestChatConcurrencyCap(t *testing.T) {
+	const limit, candidates = 3, 12
 	var inFlight, peak atomic.Int32
-	srv := serve(t, func(w http.ResponseWriter, _ *http.Request, _ map[string]any, _ int) {
+	arrived := make(chan struct{}, candidates)
+	release := make(chan struct{})
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request, _ map[string]any, _ int) {
 		n := inFlight.Add(1)
-		defer inFlight.Add(-1)
 		for {
 			p := peak.Load()
 			if n <= p || peak.CompareAndSwap(p, n) {
 				break
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
+		if n > limit {
+			t.Errorf("%d requests in flight with a cap of %d", n, limit)
+		}
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		// Out of flight before the answer frees the client's slot.
+		inFlight.Add(-1)
 		writeJSON(w, 200, vllmAnswer(alt{"yes", -0.1}, alt{"no", -2.4}))
 	})
-	c, _ := NewChat(ChatOptions{Server: quick(srv.v1()), Concurrency: 3})
-	cands := make([]searcher.Candidate, 12)
+	// Closed last, so that a failed test frees the held requests.
+	defer close(release)
+	c, _ := NewChat(ChatOptions{Server: quick(srv.v1()), Concurrency: limit})
+	cands := make([]searcher.Candidate, candidates)
 	for i := range cands {
 		cands[i] = cand(fmt.Sprint(i), "", "p")
 	}
-	if _, err := c.Rerank(context.Background(), "q", cands); err != nil {
-		t.Fatal(err)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Rerank(context.Background(), "q", cands)
+		done <- err
+	}()
+	arrivals := 0
+	await := func() {
+		t.Helper()
+		select {
+		case <-arrived:
+			arrivals++
+		case err := <-done:
+			t.Fatalf("Rerank returned after %d requests: %v", arrivals, err)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d requests arrived, %d in flight; want %d in flight", arrivals, inFlight.Load(), limit)
+		}
 	}
-	if p := peak.Load(); p > 3 || p < 2 {
-		t.Errorf("peak %d requests in flight, want 2 or 3 with a cap of 3", p)
+	for range limit {
+		await()
 	}
-	if n := len(srv.recorded()); n != 12 {
-		t.Errorf("%d requests for 12 candidates", n)
+	// Were the cap broken, one more request would arrive while these are
+	// held: give it the time to. A capped client never sends it.
+	select {
+	case <-arrived:
+		t.Fatalf("a request beyond the cap of %d arrived while %d were held", limit, limit)
+	case <-time.After(50 * time.Millisecond):
+	}
+	for released := 0; released < candidates; released++ {
+		if n := inFlight.Load(); released < candidates-limit && n != limit {
+			t.Errorf("%d requests in flight after %d answers, want %d", n, released, limit)
+		}
+		release <- struct{}{}
+		if arrivals < candidates {
+			// The next request, sent once the answer freed a slot.
+			await()
+		}
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Rerank did not return after every request was answered")
+	}
+	if p := peak.Load(); p != limit {
+		t.Errorf("peak %d requests in flight, want %d", p, limit)
+	}
+	if n := len(srv.recorded()); n != candidates {
+		t.Errorf("%d requests for %d candidates", n, candidates)
 	}
 }
 
