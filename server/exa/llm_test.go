@@ -226,6 +226,9 @@ func TestExaAnswerLLMFallback(t *testing.T) {
 		}, true, "did not answer within 150ms", 1, 150 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// Each case has its own servers and mostly waits: on the
+			// store's commits, a retry's delay or a timeout.
+			t.Parallel()
 			cs := startChatServer(t, tc.reply)
 			if tc.timeout == 0 {
 				tc.timeout = 2 * time.Second
