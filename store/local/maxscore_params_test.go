@@ -116,11 +116,12 @@ func planFields(t *testing.T, s *Store, q store.KeywordQuery) int {
 // TestMaxScoreMatchesExhaustiveWithParameters runs the Zipf collection,
 // where pruning skips most postings, under the edge parameters. -short
 // indexes a smaller collection (its undeclared languages are detected one
-// document at a time) in as many segments, and asks fewer queries.
+// document at a time) in fewer segments (each a commit that waits for its
+// fsyncs), and asks fewer queries.
 func TestMaxScoreMatchesExhaustiveWithParameters(t *testing.T) {
-	n, queries := 2000, 80
+	n, segments, queries := 2000, 8, 80
 	if testing.Short() {
-		n, queries = 320, 40
+		n, segments, queries = 320, 4, 40
 	}
 	for pi, p := range []store.BM25{{K1: 0, B: 1}, {K1: 100, B: 1}, {K1: 1.5, B: 1}, {K1: 0.3, B: 0}} {
 		docs, draw := zipfCorpus(n, uint64(10+pi))
@@ -128,8 +129,8 @@ func TestMaxScoreMatchesExhaustiveWithParameters(t *testing.T) {
 			docs[i].Language = []string{"en", "id", ""}[i%3]
 		}
 		s := newStore(t, Options{BM25: p, IndonesianBM25: store.BM25{K1: p.K1 / 2, B: 1 - p.B/2}})
-		for i := 0; i < len(docs); i += n / 8 {
-			upsert(t, s, docs[i:min(i+n/8, len(docs))]...)
+		for i := 0; i < len(docs); i += n / segments {
+			upsert(t, s, docs[i:min(i+n/segments, len(docs))]...)
 		}
 		rng := rand.New(rand.NewPCG(uint64(pi), 3))
 		for i := range queries {
