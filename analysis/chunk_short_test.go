@@ -42,7 +42,7 @@ func TestChunkShortTextsAsSentences(t *testing.T) {
 		}
 		n, limit := 0, 2000
 		if testing.Short() {
-			limit = 200
+			limit = 50
 		}
 		for d, err := range r.All() {
 			if err != nil {
