@@ -182,8 +182,10 @@ var WindowSpans = [3]int{12, 24, 48}
 // store/storetest checks both against the same suite.
 type Store interface {
 	// Upsert stores the entries, replacing documents with the same ID,
-	// atomically: after a crash either all of them are there or none. It
-	// must not keep entries after returning: the caller reuses the slice.
+	// atomically: after a crash either all of them are there or none. An
+	// entry whose document is stored with the same Fingerprint is left as
+	// it is. It must not keep entries after returning: the caller reuses
+	// the slice.
 	Upsert(ctx context.Context, entries []Entry) error
 	// Delete removes documents by ID and returns the IDs that were not
 	// stored.
@@ -194,6 +196,11 @@ type Store interface {
 	// SearchVector returns the documents whose best passage lies nearest
 	// the query vector among those that pass the filter, best first.
 	SearchVector(ctx context.Context, q VectorQuery) ([]Hit, error)
+	// Fingerprints returns the Fingerprint each stored document was
+	// written with; missing IDs, and documents a store wrote before it
+	// kept fingerprints, are absent from the map. The indexer asks before
+	// embedding, so an unchanged document costs no embedding and no write.
+	Fingerprints(ctx context.Context, ids []string) (map[string]string, error)
 	// Documents loads stored documents; missing IDs are absent from the map.
 	Documents(ctx context.Context, ids []string) (map[string]cari.Document, error)
 	// IDsForURLs maps stored documents' URLs to their IDs; URLs not stored

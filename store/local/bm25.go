@@ -34,6 +34,10 @@ type fieldStats struct {
 type docShare struct {
 	field          string
 	tokens, chunks int64
+	// fingerprint is not a statistic: it is the stored document's
+	// store.Fingerprint, read with the rest so that a write can skip an
+	// unchanged document ("" for one stored before fingerprints were).
+	fingerprint string
 }
 
 var statsKey = []byte("cari:stats")

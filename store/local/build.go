@@ -110,13 +110,13 @@ func (b *Build) Commit(ctx context.Context, entries []store.Entry, position int6
 		return err
 	}
 	entries = store.LastByID(entries)
-	fields, lengths := analyse(b.s.analyzer, entries)
+	an := analyse(b.s.analyzer, entries)
 	b.s.writeMu.Lock()
 	defer b.s.writeMu.Unlock()
 	if err := b.s.checkOpen(); err != nil {
 		return err
 	}
-	return b.g.upsert(entries, fields, lengths, position)
+	return b.g.upsert(entries, an, position)
 }
 
 // Stats describes the new generation so far.

@@ -158,3 +158,28 @@ func eachDocumentID(ctx context.Context, r index.IndexReader, fn func(id string)
 		}
 	}
 }
+
+// Fingerprints returns the store.Fingerprint each stored document was
+// written with, from one snapshot; IDs not stored, or stored before
+// fingerprints were kept, are absent from the map.
+func (s *Store) Fingerprints(ctx context.Context, ids []string) (map[string]string, error) {
+	r, release, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	out := make(map[string]string, len(ids))
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		share, found, err := storedShare(r, id)
+		if err != nil {
+			return nil, fmt.Errorf("look up document %q: %w", id, err)
+		}
+		if found && share.fingerprint != "" {
+			out[id] = share.fingerprint
+		}
+	}
+	return out, nil
+}

@@ -31,6 +31,10 @@ const (
 	fieldHash        = "content_hash"
 	fieldBodyLen     = "body_len" // analyzed length of body, for BM25 statistics
 	fieldChunks      = "chunks"   // passage offsets, "start-end start-end ..."
+	// fieldFingerprint is store.Fingerprint of what was written, so that
+	// writing the same document again is a no-op. Documents stored before
+	// it existed lack it and are replaced once.
+	fieldFingerprint = "fingerprint"
 
 	// Filter keys: a document's domain and language indexed with every
 	// parent, so that a filter on "example.com" matches "docs.example.com"
@@ -80,7 +84,7 @@ func newMappingWith(id analysis.IndonesianOptions) *mapping.IndexMappingImpl {
 		doc.AddFieldMappingsAt(field, body)
 	}
 
-	for _, name := range []string{fieldTitle, fieldText, fieldAuthor, fieldHash, fieldDomain, fieldLanguage, fieldPublishedAt, fieldCrawledAt, fieldChunks, fieldBodyField} {
+	for _, name := range []string{fieldTitle, fieldText, fieldAuthor, fieldHash, fieldDomain, fieldLanguage, fieldPublishedAt, fieldCrawledAt, fieldChunks, fieldBodyField, fieldFingerprint} {
 		doc.AddFieldMappingsAt(name, storedOnly())
 	}
 	for _, name := range []string{fieldDomainKeys, fieldLanguageKeys, fieldURL} {

@@ -36,7 +36,7 @@ func (s *Store) Upsert(ctx context.Context, entries []store.Entry) error {
 		return err
 	}
 	entries = store.LastByID(entries)
-	fields, lengths := analyse(s.analyzer, entries)
+	an := analyse(s.analyzer, entries)
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -45,11 +45,11 @@ func (s *Store) Upsert(ctx context.Context, entries []store.Entry) error {
 		return err
 	}
 	defer release()
-	if err := serving.upsert(entries, fields, lengths, -1); err != nil {
+	if err := serving.upsert(entries, an, -1); err != nil {
 		return err
 	}
 	if building != nil {
-		if err := building.upsert(entries, fields, lengths, -1); err != nil {
+		if err := building.upsert(entries, an, -1); err != nil {
 			return fmt.Errorf("write to generation %s, which a reindex is building: %w", building.m.Name, err)
 		}
 	}
@@ -74,30 +74,42 @@ func (s *Store) writeTargets() (serving, building *generation, release func(), e
 // source the committed batches reach.
 var positionKey = []byte("cari:reindex-position")
 
+// analysed is what analyse works out for a batch's entries, by position.
+type analysed struct {
+	fields       []string // the body field (store.Analysis.DocumentFields)
+	lengths      []int64  // the number of terms the body has there
+	fingerprints []string // store.Fingerprint
+}
+
 // analyse works out, on every core and before a write takes the lock, each
-// entry's body field (store.Analysis.DocumentFields) and the number of terms its body has
-// there.
-func analyse(a *store.Analysis, entries []store.Entry) (fields []string, lengths []int64) {
-	fields = a.DocumentFields(entries)
-	lengths = make([]int64, len(entries))
+// entry's body field, body length and fingerprint.
+func analyse(a *store.Analysis, entries []store.Entry) analysed {
+	an := analysed{
+		fields:       a.DocumentFields(entries),
+		lengths:      make([]int64, len(entries)),
+		fingerprints: make([]string, len(entries)),
+	}
 	var wg sync.WaitGroup
 	workers := min(runtime.GOMAXPROCS(0), len(entries))
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(entries); i += workers {
 				d := &entries[i].Doc
-				lengths[i] = int64(len(a.Analyze(fields[i], store.Body(d.Title, d.Text))))
+				an.lengths[i] = int64(len(a.Analyze(an.fields[i], store.Body(d.Title, d.Text))))
+				an.fingerprints[i] = store.Fingerprint(entries[i])
 			}
 		})
 	}
 	wg.Wait()
-	return fields, lengths
+	return an
 }
 
 // upsert writes entries to the generation in one atomic batch, each body in
-// its field with its length in terms (analyse); position, when not
-// negative, is recorded with them (see Build.Commit).
-func (g *generation) upsert(entries []store.Entry, fields []string, lengths []int64, position int64) error {
+// its field with its length in terms (analyse); an entry stored with the
+// same fingerprint already is left out, and a batch of only those writes
+// nothing. position, when not negative, is recorded with them (see
+// Build.Commit).
+func (g *generation) upsert(entries []store.Entry, an analysed, position int64) error {
 	if g.readOnly != "" {
 		return fmt.Errorf("%s; until then it takes no writes", g.readOnly)
 	}
@@ -115,33 +127,38 @@ func (g *generation) upsert(entries []store.Entry, fields []string, lengths []in
 	}
 
 	batch := g.idx.NewBatch()
+	recs := make([]vectorRecord, 0, len(entries))
 	for i := range entries {
 		d := &entries[i].Doc
 		old, found, err := storedShare(r, d.ID)
 		if err != nil {
 			return fmt.Errorf("look up existing document %q: %w", d.ID, err)
 		}
+		if found && old.fingerprint == an.fingerprints[i] {
+			continue
+		}
 		if found {
 			stats.remove(old)
 		}
-		field, n := fields[i], lengths[i]
+		field, n := an.fields[i], an.lengths[i]
 		body := store.Body(d.Title, d.Text)
 		stats.add(docShare{field: field, tokens: n, chunks: int64(len(entries[i].Chunks))})
 		f := fieldsOf(d, field, body, n)
 		f[fieldChunks] = encodeChunks(entries[i].Chunks)
+		f[fieldFingerprint] = an.fingerprints[i]
 		if err := batch.Index(d.ID, f); err != nil {
 			return fmt.Errorf("index document %q: %w", d.ID, err)
 		}
+		recs = append(recs, vectorRecord{op: opPut, id: d.ID, vectors: entries[i].Vectors})
+	}
+	if len(recs) == 0 && position < 0 {
+		return nil
 	}
 	if err := setStats(batch, stats); err != nil {
 		return err
 	}
 	if position >= 0 {
 		batch.SetInternal(positionKey, binary.LittleEndian.AppendUint64(nil, uint64(position)))
-	}
-	recs := make([]vectorRecord, 0, len(entries))
-	for _, e := range entries {
-		recs = append(recs, vectorRecord{op: opPut, id: e.Doc.ID, vectors: e.Vectors})
 	}
 	graph, ok := g.vecs.(*hnsw.Index)
 	if !ok || g.vlog == nil {
@@ -350,6 +367,8 @@ func storedShare(r index.IndexReader, id string) (share docShare, found bool, er
 			}
 		case fieldBodyField:
 			share.field = string(f.Value())
+		case fieldFingerprint:
+			share.fingerprint = string(f.Value())
 		case fieldChunks:
 			cs, cerr := decodeChunks(string(f.Value()))
 			if cerr != nil {

@@ -182,3 +182,21 @@ func count(ctx context.Context, client *qdrant.Client, coll string) (docs, chunk
 	}
 	return int64(n), chunks, nil
 }
+
+// Fingerprints returns the store.Fingerprint each stored document was
+// written with; IDs not stored, or stored before fingerprints were kept,
+// are absent from the map.
+func (s *Store) Fingerprints(ctx context.Context, ids []string) (map[string]string, error) {
+	pts, err := s.get(ctx, ids, qdrant.NewWithPayloadInclude(fieldID, fieldFingerprint))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(pts))
+	for _, p := range pts {
+		pl := p.GetPayload()
+		if fp := pl[fieldFingerprint].GetStringValue(); fp != "" {
+			out[pl[fieldID].GetStringValue()] = fp
+		}
+	}
+	return out, nil
+}

@@ -260,9 +260,11 @@ func (s *Store) point(e store.Entry, body analysed, avgdl float64) *qdrant.Point
 		vectors[denseVector] = qdrant.NewVectorMulti(e.Vectors)
 		vectors[meanVector] = qdrant.NewVectorDense(meanOf(e.Vectors))
 	}
+	p := payload(d, e.Chunks, body)
+	p[fieldFingerprint] = qdrant.NewValueString(store.Fingerprint(e))
 	return &qdrant.PointStruct{
 		Id:      pointID(d.ID),
-		Payload: payload(d, e.Chunks, body),
+		Payload: p,
 		Vectors: qdrant.NewVectorsMap(vectors),
 	}
 }

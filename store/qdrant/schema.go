@@ -10,20 +10,21 @@ import (
 
 // Payload fields of a point.
 const (
-	fieldID        = "id"
-	fieldURL       = "url"
-	fieldTitle     = "title"
-	fieldText      = "text"
-	fieldAuthor    = "author"
-	fieldLanguage  = "language"
-	fieldDomain    = "domain"
-	fieldHash      = "content_hash"
-	fieldPublished = "published" // RFC 3339, indexed as a datetime
-	fieldCrawled   = "crawled"
-	fieldChunks    = "chunks"     // passage offsets: start, end, start, end, ...
-	fieldNChunks   = "n_chunks"   // passage count, summed by Stats
-	fieldBodyLen   = "body_len"   // analyzed length of the body
-	fieldBodyField = "body_field" // which body field (language) analysed it
+	fieldID          = "id"
+	fieldURL         = "url"
+	fieldTitle       = "title"
+	fieldText        = "text"
+	fieldAuthor      = "author"
+	fieldLanguage    = "language"
+	fieldDomain      = "domain"
+	fieldHash        = "content_hash"
+	fieldPublished   = "published" // RFC 3339, indexed as a datetime
+	fieldCrawled     = "crawled"
+	fieldChunks      = "chunks"      // passage offsets: start, end, start, end, ...
+	fieldNChunks     = "n_chunks"    // passage count, summed by Stats
+	fieldBodyLen     = "body_len"    // analyzed length of the body
+	fieldBodyField   = "body_field"  // which body field (language) analysed it
+	fieldFingerprint = "fingerprint" // store.Fingerprint of what was written
 	// Filter keys: domain and language with every parent (see
 	// store.DomainKeys); the analyzed body is in termsField(body field).
 	fieldDomainKeys   = "domain_keys"

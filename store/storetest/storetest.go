@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -37,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Vector", testVector},
 		{"Filters", testFilters},
 		{"Replace", testReplace},
+		{"Fingerprints", testFingerprints},
 		{"LastInBatchWins", testLastInBatchWins},
 		{"Delete", testDelete},
 		{"MatchFeatures", testMatchFeatures},
@@ -429,6 +431,43 @@ func testReplace(t *testing.T, s store.Store) {
 	st, err := s.Stats(ctx)
 	if err != nil || st.Documents != int64(len(corpus)) || st.Chunks != corpusChunks()-1 {
 		t.Errorf("stats after replace: %+v, %v", st, err)
+	}
+}
+
+// testFingerprints checks that a store reports the fingerprint of what it
+// holds, so the indexer can leave unchanged documents out, and that a
+// changed document still replaces the stored one.
+func testFingerprints(t *testing.T, s store.Store) {
+	load(t, s)
+	ctx := context.Background()
+	entries := corpusEntries()
+	got, err := s.Fingerprints(ctx, []string{"a", "b", "missing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a": store.Fingerprint(entries[0]), "b": store.Fingerprint(entries[1])}
+	if !maps.Equal(got, want) {
+		t.Errorf("fingerprints: %v, want %v", got, want)
+	}
+	// The same entries again change nothing a reader sees.
+	if err := s.Upsert(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.Stats(ctx); err != nil || st.Documents != int64(len(corpus)) || st.Chunks != corpusChunks() {
+		t.Errorf("stats after upserting the same documents: %+v, %v", st, err)
+	}
+	changed := entries[0]
+	changed.Doc.Author = "Someone Else"
+	if err := s.Upsert(ctx, []store.Entry{changed}); err != nil {
+		t.Fatal(err)
+	}
+	docs, err := s.Documents(ctx, []string{"a"})
+	if err != nil || docs["a"].Author != "Someone Else" {
+		t.Errorf("a changed author did not replace the document: %+v, %v", docs["a"], err)
+	}
+	got, err = s.Fingerprints(ctx, []string{"a"})
+	if err != nil || got["a"] != store.Fingerprint(changed) {
+		t.Errorf("fingerprint after the change: %v, %v; want %s", got, err, store.Fingerprint(changed))
 	}
 }
 
