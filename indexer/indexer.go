@@ -26,6 +26,15 @@ type Writer interface {
 	Upsert(ctx context.Context, entries []store.Entry) error
 }
 
+// FingerprintReader is a Writer that says what it holds already: the
+// store.Fingerprint each stored document was written with (store.Store
+// has it). The indexer asks before embedding and leaves out the documents
+// stored unchanged, so re-importing a corpus costs no embedding and writes
+// nothing.
+type FingerprintReader interface {
+	Fingerprints(ctx context.Context, ids []string) (map[string]string, error)
+}
+
 // DocumentEmbedder turns passages into vectors, one per text, in order.
 type DocumentEmbedder interface {
 	EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error)
@@ -66,11 +75,17 @@ type Indexer struct {
 	langs   *analysis.Detector
 	pending []cari.Document
 	written int
+	// unchanged counts the documents left out because the store holds
+	// them already with the same fingerprint.
+	unchanged int
 
 	// The batch being written in the background (Options.Pipelined): its
 	// result arrives on writing, and it holds writingDocs documents.
 	writing     chan error
 	writingDocs int
+	// writingIDs are that batch's documents: their stored fingerprints
+	// are about to change, so the next batch does not trust them.
+	writingIDs map[string]bool
 }
 
 // New returns an Indexer writing to w.
@@ -120,6 +135,10 @@ func (ix *Indexer) handOff(ctx context.Context) error {
 	done := make(chan error, 1)
 	go func() { done <- ix.w.Upsert(ctx, entries) }()
 	ix.writing, ix.writingDocs = done, len(ix.pending)
+	ix.writingIDs = make(map[string]bool, len(entries))
+	for _, e := range entries {
+		ix.writingIDs[e.Doc.ID] = true
+	}
 	// The entries hold copies of the documents, so the queue can be reused.
 	ix.pending = ix.pending[:0]
 	return nil
@@ -134,7 +153,7 @@ func (ix *Indexer) Wait() error {
 	}
 	err := <-ix.writing
 	n := ix.writingDocs
-	ix.writing, ix.writingDocs = nil, 0
+	ix.writing, ix.writingDocs, ix.writingIDs = nil, 0, nil
 	if err != nil {
 		return fmt.Errorf("write batch of %d documents: %w", n, err)
 	}
@@ -167,8 +186,13 @@ func (ix *Indexer) Flush(ctx context.Context) error {
 // the next Flush, or being written in the background.
 func (ix *Indexer) Pending() int { return len(ix.pending) + ix.writingDocs }
 
-// Written returns how many documents have been stored by this Indexer.
+// Written returns how many documents have been stored by this Indexer,
+// those found stored unchanged included.
 func (ix *Indexer) Written() int { return ix.written }
+
+// Unchanged returns how many of the documents added were found stored
+// with the same fingerprint, and so were neither embedded nor written.
+func (ix *Indexer) Unchanged() int { return ix.unchanged }
 
 // entries chunks docs and, with an embedder, embeds every passage in one
 // call (the embedder batches and parallelises as its model allows).
@@ -194,6 +218,10 @@ func (ix *Indexer) entries(ctx context.Context, docs []cari.Document) ([]store.E
 		})
 	}
 	wg.Wait()
+	entries, err := ix.changed(ctx, entries)
+	if err != nil {
+		return nil, err
+	}
 	var texts []string
 	if ix.opts.Embedder != nil {
 		for _, e := range entries {
@@ -217,4 +245,34 @@ func (ix *Indexer) entries(ctx context.Context, docs []cari.Document) ([]store.E
 		entries[i].Vectors, vecs = vecs[:n:n], vecs[n:]
 	}
 	return entries, nil
+}
+
+// changed leaves out the entries whose documents the store holds with the
+// same fingerprint, unless the batch being written in the background is
+// about to replace them, when the writer can say.
+func (ix *Indexer) changed(ctx context.Context, entries []store.Entry) ([]store.Entry, error) {
+	fr, ok := ix.w.(FingerprintReader)
+	if !ok {
+		return entries, nil
+	}
+	// A later document of the batch replaces an earlier one with its ID,
+	// so it alone is compared with what is stored.
+	entries = store.LastByID(entries)
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = e.Doc.ID
+	}
+	stored, err := fr.Fingerprints(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("look up stored documents: %w", err)
+	}
+	out := entries[:0]
+	for _, e := range entries {
+		if fp, ok := stored[e.Doc.ID]; ok && !ix.writingIDs[e.Doc.ID] && fp == store.Fingerprint(e) {
+			ix.unchanged++
+			continue
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
