@@ -32,7 +32,7 @@ var errSnapshotMismatch = errors.New("snapshot does not match the vector log")
 // else the whole log (and a warning, unless there was no snapshot at all).
 func (g *generation) openANN(committed int64) (*vectorLog, *hnsw.Index, error) {
 	genDir := g.dir
-	logPath := filepath.Join(genDir, vectorLogFile)
+	logPath := filepath.Join(genDir, g.logName)
 	snapPath := filepath.Join(genDir, annSnapshotFile)
 	logger := g.log
 	start := time.Now()

@@ -158,9 +158,11 @@ type generation struct {
 	dir  string
 	log  *slog.Logger
 	idx  bleve.Index
-	vlog *vectorLog  // nil for a keyword-only or read-only generation
-	vecs vectorIndex // nil unless this process searches its vectors
-	hnsw hnsw.Params // the vector index's, with the store's EfSearch
+	vlog *vectorLog // nil for a keyword-only or read-only generation
+	// logName is the vector log's file name (see logFileName).
+	logName string
+	vecs    vectorIndex // nil unless this process searches its vectors
+	hnsw    hnsw.Params // the vector index's, with the store's EfSearch
 	// readOnly, when set, says why the generation takes no writes: it was
 	// built with another analyzer or model and is open only to be rebuilt.
 	readOnly string
@@ -248,8 +250,12 @@ func (g *generation) openVectors(opts Options, mode openMode) error {
 	if err != nil {
 		return err
 	}
+	if g.logName, err = logFileName(g.idx); err != nil {
+		return err
+	}
+	removeStaleLogs(g.dir, g.logName)
 	if want.IsZero() || mode == openBuild {
-		g.vlog, err = openVectorLog(filepath.Join(g.dir, vectorLogFile), committed, func(vectorRecord) error { return nil })
+		g.vlog, err = openVectorLog(filepath.Join(g.dir, g.logName), committed, func(vectorRecord) error { return nil })
 		return err
 	}
 	vlog, vecs, err := g.openANN(committed)

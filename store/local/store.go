@@ -77,6 +77,14 @@ type Store struct {
 	retired  sync.WaitGroup // swapped-out generations, closed once unused
 
 	writeMu sync.Mutex // one batch at a time, so statistics updates don't race
+
+	// compacting is set, under mu, while a compaction runs (compact.go);
+	// compactions counts the background ones, which Close cancels through
+	// compactCtx and waits for.
+	compacting  bool
+	compactions sync.WaitGroup
+	compactCtx  context.Context
+	stopCompact context.CancelFunc
 }
 
 // ErrClosed is returned by a Store's methods after Close.
@@ -119,6 +127,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	m := newMapping()
 	s := &Store{dir: dir, opts: opts, lock: lock, mapping: m}
+	s.compactCtx, s.stopCompact = context.WithCancel(context.Background())
 	if s.analyzer, err = store.AnalysisOf(m, bodyAnalyzer); err != nil {
 		s.unlock()
 		return nil, err
@@ -241,6 +250,12 @@ func (s *Store) Dir() string { return s.dir }
 // and closes the generations and releases the directory. Later calls return
 // ErrClosed.
 func (s *Store) Close() error {
+	// A compaction takes writeMu to finish: stop it first. stopCompact
+	// runs under mu, where compactions are started, so none starts after.
+	s.mu.Lock()
+	s.stopCompact()
+	s.mu.Unlock()
+	s.compactions.Wait()
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.mu.Lock()

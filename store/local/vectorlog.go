@@ -9,6 +9,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"regexp"
 )
 
 // The vector log is the durable home of passage vectors: an append-only
@@ -32,10 +34,17 @@ const (
 	maxRecordSize = 256 << 20
 )
 
+// A compaction (compact.go) rewrites the log into a new file and commits
+// its name with its offset (internal key vlogFileKey), so that the keyword
+// index always names the log its offset belongs to; a store written before
+// compaction existed has no name recorded and its log is vectorLogFile.
 var (
-	vlogKey    = []byte("cari:vlog")
-	crc32c     = crc32.MakeTable(crc32.Castagnoli)
-	errTornLog = errors.New("vector log record is damaged")
+	vlogKey     = []byte("cari:vlog")
+	vlogFileKey = []byte("cari:vlog-file")
+	crc32c      = crc32.MakeTable(crc32.Castagnoli)
+	errTornLog  = errors.New("vector log record is damaged")
+	// compactedLogName matches the logs a compaction writes.
+	compactedLogName = regexp.MustCompile(`^vectors\.[0-9]+\.log$`)
 )
 
 // vectorRecord is one decoded log record.
@@ -221,4 +230,34 @@ func decodeRecord(b []byte) (vectorRecord, error) {
 		r.vectors[i] = v
 	}
 	return r, nil
+}
+
+// logFileName returns the name of the vector log the keyword index's
+// committed offset belongs to.
+func logFileName(idx internalReader) (string, error) {
+	b, err := idx.GetInternal(vlogFileKey)
+	if err != nil {
+		return "", fmt.Errorf("read vector log name: %w", err)
+	}
+	name := string(b)
+	switch {
+	case name == "":
+		return vectorLogFile, nil
+	case !compactedLogName.MatchString(name):
+		return "", fmt.Errorf("the keyword index names vector log %q, which is not a log's name: it is damaged", name)
+	}
+	return name, nil
+}
+
+// removeStaleLogs removes the vector logs of dir other than current: a
+// compaction interrupted before its commit leaves its new log, and one
+// interrupted after it leaves the old one. Neither holds anything the
+// committed log lacks.
+func removeStaleLogs(dir, current string) {
+	names, _ := filepath.Glob(filepath.Join(dir, "vectors*.log"))
+	for _, p := range names {
+		if base := filepath.Base(p); base != current && (base == vectorLogFile || compactedLogName.MatchString(base)) {
+			os.Remove(p)
+		}
+	}
 }

@@ -174,12 +174,17 @@ func verifyDocuments(ctx context.Context, r index.IndexReader, kwDir string, rep
 // stored passages and the in-memory index.
 func verifyVectors(r index.IndexReader, g *generation, chunks map[string]int, rep *Report) error {
 	genDir := g.dir
-	logPath := filepath.Join(genDir, vectorLogFile)
 	committed, err := committedLogOffset(r)
 	if err != nil {
 		rep.add(filepath.Join(genDir, keywordDir), "%v", err)
 		return nil
 	}
+	logName, err := logFileName(r)
+	if err != nil {
+		rep.add(filepath.Join(genDir, keywordDir), "%v", err)
+		return nil
+	}
+	logPath := filepath.Join(genDir, logName)
 	logged, err := readVectorLog(logPath, committed)
 	if err != nil {
 		rep.add(logPath, "%v", err)
@@ -427,7 +432,11 @@ func Repair(ctx context.Context, dir string, opts RepairOptions) (done []string,
 	if err != nil {
 		return done, err
 	}
-	logPath := filepath.Join(genDir, vectorLogFile)
+	logName, err := logFileName(idx)
+	if err != nil {
+		return done, err
+	}
+	logPath := filepath.Join(genDir, logName)
 	if _, err := readVectorLog(logPath, committed); err == nil {
 		return done, nil
 	} else if opts.Embed == nil || opts.Vectors != m.Vectors {

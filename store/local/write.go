@@ -53,6 +53,7 @@ func (s *Store) Upsert(ctx context.Context, entries []store.Entry) error {
 			return fmt.Errorf("write to generation %s, which a reindex is building: %w", building.m.Name, err)
 		}
 	}
+	s.maybeCompact(serving)
 	return nil
 }
 
@@ -275,6 +276,7 @@ func (s *Store) Delete(ctx context.Context, ids []string) (notFound []string, er
 			return nil, fmt.Errorf("delete from generation %s, which a reindex is building: %w", building.m.Name, err)
 		}
 	}
+	s.maybeCompact(serving)
 	return notFound, nil
 }
 

@@ -337,6 +337,7 @@ func (x *Index) Records() int64 {
 // Stats counts what an index holds.
 type Stats struct {
 	Docs     int // documents with a searchable passage
+	Known    int // documents put and not deleted, with passages or without
 	Passages int // searchable passages
 	Nodes    int // graph nodes, tombstones included
 }
@@ -345,7 +346,27 @@ type Stats struct {
 func (x *Index) Stats() Stats {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return Stats{Docs: x.liveDocs, Passages: x.live, Nodes: len(x.doc)}
+	return Stats{Docs: x.liveDocs, Known: len(x.docNums), Passages: x.live, Nodes: len(x.doc)}
+}
+
+// Replace makes x hold y's graph, documents and record count, at once for
+// searches: the caller compacted its log and built y from it, without the
+// tombstones x keeps. y must not be used afterwards. Replace waits for the
+// writer; x's last snapshot no longer describes it, so the next snapshot
+// is due.
+func (x *Index) Replace(y *Index) {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.p, x.dim, x.m0, x.levelMult = y.p, y.dim, y.m0, y.levelMult
+	x.vecPages, x.linkPages, x.upper = y.vecPages, y.linkPages, y.upper
+	x.doc, x.ord, x.state = y.doc, y.ord, y.state
+	x.entry, x.maxLevel = y.entry, y.maxLevel
+	x.docIDs, x.docNodes, x.docNums = y.docIDs, y.docNodes, y.docNums
+	x.live, x.liveDocs = y.live, y.liveDocs
+	x.records = y.records
+	x.snapshot, x.sinceSnapshot = Mark{}, len(y.doc)
 }
 
 // Passages returns the number of searchable passages of each document the
