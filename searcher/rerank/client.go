@@ -3,6 +3,7 @@ package rerank
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -176,6 +177,33 @@ func (c *client) post(ctx context.Context, path string, body any, decode func([]
 	}
 	if err := decode(data); err != nil {
 		return fmt.Errorf("%s: malformed answer: %w", c.http.URL(path), err)
+	}
+	return nil
+}
+
+// get fetches path under the base URL, as post does, without retries:
+// what it asks (which model is served) is worth one attempt.
+func (c *client) get(ctx context.Context, path string, decode func([]byte) error) error {
+	ctx, cancel := context.WithTimeout(ctx, c.srv.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.http.URL(path), nil)
+	if err != nil {
+		return err
+	}
+	if c.srv.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+string(c.srv.APIKey))
+	}
+	resp, err := modelhttp.Send(c.srv.HTTPClient, req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", req.URL, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return fmt.Errorf("%s: %w", req.URL, err)
+	}
+	if err := decode(data); err != nil {
+		return fmt.Errorf("%s: malformed answer: %w", req.URL, err)
 	}
 	return nil
 }
