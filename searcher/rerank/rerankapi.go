@@ -193,6 +193,13 @@ func (r *RerankAPI) Probe(ctx context.Context) (prompts string, err error) {
 	return prompts, nil
 }
 
+// Check is the start-up step: Probe, for the log line that says which
+// prompts the served model gets.
+func (r *RerankAPI) Check(ctx context.Context) error {
+	_, err := r.Probe(ctx)
+	return err
+}
+
 // servedModel asks the server for the model it serves.
 func (r *RerankAPI) servedModel(ctx context.Context) (string, error) {
 	if r.opts.Format == FormatTEI {
