@@ -54,8 +54,9 @@ type Server struct {
 	APIKey Secret
 	// Timeout bounds one attempt of one request.
 	Timeout time.Duration
-	// MaxRetries bounds the retries of a request that failed with 408,
-	// 429, 5xx or a network error; negative means none. Backoff is the
+	// MaxRetries bounds the retries of a request that failed transiently
+	// (modelhttp.Transient: 408, 429, 503, other 5xx without a permanent
+	// cause, or a network error); negative means none. Backoff is the
 	// first retry's delay, doubled each retry up to MaxBackoff; a
 	// Retry-After header overrides it. No retry starts that the context's
 	// deadline would cut short.
