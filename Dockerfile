@@ -1,6 +1,7 @@
-# The cari binary for docker-compose.yml: built with the Go toolchain the
-# module names, run on Debian slim (curl for the health check).
-FROM golang:1.26-bookworm AS build
+# The cari binary for docker-compose.yml: built with the Go toolchain go.mod
+# names (deploy/compose_test.go keeps the two in step), run on Debian slim
+# (curl for the health check).
+FROM golang:1.26.8-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -4,6 +4,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,39 +14,74 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
-// TestComposeFile loads docker-compose.yml with the Compose specification's
-// reference loader, once per profile set, and checks what a broken
-// deployment would get wrong: a service without a health check, two
-// services on one host port, a named volume nobody declared.
+// composeEnv is the environment every load gets: the settings the
+// compose file requires.
+var composeEnv = []string{"CARI_SEARCH_KEYS=s", "CARI_ADMIN_KEYS=a", "QDRANT_API_KEY=k"}
+
+// deployments are the ways docs/OPERATIONS.md starts the stack: files and
+// profiles.
+var deployments = []struct {
+	files, profiles []string
+}{
+	{[]string{"docker-compose.yml"}, nil},
+	{[]string{"docker-compose.yml"}, []string{"cluster"}},
+	{[]string{"docker-compose.yml", "deploy/compose.gpu.yml"}, nil},
+	{[]string{"docker-compose.yml", "deploy/compose.gpu.yml"}, []string{"cluster"}},
+}
+
+// load reads the compose files (relative to root) with the Compose
+// specification's reference loader.
+func load(t *testing.T, root string, files, profiles, env []string) (*types.Project, error) {
+	t.Helper()
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = filepath.Join(root, f)
+	}
+	opts, err := cli.NewProjectOptions(paths, cli.WithName("cari"), cli.WithProfiles(profiles), cli.WithEnv(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts.LoadProject(context.Background())
+}
+
+// TestComposeFile loads docker-compose.yml, alone and with the GPU
+// override, once per profile set, and checks what a broken deployment
+// would get wrong: a service without a health check, two services on one
+// host port, a named volume nobody declared, and the defects of
+// defects_test.go.
 func TestComposeFile(t *testing.T) {
-	for _, profiles := range [][]string{nil, {"cluster"}, {"gpu"}, {"cluster", "gpu"}} {
-		t.Run(fmt.Sprint(profiles), func(t *testing.T) {
-			opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
-				cli.WithName("cari"),
-				cli.WithProfiles(profiles),
-				cli.WithEnv([]string{"CARI_SEARCH_KEYS=s", "CARI_ADMIN_KEYS=a"}),
-			)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := opts.LoadProject(context.Background())
+	for _, d := range deployments {
+		t.Run(fmt.Sprint(d.files, d.profiles), func(t *testing.T) {
+			p, err := load(t, "..", d.files, d.profiles, composeEnv)
 			if err != nil {
 				t.Fatalf("load: %v", err)
 			}
-			for _, problem := range problems(t, p) {
+			for _, problem := range append(problems(t, p), defects(p)...) {
 				t.Error(problem)
 			}
-			checkProject(t, p, profiles)
+			checkProject(t, p, d.profiles, len(d.files) > 1)
 		})
+	}
+	for _, problem := range buildDefects("..") {
+		t.Error(problem)
 	}
 }
 
-func checkProject(t *testing.T, p *types.Project, profiles []string) {
+// TestQdrantKeyRequired: without QDRANT_API_KEY the file does not load,
+// rather than start Qdrant with authentication on and an empty key.
+func TestQdrantKeyRequired(t *testing.T) {
+	_, err := load(t, "..", []string{"docker-compose.yml"}, nil, composeEnv[:2])
+	if err == nil || !strings.Contains(err.Error(), "QDRANT_API_KEY") {
+		t.Errorf("loaded without QDRANT_API_KEY: %v", err)
+	}
+}
+
+func checkProject(t *testing.T, p *types.Project, profiles []string, gpu bool) {
 	want := []string{"qdrant", "embeddings", "reranker", "serve", "worker"}
 	if contains(profiles, "cluster") {
 		want = append(want, "qdrant-2", "qdrant-3")
 	}
-	if contains(profiles, "gpu") {
+	if gpu {
 		want = append(want, "embeddings-gpu", "reranker-gpu")
 	}
 	for _, name := range want {
@@ -117,11 +153,7 @@ func problems(t *testing.T, p *types.Project) []string {
 // TestProblemsFound checks that the checks catch what they look for, on a
 // compose file with one of each mistake.
 func TestProblemsFound(t *testing.T) {
-	opts, err := cli.NewProjectOptions([]string{"testdata/broken.yml"}, cli.WithName("broken"), cli.WithEnv(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := opts.LoadProject(context.Background())
+	p, err := load(t, ".", []string{"testdata/broken.yml"}, nil, nil)
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
@@ -134,11 +166,7 @@ func TestProblemsFound(t *testing.T) {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// An undeclared named volume is an error of the loader itself.
-	opts, err = cli.NewProjectOptions([]string{"testdata/undeclared-volume.yml"}, cli.WithName("broken"), cli.WithEnv(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := opts.LoadProject(context.Background()); err == nil || !strings.Contains(err.Error(), "data") {
+	if _, err := load(t, ".", []string{"testdata/undeclared-volume.yml"}, nil, nil); err == nil || !strings.Contains(err.Error(), "data") {
 		t.Errorf("undeclared volume loaded: %v", err)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // misconfigured.
 func TestComposeSettingsExist(t *testing.T) {
 	opts, err := cli.NewProjectOptions([]string{"../../docker-compose.yml"}, cli.WithName("cari"),
-		cli.WithEnv([]string{"CARI_SEARCH_KEYS=s", "CARI_ADMIN_KEYS=a"}))
+		cli.WithEnv([]string{"CARI_SEARCH_KEYS=s", "CARI_ADMIN_KEYS=a", "QDRANT_API_KEY=k"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -272,6 +272,15 @@ func TestClientErrorsAreNotRetried(t *testing.T) {
 		{413, `{"error": "batch size 64 > maximum allowed batch size 32", "error_type": "Validation"}`, "maximum allowed batch size"},
 		{404, `{"detail": "Not Found"}`, "Not Found"},
 		{401, `unauthorized`, "HTTP 401: unauthorized"},
+		// llama.cpp evaluates each input in one physical batch (-ub, 512
+		// by default) and answers 500 for a longer one; without
+		// --embeddings, 501 (ggml-org/llama.cpp tools/server/). Neither
+		// changes on a retry.
+		{500, `{"error":{"code":500,"message":"input (913 tokens) is too large to process. increase the physical batch size (current batch size: 512)","type":"server_error"}}`, "start llama-server with -ub"},
+		{501, `{"error":{"code":501,"message":"This server does not support embeddings. Start it with ` + "`--embeddings`" + `","type":"not_supported_error"}}`, "start llama-server with --embeddings"},
+		// vLLM: dimensions on a model not marked Matryoshka
+		// (vllm-project/vllm vllm/pooling_params.py).
+		{400, `{"object":"error","message":"Model \"Qwen/Qwen3-Embedding-0.6B\" does not support matryoshka representation, changing output dimensions will lead to poor results.","type":"BadRequestError","param":null,"code":400}`, "is_matryoshka"},
 	} {
 		s := &fakeServer{dim: 4, respond: func(_ int, w http.ResponseWriter, _ request) bool {
 			w.WriteHeader(tc.status)

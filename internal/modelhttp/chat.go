@@ -37,6 +37,11 @@ type ChatCompletion struct {
 	Choices []ChatChoice `json:"choices"`
 	// Error is set on a stream's error event.
 	Error json.RawMessage `json:"error"`
+	// Object is "error", and Message the error, on the flat error event
+	// vLLM before 0.10.1 sends mid-stream ({"object": "error", "message",
+	// "type", "code"}), which has no "error" field.
+	Object  string `json:"object"`
+	Message string `json:"message"`
 }
 
 // ChatChoice is one choice of a completion: its message, or in a stream

@@ -24,8 +24,8 @@ import (
 // any server's JSON error, of which ErrorMessage quotes 300 characters.
 const maxErrorBytes = 64 << 10
 
-// RetryableError is a failure worth another attempt: 408, 429, 5xx, or the
-// request got no answer. RetryAfter is the server's Retry-After, if any.
+// RetryableError is a failure worth another attempt (see Transient), or
+// the request got no answer. RetryAfter is the server's Retry-After, if any.
 type RetryableError struct {
 	Err        error
 	RetryAfter time.Duration
@@ -50,8 +50,9 @@ func NewRequest(ctx context.Context, url string, payload []byte, accept, apiKey 
 }
 
 // Send sends req and returns a 200 response, whose body the caller closes.
-// Any other status is an error "HTTP <code>: <ErrorMessage>", a
-// *RetryableError for 408, 429 and 5xx, as is a request that got no answer.
+// Any other status is an error "HTTP <code>: <ErrorMessage> (<what to
+// change>)", a *RetryableError when Transient says so, as is a request
+// that got no answer.
 func Send(c *http.Client, req *http.Request) (*http.Response, error) {
 	return send(c, req, "")
 }
@@ -67,8 +68,13 @@ func send(c *http.Client, req *http.Request, prefix string) (*http.Response, err
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
-	err = fmt.Errorf("%sHTTP %d: %s", prefix, resp.StatusCode, ErrorMessage(data))
-	if s := resp.StatusCode; s == http.StatusTooManyRequests || s == http.StatusRequestTimeout || s >= 500 {
+	msg := ErrorMessage(data)
+	transient, hint := Transient(resp.StatusCode, msg)
+	if hint != "" {
+		msg += " (" + hint + ")"
+	}
+	err = fmt.Errorf("%sHTTP %d: %s", prefix, resp.StatusCode, msg)
+	if transient {
 		return nil, &RetryableError{Err: err, RetryAfter: RetryAfter(resp.Header.Get("Retry-After"))}
 	}
 	return nil, err

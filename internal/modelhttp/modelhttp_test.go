@@ -169,11 +169,61 @@ func TestReadChatStream(t *testing.T) {
 		{"empty", "", "", "ended without an answer"},
 		{"malformed", chunk("Mag") + "data: {oops\n\n", "Mag", "malformed stream event"},
 		{"error event", chunk("Mag") + `data: {"error":{"message":"overloaded"}}` + "\n\n", "Mag", "stream error: overloaded"},
+		// vLLM before 0.10.1 (vllm-project/vllm
+		// vllm/entrypoints/openai/serving_chat.py,
+		// create_streaming_error_response) sends a flat error, then [DONE].
+		{"flat error event", chunk("Mag") + `data: {"object":"error","message":"CUDA out of memory","type":"InternalServerError","param":null,"code":500}` + "\n\ndata: [DONE]\n\n", "Mag", "stream error: CUDA out of memory"},
 	} {
 		var pieces []string
 		got, err := ReadChatStream(context.Background(), strings.NewReader(tc.body), func(p string) { pieces = append(pieces, p) })
 		if got != tc.want || strings.Join(pieces, "") != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("%s: %q (pieces %q), %v; want %q and an error saying %q", tc.name, got, pieces, err, tc.want, tc.err)
 		}
+	}
+}
+
+// TestTransient sends the failures real servers answer with and checks
+// which are tried again and which say what to change. The bodies are the
+// servers' own: llama.cpp's format_error_response (ggml-org/llama.cpp
+// tools/server/), TEI's {"error", "error_type"}
+// (huggingface/text-embeddings-inference router/src/http/server.rs) and
+// vLLM's ErrorResponse (vllm-project/vllm
+// vllm/entrypoints/openai/protocol.py).
+func TestTransient(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+		calls  int
+		hint   string
+	}{
+		{"llama.cpp input longer than -ub", 500, `{"error":{"code":500,"message":"input (5567 tokens) is too large to process. increase the physical batch size (current batch size: 512)","type":"server_error"}}`, 1, "-ub"},
+		{"llama.cpp without --embeddings", 501, `{"error":{"code":501,"message":"This server does not support embeddings. Start it with ` + "`--embeddings`" + `","type":"not_supported_error"}}`, 1, "--embeddings"},
+		{"llama.cpp without --reranking", 501, `{"error":{"code":501,"message":"This server does not support reranking. Start it with ` + "`--reranking`" + `","type":"not_supported_error"}}`, 1, "--reranking"},
+		{"vLLM dimensions without Matryoshka", 400, `{"object":"error","message":"Model \"Qwen/Qwen3-Embedding-0.6B\" does not support matryoshka representation, changing output dimensions will lead to poor results.","type":"BadRequestError","param":null,"code":400}`, 1, "is_matryoshka"},
+		{"TEI overloaded", 429, `{"error":"Model is overloaded","error_type":"overloaded"}`, 3, ""},
+		{"loading", 503, `{"error":"Model is loading"}`, 3, ""},
+		{"crash", 500, `{"error":{"message":"CUDA error","type":"server_error"}}`, 3, ""},
+		{"bad gateway", 502, `<html>bad gateway</html>`, 3, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls++
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				fmt.Fprint(w, tc.body)
+			}))
+			defer srv.Close()
+			c := Client{BaseURL: srv.URL, HTTPClient: srv.Client(),
+				Retry: Retry{MaxRetries: 2, Delay: func(int, time.Duration) time.Duration { return 0 }}}
+			_, err := c.Post(context.Background(), "/x", []byte(`{}`), 1<<10)
+			if err == nil || calls != tc.calls {
+				t.Fatalf("%v after %d calls, want a failure after %d", err, calls, tc.calls)
+			}
+			if tc.hint != "" && !strings.Contains(err.Error(), tc.hint) {
+				t.Errorf("error %q does not say what to change (%s)", err, tc.hint)
+			}
+		})
 	}
 }

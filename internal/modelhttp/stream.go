@@ -2,6 +2,7 @@ package modelhttp
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,6 +41,11 @@ func ReadChatStream(ctx context.Context, body io.Reader, emit func(string)) (str
 		}
 		if len(c.Error) > 0 {
 			return text.String(), fmt.Errorf("stream error: %s", ErrorMessage(errorBody(c.Error)))
+		}
+		if c.Object == "error" {
+			// Older vLLM follows its flat error event with [DONE]: the
+			// text so far is cut off, never complete.
+			return text.String(), fmt.Errorf("stream error: %s", cmp.Or(c.Message, "the server reported an error"))
 		}
 		if len(c.Choices) > 0 && c.Choices[0].Delta.Content != "" {
 			piece := c.Choices[0].Delta.Content

@@ -84,6 +84,28 @@ func NewChat(opts ChatOptions) (*Chat, error) {
 	return c, nil
 }
 
+// ErrNoLogprobs is Check's refusal of a chat server that returns no
+// logprobs, on which pointwise scores could only be 1 or 0.
+var ErrNoLogprobs = errors.New("the chat server returned no logprobs, so pointwise scores could only be 1 or 0 (Ollama before 0.12.11 returns none): use --reranker listwise, or a server that returns logprobs (vLLM, llama.cpp, SGLang, Ollama 0.12.11 or later)")
+
+// Check is the start-up test of the server: one judgement of a fixed
+// pair, which must come back with logprobs (ErrNoLogprobs otherwise).
+// Rerank on a server without them scores 1 or 0 from the answer's text.
+func (c *Chat) Check(ctx context.Context) error {
+	var resp modelhttp.ChatCompletion
+	probe := searcher.Candidate{Passage: "Krill are small crustaceans that baleen whales eat."}
+	err := c.client.post(ctx, "/chat/completions", c.pointwiseRequest("what do whales eat", probe), func(b []byte) error {
+		return json.Unmarshal(b, &resp)
+	})
+	if err != nil {
+		return fmt.Errorf("chat re-ranker: %w", err)
+	}
+	if len(resp.Choices) == 0 || resp.Choices[0].Logprobs == nil || len(resp.Choices[0].Logprobs.Content) == 0 {
+		return fmt.Errorf("chat re-ranker, model %s: %w", c.opts.Model, ErrNoLogprobs)
+	}
+	return nil
+}
+
 // Name identifies the model and instruction, for the score cache.
 func (c *Chat) Name() string { return c.name }
 

@@ -460,3 +460,27 @@ func TestDocumentText(t *testing.T) {
 		}
 	}
 }
+
+// TestChatCheckRefusesNoLogprobs: Ollama before 0.12.11 answers the
+// OpenAI chat endpoint without logprobs whatever was asked (ollama/ollama
+// openai/openai.go); Check refuses it at start-up, pointing to the
+// listwise re-ranker, and passes a server that returns them.
+func TestChatCheckRefusesNoLogprobs(t *testing.T) {
+	ollama := serve(t, func(w http.ResponseWriter, _ *http.Request, _ map[string]any, _ int) {
+		writeJSON(w, 200, ollamaAnswer("yes"))
+	})
+	c, err := NewChat(ChatOptions{Server: quick(ollama.v1())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Check(context.Background()); !errors.Is(err, ErrNoLogprobs) || !strings.Contains(err.Error(), "listwise") || !strings.Contains(err.Error(), "0.12.11") {
+		t.Errorf("Check on a server without logprobs: %v", err)
+	}
+	vllm := serve(t, func(w http.ResponseWriter, _ *http.Request, _ map[string]any, _ int) {
+		writeJSON(w, 200, vllmAnswer(alt{"yes", -0.1}, alt{"no", -2.4}))
+	})
+	c, _ = NewChat(ChatOptions{Server: quick(vllm.v1())})
+	if err := c.Check(context.Background()); err != nil {
+		t.Errorf("Check on a server with logprobs: %v", err)
+	}
+}

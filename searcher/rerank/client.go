@@ -3,6 +3,7 @@ package rerank
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -53,8 +54,9 @@ type Server struct {
 	APIKey Secret
 	// Timeout bounds one attempt of one request.
 	Timeout time.Duration
-	// MaxRetries bounds the retries of a request that failed with 408,
-	// 429, 5xx or a network error; negative means none. Backoff is the
+	// MaxRetries bounds the retries of a request that failed transiently
+	// (modelhttp.Transient: 408, 429, 503, other 5xx without a permanent
+	// cause, or a network error); negative means none. Backoff is the
 	// first retry's delay, doubled each retry up to MaxBackoff; a
 	// Retry-After header overrides it. No retry starts that the context's
 	// deadline would cut short.
@@ -176,6 +178,33 @@ func (c *client) post(ctx context.Context, path string, body any, decode func([]
 	}
 	if err := decode(data); err != nil {
 		return fmt.Errorf("%s: malformed answer: %w", c.http.URL(path), err)
+	}
+	return nil
+}
+
+// get fetches path under the base URL, as post does, without retries:
+// what it asks (which model is served) is worth one attempt.
+func (c *client) get(ctx context.Context, path string, decode func([]byte) error) error {
+	ctx, cancel := context.WithTimeout(ctx, c.srv.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.http.URL(path), nil)
+	if err != nil {
+		return err
+	}
+	if c.srv.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+string(c.srv.APIKey))
+	}
+	resp, err := modelhttp.Send(c.srv.HTTPClient, req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", req.URL, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return fmt.Errorf("%s: %w", req.URL, err)
+	}
+	if err := decode(data); err != nil {
+		return fmt.Errorf("%s: malformed answer: %w", req.URL, err)
 	}
 	return nil
 }

@@ -30,6 +30,12 @@ type modelServer struct {
 	mu       sync.Mutex
 	requests []recorded
 	calls    atomic.Int32
+	// served, if set, is the model the server says it serves, as TEI's
+	// GET /info (model_id; huggingface/text-embeddings-inference
+	// router/src/http/server.rs) and vLLM's GET /v1/models (data[].id;
+	// vllm-project/vllm vllm/entrypoints/openai/serving_models.py) do.
+	// Unset, those paths answer 404, as a server without them would.
+	served string
 }
 
 // recorded is one request as the server saw it.
@@ -45,6 +51,10 @@ func serve(t *testing.T, handler func(w http.ResponseWriter, r *http.Request, bo
 	t.Helper()
 	s := &modelServer{}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			s.describe(w, r)
+			return
+		}
 		raw, _ := io.ReadAll(r.Body)
 		var body map[string]any
 		if err := json.Unmarshal(raw, &body); err != nil {
@@ -57,6 +67,20 @@ func serve(t *testing.T, handler func(w http.ResponseWriter, r *http.Request, bo
 	}))
 	t.Cleanup(s.Close)
 	return s
+}
+
+// describe answers the GET requests that ask which model is served.
+func (s *modelServer) describe(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case s.served == "":
+		writeJSON(w, http.StatusNotFound, `{"detail":"Not Found"}`)
+	case r.URL.Path == "/info":
+		writeJSON(w, 200, fmt.Sprintf(`{"model_id":%q,"model_dtype":"float32","model_type":{"reranker":{"id2label":{"0":"LABEL_0"}}},"max_concurrent_requests":512,"max_input_length":512}`, s.served))
+	case strings.HasSuffix(r.URL.Path, "/models"):
+		writeJSON(w, 200, fmt.Sprintf(`{"object":"list","data":[{"id":%q,"object":"model","owned_by":"vllm","root":%q,"max_model_len":512}]}`, s.served, s.served))
+	default:
+		writeJSON(w, http.StatusNotFound, `{"detail":"Not Found"}`)
+	}
 }
 
 func (s *modelServer) recorded() []recorded {

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/cari-search/cari/searcher"
 )
@@ -25,8 +28,9 @@ const (
 
 // Prompt conventions of a rerank API's inputs.
 const (
-	// PromptsAuto picks PromptsQwen3 for a model whose name holds
-	// "qwen3-reranker", else PromptsNone.
+	// PromptsAuto picks PromptsQwen3 when the model the server serves is
+	// a Qwen3-Reranker, else PromptsNone. The server is asked (Probe):
+	// a default model name must never pick the prompt of another model.
 	PromptsAuto = "auto"
 	// PromptsNone sends the query and documents as they are, as
 	// cross-encoders such as bge-reranker expect.
@@ -48,6 +52,13 @@ const (
 // --max-client-batch-size (32).
 const DefaultRerankBatch = 32
 
+// DefaultTEITextsInFlight bounds the texts one process has at a TEI server
+// at once: TEI takes a permit per text from --max-concurrent-requests (512
+// by default) and answers 429 when none is left
+// (huggingface/text-embeddings-inference router/src/http/server.rs), so
+// two replicas at 256 each stay within it.
+const DefaultTEITextsInFlight = 256
+
 // RerankAPIOptions configure a rerank API client.
 type RerankAPIOptions struct {
 	Server
@@ -65,6 +76,11 @@ type RerankAPIOptions struct {
 	// query (default DefaultConcurrency).
 	BatchSize   int
 	Concurrency int
+	// MaxTextsInFlight bounds the documents in requests in flight at the
+	// server from this re-ranker, across all queries (default
+	// DefaultTEITextsInFlight for FormatTEI, no bound for FormatCohere;
+	// negative: no bound).
+	MaxTextsInFlight int
 }
 
 // RerankAPI scores candidates with a cross-encoder (Qwen3-Reranker,
@@ -75,7 +91,13 @@ type RerankAPIOptions struct {
 type RerankAPI struct {
 	opts   RerankAPIOptions
 	client *client
-	name   string
+	// texts holds a unit per document in flight; nil is no bound.
+	texts *semaphore.Weighted
+
+	mu sync.Mutex
+	// prompts is opts.Prompts once known: PromptsAuto until Probe.
+	prompts string
+	name    string
 }
 
 // NewRerankAPI checks opts and returns a re-ranker; it sends nothing.
@@ -90,12 +112,9 @@ func NewRerankAPI(opts RerankAPIOptions) (*RerankAPI, error) {
 		return nil, err
 	}
 	switch opts.Prompts {
-	case "", PromptsAuto:
-		opts.Prompts = PromptsNone
-		if strings.Contains(strings.ToLower(opts.Model), "qwen3-reranker") {
-			opts.Prompts = PromptsQwen3
-		}
-	case PromptsNone, PromptsQwen3:
+	case "":
+		opts.Prompts = PromptsAuto
+	case PromptsAuto, PromptsNone, PromptsQwen3:
 	default:
 		return nil, fmt.Errorf("rerank API: prompts must be %s, %s or %s, got %q", PromptsAuto, PromptsNone, PromptsQwen3, opts.Prompts)
 	}
@@ -108,54 +127,159 @@ func NewRerankAPI(opts RerankAPIOptions) (*RerankAPI, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
 	}
+	if opts.MaxTextsInFlight == 0 && opts.Format == FormatTEI {
+		opts.MaxTextsInFlight = DefaultTEITextsInFlight
+	}
 	r := &RerankAPI{opts: opts, client: newClient(opts.Server)}
 	r.opts.Server = r.client.srv
-	model := opts.Model
-	if model == "" {
-		model = opts.URL
+	if opts.MaxTextsInFlight > 0 {
+		r.texts = semaphore.NewWeighted(int64(opts.MaxTextsInFlight))
 	}
-	r.name = opts.Format + "-rerank/" + model
-	if opts.Prompts == PromptsQwen3 {
-		r.name += "+qwen3#" + shortHash(opts.Instruction)
-	}
+	r.setPrompts(opts.Prompts)
 	return r, nil
 }
 
-// query is the query as the model reads it.
-func (r *RerankAPI) query(q string) string {
-	if r.opts.Prompts != PromptsQwen3 {
+// setPrompts fixes the prompt convention and the name that goes with it.
+func (r *RerankAPI) setPrompts(prompts string) {
+	model := r.opts.Model
+	if model == "" {
+		model = r.opts.URL
+	}
+	name := r.opts.Format + "-rerank/" + model
+	if prompts == PromptsQwen3 {
+		name += "+qwen3#" + shortHash(r.opts.Instruction)
+	}
+	r.mu.Lock()
+	r.prompts, r.name = prompts, name
+	r.mu.Unlock()
+}
+
+// currentPrompts is the prompt convention, PromptsAuto until Probe.
+func (r *RerankAPI) currentPrompts() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.prompts
+}
+
+// Probe settles PromptsAuto from the model the server says it serves:
+// TEI's GET /info (model_id), or GET {URL}/models (vLLM, llama.cpp,
+// Infinity), the entry named Model or the only one. A server that cannot
+// say leaves Model's name for FormatCohere, which sends it with every
+// request (so it names the served model), and no prompt for TEI, which
+// ignores it. Rerank probes on first use; a caller probes at start-up to
+// log the choice before the first query. The answer is PromptsNone or
+// PromptsQwen3.
+func (r *RerankAPI) Probe(ctx context.Context) (prompts string, err error) {
+	if p := r.currentPrompts(); p != PromptsAuto {
+		return p, nil
+	}
+	served, err := r.servedModel(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", err
+		}
+		r.opts.Logger.Warn("the re-ranking server did not say which model it serves; choosing prompts from the configured name", "err", err, "model", r.opts.Model)
+		served = r.opts.Model
+		if r.opts.Format == FormatTEI {
+			served = ""
+		}
+	}
+	prompts = PromptsNone
+	if strings.Contains(strings.ToLower(served), "qwen3-reranker") {
+		prompts = PromptsQwen3
+	}
+	r.setPrompts(prompts)
+	r.opts.Logger.Info("re-ranker prompts follow the served model", "served", served, "prompts", prompts)
+	return prompts, nil
+}
+
+// Check is the start-up step: Probe, for the log line that says which
+// prompts the served model gets.
+func (r *RerankAPI) Check(ctx context.Context) error {
+	_, err := r.Probe(ctx)
+	return err
+}
+
+// servedModel asks the server for the model it serves.
+func (r *RerankAPI) servedModel(ctx context.Context) (string, error) {
+	if r.opts.Format == FormatTEI {
+		var info struct {
+			ModelID string `json:"model_id"`
+		}
+		err := r.client.get(ctx, "/info", func(b []byte) error { return json.Unmarshal(b, &info) })
+		if err == nil && info.ModelID == "" {
+			err = errors.New("/info names no model_id")
+		}
+		return info.ModelID, err
+	}
+	var list struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := r.client.get(ctx, "/models", func(b []byte) error { return json.Unmarshal(b, &list) }); err != nil {
+		return "", err
+	}
+	for _, m := range list.Data {
+		if m.ID == r.opts.Model {
+			return m.ID, nil
+		}
+	}
+	if len(list.Data) == 1 {
+		return list.Data[0].ID, nil
+	}
+	return "", fmt.Errorf("/models lists %d models, none named %q", len(list.Data), r.opts.Model)
+}
+
+// query is the query as the model reads it under prompts.
+func (r *RerankAPI) query(q, prompts string) string {
+	if prompts != PromptsQwen3 {
 		return q
 	}
 	return qwen3Prefix + "<Instruct>: " + r.opts.Instruction + "\n<Query>: " + q + "\n"
 }
 
-// document is a candidate as the model reads it.
-func (r *RerankAPI) document(c searcher.Candidate) string {
-	if r.opts.Prompts != PromptsQwen3 {
+// document is a candidate as the model reads it under prompts.
+func (r *RerankAPI) document(c searcher.Candidate, prompts string) string {
+	if prompts != PromptsQwen3 {
 		return documentText(c)
 	}
 	return "<Document>: " + documentText(c) + qwen3Suffix
 }
 
-// Name identifies the model, for the score cache.
-func (r *RerankAPI) Name() string { return r.name }
+// Name identifies the model and its prompts, for the score cache; under
+// PromptsAuto it changes once, at Probe.
+func (r *RerankAPI) Name() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.name
+}
 
 // String is the name, so that printing a re-ranker shows no API key.
-func (r *RerankAPI) String() string { return r.name }
+func (r *RerankAPI) String() string { return r.Name() }
 
 // Rerank scores the candidates in batches of BatchSize, Concurrency at a
 // time. Scores of a cross-encoder do not depend on the batch.
 func (r *RerankAPI) Rerank(ctx context.Context, query string, cands []searcher.Candidate) ([]float64, error) {
+	prompts, err := r.Probe(ctx)
+	if err != nil {
+		return nil, err
+	}
 	scores := make([]float64, len(cands))
 	size := r.opts.BatchSize
 	batches := (len(cands) + size - 1) / size
-	err := forEach(ctx, batches, r.opts.Concurrency, func(ctx context.Context, b int) error {
+	err = forEach(ctx, batches, r.opts.Concurrency, func(ctx context.Context, b int) error {
 		start, end := b*size, min(len(cands), (b+1)*size)
 		docs := make([]string, end-start)
 		for k := range docs {
-			docs[k] = r.document(cands[start+k])
+			docs[k] = r.document(cands[start+k], prompts)
 		}
-		got, err := r.score(ctx, r.query(query), docs)
+		release, err := r.acquire(ctx, len(docs))
+		if err != nil {
+			return err
+		}
+		defer release()
+		got, err := r.score(ctx, r.query(query, prompts), docs)
 		if err != nil {
 			return fmt.Errorf("rerank API, candidates %d-%d: %w", start+1, end, err)
 		}
@@ -168,6 +292,18 @@ func (r *RerankAPI) Rerank(ctx context.Context, query string, cands []searcher.C
 	return scores, nil
 }
 
+// acquire waits until n more texts may be in flight at the server.
+func (r *RerankAPI) acquire(ctx context.Context, n int) (release func(), err error) {
+	if r.texts == nil {
+		return func() {}, nil
+	}
+	w := int64(min(n, r.opts.MaxTextsInFlight))
+	if err := r.texts.Acquire(ctx, w); err != nil {
+		return nil, err
+	}
+	return func() { r.texts.Release(w) }, nil
+}
+
 // cohereRequest is the body of POST /v1/rerank.
 type cohereRequest struct {
 	Model           string   `json:"model"`
@@ -175,6 +311,10 @@ type cohereRequest struct {
 	Documents       []string `json:"documents"`
 	TopN            int      `json:"top_n"`
 	ReturnDocuments bool     `json:"return_documents"`
+	// TruncatePromptTokens -1 has vLLM cut each pair to the model's
+	// length rather than answer 400 for the whole batch (a 512-token
+	// cross-encoder and a long passage); llama.cpp and Infinity ignore it.
+	TruncatePromptTokens int `json:"truncate_prompt_tokens,omitempty"`
 }
 
 // teiRequest is the body of TEI's POST /rerank.
@@ -195,7 +335,7 @@ type rerankResult struct {
 
 // score sends one batch and returns its scores in document order.
 func (r *RerankAPI) score(ctx context.Context, query string, docs []string) ([]float64, error) {
-	var body any = cohereRequest{Model: r.opts.Model, Query: query, Documents: docs, TopN: len(docs)}
+	var body any = cohereRequest{Model: r.opts.Model, Query: query, Documents: docs, TopN: len(docs), TruncatePromptTokens: -1}
 	if r.opts.Format == FormatTEI {
 		// Truncation keeps a long passage from failing the whole batch.
 		body = teiRequest{Query: query, Texts: docs, Truncate: true}

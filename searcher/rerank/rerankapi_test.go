@@ -8,7 +8,10 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cari-search/cari/searcher"
 )
@@ -76,7 +79,7 @@ func TestRerankAPISendsCohereRequest(t *testing.T) {
 	wantBody := map[string]any{
 		"model": "BAAI/bge-reranker-v2-m3", "query": "what do whales eat",
 		"documents": []any{"Tides\nCurrents.", "Whales\nThey eat krill.", "Reefs."},
-		"top_n":     3.0, "return_documents": false,
+		"top_n":     3.0, "return_documents": false, "truncate_prompt_tokens": -1.0,
 	}
 	if !reflect.DeepEqual(req.body, wantBody) {
 		t.Errorf("body %s", req.raw)
@@ -263,5 +266,138 @@ func TestRerankAPIQwen3Prompts(t *testing.T) {
 	}
 	if _, err := NewRerankAPI(RerankAPIOptions{Server: s, Prompts: "e5"}); err == nil {
 		t.Error("unknown prompts accepted")
+	}
+}
+
+// vllmMaxModelLen is the stand-in vLLM's model length, a 512-token
+// cross-encoder's, in whitespace-separated words.
+const vllmMaxModelLen = 512
+
+// vllmRerank answers /v1/rerank as vLLM does for a cross-encoder of
+// vllmMaxModelLen tokens: a query and document longer than that are a 400
+// for the whole request ("This model's maximum context length is 512
+// tokens..."; vllm-project/vllm vllm/entrypoints/openai/serving_engine.py,
+// _validate_input) unless truncate_prompt_tokens asks to cut them (-1:
+// to the model's length; vllm/entrypoints/openai/protocol.py,
+// RerankRequest).
+func vllmRerank(w http.ResponseWriter, _ *http.Request, body map[string]any, _ int) {
+	trunc, _ := body["truncate_prompt_tokens"].(float64)
+	for _, d := range body["documents"].([]any) {
+		n := len(strings.Fields(body["query"].(string))) + len(strings.Fields(d.(string)))
+		if n > vllmMaxModelLen && trunc == 0 {
+			writeJSON(w, 400, fmt.Sprintf(`{"object":"error","message":"This model's maximum context length is %d tokens. However, you requested %d tokens in the input for rerank. Please reduce the length of the input.","type":"BadRequestError","param":null,"code":400}`, vllmMaxModelLen, n))
+			return
+		}
+	}
+	writeJSON(w, 200, cohereAnswer(body))
+}
+
+// TestRerankAPILongPassageOnVLLM: a passage longer than a 512-token
+// cross-encoder must not fail the batch (and with it the query's
+// re-ranking).
+func TestRerankAPILongPassageOnVLLM(t *testing.T) {
+	srv := serve(t, vllmRerank)
+	r, err := NewRerankAPI(RerankAPIOptions{Server: quick(srv.v1())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("plankton ", 2*vllmMaxModelLen)
+	if _, err := r.Rerank(context.Background(), "q", []searcher.Candidate{cand("a", "", long), cand("b", "", "krill")}); err != nil {
+		t.Fatalf("long passage: %v", err)
+	}
+}
+
+// TestRerankAPIPromptsFollowServedModel: with PromptsAuto the prompt
+// convention follows the model the server says it serves, never the
+// configured (default) name.
+func TestRerankAPIPromptsFollowServedModel(t *testing.T) {
+	wrapped := func(srv *modelServer) bool {
+		reqs := srv.recorded()
+		return strings.HasPrefix(reqs[len(reqs)-1].body["query"].(string), "<|im_start|>")
+	}
+	for _, tc := range []struct {
+		name, format, configured, served string
+		qwen3                            bool
+	}{
+		{"TEI serving bge, default name", FormatTEI, DefaultModel, "BAAI/bge-reranker-v2-m3", false},
+		{"TEI without /info, default name", FormatTEI, DefaultModel, "", false},
+		{"vLLM serving bge, default name", FormatCohere, DefaultModel, "BAAI/bge-reranker-v2-m3", false},
+		{"vLLM serving Qwen3-Reranker under another name", FormatCohere, "reranker", "Qwen/Qwen3-Reranker-0.6B", true},
+		{"no /v1/models, Qwen3 named", FormatCohere, "Qwen/Qwen3-Reranker-0.6B", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := serve(t, func(w http.ResponseWriter, _ *http.Request, body map[string]any, _ int) {
+				if body["texts"] != nil {
+					writeJSON(w, 200, teiAnswer(body))
+					return
+				}
+				writeJSON(w, 200, cohereAnswer(body))
+			})
+			srv.served = tc.served
+			s := quick(srv.v1())
+			if tc.format == FormatTEI {
+				s = quick(srv.URL)
+			}
+			s.Model = tc.configured
+			r, err := NewRerankAPI(RerankAPIOptions{Server: s, Format: tc.format})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Rerank(context.Background(), "q", []searcher.Candidate{cand("a", "", "krill")}); err != nil {
+				t.Fatal(err)
+			}
+			if got := wrapped(srv); got != tc.qwen3 {
+				t.Errorf("qwen3 prompt %v, want %v", got, tc.qwen3)
+			}
+			if strings.Contains(r.Name(), "+qwen3") != tc.qwen3 {
+				t.Errorf("Name %q does not say the prompts", r.Name())
+			}
+		})
+	}
+}
+
+// TestTEITextsInFlightPerServer: TEI takes a permit per text and answers
+// 429 when its --max-concurrent-requests are spent
+// (huggingface/text-embeddings-inference router/src/http/server.rs,
+// "Model is overloaded"); the stand-in holds that many permits, and
+// concurrent queries through one re-ranker must stay within them.
+func TestTEITextsInFlightPerServer(t *testing.T) {
+	const permits = 64
+	var inFlight atomic.Int32
+	srv := serve(t, func(w http.ResponseWriter, _ *http.Request, body map[string]any, _ int) {
+		n := int32(len(body["texts"].([]any)))
+		if inFlight.Add(n) > permits {
+			inFlight.Add(-n)
+			writeJSON(w, 429, `{"error":"Model is overloaded","error_type":"overloaded"}`)
+			return
+		}
+		defer inFlight.Add(-n)
+		time.Sleep(5 * time.Millisecond)
+		writeJSON(w, 200, teiAnswer(body))
+	})
+	s := quick(srv.URL)
+	s.MaxRetries = -1
+	r, err := NewRerankAPI(RerankAPIOptions{Server: s, Format: FormatTEI, MaxTextsInFlight: permits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cands := make([]searcher.Candidate, 64)
+	for i := range cands {
+		cands[i] = cand(fmt.Sprint(i), "", "passage")
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			_, err := r.Rerank(context.Background(), "q", cands)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent query: %v", err)
+		}
 	}
 }
