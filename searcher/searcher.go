@@ -242,7 +242,7 @@ func (s *Searcher) retrieve(ctx context.Context, q Query, typ Type, n int, timer
 		if err != nil {
 			return nil, err
 		}
-		ranked = Fuse(kw, vec, fusion)
+		ranked = withEvidence(Fuse(kw, vec, fusion), s.similarityFloor())
 		timer.mark("fusion")
 	}
 	if len(ranked) > n {
