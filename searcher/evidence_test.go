@@ -37,10 +37,11 @@ func (e wordEmbedder) EmbedQuery(_ context.Context, text string) ([]float32, err
 	return e.embed(text), nil
 }
 
-func (e wordEmbedder) EmbedDocuments(_ context.Context, texts []string) ([][]float32, error) {
+// EmbedDocuments embeds passages as queries: the model has no prompts.
+func (e wordEmbedder) EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
 	for i, t := range texts {
-		out[i] = e.embed(t)
+		out[i], _ = e.EmbedQuery(ctx, t)
 	}
 	return out, nil
 }
