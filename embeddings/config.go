@@ -3,6 +3,7 @@ package embeddings
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"path/filepath"
 	"runtime"
@@ -119,6 +120,14 @@ type Config struct {
 	CacheDir      string
 	CacheMaxBytes int64
 
+	// SimilarityFloor is the cosine similarity a passage must exceed to
+	// count as evidence of relevance in a hybrid search when none of the
+	// query's terms matches it (Provider.SimilarityFloor). 0 takes the
+	// model's calibrated floor (CalibratedFloor), or 0 for a model with
+	// none; negative turns the floor off, so that every nearest neighbour
+	// counts.
+	SimilarityFloor float64
+
 	// Logger receives retries and cache problems; nil discards them.
 	Logger *slog.Logger
 }
@@ -184,6 +193,9 @@ func (c Config) validate() error {
 	}
 	if c.Dimensions < 0 {
 		return fmt.Errorf("dimensions %d", c.Dimensions)
+	}
+	if c.SimilarityFloor >= 1 || math.IsNaN(c.SimilarityFloor) {
+		return fmt.Errorf("similarity floor %v: want a cosine similarity below 1 (0: the model's calibrated floor; negative: none)", c.SimilarityFloor)
 	}
 	return nil
 }

@@ -38,6 +38,7 @@ type Provider struct {
 	concurrency int
 	cache       *cache // nil without Config.CacheDir
 	log         *slog.Logger
+	floor       float64
 }
 
 // New loads or connects to the model cfg names. For openai it sends one
@@ -66,6 +67,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.prompts = prompts
 	p.batchSize, p.concurrency, p.log = cfg.BatchSize, cfg.Concurrency, cfg.Logger
 	p.info.Version = version(p.info.Version, prompts.Document, p.info.Dim)
+	p.floor = similarityFloor(cfg, p.info)
 	if cfg.CacheDir != "" {
 		if p.cache, err = openCache(cfg.CacheDir, p.info, cfg.CacheMaxBytes); err != nil {
 			p.Close()

@@ -46,15 +46,27 @@ func (e trigramEmbedder) EmbedDocuments(_ context.Context, texts []string) ([][]
 	return out, nil
 }
 
-// newHybridStore indexes docs through the real indexer with embeddings.
+// newHybridStore indexes docs through the real indexer with trigram
+// embeddings.
 func newHybridStore(t *testing.T, docs ...cari.Document) *local.Store {
 	t.Helper()
-	s, err := local.Open(t.TempDir(), local.Options{Vectors: store.VectorSpace{Model: "test/trigram", Dim: trigramDim}})
+	return newHybridStoreWith(t, "test/trigram", trigramEmbedder{}, docs...)
+}
+
+// newHybridStoreWith indexes docs through the real indexer with emb, named
+// model.
+func newHybridStoreWith(t *testing.T, model string, emb indexer.DocumentEmbedder, docs ...cari.Document) *local.Store {
+	t.Helper()
+	probe, err := emb.EmbedDocuments(context.Background(), []string{"probe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := local.Open(t.TempDir(), local.Options{Vectors: store.VectorSpace{Model: model, Dim: len(probe[0])}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	ix, err := indexer.New(s, indexer.Options{Embedder: trigramEmbedder{}})
+	ix, err := indexer.New(s, indexer.Options{Embedder: emb})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,7 +91,7 @@ func (s *Searcher) rerankDepth(q Query) int {
 func (s *Searcher) rerank(ctx context.Context, q Query, ranked []Fused, resp *Response, timer *stageTimer) []Fused {
 	n := min(len(ranked), s.rerankDepth(q))
 	if n == 0 {
-		resp.Reranked = true
+		resp.RerankSkipped = "nothing to re-rank: the first stage found no results"
 		return ranked
 	}
 	rctx, cancel := context.WithTimeout(ctx, s.opts.Rerank.Timeout)
@@ -118,19 +118,31 @@ func (s *Searcher) rerank(ctx context.Context, q Query, ranked []Fused, resp *Re
 	})
 	for i, j := range order {
 		ranked[i] = head[j]
-		ranked[i].Score = scores[j]
+		ranked[i].Score = positiveScore(scores[j])
 		ranked[i].RerankScore = scores[j]
 		ranked[i].Reranked = true
 	}
 	// Candidates past the re-ranking depth keep their order below the
-	// re-ranked head; their scores continue downwards from its lowest so
-	// that scores never increase down the list.
-	floor := ranked[n-1].Score
+	// re-ranked head; their scores fall in equal steps from its lowest
+	// towards 0, so that scores never increase down the list and never
+	// turn negative.
+	lowest, steps := ranked[n-1].Score, float64(len(ranked)-n+1)
 	for i := n; i < len(ranked); i++ {
-		ranked[i].Score = floor - float64(i-n+1)
+		ranked[i].Score = lowest * float64(len(ranked)-i) / steps
 	}
 	resp.Reranked = true
 	return ranked
+}
+
+// positiveScore maps a re-ranker's score, which may be any real number (a
+// linear model's or a cross-encoder's logit), onto the positive numbers
+// in the same order: s+1 from 0 up, 1/(1-s) below, so that a result's score
+// is never negative. The re-ranker's own score stays in Fused.RerankScore.
+func positiveScore(s float64) float64 {
+	if s >= 0 {
+		return 1 + s
+	}
+	return 1 / (1 - s)
 }
 
 func rerankFailure(err error, timeout time.Duration) string {
@@ -188,7 +200,7 @@ func (s *Searcher) Candidates(ctx context.Context, q Query, n int) ([]Candidate,
 		return nil, err
 	}
 	resp := &Response{Type: s.resolve(q)}
-	ranked, err := s.retrieve(ctx, q, resp.Type, n, &stageTimer{resp: resp})
+	ranked, err := s.retrieve(ctx, q, resp.Type, n, s.startTimer(resp))
 	if err != nil {
 		return nil, err
 	}

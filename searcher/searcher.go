@@ -57,6 +57,9 @@ type Options struct {
 	Reranker Reranker
 	// Rerank configures re-ranking; zero fields take DefaultRerank's.
 	Rerank RerankOptions
+	// Now reads the clock for stage timings; nil means time.Now. Tests
+	// set it to make durations exact.
+	Now func() time.Time
 }
 
 // DefaultFusion is the hybrid default without a tuned per-model setting:
@@ -102,6 +105,9 @@ func New(store Store, opts Options) *Searcher {
 		f.Candidates = DefaultFusion.Candidates
 	}
 	opts.Rerank = opts.Rerank.withDefaults()
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	chunker, err := analysis.NewChunker(analysis.ChunkOptions{})
 	if err != nil {
 		// The sentence model is compiled into the binary; failing to load
@@ -136,6 +142,9 @@ type Response struct {
 	// Type is the retrieval that ran (never TypeAuto).
 	Type    Type
 	Results []Result
+	// Timings are the stages in the order they ran. Each runs from the end
+	// of the one before, the first from the call, so that they add up to
+	// the search's time.
 	Timings []StageTiming
 	// Model is the embedding model the query was embedded with, if any.
 	Model string
@@ -163,6 +172,8 @@ func (s *Searcher) pin(ctx context.Context) (context.Context, func(), error) {
 
 // Search validates q and runs it.
 func (s *Searcher) Search(ctx context.Context, q Query) (*Response, error) {
+	resp := &Response{}
+	timer := s.startTimer(resp)
 	if err := q.Normalize(); err != nil {
 		return nil, err
 	}
@@ -171,21 +182,23 @@ func (s *Searcher) Search(ctx context.Context, q Query) (*Response, error) {
 		return nil, err
 	}
 	defer release()
-	resp := &Response{Type: s.resolve(q)}
-	timer := stageTimer{resp: resp}
+	resp.Type = s.resolve(q)
 	rerank := s.rerankWanted(q)
 	depth := q.NumResults
 	if rerank {
 		depth = max(depth, s.rerankDepth(q))
 	}
-	ranked, err := s.retrieve(ctx, q, resp.Type, depth, &timer)
+	ranked, err := s.retrieve(ctx, q, resp.Type, depth, timer)
 	if err != nil {
 		return nil, err
 	}
-	if rerank {
-		ranked = s.rerank(ctx, q, ranked, resp, &timer)
-	} else if q.Rerank != nil && *q.Rerank {
+	switch {
+	case rerank:
+		ranked = s.rerank(ctx, q, ranked, resp, timer)
+	case s.opts.Reranker == nil:
 		resp.RerankSkipped = "no re-ranker is configured on this server"
+	default:
+		resp.RerankSkipped = "not requested"
 	}
 	if len(ranked) > q.NumResults {
 		ranked = ranked[:q.NumResults]
@@ -242,7 +255,7 @@ func (s *Searcher) retrieve(ctx context.Context, q Query, typ Type, n int, timer
 		if err != nil {
 			return nil, err
 		}
-		ranked = Fuse(kw, vec, fusion)
+		ranked = withEvidence(Fuse(kw, vec, fusion), s.similarityFloor())
 		timer.mark("fusion")
 	}
 	if len(ranked) > n {
@@ -305,17 +318,21 @@ func (s *Searcher) resolve(q Query) Type {
 	return TypeHybrid
 }
 
-// stageTimer records how long each stage took since the previous mark.
+// stageTimer records how long each stage took since the previous mark, the
+// first since the timer started.
 type stageTimer struct {
 	resp *Response
+	now  func() time.Time
 	last time.Time
 }
 
+// startTimer starts timing the stages of resp now.
+func (s *Searcher) startTimer(resp *Response) *stageTimer {
+	return &stageTimer{resp: resp, now: s.opts.Now, last: s.opts.Now()}
+}
+
 func (t *stageTimer) mark(stage string) {
-	now := time.Now()
-	if t.last.IsZero() {
-		t.last = now
-	}
+	now := t.now()
 	t.resp.Timings = append(t.resp.Timings, StageTiming{stage, now.Sub(t.last)})
 	t.last = now
 }

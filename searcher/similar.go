@@ -40,6 +40,8 @@ const similarQueryChars = 1000
 // keyword query made of its title and opening text; without one, the
 // keyword query alone ("more like this").
 func (s *Searcher) FindSimilar(ctx context.Context, q SimilarQuery) (*Response, error) {
+	resp := &Response{Type: TypeKeyword}
+	timer := s.startTimer(resp)
 	ctx, release, err := s.pin(ctx)
 	if err != nil {
 		return nil, err
@@ -70,9 +72,7 @@ func (s *Searcher) FindSimilar(ctx context.Context, q SimilarQuery) (*Response, 
 	}
 	want := sq.NumResults
 	sq.NumResults = min(want+1, MaxNumResults+1) // room for the source itself
-	resp := &Response{Type: TypeKeyword}
-	timer := stageTimer{resp: resp}
-	kw, err := s.keyword(ctx, sq, max(s.opts.Fusion.Candidates, sq.NumResults), &timer)
+	kw, err := s.keyword(ctx, sq, max(s.opts.Fusion.Candidates, sq.NumResults), timer)
 	if err != nil {
 		return nil, err
 	}

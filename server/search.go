@@ -46,7 +46,6 @@ func searchResponse(resp *searcher.Response, start time.Time) *cariv1.SearchResp
 	out := &cariv1.SearchResponse{
 		RequestId:          newRequestID(),
 		ResolvedSearchType: protoType(resp.Type),
-		Timings:            protoTimings(resp.Timings),
 	}
 	for _, r := range resp.Results {
 		out.Results = append(out.Results, protoResult(r))
@@ -55,8 +54,24 @@ func searchResponse(resp *searcher.Response, start time.Time) *cariv1.SearchResp
 		out.EmbeddingModel = &cariv1.EmbeddingModel{Name: resp.Model}
 	}
 	out.Reranked, out.RerankSkippedReason = resp.Reranked, resp.RerankSkipped
-	out.TotalDuration = durationpb.New(time.Since(start))
+	total := time.Since(start)
+	out.Timings = protoTimings(withTransport(resp.Timings, total))
+	out.TotalDuration = durationpb.New(total)
 	return out
+}
+
+// transportStage names the server's own part of a request: reading and
+// checking it before the search, converting the results after.
+const transportStage = "transport"
+
+// withTransport appends the transport stage, the part of total that the
+// searcher's stages do not cover, so that the stages add up to the total.
+func withTransport(stages []searcher.StageTiming, total time.Duration) []searcher.StageTiming {
+	rest := total
+	for _, st := range stages {
+		rest -= st.Duration
+	}
+	return append(stages, searcher.StageTiming{Stage: transportStage, Duration: max(rest, 0)})
 }
 
 func (s *searchService) FindSimilar(ctx context.Context, req *cariv1.FindSimilarRequest) (*cariv1.SearchResponse, error) {
