@@ -10,6 +10,8 @@ import (
 
 	"github.com/cari-search/cari/store"
 	"github.com/qdrant/go-client/qdrant"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // NewGeneration creates an empty collection beside the serving one and
@@ -67,6 +69,53 @@ func (s *Store) Promote(ctx context.Context) (previous string, err error) {
 	return previous, nil
 }
 
+// createFirstGeneration makes the alias's first generation, when the alias
+// names none, and returns the collection the alias then names.
+//
+// Serve replicas and a worker starting together all come here at once, and
+// Qdrant has no compare-and-set for an alias: creating one that exists
+// points it elsewhere without error (AliasPersistence::insert, a map insert,
+// in lib/storage/src/content_manager/alias_mapping.rs). Were each process to
+// create a generation of its own, the alias would end on one of them and the
+// others would have written, until then, where nobody reads. So the first
+// generation has a fixed name, and Qdrant creates a name once: under its
+// collection_create_lock it refuses one that exists with ALREADY_EXISTS
+// (lib/storage/src/content_manager/toc/create_collection.rs and
+// collections_ops.rs, validate_collection_not_exists; the code since Qdrant
+// 1.8, qdrant/qdrant#3422). One process creates it; the others open the same
+// collection (loadMeta then checks it as any other) and complete its payload
+// indexes, in case its creator stopped before them. The alias is set only
+// when it still names nothing, and always to that one collection.
+//
+// A collection of that name left without its alias (by hand) is served
+// again rather than replaced by an empty one: it loses nothing.
+func (s *Store) createFirstGeneration(ctx context.Context) (string, error) {
+	name := s.firstGenerationName()
+	err := s.createCollection(ctx, name)
+	switch {
+	case status.Code(err) == codes.AlreadyExists:
+		s.opts.Logger.Info("opening the first qdrant generation another process created", "collection", name)
+		if err := s.createPayloadIndexes(ctx, name); err != nil {
+			return "", err
+		}
+	case err != nil:
+		return "", err
+	}
+	// Another process may have set the alias meanwhile; keep what it set.
+	if coll, err := s.resolveAlias(ctx, s.opts.Alias); err != nil || coll != "" {
+		return coll, err
+	}
+	err = s.client.UpdateAliases(ctx, []*qdrant.AliasOperations{qdrant.NewAliasCreate(s.opts.Alias, name)})
+	if err != nil {
+		return "", fmt.Errorf("alias %s to %s: %w", s.opts.Alias, name, err)
+	}
+	return name, nil
+}
+
+// firstGenerationName names the generation made when the alias names none:
+// the same in every process (see createFirstGeneration).
+func (s *Store) firstGenerationName() string { return s.opts.Alias + "-first" }
+
 // newCollectionName names a new generation: the alias and the time, so
 // that names sort by age and GC knows its alias's generations.
 func (s *Store) newCollectionName() string {
@@ -75,15 +124,42 @@ func (s *Store) newCollectionName() string {
 
 const generationTime = "20060102t150405.000000"
 
-// generationCreated reports whether collection name is one of the alias's
-// generations (newCollectionName), and when it was created.
-func (s *Store) generationCreated(name string) (time.Time, bool) {
+// isGeneration reports whether collection name is one of the alias's
+// generations: the first one, or one named by newCollectionName.
+func (s *Store) isGeneration(name string) bool {
+	_, ok := s.nameTime(name)
+	return ok || name == s.firstGenerationName()
+}
+
+// nameTime returns the creation time a generation's name carries
+// (newCollectionName), if it carries one.
+func (s *Store) nameTime(name string) (time.Time, bool) {
 	rest, ok := strings.CutPrefix(name, s.opts.Alias+"-")
 	if !ok {
 		return time.Time{}, false
 	}
 	t, err := time.Parse(generationTime, rest)
 	return t, err == nil
+}
+
+// generationCreated returns when generation name was created: from its name
+// when that carries the time, else from its metadata (the first
+// generation). A time that cannot be known is the zero time, the oldest.
+func (s *Store) generationCreated(ctx context.Context, client *qdrant.Client, name string) (time.Time, error) {
+	if t, ok := s.nameTime(name); ok {
+		return t, nil
+	}
+	info, err := client.GetCollectionInfo(ctx, name)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read collection info of %s: %w", name, err)
+	}
+	return metaCreatedTime(info.GetConfig().GetMetadata()), nil
+}
+
+// metaCreatedTime reads metaCreated; zero when absent or unreadable.
+func metaCreatedTime(md map[string]*qdrant.Value) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, md[metaCreated].GetStringValue())
+	return t
 }
 
 // Generations lists the alias's generations, oldest first: the collection
@@ -99,10 +175,10 @@ func (s *Store) Generations(ctx context.Context) ([]store.Generation, error) {
 	serving, building := aliases[s.opts.Alias], aliases[s.buildingAlias()]
 	var out []store.Generation
 	for _, n := range names {
-		created, ok := s.generationCreated(n)
-		if !ok && n != serving && n != building {
+		if !s.isGeneration(n) && n != serving && n != building {
 			continue
 		}
+		created, _ := s.nameTime(n)
 		g := store.Generation{Name: n, State: store.GenerationRetired, Created: created}
 		switch n {
 		case serving:
@@ -147,6 +223,9 @@ func (s *Store) describeGeneration(ctx context.Context, client *qdrant.Client, g
 	g.Analyzer = md[metaAnalyzer].GetStringValue()
 	g.Vectors = store.VectorSpace{Model: md[metaModel].GetStringValue(), Dim: int(md[metaDim].GetIntegerValue())}
 	g.Source = md[metaBuildSource].GetStringValue()
+	if g.Created.IsZero() {
+		g.Created = metaCreatedTime(md)
+	}
 	g.Documents, g.Chunks, err = count(ctx, client, g.Name)
 	return err
 }
@@ -167,21 +246,34 @@ func (s *Store) GC(keep int) ([]string, error) {
 	for _, coll := range aliases {
 		inUse[coll] = true
 	}
-	var old []string
-	for _, n := range names {
-		if _, ok := s.generationCreated(n); ok && !inUse[n] {
-			old = append(old, n)
-		}
+	type retired struct {
+		name    string
+		created time.Time
 	}
-	slices.Sort(old)
+	var old []retired
+	for _, n := range names {
+		if !s.isGeneration(n) || inUse[n] {
+			continue
+		}
+		created, err := s.generationCreated(ctx, client, n)
+		if err != nil {
+			return nil, err
+		}
+		old = append(old, retired{n, created})
+	}
+	// By age, not name: the first generation's name carries no time.
+	slices.SortFunc(old, func(a, b retired) int {
+		return cmp.Or(a.created.Compare(b.created), strings.Compare(a.name, b.name))
+	})
 	if len(old) <= keep {
 		return nil, nil
 	}
-	drop := old[:len(old)-keep]
-	for _, n := range drop {
-		if err := client.DeleteCollection(ctx, n); err != nil {
-			return nil, fmt.Errorf("drop collection %s: %w", n, err)
+	var drop []string
+	for _, g := range old[:len(old)-keep] {
+		if err := client.DeleteCollection(ctx, g.name); err != nil {
+			return nil, fmt.Errorf("drop collection %s: %w", g.name, err)
 		}
+		drop = append(drop, g.name)
 	}
 	return drop, nil
 }

@@ -3,6 +3,7 @@ package qdrant
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/cari-search/cari/store"
 	"github.com/qdrant/go-client/qdrant"
@@ -42,6 +43,10 @@ const (
 	metaB        = "cari_bm25_b"
 	metaIDK1     = "cari_bm25_k1_id" // the Indonesian body field's
 	metaIDB      = "cari_bm25_b_id"
+	// metaCreated is when the collection was created, RFC 3339 in UTC;
+	// collections made before it was recorded carry the time in their
+	// name (newCollectionName).
+	metaCreated = "cari_created"
 )
 
 // meta is what a store knows of the collection it reads and writes.
@@ -65,6 +70,15 @@ func (s *Store) createCollection(ctx context.Context, name string) error {
 	if err := s.client.CreateCollection(ctx, req); err != nil {
 		return fmt.Errorf("create qdrant collection %s: %w", name, err)
 	}
+	return s.createPayloadIndexes(ctx, name)
+}
+
+// createPayloadIndexes makes collection name's payload indexes. Qdrant
+// takes an index that exists again (the collection's payload index schema
+// is a map insert: lib/collection/src/collection/payload_index_schema.rs,
+// create_payload_index_with_wait), so a process can complete the indexes
+// of a collection another one created.
+func (s *Store) createPayloadIndexes(ctx context.Context, name string) error {
 	for _, ix := range payloadIndexes(name) {
 		if _, err := s.client.CreateFieldIndex(ctx, ix); err != nil {
 			return fmt.Errorf("create payload index %s of %s: %w", ix.FieldName, name, err)
@@ -84,6 +98,7 @@ func (s *Store) collectionSchema(name string) *qdrant.CreateCollection {
 			metaB:        s.opts.BM25.B,
 			metaIDK1:     s.opts.IndonesianBM25.K1,
 			metaIDB:      s.opts.IndonesianBM25.B,
+			metaCreated:  time.Now().UTC().Format(time.RFC3339Nano),
 		}),
 	}
 	if v := s.opts.Vectors; !v.IsZero() {

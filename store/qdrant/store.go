@@ -215,13 +215,8 @@ func (s *Store) openServing(ctx context.Context) error {
 		return err
 	}
 	if coll == "" {
-		coll = s.newCollectionName()
-		if err := s.createCollection(ctx, coll); err != nil {
+		if coll, err = s.createFirstGeneration(ctx); err != nil {
 			return err
-		}
-		err := s.client.UpdateAliases(ctx, []*qdrant.AliasOperations{qdrant.NewAliasCreate(s.opts.Alias, coll)})
-		if err != nil {
-			return fmt.Errorf("alias %s to %s: %w", s.opts.Alias, coll, err)
 		}
 	}
 	if err := s.loadMeta(ctx, coll); err != nil {

@@ -42,8 +42,17 @@ func (s collectionsAPI) Create(_ context.Context, r *qdrant.CreateCollection) (*
 	if r.GetCollectionName() == "" {
 		return nil, invalid("collection_name: must not be empty")
 	}
+	// Qdrant creates a name once: under its collection_create_lock it
+	// refuses a name taken by a collection with ALREADY_EXISTS (since
+	// 1.8, qdrant/qdrant#3422; before, INVALID_ARGUMENT), and one taken by
+	// an alias (lib/storage/src/content_manager/toc/create_collection.rs,
+	// collections_ops.rs validate_collection_not_exists). Cari's first
+	// generation relies on it to have one creator.
 	if _, exists := s.collections[r.GetCollectionName()]; exists {
-		return nil, invalid("Wrong input: Collection `%s` already exists!", r.GetCollectionName())
+		return nil, status.Errorf(codes.AlreadyExists, "Wrong input: Collection `%s` already exists!", r.GetCollectionName())
+	}
+	if _, exists := s.aliases[r.GetCollectionName()]; exists {
+		return nil, invalid("Wrong input: Can't create collection with name %s. Alias with the same name already exists", r.GetCollectionName())
 	}
 	c := &collection{
 		name: r.GetCollectionName(), dense: map[string]*qdrant.VectorParams{}, sparse: map[string]*qdrant.SparseVectorParams{},
@@ -134,7 +143,12 @@ func (s collectionsAPI) CollectionExists(_ context.Context, r *qdrant.Collection
 }
 
 // UpdateAliases applies alias changes all at once: all of them, or none
-// when one fails.
+// when one fails. Creating an alias that exists points it at the new
+// collection, without error, as Qdrant does (AliasPersistence::insert in
+// lib/storage/src/content_manager/alias_mapping.rs is a map insert); an
+// alias may not take a collection's name
+// (lib/storage/src/content_manager/toc/collection_meta_ops.rs,
+// update_aliases).
 func (s collectionsAPI) UpdateAliases(_ context.Context, r *qdrant.ChangeAliases) (*qdrant.CollectionOperationResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -148,6 +162,9 @@ func (s collectionsAPI) UpdateAliases(_ context.Context, r *qdrant.ChangeAliases
 			a := op.GetCreateAlias()
 			if _, exists := s.collections[a.GetCollectionName()]; !exists {
 				return nil, status.Errorf(codes.NotFound, "actions[%d]: collection `%s` doesn't exist", i, a.GetCollectionName())
+			}
+			if _, exists := s.collections[a.GetAliasName()]; exists {
+				return nil, status.Errorf(codes.AlreadyExists, "Wrong input: Collection `%s` already exists!", a.GetAliasName())
 			}
 			next[a.GetAliasName()] = a.GetCollectionName()
 		case op.GetDeleteAlias() != nil:

@@ -47,6 +47,16 @@ type Server struct {
 	requests    []Request
 	snapshots   int
 	addr        string
+	beforeCall  func(method string)
+}
+
+// BeforeCall has f run before each call is handled, with the call's full
+// method name, in the goroutine serving it: a test holds calls back with it
+// to line up a race between clients. f must be safe for concurrent use.
+func (s *Server) BeforeCall(f func(method string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.beforeCall = f
 }
 
 // Addr returns the address Start serves on.
@@ -93,10 +103,14 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 			return nil, status.Error(codes.Unauthenticated, "Invalid api-key")
 		}
 	}
+	s.mu.Lock()
 	if m, ok := req.(proto.Message); ok {
-		s.mu.Lock()
 		s.requests = append(s.requests, Request{Method: info.FullMethod, Message: proto.Clone(m)})
-		s.mu.Unlock()
+	}
+	before := s.beforeCall
+	s.mu.Unlock()
+	if before != nil {
+		before(info.FullMethod)
 	}
 	return handler(ctx, req)
 }
