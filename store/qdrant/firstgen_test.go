@@ -84,6 +84,9 @@ func TestConcurrentFirstOpen(t *testing.T) {
 	}
 
 	srv.BeforeCall(nil)
+	if c := len(srv.Requests("Collections/Create")); c != n {
+		t.Fatalf("%d stores asked to create a collection, want all %d: the race was not lined up", c, n)
+	}
 	r, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, Vectors: space})
 	if err != nil {
 		t.Fatal(err)
