@@ -14,6 +14,18 @@ import (
 	"github.com/cari-search/cari/store/qdrant/qdranttest"
 )
 
+// openOn opens a store on the Qdrant at addr with the test vector space,
+// closed when the test ends.
+func openOn(t *testing.T, addr string) *qdrant.Store {
+	t.Helper()
+	s, err := qdrant.Open(context.Background(), qdrant.Options{Addr: addr, Vectors: space})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // TestConcurrentFirstOpen starts several stores at once on a Qdrant with no
 // alias, as serve replicas and a worker starting together do: every one
 // finds no generation, and each writes as soon as it is open. The stand-in
@@ -87,11 +99,7 @@ func TestConcurrentFirstOpen(t *testing.T) {
 	if c := len(srv.Requests("Collections/Create")); c != n {
 		t.Fatalf("%d stores asked to create a collection, want all %d: the race was not lined up", c, n)
 	}
-	r, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, Vectors: space})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
+	r := openOn(t, addr)
 	var ids []string
 	for i := range n {
 		ids = append(ids, fmt.Sprint("doc", i))
@@ -118,22 +126,14 @@ func TestConcurrentFirstOpen(t *testing.T) {
 func TestFirstGenerationWithoutAlias(t *testing.T) {
 	_, addr := qdranttest.Start(t, "")
 	ctx := context.Background()
-	s, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, Vectors: space})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openOn(t, addr)
 	if err := s.Upsert(ctx, []store.Entry{entry("kept", "orchard", []float32{1, 0, 0, 0})}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DropAlias(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
-	r, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, Vectors: space})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
+	r := openOn(t, addr)
 	if got := keywordIDs(t, r, "orchard"); !slices.Equal(got, []string{"kept"}) {
 		t.Errorf("reopened without the alias: %v, want the document written before", got)
 	}
@@ -144,11 +144,7 @@ func TestFirstGenerationWithoutAlias(t *testing.T) {
 func TestGCDropsOldestFirst(t *testing.T) {
 	_, addr := qdranttest.Start(t, "")
 	ctx := context.Background()
-	s, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, Vectors: space})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openOn(t, addr)
 	first := s.Collection()
 	var built []string
 	for i := range 2 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qdrant/go-client/qdrant"
 
@@ -11,30 +12,40 @@ import (
 	"github.com/cari-search/cari/store/qdrant/qdranttest"
 )
 
-// TestCollectionWithoutIndonesianBM25: a collection made before the
-// Indonesian field had its own BM25 parameters records only the global
-// ones, which weighted its Indonesian documents too. It opens with those
-// as the Indonesian parameters, and the refusal under others names them,
-// not the zeros of the missing keys.
-func TestCollectionWithoutIndonesianBM25(t *testing.T) {
+// legacyCollection serves a new double whose DefaultAlias names collection
+// name, created as this build would but for drop, the metadata keys an
+// older build did not record, and returns the double's address.
+func legacyCollection(t *testing.T, name string, drop ...string) string {
+	t.Helper()
 	_, addr := qdranttest.Start(t, "")
 	ctx := context.Background()
 	setup, err := Open(ctx, Options{Addr: addr, Alias: "setup"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := setup.collectionSchema("legacy")
-	delete(req.Metadata, metaIDK1)
-	delete(req.Metadata, metaIDB)
+	defer setup.Close()
+	req := setup.collectionSchema(name)
+	for _, k := range drop {
+		delete(req.Metadata, k)
+	}
 	if err := setup.client.CreateCollection(ctx, req); err != nil {
 		t.Fatal(err)
 	}
-	if err := setup.client.UpdateAliases(ctx, []*qdrant.AliasOperations{qdrant.NewAliasCreate(DefaultAlias, "legacy")}); err != nil {
+	if err := setup.client.UpdateAliases(ctx, []*qdrant.AliasOperations{qdrant.NewAliasCreate(DefaultAlias, name)}); err != nil {
 		t.Fatal(err)
 	}
-	setup.Close()
+	return addr
+}
 
-	_, err = Open(ctx, Options{Addr: addr})
+// TestCollectionWithoutIndonesianBM25: a collection made before the
+// Indonesian field had its own BM25 parameters records only the global
+// ones, which weighted its Indonesian documents too. It opens with those
+// as the Indonesian parameters, and the refusal under others names them,
+// not the zeros of the missing keys.
+func TestCollectionWithoutIndonesianBM25(t *testing.T) {
+	addr := legacyCollection(t, "legacy", metaIDK1, metaIDB)
+	ctx := context.Background()
+	_, err := Open(ctx, Options{Addr: addr})
 	want := "built with BM25 k1=1.2 b=0.75 for the Indonesian field, this process uses k1=1.5 b=1"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Open with the default Indonesian parameters: %v, want an error saying %q", err, want)
@@ -44,4 +55,27 @@ func TestCollectionWithoutIndonesianBM25(t *testing.T) {
 		t.Fatalf("Open with the global parameters for the Indonesian field, as the collection was weighted: %v", err)
 	}
 	s.Close()
+}
+
+// TestTimeStampedFirstGeneration: a deployment whose alias already names a
+// time-stamped generation with no recorded creation time, as every first
+// generation was before they had a fixed name, opens it unchanged and
+// dates it by its name.
+func TestTimeStampedFirstGeneration(t *testing.T) {
+	const legacy = DefaultAlias + "-20240102t030405.000006"
+	addr := legacyCollection(t, legacy, metaCreated)
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Addr: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Collection() != legacy {
+		t.Errorf("opened %s, want the aliased %s", s.Collection(), legacy)
+	}
+	gens, err := s.Generations(ctx)
+	want := time.Date(2024, 1, 2, 3, 4, 5, 6000, time.UTC)
+	if err != nil || len(gens) != 1 || gens[0].Name != legacy || !gens[0].Created.Equal(want) {
+		t.Errorf("generations %+v (%v), want %s created %v", gens, err, legacy, want)
+	}
 }
