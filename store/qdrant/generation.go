@@ -85,7 +85,9 @@ func (s *Store) Promote(ctx context.Context) (previous string, err error) {
 // 1.8, qdrant/qdrant#3422). One process creates it; the others open the same
 // collection (loadMeta then checks it as any other) and complete its payload
 // indexes, in case its creator stopped before them. The alias is set only
-// when it still names nothing, and always to that one collection.
+// when it still names nothing, and always to that one collection; only a
+// generation built and promoted between that check and the set, one request
+// apart, could be overwritten.
 //
 // A collection of that name left without its alias (by hand) is served
 // again rather than replaced by an empty one: it loses nothing.
