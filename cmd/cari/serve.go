@@ -17,6 +17,7 @@ import (
 
 	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/indexer/reindex"
+	"github.com/cari-search/cari/internal/flagconfig"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
@@ -44,9 +45,9 @@ type serveFlags struct {
 	queue          int
 	queueWait      time.Duration
 	requestTimeout time.Duration
-	requestBytes   byteSize
-	uploadBytes    byteSize
-	sendBytes      byteSize
+	requestBytes   flagconfig.ByteSize
+	uploadBytes    flagconfig.ByteSize
+	sendBytes      flagconfig.ByteSize
 	numResults     int
 
 	keepaliveTime    time.Duration
@@ -85,7 +86,7 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.keysFile, "auth-keys-file", "", "YAML file of API keys (name, key, scope search|admin, optional rate and burst)")
 	fs.StringSliceVar(&f.searchKeys, "auth-search-keys", nil, "API keys that may search (comma-separated; prefer "+envName("auth-search-keys")+" or the keys file to keep them out of ps)")
 	fs.StringSliceVar(&f.adminKeys, "auth-admin-keys", nil, "API keys that may also call IndexService (comma-separated; prefer "+envName("auth-admin-keys")+")")
-	markSecret(fs, "auth-search-keys", "auth-admin-keys")
+	flagconfig.MarkSecret(fs, "auth-search-keys", "auth-admin-keys")
 
 	g := server.DefaultGuard
 
@@ -209,7 +210,7 @@ On SIGINT or SIGTERM it stops taking new requests, lets in-flight ones
 finish (up to --shutdown-timeout) and closes the index cleanly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd.Flags(), os.Environ())
+			cfg, err := configuration.Load(cmd.Flags(), os.Environ())
 			if err != nil {
 				return err
 			}
@@ -217,8 +218,8 @@ finish (up to --shutdown-timeout) and closes the index cleanly.`,
 			if err != nil {
 				return err
 			}
-			if len(cfg.unknownEnv) > 0 {
-				log.Warn("ignoring unknown environment variables; see cari config print", "names", strings.Join(cfg.unknownEnv, ","))
+			if len(cfg.UnknownEnv) > 0 {
+				log.Warn("ignoring unknown environment variables; see cari config print", "names", strings.Join(cfg.UnknownEnv, ","))
 			}
 			return serve(cmd.Context(), &f, log)
 		},
