@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/cari-search/cari/internal/modelhttp"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/server"
 )
@@ -67,9 +68,9 @@ func newSearchCmd() *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			key, err := clientAPIKey(apiKeyFile)
+			key, err := modelhttp.LoadAPIKey(apiKeyFile, clientKeyEnv)
 			if err != nil {
-				return err
+				return fmt.Errorf("--api-key-file: %w", err)
 			}
 			if key != "" {
 				ctx = metadata.AppendToOutgoingContext(ctx, "x-api-key", key)
@@ -102,22 +103,9 @@ func newSearchCmd() *cobra.Command {
 	return cmd
 }
 
-// clientKeyEnv holds the API key cari search sends when no file is given.
+// clientKeyEnv holds the API key cari search sends when no file is given;
+// no key is fine for a server without keys.
 const clientKeyEnv = "CARI_API_KEY"
-
-// clientAPIKey reads the key from a file, else from $CARI_API_KEY; no key
-// is fine for a server without keys. Keys never go on the command line,
-// where process listings would show them.
-func clientAPIKey(file string) (string, error) {
-	if file == "" {
-		return strings.TrimSpace(os.Getenv(clientKeyEnv)), nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "", fmt.Errorf("--api-key-file: %w", err)
-	}
-	return strings.TrimSpace(string(b)), nil
-}
 
 func printResults(resp *cariv1.SearchResponse) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)

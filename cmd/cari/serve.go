@@ -18,6 +18,7 @@ import (
 	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/indexer/reindex"
 	"github.com/cari-search/cari/internal/flagconfig"
+	"github.com/cari-search/cari/internal/modelhttp"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
@@ -135,15 +136,11 @@ func (f *serveFlags) answerOptions() (exa.AnswerOptions, error) {
 	if f.answerURL == "" {
 		return o, nil
 	}
-	key := os.Getenv(exa.DefaultAnswerAPIKeyEnv)
-	if f.answerAPIKeyFile != "" {
-		b, err := os.ReadFile(f.answerAPIKeyFile)
-		if err != nil {
-			return o, fmt.Errorf("--answer-api-key-file: %w", err)
-		}
-		key = string(b)
+	key, err := modelhttp.LoadAPIKey(f.answerAPIKeyFile, exa.DefaultAnswerAPIKeyEnv)
+	if err != nil {
+		return o, fmt.Errorf("--answer-api-key-file: %w", err)
 	}
-	o.APIKey = rerank.Secret(strings.TrimSpace(key))
+	o.APIKey = rerank.Secret(key)
 	return o, nil
 }
 
