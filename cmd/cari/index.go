@@ -9,6 +9,7 @@ import (
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/internal/progress"
 	"github.com/cari-search/cari/searcher/rerank"
 )
 
@@ -80,7 +81,7 @@ func indexCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, pat
 	if err := checkLanguageTag(language); err != nil {
 		return indexer.LoadSummary{}, fmt.Errorf("--language: %w", err)
 	}
-	bar := newProgress("indexing", -1, log)
+	bar := progress.NewCounter("indexing", -1, log)
 	sum, err := indexer.LoadCorpus(cmd.Context(), w, opts, path, indexer.LoadOptions{Language: language, Logger: log, Added: func() { bar.Add(1) }})
 	if err == nil {
 		bar.Finish()

@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/cari-search/cari/indexer/reindex"
+	"github.com/cari-search/cari/internal/progress"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/store"
@@ -164,13 +164,13 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 	if err != nil {
 		if p.Generation != "" {
 			return fmt.Errorf("reindex into generation %s stopped after %d of %s source records: %w (run the same command again to resume; %s still serves)",
-				p.Generation, p.Done, totalString(p.Total), err, before)
+				p.Generation, p.Done, p.TotalString(), err, before)
 		}
 		return err
 	}
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "reindexed %s into generation %s: %d source records; this run indexed %d documents, skipped %d, failed %d%s in %.1fs (%.0f records/s)\n",
-		src.Describe(), p.Generation, p.Done, p.Indexed, p.Skipped, p.Failed, failureReasons(p.Errors), p.Elapsed.Seconds(), p.Rate)
+		src.Describe(), p.Generation, p.Done, p.Indexed, p.Skipped, p.Failed, p.FailureReasons(), p.Elapsed.Seconds(), p.Rate)
 	if p.Resumed {
 		fmt.Fprintf(out, "resumed an unfinished build after its first %d records\n", p.Start)
 	}
@@ -264,29 +264,6 @@ func prefixed(prefix, s string) string {
 	return prefix + s
 }
 
-func totalString(n int64) string {
-	if n < 0 {
-		return "unknown"
-	}
-	return fmt.Sprint(n)
-}
-
-func failureReasons(errs map[string]int64) string {
-	if len(errs) == 0 {
-		return ""
-	}
-	keys := make([]string, 0, len(errs))
-	for k := range errs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, errs[k])
-	}
-	return " (" + strings.Join(parts, ", ") + ")"
-}
-
 // reindexReporter shows a job's progress: a bar with rate and ETA on a
 // terminal, a log line every few seconds otherwise.
 type reindexReporter struct {
@@ -299,7 +276,7 @@ type reindexReporter struct {
 }
 
 func newReindexReporter(log *slog.Logger, interval time.Duration) *reindexReporter {
-	return &reindexReporter{log: log, interval: interval, tty: term.IsTerminal(int(os.Stderr.Fd()))}
+	return &reindexReporter{log: log, interval: interval, tty: progress.Terminal()}
 }
 
 func (r *reindexReporter) report(p reindex.Progress) {
@@ -309,14 +286,14 @@ func (r *reindexReporter) report(p reindex.Progress) {
 			_ = r.bar.Finish()
 			r.bar = nil
 		}
-		r.log.Info("reindex", "phase", p.Phase.String(), "generation", p.Generation, "done", p.Done, "total", totalString(p.Total))
+		r.log.Info("reindex", "phase", p.Phase.String(), "generation", p.Generation, "done", p.Done, "total", p.TotalString())
 	}
 	if p.Phase != reindex.Indexing {
 		return
 	}
 	if r.tty {
 		if r.bar == nil {
-			r.bar = newDocsBar("reindexing "+p.Generation, p.Total)
+			r.bar = progress.NewBar("reindexing "+p.Generation, p.Total)
 		}
 		_ = r.bar.Set64(p.Done)
 		return
@@ -325,12 +302,7 @@ func (r *reindexReporter) report(p reindex.Progress) {
 		return
 	}
 	r.last = time.Now()
-	args := []any{"generation", p.Generation, "done", p.Done, "total", totalString(p.Total),
-		"indexed", p.Indexed, "failed", p.Failed, "per_second", fmt.Sprintf("%.0f", p.Rate)}
-	if p.ETA > 0 {
-		args = append(args, "eta", p.ETA.Round(time.Second).String())
-	}
-	r.log.Info("reindex progress", args...)
+	r.log.Info("reindex progress", p.LogAttrs()...)
 }
 
 func (r *reindexReporter) finish() {
@@ -365,31 +337,18 @@ func reindexOptions(st *stack, f *serveFlags) server.ReindexOptions {
 // rollback to it, unless it was built with another analyzer or embedding
 // model than now, which this build refuses to serve.
 func rollbackNote(ctx context.Context, s *local.Store, before, now string) string {
-	gens, err := s.Generations(ctx)
-	if err != nil {
-		return fmt.Sprintf("%s is kept for cari reindex --rollback", before)
+	gens, _ := s.Generations(ctx) // none: no comparison, the plain note
+	kept := fmt.Sprintf("%s is kept for cari reindex --rollback", before)
+	at := func(name string) int {
+		return slices.IndexFunc(gens, func(g store.Generation) bool { return g.Name == name })
 	}
-	var old, cur *store.Generation
-	for i := range gens {
-		switch gens[i].Name {
-		case before:
-			old = &gens[i]
-		case now:
-			cur = &gens[i]
-		}
+	i, j := at(before), at(now)
+	if i < 0 || j < 0 {
+		return kept
 	}
-	if old == nil || cur == nil {
-		return fmt.Sprintf("%s is kept for cari reindex --rollback", before)
-	}
-	var differs []string
-	if old.Analyzer != cur.Analyzer {
-		differs = append(differs, "analyzer")
-	}
-	if old.Vectors != cur.Vectors {
-		differs = append(differs, "embedding model")
-	}
+	differs := gens[i].Incompatible(gens[j])
 	if len(differs) == 0 {
-		return fmt.Sprintf("%s is kept for cari reindex --rollback", before)
+		return kept
 	}
 	return fmt.Sprintf("%s is kept, but was built with another %s, which this build does not serve: a rollback to it needs the build that made it (cari gc removes it)",
 		before, strings.Join(differs, " and "))
