@@ -50,9 +50,9 @@ log-level: debug
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(f.corsOrigins, " ") != "https://a.example https://b.example" || f.requestBytes != 2<<20 || len(f.adminKeys) != 2 ||
+	if strings.Join(f.http.CORSOrigins, " ") != "https://a.example https://b.example" || f.requestBytes != 2<<20 || len(f.adminKeys) != 2 ||
 		fs.Lookup("log-level").Value.String() != "debug" || f.shutdown != 10*time.Second {
-		t.Errorf("cors %v, request bytes %d, admin keys %d, log level %s, shutdown %s", f.corsOrigins, f.requestBytes, len(f.adminKeys), fs.Lookup("log-level").Value, f.shutdown)
+		t.Errorf("cors %v, request bytes %d, admin keys %d, log level %s, shutdown %s", f.http.CORSOrigins, f.requestBytes, len(f.adminKeys), fs.Lookup("log-level").Value, f.shutdown)
 	}
 	if cfg.Source["data"] != flagconfig.FromDefault || strings.Join(cfg.UnknownEnv, ",") != "CARI_TYPO" {
 		t.Errorf("source of --data %q, unknown variables %v", cfg.Source["data"], cfg.UnknownEnv)

@@ -317,20 +317,16 @@ func (r *reindexReporter) finish() {
 // under the building alias), swapped in atomically, replaced generations
 // kept for rollback by GC.
 func reindexOptions(st *stack, f *serveFlags) server.ReindexOptions {
-	return server.ReindexOptions{
-		Target: st.builds,
-		Stored: func(ctx context.Context) (reindex.Source, error) {
-			stats, err := st.index.Stats(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return reindex.OpenStored(ctx, st.stored, stats.Generation)
-		},
-		ImportDirs: f.reindexImportDirs,
-		Model:      st.modelName(),
-		GC:         st.gc,
-		Keep:       f.reindexKeep,
+	o := f.reindex
+	o.Target, o.Model, o.GC = st.builds, st.modelName(), st.gc
+	o.Stored = func(ctx context.Context) (reindex.Source, error) {
+		stats, err := st.index.Stats(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return reindex.OpenStored(ctx, st.stored, stats.Generation)
 	}
+	return o
 }
 
 // rollbackNote says what the replaced generation before is kept for: a
