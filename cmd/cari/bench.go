@@ -18,10 +18,6 @@ import (
 	"github.com/cari-search/cari/searcher/rerank"
 )
 
-// benchMarker marks a data directory that cari bench built, the only kind
-// --rebuild may delete.
-const benchMarker = "cari-bench"
-
 // benchOptions are cari bench's flags besides the stack's.
 type benchOptions struct {
 	bench.Options
@@ -127,7 +123,7 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 	for _, q := range queries[:min(len(queries), o.MaxQueries)] {
 		texts = append(texts, q.Text)
 	}
-	build, err := prepareBenchDir(stackF.dataDir, o)
+	build, err := bench.PrepareDir(stackF.dataDir, o.corpusPath, o.rebuild)
 	if err != nil {
 		return nil, err
 	}
@@ -173,16 +169,8 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 	if st.hasEmbedder() {
 		b.Embedder = st.embedder
 	}
-	for _, m := range o.Modes {
-		fig, err := b.Measure(ctx, m)
-		if errors.Is(err, bench.ErrModeUnavailable) {
-			log.Warn("skipped mode", "mode", m, "reason", err)
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("mode %s: %w", m, err)
-		}
-		rep.Searches = append(rep.Searches, fig)
+	if rep.Searches, err = b.MeasureModes(ctx); err != nil {
+		return nil, err
 	}
 	if err := stop(); err != nil {
 		return nil, err
@@ -191,45 +179,10 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 	// The kernel updates the high-water mark lazily: it can trail a
 	// resident size read earlier.
 	rep.PeakRSSBytes = max(peak, rep.RSSBytes)
-	if _, err := os.Stat(o.annPath + ".ids"); o.annPath != "" && err != nil {
-		log.Warn("no recall measured: the vector file is written by the run that builds the index", "ann", o.annPath, "error", err)
-	} else if o.annPath != "" && st.hasEmbedder() {
-		r, err := b.VectorRecall(ctx, o.annPath)
-		if err != nil {
-			return nil, fmt.Errorf("--ann: %w", err)
-		}
-		rep.VectorRecall10 = &r
+	if rep.VectorRecall10, err = b.MeasureRecall(ctx, o.annPath); err != nil {
+		return nil, fmt.Errorf("--ann: %w", err)
 	}
 	return rep, nil
-}
-
-// prepareBenchDir reports whether the run must build the index: when
-// --data holds none, or with --rebuild (after deleting the old one).
-func prepareBenchDir(dir string, o benchOptions) (bool, error) {
-	entries, err := os.ReadDir(dir)
-	exists := err == nil && len(entries) > 0
-	if exists && o.rebuild {
-		if _, err := os.Stat(filepath.Join(dir, benchMarker)); err != nil {
-			return false, fmt.Errorf("--rebuild: %s was not built by cari bench (no %s file in it); delete it yourself or pick another --data", dir, benchMarker)
-		}
-		if err := os.RemoveAll(dir); err != nil {
-			return false, fmt.Errorf("--rebuild: %w", err)
-		}
-		exists = false
-	}
-	if exists {
-		return false, nil
-	}
-	if o.corpusPath == "" {
-		return false, fmt.Errorf("--data %s holds no index: --corpus is required to build one", dir)
-	}
-	if _, err := os.Stat(o.corpusPath); err != nil {
-		return false, fmt.Errorf("--corpus: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return false, fmt.Errorf("--data: %w", err)
-	}
-	return true, os.WriteFile(filepath.Join(dir, benchMarker), []byte("built by cari bench; cari bench --rebuild may delete this directory\n"), 0o644)
 }
 
 // keywordOnlyBuild indexes the corpus without embeddings into a temporary
