@@ -1,9 +1,15 @@
 package server
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/server/internal/servertest"
 )
 
 func TestListenExposure(t *testing.T) {
@@ -33,5 +39,34 @@ func TestKeys(t *testing.T) {
 	}
 	if _, err := Keys("testdata/absent-keys.yaml", nil, nil); err == nil {
 		t.Error("a missing keys file was accepted")
+	}
+}
+
+func TestServeUntilStopsWithTheContext(t *testing.T) {
+	store := servertest.Store(t)
+	defer store.Close()
+	logs := &servertest.LogBuffer{}
+	srv, err := New(Options{Searcher: searcher.New(store, searcher.Options{}), Store: store, StoreName: "local", Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gl, err := Listen("127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeUntil(ctx, gl, nil, time.Second) }()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("ServeUntil after the context ended: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ServeUntil did not return once the context ended")
+	}
+	if !strings.Contains(logs.String(), `"msg":"shutting down"`) {
+		t.Errorf("no shutdown line in the log:\n%s", logs.String())
 	}
 }

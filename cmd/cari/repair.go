@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/spf13/cobra"
@@ -57,30 +55,15 @@ func verifyDir(cmd *cobra.Command, dataDir string, log *slog.Logger, asJSON bool
 	if err != nil {
 		return err
 	}
-	printReport(cmd.OutOrStdout(), rep, asJSON)
+	if asJSON {
+		_ = rep.WriteJSON(cmd.OutOrStdout())
+	} else {
+		rep.WriteText(cmd.OutOrStdout())
+	}
 	if !rep.OK() {
 		return errDamaged
 	}
 	return nil
-}
-
-func printReport(w io.Writer, rep local.Report, asJSON bool) {
-	if asJSON {
-		if rep.Problems == nil {
-			rep.Problems = []local.Problem{}
-		}
-		b, _ := json.MarshalIndent(rep, "", "  ")
-		fmt.Fprintln(w, string(b))
-		return
-	}
-	fmt.Fprintf(w, "generation %s: %d documents, %d passages; vectors for %d documents, %d passages; %d keyword segments checked\n",
-		rep.Generation, rep.Documents, rep.Passages, rep.VectorDocuments, rep.VectorPassages, rep.Segments)
-	for _, p := range rep.Problems {
-		fmt.Fprintln(w, "problem:", p)
-	}
-	if rep.OK() {
-		fmt.Fprintln(w, "ok")
-	}
 }
 
 func newRepairCmd(g *globalFlags) *cobra.Command {

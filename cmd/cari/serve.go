@@ -269,31 +269,14 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(grpcLis, httpLis) }()
 	stats, _ := st.index.Stats(ctx) // names the serving generation, whichever store
 	attrs := []any{"grpc_addr", grpcLis.Addr().String(), "data", f.stack.dataDir, "generation", stats.Generation, "api_keys", len(keys)}
 	if httpLis != nil {
 		attrs = append(attrs, "http_addr", httpLis.Addr().String())
 	}
 	log.Info("serving", attrs...)
-
-	var serveErr error
-	select {
-	case serveErr = <-served:
-	case <-ctx.Done():
-	}
-	log.Info("shutting down", "timeout", f.shutdown)
-	sctx, cancel := context.WithTimeout(context.Background(), f.shutdown)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("in-flight requests did not finish in time; closed them", "error", err)
-	}
-	if serveErr != nil {
-		return serveErr
-	}
-	if err := <-served; err != nil {
-		log.Warn("serve returned", "error", err)
+	if err := srv.ServeUntil(ctx, grpcLis, httpLis, f.shutdown); err != nil {
+		return err
 	}
 	return st.Close()
 }
