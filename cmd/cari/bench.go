@@ -46,11 +46,7 @@ With --ann, a build also writes the passage vectors, the query vectors and the
 exact top k of each query (the CARIANN1 layout scripts/ann_faiss_bench.py
 reads), and the recall@10 of vector-index is measured against exact search.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			if err := o.validate(); err != nil {
 				return err
 			}
@@ -62,7 +58,7 @@ reads), and the recall@10 of vector-index is measured against exact search.`,
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
 			}
 			return rep.WriteTable(cmd.OutOrStdout())
-		},
+		}),
 	}
 	stackF.register(cmd.Flags())
 	f := cmd.Flags()

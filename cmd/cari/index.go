@@ -30,11 +30,7 @@ A document that names no language has it detected from its opening; with
 --language, every such document is taken to be in that language instead,
 which for a corpus in one language skips detection, most of the indexing CPU.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			if corpusPath == "" {
 				return errors.New("--corpus is required")
 			}
@@ -58,7 +54,7 @@ which for a corpus in one language skips detection, most of the indexing CPU.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "indexed %d documents from %s in %.1fs (%.0f docs/s); skipped %d malformed lines\n",
 				sum.Indexed, corpusPath, sum.Elapsed.Seconds(), float64(sum.Indexed)/sum.Elapsed.Seconds(), sum.Skipped)
 			return nil
-		},
+		}),
 	}
 	stackF.register(cmd.Flags())
 	stackF.storage.register(cmd.Flags())

@@ -55,16 +55,12 @@ generations are kept (cari gc removes them on demand).
 
 --rollback points the alias back at the previous generation (or --to NAME).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			if f.rollback {
 				return runRollback(cmd, stackF, f, log)
 			}
 			return runReindex(cmd, stackF, f, log)
-		},
+		}),
 	}
 	stackF.register(cmd.Flags())
 	fs := cmd.Flags()
@@ -215,11 +211,7 @@ func newGCCmd(g *globalFlags) *cobra.Command {
 for cari reindex --rollback, and unfinished builds that can no longer resume.
 The serving generation and a resumable build are never removed.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			stackF.rerank.Kind = rerank.KindNone
 			stackF.rebuild = true
 			stackF.embed.Provider = "none" // gc reads manifests only
@@ -237,7 +229,7 @@ The serving generation and a resumable build are never removed.`,
 				fmt.Fprintf(out, "removed %d generations%s\n", len(removed), prefixed(": ", strings.Join(removed, " ")))
 			}
 			return printGenerations(cmd.Context(), out, st.store)
-		},
+		}),
 	}
 	stackF.register(cmd.Flags())
 	cmd.Flags().IntVar(&keep, "keep", 0, "replaced generations to keep for rollback")

@@ -26,13 +26,9 @@ statistics, and the committed vector log against the stored passages. It
 exits 1 when it finds a problem, naming the file at fault. Nothing is changed
 beyond what opening does.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			return verifyDir(cmd, dataDir, log, asJSON)
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&dataDir, "data", defaultDataDir, "data directory")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
@@ -79,11 +75,7 @@ the configured embedding model (the one the index was built with). A damaged
 keyword index or manifest holds the documents themselves: repair says so,
 and the way back is to reindex from the source. The server must be stopped.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			stackF.logger = log
 			opts := local.RepairOptions{Logger: log}
 			// The model is needed only to rebuild a damaged vector log;
@@ -109,7 +101,7 @@ and the way back is to reindex from the source. The server must be stopped.`,
 				fmt.Fprintln(cmd.OutOrStdout(), "nothing to repair")
 			}
 			return verifyDir(cmd, stackF.dataDir, log, false)
-		},
+		}),
 	}
 	stackF.register(cmd.Flags())
 	return cmd

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -28,11 +29,7 @@ the re-ranker uses, and fits a linear ranker with the pairwise logistic loss;
 share a relevant document in one fold. Train only on a training split
 (scifact/train); report on the test sets.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			if queriesPath == "" || qrelsPath == "" || out == "" {
 				return errors.New("--queries, --qrels and --out are required")
 			}
@@ -86,7 +83,7 @@ share a relevant document in one fold. Train only on a training split
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)
 			return nil
-		},
+		}),
 	}
 	stackF.register(cmd.Flags())
 	cmd.Flags().StringVar(&queriesPath, "queries", "", "training queries.jsonl (required)")
