@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/cari-search/cari/indexer/reindex"
@@ -156,7 +155,7 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 		opts.Embedder = st.indexing.Embedder
 	}
 	p, err := reindex.Run(ctx, opts)
-	rep.finish()
+	rep.Finish()
 	if err != nil {
 		if p.Generation != "" {
 			return fmt.Errorf("reindex into generation %s stopped after %d of %s source records: %w (run the same command again to resume; %s still serves)",
@@ -257,50 +256,27 @@ func prefixed(prefix, s string) string {
 }
 
 // reindexReporter shows a job's progress: a bar with rate and ETA on a
-// terminal, a log line every few seconds otherwise.
+// terminal, a log line every few seconds otherwise, and a line a phase.
 type reindexReporter struct {
-	log      *slog.Logger
-	interval time.Duration
-	bar      *progressbar.ProgressBar
-	tty      bool
-	last     time.Time
-	phase    reindex.Phase
+	*progress.Reporter
+	log   *slog.Logger
+	phase reindex.Phase
 }
 
 func newReindexReporter(log *slog.Logger, interval time.Duration) *reindexReporter {
-	return &reindexReporter{log: log, interval: interval, tty: progress.Terminal()}
+	return &reindexReporter{Reporter: progress.NewReporter(log, "reindex progress", interval), log: log}
 }
 
 func (r *reindexReporter) report(p reindex.Progress) {
 	if p.Phase != r.phase {
 		r.phase = p.Phase
-		if r.bar != nil && p.Phase != reindex.Indexing {
-			_ = r.bar.Finish()
-			r.bar = nil
+		if p.Phase != reindex.Indexing {
+			r.Finish()
 		}
 		r.log.Info("reindex", "phase", p.Phase.String(), "generation", p.Generation, "done", p.Done, "total", p.TotalString())
 	}
-	if p.Phase != reindex.Indexing {
-		return
-	}
-	if r.tty {
-		if r.bar == nil {
-			r.bar = progress.NewBar("reindexing "+p.Generation, p.Total)
-		}
-		_ = r.bar.Set64(p.Done)
-		return
-	}
-	if time.Since(r.last) < r.interval {
-		return
-	}
-	r.last = time.Now()
-	r.log.Info("reindex progress", p.LogAttrs()...)
-}
-
-func (r *reindexReporter) finish() {
-	if r.bar != nil {
-		_ = r.bar.Finish()
-		r.bar = nil
+	if p.Phase == reindex.Indexing {
+		r.Update("reindexing "+p.Generation, p.Done, p.Total, p.LogAttrs()...)
 	}
 }
 

@@ -35,39 +35,70 @@ func NewBar(what string, total int64) *progressbar.ProgressBar {
 	)
 }
 
-// Counter reports a count of items done: a bar with their rate on a
-// terminal, a log line every LogEvery otherwise.
+// Reporter shows a job that reports its own progress: a bar of done out
+// of total on a terminal, a log line at most every interval otherwise.
+type Reporter struct {
+	log      *slog.Logger
+	msg      string
+	interval time.Duration
+	tty      bool
+	bar      *progressbar.ProgressBar
+	last     time.Time
+}
+
+// NewReporter shows progress with log lines of message msg, at most every
+// interval (0: every update), where stderr is no terminal.
+func NewReporter(log *slog.Logger, msg string, interval time.Duration) *Reporter {
+	return &Reporter{log: log, msg: msg, interval: interval, tty: Terminal()}
+}
+
+// Update shows done out of total (-1: unknown): on a terminal a bar
+// labelled label, otherwise a log line with attrs, the first at once and
+// the next once the interval has passed.
+func (r *Reporter) Update(label string, done, total int64, attrs ...any) {
+	if r.tty {
+		if r.bar == nil {
+			r.bar = NewBar(label, total)
+		}
+		_ = r.bar.Set64(done)
+		return
+	}
+	if time.Since(r.last) < r.interval {
+		return
+	}
+	r.last = time.Now()
+	r.log.Info(r.msg, attrs...)
+}
+
+// Finish clears the bar; a later Update starts a new one.
+func (r *Reporter) Finish() {
+	if r.bar != nil {
+		_ = r.bar.Finish()
+		r.bar = nil
+	}
+}
+
+// Counter reports a count of items done, with their rate.
 type Counter struct {
-	bar   *progressbar.ProgressBar
-	log   *slog.Logger
+	*Reporter
 	what  string
 	n     int64
+	total int64
 	start time.Time
-	last  time.Time
 }
 
 // NewCounter starts counting items of a job named what, out of total (-1:
-// unknown).
+// unknown); its first log line comes after LogEvery.
 func NewCounter(what string, total int64, log *slog.Logger) *Counter {
-	c := &Counter{log: log, what: what, start: time.Now()}
+	c := &Counter{Reporter: NewReporter(log, what, LogEvery), what: what, total: total, start: time.Now()}
 	c.last = c.start
-	if Terminal() {
-		c.bar = NewBar(what, total)
-	}
 	return c
 }
 
 // Add records n more items done.
 func (c *Counter) Add(n int) {
 	c.n += int64(n)
-	if c.bar != nil {
-		_ = c.bar.Add(n)
-		return
-	}
-	if time.Since(c.last) >= LogEvery {
-		c.last = time.Now()
-		c.log.Info(c.what, "done", c.n, "per_second", fmt.Sprintf("%.0f", c.Rate()))
-	}
+	c.Update(c.what, c.n, c.total, "done", c.n, "per_second", fmt.Sprintf("%.0f", c.Rate()))
 }
 
 // Rate is items per second so far.
@@ -77,13 +108,6 @@ func (c *Counter) Rate() float64 {
 		return 0
 	}
 	return float64(c.n) / el
-}
-
-// Finish clears the bar.
-func (c *Counter) Finish() {
-	if c.bar != nil {
-		_ = c.bar.Finish()
-	}
 }
 
 // Status is a job's state now: a line for a live display and the same

@@ -65,12 +65,21 @@ func TestWatchStopsAtOnce(t *testing.T) {
 	}
 }
 
-func TestCounterRate(t *testing.T) {
-	c := &Counter{log: slog.New(slog.DiscardHandler), what: "indexing", start: time.Now().Add(-2 * time.Second)}
-	c.last = time.Now()
+func TestCounter(t *testing.T) {
+	var out lockedBuffer
+	c := NewCounter("indexing", -1, slog.New(slog.NewTextHandler(&out, nil)))
+	c.tty, c.start = false, time.Now().Add(-2*time.Second)
 	c.Add(10)
 	if r := c.Rate(); r < 4 || r > 5.1 {
 		t.Errorf("rate %.2f, want about 5 items a second", r)
+	}
+	if out.String() != "" {
+		t.Errorf("logged before the interval passed: %s", out.String())
+	}
+	c.last = time.Now().Add(-LogEvery)
+	c.Add(1)
+	if s := out.String(); !strings.Contains(s, "msg=indexing done=11 per_second=") {
+		t.Errorf("log line %q", s)
 	}
 	c.Finish()
 }
