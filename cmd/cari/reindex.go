@@ -26,10 +26,10 @@ type reindexFlags struct {
 	stored            bool
 	rollback          bool
 	to                string
-	batch, workers    int
-	maxFailed         float64
-	keep              int
-	progressInterval  time.Duration
+	// opts binds the job's settings; runReindex adds the rest.
+	opts             reindex.Options
+	keep             int
+	progressInterval time.Duration
 }
 
 func newReindexCmd(g *globalFlags) *cobra.Command {
@@ -69,9 +69,9 @@ generations are kept (cari gc removes them on demand).
 	fs.BoolVar(&f.stored, "stored", false, "source: the serving generation's stored documents")
 	fs.BoolVar(&f.rollback, "rollback", false, "point the serving alias back at the previous generation instead of reindexing")
 	fs.StringVar(&f.to, "to", "", "with --rollback: the generation to serve (default: the one before the serving one)")
-	fs.IntVar(&f.batch, "batch", reindex.DefaultBatchSize, "source records per atomic commit")
-	fs.IntVar(&f.workers, "workers", 0, "records converted to documents at once (default: one per core)")
-	fs.Float64Var(&f.maxFailed, "max-failed", reindex.DefaultMaxFailedFraction, "share of source records that may fail before the job gives up (0 to 1)")
+	fs.IntVar(&f.opts.BatchSize, "batch", reindex.DefaultBatchSize, "source records per atomic commit")
+	fs.IntVar(&f.opts.Workers, "workers", 0, "records converted to documents at once (default: one per core)")
+	fs.Float64Var(&f.opts.MaxFailedFraction, "max-failed", reindex.DefaultMaxFailedFraction, "share of source records that may fail before the job gives up (0 to 1)")
 	fs.DurationVar(&f.progressInterval, "progress-interval", 5*time.Second, "time between progress lines when stderr is not a terminal")
 	fs.IntVar(&f.keep, "keep", reindex.DefaultKeep, "replaced generations to keep for rollback after the swap; -1 keeps all")
 	fs.BoolVar(&stackF.embedCache, "embed-cache", false, "cache the static model's vectors too in DATA/embcache (onnx and openai always are)")
@@ -121,8 +121,12 @@ func (f reindexFlags) source(ctx context.Context, st *stack) (reindex.Source, er
 }
 
 func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog.Logger) error {
-	if f.maxFailed < 0 || f.maxFailed > 1 {
-		return fmt.Errorf("--max-failed must be between 0 and 1, got %v", f.maxFailed)
+	opts := f.opts
+	if opts.MaxFailedFraction < 0 || opts.MaxFailedFraction > 1 {
+		return fmt.Errorf("--max-failed must be between 0 and 1, got %v", opts.MaxFailedFraction)
+	}
+	if opts.MaxFailedFraction == 0 {
+		opts.MaxFailedFraction = -1 // none may fail
 	}
 	if err := f.checkSource(); err != nil {
 		return err
@@ -142,15 +146,8 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 	defer src.Close()
 	before := st.store.Generation().Name
 	rep := newReindexReporter(log, f.progressInterval)
-	maxFailed := f.maxFailed
-	if maxFailed == 0 {
-		maxFailed = -1 // none may fail
-	}
-	opts := reindex.Options{
-		Target: reindex.Builds(st.store.BeginBuild), Source: src,
-		Chunk: st.indexing.Chunk, BatchSize: f.batch, Workers: f.workers,
-		MaxFailedFraction: maxFailed, Progress: rep.report, ProgressInterval: min(f.progressInterval, time.Second), Logger: log,
-	}
+	opts.Target, opts.Source, opts.Chunk, opts.Logger = reindex.Builds(st.store.BeginBuild), src, st.indexing.Chunk, log
+	opts.Progress, opts.ProgressInterval = rep.report, min(f.progressInterval, time.Second)
 	if st.indexing.Embedder != nil {
 		opts.Embedder = st.indexing.Embedder
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -150,7 +149,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 	}
 	emb, err := f.newEmbedder(ctx, log)
 	if err != nil {
-		closeReranker(rr)
+		rerank.Close(rr)
 		return nil, err
 	}
 	st := &stack{embedder: emb, logger: log, reranker: rr}
@@ -180,7 +179,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 		if emb != nil {
 			emb.Close()
 		}
-		closeReranker(rr)
+		rerank.Close(rr)
 		return nil, err
 	}
 	st.searcher = searcher.New(st.index, sopts)
@@ -193,16 +192,7 @@ func (s *stack) Close() error {
 	if s.embedder != nil {
 		err = errors.Join(err, s.embedder.Close())
 	}
-	return errors.Join(err, closeReranker(s.reranker))
-}
-
-// closeReranker releases a re-ranker that holds resources (the ONNX
-// cross-encoder's session).
-func closeReranker(rr searcher.Reranker) error {
-	if c, ok := rr.(io.Closer); ok {
-		return c.Close()
-	}
-	return nil
+	return errors.Join(err, rerank.Close(s.reranker))
 }
 
 // modelName is the embedding model's name as --embed-model gives it; ""

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -70,11 +68,7 @@ share a relevant document in one fold. Train only on a training split
 				return err
 			}
 			m.TrainedOn = trainedOn
-			b, err := json.MarshalIndent(m, "", "  ")
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+			if err := m.WriteFile(out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "trained on %d queries (%s); weights:\n", len(examples), trainedOn)
