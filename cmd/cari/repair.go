@@ -38,16 +38,7 @@ beyond what opening does.`,
 // verifyDir opens dataDir, verifies it and prints the report; it returns
 // errDamaged when the report names a problem.
 func verifyDir(cmd *cobra.Command, dataDir string, log *slog.Logger, asJSON bool) error {
-	// Opened without an embedding model: the vector log is read and
-	// checked, and no model needs loading.
-	st, err := local.Open(dataDir, local.Options{Logger: log})
-	if err != nil {
-		return err
-	}
-	rep, err := st.Verify(cmd.Context())
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
+	rep, err := local.VerifyDir(cmd.Context(), dataDir, log)
 	if err != nil {
 		return err
 	}

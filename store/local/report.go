@@ -1,9 +1,11 @@
 package local
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 )
 
 // WriteText writes the report for a reader: a line of counts, a line per
@@ -31,4 +33,20 @@ func (r Report) WriteJSON(w io.Writer) error {
 	}
 	_, err = fmt.Fprintln(w, string(b))
 	return err
+}
+
+// VerifyDir opens the data directory dir as a server would (which detects
+// damaged files and cuts off a batch that never committed), verifies it
+// (Verify) and closes it. It opens without an embedding model: the vector
+// log is read and checked all the same, and no model needs loading.
+func VerifyDir(ctx context.Context, dir string, log *slog.Logger) (Report, error) {
+	s, err := Open(dir, Options{Logger: log})
+	if err != nil {
+		return Report{}, err
+	}
+	rep, err := s.Verify(ctx)
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	return rep, err
 }
