@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cari-search/cari/evaluation"
 	"github.com/cari-search/cari/evaluation/bench"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/searcher/rerank"
@@ -108,16 +107,9 @@ func (o benchOptions) validate() error {
 
 func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.Logger) (*bench.Report, error) {
 	ctx := cmd.Context()
-	queries, err := evaluation.LoadQueries(o.queriesPath)
+	texts, err := bench.LoadQueryTexts(o.queriesPath, o.MaxQueries)
 	if err != nil {
 		return nil, fmt.Errorf("--queries: %w", err)
-	}
-	if len(queries) == 0 {
-		return nil, fmt.Errorf("--queries: %s holds no queries", o.queriesPath)
-	}
-	texts := make([]string, 0, min(len(queries), o.MaxQueries))
-	for _, q := range queries[:min(len(queries), o.MaxQueries)] {
-		texts = append(texts, q.Text)
 	}
 	build, err := bench.PrepareDir(stackF.dataDir, o.corpusPath, o.rebuild)
 	if err != nil {
@@ -159,26 +151,11 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 	if rep.Documents == 0 {
 		return nil, fmt.Errorf("--data %s holds no documents: give --corpus to build an index", stackF.dataDir)
 	}
-	runtime.GC()
-	rep.RSSBytes, _ = bench.ProcessMemory()
 	b := &bench.Run{Searcher: st.searcher, Index: st.store, Reranks: st.reranker != nil, Texts: texts, Options: o.Options, Log: log}
 	if st.hasEmbedder() {
 		b.Embedder = st.embedder
 	}
-	if rep.Searches, err = b.MeasureModes(ctx); err != nil {
-		return nil, err
-	}
-	if err := stop(); err != nil {
-		return nil, err
-	}
-	_, peak := bench.ProcessMemory()
-	// The kernel updates the high-water mark lazily: it can trail a
-	// resident size read earlier.
-	rep.PeakRSSBytes = max(peak, rep.RSSBytes)
-	if rep.VectorRecall10, err = b.MeasureRecall(ctx, o.annPath); err != nil {
-		return nil, fmt.Errorf("--ann: %w", err)
-	}
-	return rep, nil
+	return rep, b.MeasureAll(ctx, rep, o.annPath, stop)
 }
 
 // keywordOnlyBuild indexes the corpus without embeddings into a temporary

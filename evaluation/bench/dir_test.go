@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,22 +44,5 @@ func TestPrepareDir(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(other, "CURRENT")); err != nil {
 		t.Errorf("the refused rebuild deleted a file: %v", err)
-	}
-}
-
-func TestMeasureModesSkipsUnavailable(t *testing.T) {
-	// A keyword-only index without a re-ranker runs no vector or rerank
-	// mode: each is skipped, not failed.
-	run := &Run{Texts: []string{"q"}, Options: Options{Reps: 1, TopK: 1, Workers: 1, Modes: []string{"vector", "hybrid", "rerank"}}}
-	figs, err := run.MeasureModes(context.Background())
-	if err != nil || len(figs) != 0 {
-		t.Errorf("MeasureModes = %v, %v; want every mode skipped", figs, err)
-	}
-	run.Options.Modes = []string{"fuzzy"}
-	if _, err := run.MeasureModes(context.Background()); err == nil || errors.Is(err, ErrModeUnavailable) || !strings.Contains(err.Error(), "mode fuzzy") {
-		t.Errorf("an unknown mode gives %v, want an error naming it", err)
-	}
-	if r, err := run.MeasureRecall(context.Background(), ""); r != nil || err != nil {
-		t.Errorf("MeasureRecall without a file = %v, %v", r, err)
 	}
 }
