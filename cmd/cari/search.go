@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/internal/modelhttp"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/server"
@@ -122,10 +124,10 @@ func printResults(resp *cariv1.SearchResponse) {
 		resp.GetTotalDuration().AsDuration().Round(time.Microsecond))
 }
 
+// clip keeps s within n characters, the last of them "…" when s is cut.
 func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return string(r[:n-1]) + "…"
+	return cari.Truncate(s, n-1, "…")
 }
