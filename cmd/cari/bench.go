@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/evaluation/bench"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/searcher/rerank"
@@ -167,7 +168,7 @@ func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath, language str
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	f.dataDir, f.embed.Provider, f.rerank.Kind = dir, "none", rerank.KindNone
+	f.dataDir, f.embed.Provider, f.rerank.Kind = dir, embeddings.ProviderNone, rerank.KindNone
 	st, err := openStack(cmd.Context(), f, log)
 	if err != nil {
 		return nil, err

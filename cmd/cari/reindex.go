@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/indexer/reindex"
 	"github.com/cari-search/cari/internal/progress"
 	"github.com/cari-search/cari/searcher/rerank"
@@ -210,7 +211,7 @@ The serving generation and a resumable build are never removed.`,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			stackF.rerank.Kind = rerank.KindNone
 			stackF.rebuild = true
-			stackF.embed.Provider = "none" // gc reads manifests only
+			stackF.embed.Provider = embeddings.ProviderNone // gc reads manifests only
 			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err

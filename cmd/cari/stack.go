@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/pflag"
@@ -83,27 +82,18 @@ func (f *stackFlags) newReranker() (searcher.Reranker, error) {
 	return rerank.New(c)
 }
 
-// newEmbedder opens the configured embedding model; nil means keyword only.
-// With no --embedder given and the default static model not fetched yet,
-// Cari runs keyword-only and says how to get the model, so that a fresh
-// checkout works before "make models"; an embedder asked for by name must
-// load.
+// newEmbedder opens the configured embedding model; nil means keyword
+// only, also when no --embedder was named and the default model is not
+// fetched yet (embeddings.NewIfAny). The static model's vectors are cached
+// only with --embed-cache: embedding them costs about a cache lookup.
 func (f *stackFlags) newEmbedder(ctx context.Context, log *slog.Logger) (*embeddings.Provider, error) {
-	if f.embed.Provider == "none" {
-		return nil, nil
-	}
-	explicit := f.fs != nil && (f.fs.Changed("embedder") || f.fs.Changed("embed-model"))
-	cacheDir := ""
-	if f.embed.Provider != embeddings.ProviderStatic || f.embedCache {
-		cacheDir = filepath.Join(f.dataDir, "embcache")
-	}
 	cfg := f.embed
-	cfg.CacheDir, cfg.Logger = cacheDir, log
-	e, err := embeddings.New(ctx, cfg)
-	if err != nil && !explicit && errors.Is(err, os.ErrNotExist) {
-		log.Warn("no embedding model: keyword search only (fetch the default model with \"make models\", or pass --embedder none to silence this)", "error", err)
-		return nil, nil
+	if cfg.Provider != embeddings.ProviderStatic || f.embedCache {
+		cfg.CacheDir = filepath.Join(f.dataDir, "embcache")
 	}
+	cfg.Logger = log
+	named := f.fs != nil && (f.fs.Changed("embedder") || f.fs.Changed("embed-model"))
+	e, err := embeddings.NewIfAny(ctx, cfg, named)
 	if err != nil {
 		return nil, fmt.Errorf("--embedder %s: %w", f.embed.Provider, err)
 	}
