@@ -8,6 +8,20 @@ import (
 	"time"
 )
 
+// The defaults of Options, exported so that the flags of cari crawl show
+// and fill in the same values; withDefaults and the per-host rules apply
+// them.
+const (
+	DefaultMaxPages        = 1000
+	DefaultMaxDepth        = 3
+	DefaultConcurrency     = 16
+	DefaultHostParallelism = 1
+	DefaultHostDelay       = time.Second
+	DefaultRequestTimeout  = 30 * time.Second
+	DefaultMaxBodyBytes    = 8 << 20
+	DefaultRetries         = 2
+)
+
 // Options configure a crawl. The zero value of every field but Seeds is
 // usable; defaults are set in one place, withDefaults.
 type Options struct {
@@ -83,31 +97,31 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.MaxPages <= 0 {
-		o.MaxPages = 1000
+		o.MaxPages = DefaultMaxPages
 	}
 	if o.MaxDepth == 0 {
-		o.MaxDepth = 3
+		o.MaxDepth = DefaultMaxDepth
 	}
 	if o.Contact == "" {
 		o.Contact = DefaultContact
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 16
+		o.Concurrency = DefaultConcurrency
 	}
 	if o.MaxCrawlDelay <= 0 {
 		o.MaxCrawlDelay = time.Minute
 	}
 	if o.RequestTimeout <= 0 {
-		o.RequestTimeout = 30 * time.Second
+		o.RequestTimeout = DefaultRequestTimeout
 	}
 	if o.MaxRedirects <= 0 {
 		o.MaxRedirects = 5
 	}
 	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = 8 << 20
+		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if o.Retries == 0 {
-		o.Retries = 2
+		o.Retries = DefaultRetries
 	}
 	if o.RetryBackoff <= 0 {
 		o.RetryBackoff = time.Second
@@ -162,7 +176,7 @@ func (o Options) hostDelay(host string) time.Duration {
 	case isLoopbackHost(host):
 		return 0
 	}
-	return time.Second
+	return DefaultHostDelay
 }
 
 func (o Options) hostParallelism(host string) int {
@@ -172,5 +186,5 @@ func (o Options) hostParallelism(host string) int {
 	case isLoopbackHost(host):
 		return 4
 	}
-	return 1
+	return DefaultHostParallelism
 }

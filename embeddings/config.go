@@ -15,6 +15,8 @@ const (
 	ProviderStatic = "static"
 	ProviderONNX   = "onnx"
 	ProviderOpenAI = "openai"
+	// ProviderNone asks NewIfAny for no embedder: keyword-only search.
+	ProviderNone = "none"
 )
 
 // Defaults, in one place. Batch sizes and concurrency are per provider;

@@ -77,6 +77,25 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	return p, nil
 }
 
+// NewIfAny is New for a command that can search keyword-only: it returns
+// no embedder (nil) for ProviderNone and, unless the caller named the model
+// (named), when the model's files are missing, as the default static
+// model's are on a fresh checkout before "make models": a warning then
+// says how to fetch it. A model the caller named must load.
+func NewIfAny(ctx context.Context, cfg Config, named bool) (*Provider, error) {
+	if cfg.Provider == ProviderNone {
+		return nil, nil
+	}
+	p, err := New(ctx, cfg)
+	if err != nil && !named && errors.Is(err, os.ErrNotExist) {
+		if cfg.Logger != nil {
+			cfg.Logger.Warn("no embedding model: keyword search only (fetch the default model with \"make models\", or pass --embedder none to silence this)", "error", err)
+		}
+		return nil, nil
+	}
+	return p, err
+}
+
 // version is the short fingerprint of what shapes document vectors: the
 // provider's fingerprint (of weights, or of a server's model), the
 // document prompt and the dimension.

@@ -1,6 +1,7 @@
 package embeddings
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -300,5 +301,24 @@ func TestNewONNX(t *testing.T) {
 	}
 	if len(docs) != 40 || math.Abs(cos(docs[5], docs[5])-1) > 1e-5 || cos(q, docs[5]) > 0.99999 {
 		t.Errorf("query and passage prompts should make different vectors: cosine %g", cos(q, docs[5]))
+	}
+}
+
+func TestNewIfAny(t *testing.T) {
+	ctx := context.Background()
+	if p, err := NewIfAny(ctx, Config{Provider: ProviderNone}, true); p != nil || err != nil {
+		t.Errorf("ProviderNone gives %v, %v; want no embedder", p, err)
+	}
+	// The default model in an empty models directory: not fetched yet.
+	var logs bytes.Buffer
+	cfg := Config{ModelsDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	if p, err := NewIfAny(ctx, cfg, false); p != nil || err != nil {
+		t.Errorf("a missing default model gives %v, %v; want keyword only", p, err)
+	}
+	if !strings.Contains(logs.String(), "keyword search only") || !strings.Contains(logs.String(), "make models") {
+		t.Errorf("no warning that says how to fetch the model: %q", logs.String())
+	}
+	if _, err := NewIfAny(ctx, cfg, true); err == nil {
+		t.Error("a missing model the caller named was accepted")
 	}
 }

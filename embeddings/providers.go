@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/cari-search/cari/embeddings/onnx"
 	"github.com/cari-search/cari/embeddings/openai"
 	"github.com/cari-search/cari/embeddings/static"
+	"github.com/cari-search/cari/internal/modelhttp"
 )
 
 // newStatic loads a static model file or Model2Vec directory.
@@ -104,12 +104,9 @@ func newOpenAI(ctx context.Context, cfg Config, prompts Prompts) (*Provider, err
 
 // apiKey reads the API key from Config.APIKeyFile or the environment.
 func apiKey(cfg Config) (string, error) {
-	if cfg.APIKeyFile != "" {
-		b, err := os.ReadFile(cfg.APIKeyFile)
-		if err != nil {
-			return "", fmt.Errorf("embedding API key: %w", err)
-		}
-		return strings.TrimSpace(string(b)), nil
+	key, err := modelhttp.LoadAPIKey(cfg.APIKeyFile, cfg.APIKeyEnv)
+	if err != nil {
+		return "", fmt.Errorf("embedding API key: %w", err)
 	}
-	return strings.TrimSpace(os.Getenv(cfg.APIKeyEnv)), nil
+	return key, nil
 }

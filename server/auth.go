@@ -249,3 +249,24 @@ func (kr *keyring) authenticate(ctx context.Context, fullMethod string) (Key, er
 	}
 	return k, nil
 }
+
+// Keys gathers a server's API keys: those of the keys file (when path is
+// not empty), then the search and the admin secrets given as lists, white
+// space around each dropped.
+func Keys(path string, search, admin []string) ([]Key, error) {
+	var keys []Key
+	if path != "" {
+		k, err := LoadKeysFile(path)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k...)
+	}
+	for _, s := range search {
+		keys = append(keys, Key{Secret: strings.TrimSpace(s), Scope: ScopeSearch})
+	}
+	for _, s := range admin {
+		keys = append(keys, Key{Secret: strings.TrimSpace(s), Scope: ScopeAdmin})
+	}
+	return keys, nil
+}

@@ -33,6 +33,7 @@ type Server struct {
 	http     *http.Server
 	cancel   context.CancelFunc
 	closing  atomic.Bool
+	log      *slog.Logger
 }
 
 // New builds the servers; Serve starts them.
@@ -44,6 +45,7 @@ func New(opts Options) (*Server, error) {
 		external: newGRPC(opts, svc, hs, transportGRPC),
 		internal: newGRPC(opts, svc, hs, transportHTTP),
 		health:   hs,
+		log:      opts.Logger,
 	}
 	reflection.Register(s.external)
 	s.inproc = bufconn.Listen(1 << 20)
@@ -123,6 +125,32 @@ func (s *Server) Serve(grpcLis, httpLis net.Listener) error {
 		return nil
 	}
 	return err
+}
+
+// ServeUntil serves (Serve) until ctx is done, on SIGINT or SIGTERM, or
+// serving fails; then it shuts down (Shutdown), letting requests in flight
+// run for up to grace. It returns the error that ended serving, if any.
+func (s *Server) ServeUntil(ctx context.Context, grpcLis, httpLis net.Listener, grace time.Duration) error {
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(grpcLis, httpLis) }()
+	var serveErr error
+	select {
+	case serveErr = <-served:
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "timeout", grace)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := s.Shutdown(sctx); err != nil {
+		s.log.Warn("in-flight requests did not finish in time; closed them", "error", err)
+	}
+	if serveErr != nil {
+		return serveErr
+	}
+	if err := <-served; err != nil {
+		s.log.Warn("serve returned", "error", err)
+	}
+	return nil
 }
 
 // Shutdown stops taking requests and lets those in flight finish until ctx

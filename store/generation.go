@@ -35,3 +35,18 @@ type Generation struct {
 	// (0 on a Qdrant store, which does not report it).
 	SizeBytes int64
 }
+
+// Incompatible names what g was built with that differs from other's
+// build ("analyzer", "embedding model"): a process that serves other
+// cannot serve g for each of them, so a rollback from other to g needs
+// the build that made g. Empty when either could serve the other.
+func (g Generation) Incompatible(other Generation) []string {
+	var differs []string
+	if g.Analyzer != other.Analyzer {
+		differs = append(differs, "analyzer")
+	}
+	if g.Vectors != other.Vectors {
+		differs = append(differs, "embedding model")
+	}
+	return differs
+}

@@ -12,15 +12,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cari-search/cari/evaluation"
+	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/evaluation/bench"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/searcher/rerank"
 )
-
-// benchMarker marks a data directory that cari bench built, the only kind
-// --rebuild may delete.
-const benchMarker = "cari-bench"
 
 // benchOptions are cari bench's flags besides the stack's.
 type benchOptions struct {
@@ -50,11 +46,7 @@ With --ann, a build also writes the passage vectors, the query vectors and the
 exact top k of each query (the CARIANN1 layout scripts/ann_faiss_bench.py
 reads), and the recall@10 of vector-index is measured against exact search.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			if err := o.validate(); err != nil {
 				return err
 			}
@@ -66,7 +58,7 @@ reads), and the recall@10 of vector-index is measured against exact search.`,
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
 			}
 			return rep.WriteTable(cmd.OutOrStdout())
-		},
+		}),
 	}
 	stackF.register(cmd.Flags())
 	f := cmd.Flags()
@@ -116,18 +108,11 @@ func (o benchOptions) validate() error {
 
 func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.Logger) (*bench.Report, error) {
 	ctx := cmd.Context()
-	queries, err := evaluation.LoadQueries(o.queriesPath)
+	texts, err := bench.LoadQueryTexts(o.queriesPath, o.MaxQueries)
 	if err != nil {
 		return nil, fmt.Errorf("--queries: %w", err)
 	}
-	if len(queries) == 0 {
-		return nil, fmt.Errorf("--queries: %s holds no queries", o.queriesPath)
-	}
-	texts := make([]string, 0, min(len(queries), o.MaxQueries))
-	for _, q := range queries[:min(len(queries), o.MaxQueries)] {
-		texts = append(texts, q.Text)
-	}
-	build, err := prepareBenchDir(stackF.dataDir, o)
+	build, err := bench.PrepareDir(stackF.dataDir, o.corpusPath, o.rebuild)
 	if err != nil {
 		return nil, err
 	}
@@ -167,69 +152,11 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 	if rep.Documents == 0 {
 		return nil, fmt.Errorf("--data %s holds no documents: give --corpus to build an index", stackF.dataDir)
 	}
-	runtime.GC()
-	rep.RSSBytes, _ = bench.ProcessMemory()
 	b := &bench.Run{Searcher: st.searcher, Index: st.store, Reranks: st.reranker != nil, Texts: texts, Options: o.Options, Log: log}
 	if st.hasEmbedder() {
 		b.Embedder = st.embedder
 	}
-	for _, m := range o.Modes {
-		fig, err := b.Measure(ctx, m)
-		if errors.Is(err, bench.ErrModeUnavailable) {
-			log.Warn("skipped mode", "mode", m, "reason", err)
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("mode %s: %w", m, err)
-		}
-		rep.Searches = append(rep.Searches, fig)
-	}
-	if err := stop(); err != nil {
-		return nil, err
-	}
-	_, peak := bench.ProcessMemory()
-	// The kernel updates the high-water mark lazily: it can trail a
-	// resident size read earlier.
-	rep.PeakRSSBytes = max(peak, rep.RSSBytes)
-	if _, err := os.Stat(o.annPath + ".ids"); o.annPath != "" && err != nil {
-		log.Warn("no recall measured: the vector file is written by the run that builds the index", "ann", o.annPath, "error", err)
-	} else if o.annPath != "" && st.hasEmbedder() {
-		r, err := b.VectorRecall(ctx, o.annPath)
-		if err != nil {
-			return nil, fmt.Errorf("--ann: %w", err)
-		}
-		rep.VectorRecall10 = &r
-	}
-	return rep, nil
-}
-
-// prepareBenchDir reports whether the run must build the index: when
-// --data holds none, or with --rebuild (after deleting the old one).
-func prepareBenchDir(dir string, o benchOptions) (bool, error) {
-	entries, err := os.ReadDir(dir)
-	exists := err == nil && len(entries) > 0
-	if exists && o.rebuild {
-		if _, err := os.Stat(filepath.Join(dir, benchMarker)); err != nil {
-			return false, fmt.Errorf("--rebuild: %s was not built by cari bench (no %s file in it); delete it yourself or pick another --data", dir, benchMarker)
-		}
-		if err := os.RemoveAll(dir); err != nil {
-			return false, fmt.Errorf("--rebuild: %w", err)
-		}
-		exists = false
-	}
-	if exists {
-		return false, nil
-	}
-	if o.corpusPath == "" {
-		return false, fmt.Errorf("--data %s holds no index: --corpus is required to build one", dir)
-	}
-	if _, err := os.Stat(o.corpusPath); err != nil {
-		return false, fmt.Errorf("--corpus: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return false, fmt.Errorf("--data: %w", err)
-	}
-	return true, os.WriteFile(filepath.Join(dir, benchMarker), []byte("built by cari bench; cari bench --rebuild may delete this directory\n"), 0o644)
+	return rep, b.MeasureAll(ctx, rep, o.annPath, stop)
 }
 
 // keywordOnlyBuild indexes the corpus without embeddings into a temporary
@@ -241,7 +168,7 @@ func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath, language str
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	f.dataDir, f.embed.Provider, f.rerank.Kind = dir, "none", rerank.KindNone
+	f.dataDir, f.embed.Provider, f.rerank.Kind = dir, embeddings.ProviderNone, rerank.KindNone
 	st, err := openStack(cmd.Context(), f, log)
 	if err != nil {
 		return nil, err

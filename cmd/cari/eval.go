@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"time"
@@ -29,11 +30,7 @@ func newEvalCmd(g *globalFlags) *cobra.Command {
 and scores the ranking against the relevance judgments, with the same
 definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			if queriesPath == "" || qrelsPath == "" {
 				return errors.New("--queries and --qrels are required")
 			}
@@ -100,7 +97,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			fmt.Printf("ndcg@10=%.4f recall@100=%.4f mrr@10=%.4f queries=%d\n", s.NDCG10, s.Recall100, s.MRR10, s.Queries)
 			log.Info("eval finished", "mode", mode, "queries_run", len(queries), "seconds", elapsed.Seconds(), "queries_per_second", qps)
 			return nil
-		},
+		}),
 	}
 	stackF.register(cmd.Flags())
 	stackF.storage.register(cmd.Flags())

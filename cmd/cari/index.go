@@ -9,6 +9,7 @@ import (
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/internal/progress"
 	"github.com/cari-search/cari/searcher/rerank"
 )
 
@@ -29,11 +30,7 @@ A document that names no language has it detected from its opening; with
 --language, every such document is taken to be in that language instead,
 which for a corpus in one language skips detection, most of the indexing CPU.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			if corpusPath == "" {
 				return errors.New("--corpus is required")
 			}
@@ -57,7 +54,7 @@ which for a corpus in one language skips detection, most of the indexing CPU.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "indexed %d documents from %s in %.1fs (%.0f docs/s); skipped %d malformed lines\n",
 				sum.Indexed, corpusPath, sum.Elapsed.Seconds(), float64(sum.Indexed)/sum.Elapsed.Seconds(), sum.Skipped)
 			return nil
-		},
+		}),
 	}
 	stackF.register(cmd.Flags())
 	stackF.storage.register(cmd.Flags())
@@ -80,7 +77,7 @@ func indexCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, pat
 	if err := checkLanguageTag(language); err != nil {
 		return indexer.LoadSummary{}, fmt.Errorf("--language: %w", err)
 	}
-	bar := newProgress("indexing", -1, log)
+	bar := progress.NewCounter("indexing", -1, log)
 	sum, err := indexer.LoadCorpus(cmd.Context(), w, opts, path, indexer.LoadOptions{Language: language, Logger: log, Added: func() { bar.Add(1) }})
 	if err == nil {
 		bar.Finish()

@@ -60,6 +60,18 @@ over gRPC.`,
 	return root
 }
 
+// run makes a command's RunE from a function of the process logger, which
+// it builds from the global flags first.
+func (g *globalFlags) run(fn func(cmd *cobra.Command, log *slog.Logger) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		log, err := g.logger()
+		if err != nil {
+			return err
+		}
+		return fn(cmd, log)
+	}
+}
+
 // logger builds the process logger from the global flags. Logs go to stderr
 // so that --json output on stdout stays parseable.
 func (g *globalFlags) logger() (*slog.Logger, error) {

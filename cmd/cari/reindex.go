@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
+	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/indexer/reindex"
+	"github.com/cari-search/cari/internal/progress"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/store"
@@ -27,10 +27,10 @@ type reindexFlags struct {
 	stored            bool
 	rollback          bool
 	to                string
-	batch, workers    int
-	maxFailed         float64
-	keep              int
-	progressInterval  time.Duration
+	// opts binds the job's settings; runReindex adds the rest.
+	opts             reindex.Options
+	keep             int
+	progressInterval time.Duration
 }
 
 func newReindexCmd(g *globalFlags) *cobra.Command {
@@ -55,16 +55,12 @@ generations are kept (cari gc removes them on demand).
 
 --rollback points the alias back at the previous generation (or --to NAME).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			if f.rollback {
 				return runRollback(cmd, stackF, f, log)
 			}
 			return runReindex(cmd, stackF, f, log)
-		},
+		}),
 	}
 	stackF.register(cmd.Flags())
 	fs := cmd.Flags()
@@ -74,9 +70,9 @@ generations are kept (cari gc removes them on demand).
 	fs.BoolVar(&f.stored, "stored", false, "source: the serving generation's stored documents")
 	fs.BoolVar(&f.rollback, "rollback", false, "point the serving alias back at the previous generation instead of reindexing")
 	fs.StringVar(&f.to, "to", "", "with --rollback: the generation to serve (default: the one before the serving one)")
-	fs.IntVar(&f.batch, "batch", reindex.DefaultBatchSize, "source records per atomic commit")
-	fs.IntVar(&f.workers, "workers", 0, "records converted to documents at once (default: one per core)")
-	fs.Float64Var(&f.maxFailed, "max-failed", reindex.DefaultMaxFailedFraction, "share of source records that may fail before the job gives up (0 to 1)")
+	fs.IntVar(&f.opts.BatchSize, "batch", reindex.DefaultBatchSize, "source records per atomic commit")
+	fs.IntVar(&f.opts.Workers, "workers", 0, "records converted to documents at once (default: one per core)")
+	fs.Float64Var(&f.opts.MaxFailedFraction, "max-failed", reindex.DefaultMaxFailedFraction, "share of source records that may fail before the job gives up (0 to 1)")
 	fs.DurationVar(&f.progressInterval, "progress-interval", 5*time.Second, "time between progress lines when stderr is not a terminal")
 	fs.IntVar(&f.keep, "keep", reindex.DefaultKeep, "replaced generations to keep for rollback after the swap; -1 keeps all")
 	fs.BoolVar(&stackF.embedCache, "embed-cache", false, "cache the static model's vectors too in DATA/embcache (onnx and openai always are)")
@@ -126,8 +122,12 @@ func (f reindexFlags) source(ctx context.Context, st *stack) (reindex.Source, er
 }
 
 func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog.Logger) error {
-	if f.maxFailed < 0 || f.maxFailed > 1 {
-		return fmt.Errorf("--max-failed must be between 0 and 1, got %v", f.maxFailed)
+	opts := f.opts
+	if opts.MaxFailedFraction < 0 || opts.MaxFailedFraction > 1 {
+		return fmt.Errorf("--max-failed must be between 0 and 1, got %v", opts.MaxFailedFraction)
+	}
+	if opts.MaxFailedFraction == 0 {
+		opts.MaxFailedFraction = -1 // none may fail
 	}
 	if err := f.checkSource(); err != nil {
 		return err
@@ -147,30 +147,23 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 	defer src.Close()
 	before := st.store.Generation().Name
 	rep := newReindexReporter(log, f.progressInterval)
-	maxFailed := f.maxFailed
-	if maxFailed == 0 {
-		maxFailed = -1 // none may fail
-	}
-	opts := reindex.Options{
-		Target: reindex.Builds(st.store.BeginBuild), Source: src,
-		Chunk: st.indexing.Chunk, BatchSize: f.batch, Workers: f.workers,
-		MaxFailedFraction: maxFailed, Progress: rep.report, ProgressInterval: min(f.progressInterval, time.Second), Logger: log,
-	}
+	opts.Target, opts.Source, opts.Chunk, opts.Logger = reindex.Builds(st.store.BeginBuild), src, st.indexing.Chunk, log
+	opts.Progress, opts.ProgressInterval = rep.report, min(f.progressInterval, time.Second)
 	if st.indexing.Embedder != nil {
 		opts.Embedder = st.indexing.Embedder
 	}
 	p, err := reindex.Run(ctx, opts)
-	rep.finish()
+	rep.Finish()
 	if err != nil {
 		if p.Generation != "" {
 			return fmt.Errorf("reindex into generation %s stopped after %d of %s source records: %w (run the same command again to resume; %s still serves)",
-				p.Generation, p.Done, totalString(p.Total), err, before)
+				p.Generation, p.Done, p.TotalString(), err, before)
 		}
 		return err
 	}
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "reindexed %s into generation %s: %d source records; this run indexed %d documents, skipped %d, failed %d%s in %.1fs (%.0f records/s)\n",
-		src.Describe(), p.Generation, p.Done, p.Indexed, p.Skipped, p.Failed, failureReasons(p.Errors), p.Elapsed.Seconds(), p.Rate)
+		src.Describe(), p.Generation, p.Done, p.Indexed, p.Skipped, p.Failed, p.FailureReasons(), p.Elapsed.Seconds(), p.Rate)
 	if p.Resumed {
 		fmt.Fprintf(out, "resumed an unfinished build after its first %d records\n", p.Start)
 	}
@@ -215,14 +208,10 @@ func newGCCmd(g *globalFlags) *cobra.Command {
 for cari reindex --rollback, and unfinished builds that can no longer resume.
 The serving generation and a resumable build are never removed.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			stackF.rerank.Kind = rerank.KindNone
 			stackF.rebuild = true
-			stackF.embed.Provider = "none" // gc reads manifests only
+			stackF.embed.Provider = embeddings.ProviderNone // gc reads manifests only
 			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err
@@ -237,7 +226,7 @@ The serving generation and a resumable build are never removed.`,
 				fmt.Fprintf(out, "removed %d generations%s\n", len(removed), prefixed(": ", strings.Join(removed, " ")))
 			}
 			return printGenerations(cmd.Context(), out, st.store)
-		},
+		}),
 	}
 	stackF.register(cmd.Flags())
 	cmd.Flags().IntVar(&keep, "keep", 0, "replaced generations to keep for rollback")
@@ -264,79 +253,28 @@ func prefixed(prefix, s string) string {
 	return prefix + s
 }
 
-func totalString(n int64) string {
-	if n < 0 {
-		return "unknown"
-	}
-	return fmt.Sprint(n)
-}
-
-func failureReasons(errs map[string]int64) string {
-	if len(errs) == 0 {
-		return ""
-	}
-	keys := make([]string, 0, len(errs))
-	for k := range errs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, errs[k])
-	}
-	return " (" + strings.Join(parts, ", ") + ")"
-}
-
 // reindexReporter shows a job's progress: a bar with rate and ETA on a
-// terminal, a log line every few seconds otherwise.
+// terminal, a log line every few seconds otherwise, and a line a phase.
 type reindexReporter struct {
-	log      *slog.Logger
-	interval time.Duration
-	bar      *progressbar.ProgressBar
-	tty      bool
-	last     time.Time
-	phase    reindex.Phase
+	*progress.Reporter
+	log   *slog.Logger
+	phase reindex.Phase
 }
 
 func newReindexReporter(log *slog.Logger, interval time.Duration) *reindexReporter {
-	return &reindexReporter{log: log, interval: interval, tty: term.IsTerminal(int(os.Stderr.Fd()))}
+	return &reindexReporter{Reporter: progress.NewReporter(log, "reindex progress", interval), log: log}
 }
 
 func (r *reindexReporter) report(p reindex.Progress) {
 	if p.Phase != r.phase {
 		r.phase = p.Phase
-		if r.bar != nil && p.Phase != reindex.Indexing {
-			_ = r.bar.Finish()
-			r.bar = nil
+		if p.Phase != reindex.Indexing {
+			r.Finish()
 		}
-		r.log.Info("reindex", "phase", p.Phase.String(), "generation", p.Generation, "done", p.Done, "total", totalString(p.Total))
+		r.log.Info("reindex", "phase", p.Phase.String(), "generation", p.Generation, "done", p.Done, "total", p.TotalString())
 	}
-	if p.Phase != reindex.Indexing {
-		return
-	}
-	if r.tty {
-		if r.bar == nil {
-			r.bar = newDocsBar("reindexing "+p.Generation, p.Total)
-		}
-		_ = r.bar.Set64(p.Done)
-		return
-	}
-	if time.Since(r.last) < r.interval {
-		return
-	}
-	r.last = time.Now()
-	args := []any{"generation", p.Generation, "done", p.Done, "total", totalString(p.Total),
-		"indexed", p.Indexed, "failed", p.Failed, "per_second", fmt.Sprintf("%.0f", p.Rate)}
-	if p.ETA > 0 {
-		args = append(args, "eta", p.ETA.Round(time.Second).String())
-	}
-	r.log.Info("reindex progress", args...)
-}
-
-func (r *reindexReporter) finish() {
-	if r.bar != nil {
-		_ = r.bar.Finish()
-		r.bar = nil
+	if p.Phase == reindex.Indexing {
+		r.Update("reindexing "+p.Generation, p.Done, p.Total, p.LogAttrs()...)
 	}
 }
 
@@ -345,51 +283,34 @@ func (r *reindexReporter) finish() {
 // under the building alias), swapped in atomically, replaced generations
 // kept for rollback by GC.
 func reindexOptions(st *stack, f *serveFlags) server.ReindexOptions {
-	return server.ReindexOptions{
-		Target: st.builds,
-		Stored: func(ctx context.Context) (reindex.Source, error) {
-			stats, err := st.index.Stats(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return reindex.OpenStored(ctx, st.stored, stats.Generation)
-		},
-		ImportDirs: f.reindexImportDirs,
-		Model:      st.modelName(),
-		GC:         st.gc,
-		Keep:       f.reindexKeep,
+	o := f.reindex
+	o.Target, o.Model, o.GC = st.builds, st.modelName(), st.gc
+	o.Stored = func(ctx context.Context) (reindex.Source, error) {
+		stats, err := st.index.Stats(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return reindex.OpenStored(ctx, st.stored, stats.Generation)
 	}
+	return o
 }
 
 // rollbackNote says what the replaced generation before is kept for: a
 // rollback to it, unless it was built with another analyzer or embedding
 // model than now, which this build refuses to serve.
 func rollbackNote(ctx context.Context, s *local.Store, before, now string) string {
-	gens, err := s.Generations(ctx)
-	if err != nil {
-		return fmt.Sprintf("%s is kept for cari reindex --rollback", before)
+	gens, _ := s.Generations(ctx) // none: no comparison, the plain note
+	kept := fmt.Sprintf("%s is kept for cari reindex --rollback", before)
+	at := func(name string) int {
+		return slices.IndexFunc(gens, func(g store.Generation) bool { return g.Name == name })
 	}
-	var old, cur *store.Generation
-	for i := range gens {
-		switch gens[i].Name {
-		case before:
-			old = &gens[i]
-		case now:
-			cur = &gens[i]
-		}
+	i, j := at(before), at(now)
+	if i < 0 || j < 0 {
+		return kept
 	}
-	if old == nil || cur == nil {
-		return fmt.Sprintf("%s is kept for cari reindex --rollback", before)
-	}
-	var differs []string
-	if old.Analyzer != cur.Analyzer {
-		differs = append(differs, "analyzer")
-	}
-	if old.Vectors != cur.Vectors {
-		differs = append(differs, "embedding model")
-	}
+	differs := gens[i].Incompatible(gens[j])
 	if len(differs) == 0 {
-		return fmt.Sprintf("%s is kept for cari reindex --rollback", before)
+		return kept
 	}
 	return fmt.Sprintf("%s is kept, but was built with another %s, which this build does not serve: a rollback to it needs the build that made it (cari gc removes it)",
 		before, strings.Join(differs, " and "))

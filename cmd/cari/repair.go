@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/spf13/cobra"
@@ -28,13 +26,9 @@ statistics, and the committed vector log against the stored passages. It
 exits 1 when it finds a problem, naming the file at fault. Nothing is changed
 beyond what opening does.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			return verifyDir(cmd, dataDir, log, asJSON)
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&dataDir, "data", defaultDataDir, "data directory")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
@@ -44,43 +38,19 @@ beyond what opening does.`,
 // verifyDir opens dataDir, verifies it and prints the report; it returns
 // errDamaged when the report names a problem.
 func verifyDir(cmd *cobra.Command, dataDir string, log *slog.Logger, asJSON bool) error {
-	// Opened without an embedding model: the vector log is read and
-	// checked, and no model needs loading.
-	st, err := local.Open(dataDir, local.Options{Logger: log})
+	rep, err := local.VerifyDir(cmd.Context(), dataDir, log)
 	if err != nil {
 		return err
 	}
-	rep, err := st.Verify(cmd.Context())
-	if cerr := st.Close(); err == nil {
-		err = cerr
+	if asJSON {
+		_ = rep.WriteJSON(cmd.OutOrStdout())
+	} else {
+		rep.WriteText(cmd.OutOrStdout())
 	}
-	if err != nil {
-		return err
-	}
-	printReport(cmd.OutOrStdout(), rep, asJSON)
 	if !rep.OK() {
 		return errDamaged
 	}
 	return nil
-}
-
-func printReport(w io.Writer, rep local.Report, asJSON bool) {
-	if asJSON {
-		if rep.Problems == nil {
-			rep.Problems = []local.Problem{}
-		}
-		b, _ := json.MarshalIndent(rep, "", "  ")
-		fmt.Fprintln(w, string(b))
-		return
-	}
-	fmt.Fprintf(w, "generation %s: %d documents, %d passages; vectors for %d documents, %d passages; %d keyword segments checked\n",
-		rep.Generation, rep.Documents, rep.Passages, rep.VectorDocuments, rep.VectorPassages, rep.Segments)
-	for _, p := range rep.Problems {
-		fmt.Fprintln(w, "problem:", p)
-	}
-	if rep.OK() {
-		fmt.Fprintln(w, "ok")
-	}
 }
 
 func newRepairCmd(g *globalFlags) *cobra.Command {
@@ -96,11 +66,7 @@ the configured embedding model (the one the index was built with). A damaged
 keyword index or manifest holds the documents themselves: repair says so,
 and the way back is to reindex from the source. The server must be stopped.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			stackF.logger = log
 			opts := local.RepairOptions{Logger: log}
 			// The model is needed only to rebuild a damaged vector log;
@@ -126,7 +92,7 @@ and the way back is to reindex from the source. The server must be stopped.`,
 				fmt.Fprintln(cmd.OutOrStdout(), "nothing to repair")
 			}
 			return verifyDir(cmd, stackF.dataDir, log, false)
-		},
+		}),
 	}
 	stackF.register(cmd.Flags())
 	return cmd

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -16,6 +17,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/internal/modelhttp"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/server"
 )
@@ -67,9 +70,9 @@ func newSearchCmd() *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			key, err := clientAPIKey(apiKeyFile)
+			key, err := modelhttp.LoadAPIKey(apiKeyFile, clientKeyEnv)
 			if err != nil {
-				return err
+				return fmt.Errorf("--api-key-file: %w", err)
 			}
 			if key != "" {
 				ctx = metadata.AppendToOutgoingContext(ctx, "x-api-key", key)
@@ -102,22 +105,9 @@ func newSearchCmd() *cobra.Command {
 	return cmd
 }
 
-// clientKeyEnv holds the API key cari search sends when no file is given.
+// clientKeyEnv holds the API key cari search sends when no file is given;
+// no key is fine for a server without keys.
 const clientKeyEnv = "CARI_API_KEY"
-
-// clientAPIKey reads the key from a file, else from $CARI_API_KEY; no key
-// is fine for a server without keys. Keys never go on the command line,
-// where process listings would show them.
-func clientAPIKey(file string) (string, error) {
-	if file == "" {
-		return strings.TrimSpace(os.Getenv(clientKeyEnv)), nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "", fmt.Errorf("--api-key-file: %w", err)
-	}
-	return strings.TrimSpace(string(b)), nil
-}
 
 func printResults(resp *cariv1.SearchResponse) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
@@ -134,10 +124,10 @@ func printResults(resp *cariv1.SearchResponse) {
 		resp.GetTotalDuration().AsDuration().Round(time.Microsecond))
 }
 
+// clip keeps s within n characters, the last of them "…" when s is cut.
 func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return string(r[:n-1]) + "…"
+	return cari.Truncate(s, n-1, "…")
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/indexer/reindex"
+	"github.com/cari-search/cari/internal/flagconfig"
+	"github.com/cari-search/cari/internal/modelhttp"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
@@ -25,7 +27,8 @@ import (
 )
 
 // serveFlags are cari serve's settings; see config.go for how a config
-// file and the environment fill them.
+// file and the environment fill them. Most bind into the option structs of
+// the server packages, whose defaults they show.
 type serveFlags struct {
 	stack          stackFlags
 	config         string
@@ -38,39 +41,24 @@ type serveFlags struct {
 	searchKeys []string
 	adminKeys  []string
 
-	rate           float64
-	burst          int
-	concurrency    int
-	queue          int
-	queueWait      time.Duration
-	requestTimeout time.Duration
-	requestBytes   byteSize
-	uploadBytes    byteSize
-	sendBytes      byteSize
-	numResults     int
+	guard        server.GuardOptions
+	requestBytes flagconfig.ByteSize
+	uploadBytes  flagconfig.ByteSize
+	sendBytes    flagconfig.ByteSize
+	numResults   int
+	keepalive    keepalive.ServerParameters
 
-	keepaliveTime    time.Duration
-	keepaliveTimeout time.Duration
-	maxConnIdle      time.Duration
+	http    server.HTTPOptions
+	web     bool
+	metrics bool
+	tracing server.TracingOptions
 
-	corsOrigins []string
-	web         bool
-	metrics     bool
+	crawl         server.CrawlOptions
+	crawlMinDelay time.Duration
+	reindex       server.ReindexOptions
 
-	tracingEndpoint string
-	tracingRatio    float64
-
-	crawlAllowPrivate bool
-	crawlContact      string
-	crawlMinDelay     time.Duration
-
-	reindexImportDirs []string
-	reindexKeep       int
-
-	answerURL        string
-	answerModel      string
+	answer           exa.AnswerOptions
 	answerAPIKeyFile string
-	answerTimeout    time.Duration
 }
 
 func (f *serveFlags) register(fs *pflag.FlagSet) {
@@ -85,16 +73,15 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.keysFile, "auth-keys-file", "", "YAML file of API keys (name, key, scope search|admin, optional rate and burst)")
 	fs.StringSliceVar(&f.searchKeys, "auth-search-keys", nil, "API keys that may search (comma-separated; prefer "+envName("auth-search-keys")+" or the keys file to keep them out of ps)")
 	fs.StringSliceVar(&f.adminKeys, "auth-admin-keys", nil, "API keys that may also call IndexService (comma-separated; prefer "+envName("auth-admin-keys")+")")
-	markSecret(fs, "auth-search-keys", "auth-admin-keys")
+	flagconfig.MarkSecret(fs, "auth-search-keys", "auth-admin-keys")
 
-	g := server.DefaultGuard
-
-	fs.Float64Var(&f.rate, "limit-rate", g.Rate, "requests a second each API key (or, without keys, each client address) may make; 0: unlimited")
-	fs.IntVar(&f.burst, "limit-burst", g.Burst, "requests each key or client may make at once beyond the rate")
-	fs.IntVar(&f.concurrency, "limit-concurrency", g.MaxConcurrent, "unary requests running at once, over gRPC and HTTP together; 0: unlimited")
-	fs.IntVar(&f.queue, "limit-queue", g.MaxQueued, "requests waiting for a slot when all are busy; beyond it requests are shed with RESOURCE_EXHAUSTED / HTTP 429")
-	fs.DurationVar(&f.queueWait, "limit-queue-wait", g.QueueWait, "how long a request waits for a slot before it is shed")
-	fs.DurationVar(&f.requestTimeout, "limit-request-timeout", g.RequestTimeout, "longest a unary request may run; a client deadline may only shorten it; 0: client deadlines only")
+	g, d := &f.guard, server.DefaultGuard
+	fs.Float64Var(&g.Rate, "limit-rate", d.Rate, "requests a second each API key (or, without keys, each client address) may make; 0: unlimited")
+	fs.IntVar(&g.Burst, "limit-burst", d.Burst, "requests each key or client may make at once beyond the rate")
+	fs.IntVar(&g.MaxConcurrent, "limit-concurrency", d.MaxConcurrent, "unary requests running at once, over gRPC and HTTP together; 0: unlimited")
+	fs.IntVar(&g.MaxQueued, "limit-queue", d.MaxQueued, "requests waiting for a slot when all are busy; beyond it requests are shed with RESOURCE_EXHAUSTED / HTTP 429")
+	fs.DurationVar(&g.QueueWait, "limit-queue-wait", d.QueueWait, "how long a request waits for a slot before it is shed")
+	fs.DurationVar(&g.RequestTimeout, "limit-request-timeout", d.RequestTimeout, "longest a unary request may run; a client deadline may only shorten it; 0: client deadlines only")
 	f.requestBytes = server.DefaultMaxRecvBytes
 	fs.Var(&f.requestBytes, "limit-request-bytes", "largest request: one gRPC message or one HTTP body")
 	f.uploadBytes = server.DefaultMaxUploadBytes
@@ -103,66 +90,43 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.Var(&f.sendBytes, "limit-response-bytes", "largest response message")
 	fs.IntVar(&f.numResults, "limit-num-results", searcher.MaxNumResults, fmt.Sprintf("largest num_results a search may ask for (at most %d)", searcher.MaxNumResults))
 
-	fs.DurationVar(&f.keepaliveTime, "grpc-keepalive-time", server.DefaultKeepalive.Time, "ping a gRPC client after this long without activity")
-	fs.DurationVar(&f.keepaliveTimeout, "grpc-keepalive-timeout", server.DefaultKeepalive.Timeout, "close a gRPC connection whose ping is not answered in this time")
-	fs.DurationVar(&f.maxConnIdle, "grpc-max-connection-idle", server.DefaultKeepalive.MaxConnectionIdle, "close gRPC connections idle for this long")
+	fs.DurationVar(&f.keepalive.Time, "grpc-keepalive-time", server.DefaultKeepalive.Time, "ping a gRPC client after this long without activity")
+	fs.DurationVar(&f.keepalive.Timeout, "grpc-keepalive-timeout", server.DefaultKeepalive.Timeout, "close a gRPC connection whose ping is not answered in this time")
+	fs.DurationVar(&f.keepalive.MaxConnectionIdle, "grpc-max-connection-idle", server.DefaultKeepalive.MaxConnectionIdle, "close gRPC connections idle for this long")
 
-	fs.StringSliceVar(&f.corsOrigins, "http-cors-origins", nil, `origins whose web pages may call the HTTP API ("https://app.example.com"); "*" for any`)
+	fs.StringSliceVar(&f.http.CORSOrigins, "http-cors-origins", nil, `origins whose web pages may call the HTTP API ("https://app.example.com"); "*" for any`)
 	fs.BoolVar(&f.web, "http-web", true, "serve the search page at /")
 	fs.BoolVar(&f.metrics, "http-metrics", true, "serve Prometheus metrics at /metrics")
 
-	fs.StringVar(&f.tracingEndpoint, "tracing-otlp-endpoint", "", `OpenTelemetry collector URL for traces over OTLP/HTTP ("http://localhost:4318"; /v1/traces is added when it has no path); "" disables tracing`)
-	fs.Float64Var(&f.tracingRatio, "tracing-sample-ratio", 1, "fraction of requests traced, 0 to 1 (a parent's decision wins)")
+	fs.StringVar(&f.tracing.Endpoint, "tracing-otlp-endpoint", "", `OpenTelemetry collector URL for traces over OTLP/HTTP ("http://localhost:4318"; /v1/traces is added when it has no path); "" disables tracing`)
+	fs.Float64Var(&f.tracing.SampleRatio, "tracing-sample-ratio", 1, "fraction of requests traced, 0 to 1 (a parent's decision wins)")
 
-	fs.BoolVar(&f.crawlAllowPrivate, "crawl-allow-private", false, "let IndexService.Crawl requests set allow_private (crawl loopback, private and link-local addresses: tests, intranets)")
-	fs.StringVar(&f.crawlContact, "crawl-contact", "", "URL or email for site operators in the crawler's User-Agent, for Crawl requests that give none")
+	fs.BoolVar(&f.crawl.AllowPrivate, "crawl-allow-private", false, "let IndexService.Crawl requests set allow_private (crawl loopback, private and link-local addresses: tests, intranets)")
+	fs.StringVar(&f.crawl.Contact, "crawl-contact", "", "URL or email for site operators in the crawler's User-Agent, for Crawl requests that give none")
 	fs.DurationVar(&f.crawlMinDelay, "crawl-min-host-delay", time.Second, "least min_host_delay a Crawl request may ask for (0: none)")
-	fs.StringSliceVar(&f.reindexImportDirs, "reindex-import-dir", nil, "directories whose corpus, WARC and directory sources IndexService.Reindex may read (none: only current_index)")
-	fs.IntVar(&f.reindexKeep, "reindex-keep", reindex.DefaultKeep, "replaced generations kept for rollback after a Reindex swap; -1 keeps all")
+	fs.StringSliceVar(&f.reindex.ImportDirs, "reindex-import-dir", nil, "directories whose corpus, WARC and directory sources IndexService.Reindex may read (none: only current_index)")
+	fs.IntVar(&f.reindex.Keep, "reindex-keep", reindex.DefaultKeep, "replaced generations kept for rollback after a Reindex swap; -1 keeps all")
 
-	fs.StringVar(&f.answerURL, "answer-url", "", `OpenAI-compatible chat server (vLLM, llama.cpp, Ollama) that writes the answers of Exa's POST /answer, including /v1 ("http://127.0.0.1:8002/v1"); "": extractive answers only`)
-	fs.StringVar(&f.answerModel, "answer-model", "", "served model name of --answer-url (e.g. Qwen/Qwen3-8B); required with it")
+	fs.StringVar(&f.answer.URL, "answer-url", "", `OpenAI-compatible chat server (vLLM, llama.cpp, Ollama) that writes the answers of Exa's POST /answer, including /v1 ("http://127.0.0.1:8002/v1"); "": extractive answers only`)
+	fs.StringVar(&f.answer.Model, "answer-model", "", "served model name of --answer-url (e.g. Qwen/Qwen3-8B); required with it")
 	fs.StringVar(&f.answerAPIKeyFile, "answer-api-key-file", "", "file holding --answer-url's API key (default: $"+exa.DefaultAnswerAPIKeyEnv+")")
-	fs.DurationVar(&f.answerTimeout, "answer-timeout", exa.DefaultAnswerTimeout, "time the LLM may take to write one answer before /answer falls back to an extractive one")
+	fs.DurationVar(&f.answer.Timeout, "answer-timeout", exa.DefaultAnswerTimeout, "time the LLM may take to write one answer before /answer falls back to an extractive one")
 }
 
 // answerOptions is the LLM configuration of Exa's /answer from the flags;
 // the API key comes from --answer-api-key-file or the environment, never
 // a flag, to keep it out of process listings.
 func (f *serveFlags) answerOptions() (exa.AnswerOptions, error) {
-	o := exa.AnswerOptions{URL: f.answerURL, Model: f.answerModel, Timeout: f.answerTimeout}
-	if f.answerURL == "" {
+	o := f.answer
+	if o.URL == "" {
 		return o, nil
 	}
-	key := os.Getenv(exa.DefaultAnswerAPIKeyEnv)
-	if f.answerAPIKeyFile != "" {
-		b, err := os.ReadFile(f.answerAPIKeyFile)
-		if err != nil {
-			return o, fmt.Errorf("--answer-api-key-file: %w", err)
-		}
-		key = string(b)
+	key, err := modelhttp.LoadAPIKey(f.answerAPIKeyFile, exa.DefaultAnswerAPIKeyEnv)
+	if err != nil {
+		return o, fmt.Errorf("--answer-api-key-file: %w", err)
 	}
-	o.APIKey = rerank.Secret(strings.TrimSpace(key))
+	o.APIKey = rerank.Secret(key)
 	return o, nil
-}
-
-// keys gathers the API keys from the keys file and the key lists.
-func (f *serveFlags) keys() ([]server.Key, error) {
-	var keys []server.Key
-	if f.keysFile != "" {
-		k, err := server.LoadKeysFile(f.keysFile)
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, k...)
-	}
-	for _, s := range f.searchKeys {
-		keys = append(keys, server.Key{Secret: strings.TrimSpace(s), Scope: server.ScopeSearch})
-	}
-	for _, s := range f.adminKeys {
-		keys = append(keys, server.Key{Secret: strings.TrimSpace(s), Scope: server.ScopeAdmin})
-	}
-	return keys, nil
 }
 
 func (f *serveFlags) check() error {
@@ -175,13 +139,13 @@ func (f *serveFlags) check() error {
 		return fmt.Errorf("--limit-response-bytes must be between 1KiB and 1GiB, got %s", f.sendBytes.String())
 	case f.uploadBytes < f.requestBytes:
 		return fmt.Errorf("--limit-upload-bytes (%s) must be at least --limit-request-bytes (%s)", f.uploadBytes.String(), f.requestBytes.String())
-	case f.rate < 0 || f.burst < 0 || f.concurrency < 0 || f.queue < 0 || f.queueWait < 0 || f.requestTimeout < 0:
+	case f.guard.Rate < 0 || f.guard.Burst < 0 || f.guard.MaxConcurrent < 0 || f.guard.MaxQueued < 0 || f.guard.QueueWait < 0 || f.guard.RequestTimeout < 0:
 		return errors.New("--limit-* settings must not be negative")
-	case f.tracingRatio < 0 || f.tracingRatio > 1:
-		return fmt.Errorf("--tracing-sample-ratio must be between 0 and 1, got %v", f.tracingRatio)
-	case f.answerURL != "" && f.answerModel == "":
+	case f.tracing.SampleRatio < 0 || f.tracing.SampleRatio > 1:
+		return fmt.Errorf("--tracing-sample-ratio must be between 0 and 1, got %v", f.tracing.SampleRatio)
+	case f.answer.URL != "" && f.answer.Model == "":
 		return errors.New("--answer-model is required with --answer-url")
-	case f.answerTimeout < 0:
+	case f.answer.Timeout < 0:
 		return errors.New("--answer-timeout must not be negative")
 	}
 	return nil
@@ -209,7 +173,7 @@ On SIGINT or SIGTERM it stops taking new requests, lets in-flight ones
 finish (up to --shutdown-timeout) and closes the index cleanly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd.Flags(), os.Environ())
+			cfg, err := configuration.Load(cmd.Flags(), os.Environ())
 			if err != nil {
 				return err
 			}
@@ -217,8 +181,8 @@ finish (up to --shutdown-timeout) and closes the index cleanly.`,
 			if err != nil {
 				return err
 			}
-			if len(cfg.unknownEnv) > 0 {
-				log.Warn("ignoring unknown environment variables; see cari config print", "names", strings.Join(cfg.unknownEnv, ","))
+			if len(cfg.UnknownEnv) > 0 {
+				log.Warn("ignoring unknown environment variables; see cari config print", "names", strings.Join(cfg.UnknownEnv, ","))
 			}
 			return serve(cmd.Context(), &f, log)
 		},
@@ -233,7 +197,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err := f.check(); err != nil {
 		return err
 	}
-	keys, err := f.keys()
+	keys, err := server.Keys(f.keysFile, f.searchKeys, f.adminKeys)
 	if err != nil {
 		return err
 	}
@@ -241,11 +205,8 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	guard, err := server.NewGuard(server.GuardOptions{
-		Keys: keys, Rate: f.rate, Burst: f.burst,
-		MaxConcurrent: f.concurrency, MaxQueued: f.queue, QueueWait: f.queueWait,
-		RequestTimeout: f.requestTimeout,
-	})
+	f.guard.Keys = keys
+	guard, err := server.NewGuard(f.guard)
 	if err != nil {
 		return err
 	}
@@ -258,7 +219,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		defer httpLis.Close()
 	}
 
-	tracing, err := server.NewTracing(ctx, server.TracingOptions{Endpoint: f.tracingEndpoint, SampleRatio: f.tracingRatio})
+	tracing, err := server.NewTracing(ctx, f.tracing)
 	if err != nil {
 		return err
 	}
@@ -288,25 +249,17 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		MaxRecvBytes:  int(f.requestBytes),
 		MaxSendBytes:  int(f.sendBytes),
 		MaxNumResults: f.numResults,
-		Keepalive:     keepalive.ServerParameters{Time: f.keepaliveTime, Timeout: f.keepaliveTimeout, MaxConnectionIdle: f.maxConnIdle},
+		Keepalive:     f.keepalive,
 		Guard:         guard,
 		Metrics:       server.NewMetrics(),
 		Tracing:       tracing,
-		Crawl: server.CrawlOptions{
-			StateDir:     filepath.Join(f.stack.dataDir, "crawl"),
-			AllowPrivate: f.crawlAllowPrivate,
-			Contact:      f.crawlContact,
-			MinHostDelay: noneIfZero(f.crawlMinDelay),
-		},
-		Reindex: reindexOptions(st, f),
-		HTTP: server.HTTPOptions{
-			CORSOrigins:    f.corsOrigins,
-			MaxBodyBytes:   int64(f.requestBytes),
-			MaxUploadBytes: int64(f.uploadBytes),
-			NoMetrics:      !f.metrics,
-		},
-		Answer: answer,
+		Crawl:         f.crawl,
+		Reindex:       reindexOptions(st, f),
+		HTTP:          f.http,
+		Answer:        answer,
 	}
+	opts.Crawl.StateDir, opts.Crawl.MinHostDelay = filepath.Join(f.stack.dataDir, "crawl"), noneIfZero(f.crawlMinDelay)
+	opts.HTTP.MaxBodyBytes, opts.HTTP.MaxUploadBytes, opts.HTTP.NoMetrics = int64(f.requestBytes), int64(f.uploadBytes), !f.metrics
 	if f.web {
 		if opts.HTTP.Web, err = server.Web(web.Dist()); err != nil {
 			return err
@@ -316,31 +269,14 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(grpcLis, httpLis) }()
 	stats, _ := st.index.Stats(ctx) // names the serving generation, whichever store
 	attrs := []any{"grpc_addr", grpcLis.Addr().String(), "data", f.stack.dataDir, "generation", stats.Generation, "api_keys", len(keys)}
 	if httpLis != nil {
 		attrs = append(attrs, "http_addr", httpLis.Addr().String())
 	}
 	log.Info("serving", attrs...)
-
-	var serveErr error
-	select {
-	case serveErr = <-served:
-	case <-ctx.Done():
-	}
-	log.Info("shutting down", "timeout", f.shutdown)
-	sctx, cancel := context.WithTimeout(context.Background(), f.shutdown)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("in-flight requests did not finish in time; closed them", "error", err)
-	}
-	if serveErr != nil {
-		return serveErr
-	}
-	if err := <-served; err != nil {
-		log.Warn("serve returned", "error", err)
+	if err := srv.ServeUntil(ctx, grpcLis, httpLis, f.shutdown); err != nil {
+		return err
 	}
 	return st.Close()
 }
@@ -348,37 +284,26 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 // listen opens the gRPC and HTTP listeners, refusing a non-loopback
 // address when no API keys are configured, unless --insecure-public.
 func (f *serveFlags) listen(haveKeys bool) (grpcLis, httpLis net.Listener, err error) {
-	grpcLis, err = net.Listen("tcp", f.grpcAddr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--grpc-addr: %w", err)
-	}
-	if err := f.checkExposure("--grpc-addr", grpcLis, haveKeys); err != nil {
-		grpcLis.Close()
+	if grpcLis, err = f.listenOn("--grpc-addr", f.grpcAddr, haveKeys); err != nil {
 		return nil, nil, err
 	}
 	if f.httpAddr == "" || f.httpAddr == "off" {
 		return grpcLis, nil, nil
 	}
-	httpLis, err = net.Listen("tcp", f.httpAddr)
-	if err != nil {
+	if httpLis, err = f.listenOn("--http-addr", f.httpAddr, haveKeys); err != nil {
 		grpcLis.Close()
-		return nil, nil, fmt.Errorf("--http-addr: %w", err)
-	}
-	if err := f.checkExposure("--http-addr", httpLis, haveKeys); err != nil {
-		grpcLis.Close()
-		httpLis.Close()
 		return nil, nil, err
 	}
 	return grpcLis, httpLis, nil
 }
 
-func (f *serveFlags) checkExposure(flag string, lis net.Listener, haveKeys bool) error {
-	if haveKeys || f.insecurePublic {
-		return nil
+func (f *serveFlags) listenOn(flag, addr string, haveKeys bool) (net.Listener, error) {
+	lis, err := server.Listen(addr, haveKeys || f.insecurePublic)
+	if exposed := (*server.ExposureError)(nil); errors.As(err, &exposed) {
+		return nil, fmt.Errorf("%s %w: configure keys (--auth-keys-file, %s, %s) or pass --insecure-public", flag, err, envName("auth-search-keys"), envName("auth-admin-keys"))
 	}
-	if a, ok := lis.Addr().(*net.TCPAddr); ok && a.IP.IsLoopback() {
-		return nil
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
-	return fmt.Errorf("%s %s is not a loopback address and no API keys are configured, so anyone who can reach it could search and change the index: "+
-		"configure keys (--auth-keys-file, %s, %s) or pass --insecure-public", flag, lis.Addr(), envName("auth-search-keys"), envName("auth-admin-keys"))
+	return lis, nil
 }

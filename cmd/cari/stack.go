@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/pflag"
@@ -84,27 +82,18 @@ func (f *stackFlags) newReranker() (searcher.Reranker, error) {
 	return rerank.New(c)
 }
 
-// newEmbedder opens the configured embedding model; nil means keyword only.
-// With no --embedder given and the default static model not fetched yet,
-// Cari runs keyword-only and says how to get the model, so that a fresh
-// checkout works before "make models"; an embedder asked for by name must
-// load.
+// newEmbedder opens the configured embedding model; nil means keyword
+// only, also when no --embedder was named and the default model is not
+// fetched yet (embeddings.NewIfAny). The static model's vectors are cached
+// only with --embed-cache: embedding them costs about a cache lookup.
 func (f *stackFlags) newEmbedder(ctx context.Context, log *slog.Logger) (*embeddings.Provider, error) {
-	if f.embed.Provider == "none" {
-		return nil, nil
-	}
-	explicit := f.fs != nil && (f.fs.Changed("embedder") || f.fs.Changed("embed-model"))
-	cacheDir := ""
-	if f.embed.Provider != embeddings.ProviderStatic || f.embedCache {
-		cacheDir = filepath.Join(f.dataDir, "embcache")
-	}
 	cfg := f.embed
-	cfg.CacheDir, cfg.Logger = cacheDir, log
-	e, err := embeddings.New(ctx, cfg)
-	if err != nil && !explicit && errors.Is(err, os.ErrNotExist) {
-		log.Warn("no embedding model: keyword search only (fetch the default model with \"make models\", or pass --embedder none to silence this)", "error", err)
-		return nil, nil
+	if cfg.Provider != embeddings.ProviderStatic || f.embedCache {
+		cfg.CacheDir = filepath.Join(f.dataDir, "embcache")
 	}
+	cfg.Logger = log
+	named := f.fs != nil && (f.fs.Changed("embedder") || f.fs.Changed("embed-model"))
+	e, err := embeddings.NewIfAny(ctx, cfg, named)
 	if err != nil {
 		return nil, fmt.Errorf("--embedder %s: %w", f.embed.Provider, err)
 	}
@@ -150,7 +139,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 	}
 	emb, err := f.newEmbedder(ctx, log)
 	if err != nil {
-		closeReranker(rr)
+		rerank.Close(rr)
 		return nil, err
 	}
 	st := &stack{embedder: emb, logger: log, reranker: rr}
@@ -180,7 +169,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 		if emb != nil {
 			emb.Close()
 		}
-		closeReranker(rr)
+		rerank.Close(rr)
 		return nil, err
 	}
 	st.searcher = searcher.New(st.index, sopts)
@@ -193,16 +182,7 @@ func (s *stack) Close() error {
 	if s.embedder != nil {
 		err = errors.Join(err, s.embedder.Close())
 	}
-	return errors.Join(err, closeReranker(s.reranker))
-}
-
-// closeReranker releases a re-ranker that holds resources (the ONNX
-// cross-encoder's session).
-func closeReranker(rr searcher.Reranker) error {
-	if c, ok := rr.(io.Closer); ok {
-		return c.Close()
-	}
-	return nil
+	return errors.Join(err, rerank.Close(s.reranker))
 }
 
 // modelName is the embedding model's name as --embed-model gives it; ""

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -17,11 +18,7 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 		Use:   "stats",
 		Short: "Print the size of the index in a data directory",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			store, err := local.Open(dataDir, local.Options{Logger: log})
 			if err != nil {
 				return err
@@ -43,7 +40,7 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 			fmt.Printf("generation  %s\ndocuments   %d\nchunks      %d\ndisk        %.1f MiB\n",
 				st.Generation, st.Documents, st.Chunks, float64(st.DiskBytes)/(1<<20))
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&dataDir, "data", defaultDataDir, "data directory")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"strings"
-
-	"github.com/cari-search/cari/store"
 
 	"github.com/spf13/pflag"
 
+	"github.com/cari-search/cari/internal/modelhttp"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/qdrant"
 )
 
@@ -37,24 +35,12 @@ func (f *storeFlags) register(fs *pflag.FlagSet) {
 	fs.Uint32Var(&f.qdrant.Replicas, "qdrant-replicas", 0, "qdrant: replication factor of a collection Cari creates (default: Qdrant's, 1)")
 }
 
-// apiKey reads the Qdrant API key from the file, else the environment.
-func (f *storeFlags) apiKey() (string, error) {
-	if f.qdrantKeyFile == "" {
-		return strings.TrimSpace(os.Getenv(qdrantAPIKeyEnv)), nil
-	}
-	b, err := os.ReadFile(f.qdrantKeyFile)
-	if err != nil {
-		return "", fmt.Errorf("--qdrant-api-key-file: %w", err)
-	}
-	return strings.TrimSpace(string(b)), nil
-}
-
 // openQdrant opens the Qdrant store for vectors of space (zero: keyword
 // only).
 func (f *storeFlags) openQdrant(ctx context.Context, space store.VectorSpace, rebuild bool, st *stack) (*qdrant.Store, error) {
-	key, err := f.apiKey()
+	key, err := modelhttp.LoadAPIKey(f.qdrantKeyFile, qdrantAPIKeyEnv)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--qdrant-api-key-file: %w", err)
 	}
 	o := f.qdrant
 	o.APIKey, o.Vectors, o.Rebuild, o.Logger = key, space, rebuild, st.logger

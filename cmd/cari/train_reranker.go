@@ -1,10 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"log/slog"
 
 	"github.com/spf13/cobra"
 
@@ -28,11 +27,7 @@ the re-ranker uses, and fits a linear ranker with the pairwise logistic loss;
 share a relevant document in one fold. Train only on a training split
 (scifact/train); report on the test sets.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			if queriesPath == "" || qrelsPath == "" || out == "" {
 				return errors.New("--queries, --qrels and --out are required")
 			}
@@ -73,11 +68,7 @@ share a relevant document in one fold. Train only on a training split
 				return err
 			}
 			m.TrainedOn = trainedOn
-			b, err := json.MarshalIndent(m, "", "  ")
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+			if err := m.WriteFile(out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "trained on %d queries (%s); weights:\n", len(examples), trainedOn)
@@ -86,7 +77,7 @@ share a relevant document in one fold. Train only on a training split
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)
 			return nil
-		},
+		}),
 	}
 	stackF.register(cmd.Flags())
 	cmd.Flags().StringVar(&queriesPath, "queries", "", "training queries.jsonl (required)")

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -136,17 +135,14 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // environment variable env (DefaultAPIKeyEnv when empty). No key is not an
 // error: local servers rarely want one.
 func LoadAPIKey(file, env string) (Secret, error) {
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("re-ranker API key: %w", err)
-		}
-		return Secret(strings.TrimSpace(string(b))), nil
-	}
 	if env == "" {
 		env = DefaultAPIKeyEnv
 	}
-	return Secret(strings.TrimSpace(os.Getenv(env))), nil
+	key, err := modelhttp.LoadAPIKey(file, env)
+	if err != nil {
+		return "", fmt.Errorf("re-ranker API key: %w", err)
+	}
+	return Secret(key), nil
 }
 
 // client sends JSON requests to one server with retries.

@@ -3,6 +3,7 @@ package rerank
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -80,6 +81,15 @@ func (c Config) Deadline() time.Duration {
 		return ListwiseTimeout
 	}
 	return c.Timeout
+}
+
+// Close releases a re-ranker New built that holds resources (the ONNX
+// cross-encoder's session); nil and the others need nothing.
+func Close(rr searcher.Reranker) error {
+	if c, ok := rr.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // New builds the configured re-ranker; nil means none. Errors name the

@@ -165,6 +165,15 @@ func LoadModel(path string) (*Model, error) {
 	return &m, nil
 }
 
+// WriteFile writes the model as LoadModel reads it: indented JSON.
+func (m *Model) WriteFile(path string) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
 // Learned is the embedded re-ranker: a linear model over features the first
 // stage already computed, so it costs microseconds per candidate.
 type Learned struct {

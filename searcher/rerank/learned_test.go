@@ -24,6 +24,25 @@ func TestDefaultModelLoads(t *testing.T) {
 	}
 }
 
+func TestModelWriteFileReadsBack(t *testing.T) {
+	m, err := LoadModel("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.TrainedOn = "a test"
+	p := filepath.Join(t.TempDir(), "model.json")
+	if err := m.WriteFile(p); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadModel(p)
+	if err != nil || back.TrainedOn != "a test" || len(back.Weights) != len(m.Weights) {
+		t.Errorf("read back %+v, %v", back, err)
+	}
+	if err := Close(NewLearned(m)); err != nil {
+		t.Errorf("Close of a learned re-ranker: %v", err)
+	}
+}
+
 func TestLoadModelRefusesMismatch(t *testing.T) {
 	dir := t.TempDir()
 	for name, body := range map[string]string{

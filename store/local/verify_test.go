@@ -69,6 +69,23 @@ func TestVerifyWholeStore(t *testing.T) {
 	}
 }
 
+// TestVerifyDirWithoutModel checks that a directory verifies without the
+// model it was built with: the vector log is checked all the same.
+func TestVerifyDirWithoutModel(t *testing.T) {
+	dir, _ := filledVectorStore(t)
+	rep, err := VerifyDir(context.Background(), dir, nil)
+	if err != nil || !rep.OK() || rep.VectorPassages != 235 {
+		t.Errorf("VerifyDir = %+v, %v; want a whole store with 235 vectors", rep, err)
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyDir(context.Background(), filepath.Join(file, "data"), nil); err == nil {
+		t.Error("VerifyDir under a file succeeded")
+	}
+}
+
 // TestVerifyFindsDisagreement makes the stores disagree behind the Store's
 // back, as a bug would, and expects Verify to say so.
 func TestVerifyFindsDisagreement(t *testing.T) {

@@ -1,0 +1,72 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/server/internal/servertest"
+)
+
+func TestListenExposure(t *testing.T) {
+	lis, err := Listen("127.0.0.1:0", false)
+	if err != nil {
+		t.Fatalf("loopback without keys: %v", err)
+	}
+	lis.Close()
+	_, err = Listen("0.0.0.0:0", false)
+	var exposed *ExposureError
+	if !errors.As(err, &exposed) || !strings.Contains(err.Error(), "is not a loopback address and no API keys are configured") {
+		t.Fatalf("a public address without keys gives %v, want an ExposureError", err)
+	}
+	if lis, err = Listen("0.0.0.0:0", true); err != nil {
+		t.Fatalf("a guarded public address: %v", err)
+	}
+	lis.Close()
+	if _, err := Listen("127.0.0.1:notaport", true); err == nil || errors.As(err, &exposed) {
+		t.Errorf("a bad address gives %v, want the listen error", err)
+	}
+}
+
+func TestKeys(t *testing.T) {
+	keys, err := Keys("", []string{" search-0123456789abcdef "}, []string{"admin-0123456789abcdef"})
+	if err != nil || len(keys) != 2 || keys[0].Secret != "search-0123456789abcdef" || keys[0].Scope != ScopeSearch || keys[1].Scope != ScopeAdmin {
+		t.Errorf("Keys = %+v, %v", keys, err)
+	}
+	if _, err := Keys("testdata/absent-keys.yaml", nil, nil); err == nil {
+		t.Error("a missing keys file was accepted")
+	}
+}
+
+func TestServeUntilStopsWithTheContext(t *testing.T) {
+	store := servertest.Store(t)
+	defer store.Close()
+	logs := &servertest.LogBuffer{}
+	srv, err := New(Options{Searcher: searcher.New(store, searcher.Options{}), Store: store, StoreName: "local", Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gl, err := Listen("127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeUntil(ctx, gl, nil, time.Second) }()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("ServeUntil after the context ended: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ServeUntil did not return once the context ended")
+	}
+	if !strings.Contains(logs.String(), `"msg":"shutting down"`) {
+		t.Errorf("no shutdown line in the log:\n%s", logs.String())
+	}
+}
