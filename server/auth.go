@@ -13,6 +13,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 )
 
 // Scope is what an API key may call.
@@ -20,7 +22,7 @@ type Scope int
 
 // Scopes, from least to most allowed.
 const (
-	// ScopeSearch may call cari.v1.SearchService.
+	// ScopeSearch may call cari.v1.SearchService and IndexService.GetStats.
 	ScopeSearch Scope = iota + 1
 	// ScopeAdmin may call everything, cari.v1.IndexService included.
 	ScopeAdmin
@@ -186,14 +188,21 @@ var publicServices = map[string]bool{
 	"grpc.reflection.v1alpha.ServerReflection": true,
 }
 
+// searchScopeMethods are the methods outside SearchService that search keys
+// may call: GetStats describes what there is to search (the search page
+// shows it), reads nothing a search would not, and changes nothing.
+var searchScopeMethods = map[string]bool{
+	cariv1.IndexService_GetStats_FullMethodName: true,
+}
+
 // scopeFor is the scope a method needs: search for SearchService, admin for
-// IndexService and anything not listed; 0 for public methods.
+// IndexService (but GetStats) and anything not listed; 0 for public methods.
 func scopeFor(fullMethod string) Scope {
 	svc := serviceOf(fullMethod)
 	switch {
 	case publicServices[svc]:
 		return 0
-	case svc == "cari.v1.SearchService":
+	case svc == "cari.v1.SearchService", searchScopeMethods[fullMethod]:
 		return ScopeSearch
 	}
 	return ScopeAdmin

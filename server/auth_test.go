@@ -42,7 +42,8 @@ func TestAuthGRPC(t *testing.T) {
 		{"bearer", []string{"authorization", "Bearer " + searchSecret}, "search", codes.OK},
 		{"bearer lower case", []string{"authorization", "bearer " + searchSecret}, "search", codes.OK},
 		{"other scheme", []string{"authorization", "Basic " + searchSecret}, "search", codes.Unauthenticated},
-		{"search key on IndexService", []string{"x-api-key", searchSecret}, "stats", codes.PermissionDenied},
+		{"no key on GetStats", nil, "stats", codes.Unauthenticated},
+		{"search key reads GetStats", []string{"x-api-key", searchSecret}, "stats", codes.OK},
 		{"admin key on IndexService", []string{"x-api-key", adminSecret}, "stats", codes.OK},
 		{"admin key searches", []string{"x-api-key", adminSecret}, "search", codes.OK},
 	}

@@ -1,11 +1,19 @@
 package server
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cari-search/cari/indexer"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/server/internal/servertest"
 	"github.com/cari-search/cari/store"
+	"github.com/cari-search/cari/store/local"
 )
 
 func TestGenerationInfo(t *testing.T) {
@@ -31,5 +39,66 @@ func TestGenerationInfo(t *testing.T) {
 		if m.GetProvider() != c.provider || m.GetName() != c.name || (c.name != "" && int(m.GetDimension()) != c.gen.Vectors.Dim) {
 			t.Errorf("%s: embedding model %v, want %s %s", c.gen.Name, m, c.provider, c.name)
 		}
+	}
+}
+
+// letterEmbedder embeds text as the counts of three letters: a model small
+// enough to build a store with vectors in a test.
+type letterEmbedder struct{}
+
+func (letterEmbedder) EmbedQuery(_ context.Context, text string) ([]float32, error) {
+	return []float32{float32(strings.Count(text, "a") + 1), float32(strings.Count(text, "e")), float32(strings.Count(text, "o"))}, nil
+}
+
+func (e letterEmbedder) EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		out[i], _ = e.EmbedQuery(ctx, t)
+	}
+	return out, nil
+}
+
+// GetStats and search responses name the embedding model alike: provider,
+// name, dimension and the full identity the index records.
+func TestStatsAndSearchNameOneModel(t *testing.T) {
+	space := store.VectorSpace{Model: "static/letters@0123abcd", Dim: 3}
+	st, err := local.Open(t.TempDir(), local.Options{Vectors: space})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	indexing := indexer.Options{Embedder: letterEmbedder{}}
+	ix, err := indexer.New(st, indexing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range servertest.Docs {
+		if err := ix.Add(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	svc := newServices(Options{Store: st, Indexing: indexing, StoreName: "local",
+		Searcher: searcher.New(st, searcher.Options{Embedder: letterEmbedder{}, Model: space.Model})})
+	stats, err := svc.index.GetStats(t.Context(), &cariv1.GetStatsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := svc.search.Search(t.Context(), &cariv1.SearchRequest{Query: "volcano", Type: cariv1.SearchType_SEARCH_TYPE_NEURAL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &cariv1.EmbeddingModel{Provider: "local", Name: "letters", Dimension: 3, Id: space.Model}
+	for what, got := range map[string]*cariv1.EmbeddingModel{
+		"GetStats": stats.GetEmbeddingModel(), "GetStats generation": stats.GetGenerations()[0].GetEmbeddingModel(), "Search": resp.GetEmbeddingModel(),
+	} {
+		if !proto.Equal(got, want) {
+			t.Errorf("%s names the model %v, want %v", what, got, want)
+		}
+	}
+	if n := len(stats.GetExampleQueries()); n != len(servertest.Docs) {
+		t.Errorf("GetStats offers %q, want the %d documents' titles", stats.GetExampleQueries(), len(servertest.Docs))
 	}
 }

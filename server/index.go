@@ -42,6 +42,8 @@ type indexService struct {
 	indexing  indexer.Options
 	storeName string
 	log       *slog.Logger
+	// examples offers example queries in GetStats.
+	examples *exampleQueries
 }
 
 // UpsertDocuments indexes a stream of documents. Invalid documents are
@@ -155,6 +157,8 @@ func (s *indexService) GetStats(ctx context.Context, _ *cariv1.GetStatsRequest) 
 		}
 	}
 	resp.IndexSizeBytes = proto.Int64(total)
+	resp.EmbeddingModel = resp.Generations[0].GetEmbeddingModel()
+	resp.ExampleQueries = s.examples.get(ctx, st.Generation, st.Documents)
 	return resp, nil
 }
 

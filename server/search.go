@@ -22,6 +22,8 @@ type searchService struct {
 	log      *slog.Logger
 	// maxNumResults caps num_results below the searcher's maximum; 0: none.
 	maxNumResults int
+	// model describes the embedding model in responses as GetStats does.
+	model *servingModel
 }
 
 func (s *searchService) Search(ctx context.Context, req *cariv1.SearchRequest) (*cariv1.SearchResponse, error) {
@@ -37,7 +39,7 @@ func (s *searchService) Search(ctx context.Context, req *cariv1.SearchRequest) (
 	if err != nil {
 		return nil, statusOf(ctx, s.log, "Search", err)
 	}
-	return searchResponse(resp, start), nil
+	return s.response(ctx, resp, start), nil
 }
 
 // searchResponse converts a searcher response; start is when the request
@@ -50,13 +52,19 @@ func searchResponse(resp *searcher.Response, start time.Time) *cariv1.SearchResp
 	for _, r := range resp.Results {
 		out.Results = append(out.Results, protoResult(r))
 	}
-	if resp.Model != "" {
-		out.EmbeddingModel = &cariv1.EmbeddingModel{Name: resp.Model}
-	}
 	out.Reranked, out.RerankSkippedReason = resp.Reranked, resp.RerankSkipped
 	total := time.Since(start)
 	out.Timings = protoTimings(withTransport(resp.Timings, total))
 	out.TotalDuration = durationpb.New(total)
+	return out
+}
+
+// response is searchResponse with the embedding model named as GetStats
+// names it.
+func (s *searchService) response(ctx context.Context, resp *searcher.Response, start time.Time) *cariv1.SearchResponse {
+	model := s.model.describe(ctx, resp.Model)
+	out := searchResponse(resp, start)
+	out.EmbeddingModel = model
 	return out
 }
 
@@ -99,7 +107,7 @@ func (s *searchService) FindSimilar(ctx context.Context, req *cariv1.FindSimilar
 	if err != nil {
 		return nil, statusOf(ctx, s.log, "FindSimilar", err)
 	}
-	return searchResponse(resp, start), nil
+	return s.response(ctx, resp, start), nil
 }
 
 func (s *searchService) GetContents(ctx context.Context, req *cariv1.GetContentsRequest) (*cariv1.GetContentsResponse, error) {

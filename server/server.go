@@ -107,9 +107,11 @@ type services struct {
 func newServices(opts Options) services {
 	opts.setDefaults()
 	log := opts.Logger
+	model := &servingModel{store: opts.Store}
 	return services{
-		search: &searchService{searcher: opts.Searcher, log: log, maxNumResults: opts.MaxNumResults},
-		index:  withCrawl(&indexService{store: opts.Store, indexing: opts.Indexing, storeName: opts.StoreName, log: log}, opts.Crawl, opts.Reindex),
+		search: &searchService{searcher: opts.Searcher, log: log, maxNumResults: opts.MaxNumResults, model: model},
+		index: withCrawl(&indexService{store: opts.Store, indexing: opts.Indexing, storeName: opts.StoreName, log: log,
+			examples: newExampleQueries(opts.Store, log)}, opts.Crawl, opts.Reindex),
 	}
 }
 

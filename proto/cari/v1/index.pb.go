@@ -612,8 +612,9 @@ type GetStatsResponse struct {
 	// Name of the generation that serves searches. Empty before anything
 	// has been indexed.
 	ServingGeneration string `protobuf:"bytes,3,opt,name=serving_generation,json=servingGeneration,proto3" json:"serving_generation,omitempty"`
-	// The model whose vectors the serving generation holds. Unset when no
-	// embedding model is configured.
+	// The model whose vectors the serving generation holds, the same
+	// identity that search responses report. Unset when the index holds no
+	// vectors (keyword only, or nothing indexed yet).
 	EmbeddingModel *EmbeddingModel `protobuf:"bytes,4,opt,name=embedding_model,json=embeddingModel,proto3" json:"embedding_model,omitempty"`
 	// Bytes the index takes on the server's disk, over all generations.
 	// Unset when the server cannot know, as when Qdrant holds the index.
@@ -621,10 +622,17 @@ type GetStatsResponse struct {
 	// Where the index lives: "local" (the embedded store in the server's
 	// data directory) or "qdrant".
 	Store string `protobuf:"bytes,6,opt,name=store,proto3" json:"store,omitempty"`
-	// Every generation the server keeps, the serving one first.
-	Generations   []*GenerationInfo `protobuf:"bytes,7,rep,name=generations,proto3" json:"generations,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Every generation the server keeps, the serving one first. The serving
+	// generation's create_time is when its index was built; it changes with
+	// a reindex, not with each upsert.
+	Generations []*GenerationInfo `protobuf:"bytes,7,rep,name=generations,proto3" json:"generations,omitempty"`
+	// A few queries drawn from the serving generation's documents (their
+	// titles, or the start of their text, cut to a few words), for a search
+	// page to offer. The same for one generation, whatever the load; empty
+	// when nothing is indexed.
+	ExampleQueries []string `protobuf:"bytes,8,rep,name=example_queries,json=exampleQueries,proto3" json:"example_queries,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetStatsResponse) Reset() {
@@ -702,6 +710,13 @@ func (x *GetStatsResponse) GetStore() string {
 func (x *GetStatsResponse) GetGenerations() []*GenerationInfo {
 	if x != nil {
 		return x.Generations
+	}
+	return nil
+}
+
+func (x *GetStatsResponse) GetExampleQueries() []string {
+	if x != nil {
+		return x.ExampleQueries
 	}
 	return nil
 }
@@ -850,7 +865,7 @@ const file_cari_v1_index_proto_rawDesc = "" +
 	"\adeleted\x18\x01 \x01(\x03R\adeleted\x12\"\n" +
 	"\rnot_found_ids\x18\x02 \x03(\tR\vnotFoundIds\x12$\n" +
 	"\x0enot_found_urls\x18\x03 \x03(\tR\fnotFoundUrls\"\x11\n" +
-	"\x0fGetStatsRequest\"\xce\x02\n" +
+	"\x0fGetStatsRequest\"\xf7\x02\n" +
 	"\x10GetStatsResponse\x12\x1c\n" +
 	"\tdocuments\x18\x01 \x01(\x03R\tdocuments\x12\x16\n" +
 	"\x06chunks\x18\x02 \x01(\x03R\x06chunks\x12-\n" +
@@ -858,7 +873,8 @@ const file_cari_v1_index_proto_rawDesc = "" +
 	"\x0fembedding_model\x18\x04 \x01(\v2\x17.cari.v1.EmbeddingModelR\x0eembeddingModel\x12-\n" +
 	"\x10index_size_bytes\x18\x05 \x01(\x03H\x00R\x0eindexSizeBytes\x88\x01\x01\x12\x14\n" +
 	"\x05store\x18\x06 \x01(\tR\x05store\x129\n" +
-	"\vgenerations\x18\a \x03(\v2\x17.cari.v1.GenerationInfoR\vgenerationsB\x13\n" +
+	"\vgenerations\x18\a \x03(\v2\x17.cari.v1.GenerationInfoR\vgenerations\x12'\n" +
+	"\x0fexample_queries\x18\b \x03(\tR\x0eexampleQueriesB\x13\n" +
 	"\x11_index_size_bytes\"\xbc\x02\n" +
 	"\x0eGenerationInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12.\n" +

@@ -69,7 +69,8 @@ type IndexServiceClient interface {
 	// generation; a job that fails does the same, ending the stream with an
 	// error status, and the serving generation is never touched.
 	Reindex(ctx context.Context, in *ReindexRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReindexProgress], error)
-	// GetStats describes the index: its size, its model and its generations.
+	// GetStats describes the index: its size, its model, its generations and
+	// a few example queries. Search keys may call it, as the search page does.
 	GetStats(ctx context.Context, in *GetStatsRequest, opts ...grpc.CallOption) (*GetStatsResponse, error)
 }
 
@@ -192,7 +193,8 @@ type IndexServiceServer interface {
 	// generation; a job that fails does the same, ending the stream with an
 	// error status, and the serving generation is never touched.
 	Reindex(*ReindexRequest, grpc.ServerStreamingServer[ReindexProgress]) error
-	// GetStats describes the index: its size, its model and its generations.
+	// GetStats describes the index: its size, its model, its generations and
+	// a few example queries. Search keys may call it, as the search page does.
 	GetStats(context.Context, *GetStatsRequest) (*GetStatsResponse, error)
 	mustEmbedUnimplementedIndexServiceServer()
 }

@@ -105,7 +105,15 @@ type EmbeddingModel struct {
 	// "Qwen/Qwen3-Embedding-0.6B". Never empty in a response.
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// Length of each vector. Always greater than 0 in a response.
-	Dimension     int32 `protobuf:"varint,3,opt,name=dimension,proto3" json:"dimension,omitempty"`
+	Dimension int32 `protobuf:"varint,3,opt,name=dimension,proto3" json:"dimension,omitempty"`
+	// The model's full identity as an index records it,
+	// "provider/name@version", for example
+	// "static/glove-6b-100d@997467dde66d89e8": the in-process provider
+	// ("static", "onnx") or "openai", the name, and a fingerprint of what
+	// shapes the vectors (the weights, or a server model's settings). Vectors
+	// compare only when their ids are equal. The same in search responses and
+	// GetStats. Never empty in a response.
+	Id            string `protobuf:"bytes,4,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -161,6 +169,13 @@ func (x *EmbeddingModel) GetDimension() int32 {
 	return 0
 }
 
+func (x *EmbeddingModel) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
 var File_cari_v1_types_proto protoreflect.FileDescriptor
 
 const file_cari_v1_types_proto_rawDesc = "" +
@@ -168,11 +183,12 @@ const file_cari_v1_types_proto_rawDesc = "" +
 	"\x13cari/v1/types.proto\x12\acari.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"k\n" +
 	"\tTimeRange\x120\n" +
 	"\x05start\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12,\n" +
-	"\x03end\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x03end\"^\n" +
+	"\x03end\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x03end\"n\n" +
 	"\x0eEmbeddingModel\x12\x1a\n" +
 	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1c\n" +
-	"\tdimension\x18\x03 \x01(\x05R\tdimensionB2Z0github.com/cari-search/cari/proto/cari/v1;cariv1b\x06proto3"
+	"\tdimension\x18\x03 \x01(\x05R\tdimension\x12\x0e\n" +
+	"\x02id\x18\x04 \x01(\tR\x02idB2Z0github.com/cari-search/cari/proto/cari/v1;cariv1b\x06proto3"
 
 var (
 	file_cari_v1_types_proto_rawDescOnce sync.Once
