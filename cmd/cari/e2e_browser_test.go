@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -226,7 +227,70 @@ func TestBrowserSearch(t *testing.T) {
 	}
 	p.screenshot("search-phone.png")
 	checkScripts(p, srv.url)
+	p.do("desktop", chromedp.EmulateViewport(1280, 900))
+	checkLanding(p, srv.url)
+	checkEmptyLanding(p)
 	t.Logf("screenshots in %s", p.shots)
+}
+
+// landing is what the page shows with no query: the index's description.
+type landing struct {
+	Title, Index, Model, ModelTitle, Built, Note string
+	Examples                                    []string
+}
+
+const readLanding = `(() => { const a = document.getElementById("about"); const text = s => a.querySelector(s)?.textContent ?? "";
+	return {Title: text(".about-title"), Index: text(".about-index"), Model: text(".about-model"),
+		ModelTitle: a.querySelector(".about-model")?.title ?? "", Built: text(".about-built"), Note: text(".about-note"),
+		Examples: [...a.querySelectorAll(".example")].map(e => e.textContent)}; })()`
+
+// checkLanding opens the page without a query (the search key is stored by
+// now) and checks that it says what the server searches, as GetStats does,
+// and that an example query runs a search that finds something.
+func checkLanding(p *page, base string) {
+	p.t.Helper()
+	code, _, body := call(p.t, "GET", base+"/v1/stats", "", "X-Api-Key", browserSearchKey)
+	var st struct {
+		Documents         string `json:"documents"`
+		ServingGeneration string `json:"servingGeneration"`
+		EmbeddingModel    *struct {
+			ID string `json:"id"`
+		} `json:"embeddingModel"`
+		ExampleQueries []string `json:"exampleQueries"`
+	}
+	if err := json.Unmarshal(body, &st); code != http.StatusOK || err != nil {
+		p.t.Fatalf("GET /v1/stats with a search key: %d %s %v", code, body, err)
+	}
+	p.do("landing", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#about .about-title")))
+	got := eval[landing](p, readLanding)
+	p.screenshot("landing.png")
+	if got.Title != "Search "+st.Documents+" documents" || !strings.Contains(got.Index, st.ServingGeneration) || got.Built == "" {
+		p.t.Errorf("landing %+v; want the %s documents, generation %s and when it was built", got, st.Documents, st.ServingGeneration)
+	}
+	if m := st.EmbeddingModel; (m == nil && got.Model != "none: keyword search only") || (m != nil && !strings.HasPrefix(got.Model, m.ID)) {
+		p.t.Errorf("landing names the model %q; GetStats names it %+v", got.Model, m)
+	}
+	if len(got.Examples) == 0 || !slices.Equal(got.Examples, st.ExampleQueries) {
+		p.t.Fatalf("landing offers %q; GetStats offers %q; want the same, at least one", got.Examples, st.ExampleQueries)
+	}
+	p.do("example query", chromedp.Click(chromedp.CSS("#about .example")), chromedp.WaitVisible(chromedp.CSS("#results .result")))
+	if q, hidden := eval[string](p, `document.getElementById("q").value`), eval[bool](p, `document.getElementById("about").hidden`); q != got.Examples[0] || !hidden {
+		p.t.Errorf("clicking %q searched for %q, landing hidden %v; want the example searched and the landing gone", got.Examples[0], q, hidden)
+	}
+}
+
+// checkEmptyLanding serves an empty data directory: the page says the index
+// is empty and how to add documents, and offers no examples.
+func checkEmptyLanding(p *page) {
+	p.t.Helper()
+	empty := startServe(p.t, p.t.TempDir())
+	p.do("empty landing", chromedp.Navigate(empty.url+"/"), chromedp.WaitVisible(chromedp.CSS("#about .about-title")))
+	got := eval[landing](p, readLanding)
+	commands := eval[[]string](p, `[...document.querySelectorAll("#about .about-commands code")].map(c => c.textContent)`)
+	p.screenshot("landing-empty.png")
+	if got.Title != "The index is empty" || len(got.Examples) != 0 || len(commands) == 0 || !strings.Contains(strings.Join(commands, "\n"), "cari index") {
+		p.t.Errorf("empty index: %+v, commands %q; want it called empty with how to add documents", got, commands)
+	}
 }
 
 // checkScripts searches in Chinese and in Arabic: a result carries its

@@ -8,17 +8,18 @@ export class ApiError extends Error {
         this.name = "ApiError";
     }
 }
-export async function search(req, apiKey, signal) {
+export function search(req, apiKey, signal) {
+    return call("/v1/search", { method: "POST", body: JSON.stringify(req), signal }, apiKey);
+}
+export function stats(apiKey, signal) {
+    return call("/v1/stats", { method: "GET", signal }, apiKey);
+}
+async function call(path, init, apiKey) {
     const headers = { "Content-Type": "application/json" };
     if (apiKey !== "") {
         headers["X-Api-Key"] = apiKey;
     }
-    const resp = await fetch("/v1/search", {
-        method: "POST",
-        headers,
-        body: JSON.stringify(req),
-        signal,
-    });
+    const resp = await fetch(path, { ...init, headers });
     const text = await resp.text();
     let body;
     try {

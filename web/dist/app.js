@@ -1,4 +1,5 @@
-import { ApiError, search } from "./api.js";
+import { ApiError, search, stats } from "./api.js";
+import { renderLanding } from "./landing.js";
 import { renderResults } from "./render.js";
 const keyStorage = "cari.apiKey";
 const types = {
@@ -30,6 +31,7 @@ const forgetKey = byId("forget-key");
 const statusLine = byId("status");
 const errorBox = byId("error");
 const results = byId("results");
+const about = byId("about");
 let inFlight = null;
 function storedKey() {
     try {
@@ -114,16 +116,46 @@ function showError(message) {
     errorBox.textContent = message;
     errorBox.hidden = message === "";
 }
+function runExample(q) {
+    query.value = q;
+    form.requestSubmit();
+}
+async function landing(signal) {
+    about.replaceChildren();
+    try {
+        renderLanding(about, await stats(storedKey(), signal), runExample);
+    }
+    catch (e) {
+        if (signal.aborted) {
+            return;
+        }
+        const needsKey = e instanceof ApiError && (e.status === 401 || e.status === 403);
+        const p = document.createElement("p");
+        p.className = "about-note";
+        p.textContent = needsKey
+            ? "This server needs an API key to say what it searches: enter one under “API key” below."
+            : `Could not describe the index: ${e instanceof Error ? e.message : String(e)}`;
+        about.append(p);
+    }
+    about.hidden = false;
+}
 async function run(p) {
     const q = p.get("q") ?? "";
     document.title = q === "" ? "Cari" : `${q} – Cari`;
+    inFlight?.abort();
     if (q === "") {
         results.replaceChildren();
         statusLine.textContent = "";
         showError("");
+        const ctl = new AbortController();
+        inFlight = ctl;
+        await landing(ctl.signal);
+        if (inFlight === ctl) {
+            inFlight = null;
+        }
         return;
     }
-    inFlight?.abort();
+    about.hidden = true;
     const ctl = new AbortController();
     inFlight = ctl;
     document.body.classList.add("busy");

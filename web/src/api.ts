@@ -1,5 +1,6 @@
 // The slice of Cari's HTTP/JSON API (proto JSON, lowerCamelCase) the page
-// uses: POST /v1/search. docs/API.md and /openapi.json describe the rest.
+// uses: POST /v1/search and GET /v1/stats. docs/API.md and /openapi.json
+// describe the rest.
 
 export type SearchType =
   | "SEARCH_TYPE_AUTO"
@@ -49,6 +50,32 @@ export interface SearchResponse {
   totalDuration?: string;
 }
 
+export interface EmbeddingModel {
+  provider: string;
+  name: string;
+  dimension: number;
+  // "provider/name@version", as search responses name it too.
+  id: string;
+}
+
+export interface GenerationInfo {
+  name: string;
+  state: string;
+  createTime?: string;
+  documents?: string;
+}
+
+// StatsResponse is GetStats; int64 fields arrive as strings, and fields at
+// their zero value are left out.
+export interface StatsResponse {
+  documents?: string;
+  servingGeneration?: string;
+  embeddingModel?: EmbeddingModel;
+  store?: string;
+  generations?: GenerationInfo[];
+  exampleQueries?: string[];
+}
+
 // ApiError is a failed call: the HTTP status and the google.rpc.Status the
 // server sent, whose message names the offending field.
 export class ApiError extends Error {
@@ -63,21 +90,21 @@ export class ApiError extends Error {
 }
 
 // search runs one search; apiKey is sent when set.
-export async function search(
-  req: SearchRequest,
-  apiKey: string,
-  signal: AbortSignal,
-): Promise<SearchResponse> {
+export function search(req: SearchRequest, apiKey: string, signal: AbortSignal): Promise<SearchResponse> {
+  return call<SearchResponse>("/v1/search", { method: "POST", body: JSON.stringify(req), signal }, apiKey);
+}
+
+// stats describes the index (GetStats), for the landing page.
+export function stats(apiKey: string, signal: AbortSignal): Promise<StatsResponse> {
+  return call<StatsResponse>("/v1/stats", { method: "GET", signal }, apiKey);
+}
+
+async function call<T>(path: string, init: RequestInit, apiKey: string): Promise<T> {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (apiKey !== "") {
     headers["X-Api-Key"] = apiKey;
   }
-  const resp = await fetch("/v1/search", {
-    method: "POST",
-    headers,
-    body: JSON.stringify(req),
-    signal,
-  });
+  const resp = await fetch(path, { ...init, headers });
   const text = await resp.text();
   let body: unknown;
   try {
@@ -92,7 +119,7 @@ export async function search(
         : `${resp.status} ${resp.statusText}`;
     throw new ApiError(resp.status, message, resp.headers.get("Retry-After"));
   }
-  return body as SearchResponse;
+  return body as T;
 }
 
 // seconds turns a proto JSON duration ("0.003120s") into seconds.

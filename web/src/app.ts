@@ -1,8 +1,9 @@
 // Cari's search page: the form, the URL that records it (so searches can
 // be linked and the back button works), the keyboard, and the API key.
 
-import { ApiError, search } from "./api.js";
+import { ApiError, search, stats } from "./api.js";
 import type { SearchRequest, SearchType } from "./api.js";
+import { renderLanding } from "./landing.js";
 import { renderResults } from "./render.js";
 
 const keyStorage = "cari.apiKey";
@@ -38,6 +39,7 @@ const forgetKey = byId<HTMLButtonElement>("forget-key");
 const statusLine = byId<HTMLParagraphElement>("status");
 const errorBox = byId<HTMLParagraphElement>("error");
 const results = byId<HTMLOListElement>("results");
+const about = byId<HTMLElement>("about");
 
 let inFlight: AbortController | null = null;
 
@@ -131,16 +133,50 @@ function showError(message: string): void {
   errorBox.hidden = message === "";
 }
 
+// runExample searches for an example query as if it had been typed.
+function runExample(q: string): void {
+  query.value = q;
+  form.requestSubmit();
+}
+
+// landing describes the index in place of results: what it holds, its
+// model, when it was built, and example queries.
+async function landing(signal: AbortSignal): Promise<void> {
+  about.replaceChildren();
+  try {
+    renderLanding(about, await stats(storedKey(), signal), runExample);
+  } catch (e) {
+    if (signal.aborted) {
+      return;
+    }
+    const needsKey = e instanceof ApiError && (e.status === 401 || e.status === 403);
+    const p = document.createElement("p");
+    p.className = "about-note";
+    p.textContent = needsKey
+      ? "This server needs an API key to say what it searches: enter one under “API key” below."
+      : `Could not describe the index: ${e instanceof Error ? e.message : String(e)}`;
+    about.append(p);
+  }
+  about.hidden = false;
+}
+
 async function run(p: URLSearchParams): Promise<void> {
   const q = p.get("q") ?? "";
   document.title = q === "" ? "Cari" : `${q} – Cari`;
+  inFlight?.abort();
   if (q === "") {
     results.replaceChildren();
     statusLine.textContent = "";
     showError("");
+    const ctl = new AbortController();
+    inFlight = ctl;
+    await landing(ctl.signal);
+    if (inFlight === ctl) {
+      inFlight = null;
+    }
     return;
   }
-  inFlight?.abort();
+  about.hidden = true;
   const ctl = new AbortController();
   inFlight = ctl;
   document.body.classList.add("busy");
