@@ -236,7 +236,7 @@ func TestBrowserSearch(t *testing.T) {
 // landing is what the page shows with no query: the index's description.
 type landing struct {
 	Title, Index, Model, ModelTitle, Built, Note string
-	Examples                                    []string
+	Examples                                     []string
 }
 
 const readLanding = `(() => { const a = document.getElementById("about"); const text = s => a.querySelector(s)?.textContent ?? "";
