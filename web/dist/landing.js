@@ -1,13 +1,4 @@
-function el(tag, className, text) {
-    const e = document.createElement(tag);
-    if (className !== "") {
-        e.className = className;
-    }
-    if (text !== undefined) {
-        e.textContent = text;
-    }
-    return e;
-}
+import { el } from "./render.js";
 function count(s) {
     const n = Number(s ?? "0");
     return Number.isFinite(n) ? n : 0;

@@ -5,7 +5,7 @@ const typeNames = {
     SEARCH_TYPE_HYBRID: "hybrid",
     SEARCH_TYPE_AUTO: "auto",
 };
-function el(tag, className, text) {
+export function el(tag, className, text) {
     const e = document.createElement(tag);
     if (className !== "") {
         e.className = className;

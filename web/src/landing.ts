@@ -3,17 +3,7 @@
 // textContent only.
 
 import type { StatsResponse } from "./api.js";
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (className !== "") {
-    e.className = className;
-  }
-  if (text !== undefined) {
-    e.textContent = text;
-  }
-  return e;
-}
+import { el } from "./render.js";
 
 // count turns a proto JSON int64 (a string, absent at zero) into a number.
 function count(s: string | undefined): number {

@@ -11,7 +11,8 @@ const typeNames: Record<string, string> = {
   SEARCH_TYPE_AUTO: "auto",
 };
 
-function el<K extends keyof HTMLElementTagNameMap>(
+// el makes an element with a class and, when given, text.
+export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   className: string,
   text?: string,
