@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/cari-search/cari"
@@ -11,20 +12,27 @@ import (
 )
 
 // fingerprintWriter is a Writer that remembers the fingerprint of every
-// document written, as a store does, and answers Fingerprints.
+// document written, as a store does, and answers Fingerprints. Like a
+// store, it is safe for concurrent use: a pipelined Indexer asks for the
+// next batch's fingerprints while the last batch is written.
 type fingerprintWriter struct {
 	recordingWriter
+	mu     sync.Mutex
 	stored map[string]string
 }
 
 func (w *fingerprintWriter) Upsert(ctx context.Context, entries []store.Entry) error {
+	w.mu.Lock()
 	for _, e := range entries {
 		w.stored[e.Doc.ID] = store.Fingerprint(e)
 	}
+	w.mu.Unlock()
 	return w.recordingWriter.Upsert(ctx, entries)
 }
 
 func (w *fingerprintWriter) Fingerprints(_ context.Context, ids []string) (map[string]string, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	out := map[string]string{}
 	for _, id := range ids {
 		if fp, ok := w.stored[id]; ok {
