@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -122,14 +123,14 @@ func TestRetryDeadline(t *testing.T) {
 // path, a timeout per attempt that a retry gets afresh, errors of an
 // ended context that name the URL (Post) or not (Open).
 func TestClient(t *testing.T) {
-	calls := 0
+	var calls atomic.Int32
 	stop := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls++
+		n := calls.Add(1)
 		if r.URL.Path != "/v1/chat/completions" {
 			t.Errorf("path %s", r.URL.Path)
 		}
-		if calls == 1 {
+		if n == 1 {
 			<-stop // the first attempt times out
 			return
 		}
@@ -141,8 +142,8 @@ func TestClient(t *testing.T) {
 		Retry: Retry{MaxRetries: 1, Delay: func(int, time.Duration) time.Duration { return 0 }}}
 	data, err := c.Post(context.Background(), "/chat/completions", ChatRequest{Model: "m"}, 1<<10)
 	var cc ChatCompletion
-	if err != nil || calls != 2 || json.Unmarshal(data, &cc) != nil {
-		t.Fatalf("got %q, %v after %d calls", data, err, calls)
+	if err != nil || calls.Load() != 2 || json.Unmarshal(data, &cc) != nil {
+		t.Fatalf("got %q, %v after %d calls", data, err, calls.Load())
 	}
 	if text, ok := cc.Content(); !ok || text != "hi" {
 		t.Errorf("Content() = %q, %v", text, ok)
