@@ -12,7 +12,7 @@ NPM         ?= npm
 TEST_OUTPUT ?= $(CURDIR)/test-output
 # Packages with concurrency run their tests again under the race detector
 # (-short: the whole-collection quality tests already ran without it).
-RACE_PKGS   ?= ./analysis/... ./indexer/... ./store/... ./searcher/... ./server/... ./cmd/... ./embeddings/... ./crawler/...
+RACE_PKGS   ?= ./analysis/... ./extract/... ./indexer/... ./store/... ./searcher/... ./server/... ./cmd/... ./embeddings/... ./crawler/... ./internal/...
 
 .PHONY: all build test lint vet fmt-check race generate check-generate run index eval models web check-web browser-test bench-keyword bench-crawl bench bench-quick exa-test clean
 
