@@ -31,7 +31,7 @@ func (s *Searcher) Contents(ctx context.Context, ids, urls []string, c Contents)
 	if n > MaxContentsItems {
 		return nil, &cari.FieldError{Field: "ids", Reason: fmt.Sprintf("ids and urls together must be at most %d, got %d", MaxContentsItems, n)}
 	}
-	if err := c.validate(); err != nil {
+	if err := c.validate(s.opts.MaxQueryChars); err != nil {
 		return nil, err
 	}
 	if c.Highlights != nil && c.Highlights.Query == "" {

@@ -53,12 +53,20 @@ func ParseType(s string) (Type, error) {
 // than a search should.
 const (
 	DefaultNumResults = 10
-	MaxNumResults     = 100
-	MaxQueryChars     = 2000
-	MaxDomains        = 1000
-	MaxPhrases        = 10
-	MaxPhraseChars    = 200
-	MaxLanguages      = 20
+	// MaxNumResults is the most results one search may ask for; a server
+	// may cap it lower (CheckNumResults).
+	MaxNumResults = 100
+	// DefaultMaxQueryChars is the longest query text (and highlights
+	// query) a searcher takes unless Options.MaxQueryChars says otherwise.
+	// Real verbose topics and pasted paragraphs fit: CISI's longest query
+	// has 2,023 characters. Longer text costs no unbounded work: the
+	// keyword side reads a query's first store.MaxQueryTerms terms per
+	// field and embedders truncate to their models' token limits.
+	DefaultMaxQueryChars = 10000
+	MaxDomains           = 1000
+	MaxPhrases           = 10
+	MaxPhraseChars       = 200
+	MaxLanguages         = 20
 )
 
 // Query is one search request, independent of the transport it came by.
@@ -104,9 +112,27 @@ type Contents struct {
 	Highlights *Highlights
 }
 
+// CheckNumResults checks a search's num_results against limit, the most a
+// server allows (0, or more than MaxNumResults: MaxNumResults). Every
+// transport (gRPC, HTTP, the CLI's flag) checks with it, so the bound reads
+// the same everywhere.
+func CheckNumResults(n, limit int) error {
+	if limit <= 0 || limit > MaxNumResults {
+		limit = MaxNumResults
+	}
+	if n < 1 || n > limit {
+		return &cari.FieldError{Field: "num_results", Reason: fmt.Sprintf("must be between 1 and %d, got %d", limit, n)}
+	}
+	return nil
+}
+
 // Normalize fills defaults and checks every field, returning a
-// *cari.FieldError naming the first invalid one.
-func (q *Query) Normalize() error {
+// *cari.FieldError naming the first invalid one. maxQueryChars bounds the
+// query text (and the highlights query); 0 means DefaultMaxQueryChars.
+func (q *Query) Normalize(maxQueryChars int) error {
+	if maxQueryChars <= 0 {
+		maxQueryChars = DefaultMaxQueryChars
+	}
 	q.Text = strings.TrimSpace(q.Text)
 	switch {
 	case q.Text == "":
@@ -115,8 +141,8 @@ func (q *Query) Normalize() error {
 		return &cari.FieldError{Field: "query", Reason: "is not valid UTF-8"}
 	case strings.ContainsRune(q.Text, 0):
 		return &cari.FieldError{Field: "query", Reason: "contains a NUL byte"}
-	case utf8.RuneCountInString(q.Text) > MaxQueryChars:
-		return &cari.FieldError{Field: "query", Reason: fmt.Sprintf("must be at most %d characters, got %d", MaxQueryChars, utf8.RuneCountInString(q.Text))}
+	case utf8.RuneCountInString(q.Text) > maxQueryChars:
+		return &cari.FieldError{Field: "query", Reason: fmt.Sprintf("must be at most %d characters, got %d", maxQueryChars, utf8.RuneCountInString(q.Text))}
 	}
 	if q.Type < TypeAuto || q.Type > TypeHybrid {
 		return &cari.FieldError{Field: "type", Reason: fmt.Sprintf("unknown search type %d", int(q.Type))}
@@ -124,13 +150,13 @@ func (q *Query) Normalize() error {
 	if q.NumResults == 0 {
 		q.NumResults = DefaultNumResults
 	}
-	if q.NumResults < 1 || q.NumResults > MaxNumResults {
-		return &cari.FieldError{Field: "num_results", Reason: fmt.Sprintf("must be between 1 and %d, got %d", MaxNumResults, q.NumResults)}
+	if err := CheckNumResults(q.NumResults, MaxNumResults); err != nil {
+		return err
 	}
 	if q.RerankTopN < 0 || q.RerankTopN > MaxRerankTopN {
 		return &cari.FieldError{Field: "rerank_top_n", Reason: fmt.Sprintf("must be between 0 and %d, got %d", MaxRerankTopN, q.RerankTopN)}
 	}
-	if err := q.Contents.validate(); err != nil {
+	if err := q.Contents.validate(maxQueryChars); err != nil {
 		return err
 	}
 	return ValidateFilter(&q.Filter)
@@ -226,7 +252,7 @@ func looksExact(text string) bool {
 // MaxHighlights bounds sentences per highlight and highlights per result.
 const MaxHighlights = 10
 
-func (c Contents) validate() error {
+func (c Contents) validate(maxQueryChars int) error {
 	if c.MaxCharacters < 0 {
 		return &cari.FieldError{Field: "contents.text.max_characters", Reason: fmt.Sprintf("must be 0 or more, got %d", c.MaxCharacters)}
 	}
@@ -240,8 +266,8 @@ func (c Contents) validate() error {
 	if h.PerURL < 0 || h.PerURL > MaxHighlights {
 		return &cari.FieldError{Field: "contents.highlights.per_url", Reason: fmt.Sprintf("must be between 0 and %d, got %d", MaxHighlights, h.PerURL)}
 	}
-	if n := utf8.RuneCountInString(h.Query); n > MaxQueryChars || !utf8.ValidString(h.Query) {
-		return &cari.FieldError{Field: "contents.highlights.query", Reason: fmt.Sprintf("must be valid UTF-8 of at most %d characters", MaxQueryChars)}
+	if n := utf8.RuneCountInString(h.Query); n > maxQueryChars || !utf8.ValidString(h.Query) {
+		return &cari.FieldError{Field: "contents.highlights.query", Reason: fmt.Sprintf("must be valid UTF-8 of at most %d characters", maxQueryChars)}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package searcher
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -26,8 +27,11 @@ func TestQueryNormalize(t *testing.T) {
 		{"only spaces", Query{Text: " \t\n "}, "query", "must not be empty"},
 		{"invalid UTF-8", Query{Text: "caf\xe9"}, "query", "not valid UTF-8"},
 		{"NUL byte", Query{Text: "a\x00b"}, "query", "NUL"},
-		{"max characters multibyte", Query{Text: strings.Repeat("é", MaxQueryChars)}, "", ""},
-		{"too many characters", Query{Text: strings.Repeat("é", MaxQueryChars+1)}, "query", "at most 2000 characters, got 2001"},
+		{"max characters multibyte", Query{Text: strings.Repeat("é", DefaultMaxQueryChars)}, "", ""},
+		{"too many characters", Query{Text: strings.Repeat("é", DefaultMaxQueryChars+1)}, "query", "at most 10000 characters, got 10001"},
+		// CISI's longest query; the first limit (2,000) refused it and
+		// aborted cari eval.
+		{"a verbose topic", Query{Text: strings.Repeat("word ", 405)}, "", ""},
 		{"unknown type", Query{Text: "x", Type: Type(9)}, "type", "9"},
 		{"negative type", Query{Text: "x", Type: Type(-1)}, "type", ""},
 		{"num_results 1", Query{Text: "x", NumResults: 1}, "", ""},
@@ -64,7 +68,7 @@ func TestQueryNormalize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q := tt.q
-			err := q.Normalize()
+			err := q.Normalize(0)
 			if tt.wantField == "" {
 				if err != nil {
 					t.Fatalf("Normalize() = %v, want nil", err)
@@ -82,6 +86,52 @@ func TestQueryNormalize(t *testing.T) {
 	}
 }
 
+// The query limit is the searcher's setting, for the query and the
+// highlights query alike.
+func TestQueryCharsSetting(t *testing.T) {
+	s := New(vanishingStore{}, Options{MaxQueryChars: 50})
+	ctx := context.Background()
+	for _, q := range []Query{
+		{Text: strings.Repeat("a", 51)},
+		{Text: "a", Contents: Contents{Highlights: &Highlights{Query: strings.Repeat("a", 51)}}},
+	} {
+		var fe *cari.FieldError
+		if _, err := s.Search(ctx, q); !errors.As(err, &fe) || !strings.Contains(fe.Reason, "at most 50 characters") {
+			t.Errorf("a 51-character query on a searcher allowing 50: %v", err)
+		}
+	}
+	if _, err := s.Search(ctx, Query{Text: strings.Repeat("a", 50)}); err != nil {
+		t.Errorf("a 50-character query on a searcher allowing 50: %v", err)
+	}
+}
+
+// CheckNumResults is the one wording of the num_results bound, whether the
+// bound is the searcher's or a server's lower cap.
+func TestCheckNumResults(t *testing.T) {
+	for _, tc := range []struct {
+		n, limit int
+		want     string // "" when valid
+	}{
+		{1, 0, ""},
+		{100, 0, ""},
+		{101, 0, "must be between 1 and 100, got 101"},
+		{0, 0, "must be between 1 and 100, got 0"},
+		{-1, 0, "must be between 1 and 100, got -1"},
+		{20, 20, ""},
+		{21, 20, "must be between 1 and 20, got 21"},
+		{101, 500, "must be between 1 and 100, got 101"},
+	} {
+		err := CheckNumResults(tc.n, tc.limit)
+		var fe *cari.FieldError
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("CheckNumResults(%d, %d) = %v, want nil", tc.n, tc.limit, err)
+		case tc.want != "" && (!errors.As(err, &fe) || fe.Field != "num_results" || fe.Reason != tc.want):
+			t.Errorf("CheckNumResults(%d, %d) = %v, want num_results %q", tc.n, tc.limit, err, tc.want)
+		}
+	}
+}
+
 func TestQueryNormalizeFills(t *testing.T) {
 	q := Query{
 		Text: "  blue whale \n",
@@ -90,7 +140,7 @@ func TestQueryNormalizeFills(t *testing.T) {
 			ExcludeDomains: []string{"www.Spam.example"},
 		},
 	}
-	if err := q.Normalize(); err != nil {
+	if err := q.Normalize(0); err != nil {
 		t.Fatal(err)
 	}
 	if q.Text != "blue whale" {

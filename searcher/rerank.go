@@ -196,7 +196,7 @@ func (s *Searcher) rerankScores(ctx context.Context, query string, ranked []Fuse
 // a re-ranker sees them, in first-stage order. Training a re-ranker starts
 // here.
 func (s *Searcher) Candidates(ctx context.Context, q Query, n int) ([]Candidate, error) {
-	if err := q.Normalize(); err != nil {
+	if err := q.Normalize(s.opts.MaxQueryChars); err != nil {
 		return nil, err
 	}
 	resp := &Response{Type: s.resolve(q)}

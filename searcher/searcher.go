@@ -60,6 +60,9 @@ type Options struct {
 	// Now reads the clock for stage timings; nil means time.Now. Tests
 	// set it to make durations exact.
 	Now func() time.Time
+	// MaxQueryChars is the longest query text a search takes, in
+	// characters; 0 means DefaultMaxQueryChars.
+	MaxQueryChars int
 }
 
 // DefaultFusion is the hybrid default without a tuned per-model setting:
@@ -107,6 +110,9 @@ func New(store Store, opts Options) *Searcher {
 	opts.Rerank = opts.Rerank.withDefaults()
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxQueryChars <= 0 {
+		opts.MaxQueryChars = DefaultMaxQueryChars
 	}
 	chunker, err := analysis.NewChunker(analysis.ChunkOptions{})
 	if err != nil {
@@ -174,7 +180,7 @@ func (s *Searcher) pin(ctx context.Context) (context.Context, func(), error) {
 func (s *Searcher) Search(ctx context.Context, q Query) (*Response, error) {
 	resp := &Response{}
 	timer := s.startTimer(resp)
-	if err := q.Normalize(); err != nil {
+	if err := q.Normalize(s.opts.MaxQueryChars); err != nil {
 		return nil, err
 	}
 	ctx, release, err := s.pin(ctx)

@@ -67,7 +67,7 @@ func (s *Searcher) FindSimilar(ctx context.Context, q SimilarQuery) (*Response, 
 		h.Query = cmp.Or(src.Title, cari.Truncate(src.Text, 200, ""))
 		sq.Contents.Highlights = &h
 	}
-	if err := sq.Normalize(); err != nil {
+	if err := sq.Normalize(s.opts.MaxQueryChars); err != nil {
 		return nil, err
 	}
 	want := sq.NumResults
