@@ -42,14 +42,12 @@ func protoType(t searcher.Type) cariv1.SearchType {
 }
 
 // searchQuery converts and checks a SearchRequest. Fields the searcher
-// checks itself (query, num_results, filters) are left to it.
+// checks itself (query, filters) are left to it; num_results is the
+// service's (searchService.numResults), which knows the server's cap.
 func searchQuery(req *cariv1.SearchRequest) (searcher.Query, error) {
 	typ, ok := searchTypes[req.GetType()]
 	if !ok {
 		return searcher.Query{}, &cari.FieldError{Field: "type", Reason: fmt.Sprintf("unknown search type %d", req.GetType())}
-	}
-	if n := req.GetNumResults(); n < 0 {
-		return searcher.Query{}, &cari.FieldError{Field: "num_results", Reason: fmt.Sprintf("must be between 1 and %d, got %d", searcher.MaxNumResults, n)}
 	}
 	fusion, err := fusionOf(req.GetFusion())
 	if err != nil {

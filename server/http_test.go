@@ -110,7 +110,7 @@ func TestHTTPValidation(t *testing.T) {
 		want             []string // substrings of the message
 	}{
 		{"empty query", "/v1/search", `{"query":"  "}`, []string{"query"}},
-		{"num_results over the server cap", "/v1/search", `{"query":"x","numResults":60}`, []string{"num_results", "between 0 and 50"}},
+		{"num_results over the server cap", "/v1/search", `{"query":"x","numResults":60}`, []string{"num_results: must be between 1 and 50, got 60"}},
 		{"num_results negative", "/v1/search", `{"query":"x","numResults":-1}`, []string{"num_results", "between"}},
 		{"alpha", "/v1/search", `{"query":"x","fusion":{"alpha":1.5}}`, []string{"fusion.alpha", "between 0 and 1"}},
 		{"rrf_k", "/v1/search", `{"query":"x","fusion":{"rrfK":5000}}`, []string{"fusion.rrf_k", "between 0 and 1000"}},

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -28,18 +27,34 @@ type searchService struct {
 
 func (s *searchService) Search(ctx context.Context, req *cariv1.SearchRequest) (*cariv1.SearchResponse, error) {
 	start := time.Now()
-	if n := req.GetNumResults(); s.maxNumResults > 0 && int(n) > s.maxNumResults {
-		return nil, invalidArgument("num_results", fmt.Sprintf("must be between 0 and %d on this server, got %d", s.maxNumResults, n))
+	n, err := s.numResults(req.GetNumResults())
+	if err != nil {
+		return nil, statusOf(ctx, s.log, "Search", err)
 	}
 	q, err := searchQuery(req)
 	if err != nil {
 		return nil, statusOf(ctx, s.log, "Search", err)
 	}
+	q.NumResults = n
 	resp, err := s.searcher.Search(ctx, q)
 	if err != nil {
 		return nil, statusOf(ctx, s.log, "Search", err)
 	}
 	return s.response(ctx, resp, start), nil
+}
+
+// numResults checks a request's num_results against this server's cap
+// (searcher.CheckNumResults, so it reads as the searcher's own bound), and
+// turns 0 (not set) into the searcher's default, or the cap when that is
+// lower.
+func (s *searchService) numResults(n int32) (int, error) {
+	if n == 0 {
+		return min(searcher.DefaultNumResults, cmp.Or(s.maxNumResults, searcher.MaxNumResults)), nil
+	}
+	if err := searcher.CheckNumResults(int(n), s.maxNumResults); err != nil {
+		return 0, err
+	}
+	return int(n), nil
 }
 
 // searchResponse converts a searcher response; start is when the request
@@ -84,8 +99,9 @@ func withTransport(stages []searcher.StageTiming, total time.Duration) []searche
 
 func (s *searchService) FindSimilar(ctx context.Context, req *cariv1.FindSimilarRequest) (*cariv1.SearchResponse, error) {
 	start := time.Now()
-	if n := req.GetNumResults(); n < 0 || (s.maxNumResults > 0 && int(n) > s.maxNumResults) || n > searcher.MaxNumResults {
-		return nil, invalidArgument("num_results", fmt.Sprintf("must be between 0 and %d, got %d", cmp.Or(s.maxNumResults, searcher.MaxNumResults), n))
+	n, err := s.numResults(req.GetNumResults())
+	if err != nil {
+		return nil, statusOf(ctx, s.log, "FindSimilar", err)
 	}
 	filter, err := filterOf(req.GetFilters())
 	if err != nil {
@@ -98,7 +114,7 @@ func (s *searchService) FindSimilar(ctx context.Context, req *cariv1.FindSimilar
 	resp, err := s.searcher.FindSimilar(ctx, searcher.SimilarQuery{
 		ID:                  req.GetId(),
 		URL:                 req.GetUrl(),
-		NumResults:          int(req.GetNumResults()),
+		NumResults:          n,
 		Filter:              filter,
 		Contents:            contents,
 		ExcludeSourceDomain: req.GetExcludeSourceDomain(),

@@ -47,7 +47,9 @@ type Options struct {
 	// results with their whole texts.
 	MaxSendBytes int
 	// MaxNumResults caps a search's num_results below the searcher's own
-	// maximum (searcher.MaxNumResults). 0: the searcher's.
+	// maximum (searcher.MaxNumResults). 0: the searcher's. A request over
+	// it is refused in searcher.CheckNumResults' words; one that leaves
+	// num_results unset gets the default or the cap, whichever is lower.
 	MaxNumResults int
 	// Keepalive configures HTTP/2 pings and idle connections; zero fields
 	// take the defaults.

@@ -86,13 +86,15 @@ func (ContentsStatus) EnumDescriptor() ([]byte, []int) {
 type SearchRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The query, in natural language or keywords. Required. Range: 1 to
-	// 2,000 characters, not all white space.
+	// 10,000 characters (the server's --max-query-chars), not all white
+	// space.
 	Query string `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
 	// The kind of retrieval. Default: SEARCH_TYPE_UNSPECIFIED, which is
 	// SEARCH_TYPE_AUTO.
 	Type SearchType `protobuf:"varint,2,opt,name=type,proto3,enum=cari.v1.SearchType" json:"type,omitempty"`
-	// Results wanted. Default: 0, meaning 10. Range: 0 to 100. Fewer come
-	// back when fewer documents match.
+	// Results wanted. Default: 0, meaning 10 (or the server's cap, when
+	// lower). Range: 1 to 100, or the server's --limit-num-results. Fewer
+	// come back when fewer documents match.
 	NumResults int32 `protobuf:"varint,3,opt,name=num_results,json=numResults,proto3" json:"num_results,omitempty"`
 	// Restrictions on which documents may appear. Default: unset, none.
 	Filters *SearchFilters `protobuf:"bytes,4,opt,name=filters,proto3" json:"filters,omitempty"`
@@ -220,8 +222,9 @@ type FindSimilarRequest struct {
 	//	*FindSimilarRequest_Url
 	//	*FindSimilarRequest_Id
 	Source isFindSimilarRequest_Source `protobuf_oneof:"source"`
-	// Results wanted. Default: 0, meaning 10. Range: 0 to 100. The source
-	// document itself is never among them.
+	// Results wanted. Default: 0, meaning 10 (or the server's cap, when
+	// lower). Range: 1 to 100, or the server's --limit-num-results. The
+	// source document itself is never among them.
 	NumResults int32 `protobuf:"varint,3,opt,name=num_results,json=numResults,proto3" json:"num_results,omitempty"`
 	// Restrictions on which documents may appear, as in SearchRequest.
 	// Default: unset, none.
