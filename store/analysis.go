@@ -158,14 +158,10 @@ type FieldTerms struct {
 
 // QueryFields returns the fields a query searches (its detected language's
 // and the neutral one, or every field when detection is unsure) and its
-// terms in each, the query's own language first. A query with more than
-// MaxQueryTerms terms in a field is refused.
+// terms in each, the query's own language first, each field's cut to its
+// first MaxQueryTerms (LimitQueryTerms).
 func (a *Analysis) QueryFields(text string) ([]FieldTerms, error) {
-	fields := a.QueryFieldsAmong(text, nil)
-	if err := CheckQueryTerms(fields); err != nil {
-		return nil, err
-	}
-	return fields, nil
+	return LimitQueryTerms(a.QueryFieldsAmong(text, nil)), nil
 }
 
 // QueryFieldsAmong is QueryFields knowing which fields hold documents
@@ -178,7 +174,7 @@ func (a *Analysis) QueryFields(text string) ([]FieldTerms, error) {
 // empty searches the populated ones instead, so a query taken for the
 // wrong language with confidence still finds something. Fields where the
 // query keeps no term are left out; the caller bounds the terms
-// (CheckQueryTerms).
+// (LimitQueryTerms).
 func (a *Analysis) QueryFieldsAmong(text string, populated map[string]bool) []FieldTerms {
 	fields := a.queryFieldNames(text, populated)
 	out := make([]FieldTerms, 0, len(fields))
@@ -223,17 +219,19 @@ func (a *Analysis) queryFieldNames(text string, populated map[string]bool) []str
 	return fields
 }
 
-// CheckQueryTerms refuses a keyword query with more than MaxQueryTerms
-// terms in some field it searches: each field opens a posting list per
-// term, so all count, not only the first field's (the neutral analysis
-// keeps stop words).
-func CheckQueryTerms(fields []FieldTerms) error {
-	for _, f := range fields {
-		if n := len(f.Terms); n > MaxQueryTerms {
-			return fmt.Errorf("query has %d terms after analysis, at most %d are allowed", n, MaxQueryTerms)
+// LimitQueryTerms cuts each field's terms to the first MaxQueryTerms: each
+// field opens a posting list per term, so all fields are cut, not only the
+// first (the neutral analysis keeps stop words). A long query (a pasted
+// paragraph, a verbose topic) is then searched by its beginning, as an
+// embedder reads only its first tokens, rather than refused by the keyword
+// side and accepted by the vector side.
+func LimitQueryTerms(fields []FieldTerms) []FieldTerms {
+	for i, f := range fields {
+		if len(f.Terms) > MaxQueryTerms {
+			fields[i].Terms = f.Terms[:MaxQueryTerms]
 		}
 	}
-	return nil
+	return fields
 }
 
 // CheckPhrases refuses a filter phrase that keeps no term in some body

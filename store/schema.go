@@ -21,7 +21,8 @@ const (
 
 // MaxQueryTerms bounds the analyzed terms of one keyword query in each body
 // field it searches: each term is one pass over a posting list (or one
-// dimension of a sparse query).
+// dimension of a sparse query). A longer query is searched by its first
+// MaxQueryTerms terms (LimitQueryTerms).
 const MaxQueryTerms = 1024
 
 // bodyField is one analysed body field and its analyzer.

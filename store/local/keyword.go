@@ -57,12 +57,9 @@ func (s *Store) planKeyword(ctx context.Context, r index.IndexReader, q store.Ke
 			populated[f] = true
 		}
 	}
-	fields := s.analyzer.QueryFieldsAmong(q.Text, populated)
+	fields := store.LimitQueryTerms(s.analyzer.QueryFieldsAmong(q.Text, populated))
 	if len(fields) == 0 {
 		return nil, nil
-	}
-	if err := store.CheckQueryTerms(fields); err != nil {
-		return nil, err
 	}
 	allow, err := s.compileFilter(ctx, r, q.Filter)
 	if err != nil {

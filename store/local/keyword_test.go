@@ -227,23 +227,26 @@ func TestKeywordNoTerms(t *testing.T) {
 	}
 }
 
+// A query longer than MaxQueryTerms terms is searched by its first
+// MaxQueryTerms, not refused: the term after the bound is not read.
 func TestKeywordTooManyTerms(t *testing.T) {
 	s := newStore(t, Options{})
-	upsert(t, s, doc("a", "w1 w2"))
+	upsert(t, s, doc("a", "w1 w2"), doc("last", fmt.Sprintf("w%d", store.MaxQueryTerms)))
 	words := make([]string, store.MaxQueryTerms+1)
 	for i := range words {
 		words[i] = fmt.Sprintf("w%d", i)
 	}
-	if _, err := s.SearchKeyword(context.Background(), store.KeywordQuery{Text: strings.Join(words[:store.MaxQueryTerms], " "), Limit: 1}); err != nil {
-		t.Errorf("%d terms: %v", store.MaxQueryTerms, err)
+	hits, err := s.SearchKeyword(context.Background(), store.KeywordQuery{Text: strings.Join(words, " "), Limit: 10})
+	if err != nil {
+		t.Fatalf("%d terms: %v", len(words), err)
 	}
-	if _, err := s.SearchKeyword(context.Background(), store.KeywordQuery{Text: strings.Join(words, " "), Limit: 1}); err == nil {
-		t.Errorf("%d terms: no error", len(words))
+	if len(hits) != 1 || hits[0].ID != "a" {
+		t.Errorf("%d terms: hits %v, want a only (the last term is beyond the bound)", len(words), hits)
 	}
 }
 
 // The bound holds in every field a query searches: English drops the stop
-// words that the neutral field, searched too, keeps.
+// words that the neutral field, searched too, keeps, and both are cut.
 func TestKeywordTooManyTermsInAnyField(t *testing.T) {
 	s := newStore(t, Options{})
 	en, other := doc("en", "w1 w2"), doc("fr", "w1 w2")
@@ -256,8 +259,13 @@ func TestKeywordTooManyTermsInAnyField(t *testing.T) {
 	if len(fields) < 2 || fields[0].Field != store.FieldBody || len(fields[0].Terms) != store.MaxQueryTerms {
 		t.Fatalf("the query is not analysed as English first with %d terms: %d fields", store.MaxQueryTerms, len(fields))
 	}
-	if _, err := s.SearchKeyword(context.Background(), store.KeywordQuery{Text: text, Limit: 1}); err == nil {
-		t.Errorf("%d terms in the neutral field: no error", store.MaxQueryTerms+100)
+	for _, f := range store.LimitQueryTerms(fields) {
+		if len(f.Terms) > store.MaxQueryTerms {
+			t.Errorf("field %s keeps %d terms, want at most %d", f.Field, len(f.Terms), store.MaxQueryTerms)
+		}
+	}
+	if _, err := s.SearchKeyword(context.Background(), store.KeywordQuery{Text: text, Limit: 1}); err != nil {
+		t.Errorf("%d terms in the neutral field: %v, want it searched by its first %d", store.MaxQueryTerms+100, err, store.MaxQueryTerms)
 	}
 }
 
