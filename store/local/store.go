@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -48,6 +47,16 @@ type Options struct {
 	// search setting only (the graph is built the same way whatever it
 	// is). 0 means DefaultEfSearch; at most MaxEfSearch.
 	EfSearch int
+	// MustExist makes Open fail with ErrNoIndex, naming the path, when dir
+	// does not exist or holds no index, instead of creating one: for the
+	// commands that only read (stats, verify, search, eval), where a
+	// missing directory is a mistyped path, not a new index.
+	MustExist bool
+	// ServeAddr is the gRPC address this process serves the directory on,
+	// if it does. It is recorded in the directory's lock file, so that a
+	// command refused with ErrLocked can say who holds the directory and
+	// ask that server instead (ReadHolder).
+	ServeAddr string
 }
 
 // VectorSpace is store.VectorSpace under the name the local store's callers
@@ -90,11 +99,8 @@ type Store struct {
 // ErrClosed is returned by a Store's methods after Close.
 var ErrClosed = errors.New("store is closed")
 
-// ErrLocked is returned by Open when another process has the directory open.
-var ErrLocked = errors.New("data directory is in use by another cari process")
-
 // Open opens the data directory dir, creating it and a first generation if it
-// does not exist yet. A generation left half-built by a reindex is opened too,
+// does not exist yet (unless Options.MustExist). A generation left half-built by a reindex is opened too,
 // so that it keeps receiving writes until the job resumes or is discarded.
 func Open(dir string, opts Options) (*Store, error) {
 	if opts.BM25 == (store.BM25{}) {
@@ -118,10 +124,14 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, generationsDir), 0o755); err != nil {
+	if opts.MustExist {
+		if err := checkIndexExists(dir); err != nil {
+			return nil, err
+		}
+	} else if err := os.MkdirAll(filepath.Join(dir, generationsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	lock, err := lockDir(dir)
+	lock, err := lockDir(dir, Holder{PID: os.Getpid(), Addr: opts.ServeAddr})
 	if err != nil {
 		return nil, err
 	}
@@ -138,29 +148,6 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s.attachBuilding()
 	return s, nil
-}
-
-func lockDir(dir string) (*os.File, error) {
-	path := filepath.Join(dir, lockFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open lock file: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%s: %w (stop it, or use another --data)", dir, ErrLocked)
-		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return f, nil
-}
-
-func (s *Store) unlock() {
-	if s.lock != nil {
-		s.lock.Close() // closing releases the flock
-		s.lock = nil
-	}
 }
 
 // openServing opens the generation CURRENT names, or creates the first one.

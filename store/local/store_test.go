@@ -182,7 +182,7 @@ func TestOpenDamaged(t *testing.T) {
 				t.Errorf("error %q does not name %s", err, want)
 			}
 			// A failed Open must release the lock, or the user cannot retry.
-			lock, err := lockDir(dir)
+			lock, err := lockDir(dir, Holder{PID: os.Getpid()})
 			if err != nil {
 				t.Fatalf("lock after failed Open: %v", err)
 			}

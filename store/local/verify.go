@@ -396,7 +396,7 @@ func Repair(ctx context.Context, dir string, opts RepairOptions) (done []string,
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	lock, err := lockDir(dir)
+	lock, err := lockDir(dir, Holder{PID: os.Getpid()})
 	if err != nil {
 		return nil, err
 	}

@@ -265,7 +265,7 @@ func TestOpenDetectsDamagedFiles(t *testing.T) {
 			if !strings.Contains(err.Error(), "cari ") {
 				t.Errorf("error %q does not say how to repair", err)
 			}
-			lock, err := lockDir(dir)
+			lock, err := lockDir(dir, Holder{PID: os.Getpid()})
 			if err != nil {
 				t.Fatalf("lock after failed Open: %v", err)
 			}
