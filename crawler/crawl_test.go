@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,7 +48,10 @@ func TestCrawlTestSite(t *testing.T) {
 	s := newTestSite(t)
 	sink := &memSink{}
 	dir := t.TempDir()
-	p := crawl(t, dir, sink, siteOptions(t, s))
+	o := siteOptions(t, s)
+	var allowed schedule
+	o.scheduled = allowed.record
+	p := crawl(t, dir, sink, o)
 	t.Logf("progress: %+v", p)
 
 	indexed := []string{"/", "/orphan", "/article/final", "/flaky", "/latin1", "/cp1252-meta", "/sjis", "/koi8",
@@ -118,7 +122,7 @@ func TestCrawlTestSite(t *testing.T) {
 	}
 
 	t.Run("content", func(t *testing.T) { checkContent(t, s, sink) })
-	t.Run("crawl-delay", func(t *testing.T) { checkCrawlDelay(t, s) })
+	t.Run("crawl-delay", func(t *testing.T) { checkCrawlDelay(t, s, allowed.of(s.delay.URL)) })
 }
 
 func checkContent(t *testing.T, s *testSite, sink *memSink) {
@@ -155,19 +159,54 @@ func checkContent(t *testing.T, s *testSite, sink *memSink) {
 	}
 }
 
-// checkCrawlDelay checks that the second host's requests started at least
-// its Crawl-delay apart.
-func checkCrawlDelay(t *testing.T, s *testSite) {
+// schedule collects the request starts a crawl's frontier allowed, by host.
+type schedule struct {
+	mu     sync.Mutex
+	starts map[string][]time.Time
+}
+
+func (s *schedule) record(host string, at time.Time) {
 	s.mu.Lock()
-	times := append([]time.Time(nil), s.times[strings.TrimPrefix(s.delay.URL, "http://")]...)
+	defer s.mu.Unlock()
+	if s.starts == nil {
+		s.starts = make(map[string][]time.Time)
+	}
+	s.starts[host] = append(s.starts[host], at)
+}
+
+func (s *schedule) of(host string) []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.starts[host]
+}
+
+// checkCrawlDelay checks that the crawler allowed the second host's
+// requests to start at least its Crawl-delay apart, and that the requests
+// the host saw followed that schedule: each arrived after the crawler
+// allowed it and before it allowed the next. The gaps between arrivals
+// prove nothing under load (a request allowed on time can wait for a CPU
+// and arrive just before the next), the order of arrivals and decisions
+// does: one request at a time, the next one is allowed only after the
+// answer to the last came back.
+func checkCrawlDelay(t *testing.T, s *testSite, allowed []time.Time) {
+	s.mu.Lock()
+	arrived := append([]time.Time(nil), s.times[strings.TrimPrefix(s.delay.URL, "http://")]...)
 	s.mu.Unlock()
 	// robots.txt, sitemap.xml (absent), the home page and its pages.
-	if len(times) != 3+siteDelayPages {
-		t.Fatalf("delayed host got %d requests, want %d", len(times), 3+siteDelayPages)
+	if len(arrived) != 3+siteDelayPages || len(allowed) != len(arrived) {
+		t.Fatalf("delayed host got %d requests, the crawler allowed %d; want %d", len(arrived), len(allowed), 3+siteDelayPages)
 	}
-	for i := 1; i < len(times); i++ {
-		if gap := times[i].Sub(times[i-1]); gap < siteCrawlDelay-10*time.Millisecond {
-			t.Errorf("requests %d and %d to the delayed host %v apart, want at least %v", i-1, i, gap, siteCrawlDelay)
+	for i := range allowed {
+		if i > 0 {
+			if gap := allowed[i].Sub(allowed[i-1]); gap < siteCrawlDelay {
+				t.Errorf("requests %d and %d to the delayed host allowed %v apart, want at least %v", i-1, i, gap, siteCrawlDelay)
+			}
+		}
+		if arrived[i].Before(allowed[i]) {
+			t.Errorf("request %d to the delayed host arrived %v before the crawler allowed it", i, allowed[i].Sub(arrived[i]))
+		}
+		if i+1 < len(allowed) && arrived[i].After(allowed[i+1]) {
+			t.Errorf("request %d to the delayed host arrived after request %d was allowed: two at once", i, i+1)
 		}
 	}
 }

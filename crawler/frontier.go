@@ -97,6 +97,9 @@ type frontier struct {
 	maxDelay  time.Duration
 	sitemapOK bool
 	now       func() time.Time
+	// started, when set, is told of every request start the frontier
+	// allows (robots.txt, sitemaps, pages), with the time it decided by.
+	started func(host string, at time.Time)
 }
 
 func newFrontier(budget int, delay func(string) time.Duration, parallel func(string) int, maxDelay time.Duration, sitemaps bool) *frontier {
@@ -244,6 +247,7 @@ func (f *frontier) pick() (t task, wait time.Duration, ok bool) {
 			h.loading = true
 			h.inflight++
 			f.rr = idx + 1
+			f.record(h, now)
 			return task{kind: taskRobots, host: h}, 0, true
 		}
 		// URLs that need no request (robots-disallowed, refused host) go
@@ -296,6 +300,14 @@ func (f *frontier) pick() (t task, wait time.Duration, ok bool) {
 func (f *frontier) startRequest(h *hostState, now time.Time) {
 	h.inflight++
 	h.next = now.Add(h.delay)
+	f.record(h, now)
+}
+
+// record tells started of a request start. Callers hold mu.
+func (f *frontier) record(h *hostState, now time.Time) {
+	if f.started != nil {
+		f.started(h.key, now)
+	}
 }
 
 // compact drops hosts without work from the active list. Callers hold mu.

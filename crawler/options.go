@@ -93,6 +93,11 @@ type Options struct {
 	// dialCheck, when set (tests only), runs after the address guard on
 	// every connection the crawler makes.
 	dialCheck func(address string) error
+	// scheduled, when set (tests only), is told the host and the time of
+	// every request the frontier lets start: the politeness schedule as
+	// the crawler kept it, which load cannot skew the way the times a
+	// server sees the requests arrive can.
+	scheduled func(host string, at time.Time)
 }
 
 func (o Options) withDefaults() Options {

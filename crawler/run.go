@@ -96,6 +96,7 @@ func (c *Crawler) Run(ctx context.Context) (Progress, error) {
 	}
 	c.front = newFrontier(c.opts.MaxPages-int(job.counters.Fetched), c.opts.hostDelay, c.opts.hostParallelism,
 		c.opts.MaxCrawlDelay, !c.opts.NoSitemaps && c.scope.maxDepth > 0)
+	c.front.started = c.opts.scheduled
 	c.live.init(job, start, c.front)
 	slices.SortFunc(job.queue, func(a, b *entry) int { return cmp.Compare(a.seq, b.seq) })
 	c.front.push(job.queue...)
