@@ -171,6 +171,15 @@ func decodeSeen(b []byte) seenMark {
 
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
+// jobID names a crawl job for logs and progress reports: what it crawled
+// (the scope's fingerprint), when it started (to the second, UTC) and its
+// number among the jobs of this crawl state, so that two crawls of the
+// same seeds started within one second are still told apart. Jobs started
+// before the number was added keep their IDs: an ID is stored, never parsed.
+func jobID(fingerprint string, started time.Time, number uint64) string {
+	return fmt.Sprintf("%s-%s-%d", fingerprint[:12], started.UTC().Format("20060102t150405"), number)
+}
+
 func jobBucket(id string) []byte { return []byte("job:" + id) }
 
 // loadedJob is a job as read back from the state file.
@@ -203,8 +212,12 @@ func (s *State) startJob(fingerprint string, now time.Time, fresh bool) (*loaded
 				return err
 			}
 		}
+		number, err := jobs.NextSequence()
+		if err != nil {
+			return err
+		}
 		j.meta = jobMeta{
-			ID:          fingerprint[:12] + "-" + now.UTC().Format("20060102t150405"),
+			ID:          jobID(fingerprint, now, number),
 			Fingerprint: fingerprint,
 			Started:     now.UTC(),
 		}

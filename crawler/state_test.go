@@ -2,7 +2,11 @@ package crawler
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestStateIsLocked(t *testing.T) {
@@ -22,5 +26,69 @@ func TestSeenMarkRoundTrip(t *testing.T) {
 		if got := decodeSeen(m.encode()); got != m {
 			t.Errorf("decodeSeen(encode(%v)) = %v", m, got)
 		}
+	}
+}
+
+// TestJobIDsAreUnique starts crawls of the same seeds within one second:
+// each gets an ID of its own, which still says what it crawled and when.
+func TestJobIDsAreUnique(t *testing.T) {
+	st, err := OpenState(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fp := strings.Repeat("5355b83c", 8)
+	start := time.Date(2026, 11, 27, 12, 9, 14, 0, time.UTC)
+	seen := make(map[string]bool)
+	for i := range 3 {
+		j, err := st.startJob(fp, start.Add(time.Duration(i)*time.Millisecond), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[j.meta.ID] {
+			t.Errorf("crawl %d got the ID %q of an earlier crawl", i, j.meta.ID)
+		}
+		seen[j.meta.ID] = true
+		if !strings.HasPrefix(j.meta.ID, "5355b83c5355-20261127t120914-") {
+			t.Errorf("crawl %d: ID %q, want the fingerprint and the start second first", i, j.meta.ID)
+		}
+	}
+}
+
+// TestJobWithOldIDResumes: a crawl interrupted before job IDs were numbered
+// is resumed under the ID it started with.
+func TestJobWithOldIDResumes(t *testing.T) {
+	dir := t.TempDir()
+	st, err := OpenState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fp := strings.Repeat("5355b83c", 8)
+	old := jobMeta{ID: "5355b83c5355-20261127t120914", Fingerprint: fp, Started: time.Date(2026, 11, 27, 12, 9, 14, 0, time.UTC), NextSeq: 2}
+	err = st.db.Update(func(tx *bolt.Tx) error {
+		jb, err := tx.CreateBucket(jobBucket(old.ID))
+		if err != nil {
+			return err
+		}
+		for _, b := range [][]byte{bucketQueue, bucketSeen, bucketHosts} {
+			if _, err := jb.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		if err := putJSON(jb.Bucket(bucketQueue), seqKey(1), entry{URL: "https://a.example/"}); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketJobs), []byte(fp), old)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := st.startJob(fp, time.Now(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !j.resumed || j.meta.ID != old.ID || len(j.queue) != 1 {
+		t.Errorf("resumed %v, ID %q, %d queued; want the old job resumed as %q with its queue", j.resumed, j.meta.ID, len(j.queue), old.ID)
 	}
 }
