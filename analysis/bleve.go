@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 
 	blevean "github.com/blevesearch/bleve/v2/analysis"
@@ -124,6 +125,28 @@ func FindIndonesianDictionary() string {
 		}
 	}
 	return ""
+}
+
+// IndonesianDictionaryInstall is the command that installs the root words
+// Indonesian stemming needs (Debian and Ubuntu).
+const IndonesianDictionaryInstall = "apt-get install hunspell-id"
+
+// IndonesianStemmingWarning returns what an operator should be told once at
+// start-up when this process analyses Indonesian without stemming because
+// none of DefaultIndonesianDictionaries can be read (Indonesian results are
+// worse; an index built so must be rebuilt after installing), with the
+// command that installs the dictionary; "" when stemming is on.
+func IndonesianStemmingWarning() string {
+	return stemmingWarning(DefaultIndonesianOptions(), DefaultIndonesianDictionaries)
+}
+
+func stemmingWarning(o IndonesianOptions, searched []string) string {
+	if o.Dictionary != "" {
+		return ""
+	}
+	return fmt.Sprintf("Indonesian is analysed without stemming: no dictionary of root words in %s; "+
+		"install it with `%s` and reindex what was indexed without it",
+		strings.Join(searched, ", "), IndonesianDictionaryInstall)
 }
 
 // AddAnalyzers defines Cari's custom analyzers in m, recording the

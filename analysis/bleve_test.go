@@ -114,3 +114,23 @@ func TestCJKAndNeutralAnalyzers(t *testing.T) {
 		}
 	}
 }
+
+// TestIndonesianStemmingWarning: a process without the root words says so,
+// naming where it looked and the command that installs them; one with them
+// says nothing.
+func TestIndonesianStemmingWarning(t *testing.T) {
+	searched := []string{"/nowhere/id_ID.dic"}
+	w := stemmingWarning(IndonesianOptions{}, searched)
+	for _, want := range []string{"without stemming", "/nowhere/id_ID.dic", "apt-get install hunspell-id"} {
+		if !strings.Contains(w, want) {
+			t.Errorf("warning %q does not say %q", w, want)
+		}
+	}
+	if w := stemmingWarning(IndonesianOptions{Dictionary: "/usr/share/hunspell/id_ID.dic", SHA256: "ab"}, searched); w != "" {
+		t.Errorf("warning %q with a dictionary", w)
+	}
+	// This machine's answer agrees with what the analyzers use.
+	if got, stemming := IndonesianStemmingWarning(), DefaultIndonesianOptions().Dictionary != ""; (got == "") != stemming {
+		t.Errorf("IndonesianStemmingWarning() = %q with stemming %v", got, stemming)
+	}
+}
