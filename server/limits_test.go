@@ -88,7 +88,9 @@ func TestRateLimiterForgetsIdleCallers(t *testing.T) {
 
 // TestConcurrencyLimit fills the only slot and checks that the next request
 // is shed at once with RESOURCE_EXHAUSTED, then that a queued one waits and
-// gets through when the slot frees.
+// gets through when the slot frees. "At once" is the limiter's decision,
+// which its message names (the queue was full, rather than no slot freed
+// within QueueWait), not a time that load could stretch.
 func TestConcurrencyLimit(t *testing.T) {
 	ts := startServer(t, serverSetup{gated: true, guard: GuardOptions{MaxConcurrent: 1, MaxQueued: 1, QueueWait: 10 * time.Second}})
 	req := &cariv1.SearchRequest{Query: "jazz"}
@@ -100,11 +102,10 @@ func TestConcurrencyLimit(t *testing.T) {
 	go func() { _, err := ts.search().Search(t.Context(), req); queued <- err }()
 	waitFor(t, func() bool { return ts.guard.conc.queued() == 1 })
 
-	start := time.Now()
 	var hdr metadata.MD
 	_, err := ts.search().Search(t.Context(), req, grpc.Header(&hdr))
-	if status.Code(err) != codes.ResourceExhausted || time.Since(start) > 2*time.Second {
-		t.Fatalf("third search with the slot and the queue full: %v after %v, want RESOURCE_EXHAUSTED at once", err, time.Since(start))
+	if status.Code(err) != codes.ResourceExhausted || !strings.Contains(status.Convert(err).Message(), "1 waiting, the most it takes") {
+		t.Fatalf("third search with the slot and the queue full: %v, want RESOURCE_EXHAUSTED at once for the full queue", err)
 	}
 	if len(hdr.Get("retry-after")) != 1 {
 		t.Errorf("no retry-after with the shed request")
@@ -149,17 +150,16 @@ func TestConcurrencyLimiterWait(t *testing.T) {
 
 // TestDeadline checks that a search past its deadline stops (the store sees
 // its context end) and answers DEADLINE_EXCEEDED, over gRPC and HTTP, for a
-// client's deadline and for the server's own request timeout.
+// client's deadline and for the server's own request timeout. The gated
+// store answers only when its context ends, so an answer at all shows the
+// deadline was kept; how long it took would depend on the machine's load.
 func TestDeadline(t *testing.T) {
 	ts := startServer(t, serverSetup{gated: true, guard: GuardOptions{RequestTimeout: 300 * time.Millisecond}})
 	req := &cariv1.SearchRequest{Query: "jazz"}
-	check := func(t *testing.T, what string, err error, took time.Duration, limit time.Duration) {
+	check := func(t *testing.T, what string, err error) {
 		t.Helper()
 		if status.Code(err) != codes.DeadlineExceeded {
 			t.Errorf("%s: %v, want DEADLINE_EXCEEDED", what, err)
-		}
-		if took > limit+2*time.Second {
-			t.Errorf("%s took %v, want about %v", what, took, limit)
 		}
 		select {
 		case err := <-ts.gated.stopped:
@@ -175,22 +175,19 @@ func TestDeadline(t *testing.T) {
 	t.Run("client deadline", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 		defer cancel()
-		start := time.Now()
 		_, err := ts.search().Search(ctx, req)
-		check(t, "gRPC search with a 100ms deadline", err, time.Since(start), 100*time.Millisecond)
+		check(t, "gRPC search with a 100ms deadline", err)
 	})
 	t.Run("server timeout", func(t *testing.T) {
-		start := time.Now()
 		_, err := ts.search().Search(t.Context(), req)
-		check(t, "gRPC search without a deadline", err, time.Since(start), 300*time.Millisecond)
+		check(t, "gRPC search without a deadline", err)
 	})
 	t.Run("HTTP", func(t *testing.T) {
-		start := time.Now()
 		r := ts.do(t, "POST", "/v1/search", `{"query":"jazz"}`, "Grpc-Timeout", "100m")
 		if r.code != http.StatusGatewayTimeout || r.json(t)["code"] != float64(codes.DeadlineExceeded) {
 			t.Errorf("HTTP search with Grpc-Timeout 100m: %d %s, want 504", r.code, r.body)
 		}
-		check(t, "HTTP search", status.Error(codes.DeadlineExceeded, ""), time.Since(start), 100*time.Millisecond)
+		check(t, "HTTP search", status.Error(codes.DeadlineExceeded, ""))
 	})
 	if !strings.Contains(ts.logs.String(), `"code":"DeadlineExceeded"`) {
 		t.Errorf("no log line with code DeadlineExceeded")

@@ -397,7 +397,10 @@ func TestChat5xxThenSuccess(t *testing.T) {
 }
 
 // TestChatHonoursDeadline: a server that never answers costs the caller
-// its deadline and no more, and the error says it was the deadline.
+// its deadline and no more, and the error says it was the deadline. The
+// server answers only when the test ends, so Rerank returning at all means
+// it gave up at the deadline; the ten seconds are only how long the test
+// waits for that, whatever the machine's load.
 func TestChatHonoursDeadline(t *testing.T) {
 	release := make(chan struct{})
 	srv := serve(t, func(w http.ResponseWriter, r *http.Request, _ map[string]any, _ int) {
@@ -410,13 +413,18 @@ func TestChatHonoursDeadline(t *testing.T) {
 	c, _ := NewChat(ChatOptions{Server: quick(srv.v1())})
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()
-	start := time.Now()
-	_, err := c.Rerank(ctx, "q", []searcher.Candidate{cand("a", "", "p"), cand("b", "", "p")})
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("err = %v, want the deadline", err)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("returned after %s with a 150ms deadline", d)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Rerank(ctx, "q", []searcher.Candidate{cand("a", "", "p"), cand("b", "", "p")})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want the deadline", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Rerank still waiting for the server 10s after its 150ms deadline")
 	}
 }
 

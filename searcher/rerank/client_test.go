@@ -221,13 +221,11 @@ func TestRetryAfterBeyondDeadlineFailsAtOnce(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	start := time.Now()
+	// "no time left" is the client deciding not to wait for the Retry-After:
+	// had it waited, the deadline would have ended the call instead.
 	_, err = c.Rerank(ctx, "q", []searcher.Candidate{cand("a", "", "text")})
 	if err == nil || !strings.Contains(err.Error(), "HTTP 429") || !strings.Contains(err.Error(), "no time left") {
 		t.Errorf("err = %v, want the 429 and no retry", err)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("took %s: a Retry-After past the deadline must fail at once", d)
 	}
 	if n := len(srv.recorded()); n != 1 {
 		t.Errorf("%d requests, want 1", n)
@@ -254,6 +252,8 @@ func TestRetryAfterHonoured(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0] != 0.5 {
 		t.Fatalf("Rerank = %v, %v", got, err)
 	}
+	// A lower bound load cannot break: the client's timer for the
+	// Retry-After starts after start, and load only makes it later.
 	if d := time.Since(start); d < 900*time.Millisecond {
 		t.Errorf("retried after %s, before the server's Retry-After of 1s", d)
 	}
