@@ -17,8 +17,8 @@ import (
 )
 
 // testSite is a small web site with the cases a crawler gets wrong: robots
-// rules, a sitemap-only page, redirect chains and loops, errors, slow and
-// huge pages, legacy charsets, duplicates, canonical links, noindex and
+// rules, a sitemap-only page, redirect chains and loops, errors, a page
+// that never answers, huge pages, legacy charsets, duplicates, canonical links, noindex and
 // nofollow, tracking parameters and links to private addresses. It counts
 // the requests for every path.
 type testSite struct {
@@ -29,6 +29,9 @@ type testSite struct {
 	times map[string][]time.Time
 	flaky int
 	total int
+	// closing is closed before the servers close, to end requests for
+	// /slow that a client still waits on: httptest's Close waits for them.
+	closing chan struct{}
 	// onHit, when set, is called with the number of requests so far.
 	onHit func(total int)
 	// modified is the Last-Modified of every page; pages answer
@@ -44,15 +47,16 @@ const (
 	siteMaxDepth   = 4
 	siteHugeBytes  = 3 << 20
 	siteMaxBody    = 1 << 20
-	siteSlow       = time.Second
 )
 
 func newTestSite(t testing.TB) *testSite {
-	s := &testSite{hits: make(map[string]int), times: make(map[string][]time.Time), modified: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	s := &testSite{hits: make(map[string]int), times: make(map[string][]time.Time), closing: make(chan struct{}),
+		modified: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	s.delay = httptest.NewServer(http.HandlerFunc(s.serveDelayed))
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	t.Cleanup(s.delay.Close)
+	t.Cleanup(func() { close(s.closing) }) // cleanups run last first
 	return s
 }
 
@@ -189,12 +193,13 @@ func (s *testSite) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		html(page("Flaky but there", "", para(5, 120)))
 	case p == "/slow":
+		// Never answers: whatever the request timeout and the machine's
+		// load, the client gives up first, and it costs the crawl no more
+		// than that timeout.
 		select {
-		case <-time.After(siteSlow):
 		case <-r.Context().Done():
-			return
+		case <-s.closing:
 		}
-		html(page("Slow", "", para(6, 100)))
 	case p == "/huge":
 		w.Header().Set("Content-Type", "text/html")
 		w.Header().Set("Content-Length", fmt.Sprint(siteHugeBytes))
