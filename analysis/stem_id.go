@@ -97,17 +97,9 @@ func (s *IndonesianStemmer) Stem(word string) string {
 	if len(word) < 4 || !isLowerASCII(word) || s.isRoot(word) {
 		return word
 	}
-	w := word
-	for _, inflection := range [][]string{{"lah", "kah", "tah", "pun"}, {"ku", "mu", "nya"}} {
-		for _, suf := range inflection {
-			if strings.HasSuffix(w, suf) && len(w)-len(suf) >= 3 {
-				w = w[:len(w)-len(suf)]
-				if s.isRoot(w) {
-					return w
-				}
-				break
-			}
-		}
+	w, root := s.stripInflections(word)
+	if root {
+		return w
 	}
 	for _, c := range derivations(w) {
 		if c.suffix != "" && s.isRoot(c.stem) {
@@ -118,6 +110,37 @@ func (s *IndonesianStemmer) Stem(word string) string {
 		}
 	}
 	return word
+}
+
+// StemInflections removes only the inflectional suffixes of a lower-case
+// word that is not a root word: a particle (-lah, -kah, -tah, -pun), then a
+// possessive pronoun (-ku, -mu, -nya), each only when at least three
+// letters remain. It is the light variant the Indonesian development set
+// compared with Stem (docs/EVALUATION.md); words with letters outside a-z
+// are returned unchanged.
+func (s *IndonesianStemmer) StemInflections(word string) string {
+	if len(word) < 4 || !isLowerASCII(word) || s.isRoot(word) {
+		return word
+	}
+	w, _ := s.stripInflections(word)
+	return w
+}
+
+// stripInflections removes a particle and then a possessive pronoun from w,
+// stopping at the first root word it reaches (root reports whether it did).
+func (s *IndonesianStemmer) stripInflections(w string) (stem string, root bool) {
+	for _, inflection := range [][]string{{"lah", "kah", "tah", "pun"}, {"ku", "mu", "nya"}} {
+		for _, suf := range inflection {
+			if strings.HasSuffix(w, suf) && len(w)-len(suf) >= 3 {
+				w = w[:len(w)-len(suf)]
+				if s.isRoot(w) {
+					return w, true
+				}
+				break
+			}
+		}
+	}
+	return w, false
 }
 
 // derivation is a candidate split of a word into a stem and a derivational

@@ -80,6 +80,27 @@ func TestIndonesianStemmer(t *testing.T) {
 	}
 }
 
+// TestStemInflections: the light variant removes a particle and then a
+// possessive, even where no root is reached, and nothing else.
+func TestStemInflections(t *testing.T) {
+	s := NewIndonesianStemmer(testRoots)
+	for _, tc := range []struct{ word, want, why string }{
+		{"duduklah", "duduk", "particle -lah"},
+		{"bukunyalah", "buku", "possessive before particle"},
+		{"komputernya", "komputer", "-nya removed without a root"},
+		{"pembangunannya", "pembangunan", "derivational affixes kept"},
+		{"membaca", "membaca", "prefixes kept"},
+		{"bukunya", "buku", "a root reached"},
+		{"kerja", "kerja", "a root"},
+		{"hanya", "hanya", "two letters would remain"},
+		{"bérjalanlah", "bérjalanlah", "letters outside a-z"},
+	} {
+		if got := s.StemInflections(tc.word); got != tc.want {
+			t.Errorf("StemInflections(%q) = %q, want %q (%s)", tc.word, got, tc.want, tc.why)
+		}
+	}
+}
+
 func TestParseHunspellWords(t *testing.T) {
 	words, err := ParseHunspellWords(strings.NewReader("5\nabadi/DkMkO0\nJakarta\nmem-\naba-aba\nbaca/A0\n"))
 	if err != nil {
