@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
@@ -22,6 +23,20 @@ import (
 type Analysis struct {
 	name      string
 	analyzers map[string]blevean.Analyzer // by body field
+	questions map[string]bool             // IndonesianQuestionWords as the Indonesian field analyses them
+}
+
+// IndonesianQuestionWords are dropped from a query's terms in the
+// Indonesian field (documents keep them). Tala's stop list, applied before
+// stemming, catches apa or siapa but not dimanakah or berapakah, which stem
+// to mana and berapa; a question's question word matches no answer
+// paragraph for a reason, and only adds noise to its ranking. Chosen on
+// tydiqa-id/train (docs/EVALUATION.md); tests swap it.
+var IndonesianQuestionWords = []string{
+	"apa", "apakah", "siapa", "siapakah", "kapan", "kapankah", "mana", "manakah",
+	"dimana", "dimanakah", "darimana", "darimanakah", "kemana", "kemanakah",
+	"berapa", "berapakah", "mengapa", "mengapakah", "kenapa", "kenapakah",
+	"bagaimana", "bagaimanakah", "bilamana",
 }
 
 // NewAnalysis returns the body fields' analysis with this build's
@@ -47,6 +62,10 @@ func AnalysisOf(m mapping.IndexMapping, name string) (*Analysis, error) {
 			return nil, fmt.Errorf("analyzer %q of field %s cannot be built", f.analyzer, f.name)
 		}
 		a.analyzers[f.name] = an
+	}
+	a.questions = map[string]bool{}
+	for _, t := range a.Analyze(FieldBodyID, strings.Join(IndonesianQuestionWords, " ")) {
+		a.questions[string(t)] = true
 	}
 	return a, nil
 }
@@ -179,7 +198,11 @@ func (a *Analysis) QueryFieldsAmong(text string, populated map[string]bool) []Fi
 	fields := a.queryFieldNames(text, populated)
 	out := make([]FieldTerms, 0, len(fields))
 	for _, f := range fields {
-		if ts := a.Analyze(f, text); len(ts) > 0 {
+		ts := a.Analyze(f, text)
+		if f == FieldBodyID {
+			ts = slices.DeleteFunc(ts, func(t []byte) bool { return a.questions[string(t)] })
+		}
+		if len(ts) > 0 {
 			out = append(out, FieldTerms{f, termStrings(ts)})
 		}
 	}
