@@ -52,6 +52,7 @@ func TestIndonesianAnalyzer(t *testing.T) {
 		{"stop words and stemming", IndonesianOptions{Dictionary: dict}, []string{"baca", "buku", "buku", "ajar"}},
 		{"stop words only", IndonesianOptions{}, []string{"membaca", "buku", "bukunya", "pelajaran"}},
 		{"stemming only", IndonesianOptions{NoStopWords: true, Dictionary: dict}, []string{"mereka", "baca", "buku", "buku", "dan", "ajar", "itu"}},
+		{"inflections only", IndonesianOptions{Dictionary: dict, InflectionsOnly: true}, []string{"membaca", "buku", "buku", "pelajaran"}},
 	} {
 		if got := analyze(t, tc.o, IndonesianAnalyzer, text); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %q -> %q, want %q", tc.name, text, got, tc.want)
@@ -80,6 +81,7 @@ func TestIndonesianFoldingIsOptIn(t *testing.T) {
 		{IndonesianOptions{Folding: true}, "stop words, no stemming"},
 		{IndonesianOptions{NoStopWords: true, Folding: true, Dictionary: "/d/id.dic", SHA256: strings.Repeat("ab", 32)}, "no stop words, Nazief-Adriani with /d/id.dic (sha256 abababababab)"},
 		{IndonesianOptions{Dictionary: "/d/id.dic", SHA256: strings.Repeat("ab", 32)}, "stop words, no folding, Nazief-Adriani with /d/id.dic (sha256 abababababab)"},
+		{IndonesianOptions{Folding: true, Dictionary: "/d/id.dic", SHA256: strings.Repeat("ab", 32), InflectionsOnly: true}, "stop words, inflections only with /d/id.dic (sha256 abababababab)"},
 	} {
 		if got := tc.o.String(); got != tc.want {
 			t.Errorf("%+v.String() = %q, want %q", tc.o, got, tc.want)

@@ -14,12 +14,13 @@ import (
 
 // TestIndonesianBM25IsRecorded: the Indonesian field's documents are
 // weighted with its own BM25 parameters, so a collection weighted with
-// other ones (as every collection was before the field had its own) is
-// refused rather than searched with weights the process would not make.
+// other ones (as collections were with issue 13's k1 1.5, b 1) is refused
+// rather than searched with weights the process would not make.
 func TestIndonesianBM25IsRecorded(t *testing.T) {
 	_, addr := qdranttest.Start(t, "")
 	ctx := context.Background()
-	s, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, IndonesianBM25: store.DefaultBM25})
+	issue13 := store.BM25{K1: 1.5, B: 1}
+	s, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, IndonesianBM25: issue13})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,11 +31,11 @@ func TestIndonesianBM25IsRecorded(t *testing.T) {
 	s.Close()
 
 	_, err = qdrant.Open(ctx, qdrant.Options{Addr: addr})
-	want := "k1=1.2 b=0.75 for the Indonesian field, this process uses k1=1.5 b=1"
+	want := "k1=1.5 b=1 for the Indonesian field, this process uses k1=1.2 b=0.75"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Open with the default Indonesian parameters: %v, want an error saying %q", err, want)
 	}
-	again, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, IndonesianBM25: store.DefaultBM25})
+	again, err := qdrant.Open(ctx, qdrant.Options{Addr: addr, IndonesianBM25: issue13})
 	if err != nil {
 		t.Fatalf("Open with the recorded parameters: %v", err)
 	}

@@ -40,19 +40,19 @@ func legacyCollection(t *testing.T, name string, drop ...string) string {
 // TestCollectionWithoutIndonesianBM25: a collection made before the
 // Indonesian field had its own BM25 parameters records only the global
 // ones, which weighted its Indonesian documents too. It opens with those
-// as the Indonesian parameters, and the refusal under others names them,
-// not the zeros of the missing keys.
+// as the Indonesian parameters (the default again since issue 21), and the
+// refusal under others names them, not the zeros of the missing keys.
 func TestCollectionWithoutIndonesianBM25(t *testing.T) {
 	addr := legacyCollection(t, "legacy", metaIDK1, metaIDB)
 	ctx := context.Background()
-	_, err := Open(ctx, Options{Addr: addr})
+	_, err := Open(ctx, Options{Addr: addr, IndonesianBM25: store.BM25{K1: 1.5, B: 1}})
 	want := "built with BM25 k1=1.2 b=0.75 for the Indonesian field, this process uses k1=1.5 b=1"
 	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Errorf("Open with the default Indonesian parameters: %v, want an error saying %q", err, want)
+		t.Errorf("Open with other Indonesian parameters: %v, want an error saying %q", err, want)
 	}
-	s, err := Open(ctx, Options{Addr: addr, IndonesianBM25: store.DefaultBM25})
+	s, err := Open(ctx, Options{Addr: addr})
 	if err != nil {
-		t.Fatalf("Open with the global parameters for the Indonesian field, as the collection was weighted: %v", err)
+		t.Fatalf("Open with the default parameters, which are the global ones the collection was weighted with: %v", err)
 	}
 	s.Close()
 }
