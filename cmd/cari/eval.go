@@ -103,7 +103,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 	stackF.storage.register(cmd.Flags())
 	cmd.Flags().StringVar(&queriesPath, "queries", "", "queries.jsonl (required)")
 	cmd.Flags().StringVar(&qrelsPath, "qrels", "", "qrels.tsv (required)")
-	cmd.Flags().StringVar(&mode, "mode", "keyword", "retrieval: keyword, vector, hybrid, or rerank (hybrid, or keyword without an embedder, then the re-ranker)")
+	cmd.Flags().StringVar(&mode, "mode", "keyword", "retrieval: keyword, vector, hybrid, rerank (hybrid, or keyword without an embedder, then the re-ranker), or served (auto then the re-ranker: a search's defaults)")
 	cmd.Flags().StringVar(&runPath, "run", "", "also write the ranking as a TREC run file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	cmd.Flags().BoolVar(&binary, "binary", false, "treat every relevance grade >= 1 as 1")
@@ -114,14 +114,19 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 	return cmd
 }
 
-// evalMode maps --mode to a search type and whether to re-rank.
+// evalMode maps --mode to a search type and whether to re-rank. "served"
+// is what a search that sets neither type nor re-ranking gets from the
+// server: auto, then the re-ranker.
 func evalMode(mode string) (searcher.Type, bool, error) {
-	if mode == "rerank" {
+	switch mode {
+	case "rerank":
 		return searcher.TypeHybrid, true, nil
+	case "served":
+		return searcher.TypeAuto, true, nil
 	}
 	typ, err := searcher.ParseType(mode)
 	if err != nil || typ == searcher.TypeAuto {
-		return 0, false, fmt.Errorf("--mode must be keyword, vector, hybrid or rerank, got %q", mode)
+		return 0, false, fmt.Errorf("--mode must be keyword, vector, hybrid, rerank or served, got %q", mode)
 	}
 	return typ, false, nil
 }
