@@ -2,6 +2,7 @@ package store
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -45,5 +46,41 @@ func TestQueryFields(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%q among %v searches %v, want %v", tc.query, tc.populated, got, want)
 		}
+	}
+}
+
+// TestQuestionWordsLeaveIndonesianQueries: the Indonesian field drops a
+// question's question word, including the -kah and di- forms that Tala's
+// stop list misses before stemming, while documents keep their words and
+// other fields their own analysis.
+func TestQuestionWordsLeaveIndonesianQueries(t *testing.T) {
+	a, err := NewAnalysis()
+	if err != nil {
+		t.Fatal(err)
+	}
+	only := map[string]bool{FieldBodyID: true}
+	for _, tc := range []struct{ query, want string }{
+		{"Dimanakah Douwes Dekker dilahirkan?", "douwes dekker"},
+		{"Berapa jumlah penduduk Jakarta?", "duduk jakarta"},
+		{"Kapankah Candi Borobudur dibangun?", "candi borobudur"},
+		{"Darimana asal nama Bandung?", "nama bandung"},
+	} {
+		fields := a.QueryFieldsAmong(tc.query, only)
+		if len(fields) != 1 || fields[0].Field != FieldBodyID {
+			t.Fatalf("%q searches %v, want the Indonesian field", tc.query, fields)
+		}
+		for _, q := range []string{"mana", "berapa", "kapan", "darimana", "dimanakah", "berapakah", "kapankah"} {
+			if slices.Contains(fields[0].Terms, q) {
+				t.Errorf("%q keeps the question word %q: %v", tc.query, q, fields[0].Terms)
+			}
+		}
+		for _, w := range strings.Fields(tc.want) {
+			if !slices.Contains(fields[0].Terms, w) {
+				t.Errorf("%q lost %q: %v", tc.query, w, fields[0].Terms)
+			}
+		}
+	}
+	if got := a.TermsIn("Dimanakah rumahnya?", "id"); !slices.Contains(got, "mana") {
+		t.Errorf("a document's text lost its question word: %v", got)
 	}
 }

@@ -70,11 +70,11 @@ func evaluateIndonesian(t *testing.T, c collection, o analysis.IndonesianOptions
 // TestIndonesianAnalysisPieces measures each piece of the Indonesian
 // analysis on tydiqa-id (docs/EVALUATION.md records the figures): the same
 // collection indexed with each piece turned on and off. The pieces are
-// decided on a development set built without the test labels
-// (TestIndonesianAnalysisOnDev), which keeps stop words and stemming and
-// drops ASCII folding; this test reports every variant on the test set and
-// checks that the two pieces Cari ships still help there. Folding is
-// reported, not checked: the test set does not decide it.
+// decided on the development set tydiqa-id/train
+// (TestIndonesianAnalysisOnDev), which keeps all three; this test reports
+// every variant on the test set and checks that stop words and stemming
+// still help there. Folding is reported, not checked: the test set does not
+// decide it.
 func TestIndonesianAnalysisPieces(t *testing.T) {
 	c := sharedCollection(t, "tydiqa-id", "")
 	dict := indonesianDictionary(t)
