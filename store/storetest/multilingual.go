@@ -51,10 +51,10 @@ func bm25In(s store.Store, lang, query string) map[string]float64 {
 	}
 	n, avgdl := float64(len(multilingual)), float64(total)/float64(len(bodies))
 	// The Indonesian field has its own parameters
-	// (store.DefaultIndonesianBM25); every other field 1.2 and 0.75.
-	k1, b := 1.2, 0.75
+	// (store.DefaultIndonesianBM25); every other field store.DefaultBM25.
+	k1, b := store.DefaultBM25.K1, store.DefaultBM25.B
 	if lang == "id" {
-		k1, b = 1.5, 1
+		k1, b = store.DefaultIndonesianBM25.K1, store.DefaultIndonesianBM25.B
 	}
 	out := map[string]float64{}
 	for _, q := range s.TermsIn(query, lang) {
