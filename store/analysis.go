@@ -28,8 +28,8 @@ type Analysis struct {
 
 // IndonesianQuestionWords are dropped from a query's terms in the
 // Indonesian field (documents keep them). Tala's stop list, applied before
-// stemming, catches apa or siapa but not dimanakah or berapakah, which stem
-// to mana and berapa; a question's question word matches no answer
+// stemming, catches apa or siapa but not dimanakah or kapankah, which stem
+// to mana and kapan; a question's question word matches no answer
 // paragraph for a reason, and only adds noise to its ranking. Chosen on
 // tydiqa-id/train (docs/EVALUATION.md); tests swap it.
 var IndonesianQuestionWords = []string{
