@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -290,6 +292,10 @@ var (
 	scorchRootFile        = filepath.Join("store", "root.bolt")
 	scorchSnapshotsBucket = []byte{'s'}
 	scorchPathKey         = []byte{'p'}
+	// scorchInternalBucket holds a snapshot's internal values, among them
+	// the index mapping bleve reads at open (util.MappingInternalKey).
+	scorchInternalBucket = []byte{'i'}
+	scorchMappingKey     = []byte("_mapping")
 )
 
 // checkKeywordIndex checks a keyword index before bleve opens it: that its
@@ -333,11 +339,17 @@ func checkKeywordIndex(kwDir string) (err error) {
 			newest := files == nil
 			err := snap.ForEachBucket(func(name []byte) error {
 				p := snap.Bucket(name).Get(scorchPathKey)
+				if p != nil && !isSegmentName(string(p)) {
+					return fmt.Errorf("snapshot %x names segment %q, not a segment file", k, p)
+				}
 				if newest && p != nil {
 					files = append(files, string(p))
 				}
 				return nil
 			})
+			if err == nil && newest {
+				err = checkMapping(snap)
+			}
 			if err != nil {
 				return err
 			}
@@ -355,6 +367,41 @@ func checkKeywordIndex(kwDir string) (err error) {
 		if err := checkSegmentFile(path); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
+	}
+	return nil
+}
+
+// isSegmentName reports whether name has the form scorch gives segment
+// files (persister.go zapFileName: twelve hex digits and ".zap"), so that a
+// name garbled inside root.bolt is blamed on root.bolt rather than on a
+// segment file that was never written.
+func isSegmentName(name string) bool {
+	hex, ok := strings.CutSuffix(filepath.Base(name), ".zap")
+	if !ok || len(hex) != 12 {
+		return false
+	}
+	for _, c := range hex {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkMapping checks that a snapshot keeps the index mapping among its
+// internal values, as bleve writes it into every snapshot from the first,
+// and that it is JSON: bleve parses it at open, and damage to it is damage
+// to root.bolt.
+func checkMapping(snap *bolt.Bucket) error {
+	var m []byte
+	if internal := snap.Bucket(scorchInternalBucket); internal != nil {
+		m = internal.Get(scorchMappingKey)
+	}
+	if m == nil {
+		return errors.New("its newest snapshot keeps no index mapping")
+	}
+	if !json.Valid(m) {
+		return errors.New("the index mapping it keeps is not JSON")
 	}
 	return nil
 }
