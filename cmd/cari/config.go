@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cari-search/cari/client"
 	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/internal/flagconfig"
 	"github.com/cari-search/cari/searcher/rerank"
@@ -26,7 +27,7 @@ const (
 // apiKeyEnvs are the variables holding API keys, read from the environment
 // by the clients themselves, never through a flag, so that they stay out
 // of process listings.
-var apiKeyEnvs = []string{embeddings.DefaultAPIKeyEnv, rerank.DefaultAPIKeyEnv, exa.DefaultAnswerAPIKeyEnv, clientKeyEnv, qdrantAPIKeyEnv}
+var apiKeyEnvs = []string{embeddings.DefaultAPIKeyEnv, rerank.DefaultAPIKeyEnv, exa.DefaultAnswerAPIKeyEnv, client.DefaultAPIKeyEnv, qdrantAPIKeyEnv}
 
 // configuration is how cari serve's flags are named in the file and the
 // environment.

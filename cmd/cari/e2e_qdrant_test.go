@@ -67,8 +67,8 @@ func TestQdrantStoreEndToEnd(t *testing.T) {
 		{Query: "how do plants turn sunlight into energy", NumResults: 5},
 		{Query: "volcano magma", NumResults: 5, Type: cariv1.SearchType_SEARCH_TYPE_KEYWORD},
 	} {
-		want := search(t, client(t, localSrv.addr), q)
-		got := search(t, client(t, remoteSrv.addr), q)
+		want := search(t, searchClient(t, localSrv.addr), q)
+		got := search(t, searchClient(t, remoteSrv.addr), q)
 		if len(want) == 0 || !slices.Equal(got, want) {
 			t.Errorf("%q: qdrant serve %v, local %v", q.Query, got, want)
 		}
@@ -126,7 +126,7 @@ func testQdrantReindex(t *testing.T, srv *qdranttest.Server, addr string) {
 	}
 }
 
-func client(t *testing.T, addr string) cariv1.SearchServiceClient {
+func searchClient(t *testing.T, addr string) cariv1.SearchServiceClient {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {

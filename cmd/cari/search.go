@@ -4,21 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/internal/modelhttp"
+	"github.com/cari-search/cari/client"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/server"
 )
@@ -52,11 +45,11 @@ func newSearchCmd() *cobra.Command {
 			if textChars < 0 || textChars > math.MaxInt32 {
 				return fmt.Errorf("--text must be between 0 and %d, got %d", math.MaxInt32, textChars)
 			}
-			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			c, err := client.Dial(addr, client.Options{APIKeyFile: apiKeyFile})
 			if err != nil {
-				return fmt.Errorf("--addr: %w", err)
+				return err
 			}
-			defer conn.Close()
+			defer c.Close()
 			req := &cariv1.SearchRequest{
 				Query:      strings.Join(args, " "),
 				Type:       t,
@@ -70,14 +63,7 @@ func newSearchCmd() *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			key, err := modelhttp.LoadAPIKey(apiKeyFile, clientKeyEnv)
-			if err != nil {
-				return fmt.Errorf("--api-key-file: %w", err)
-			}
-			if key != "" {
-				ctx = metadata.AppendToOutgoingContext(ctx, "x-api-key", key)
-			}
-			resp, err := cariv1.NewSearchServiceClient(conn).Search(ctx, req)
+			resp, err := c.Search(ctx, req)
 			if err != nil {
 				st := status.Convert(err)
 				return fmt.Errorf("search failed: %s: %s", st.Code(), st.Message())
@@ -90,8 +76,7 @@ func newSearchCmd() *cobra.Command {
 				fmt.Println(string(b))
 				return nil
 			}
-			printResults(resp)
-			return nil
+			return client.WriteTable(cmd.OutOrStdout(), resp)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", server.DefaultGRPCAddr, "address of cari serve (host:port)")
@@ -101,33 +86,6 @@ func newSearchCmd() *cobra.Command {
 	cmd.Flags().StringSliceVar(&domains, "domain", nil, "only results from these domains (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the response as JSON")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "deadline of the request")
-	cmd.Flags().StringVar(&apiKeyFile, "api-key-file", "", "file holding the API key to send (default: $"+clientKeyEnv+", if set)")
+	cmd.Flags().StringVar(&apiKeyFile, "api-key-file", "", "file holding the API key to send (default: $"+client.DefaultAPIKeyEnv+", if set)")
 	return cmd
-}
-
-// clientKeyEnv holds the API key cari search sends when no file is given;
-// no key is fine for a server without keys.
-const clientKeyEnv = "CARI_API_KEY"
-
-func printResults(resp *cariv1.SearchResponse) {
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "RANK\tSCORE\tID\tTITLE\tURL")
-	for i, r := range resp.GetResults() {
-		fmt.Fprintf(w, "%d\t%.3f\t%s\t%s\t%s\n", i+1, r.GetScore(), r.GetId(), clip(r.GetTitle(), 60), r.GetUrl())
-		if r.Text != nil {
-			fmt.Fprintf(w, "      %s\n", clip(strings.Join(strings.Fields(r.GetText()), " "), 200))
-		}
-	}
-	w.Flush()
-	fmt.Printf("%d results (%s search, %s)\n", len(resp.GetResults()),
-		strings.ToLower(strings.TrimPrefix(resp.GetResolvedSearchType().String(), "SEARCH_TYPE_")),
-		resp.GetTotalDuration().AsDuration().Round(time.Microsecond))
-}
-
-// clip keeps s within n characters, the last of them "…" when s is cut.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return cari.Truncate(s, n-1, "…")
 }

@@ -17,13 +17,10 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/cari-search/cari/client"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 )
 
@@ -68,19 +65,15 @@ func run(addr string, clients int, duration time.Duration, queriesPath string, n
 	if err != nil {
 		return err
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	search, err := client.Dial(addr, client.Options{APIKey: key})
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if err := waitServing(conn, wait); err != nil {
+	defer search.Close()
+	ctx := context.Background()
+	if err := search.WaitServing(ctx, wait, 200*time.Millisecond); err != nil {
 		return err
 	}
-	ctx := context.Background()
-	if key != "" {
-		ctx = metadata.AppendToOutgoingContext(ctx, "x-api-key", key)
-	}
-	search := cariv1.NewSearchServiceClient(conn)
 
 	var mu sync.Mutex
 	sum := Summary{Clients: clients, Errors: map[string]int{}}
@@ -175,19 +168,3 @@ func readQueries(path string) ([]string, error) {
 }
 
 // waitServing polls the health service until the search service serves.
-func waitServing(conn *grpc.ClientConn, wait time.Duration) error {
-	hc := healthpb.NewHealthClient(conn)
-	end := time.Now().Add(wait)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: "cari.v1.SearchService"})
-		cancel()
-		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-			return nil
-		}
-		if time.Now().After(end) {
-			return fmt.Errorf("server not serving after %v: %v", wait, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}

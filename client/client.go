@@ -1,0 +1,105 @@
+// Package client is a Go client of Cari's gRPC search API: it dials a
+// cari serve, sends the API key every call needs on a server with keys,
+// and waits for the server to report SERVING. cari search and the load
+// test (test/load) use it, so the key's header and the dial options are
+// written once.
+package client
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/cari-search/cari/internal/modelhttp"
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+)
+
+// DefaultAPIKeyEnv holds the API key when Options name no key file; no key
+// is fine for a server without keys.
+const DefaultAPIKeyEnv = "CARI_API_KEY"
+
+// apiKeyHeader is the metadata key the server's guard reads the key from.
+const apiKeyHeader = "x-api-key"
+
+// Options configure a Client. The zero value dials without a key unless
+// $DefaultAPIKeyEnv holds one.
+type Options struct {
+	// APIKey is sent with every call; empty: the key from APIKeyFile, or
+	// else $DefaultAPIKeyEnv.
+	APIKey string
+	// APIKeyFile holds the key; "" reads $DefaultAPIKeyEnv.
+	APIKeyFile string
+}
+
+// Client calls one cari serve's SearchService.
+type Client struct {
+	conn   *grpc.ClientConn
+	search cariv1.SearchServiceClient
+	key    string
+}
+
+// Dial connects to the gRPC address addr (host:port), without TLS: Cari
+// serves plain gRPC behind a proxy that terminates TLS. The connection is
+// made lazily, by the first call. An unreadable key file is an error
+// naming it.
+func Dial(addr string, o Options) (*Client, error) {
+	key := o.APIKey
+	if key == "" {
+		var err error
+		if key, err = modelhttp.LoadAPIKey(o.APIKeyFile, DefaultAPIKeyEnv); err != nil {
+			return nil, fmt.Errorf("API key file: %w", err)
+		}
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("address %q: %w", addr, err)
+	}
+	return &Client{conn: conn, search: cariv1.NewSearchServiceClient(conn), key: key}, nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Search sends req with the API key, if any.
+func (c *Client) Search(ctx context.Context, req *cariv1.SearchRequest) (*cariv1.SearchResponse, error) {
+	return c.search.Search(c.withKey(ctx), req)
+}
+
+func (c *Client) withKey(ctx context.Context) context.Context {
+	if c.key == "" {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, apiKeyHeader, c.key)
+}
+
+// WaitServing asks the server's health service every poll until it says
+// SearchService is SERVING, for at most wait; the error then says what the
+// last answer was.
+func (c *Client) WaitServing(ctx context.Context, wait, poll time.Duration) error {
+	hc := healthpb.NewHealthClient(c.conn)
+	end := time.Now().Add(wait)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		resp, err := hc.Check(c.withKey(cctx), &healthpb.HealthCheckRequest{Service: cariv1.SearchService_ServiceDesc.ServiceName})
+		cancel()
+		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("status %s", resp.GetStatus())
+		}
+		if time.Now().After(end) {
+			return fmt.Errorf("server not serving after %v: %w", wait, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
