@@ -32,6 +32,8 @@ type Crawler struct {
 	live   liveStats
 	// abort stops the crawl with an error (a failed commit or flush).
 	abort func(error)
+	// ownsState is set by Open: Close closes the state.
+	ownsState bool
 }
 
 // New validates the options and prepares a crawl that writes its state to
@@ -45,6 +47,31 @@ func New(st *State, sink Sink, opts Options) (*Crawler, error) {
 	c := &Crawler{opts: opts, scope: sc, state: st, sink: sink, log: opts.Logger, robots: &robotsCache{}}
 	c.client = newHTTPClient(opts, sc.policy, c.robots)
 	return c, nil
+}
+
+// Open validates the options and then opens the crawl state in dir
+// (creating it if needed; ErrStateLocked while another process crawls
+// from it) for a crawl whose documents go to sink. Close releases the
+// state. Invalid options give a *cari.FieldError and leave dir untouched.
+func Open(dir string, sink Sink, opts Options) (*Crawler, error) {
+	c, err := New(nil, sink, opts)
+	if err != nil {
+		return nil, err
+	}
+	if c.state, err = OpenState(dir); err != nil {
+		return nil, err
+	}
+	c.ownsState = true
+	return c, nil
+}
+
+// Close closes the crawl state when Open opened it; a Crawler from New
+// leaves its State to the caller.
+func (c *Crawler) Close() error {
+	if !c.ownsState {
+		return nil
+	}
+	return c.state.Close()
 }
 
 // outcome is what a worker learned from one task, for the committer.

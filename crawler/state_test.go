@@ -2,6 +2,9 @@ package crawler
 
 import (
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -91,4 +94,32 @@ func TestJobWithOldIDResumes(t *testing.T) {
 	if !j.resumed || j.meta.ID != old.ID || len(j.queue) != 1 {
 		t.Errorf("resumed %v, ID %q, %d queued; want the old job resumed as %q with its queue", j.resumed, j.meta.ID, len(j.queue), old.ID)
 	}
+}
+
+// TestOpenOwnsState: Open checks the options before it touches the state
+// directory, holds the state's lock until Close, and Close releases it.
+func TestOpenOwnsState(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "crawl")
+	if _, err := Open(dir, &memSink{}, Options{}); err == nil {
+		t.Fatal("Open without seeds: no error")
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("invalid options created the state directory: %v", err)
+	}
+	opts := Options{Seeds: []string{"http://127.0.0.1:1/"}, AllowPrivate: true}
+	c, err := Open(dir, &memSink{}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, &memSink{}, opts); !errors.Is(err, ErrStateLocked) {
+		t.Errorf("second Open: %v, want ErrStateLocked", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Open(dir, &memSink{}, opts)
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	c.Close()
 }

@@ -119,19 +119,15 @@ func (s *crawlService) crawl(req *cariv1.CrawlRequest, stream cariv1.IndexServic
 	}
 	defer s.stop()
 
-	state, err := crawler.OpenState(s.opts.StateDir)
-	if err != nil {
-		return statusOf(ctx, s.log, "Crawl", err)
-	}
-	defer state.Close()
 	ix, err := indexer.New(s.store, s.indexing)
 	if err != nil {
 		return statusOf(ctx, s.log, "Crawl", err)
 	}
-	c, err := crawler.New(state, ix, opts)
+	c, err := crawler.Open(s.opts.StateDir, ix, opts)
 	if err != nil {
 		return statusOf(ctx, s.log, "Crawl", err)
 	}
+	defer c.Close()
 
 	ran := make(chan error, 1)
 	var final crawler.Progress

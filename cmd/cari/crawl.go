@@ -134,25 +134,21 @@ func crawlInto(ctx context.Context, f *crawlFlags, opts crawler.Options, log *sl
 			err = cerr
 		}
 	}()
-	state, err := crawler.OpenState(filepath.Join(f.stack.dataDir, "crawl"))
-	if err != nil {
-		return p, err
-	}
-	defer func() {
-		if cerr := state.Close(); err == nil {
-			err = cerr
-		}
-	}()
 	ixOpts := st.indexing
 	ixOpts.BatchSize = f.batch
 	ix, err := indexer.New(st.index, ixOpts)
 	if err != nil {
 		return p, err
 	}
-	c, err := crawler.New(state, ix, opts)
+	c, err := crawler.Open(filepath.Join(f.stack.dataDir, "crawl"), ix, opts)
 	if err != nil {
 		return p, flagError(err)
 	}
+	defer func() {
+		if cerr := c.Close(); err == nil {
+			err = cerr
+		}
+	}()
 	done := make(chan struct{})
 	stopped := progress.Watch("crawling", func() (string, []any) {
 		p := c.Progress()
