@@ -15,6 +15,7 @@ import (
 	"github.com/cari-search/cari/internal/flagconfig"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server/exa"
+	"github.com/cari-search/cari/store/qdrant"
 )
 
 const (
@@ -27,7 +28,7 @@ const (
 // apiKeyEnvs are the variables holding API keys, read from the environment
 // by the clients themselves, never through a flag, so that they stay out
 // of process listings.
-var apiKeyEnvs = []string{embeddings.DefaultAPIKeyEnv, rerank.DefaultAPIKeyEnv, exa.DefaultAnswerAPIKeyEnv, client.DefaultAPIKeyEnv, qdrantAPIKeyEnv}
+var apiKeyEnvs = []string{embeddings.DefaultAPIKeyEnv, rerank.DefaultAPIKeyEnv, exa.DefaultAnswerAPIKeyEnv, client.DefaultAPIKeyEnv, qdrant.DefaultAPIKeyEnv}
 
 // configuration is how cari serve's flags are named in the file and the
 // environment.

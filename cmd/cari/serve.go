@@ -18,9 +18,7 @@ import (
 	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/indexer/reindex"
 	"github.com/cari-search/cari/internal/flagconfig"
-	"github.com/cari-search/cari/internal/modelhttp"
 	"github.com/cari-search/cari/searcher"
-	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/server/exa"
 	"github.com/cari-search/cari/web"
@@ -57,8 +55,7 @@ type serveFlags struct {
 	crawlMinDelay time.Duration
 	reindex       server.ReindexOptions
 
-	answer           exa.AnswerOptions
-	answerAPIKeyFile string
+	answer exa.AnswerOptions
 }
 
 func (f *serveFlags) register(fs *pflag.FlagSet) {
@@ -109,24 +106,8 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 
 	fs.StringVar(&f.answer.URL, "answer-url", "", `OpenAI-compatible chat server (vLLM, llama.cpp, Ollama) that writes the answers of Exa's POST /answer, including /v1 ("http://127.0.0.1:8002/v1"); "": extractive answers only`)
 	fs.StringVar(&f.answer.Model, "answer-model", "", "served model name of --answer-url (e.g. Qwen/Qwen3-8B); required with it")
-	fs.StringVar(&f.answerAPIKeyFile, "answer-api-key-file", "", "file holding --answer-url's API key (default: $"+exa.DefaultAnswerAPIKeyEnv+")")
+	fs.StringVar(&f.answer.APIKeyFile, "answer-api-key-file", "", "file holding --answer-url's API key (default: $"+exa.DefaultAnswerAPIKeyEnv+")")
 	fs.DurationVar(&f.answer.Timeout, "answer-timeout", exa.DefaultAnswerTimeout, "time the LLM may take to write one answer before /answer falls back to an extractive one")
-}
-
-// answerOptions is the LLM configuration of Exa's /answer from the flags;
-// the API key comes from --answer-api-key-file or the environment, never
-// a flag, to keep it out of process listings.
-func (f *serveFlags) answerOptions() (exa.AnswerOptions, error) {
-	o := f.answer
-	if o.URL == "" {
-		return o, nil
-	}
-	key, err := modelhttp.LoadAPIKey(f.answerAPIKeyFile, exa.DefaultAnswerAPIKeyEnv)
-	if err != nil {
-		return o, fmt.Errorf("--answer-api-key-file: %w", err)
-	}
-	o.APIKey = rerank.Secret(key)
-	return o, nil
 }
 
 func (f *serveFlags) check() error {
@@ -201,10 +182,6 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	answer, err := f.answerOptions()
-	if err != nil {
-		return err
-	}
 	f.guard.Keys = keys
 	guard, err := server.NewGuard(f.guard)
 	if err != nil {
@@ -256,7 +233,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		Crawl:         f.crawl,
 		Reindex:       reindexOptions(st, f),
 		HTTP:          f.http,
-		Answer:        answer,
+		Answer:        f.answer,
 	}
 	opts.Crawl.StateDir, opts.Crawl.MinHostDelay = filepath.Join(f.stack.dataDir, "crawl"), noneIfZero(f.crawlMinDelay)
 	opts.HTTP.MaxBodyBytes, opts.HTTP.MaxUploadBytes, opts.HTTP.NoMetrics = int64(f.requestBytes), int64(f.uploadBytes), !f.metrics

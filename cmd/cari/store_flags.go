@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/pflag"
 
-	"github.com/cari-search/cari/internal/modelhttp"
 	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/qdrant"
 )
@@ -16,20 +14,16 @@ import (
 // command works on the local store.
 type storeFlags struct {
 	kind string
-	// qdrant is the Qdrant store's options but for the key, the vectors
-	// and rebuilding, which openQdrant sets.
-	qdrant        qdrant.Options
-	qdrantKeyFile string
+	// qdrant is the Qdrant store's options but for the vectors and
+	// rebuilding, which openQdrant sets.
+	qdrant qdrant.Options
 }
-
-// qdrantAPIKeyEnv holds the Qdrant API key when no key file is given.
-const qdrantAPIKeyEnv = "CARI_QDRANT_API_KEY"
 
 func (f *storeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.kind, "store", "local", "where the index lives: local (the --data directory) or qdrant (a Qdrant server or cluster, see docs/OPERATIONS.md)")
 	fs.StringVar(&f.qdrant.Addr, "qdrant-addr", qdrant.DefaultAddr, "qdrant: gRPC address host:port")
 	fs.StringVar(&f.qdrant.Alias, "qdrant-alias", qdrant.DefaultAlias, "qdrant: collection alias naming the serving generation")
-	fs.StringVar(&f.qdrantKeyFile, "qdrant-api-key-file", "", "qdrant: file holding the API key (default: $"+qdrantAPIKeyEnv+")")
+	fs.StringVar(&f.qdrant.APIKeyFile, "qdrant-api-key-file", "", "qdrant: file holding the API key (default: $"+qdrant.DefaultAPIKeyEnv+")")
 	fs.BoolVar(&f.qdrant.TLS, "qdrant-tls", false, "qdrant: connect with TLS, verified against the system's roots")
 	fs.Uint32Var(&f.qdrant.Shards, "qdrant-shards", 0, "qdrant: shard number of a collection Cari creates (default: Qdrant's, one per node)")
 	fs.Uint32Var(&f.qdrant.Replicas, "qdrant-replicas", 0, "qdrant: replication factor of a collection Cari creates (default: Qdrant's, 1)")
@@ -38,11 +32,7 @@ func (f *storeFlags) register(fs *pflag.FlagSet) {
 // openQdrant opens the Qdrant store for vectors of space (zero: keyword
 // only).
 func (f *storeFlags) openQdrant(ctx context.Context, space store.VectorSpace, rebuild bool, st *stack) (*qdrant.Store, error) {
-	key, err := modelhttp.LoadAPIKey(f.qdrantKeyFile, qdrantAPIKeyEnv)
-	if err != nil {
-		return nil, fmt.Errorf("--qdrant-api-key-file: %w", err)
-	}
 	o := f.qdrant
-	o.APIKey, o.Vectors, o.Rebuild, o.Logger = key, space, rebuild, st.logger
+	o.Vectors, o.Rebuild, o.Logger = space, rebuild, st.logger
 	return qdrant.Open(ctx, o)
 }

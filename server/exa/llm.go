@@ -60,8 +60,13 @@ type AnswerOptions struct {
 	// Model is the served model's name, sent with every request. Required
 	// with URL.
 	Model string
-	// APIKey, if set, is sent as a bearer token.
+	// APIKey, if set, is sent as a bearer token; empty: the key in
+	// APIKeyFile, or else $DefaultAnswerAPIKeyEnv (none is fine for a
+	// server without keys).
 	APIKey rerank.Secret
+	// APIKeyFile holds the API key ("": $DefaultAnswerAPIKeyEnv), read
+	// from a file so that it stays out of process listings.
+	APIKeyFile string
 	// Timeout bounds one answer, retries and streaming included (default
 	// DefaultAnswerTimeout); past it the answer is extractive.
 	Timeout time.Duration
@@ -91,6 +96,13 @@ func newLLMAnswerer(o AnswerOptions, log *slog.Logger) (*llmAnswerer, error) {
 	}
 	if o.Model == "" {
 		return nil, errors.New("answer LLM: model name is required with a server URL")
+	}
+	if o.APIKey == "" {
+		key, err := modelhttp.LoadAPIKey(o.APIKeyFile, DefaultAnswerAPIKeyEnv)
+		if err != nil {
+			return nil, fmt.Errorf("answer LLM: API key file: %w", err)
+		}
+		o.APIKey = rerank.Secret(key)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultAnswerTimeout

@@ -36,6 +36,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/internal/modelhttp"
 	"github.com/cari-search/cari/store"
 )
 
@@ -72,6 +73,10 @@ const (
 // DefaultAlias is the alias the serving generation is found under.
 const DefaultAlias = "cari"
 
+// DefaultAPIKeyEnv holds the API key when Options name neither a key nor
+// a key file.
+const DefaultAPIKeyEnv = "CARI_QDRANT_API_KEY"
+
 // DefaultAddr is Qdrant's gRPC port on the local machine.
 const DefaultAddr = "127.0.0.1:6334"
 
@@ -80,7 +85,12 @@ type Options struct {
 	// Addr is Qdrant's gRPC address, host:port. Default DefaultAddr.
 	Addr string
 	// APIKey is sent with every request when set. It is never logged.
+	// Empty: the key in APIKeyFile, or else $DefaultAPIKeyEnv (none is
+	// fine for a cluster without keys).
 	APIKey string
+	// APIKeyFile holds the API key ("": $DefaultAPIKeyEnv), read from a
+	// file so that it stays out of process listings.
+	APIKeyFile string
 	// TLS connects with TLS (verified against the system roots, or
 	// TLSConfig when set).
 	TLS       bool
@@ -154,6 +164,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if opts.Alias == "" {
 		opts.Alias = DefaultAlias
+	}
+	if opts.APIKey == "" {
+		key, err := modelhttp.LoadAPIKey(opts.APIKeyFile, DefaultAPIKeyEnv)
+		if err != nil {
+			return nil, fmt.Errorf("qdrant API key file: %w", err)
+		}
+		opts.APIKey = key
 	}
 	if opts.BM25 == (store.BM25{}) {
 		opts.BM25 = store.DefaultBM25
