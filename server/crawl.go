@@ -94,7 +94,7 @@ type indexServiceWithCrawl struct {
 func withCrawl(s *indexService, opts CrawlOptions, reindex ReindexOptions) *indexServiceWithCrawl {
 	return &indexServiceWithCrawl{indexService: s, crawls: &crawlService{
 		opts: opts.withDefaults(), store: s.store, indexing: s.indexing, log: s.log,
-	}, reindexes: newReindexJobs(reindex, s.indexing, s.log)}
+	}, reindexes: newReindexJobs(reindex, s.store, s.indexing, s.log)}
 }
 
 // Crawl runs a crawl on the server and streams its progress: a message

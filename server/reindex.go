@@ -30,10 +30,10 @@ type ReindexOptions struct {
 	// Target builds new generations beside the serving one. Nil: Reindex
 	// answers FAILED_PRECONDITION.
 	Target reindex.Target
-	// Stored opens the serving generation's documents as a source, for
-	// requests with current_index. Nil: such requests answer
-	// FAILED_PRECONDITION.
-	Stored func(ctx context.Context) (reindex.Source, error)
+	// Stored holds the serving generation's documents, the source of
+	// requests with current_index (the generation the store's stats
+	// name). Nil: such requests answer FAILED_PRECONDITION.
+	Stored reindex.Stored
 	// ImportDirs are the directories under which the paths of requests
 	// must lie; a path elsewhere answers PERMISSION_DENIED.
 	ImportDirs []string
@@ -53,6 +53,7 @@ type ReindexOptions struct {
 // one generation at a time.
 type reindexJobs struct {
 	opts     ReindexOptions
+	store    IndexStore
 	indexing indexer.Options
 	log      *slog.Logger
 
@@ -61,11 +62,11 @@ type reindexJobs struct {
 	started time.Time
 }
 
-func newReindexJobs(opts ReindexOptions, indexing indexer.Options, log *slog.Logger) *reindexJobs {
+func newReindexJobs(opts ReindexOptions, store IndexStore, indexing indexer.Options, log *slog.Logger) *reindexJobs {
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = time.Second
 	}
-	return &reindexJobs{opts: opts, indexing: indexing, log: log}
+	return &reindexJobs{opts: opts, store: store, indexing: indexing, log: log}
 }
 
 // Reindex builds a new generation from the request's source and swaps it
@@ -189,7 +190,11 @@ func (j *reindexJobs) openSource(ctx context.Context, req *cariv1.ReindexRequest
 		if j.opts.Stored == nil {
 			return nil, status.Error(codes.FailedPrecondition, "current_index: this server's store cannot be rebuilt from its own documents")
 		}
-		s, err := j.opts.Stored(ctx)
+		stats, err := j.store.Stats(ctx)
+		if err != nil {
+			return nil, statusOf(ctx, j.log, "Reindex", err)
+		}
+		s, err := reindex.OpenStored(ctx, j.opts.Stored, stats.Generation)
 		if err != nil {
 			return nil, statusOf(ctx, j.log, "Reindex", err)
 		}

@@ -50,10 +50,8 @@ func TestReindexRequests(t *testing.T) {
 	ts := startServer(t, serverSetup{opts: func(o *Options) {
 		store := o.Store.(*local.Store)
 		o.Reindex = ReindexOptions{
-			Target: reindex.Builds(store.BeginBuild),
-			Stored: func(ctx context.Context) (reindex.Source, error) {
-				return reindex.OpenStored(ctx, store, store.Generation().Name)
-			},
+			Target:     reindex.Builds(store.BeginBuild),
+			Stored:     store,
 			ImportDirs: []string{imports},
 			GC:         store.GC,
 			Keep:       1,

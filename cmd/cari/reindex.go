@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -14,11 +12,8 @@ import (
 
 	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/indexer/reindex"
-	"github.com/cari-search/cari/internal/progress"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
-	"github.com/cari-search/cari/store"
-	"github.com/cari-search/cari/store/local"
 )
 
 // reindexFlags are cari reindex's own flags.
@@ -146,9 +141,9 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 	}
 	defer src.Close()
 	before := st.store.Generation().Name
-	rep := newReindexReporter(log, f.progressInterval)
+	rep := reindex.NewReporter(log, f.progressInterval)
 	opts.Target, opts.Source, opts.Chunk, opts.Logger = reindex.Builds(st.store.BeginBuild), src, st.indexing.Chunk, log
-	opts.Progress, opts.ProgressInterval = rep.report, min(f.progressInterval, time.Second)
+	opts.Progress, opts.ProgressInterval = rep.Report, min(f.progressInterval, time.Second)
 	if st.indexing.Embedder != nil {
 		opts.Embedder = st.indexing.Embedder
 	}
@@ -167,7 +162,8 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 	if p.Resumed {
 		fmt.Fprintf(out, "resumed an unfinished build after its first %d records\n", p.Start)
 	}
-	fmt.Fprintf(out, "generation %s serves now; %s\n", p.Generation, rollbackNote(ctx, st.store, before, p.Generation))
+	gens, _ := st.store.Generations(ctx) // none: no comparison, the plain note
+	fmt.Fprintf(out, "generation %s serves now; %s\n", p.Generation, reindex.RollbackNote(gens, before, p.Generation))
 	if f.keep >= 0 {
 		removed, err := st.store.GC(f.keep)
 		if err != nil {
@@ -225,25 +221,17 @@ The serving generation and a resumable build are never removed.`,
 				}
 				fmt.Fprintf(out, "removed %d generations%s\n", len(removed), prefixed(": ", strings.Join(removed, " ")))
 			}
-			return printGenerations(cmd.Context(), out, st.store)
+			gens, err := st.store.Generations(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return reindex.WriteGenerations(out, gens)
 		}),
 	}
 	stackF.register(cmd.Flags())
 	cmd.Flags().IntVar(&keep, "keep", 0, "replaced generations to keep for rollback")
 	cmd.Flags().BoolVar(&list, "list", false, "only list the generations")
 	return cmd
-}
-
-func printGenerations(ctx context.Context, w io.Writer, s *local.Store) error {
-	gens, err := s.Generations(ctx)
-	if err != nil {
-		return err
-	}
-	for _, g := range gens {
-		fmt.Fprintf(w, "%-28s %-8s created %s  %7.1f MiB  vectors %s%s\n", g.Name, g.State,
-			g.Created.Format(time.RFC3339), float64(g.SizeBytes)/(1<<20), g.Vectors, prefixed("  source ", g.Source))
-	}
-	return nil
 }
 
 func prefixed(prefix, s string) string {
@@ -253,65 +241,12 @@ func prefixed(prefix, s string) string {
 	return prefix + s
 }
 
-// reindexReporter shows a job's progress: a bar with rate and ETA on a
-// terminal, a log line every few seconds otherwise, and a line a phase.
-type reindexReporter struct {
-	*progress.Reporter
-	log   *slog.Logger
-	phase reindex.Phase
-}
-
-func newReindexReporter(log *slog.Logger, interval time.Duration) *reindexReporter {
-	return &reindexReporter{Reporter: progress.NewReporter(log, "reindex progress", interval), log: log}
-}
-
-func (r *reindexReporter) report(p reindex.Progress) {
-	if p.Phase != r.phase {
-		r.phase = p.Phase
-		if p.Phase != reindex.Indexing {
-			r.Finish()
-		}
-		r.log.Info("reindex", "phase", p.Phase.String(), "generation", p.Generation, "done", p.Done, "total", p.TotalString())
-	}
-	if p.Phase == reindex.Indexing {
-		r.Update("reindexing "+p.Generation, p.Done, p.Total, p.LogAttrs()...)
-	}
-}
-
 // reindexOptions configures IndexService.Reindex for cari serve: builds
 // beside the serving generation (a local directory, or a Qdrant collection
 // under the building alias), swapped in atomically, replaced generations
 // kept for rollback by GC.
 func reindexOptions(st *stack, f *serveFlags) server.ReindexOptions {
 	o := f.reindex
-	o.Target, o.Model, o.GC = st.builds, st.modelName(), st.gc
-	o.Stored = func(ctx context.Context) (reindex.Source, error) {
-		stats, err := st.index.Stats(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return reindex.OpenStored(ctx, st.stored, stats.Generation)
-	}
+	o.Target, o.Model, o.GC, o.Stored = st.builds, st.modelName(), st.gc, st.stored
 	return o
-}
-
-// rollbackNote says what the replaced generation before is kept for: a
-// rollback to it, unless it was built with another analyzer or embedding
-// model than now, which this build refuses to serve.
-func rollbackNote(ctx context.Context, s *local.Store, before, now string) string {
-	gens, _ := s.Generations(ctx) // none: no comparison, the plain note
-	kept := fmt.Sprintf("%s is kept for cari reindex --rollback", before)
-	at := func(name string) int {
-		return slices.IndexFunc(gens, func(g store.Generation) bool { return g.Name == name })
-	}
-	i, j := at(before), at(now)
-	if i < 0 || j < 0 {
-		return kept
-	}
-	differs := gens[i].Incompatible(gens[j])
-	if len(differs) == 0 {
-		return kept
-	}
-	return fmt.Sprintf("%s is kept, but was built with another %s, which this build does not serve: a rollback to it needs the build that made it (cari gc removes it)",
-		before, strings.Join(differs, " and "))
 }

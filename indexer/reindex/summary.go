@@ -2,10 +2,13 @@ package reindex
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cari-search/cari/store"
 )
 
 // TotalString is Total for a reader: "unknown" while the source has not
@@ -39,4 +42,41 @@ func (p Progress) LogAttrs() []any {
 		args = append(args, "eta", p.ETA.Round(time.Second).String())
 	}
 	return args
+}
+
+// RollbackNote says what the generation before, which the job that built
+// now replaced, is kept for: a rollback to it, unless it was built with
+// another analyzer or embedding model than now, which this build cannot
+// serve. gens are the store's generations; without both, the plain note.
+func RollbackNote(gens []store.Generation, before, now string) string {
+	kept := fmt.Sprintf("%s is kept for cari reindex --rollback", before)
+	at := func(name string) int {
+		return slices.IndexFunc(gens, func(g store.Generation) bool { return g.Name == name })
+	}
+	i, j := at(before), at(now)
+	if i < 0 || j < 0 {
+		return kept
+	}
+	differs := gens[i].Incompatible(gens[j])
+	if len(differs) == 0 {
+		return kept
+	}
+	return fmt.Sprintf("%s is kept, but was built with another %s, which this build does not serve: a rollback to it needs the build that made it (cari gc removes it)",
+		before, strings.Join(differs, " and "))
+}
+
+// WriteGenerations writes gens as cari gc lists them, a line each: name,
+// state, creation time, size, embedding model and source.
+func WriteGenerations(w io.Writer, gens []store.Generation) error {
+	for _, g := range gens {
+		source := ""
+		if g.Source != "" {
+			source = "  source " + g.Source
+		}
+		if _, err := fmt.Fprintf(w, "%-28s %-8s created %s  %7.1f MiB  vectors %s%s\n", g.Name, g.State,
+			g.Created.Format(time.RFC3339), float64(g.SizeBytes)/(1<<20), g.Vectors, source); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,8 +2,12 @@ package reindex
 
 import (
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/cari-search/cari/store"
 )
 
 func TestProgressSummary(t *testing.T) {
@@ -23,5 +27,57 @@ func TestProgressSummary(t *testing.T) {
 	}
 	if got := fmt.Sprint(p.LogAttrs()); got != "[generation g2 done 7 total 10 indexed 5 failed 2 per_second 3 eta 2s]" {
 		t.Errorf("LogAttrs with an ETA = %s", got)
+	}
+}
+
+func TestRollbackNote(t *testing.T) {
+	m := store.VectorSpace{Model: "static/m@1", Dim: 4}
+	gens := []store.Generation{
+		{Name: "g1", Analyzer: "a1", Vectors: m},
+		{Name: "g2", Analyzer: "a1", Vectors: m},
+		{Name: "g3", Analyzer: "a2", Vectors: store.VectorSpace{Model: "static/m@2", Dim: 4}},
+	}
+	for _, tc := range []struct{ before, now, want string }{
+		{"g1", "g2", "g1 is kept for cari reindex --rollback"},
+		{"g1", "gone", "g1 is kept for cari reindex --rollback"},
+		{"g2", "g3", "g2 is kept, but was built with another analyzer and embedding model, which this build does not serve: a rollback to it needs the build that made it (cari gc removes it)"},
+	} {
+		if got := RollbackNote(gens, tc.before, tc.now); got != tc.want {
+			t.Errorf("RollbackNote(%s, %s) = %q, want %q", tc.before, tc.now, got, tc.want)
+		}
+	}
+}
+
+func TestWriteGenerations(t *testing.T) {
+	var b strings.Builder
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	err := WriteGenerations(&b, []store.Generation{
+		{Name: "gen-1", State: store.GenerationServing, Created: created, SizeBytes: 3 << 20, Source: "corpus x.jsonl"},
+		{Name: "gen-0", State: store.GenerationRetired, Created: created},
+	})
+	want := "gen-1                        serving  created 2026-01-02T03:04:05Z      3.0 MiB  vectors none (keyword only)  source corpus x.jsonl\n" +
+		"gen-0                        retired  created 2026-01-02T03:04:05Z      0.0 MiB  vectors none (keyword only)\n"
+	if err != nil || b.String() != want {
+		t.Errorf("WriteGenerations:\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// TestReporterPhases: a log line at each change of phase, none for more
+// progress within one.
+func TestReporterPhases(t *testing.T) {
+	var logs strings.Builder
+	r := NewReporter(slog.New(slog.NewTextHandler(&logs, nil)), time.Hour)
+	for _, p := range []Phase{Preparing, Indexing, Indexing, Finalizing, Swapping, Done} {
+		r.Report(Progress{Phase: p, Generation: "g9", Total: 10})
+	}
+	r.Finish()
+	var phases []string
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if _, rest, ok := strings.Cut(line, "phase="); ok {
+			phases = append(phases, strings.Fields(rest)[0])
+		}
+	}
+	if got := strings.Join(phases, " "); got != "preparing indexing finalizing swapping done" {
+		t.Errorf("phase lines %q\n%s", got, logs.String())
 	}
 }
