@@ -15,6 +15,7 @@ import (
 	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/evaluation/bench"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/internal/progress"
 	"github.com/cari-search/cari/searcher/rerank"
 )
 
@@ -140,9 +141,14 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 		rep.Model = st.embedder.Model().ID()
 	}
 	if build {
-		if err := benchBuild(cmd, st, o, rep, log); err != nil {
+		fig, err := buildCorpus(cmd, st.store, st.indexing, o.corpusPath, o.annPath, o.language, log)
+		if err != nil {
 			return nil, err
 		}
+		if rep.Index == nil {
+			rep.Index = &bench.IndexFigures{}
+		}
+		rep.Index.Seconds, rep.Index.DocsPerSecond = fig.Seconds, fig.DocsPerSecond
 	}
 	stats, err := st.store.Stats(ctx)
 	if err != nil {
@@ -173,43 +179,22 @@ func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath, language str
 	if err != nil {
 		return nil, err
 	}
-	sum, err := indexCorpus(cmd, st.store, st.indexing, corpusPath, language, log)
+	fig, err := buildCorpus(cmd, st.store, st.indexing, corpusPath, "", language, log)
 	if cerr := st.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return nil, fmt.Errorf("keyword-only build: %w", err)
 	}
-	s := sum.Elapsed.Seconds()
-	return &bench.IndexFigures{KeywordOnlySeconds: s, KeywordOnlyDocsPerSecond: float64(sum.Indexed) / s}, nil
+	return &bench.IndexFigures{KeywordOnlySeconds: fig.Seconds, KeywordOnlyDocsPerSecond: fig.DocsPerSecond}, nil
 }
 
-// benchBuild indexes the corpus into the opened stack, as cari index does,
-// recording the passage vectors for --ann on the way.
-func benchBuild(cmd *cobra.Command, st *stack, o benchOptions, rep *bench.Report, log *slog.Logger) error {
-	var w indexer.Writer = st.store
-	var tee *bench.VectorTee
-	if o.annPath != "" && st.hasEmbedder() {
-		var err error
-		if tee, err = bench.NewVectorTee(st.store, o.annPath); err != nil {
-			return fmt.Errorf("--ann: %w", err)
-		}
-		defer tee.Abort()
-		w = tee
+// buildCorpus is bench.Build with cari index's progress display.
+func buildCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, corpus, annPath, language string, log *slog.Logger) (bench.IndexFigures, error) {
+	bar := progress.NewCounter("indexing", -1, log)
+	fig, err := bench.Build(cmd.Context(), w, opts, corpus, annPath, indexer.LoadOptions{Language: language, Logger: log, Added: func() { bar.Add(1) }})
+	if err == nil {
+		bar.Finish()
 	}
-	sum, err := indexCorpus(cmd, w, st.indexing, o.corpusPath, o.language, log)
-	if err != nil {
-		return err
-	}
-	if tee != nil {
-		if err := tee.Finish(); err != nil {
-			return fmt.Errorf("--ann: %w", err)
-		}
-	}
-	if rep.Index == nil {
-		rep.Index = &bench.IndexFigures{}
-	}
-	rep.Index.Seconds = sum.Elapsed.Seconds()
-	rep.Index.DocsPerSecond = float64(sum.Indexed) / sum.Elapsed.Seconds()
-	return nil
+	return fig, err
 }
