@@ -2,7 +2,6 @@ package evaluation
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -12,10 +11,21 @@ import (
 // evaluation, asked for its top RecallCutoff.
 type SearchFunc func(ctx context.Context, text string) (Ranking, error)
 
+// Refusal is a query the system refused or failed to answer: it has no
+// ranking in the run, so it scores 0, as a query with no results does.
+type Refusal struct {
+	ID  string
+	Err error
+}
+
+func (r Refusal) String() string { return fmt.Sprintf("query %s: %v", r.ID, r.Err) }
+
 // RunQueries searches every query on workers goroutines (at least one) and
-// collects the run; a query with no results has no ranking in it. Errors
-// name the query.
-func RunQueries(ctx context.Context, queries []Query, workers int, search SearchFunc) (Run, error) {
+// collects the run; a query with no results has no ranking in it. One
+// query never ends a run: a query the search refuses (one too long for
+// it, say) is a Refusal, in the order of queries. The error is ctx's,
+// when it ended the run early.
+func RunQueries(ctx context.Context, queries []Query, workers int, search SearchFunc) (Run, []Refusal, error) {
 	workers = max(workers, 1)
 	rankings := make([]Ranking, len(queries))
 	errs := make([]error, len(queries))
@@ -24,12 +34,7 @@ func RunQueries(ctx context.Context, queries []Query, workers int, search Search
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				r, err := search(ctx, queries[i].Text)
-				if err != nil {
-					errs[i] = fmt.Errorf("query %s: %w", queries[i].ID, err)
-					continue
-				}
-				rankings[i] = r
+				rankings[i], errs[i] = search(ctx, queries[i].Text)
 			}
 		})
 	}
@@ -38,16 +43,20 @@ func RunQueries(ctx context.Context, queries []Query, workers int, search Search
 	}
 	close(next)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
 	}
 	run := make(Run, len(queries))
+	var refused []Refusal
 	for i, q := range queries {
-		if len(rankings[i]) > 0 {
+		switch {
+		case errs[i] != nil:
+			refused = append(refused, Refusal{ID: q.ID, Err: errs[i]})
+		case len(rankings[i]) > 0:
 			run[q.ID] = rankings[i]
 		}
 	}
-	return run, nil
+	return run, refused, nil
 }
 
 // WriteRunFile writes run to path as a TREC run file (WriteRun).

@@ -19,9 +19,9 @@ func TestRunQueries(t *testing.T) {
 		return r, nil
 	}
 	for _, workers := range []int{0, 1, 4} {
-		run, err := RunQueries(context.Background(), queries, workers, search)
-		if err != nil {
-			t.Fatal(err)
+		run, refused, err := RunQueries(context.Background(), queries, workers, search)
+		if err != nil || len(refused) > 0 {
+			t.Fatal(refused, err)
 		}
 		if len(run) != 2 || run["q1"][0].DocID != "d-one" || run["q2"][0].DocID != "d-two" {
 			t.Errorf("workers %d: run %v", workers, run)
@@ -30,14 +30,24 @@ func TestRunQueries(t *testing.T) {
 			t.Errorf("workers %d: a query without results has a ranking", workers)
 		}
 	}
-	_, err := RunQueries(context.Background(), queries, 2, func(_ context.Context, text string) (Ranking, error) {
+	// A refused query is reported by id and leaves the run going: the
+	// others keep their rankings.
+	run, refused, err := RunQueries(context.Background(), queries, 2, func(ctx context.Context, text string) (Ranking, error) {
 		if text == "two" {
-			return nil, errors.New("boom")
+			return nil, errors.New("query: must be at most 2000 characters")
 		}
-		return nil, nil
+		return search(ctx, text)
 	})
-	if err == nil || !strings.Contains(err.Error(), "query q2: boom") {
-		t.Errorf("error %v, want one naming query q2", err)
+	if err != nil || len(refused) != 1 || refused[0].String() != "query q2: query: must be at most 2000 characters" {
+		t.Errorf("refused %v, error %v; want query q2 refused and no error", refused, err)
+	}
+	if len(run) != 1 || run["q1"][0].DocID != "d-one" {
+		t.Errorf("run %v: want q1's ranking kept", run)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := RunQueries(ctx, queries, 2, search); err == nil {
+		t.Error("a cancelled run: no error")
 	}
 }
 

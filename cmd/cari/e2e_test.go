@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cari-search/cari/searcher"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -220,6 +221,8 @@ func testEvalCommand(t *testing.T, data string) {
 		}
 	}
 
+	t.Run("a refused query scores 0", func(t *testing.T) { testEvalRefusedQuery(t, data) })
+
 	t.Run("agrees with score_run.py", func(t *testing.T) {
 		want := scoreRunPy(t, run)
 		for _, k := range []string{"ndcg@10", "recall@100", "mrr@10"} {
@@ -231,6 +234,36 @@ func testEvalCommand(t *testing.T, data string) {
 			t.Errorf("queries: cari eval %v, score_run.py %v", got["queries"], want["num_q"])
 		}
 	})
+}
+
+// testEvalRefusedQuery: a query the searcher refuses (longer than it
+// takes) is reported by id and scored 0, and the run goes on.
+func testEvalRefusedQuery(t *testing.T, data string) {
+	queries := filepath.Join(t.TempDir(), "queries.jsonl")
+	long, _ := json.Marshal(strings.Repeat("magma ", searcher.MaxQueryChars/6+1))
+	body, err := os.ReadFile(fixture("queries.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = append(body, fmt.Sprintf(`{"_id": "q-long", "text": %s}`+"\n", long)...)
+	if err := os.WriteFile(queries, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	qrels := filepath.Join(t.TempDir(), "qrels.tsv")
+	judged, err := os.ReadFile(fixture("qrels.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(qrels, append(judged, "q-long\td1\t1\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut := mustCari(t, "eval", "--data", data, "--queries", queries, "--qrels", qrels, "--mode", "keyword")
+	if !strings.Contains(out, "queries=6 refused=1 (scored 0): q-long") {
+		t.Errorf("eval printed %q, want six queries scored and q-long refused", out)
+	}
+	if !strings.Contains(errOut, "query refused") || !strings.Contains(errOut, "query=q-long") {
+		t.Errorf("stderr names no refused query:\n%s", errOut)
+	}
 }
 
 // scoreRunPy scores a run file with ../shared/datasets/eval/score_run.py,

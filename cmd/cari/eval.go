@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -65,7 +66,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			if cmd.Flags().Changed("rrf-k") {
 				proto.Fusion.RRFK = &rrfK
 			}
-			run, err := evaluation.RunQueries(cmd.Context(), queries, workers, func(ctx context.Context, text string) (evaluation.Ranking, error) {
+			run, refused, err := evaluation.RunQueries(cmd.Context(), queries, workers, func(ctx context.Context, text string) (evaluation.Ranking, error) {
 				q := proto
 				q.Text, q.NumResults = text, evaluation.RecallCutoff
 				resp, err := st.searcher.Search(ctx, q)
@@ -88,13 +89,23 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			}
 			s := evaluation.Evaluate(run, qrels)
 			qps := float64(len(queries)) / elapsed.Seconds()
+			var refusedIDs []string
+			for _, r := range refused {
+				log.Warn("query refused; it scores 0", "query", r.ID, "error", r.Err)
+				refusedIDs = append(refusedIDs, r.ID)
+			}
 			if asJSON {
-				return json.NewEncoder(os.Stdout).Encode(map[string]any{
+				figures := map[string]any{
 					"mode": mode, "ndcg@10": s.NDCG10, "recall@100": s.Recall100, "mrr@10": s.MRR10,
 					"queries": s.Queries, "queries_in_run": s.QueriesInRun, "queries_per_second": qps,
-				})
+				}
+				if len(refused) > 0 {
+					figures["refused_queries"] = refusedIDs
+				}
+				return json.NewEncoder(os.Stdout).Encode(figures)
 			}
-			fmt.Printf("ndcg@10=%.4f recall@100=%.4f mrr@10=%.4f queries=%d\n", s.NDCG10, s.Recall100, s.MRR10, s.Queries)
+			fmt.Printf("ndcg@10=%.4f recall@100=%.4f mrr@10=%.4f queries=%d%s\n", s.NDCG10, s.Recall100, s.MRR10, s.Queries,
+				prefixed(fmt.Sprintf(" refused=%d (scored 0): ", len(refused)), strings.Join(refusedIDs, " ")))
 			log.Info("eval finished", "mode", mode, "queries_run", len(queries), "seconds", elapsed.Seconds(), "queries_per_second", qps)
 			return nil
 		}),
