@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -28,8 +29,35 @@ type LoadOptions struct {
 
 // LoadSummary is what LoadCorpus did.
 type LoadSummary struct {
-	Indexed, Skipped int
-	Elapsed          time.Duration
+	// Indexed counts the documents stored, Unchanged among them those
+	// found stored with the same fingerprint (neither embedded nor
+	// written again); Skipped the lines refused, malformed or invalid.
+	Indexed, Unchanged, Skipped int
+	Elapsed                     time.Duration
+}
+
+// DefaultMaxMalformed is the share of a corpus's lines a load may refuse
+// before Check fails it: one in a hundred, as a reindex allows
+// (reindex.DefaultMaxFailedFraction). More is a corpus in another format,
+// or a broken export, rather than a few bad records.
+const DefaultMaxMalformed = 0.01
+
+// ErrNothingIndexed is Check's error for a load that stored no document.
+var ErrNothingIndexed = errors.New("nothing was indexed")
+
+// Check fails a load that indexed nothing, or that refused more than
+// maxMalformed (a fraction) of its lines. The documents it stored stay.
+func (s LoadSummary) Check(maxMalformed float64) error {
+	lines := s.Indexed + s.Skipped
+	switch {
+	case s.Indexed == 0 && s.Skipped > 0:
+		return fmt.Errorf("%w: all %d lines were refused", ErrNothingIndexed, s.Skipped)
+	case s.Indexed == 0:
+		return fmt.Errorf("%w: the corpus holds no documents", ErrNothingIndexed)
+	case float64(s.Skipped) > maxMalformed*float64(lines):
+		return fmt.Errorf("%d of %d lines (%.1f%%) were refused, more than the %g allowed", s.Skipped, lines, 100*float64(s.Skipped)/float64(lines), maxMalformed)
+	}
+	return nil
 }
 
 // LoadCorpus indexes the corpus file at path into w, as a bulk load: the
@@ -109,7 +137,7 @@ func LoadCorpus(ctx context.Context, w Writer, opts Options, path string, lo Loa
 		return sum, err
 	}
 	log.Debug("committed batch", "documents", ix.Written(), "through_line", r.Line())
-	sum.Indexed = ix.Written()
+	sum.Indexed, sum.Unchanged = ix.Written(), ix.Unchanged()
 	sum.Elapsed = time.Since(start)
 	return sum, nil
 }

@@ -2,6 +2,7 @@ package indexer
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,5 +40,26 @@ func TestLoadCorpus(t *testing.T) {
 	}
 	if _, err := LoadCorpus(context.Background(), w, Options{}, filepath.Join(t.TempDir(), "none"), LoadOptions{}); err == nil {
 		t.Error("a missing corpus: no error")
+	}
+}
+
+func TestLoadSummaryCheck(t *testing.T) {
+	for _, tc := range []struct {
+		sum  LoadSummary
+		max  float64
+		want string // "" for no error
+	}{
+		{LoadSummary{Indexed: 100}, DefaultMaxMalformed, ""},
+		{LoadSummary{Indexed: 99, Skipped: 1}, DefaultMaxMalformed, ""},
+		{LoadSummary{Indexed: 98, Skipped: 2}, DefaultMaxMalformed, "2 of 100 lines (2.0%) were refused, more than the 0.01 allowed"},
+		{LoadSummary{Indexed: 30, Skipped: 2}, 0.1, ""},
+		{LoadSummary{Skipped: 5}, 1, "nothing was indexed: all 5 lines were refused"},
+		{LoadSummary{}, 1, "nothing was indexed: the corpus holds no documents"},
+		{LoadSummary{Indexed: 3, Unchanged: 3}, 0, ""},
+	} {
+		err := tc.sum.Check(tc.max)
+		if got := fmt.Sprint(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
+			t.Errorf("%+v.Check(%v) = %v, want %q", tc.sum, tc.max, err, tc.want)
+		}
 	}
 }

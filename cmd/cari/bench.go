@@ -15,7 +15,6 @@ import (
 	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/evaluation/bench"
 	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/internal/progress"
 	"github.com/cari-search/cari/searcher/rerank"
 )
 
@@ -61,7 +60,7 @@ reads), and the recall@10 of vector-index is measured against exact search.`,
 			return rep.WriteTable(cmd.OutOrStdout())
 		}),
 	}
-	stackF.register(cmd.Flags())
+	stackF.register(cmd.Flags(), embeds|searches|reranks)
 	f := cmd.Flags()
 	f.StringVar(&o.corpusPath, "corpus", "", "corpus.jsonl(.gz) to index when --data holds no index (or with --rebuild)")
 	f.StringVar(&o.queriesPath, "queries", "", "queries.jsonl whose texts are searched (required)")
@@ -191,8 +190,8 @@ func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath, language str
 
 // buildCorpus is bench.Build with cari index's progress display.
 func buildCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, corpus, annPath, language string, log *slog.Logger) (bench.IndexFigures, error) {
-	bar := progress.NewCounter("indexing", -1, log)
-	fig, err := bench.Build(cmd.Context(), w, opts, corpus, annPath, indexer.LoadOptions{Language: language, Logger: log, Added: func() { bar.Add(1) }})
+	load, bar := loadOptions(language, log)
+	fig, err := bench.Build(cmd.Context(), w, opts, corpus, annPath, load)
 	if err == nil {
 		bar.Finish()
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/cari-search/cari/crawler"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/internal/progress"
-	"github.com/cari-search/cari/searcher/rerank"
 )
 
 // crawlFlags are cari crawl's settings: most bind into crawler.Options,
@@ -58,8 +57,7 @@ known page only whether it changed (ETag, Last-Modified).`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCrawl(cmd, g, &f) },
 	}
 	fs := cmd.Flags()
-	f.stack.register(fs)
-	f.stack.storage.register(fs)
+	f.stack.register(fs, embeds|onQdrant)
 	o := &f.opts
 	fs.StringArrayVar(&o.Seeds, "seed", nil, "URL to start from (repeatable)")
 	fs.StringVar(&f.seedsFile, "seeds-file", "", "file of seed URLs, one a line (# starts a comment)")
@@ -103,7 +101,6 @@ func runCrawl(cmd *cobra.Command, g *globalFlags, f *crawlFlags) error {
 		}
 	}
 
-	f.stack.rerank.Kind = rerank.KindNone // crawling never searches
 	p, runErr := crawlInto(ctx, f, opts, log)
 	if p.CrawlID == "" { // it never started
 		return runErr

@@ -163,7 +163,7 @@ func TestBrowserSearch(t *testing.T) {
 		t.Skip("no Chromium found: apt-get install chromium, or set CARI_CHROMIUM")
 	}
 	data := t.TempDir()
-	mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"))
+	mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"), "--max-malformed", fixtureMaxMalformed)
 	srv := startServe(t, data, "CARI_AUTH_SEARCH_KEYS="+browserSearchKey, "CARI_AUTH_ADMIN_KEYS="+browserAdminKey)
 	code, _, body := call(t, "POST", srv.url+"/v1/documents:upsert", strings.Join(browserDocs, "\n"), "X-Api-Key", browserAdminKey)
 	if code != http.StatusOK {

@@ -87,7 +87,7 @@ func TestExaSDKEndToEnd(t *testing.T) {
 	node, script, nodePath := exaSDK(t)
 
 	data := t.TempDir()
-	mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"))
+	mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"), "--max-malformed", fixtureMaxMalformed)
 	srv := startServe(t, data, "CARI_AUTH_SEARCH_KEYS="+exaSearchKey, "CARI_AUTH_ADMIN_KEYS="+exaAdminKey)
 	upsertExaDocs(t, srv.url)
 

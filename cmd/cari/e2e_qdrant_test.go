@@ -39,8 +39,8 @@ func TestQdrantStoreEndToEnd(t *testing.T) {
 	qd := append([]string{"--store", "qdrant", "--qdrant-addr", addr, "--qdrant-api-key-file", key, "--qdrant-shards", "3"}, embed...)
 
 	localData, qdrantData := t.TempDir(), t.TempDir()
-	mustCari(t, append([]string{"index", "--data", localData, "--corpus", fixture("corpus.jsonl")}, embed...)...)
-	out, _ := mustCari(t, append([]string{"index", "--data", qdrantData, "--corpus", fixture("corpus.jsonl")}, qd...)...)
+	mustCari(t, append([]string{"index", "--data", localData, "--corpus", fixture("corpus.jsonl"), "--max-malformed", fixtureMaxMalformed}, embed...)...)
+	out, _ := mustCari(t, append([]string{"index", "--data", qdrantData, "--corpus", fixture("corpus.jsonl"), "--max-malformed", fixtureMaxMalformed}, qd...)...)
 	if want := "indexed 30 documents from"; len(out) < len(want) || out[:len(want)] != want {
 		t.Errorf("index --store qdrant printed %q", out)
 	}

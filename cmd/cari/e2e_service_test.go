@@ -75,7 +75,7 @@ func writeFile(t *testing.T, path, body string) {
 
 func TestServiceEndToEnd(t *testing.T) {
 	data := t.TempDir()
-	mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"))
+	mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"), "--max-malformed", fixtureMaxMalformed)
 	config := writeServiceConfig(t)
 	srv := startServe(t, data, "--config", config, "CARI_AUTH_ADMIN_KEYS="+e2eAdminKey, "CARI_LIMIT_REQUEST_TIMEOUT=20s")
 	conn, err := grpc.NewClient(srv.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))

@@ -34,6 +34,10 @@ const (
 
 var fixtureBadLineNumbers = []int{11, 22}
 
+// fixtureMaxMalformed is the --max-malformed that indexing the fixture
+// takes: its malformed lines are 2 of 32, more than the default allows.
+const fixtureMaxMalformed = "0.1"
+
 // binDir holds the binary built for this test run; TestMain removes it.
 var binDir string
 
@@ -172,7 +176,7 @@ func TestEndToEnd(t *testing.T) {
 }
 
 func testIndexCommand(t *testing.T, data string) {
-	out, errOut := mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"))
+	out, errOut := mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"), "--max-malformed", fixtureMaxMalformed)
 	want := fmt.Sprintf("indexed %d documents from", fixtureDocs)
 	if !strings.HasPrefix(out, want) || !strings.Contains(out, fmt.Sprintf("skipped %d malformed lines", fixtureBadLines)) {
 		t.Errorf("index printed %q, want %q... skipped %d malformed lines", out, want, fixtureBadLines)
@@ -184,6 +188,36 @@ func testIndexCommand(t *testing.T, data string) {
 	}
 	if docs, chunks := stats(t, data); docs != fixtureDocs || chunks != fixtureDocs {
 		t.Errorf("stats: documents=%d chunks=%d, want %d and %d", docs, chunks, fixtureDocs, fixtureDocs)
+	}
+	t.Run("exit status", testIndexExitStatus)
+}
+
+// testIndexExitStatus: index exits 1 and says why when it indexed nothing
+// or refused more than --max-malformed of the lines, and counts the
+// documents it found unchanged.
+func testIndexExitStatus(t *testing.T) {
+	data := t.TempDir()
+	bad := filepath.Join(t.TempDir(), "bad.jsonl")
+	if err := os.WriteFile(bad, []byte("id\ttext\nd1\tnot json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--corpus", bad}, "failed: nothing was indexed: all 2 lines were refused"},
+		{[]string{"--corpus", fixture("corpus.jsonl")}, "failed: 2 of 32 lines (6.2%) were refused, more than the 0.01 allowed (--max-malformed 0.01)"},
+	} {
+		out, errOut, err := runCari(t, append([]string{"index", "--data", data, "--embedder", "none"}, tc.args...)...)
+		if err == nil || !strings.Contains(out, tc.want) {
+			t.Errorf("index %v: %v, printed %q; want exit 1 and %q\n%s", tc.args, err, out, tc.want, errOut)
+		}
+	}
+	// The fixture's documents were indexed all the same; again, they are
+	// unchanged.
+	out, _ := mustCari(t, "index", "--data", data, "--embedder", "none", "--corpus", fixture("corpus.jsonl"), "--max-malformed", fixtureMaxMalformed)
+	if want := fmt.Sprintf("%d of them unchanged", fixtureDocs); !strings.Contains(out, want) {
+		t.Errorf("second index printed %q, want %q", out, want)
 	}
 }
 

@@ -110,8 +110,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			return nil
 		}),
 	}
-	stackF.register(cmd.Flags())
-	stackF.storage.register(cmd.Flags())
+	stackF.register(cmd.Flags(), embeds|searches|reranks|onQdrant)
 	cmd.Flags().StringVar(&queriesPath, "queries", "", "queries.jsonl (required)")
 	cmd.Flags().StringVar(&qrelsPath, "qrels", "", "qrels.tsv (required)")
 	cmd.Flags().StringVar(&mode, "mode", "keyword", "retrieval: keyword, vector, hybrid, rerank (hybrid, or keyword without an embedder, then the re-ranker), or served (auto then the re-ranker: a search's defaults)")

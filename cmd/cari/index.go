@@ -10,21 +10,23 @@ import (
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/internal/progress"
-	"github.com/cari-search/cari/searcher/rerank"
 )
 
 func newIndexCmd(g *globalFlags) *cobra.Command {
 	var stackF stackFlags
 	var corpusPath, language string
 	var batch int
+	var maxMalformed float64
 	cmd := &cobra.Command{
 		Use:   "index",
 		Short: "Index a BEIR-layout corpus.jsonl or corpus.jsonl.gz into a data directory",
 		Long: `Index reads a corpus in the BEIR layout, one JSON object per line:
   {"_id": "...", "title": "...", "text": "...", "language": "en"}
 gzip-compressed or not; "language" (a BCP 47 tag) is optional. Documents with
-an _id already in the index replace it. Malformed lines are reported with their
-line number and skipped.
+an _id already in the index replace it; one whose content is unchanged is
+skipped. Malformed lines are reported with their line number and skipped.
+Index exits 1 when it indexed nothing, or when it refused more than
+--max-malformed of the lines (what it indexed stays indexed).
 
 A document that names no language has it detected from its opening; with
 --language, every such document is taken to be in that language instead,
@@ -37,7 +39,9 @@ which for a corpus in one language skips detection, most of the indexing CPU.`,
 			if err := checkLanguageTag(language); err != nil {
 				return fmt.Errorf("--language: %w", err)
 			}
-			stackF.rerank.Kind = rerank.KindNone // indexing never searches
+			if maxMalformed < 0 || maxMalformed > 1 {
+				return fmt.Errorf("--max-malformed must be between 0 and 1, got %v", maxMalformed)
+			}
 			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err
@@ -51,15 +55,19 @@ which for a corpus in one language skips detection, most of the indexing CPU.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "indexed %d documents from %s in %.1fs (%.0f docs/s); skipped %d malformed lines\n",
-				sum.Indexed, corpusPath, sum.Elapsed.Seconds(), float64(sum.Indexed)/sum.Elapsed.Seconds(), sum.Skipped)
+			fmt.Fprintf(cmd.OutOrStdout(), "indexed %d documents from %s in %.1fs (%.0f docs/s), %d of them unchanged and not rewritten; skipped %d malformed lines\n",
+				sum.Indexed, corpusPath, sum.Elapsed.Seconds(), float64(sum.Indexed)/sum.Elapsed.Seconds(), sum.Unchanged, sum.Skipped)
+			if err := sum.Check(maxMalformed); err != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "failed: %v (--max-malformed %g)\n", err, maxMalformed)
+				return fmt.Errorf("index %s: %w", corpusPath, err)
+			}
 			return nil
 		}),
 	}
-	stackF.register(cmd.Flags())
-	stackF.storage.register(cmd.Flags())
+	stackF.register(cmd.Flags(), embeds|onQdrant)
 	cmd.Flags().StringVar(&corpusPath, "corpus", "", "corpus file: corpus.jsonl or corpus.jsonl.gz (required)")
 	cmd.Flags().IntVar(&batch, "batch", indexer.DefaultBatchSize, "documents per atomic write")
+	cmd.Flags().Float64Var(&maxMalformed, "max-malformed", indexer.DefaultMaxMalformed, "share of the corpus's lines (0 to 1) that may be malformed or invalid before index exits 1")
 	cmd.Flags().StringVar(&language, "language", "", `language (BCP 47 tag, such as "en") of the documents whose corpus line names none; they skip language detection`)
 	return cmd
 }
@@ -70,17 +78,21 @@ func checkLanguageTag(tag string) error {
 	return err
 }
 
-// indexCorpus indexes the corpus at path into w with a progress bar;
+// indexCorpus indexes the corpus at path into w with a progress counter;
 // language, when not empty, is the language of the documents that name
 // none.
 func indexCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, path, language string, log *slog.Logger) (indexer.LoadSummary, error) {
-	if err := checkLanguageTag(language); err != nil {
-		return indexer.LoadSummary{}, fmt.Errorf("--language: %w", err)
-	}
-	bar := progress.NewCounter("indexing", -1, log)
-	sum, err := indexer.LoadCorpus(cmd.Context(), w, opts, path, indexer.LoadOptions{Language: language, Logger: log, Added: func() { bar.Add(1) }})
+	load, bar := loadOptions(language, log)
+	sum, err := indexer.LoadCorpus(cmd.Context(), w, opts, path, load)
 	if err == nil {
 		bar.Finish()
 	}
 	return sum, err
+}
+
+// loadOptions are the corpus load options of cari index and bench: a
+// counter of the documents added, for the caller to finish.
+func loadOptions(language string, log *slog.Logger) (indexer.LoadOptions, *progress.Counter) {
+	bar := progress.NewCounter("indexing", -1, log)
+	return indexer.LoadOptions{Language: language, Logger: log, Added: func() { bar.Add(1) }}, bar
 }

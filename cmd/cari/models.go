@@ -28,6 +28,8 @@ func registerEmbedFlags(fs *pflag.FlagSet, c *embeddings.Config) {
 	fs.StringVar(&c.Convention, "embed-prompts", embeddings.ConventionAuto, "query and document prompts: auto (from the model name), none, qwen3, e5, bge or nomic")
 	fs.StringVar(&c.APIKeyFile, "embed-api-key-file", "", "openai: file holding the API key (default: $"+embeddings.DefaultAPIKeyEnv+")")
 	fs.IntVar(&c.Dimensions, "embed-dimensions", 0, "openai: ask for this many dimensions (Matryoshka models) and cut longer vectors to it")
+	fs.BoolVar(&c.LocalTruncate, "embed-local-truncate", false, "openai, with --embed-dimensions: do not send the dimensions to the server (for servers that reject the parameter); cut the vectors it returns and re-normalise them here")
+	fs.Float64Var(&c.SimilarityFloor, "embed-similarity-floor", 0, "cosine similarity a passage must exceed to be a hybrid or auto search's result when none of the query's terms matches it (default: the model's calibrated floor, glove-6b-100d 0.5, 0 for a model without one; negative: no floor)")
 	fs.IntVar(&c.BatchSize, "embed-batch", 0, "texts per model call (default: static 256, onnx 16, openai 32)")
 	fs.IntVar(&c.Concurrency, "embed-concurrency", 0, "model calls in flight (default: static one per core, onnx 1, openai 4)")
 }

@@ -10,9 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/indexer/reindex"
-	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
 )
 
@@ -57,7 +55,7 @@ generations are kept (cari gc removes them on demand).
 			return runReindex(cmd, stackF, f, log)
 		}),
 	}
-	stackF.register(cmd.Flags())
+	stackF.register(cmd.Flags(), embeds)
 	fs := cmd.Flags()
 	fs.StringVar(&f.corpus, "corpus", "", "source: a BEIR corpus.jsonl or corpus.jsonl.gz")
 	fs.StringVar(&f.warc, "warc", "", "source: a WARC file or a glob of them")
@@ -127,7 +125,6 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 	if err := f.checkSource(); err != nil {
 		return err
 	}
-	stackF.rerank.Kind = rerank.KindNone // reindexing never searches
 	stackF.rebuild = true
 	ctx := cmd.Context()
 	st, err := openStack(ctx, stackF, log)
@@ -177,7 +174,6 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 }
 
 func runRollback(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog.Logger) error {
-	stackF.rerank.Kind = rerank.KindNone
 	stackF.rebuild = true
 	st, err := openStack(cmd.Context(), stackF, log)
 	if err != nil {
@@ -205,9 +201,7 @@ for cari reindex --rollback, and unfinished builds that can no longer resume.
 The serving generation and a resumable build are never removed.`,
 		Args: cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
-			stackF.rerank.Kind = rerank.KindNone
 			stackF.rebuild = true
-			stackF.embed.Provider = embeddings.ProviderNone // gc reads manifests only
 			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err
@@ -228,7 +222,7 @@ The serving generation and a resumable build are never removed.`,
 			return reindex.WriteGenerations(out, gens)
 		}),
 	}
-	stackF.register(cmd.Flags())
+	stackF.register(cmd.Flags(), 0) // gc reads manifests only
 	cmd.Flags().IntVar(&keep, "keep", 0, "replaced generations to keep for rollback")
 	cmd.Flags().BoolVar(&list, "list", false, "only list the generations")
 	return cmd

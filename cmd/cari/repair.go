@@ -94,6 +94,6 @@ and the way back is to reindex from the source. The server must be stopped.`,
 			return verifyDir(cmd, stackF.dataDir, log, false)
 		}),
 	}
-	stackF.register(cmd.Flags())
+	stackF.register(cmd.Flags(), embeds)
 	return cmd
 }

@@ -20,7 +20,7 @@ func TestVerifyAndRepair(t *testing.T) {
 		t.Skip("needs the default embedding model (make models) to rebuild vectors")
 	}
 	data := t.TempDir()
-	mustCari(t, append([]string{"index", "--data", data, "--corpus", fixture("corpus.jsonl")}, embed...)...)
+	mustCari(t, append([]string{"index", "--data", data, "--corpus", fixture("corpus.jsonl"), "--max-malformed", fixtureMaxMalformed}, embed...)...)
 	out, _ := mustCari(t, "verify", "--data", data)
 	if !strings.Contains(out, "30 documents") || !strings.Contains(out, "vectors for 30 documents") || !strings.HasSuffix(strings.TrimSpace(out), "ok") {
 		t.Fatalf("verify of a whole index printed:\n%s", out)

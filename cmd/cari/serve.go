@@ -59,8 +59,7 @@ type serveFlags struct {
 }
 
 func (f *serveFlags) register(fs *pflag.FlagSet) {
-	f.stack.register(fs)
-	f.stack.storage.register(fs)
+	f.stack.register(fs, embeds|searches|reranks|onQdrant)
 	fs.StringVar(&f.config, "config", "", "YAML configuration file (default: $"+configEnv+"); flags and CARI_* variables override it")
 	fs.StringVar(&f.grpcAddr, "grpc-addr", server.DefaultGRPCAddr, "gRPC listen address (host:port)")
 	fs.StringVar(&f.httpAddr, "http-addr", server.DefaultHTTPAddr, `HTTP listen address for the JSON API, /openapi.json, /metrics, /healthz and the search page; "" or "off" to disable`)

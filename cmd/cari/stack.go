@@ -31,7 +31,7 @@ type stackFlags struct {
 	rerank rerank.Config
 	embed  embeddings.Config
 	// storage selects the store; its flags are registered only by the
-	// commands that can run on Qdrant (serve, index, eval).
+	// commands that can run on Qdrant (serve, index, crawl, eval).
 	storage storeFlags
 	fs      *pflag.FlagSet
 
@@ -43,7 +43,7 @@ type stackFlags struct {
 	// logger receives the store's and re-ranking clients' messages.
 	logger *slog.Logger
 	// efSearch is the local vector index's search candidate list length
-	// (0: local.DefaultEfSearch).
+	// (0: local.DefaultEfSearch, for the commands that never search).
 	efSearch int
 	// rebuild opens a data directory whose serving generation was built
 	// with another analyzer or model (cari reindex); embedCache caches
@@ -51,13 +51,45 @@ type stackFlags struct {
 	rebuild, embedCache bool
 }
 
-func (f *stackFlags) register(fs *pflag.FlagSet) {
+// stackParts say which of the stack's flags a command takes, so that its
+// --help lists only what it uses.
+type stackParts int
+
+const (
+	// embeds: the embedding model's flags (without them, keyword only).
+	embeds stackParts = 1 << iota
+	// searches: the local vector index's search settings.
+	searches
+	// reranks: the re-ranker's flags (without them, no re-ranker).
+	reranks
+	// onQdrant: the store's flags, for the commands that can run on
+	// Qdrant.
+	onQdrant
+)
+
+func (f *stackFlags) register(fs *pflag.FlagSet, parts stackParts) {
 	f.fs = fs
-	d, r := rerank.DefaultConfig(), &f.rerank
 	fs.StringVar(&f.dataDir, "data", defaultDataDir, "data directory")
+	f.embed.Provider, f.rerank.Kind = embeddings.ProviderNone, rerank.KindNone
+	if parts&embeds != 0 {
+		registerEmbedFlags(fs, &f.embed)
+	}
+	if parts&searches != 0 {
+		fs.IntVar(&f.efSearch, "ef-search", local.DefaultEfSearch, fmt.Sprintf("local store: candidate list length of a vector search in the HNSW index, 1 to %d; lower is faster at lower recall (recall@10 0.99 and up on SciFact and the Python docs at the default; see docs/BENCHMARKS.md)", local.MaxEfSearch))
+	}
+	if parts&reranks != 0 {
+		f.registerRerank(fs)
+	}
+	if parts&onQdrant != 0 {
+		f.storage.register(fs)
+	}
+}
+
+func (f *stackFlags) registerRerank(fs *pflag.FlagSet) {
+	d, r := rerank.DefaultConfig(), &f.rerank
 	fs.StringVar(&r.Kind, "reranker", d.Kind, "re-ranker: learned (in-process, the default), chat (an OpenAI-compatible chat server judging each candidate yes/no from logprobs, Qwen3-Reranker's way), listwise (a chat model ordering windows of candidates, RankGPT's way, for servers without logprobs), rerank-api (a /v1/rerank server: vLLM, llama.cpp, Infinity), tei (Hugging Face TEI's /rerank), onnx (a cross-encoder exported to ONNX, in-process) or none")
 	fs.StringVar(&r.Model, "reranker-model", d.Model, "learned: model file of the learned re-ranker (default: the one built in, trained on scifact/train); onnx: the cross-encoder's directory (model.onnx, tokenizer.json, config.json), a path or a name in --models")
-	fs.StringVar(&r.URL, "rerank-url", d.URL, "chat, listwise, rerank-api: base URL of the model server, including /v1; tei: the server's root")
+	fs.StringVar(&r.URL, "rerank-url", d.URL, "chat, listwise, rerank-api: base URL of the model server, including /v1 (Infinity serves at its root unless started with --url-prefix /v1); tei: the server's root")
 	fs.StringVar(&r.ServedModel, "rerank-model", d.ServedModel, "chat, listwise, rerank-api: served model name (tei: optional, names the scores in the cache)")
 	fs.StringVar(&r.APIKeyFile, "rerank-api-key-file", d.APIKeyFile, "file holding the model server's API key (default: $"+rerank.DefaultAPIKeyEnv+")")
 	fs.DurationVar(&r.Timeout, "rerank-timeout", d.Timeout, fmt.Sprintf("time one query's re-ranking may take before results keep the first-stage order (default %s; listwise %s)", searcher.DefaultRerank.Timeout, rerank.ListwiseTimeout))
@@ -65,9 +97,7 @@ func (f *stackFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.rerankTopN, "rerank-top-n", 0, fmt.Sprintf("candidates re-ranked per query unless the request says (default %d, at most %d)", searcher.DefaultRerank.TopN, searcher.MaxRerankTopN))
 	fs.StringVar(&r.Instruction, "rerank-instruction", d.Instruction, "chat, and rerank-api or tei with qwen3 prompts: the task instruction of Qwen3-Reranker's prompt")
 	fs.IntVar(&r.MaxTokens, "rerank-max-tokens", d.MaxTokens, fmt.Sprintf("onnx: tokens of a (query, passage) pair, the passage cut to fit (default %d, or fewer if the model has fewer positions)", rerank.DefaultONNXMaxTokens))
-	fs.StringVar(&r.Prompts, "rerank-prompts", d.Prompts, "rerank-api, tei: auto (qwen3 for a model named Qwen3-Reranker), none (the server adds any prompt itself, as llama.cpp does) or qwen3 (Cari wraps query and documents in Qwen3-Reranker's prompt, which vLLM and TEI need)")
-	fs.IntVar(&f.efSearch, "ef-search", 0, fmt.Sprintf("local store: candidate list length of a vector search in the HNSW index, 1 to %d; lower is faster at lower recall (default %d, recall@10 0.99 and up on SciFact and the Python docs; see docs/BENCHMARKS.md)", local.MaxEfSearch, local.DefaultEfSearch))
-	registerEmbedFlags(fs, &f.embed)
+	fs.StringVar(&r.Prompts, "rerank-prompts", d.Prompts, "rerank-api, tei: auto (qwen3 when the model the server says it serves, else --rerank-model, is a Qwen3-Reranker), none (the server adds any prompt itself, as llama.cpp does) or qwen3 (Cari wraps query and documents in Qwen3-Reranker's prompt, which vLLM and TEI need)")
 }
 
 // rerankOptions is the searcher's re-ranking configuration from the flags.
@@ -129,7 +159,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 	if err := local.CheckEfSearch(f.efSearch); err != nil {
 		return nil, fmt.Errorf("--ef-search %w", err)
 	}
-	if f.efSearch != 0 && f.storage.kind == "qdrant" {
+	if f.fs != nil && f.fs.Changed("ef-search") && f.storage.kind == "qdrant" {
 		return nil, errors.New("--ef-search sets the local store's vector index; with --store qdrant, Qdrant searches with its collection's own settings")
 	}
 	f.logger = log

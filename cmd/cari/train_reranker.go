@@ -43,7 +43,6 @@ share a relevant document in one fold. Train only on a training split
 			if err != nil {
 				return err
 			}
-			stackF.rerank.Kind = rerank.KindNone
 			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err
@@ -79,7 +78,7 @@ share a relevant document in one fold. Train only on a training split
 			return nil
 		}),
 	}
-	stackF.register(cmd.Flags())
+	stackF.register(cmd.Flags(), embeds|searches)
 	cmd.Flags().StringVar(&queriesPath, "queries", "", "training queries.jsonl (required)")
 	cmd.Flags().StringVar(&qrelsPath, "qrels", "", "training qrels.tsv (required)")
 	cmd.Flags().StringVar(&out, "out", "", "model file to write (required)")
