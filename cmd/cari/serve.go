@@ -212,6 +212,14 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
+	// A model-server re-ranker that can check its server (logprobs, the
+	// served model's prompts) does so now: a server it cannot use refuses
+	// to start rather than answer every query in first-stage order.
+	if c, ok := st.reranker.(interface{ Check(context.Context) error }); ok {
+		if err := c.Check(ctx); err != nil {
+			return fmt.Errorf("--reranker %s: %w", f.stack.rerank.Kind, err)
+		}
+	}
 	// The stores load the language models on first use; a server loads
 	// them now, beside its start-up, so that no request waits for them.
 	go analysis.NewDetector()
