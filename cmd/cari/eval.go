@@ -47,6 +47,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			if err != nil {
 				return err
 			}
+			stackF.existing = true
 			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err

@@ -174,7 +174,7 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 }
 
 func runRollback(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog.Logger) error {
-	stackF.rebuild = true
+	stackF.rebuild, stackF.existing = true, true
 	st, err := openStack(cmd.Context(), stackF, log)
 	if err != nil {
 		return err
@@ -201,7 +201,7 @@ for cari reindex --rollback, and unfinished builds that can no longer resume.
 The serving generation and a resumable build are never removed.`,
 		Args: cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
-			stackF.rebuild = true
+			stackF.rebuild, stackF.existing = true, true
 			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err

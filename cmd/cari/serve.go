@@ -21,6 +21,7 @@ import (
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/server/exa"
+	"github.com/cari-search/cari/store/local"
 	"github.com/cari-search/cari/web"
 )
 
@@ -207,6 +208,9 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		}
 	}()
 
+	if ok, err := local.HasIndex(f.stack.dataDir); f.stack.storage.kind == "local" && err == nil && !ok {
+		log.Warn("no index in the data directory: serving an empty one there; fill it with cari index, cari crawl or IndexService", "data", f.stack.dataDir)
+	}
 	st, err := openStack(ctx, f.stack, log)
 	if err != nil {
 		return err

@@ -49,6 +49,10 @@ type stackFlags struct {
 	// with another analyzer or model (cari reindex); embedCache caches
 	// the static model's vectors too (cari reindex --embed-cache).
 	rebuild, embedCache bool
+	// existing opens only a data directory that holds an index, for the
+	// commands that read one (eval, gc, ...): a mistyped --data is an
+	// error, never a new empty index.
+	existing bool
 }
 
 // stackParts say which of the stack's flags a command takes, so that its
@@ -173,7 +177,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 		return nil, err
 	}
 	st := &stack{embedder: emb, logger: log, reranker: rr}
-	opts := local.Options{Logger: log, Rebuild: f.rebuild, EfSearch: f.efSearch}
+	opts := local.Options{Logger: log, Rebuild: f.rebuild, EfSearch: f.efSearch, MustExist: f.existing}
 	sopts := searcher.Options{Reranker: rr, Rerank: f.rerankOptions()}
 	if emb != nil {
 		info := emb.Model()

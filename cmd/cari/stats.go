@@ -19,7 +19,7 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 		Short: "Print the size of the index in a data directory",
 		Args:  cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
-			store, err := local.Open(dataDir, local.Options{Logger: log})
+			store, err := local.Open(dataDir, local.Options{Logger: log, MustExist: true})
 			if err != nil {
 				return err
 			}

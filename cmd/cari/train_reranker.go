@@ -43,6 +43,7 @@ share a relevant document in one fold. Train only on a training split
 			if err != nil {
 				return err
 			}
+			stackF.existing = true
 			st, err := openStack(cmd.Context(), stackF, log)
 			if err != nil {
 				return err

@@ -110,3 +110,14 @@ func (s *Store) unlock() {
 		s.lock = nil
 	}
 }
+
+// HasIndex reports whether dir holds an index that Open would open rather
+// than create, as Options.MustExist requires. The error is one that says
+// neither, such as a damaged serving alias.
+func HasIndex(dir string) (bool, error) {
+	err := checkIndexExists(dir)
+	if errors.Is(err, ErrNoIndex) {
+		return false, nil
+	}
+	return err == nil, err
+}

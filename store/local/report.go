@@ -40,7 +40,7 @@ func (r Report) WriteJSON(w io.Writer) error {
 // (Verify) and closes it. It opens without an embedding model: the vector
 // log is read and checked all the same, and no model needs loading.
 func VerifyDir(ctx context.Context, dir string, log *slog.Logger) (Report, error) {
-	s, err := Open(dir, Options{Logger: log})
+	s, err := Open(dir, Options{Logger: log, MustExist: true})
 	if err != nil {
 		return Report{}, err
 	}

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -234,4 +235,40 @@ func TestClosedStore(t *testing.T) {
 			t.Errorf("%s on a closed store succeeded", name)
 		}
 	}
+}
+
+// TestMustExist: a command that only reads an index never creates one: a
+// missing or empty directory is ErrNoIndex naming it, and stays as it was;
+// VerifyDir and Repair read only; a directory Open created is found again.
+func TestMustExist(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "typo")
+	_, err := Open(dir, Options{MustExist: true})
+	if !errors.Is(err, ErrNoIndex) || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("Open with MustExist on a missing directory: %v, want ErrNoIndex naming it", err)
+	}
+	if _, err := VerifyDir(context.Background(), dir, nil); !errors.Is(err, ErrNoIndex) {
+		t.Errorf("VerifyDir on a missing directory: %v, want ErrNoIndex", err)
+	}
+	if _, err := Repair(context.Background(), dir, RepairOptions{}); !errors.Is(err, ErrNoIndex) {
+		t.Errorf("Repair on a missing directory: %v, want ErrNoIndex", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the missing directory was created: %v", err)
+	}
+	if ok, err := HasIndex(dir); ok || err != nil {
+		t.Errorf("HasIndex of a missing directory: %v, %v", ok, err)
+	}
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if ok, err := HasIndex(dir); !ok || err != nil {
+		t.Errorf("HasIndex of a directory Open created: %v, %v", ok, err)
+	}
+	s, err = Open(dir, Options{MustExist: true})
+	if err != nil {
+		t.Fatalf("Open with MustExist on an index: %v", err)
+	}
+	s.Close()
 }

@@ -443,6 +443,12 @@ func Repair(ctx context.Context, dir string, opts RepairOptions) (done []string,
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	// A missing directory is a mistyped path: nothing to repair, and no
+	// directory to create for the lock. (A damaged or missing CURRENT
+	// beside generations is what repair is for.)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w: the directory does not exist (check --data)", dir, ErrNoIndex)
+	}
 	lock, err := lockDir(dir, Holder{PID: os.Getpid()})
 	if err != nil {
 		return nil, err
