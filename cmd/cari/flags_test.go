@@ -76,3 +76,27 @@ func TestEmbedFlagsBind(t *testing.T) {
 		t.Errorf("embeddings config %+v: want floor -1, local truncation and 256 dimensions", c)
 	}
 }
+
+// TestVersion: cari version and cari --version print the build and the
+// default model.
+func TestVersion(t *testing.T) {
+	var outs []string
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		root := newRootCmd()
+		var out bytes.Buffer
+		root.SetOut(&out)
+		root.SetArgs(args)
+		if err := root.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, out.String())
+	}
+	for _, want := range []string{"version ", "commit  ", "go      go1.", "model   static/glove-6b-100d (default)"} {
+		if !strings.Contains(outs[0], want) {
+			t.Errorf("cari version printed %q, want a line %q", outs[0], want)
+		}
+	}
+	if outs[1] != outs[0] {
+		t.Errorf("cari --version printed %q, cari version %q", outs[1], outs[0])
+	}
+}

@@ -8,9 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cari-search/cari/embeddings"
+	"github.com/cari-search/cari/internal/buildinfo"
 )
 
 func main() {
@@ -38,7 +42,9 @@ embedding model, vectors) in a local data directory, and answers searches
 over gRPC.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionText(),
 	}
+	root.SetVersionTemplate("{{.Version}}")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.AddCommand(
@@ -56,6 +62,10 @@ over gRPC.`,
 		newTrainRerankerCmd(g),
 		newConfigCmd(),
 		newBenchCmd(g),
+		&cobra.Command{
+			Use: "version", Short: "Print the version, commit and Go version of this build, and the default model", Args: cobra.NoArgs,
+			Run: func(cmd *cobra.Command, _ []string) { fmt.Fprint(cmd.OutOrStdout(), versionText()) },
+		},
 	)
 	return root
 }
@@ -87,4 +97,9 @@ func (g *globalFlags) logger() (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, got %q", g.logFormat)
+}
+
+// versionText is what cari version and cari --version print.
+func versionText() string {
+	return buildinfo.Read().String() + "model   " + embeddings.DefaultProvider + "/" + strings.TrimSuffix(embeddings.DefaultStaticModel, ".cvec") + " (default)\n"
 }
