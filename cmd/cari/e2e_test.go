@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/searcher"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -186,6 +187,11 @@ func testIndexCommand(t *testing.T, data string) {
 			t.Errorf("stderr has no warning for malformed line %d:\n%s", n, errOut)
 		}
 	}
+	// Without Debian's hunspell-id, Indonesian goes unstemmed: index says
+	// so at start-up (on a machine with it, it says nothing).
+	if w := analysis.IndonesianStemmingWarning(); (w != "") != strings.Contains(errOut, "Indonesian is analysed without stemming") {
+		t.Errorf("stemming warning %q, stderr:\n%s", w, errOut)
+	}
 	if docs, chunks := stats(t, data); docs != fixtureDocs || chunks != fixtureDocs {
 		t.Errorf("stats: documents=%d chunks=%d, want %d and %d", docs, chunks, fixtureDocs, fixtureDocs)
 	}
@@ -274,7 +280,7 @@ func testEvalCommand(t *testing.T, data string) {
 // takes) is reported by id and scored 0, and the run goes on.
 func testEvalRefusedQuery(t *testing.T, data string) {
 	queries := filepath.Join(t.TempDir(), "queries.jsonl")
-	long, _ := json.Marshal(strings.Repeat("magma ", searcher.MaxQueryChars/6+1))
+	long, _ := json.Marshal(strings.Repeat("magma ", searcher.DefaultMaxQueryChars/6+1))
 	body, err := os.ReadFile(fixture("queries.jsonl"))
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/indexer/reindex"
@@ -167,6 +168,9 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 		return nil, errors.New("--ef-search sets the local store's vector index; with --store qdrant, Qdrant searches with its collection's own settings")
 	}
 	f.logger = log
+	if w := analysis.IndonesianStemmingWarning(); w != "" {
+		log.Warn(w)
+	}
 	rr, err := f.newReranker()
 	if err != nil {
 		return nil, err
