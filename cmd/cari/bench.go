@@ -8,13 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/evaluation/bench"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/internal/flagconfig"
 	"github.com/cari-search/cari/searcher/rerank"
 )
 
@@ -87,23 +87,8 @@ func (o benchOptions) validate() error {
 		return errors.New("--queries is required")
 	case checkLanguageTag(o.language) != nil:
 		return fmt.Errorf("--language: %w", checkLanguageTag(o.language))
-	case o.Reps < 1:
-		return fmt.Errorf("--reps must be at least 1, got %d", o.Reps)
-	case o.Warmup < 0:
-		return fmt.Errorf("--warmup must not be negative, got %d", o.Warmup)
-	case o.MaxQueries < 1:
-		return fmt.Errorf("--max-queries must be at least 1, got %d", o.MaxQueries)
-	case o.TopK < 1:
-		return fmt.Errorf("--top-k must be at least 1, got %d", o.TopK)
-	case o.Workers < 1:
-		return fmt.Errorf("--workers must be at least 1, got %d", o.Workers)
 	}
-	for _, m := range o.Modes {
-		if !slices.Contains(bench.Modes, m) {
-			return fmt.Errorf("--modes: unknown mode %q (want keyword, vector, hybrid, rerank, keyword-index or vector-index)", m)
-		}
-	}
-	return nil
+	return flagconfig.FieldError(o.Options.Validate(), nil)
 }
 
 func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.Logger) (*bench.Report, error) {

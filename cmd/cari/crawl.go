@@ -8,14 +8,13 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/crawler"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/internal/flagconfig"
 	"github.com/cari-search/cari/internal/progress"
 )
 
@@ -139,7 +138,7 @@ func crawlInto(ctx context.Context, f *crawlFlags, opts crawler.Options, log *sl
 	}
 	c, err := crawler.Open(filepath.Join(f.stack.dataDir, "crawl"), ix, opts)
 	if err != nil {
-		return p, flagError(err)
+		return p, flagconfig.FieldError(err, crawlFlagNames)
 	}
 	defer func() {
 		if cerr := c.Close(); err == nil {
@@ -203,25 +202,11 @@ func (f *crawlFlags) options(cmd *cobra.Command, log *slog.Logger) (crawler.Opti
 	return o, nil
 }
 
-// crawlFlagNames maps the crawler's field names to cari crawl's flags.
+// crawlFlagNames are the crawler's option names whose flags are named
+// otherwise.
 var crawlFlagNames = map[string]string{
-	"seeds": "--seed", "max_depth": "--max-depth", "allowed_domains": "--allowed-domain",
-	"include_url_patterns": "--include", "exclude_url_patterns": "--exclude", "user_agent_contact": "--contact",
-}
-
-func flagError(err error) error {
-	var fe *cari.FieldError
-	if !errors.As(err, &fe) {
-		return err
-	}
-	name, index, _ := strings.Cut(fe.Field, "[")
-	if flag, ok := crawlFlagNames[name]; ok {
-		if index != "" {
-			return fmt.Errorf("%s (number %s): %s", flag, strings.TrimSuffix(index, "]"), fe.Reason)
-		}
-		return fmt.Errorf("%s: %s", flag, fe.Reason)
-	}
-	return err
+	"seeds": "--seed", "allowed_domains": "--allowed-domain", "include_url_patterns": "--include",
+	"exclude_url_patterns": "--exclude", "user_agent_contact": "--contact",
 }
 
 // noneIfZero maps a zero duration flag to the negative value with which

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -88,26 +85,17 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 					return err
 				}
 			}
-			s := evaluation.Evaluate(run, qrels)
-			qps := float64(len(queries)) / elapsed.Seconds()
-			var refusedIDs []string
+			res := evaluation.Outcome{Mode: mode, Summary: evaluation.Evaluate(run, qrels), Refused: refused, QueriesPerSecond: float64(len(queries)) / elapsed.Seconds()}
 			for _, r := range refused {
 				log.Warn("query refused; it scores 0", "query", r.ID, "error", r.Err)
-				refusedIDs = append(refusedIDs, r.ID)
 			}
 			if asJSON {
-				figures := map[string]any{
-					"mode": mode, "ndcg@10": s.NDCG10, "recall@100": s.Recall100, "mrr@10": s.MRR10,
-					"queries": s.Queries, "queries_in_run": s.QueriesInRun, "queries_per_second": qps,
-				}
-				if len(refused) > 0 {
-					figures["refused_queries"] = refusedIDs
-				}
-				return json.NewEncoder(os.Stdout).Encode(figures)
+				return res.WriteJSON(cmd.OutOrStdout())
 			}
-			fmt.Printf("ndcg@10=%.4f recall@100=%.4f mrr@10=%.4f queries=%d%s\n", s.NDCG10, s.Recall100, s.MRR10, s.Queries,
-				prefixed(fmt.Sprintf(" refused=%d (scored 0): ", len(refused)), strings.Join(refusedIDs, " ")))
-			log.Info("eval finished", "mode", mode, "queries_run", len(queries), "seconds", elapsed.Seconds(), "queries_per_second", qps)
+			if err := res.WriteText(cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			log.Info("eval finished", "mode", mode, "queries_run", len(queries), "seconds", elapsed.Seconds(), "queries_per_second", res.QueriesPerSecond)
 			return nil
 		}),
 	}

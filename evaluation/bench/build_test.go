@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cari-search/cari/indexer"
@@ -44,5 +45,28 @@ func TestBuild(t *testing.T) {
 	}
 	if _, err := Build(context.Background(), w, indexer.Options{}, corpus+".missing", "", indexer.LoadOptions{}); err == nil {
 		t.Error("a missing corpus: no error")
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	if err := DefaultOptions().Validate(); err != nil {
+		t.Errorf("the defaults: %v", err)
+	}
+	for _, tc := range []struct {
+		edit func(*Options)
+		want string
+	}{
+		{func(o *Options) { o.Reps = 0 }, "reps: must be at least 1, got 0"},
+		{func(o *Options) { o.Warmup = -1 }, "warmup: must be at least 0, got -1"},
+		{func(o *Options) { o.MaxQueries = 0 }, "max_queries: must be at least 1, got 0"},
+		{func(o *Options) { o.TopK = 0 }, "top_k: must be at least 1, got 0"},
+		{func(o *Options) { o.Workers = 0 }, "workers: must be at least 1, got 0"},
+		{func(o *Options) { o.Modes = []string{"keyword", "fast"} }, `modes: unknown mode "fast"`},
+	} {
+		o := DefaultOptions()
+		tc.edit(&o)
+		if err := o.Validate(); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("Validate() = %v, want %q", err, tc.want)
+		}
 	}
 }

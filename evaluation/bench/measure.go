@@ -8,10 +8,12 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/store"
 )
@@ -40,6 +42,25 @@ type Options struct {
 	Workers int
 	// Modes are the searches to time.
 	Modes []string
+}
+
+// Validate checks the options; the error is a *cari.FieldError naming
+// the option at fault as the API would ("max_queries").
+func (o Options) Validate() error {
+	for _, c := range []struct {
+		field    string
+		val, min int
+	}{{"reps", o.Reps, 1}, {"warmup", o.Warmup, 0}, {"max_queries", o.MaxQueries, 1}, {"top_k", o.TopK, 1}, {"workers", o.Workers, 1}} {
+		if c.val < c.min {
+			return &cari.FieldError{Field: c.field, Reason: fmt.Sprintf("must be at least %d, got %d", c.min, c.val)}
+		}
+	}
+	for _, m := range o.Modes {
+		if !slices.Contains(Modes, m) {
+			return &cari.FieldError{Field: "modes", Reason: fmt.Sprintf("unknown mode %q (want %s)", m, strings.Join(Modes, ", "))}
+		}
+	}
+	return nil
 }
 
 // DefaultOptions are cari bench's defaults.
