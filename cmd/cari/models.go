@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,16 +61,7 @@ func newModelsListCmd() *cobra.Command {
 			if asJSON {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(entries)
 			}
-			if len(entries) == 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "no models in %s; run \"make models\" to fetch and import the default\n", dir)
-				return nil
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tPROVIDER\tFORMAT\tSIZE\tPATH")
-			for _, e := range entries {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%.1f MiB\t%s\n", e.Name, e.Provider, e.Format, float64(e.Bytes)/(1<<20), e.Path)
-			}
-			return w.Flush()
+			return embeddings.WriteModelTable(cmd.OutOrStdout(), dir, entries)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "models", embeddings.DefaultModelsDir, "models directory")
@@ -136,17 +126,10 @@ documents.`,
 				return err
 			}
 			defer p.Close()
-			info, prompts := p.Model(), p.Prompts()
 			if asJSON {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{
-					"id": info.ID(), "provider": info.Provider, "name": info.Name, "version": info.Version,
-					"dim": info.Dim, "query_prompt": prompts.Query, "document_prompt": prompts.Document,
-				})
+				return p.Describe().WriteJSON(cmd.OutOrStdout())
 			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintf(w, "id\t%s\nprovider\t%s\nname\t%s\nversion\t%s\ndimensions\t%d\nquery prompt\t%q\ndocument prompt\t%q\n",
-				info.ID(), info.Provider, info.Name, info.Version, info.Dim, prompts.Query, prompts.Document)
-			return w.Flush()
+			return p.Describe().WriteText(cmd.OutOrStdout())
 		}),
 	}
 	registerEmbedFlags(cmd.Flags(), &cfg)
