@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,9 +31,9 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			if queriesPath == "" || qrelsPath == "" {
 				return errors.New("--queries and --qrels are required")
 			}
-			typ, rerank, err := evalMode(mode)
+			typ, rerank, err := evaluation.SearchMode(mode)
 			if err != nil {
-				return err
+				return fmt.Errorf("--mode must be keyword, vector, hybrid, rerank or served, got %q", mode)
 			}
 			queries, err := evaluation.LoadQueries(queriesPath)
 			if err != nil {
@@ -64,18 +63,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			if cmd.Flags().Changed("rrf-k") {
 				proto.Fusion.RRFK = &rrfK
 			}
-			run, refused, err := evaluation.RunQueries(cmd.Context(), queries, workers, func(ctx context.Context, text string) (evaluation.Ranking, error) {
-				q := proto
-				q.Text, q.NumResults = text, evaluation.RecallCutoff
-				resp, err := st.searcher.Search(ctx, q)
-				var r evaluation.Ranking
-				if err == nil {
-					for _, res := range resp.Results {
-						r.Add(res.Document.ID, res.Score)
-					}
-				}
-				return r, err
-			})
+			run, refused, err := evaluation.RunQueries(cmd.Context(), queries, workers, evaluation.SearchWith(st.searcher, proto))
 			if err != nil {
 				return err
 			}
@@ -111,21 +99,4 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 	cmd.Flags().Float64Var(&alpha, "alpha", 0, "hybrid: weight of the vector side, 0 to 1 (default: the embedder's)")
 	cmd.Flags().Float64Var(&rrfK, "rrf-k", 0, "hybrid: k of reciprocal rank fusion (default: the embedder's)")
 	return cmd
-}
-
-// evalMode maps --mode to a search type and whether to re-rank. "served"
-// is what a search that sets neither type nor re-ranking gets from the
-// server: auto, then the re-ranker.
-func evalMode(mode string) (searcher.Type, bool, error) {
-	switch mode {
-	case "rerank":
-		return searcher.TypeHybrid, true, nil
-	case "served":
-		return searcher.TypeAuto, true, nil
-	}
-	typ, err := searcher.ParseType(mode)
-	if err != nil || typ == searcher.TypeAuto {
-		return 0, false, fmt.Errorf("--mode must be keyword, vector, hybrid, rerank or served, got %q", mode)
-	}
-	return typ, false, nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/evaluation"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/store"
 )
@@ -130,14 +131,13 @@ func (b *Run) search(ctx context.Context, mode string) (func(i int) error, error
 			return err
 		}, nil
 	}
-	typ, ok := map[string]searcher.Type{"keyword": searcher.TypeKeyword, "vector": searcher.TypeNeural, "hybrid": searcher.TypeHybrid, "rerank": searcher.TypeHybrid}[mode]
-	if !ok {
-		return nil, fmt.Errorf("unknown mode %q", mode)
+	typ, rerank, err := evaluation.SearchMode(mode)
+	if err != nil {
+		return nil, err
 	}
 	if typ != searcher.TypeKeyword && b.Embedder == nil {
 		return nil, fmt.Errorf("%w: %s search needs an embedding model", ErrModeUnavailable, mode)
 	}
-	rerank := mode == "rerank"
 	if rerank && !b.Reranks {
 		return nil, fmt.Errorf("%w: --reranker none", ErrModeUnavailable)
 	}
