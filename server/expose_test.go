@@ -32,6 +32,33 @@ func TestListenExposure(t *testing.T) {
 	}
 }
 
+// TestListenBoth: HTTP off gives no listener; a failing address says
+// which it was, and leaves the other closed.
+func TestListenBoth(t *testing.T) {
+	g, h, err := ListenBoth("127.0.0.1:0", "off", false)
+	if err != nil || h != nil {
+		t.Fatalf("HTTP off: %v, %v", h, err)
+	}
+	addr := g.Addr().String()
+	g.Close()
+	var le *ListenError
+	var exposed *ExposureError
+	_, _, err = ListenBoth("127.0.0.1:0", "0.0.0.0:0", false)
+	if !errors.As(err, &le) || !le.HTTP || !errors.As(err, &exposed) {
+		t.Errorf("a public HTTP address without keys: %v, want an HTTP ListenError of exposure", err)
+	}
+	if _, _, err = ListenBoth("127.0.0.1:notaport", "", false); !errors.As(err, &le) || le.HTTP {
+		t.Errorf("a bad gRPC address: %v, want a gRPC ListenError", err)
+	}
+	// The gRPC listener of a failed pair was closed: its address is free.
+	g, h, err = ListenBoth(addr, "127.0.0.1:0", false)
+	if err != nil {
+		t.Fatalf("reusing %s: %v", addr, err)
+	}
+	g.Close()
+	h.Close()
+}
+
 func TestKeys(t *testing.T) {
 	keys, err := Keys("", []string{" search-0123456789abcdef "}, []string{"admin-0123456789abcdef"})
 	if err != nil || len(keys) != 2 || keys[0].Secret != "search-0123456789abcdef" || keys[0].Scope != ScopeSearch || keys[1].Scope != ScopeAdmin {

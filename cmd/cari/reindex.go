@@ -154,13 +154,8 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 		return err
 	}
 	out := cmd.OutOrStdout()
-	fmt.Fprintf(out, "reindexed %s into generation %s: %d source records; this run indexed %d documents, skipped %d, failed %d%s in %.1fs (%.0f records/s)\n",
-		src.Describe(), p.Generation, p.Done, p.Indexed, p.Skipped, p.Failed, p.FailureReasons(), p.Elapsed.Seconds(), p.Rate)
-	if p.Resumed {
-		fmt.Fprintf(out, "resumed an unfinished build after its first %d records\n", p.Start)
-	}
 	gens, _ := st.store.Generations(ctx) // none: no comparison, the plain note
-	fmt.Fprintf(out, "generation %s serves now; %s\n", p.Generation, reindex.RollbackNote(gens, before, p.Generation))
+	p.WriteSummary(out, src.Describe(), before, gens)
 	if f.keep >= 0 {
 		removed, err := st.store.GC(f.keep)
 		if err != nil {

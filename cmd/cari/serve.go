@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/cari-search/cari/indexer/reindex"
 	"github.com/cari-search/cari/internal/flagconfig"
 	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/server/exa"
 	"github.com/cari-search/cari/store/local"
@@ -187,9 +187,9 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	grpcLis, httpLis, err := f.listen(guard.HasKeys())
+	grpcLis, httpLis, err := server.ListenBoth(f.grpcAddr, f.httpAddr, guard.HasKeys() || f.insecurePublic)
 	if err != nil {
-		return err
+		return listenError(err)
 	}
 	defer grpcLis.Close()
 	if httpLis != nil {
@@ -216,13 +216,8 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	// A model-server re-ranker that can check its server (logprobs, the
-	// served model's prompts) does so now: a server it cannot use refuses
-	// to start rather than answer every query in first-stage order.
-	if c, ok := st.reranker.(interface{ Check(context.Context) error }); ok {
-		if err := c.Check(ctx); err != nil {
-			return fmt.Errorf("--reranker %s: %w", f.stack.rerank.Kind, err)
-		}
+	if err := rerank.Check(ctx, st.reranker); err != nil {
+		return fmt.Errorf("--reranker %s: %w", f.stack.rerank.Kind, err)
 	}
 	// The stores load the language models on first use; a server loads
 	// them now, beside its start-up, so that no request waits for them.
@@ -269,29 +264,16 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	return st.Close()
 }
 
-// listen opens the gRPC and HTTP listeners, refusing a non-loopback
-// address when no API keys are configured, unless --insecure-public.
-func (f *serveFlags) listen(haveKeys bool) (grpcLis, httpLis net.Listener, err error) {
-	if grpcLis, err = f.listenOn("--grpc-addr", f.grpcAddr, haveKeys); err != nil {
-		return nil, nil, err
+// listenError names the flag of the address server.ListenBoth failed on,
+// and what to do when it refused to expose a server without keys.
+func listenError(err error) error {
+	var le *server.ListenError
+	flag := "--grpc-addr"
+	if errors.As(err, &le) && le.HTTP {
+		flag = "--http-addr"
 	}
-	if f.httpAddr == "" || f.httpAddr == "off" {
-		return grpcLis, nil, nil
-	}
-	if httpLis, err = f.listenOn("--http-addr", f.httpAddr, haveKeys); err != nil {
-		grpcLis.Close()
-		return nil, nil, err
-	}
-	return grpcLis, httpLis, nil
-}
-
-func (f *serveFlags) listenOn(flag, addr string, haveKeys bool) (net.Listener, error) {
-	lis, err := server.Listen(addr, haveKeys || f.insecurePublic)
 	if exposed := (*server.ExposureError)(nil); errors.As(err, &exposed) {
-		return nil, fmt.Errorf("%s %w: configure keys (--auth-keys-file, %s, %s) or pass --insecure-public", flag, err, envName("auth-search-keys"), envName("auth-admin-keys"))
+		return fmt.Errorf("%s %w: configure keys (--auth-keys-file, %s, %s) or pass --insecure-public", flag, exposed, envName("auth-search-keys"), envName("auth-admin-keys"))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", flag, err)
-	}
-	return lis, nil
+	return fmt.Errorf("%s: %w", flag, errors.Unwrap(err))
 }

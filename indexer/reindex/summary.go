@@ -44,11 +44,11 @@ func (p Progress) LogAttrs() []any {
 	return args
 }
 
-// RollbackNote says what the generation before, which the job that built
+// rollbackNote says what the generation before, which the job that built
 // now replaced, is kept for: a rollback to it, unless it was built with
 // another analyzer or embedding model than now, which this build cannot
 // serve. gens are the store's generations; without both, the plain note.
-func RollbackNote(gens []store.Generation, before, now string) string {
+func rollbackNote(gens []store.Generation, before, now string) string {
 	kept := fmt.Sprintf("%s is kept for cari reindex --rollback", before)
 	at := func(name string) int {
 		return slices.IndexFunc(gens, func(g store.Generation) bool { return g.Name == name })
@@ -79,4 +79,18 @@ func WriteGenerations(w io.Writer, gens []store.Generation) error {
 		}
 	}
 	return nil
+}
+
+// WriteSummary writes what a finished job did, as cari reindex prints it:
+// its source (Source.Describe) and counts, whether it resumed an
+// unfinished build, and that its generation serves now in place of
+// before, with RollbackNote on what before is kept for.
+func (p Progress) WriteSummary(w io.Writer, source, before string, gens []store.Generation) error {
+	resumed := ""
+	if p.Resumed {
+		resumed = fmt.Sprintf("resumed an unfinished build after its first %d records\n", p.Start)
+	}
+	_, err := fmt.Fprintf(w, "reindexed %s into generation %s: %d source records; this run indexed %d documents, skipped %d, failed %d%s in %.1fs (%.0f records/s)\n%sgeneration %s serves now; %s\n",
+		source, p.Generation, p.Done, p.Indexed, p.Skipped, p.Failed, p.FailureReasons(), p.Elapsed.Seconds(), p.Rate, resumed, p.Generation, rollbackNote(gens, before, p.Generation))
+	return err
 }

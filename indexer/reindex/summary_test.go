@@ -42,8 +42,8 @@ func TestRollbackNote(t *testing.T) {
 		{"g1", "gone", "g1 is kept for cari reindex --rollback"},
 		{"g2", "g3", "g2 is kept, but was built with another analyzer and embedding model, which this build does not serve: a rollback to it needs the build that made it (cari gc removes it)"},
 	} {
-		if got := RollbackNote(gens, tc.before, tc.now); got != tc.want {
-			t.Errorf("RollbackNote(%s, %s) = %q, want %q", tc.before, tc.now, got, tc.want)
+		if got := rollbackNote(gens, tc.before, tc.now); got != tc.want {
+			t.Errorf("rollbackNote(%s, %s) = %q, want %q", tc.before, tc.now, got, tc.want)
 		}
 	}
 }
@@ -79,5 +79,24 @@ func TestReporterPhases(t *testing.T) {
 	}
 	if got := strings.Join(phases, " "); got != "preparing indexing finalizing swapping done" {
 		t.Errorf("phase lines %q\n%s", got, logs.String())
+	}
+}
+
+func TestProgressWriteSummary(t *testing.T) {
+	p := Progress{Generation: "g2", Done: 10, Indexed: 8, Skipped: 1, Failed: 1, Errors: map[string]int64{"parse": 1}, Elapsed: 2 * time.Second, Rate: 5}
+	var b strings.Builder
+	if err := p.WriteSummary(&b, "corpus c.jsonl", "g1", nil); err != nil {
+		t.Fatal(err)
+	}
+	want := "reindexed corpus c.jsonl into generation g2: 10 source records; this run indexed 8 documents, skipped 1, failed 1 (parse 1) in 2.0s (5 records/s)\n" +
+		"generation g2 serves now; g1 is kept for cari reindex --rollback\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+	p.Resumed, p.Start = true, 4
+	b.Reset()
+	p.WriteSummary(&b, "corpus c.jsonl", "g1", nil)
+	if !strings.Contains(b.String(), "\nresumed an unfinished build after its first 4 records\ngeneration g2") {
+		t.Errorf("resumed:\n%s", b.String())
 	}
 }

@@ -492,3 +492,28 @@ func TestChatCheckRefusesNoLogprobs(t *testing.T) {
 		t.Errorf("Check on a server with logprobs: %v", err)
 	}
 }
+
+// TestCheckAtStartUp: Check refuses a chat server without logprobs with
+// ErrNoLogprobs, and needs nothing of an in-process re-ranker or none.
+func TestCheckAtStartUp(t *testing.T) {
+	srv := serve(t, func(w http.ResponseWriter, _ *http.Request, _ map[string]any, _ int) {
+		writeJSON(w, 200, ollamaAnswer("yes"))
+	})
+	c, err := NewChat(ChatOptions{Server: quick(srv.v1())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Check(context.Background(), c); !errors.Is(err, ErrNoLogprobs) {
+		t.Errorf("Check of a server without logprobs: %v, want ErrNoLogprobs", err)
+	}
+	learned, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Check(context.Background(), learned); err != nil {
+		t.Errorf("Check of the learned re-ranker: %v", err)
+	}
+	if err := Check(context.Background(), nil); err != nil {
+		t.Errorf("Check of no re-ranker: %v", err)
+	}
+}

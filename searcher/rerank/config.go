@@ -1,6 +1,7 @@
 package rerank
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -88,6 +89,19 @@ func (c Config) Deadline() time.Duration {
 func Close(rr searcher.Reranker) error {
 	if c, ok := rr.(io.Closer); ok {
 		return c.Close()
+	}
+	return nil
+}
+
+// Check is the start-up test of a re-ranker New built that talks to a
+// model server: the chat re-ranker refuses a server whose answers carry
+// no logprobs (ErrNoLogprobs), rerank-api and tei settle their prompts
+// from the model the server says it serves. Nil and the in-process
+// re-rankers need none. A server should refuse to start on its error
+// rather than answer every query in first-stage order.
+func Check(ctx context.Context, rr searcher.Reranker) error {
+	if c, ok := rr.(interface{ Check(context.Context) error }); ok {
+		return c.Check(ctx)
 	}
 	return nil
 }
