@@ -5,17 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/evaluation/bench"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/internal/flagconfig"
-	"github.com/cari-search/cari/searcher/rerank"
 )
 
 // benchOptions are cari bench's flags besides the stack's.
@@ -111,9 +107,11 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 	}
 	defer stop()
 	if build && o.keywordIndex {
-		if rep.Index, err = keywordOnlyBuild(cmd, stackF, o.corpusPath, o.language, log); err != nil {
+		load, bar := loadOptions(o.language, log)
+		if rep.Index, err = bench.BuildKeywordOnly(ctx, stackF.dataDir, o.corpusPath, load); err != nil {
 			return nil, err
 		}
+		bar.Finish()
 	}
 	stackF.rerankCacheSize = -1 // every timed re-ranking computes its scores
 	st, err := openStack(ctx, stackF, log)
@@ -147,30 +145,6 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 		b.Embedder = st.embedder
 	}
 	return rep, b.MeasureAll(ctx, rep, o.annPath, stop)
-}
-
-// keywordOnlyBuild indexes the corpus without embeddings into a temporary
-// directory beside --data and deletes it: the throughput of the keyword
-// side alone.
-func keywordOnlyBuild(cmd *cobra.Command, f stackFlags, corpusPath, language string, log *slog.Logger) (*bench.IndexFigures, error) {
-	dir, err := os.MkdirTemp(filepath.Dir(filepath.Clean(f.dataDir)), "bench-keyword-only-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	f.dataDir, f.embed.Provider, f.rerank.Kind = dir, embeddings.ProviderNone, rerank.KindNone
-	st, err := openStack(cmd.Context(), f, log)
-	if err != nil {
-		return nil, err
-	}
-	fig, err := buildCorpus(cmd, st.store, st.indexing, corpusPath, "", language, log)
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("keyword-only build: %w", err)
-	}
-	return &bench.IndexFigures{KeywordOnlySeconds: fig.Seconds, KeywordOnlyDocsPerSecond: fig.DocsPerSecond}, nil
 }
 
 // buildCorpus is bench.Build with cari index's progress display.

@@ -16,13 +16,6 @@ import (
 	"github.com/cari-search/cari/server"
 )
 
-var cliSearchTypes = map[string]cariv1.SearchType{
-	"auto":    cariv1.SearchType_SEARCH_TYPE_AUTO,
-	"keyword": cariv1.SearchType_SEARCH_TYPE_KEYWORD,
-	"neural":  cariv1.SearchType_SEARCH_TYPE_NEURAL,
-	"hybrid":  cariv1.SearchType_SEARCH_TYPE_HYBRID,
-}
-
 func newSearchCmd() *cobra.Command {
 	var addr, typ string
 	var n, textChars int
@@ -35,8 +28,8 @@ func newSearchCmd() *cobra.Command {
 		Short: "Search a running cari serve over gRPC",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, ok := cliSearchTypes[strings.ToLower(typ)]
-			if !ok {
+			t := cariv1.SearchType(cariv1.SearchType_value["SEARCH_TYPE_"+strings.ToUpper(typ)])
+			if t == cariv1.SearchType_SEARCH_TYPE_UNSPECIFIED {
 				return fmt.Errorf("--type must be auto, keyword, neural or hybrid, got %q", typ)
 			}
 			if n < 1 || n > math.MaxInt32 {

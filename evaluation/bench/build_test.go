@@ -46,6 +46,19 @@ func TestBuild(t *testing.T) {
 	if _, err := Build(context.Background(), w, indexer.Options{}, corpus+".missing", "", indexer.LoadOptions{}); err == nil {
 		t.Error("a missing corpus: no error")
 	}
+
+	// The keyword-only build leaves nothing beside the data directory.
+	parent := t.TempDir()
+	kw, err := BuildKeywordOnly(context.Background(), filepath.Join(parent, "data"), corpus, indexer.LoadOptions{Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kw.KeywordOnlySeconds <= 0 || kw.KeywordOnlyDocsPerSecond <= 0 {
+		t.Errorf("keyword-only figures %+v", kw)
+	}
+	if left, _ := os.ReadDir(parent); len(left) != 0 {
+		t.Errorf("the keyword-only build left %v", left)
+	}
 }
 
 func TestOptionsValidate(t *testing.T) {
