@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/cari-search/cari"
@@ -94,15 +95,22 @@ type Hit struct {
 
 // Stats describe the generation of an index that serves searches.
 type Stats struct {
-	Generation string
-	Documents  int64
+	Generation string `json:"generation"`
+	Documents  int64  `json:"documents"`
 	// Chunks is the number of passages (the units embedded and retrieved on
 	// the vector side).
-	Chunks int64
+	Chunks int64 `json:"chunks"`
 	// AvgDocTokens is the average analyzed length of a document.
-	AvgDocTokens float64
+	AvgDocTokens float64 `json:"avg_doc_tokens"`
 	// DiskBytes is the size of the generation's files.
-	DiskBytes int64
+	DiskBytes int64 `json:"disk_bytes"`
+}
+
+// WriteText writes the stats as cari stats prints them, a line a figure.
+func (s Stats) WriteText(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "generation  %s\ndocuments   %d\nchunks      %d\ndisk        %.1f MiB\n",
+		s.Generation, s.Documents, s.Chunks, float64(s.DiskBytes)/(1<<20))
+	return err
 }
 
 // Entry is what a store writes for one document: the document, its

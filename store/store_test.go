@@ -1,6 +1,8 @@
 package store
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -28,5 +30,17 @@ func TestFilterIsZero(t *testing.T) {
 		if got := tt.f.IsZero(); got != tt.zero {
 			t.Errorf("%s: IsZero() = %v, want %v", tt.name, got, tt.zero)
 		}
+	}
+}
+
+func TestStatsWrite(t *testing.T) {
+	s := Stats{Generation: "g1", Documents: 3, Chunks: 5, AvgDocTokens: 2.5, DiskBytes: 3 << 20}
+	var text strings.Builder
+	if err := s.WriteText(&text); err != nil || text.String() != "generation  g1\ndocuments   3\nchunks      5\ndisk        3.0 MiB\n" {
+		t.Errorf("WriteText: %q, %v", text.String(), err)
+	}
+	b, err := json.Marshal(s)
+	if err != nil || string(b) != `{"generation":"g1","documents":3,"chunks":5,"avg_doc_tokens":2.5,"disk_bytes":3145728}` {
+		t.Errorf("JSON %s, %v", b, err)
 	}
 }

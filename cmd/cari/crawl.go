@@ -53,7 +53,7 @@ known page only whether it changed (ETag, Last-Modified).`,
 		Example: `  cari crawl --data data --seed https://docs.example.org/ --max-pages 5000 --contact https://example.org/bot
   cari crawl --data /tmp/py --seed http://127.0.0.1:8765/index.html --allow-private --json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runCrawl(cmd, g, &f) },
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error { return runCrawl(cmd, &f, log) }),
 	}
 	fs := cmd.Flags()
 	f.stack.register(fs, embeds|onQdrant)
@@ -81,11 +81,7 @@ known page only whether it changed (ETag, Last-Modified).`,
 	return cmd
 }
 
-func runCrawl(cmd *cobra.Command, g *globalFlags, f *crawlFlags) error {
-	log, err := g.logger()
-	if err != nil {
-		return err
-	}
+func runCrawl(cmd *cobra.Command, f *crawlFlags, log *slog.Logger) error {
 	opts, err := f.options(cmd, log)
 	if err != nil {
 		return err

@@ -196,8 +196,9 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 			st.index, st.storeName, st.builds, st.stored, st.gc = st.store, "local", reindex.Builds(st.store.BeginBuild), st.store, st.store.GC
 		}
 	case "qdrant":
-		var q *qdrant.Store
-		if q, err = f.storage.openQdrant(ctx, opts.Vectors, f.rebuild, st); err == nil {
+		q, qo := (*qdrant.Store)(nil), f.storage.qdrant
+		qo.Vectors, qo.Rebuild, qo.Logger = opts.Vectors, f.rebuild, log
+		if q, err = qdrant.Open(ctx, qo); err == nil {
 			st.index, st.storeName, st.builds, st.stored, st.gc = q, "qdrant", reindex.Builds(q.BeginBuild), q, q.GC
 		}
 	default:

@@ -2,9 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -29,17 +27,9 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return json.NewEncoder(os.Stdout).Encode(map[string]any{
-					"generation":     st.Generation,
-					"documents":      st.Documents,
-					"chunks":         st.Chunks,
-					"avg_doc_tokens": st.AvgDocTokens,
-					"disk_bytes":     st.DiskBytes,
-				})
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(st)
 			}
-			fmt.Printf("generation  %s\ndocuments   %d\nchunks      %d\ndisk        %.1f MiB\n",
-				st.Generation, st.Documents, st.Chunks, float64(st.DiskBytes)/(1<<20))
-			return nil
+			return st.WriteText(cmd.OutOrStdout())
 		}),
 	}
 	cmd.Flags().StringVar(&dataDir, "data", defaultDataDir, "data directory")

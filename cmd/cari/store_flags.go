@@ -1,21 +1,18 @@
 package main
 
 import (
-	"context"
-
 	"github.com/spf13/pflag"
 
-	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/qdrant"
 )
 
 // storeFlags choose the store: the local data directory (default) or a
-// Qdrant cluster. Only serve, index and eval register them; every other
+// Qdrant cluster. Only serve, index, crawl and eval register them; every other
 // command works on the local store.
 type storeFlags struct {
 	kind string
 	// qdrant is the Qdrant store's options but for the vectors and
-	// rebuilding, which openQdrant sets.
+	// rebuilding, which openStack sets.
 	qdrant qdrant.Options
 }
 
@@ -27,12 +24,4 @@ func (f *storeFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.qdrant.TLS, "qdrant-tls", false, "qdrant: connect with TLS, verified against the system's roots")
 	fs.Uint32Var(&f.qdrant.Shards, "qdrant-shards", 0, "qdrant: shard number of a collection Cari creates (default: Qdrant's, one per node)")
 	fs.Uint32Var(&f.qdrant.Replicas, "qdrant-replicas", 0, "qdrant: replication factor of a collection Cari creates (default: Qdrant's, 1)")
-}
-
-// openQdrant opens the Qdrant store for vectors of space (zero: keyword
-// only).
-func (f *storeFlags) openQdrant(ctx context.Context, space store.VectorSpace, rebuild bool, st *stack) (*qdrant.Store, error) {
-	o := f.qdrant
-	o.Vectors, o.Rebuild, o.Logger = space, rebuild, st.logger
-	return qdrant.Open(ctx, o)
 }
