@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/evaluation/bench"
 	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/internal/flagconfig"
@@ -78,11 +79,11 @@ reads), and the recall@10 of vector-index is measured against exact search.`,
 }
 
 func (o benchOptions) validate() error {
-	switch {
-	case o.queriesPath == "":
+	if o.queriesPath == "" {
 		return errors.New("--queries is required")
-	case checkLanguageTag(o.language) != nil:
-		return fmt.Errorf("--language: %w", checkLanguageTag(o.language))
+	}
+	if _, err := cari.LanguageTag(o.language); err != nil {
+		return fmt.Errorf("--language: %w", err)
 	}
 	return flagconfig.FieldError(o.Options.Validate(), nil)
 }
@@ -119,7 +120,7 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 		return nil, err
 	}
 	defer st.Close()
-	if st.hasEmbedder() {
+	if st.embedder != nil {
 		rep.Model = st.embedder.Model().ID()
 	}
 	if build {
@@ -141,7 +142,7 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 		return nil, fmt.Errorf("--data %s holds no documents: give --corpus to build an index", stackF.dataDir)
 	}
 	b := &bench.Run{Searcher: st.searcher, Index: st.store, Reranks: st.reranker != nil, Texts: texts, Options: o.Options, Log: log}
-	if st.hasEmbedder() {
+	if st.embedder != nil {
 		b.Embedder = st.embedder
 	}
 	return rep, b.MeasureAll(ctx, rep, o.annPath, stop)

@@ -50,7 +50,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			}
 			defer st.Close()
 			start := time.Now()
-			if rerank && typ == searcher.TypeHybrid && !st.hasEmbedder() {
+			if rerank && typ == searcher.TypeHybrid && st.embedder == nil {
 				typ = searcher.TypeKeyword // re-rank what the store can retrieve
 			}
 			proto := searcher.Query{Type: typ, Rerank: &rerank}

@@ -100,3 +100,18 @@ func TestVersion(t *testing.T) {
 		t.Errorf("cari --version printed %q, cari version %q", outs[1], outs[0])
 	}
 }
+
+// TestSearchNumResultsBound: cari search words the num_results bound as
+// the server does, and as its help says.
+func TestSearchNumResultsBound(t *testing.T) {
+	root := newRootCmd()
+	root.SetArgs([]string{"search", "-n", "101", "tides"})
+	err := root.Execute()
+	if err == nil || err.Error() != "-n/--num-results: must be between 1 and 100, got 101" {
+		t.Errorf("search -n 101: %v", err)
+	}
+	c, _, _ := root.Find([]string{"search"})
+	if u := c.Flags().Lookup("num-results").Usage; !strings.Contains(u, "1-100") {
+		t.Errorf("--num-results help %q", u)
+	}
+}

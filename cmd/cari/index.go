@@ -36,7 +36,7 @@ which for a corpus in one language skips detection, most of the indexing CPU.`,
 			if corpusPath == "" {
 				return errors.New("--corpus is required")
 			}
-			if err := checkLanguageTag(language); err != nil {
+			if _, err := cari.LanguageTag(language); err != nil {
 				return fmt.Errorf("--language: %w", err)
 			}
 			if maxMalformed < 0 || maxMalformed > 1 {
@@ -70,12 +70,6 @@ which for a corpus in one language skips detection, most of the indexing CPU.`,
 	cmd.Flags().Float64Var(&maxMalformed, "max-malformed", indexer.DefaultMaxMalformed, "share of the corpus's lines (0 to 1) that may be malformed or invalid before index exits 1")
 	cmd.Flags().StringVar(&language, "language", "", `language (BCP 47 tag, such as "en") of the documents whose corpus line names none; they skip language detection`)
 	return cmd
-}
-
-// checkLanguageTag checks a language tag given with --language.
-func checkLanguageTag(tag string) error {
-	_, err := cari.LanguageTag(tag)
-	return err
 }
 
 // indexCorpus indexes the corpus at path into w with a progress counter;

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/store/local"
 )
 
@@ -82,12 +83,12 @@ func TestIndexLanguage(t *testing.T) {
 
 func TestCheckLanguageTag(t *testing.T) {
 	for _, tag := range []string{"", "en", "id", "pt-BR", "zh-Hant-TW", "en_US", "sr-Latn-RS", "de-1996"} {
-		if err := checkLanguageTag(tag); err != nil {
+		if _, err := cari.LanguageTag(tag); err != nil {
 			t.Errorf("%q: %v", tag, err)
 		}
 	}
 	for _, tag := range []string{"e", "english", "xx", "en us", "1en", "en-", "-en", "english-toolongsubtag", "en--us", "fr/ca"} {
-		if err := checkLanguageTag(tag); err == nil {
+		if _, err := cari.LanguageTag(tag); err == nil {
 			t.Errorf("%q: accepted", tag)
 		}
 	}

@@ -236,6 +236,9 @@ func prefixed(prefix, s string) string {
 // kept for rollback by GC.
 func reindexOptions(st *stack, f *serveFlags) server.ReindexOptions {
 	o := f.reindex
-	o.Target, o.Model, o.GC, o.Stored = st.builds, st.modelName(), st.gc, st.stored
+	o.Target, o.GC, o.Stored = st.builds, st.gc, st.stored
+	if st.embedder != nil {
+		o.Model = st.embedder.Model().Name
+	}
 	return o
 }

@@ -12,7 +12,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/cari-search/cari/client"
+	"github.com/cari-search/cari/internal/flagconfig"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/server"
 )
 
@@ -32,8 +34,8 @@ func newSearchCmd() *cobra.Command {
 			if t == cariv1.SearchType_SEARCH_TYPE_UNSPECIFIED {
 				return fmt.Errorf("--type must be auto, keyword, neural or hybrid, got %q", typ)
 			}
-			if n < 1 || n > math.MaxInt32 {
-				return fmt.Errorf("-n/--num-results must be between 1 and %d (the server allows at most 100), got %d", math.MaxInt32, n)
+			if err := searcher.CheckNumResults(n, 0); err != nil {
+				return flagconfig.FieldError(err, map[string]string{"num_results": "-n/--num-results"})
 			}
 			if textChars < 0 || textChars > math.MaxInt32 {
 				return fmt.Errorf("--text must be between 0 and %d, got %d", math.MaxInt32, textChars)
@@ -74,7 +76,7 @@ func newSearchCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&addr, "addr", server.DefaultGRPCAddr, "address of cari serve (host:port)")
 	cmd.Flags().StringVar(&typ, "type", "auto", "search type: auto, keyword, neural or hybrid")
-	cmd.Flags().IntVarP(&n, "num-results", "n", 10, "number of results (1-100)")
+	cmd.Flags().IntVarP(&n, "num-results", "n", 10, fmt.Sprintf("number of results (1-%d)", searcher.MaxNumResults))
 	cmd.Flags().IntVar(&textChars, "text", 0, "also print up to this many characters of each result's text")
 	cmd.Flags().StringSliceVar(&domains, "domain", nil, "only results from these domains (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the response as JSON")

@@ -105,11 +105,6 @@ func (f *stackFlags) registerRerank(fs *pflag.FlagSet) {
 	fs.StringVar(&r.Prompts, "rerank-prompts", d.Prompts, "rerank-api, tei: auto (qwen3 when the model the server says it serves, else --rerank-model, is a Qwen3-Reranker), none (the server adds any prompt itself, as llama.cpp does) or qwen3 (Cari wraps query and documents in Qwen3-Reranker's prompt, which vLLM and TEI need)")
 }
 
-// rerankOptions is the searcher's re-ranking configuration from the flags.
-func (f *stackFlags) rerankOptions() searcher.RerankOptions {
-	return searcher.RerankOptions{Timeout: f.rerank.Deadline(), TopN: min(f.rerankTopN, searcher.MaxRerankTopN), CacheSize: f.rerankCacheSize}
-}
-
 // newReranker builds the configured re-ranker; nil means none.
 func (f *stackFlags) newReranker() (searcher.Reranker, error) {
 	c := f.rerank
@@ -182,7 +177,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 	}
 	st := &stack{embedder: emb, logger: log, reranker: rr}
 	opts := local.Options{Logger: log, Rebuild: f.rebuild, EfSearch: f.efSearch, MustExist: f.existing}
-	sopts := searcher.Options{Reranker: rr, Rerank: f.rerankOptions()}
+	sopts := searcher.Options{Reranker: rr, Rerank: searcher.RerankOptions{Timeout: f.rerank.Deadline(), TopN: min(f.rerankTopN, searcher.MaxRerankTopN), CacheSize: f.rerankCacheSize}}
 	if emb != nil {
 		info := emb.Model()
 		opts.Vectors = local.VectorSpace{Model: info.ID(), Dim: info.Dim}
@@ -223,15 +218,3 @@ func (s *stack) Close() error {
 	}
 	return errors.Join(err, rerank.Close(s.reranker))
 }
-
-// modelName is the embedding model's name as --embed-model gives it; ""
-// when keyword-only.
-func (s *stack) modelName() string {
-	if s.embedder == nil {
-		return ""
-	}
-	return s.embedder.Model().Name
-}
-
-// hasEmbedder reports whether neural and hybrid search can run.
-func (s *stack) hasEmbedder() bool { return s.embedder != nil }
