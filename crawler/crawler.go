@@ -13,6 +13,7 @@ package crawler
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/cari-search/cari"
@@ -27,6 +28,19 @@ const DefaultContact = "https://github.com/cari-search/cari"
 
 // SeedsOnly as Options.MaxDepth fetches the seeds and nothing else.
 const SeedsOnly = -1
+
+// Depth converts a link depth as the API and cari crawl give it, where 0
+// fetches only the seeds, to Options.MaxDepth, whose 0 takes the default.
+// A depth outside 0 to MaxDepthLimit is a *cari.FieldError (max_depth).
+func Depth(d int) (int, error) {
+	switch {
+	case d < 0 || d > MaxDepthLimit:
+		return 0, &cari.FieldError{Field: "max_depth", Reason: fmt.Sprintf("must be between 0 and %d, got %d", MaxDepthLimit, d)}
+	case d == 0:
+		return SeedsOnly, nil
+	}
+	return d, nil
+}
 
 // Limits on what a crawl request may ask for.
 const (

@@ -123,3 +123,16 @@ func TestOpenOwnsState(t *testing.T) {
 	}
 	c.Close()
 }
+
+func TestDepth(t *testing.T) {
+	for d, want := range map[int]int{0: SeedsOnly, 1: 1, MaxDepthLimit: MaxDepthLimit} {
+		if got, err := Depth(d); got != want || err != nil {
+			t.Errorf("Depth(%d) = %d, %v; want %d", d, got, err, want)
+		}
+	}
+	for _, d := range []int{-1, MaxDepthLimit + 1} {
+		if _, err := Depth(d); err == nil || !strings.HasPrefix(err.Error(), "max_depth: must be between 0 and 100") {
+			t.Errorf("Depth(%d): %v", d, err)
+		}
+	}
+}

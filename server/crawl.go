@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/crawler"
 	"github.com/cari-search/cari/indexer"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
@@ -200,13 +201,9 @@ func (s *crawlService) options(req *cariv1.CrawlRequest) (crawler.Options, error
 	}
 	o.MaxDepth = defaultCrawlDepth
 	if req.MaxDepth != nil {
-		switch d := req.GetMaxDepth(); {
-		case d < 0 || d > crawler.MaxDepthLimit:
-			return o, invalidArgument("max_depth", fmt.Sprintf("must be between 0 and %d, got %d", crawler.MaxDepthLimit, d))
-		case d == 0:
-			o.MaxDepth = crawler.SeedsOnly
-		default:
-			o.MaxDepth = int(d)
+		var err error
+		if o.MaxDepth, err = crawler.Depth(int(req.GetMaxDepth())); err != nil {
+			return o, invalidArgument("max_depth", err.(*cari.FieldError).Reason)
 		}
 	}
 	if o.AllowPrivate && !s.opts.AllowPrivate {

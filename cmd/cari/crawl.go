@@ -169,11 +169,9 @@ func (f *crawlFlags) options(cmd *cobra.Command, log *slog.Logger) (crawler.Opti
 	if o.MaxPages < 1 {
 		return o, fmt.Errorf("--max-pages must be at least 1, got %d", o.MaxPages)
 	}
-	switch {
-	case o.MaxDepth < 0:
-		return o, fmt.Errorf("--max-depth must be 0 or more, got %d", o.MaxDepth)
-	case o.MaxDepth == 0:
-		o.MaxDepth = crawler.SeedsOnly
+	var err error
+	if o.MaxDepth, err = crawler.Depth(o.MaxDepth); err != nil {
+		return o, flagconfig.FieldError(err, nil)
 	}
 	if o.Retries <= 0 {
 		o.Retries = -1
