@@ -34,6 +34,7 @@ type Server struct {
 	cancel   context.CancelFunc
 	closing  atomic.Bool
 	log      *slog.Logger
+	tracing  *Tracing
 }
 
 // New builds the servers; Serve starts them.
@@ -46,6 +47,7 @@ func New(opts Options) (*Server, error) {
 		internal: newGRPC(opts, svc, hs, transportHTTP),
 		health:   hs,
 		log:      opts.Logger,
+		tracing:  opts.Tracing,
 	}
 	reflection.Register(s.external)
 	s.inproc = bufconn.Listen(1 << 20)
@@ -127,9 +129,13 @@ func (s *Server) Serve(grpcLis, httpLis net.Listener) error {
 	return err
 }
 
+// tracingFlushTimeout bounds the export of the last spans at shutdown.
+const tracingFlushTimeout = 5 * time.Second
+
 // ServeUntil serves (Serve) until ctx is done, on SIGINT or SIGTERM, or
 // serving fails; then it shuts down (Shutdown), letting requests in flight
-// run for up to grace. It returns the error that ended serving, if any.
+// run for up to grace, and flushes the spans of Options.Tracing, the last
+// of them those requests'. It returns the error that ended serving, if any.
 func (s *Server) ServeUntil(ctx context.Context, grpcLis, httpLis net.Listener, grace time.Duration) error {
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(grpcLis, httpLis) }()
@@ -143,6 +149,11 @@ func (s *Server) ServeUntil(ctx context.Context, grpcLis, httpLis net.Listener, 
 	defer cancel()
 	if err := s.Shutdown(sctx); err != nil {
 		s.log.Warn("in-flight requests did not finish in time; closed them", "error", err)
+	}
+	tctx, tcancel := context.WithTimeout(context.Background(), tracingFlushTimeout)
+	defer tcancel()
+	if err := s.tracing.Shutdown(tctx); err != nil {
+		s.log.Warn("flushing traces", "error", err)
 	}
 	if serveErr != nil {
 		return serveErr

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/server/internal/servertest"
 )
 
 // TestTracingExports checks that with an OTLP endpoint, requests over both
@@ -95,5 +98,42 @@ func TestTracingOff(t *testing.T) {
 	}
 	if _, err := NewTracing(t.Context(), TracingOptions{Endpoint: "http://localhost:4318", SampleRatio: 2}); err == nil {
 		t.Error("sample ratio 2 accepted")
+	}
+}
+
+// TestServeUntilFlushesTraces: the spans still batched when the server
+// stops (those of the drained requests last) are exported by ServeUntil,
+// with no flush of the caller's.
+func TestServeUntilFlushesTraces(t *testing.T) {
+	var exports atomic.Int32
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		exports.Add(1)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer collector.Close()
+	tr, err := NewTracing(t.Context(), TracingOptions{Endpoint: collector.URL, SampleRatio: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := servertest.Store(t)
+	defer store.Close()
+	srv, err := New(Options{Searcher: searcher.New(store, searcher.Options{}), Store: store, StoreName: "local", Tracing: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, span := tr.tp.Tracer("test").Start(t.Context(), "batched")
+	span.End()
+	gl, err := Listen("127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := srv.ServeUntil(ctx, gl, nil, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if exports.Load() == 0 {
+		t.Error("the batched span was not exported when the server stopped")
 	}
 }

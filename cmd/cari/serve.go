@@ -200,13 +200,6 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := tracing.Shutdown(ctx); err != nil {
-			log.Warn("flushing traces", "error", err)
-		}
-	}()
 
 	if ok, err := local.HasIndex(f.stack.dataDir); f.stack.storage.kind == "local" && err == nil && !ok {
 		log.Warn("no index in the data directory: serving an empty one there; fill it with cari index, cari crawl or IndexService", "data", f.stack.dataDir)
