@@ -39,10 +39,15 @@ type Crawler struct {
 // New validates the options and prepares a crawl that writes its state to
 // st and its documents to sink. Invalid options give a *cari.FieldError.
 func New(st *State, sink Sink, opts Options) (*Crawler, error) {
+	contactless := opts.Contact == ""
 	opts = opts.withDefaults()
 	sc, err := newScope(opts)
 	if err != nil {
 		return nil, err
+	}
+	if contactless {
+		// Site operators who want the crawl to stop write to the contact.
+		opts.Logger.Info("no contact given; the User-Agent names " + DefaultContact + ": give your own (cari crawl --contact) so that site operators can reach you")
 	}
 	c := &Crawler{opts: opts, scope: sc, state: st, sink: sink, log: opts.Logger, robots: &robotsCache{}}
 	c.client = newHTTPClient(opts, sc.policy, c.robots)

@@ -3,6 +3,7 @@ package crawler
 import (
 	"errors"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +135,24 @@ func TestDepth(t *testing.T) {
 		if _, err := Depth(d); err == nil || !strings.HasPrefix(err.Error(), "max_depth: must be between 0 and 100") {
 			t.Errorf("Depth(%d): %v", d, err)
 		}
+	}
+}
+
+// TestNewSaysWhenNoContact: a crawl that names no contact says whom the
+// User-Agent names instead.
+func TestNewSaysWhenNoContact(t *testing.T) {
+	var logs strings.Builder
+	opts := Options{Seeds: []string{"http://127.0.0.1:1/"}, AllowPrivate: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	if _, err := New(nil, &memSink{}, opts); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "no contact given; the User-Agent names "+DefaultContact) {
+		t.Errorf("no line about the contact:\n%s", logs.String())
+	}
+	logs.Reset()
+	opts.Contact = "ops@example.org"
+	New(nil, &memSink{}, opts)
+	if strings.Contains(logs.String(), "no contact") {
+		t.Errorf("a contact was given:\n%s", logs.String())
 	}
 }

@@ -36,6 +36,14 @@ type LoadSummary struct {
 	Elapsed                     time.Duration
 }
 
+// WriteSummary writes what the load of the corpus at path did, as cari
+// index prints it.
+func (s LoadSummary) WriteSummary(w io.Writer, path string) error {
+	_, err := fmt.Fprintf(w, "indexed %d documents from %s in %.1fs (%.0f docs/s), %d of them unchanged and not rewritten; skipped %d malformed lines\n",
+		s.Indexed, path, s.Elapsed.Seconds(), float64(s.Indexed)/s.Elapsed.Seconds(), s.Unchanged, s.Skipped)
+	return err
+}
+
 // DefaultMaxMalformed is the share of a corpus's lines a load may refuse
 // before Check fails it: one in a hundred, as a reindex allows
 // (reindex.DefaultMaxFailedFraction). More is a corpus in another format,

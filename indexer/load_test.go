@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadCorpus(t *testing.T) {
@@ -61,5 +62,13 @@ func TestLoadSummaryCheck(t *testing.T) {
 		if got := fmt.Sprint(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
 			t.Errorf("%+v.Check(%v) = %v, want %q", tc.sum, tc.max, err, tc.want)
 		}
+	}
+}
+
+func TestLoadSummaryWrite(t *testing.T) {
+	var b strings.Builder
+	LoadSummary{Indexed: 30, Unchanged: 4, Skipped: 2, Elapsed: 2 * time.Second}.WriteSummary(&b, "c.jsonl")
+	if want := "indexed 30 documents from c.jsonl in 2.0s (15 docs/s), 4 of them unchanged and not rewritten; skipped 2 malformed lines\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }

@@ -190,9 +190,6 @@ func (f *crawlFlags) options(cmd *cobra.Command, log *slog.Logger) (crawler.Opti
 		}
 		o.AllowedNetworks = append(o.AllowedNetworks, p.Masked())
 	}
-	if o.Contact == "" {
-		log.Info("no --contact given; the User-Agent names " + crawler.DefaultContact + ": give your own so that site operators can reach you")
-	}
 	return o, nil
 }
 

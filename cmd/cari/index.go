@@ -48,15 +48,16 @@ which for a corpus in one language skips detection, most of the indexing CPU.`,
 			}
 			opts := st.indexing
 			opts.BatchSize = batch
-			sum, err := indexCorpus(cmd, st.index, opts, corpusPath, language, log)
+			load, bar := loadOptions(language, log)
+			sum, err := indexer.LoadCorpus(cmd.Context(), st.index, opts, corpusPath, load)
+			bar.Finish()
 			if cerr := st.Close(); err == nil {
 				err = cerr
 			}
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "indexed %d documents from %s in %.1fs (%.0f docs/s), %d of them unchanged and not rewritten; skipped %d malformed lines\n",
-				sum.Indexed, corpusPath, sum.Elapsed.Seconds(), float64(sum.Indexed)/sum.Elapsed.Seconds(), sum.Unchanged, sum.Skipped)
+			sum.WriteSummary(cmd.OutOrStdout(), corpusPath)
 			if err := sum.Check(maxMalformed); err != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "failed: %v (--max-malformed %g)\n", err, maxMalformed)
 				return fmt.Errorf("index %s: %w", corpusPath, err)
@@ -70,18 +71,6 @@ which for a corpus in one language skips detection, most of the indexing CPU.`,
 	cmd.Flags().Float64Var(&maxMalformed, "max-malformed", indexer.DefaultMaxMalformed, "share of the corpus's lines (0 to 1) that may be malformed or invalid before index exits 1")
 	cmd.Flags().StringVar(&language, "language", "", `language (BCP 47 tag, such as "en") of the documents whose corpus line names none; they skip language detection`)
 	return cmd
-}
-
-// indexCorpus indexes the corpus at path into w with a progress counter;
-// language, when not empty, is the language of the documents that name
-// none.
-func indexCorpus(cmd *cobra.Command, w indexer.Writer, opts indexer.Options, path, language string, log *slog.Logger) (indexer.LoadSummary, error) {
-	load, bar := loadOptions(language, log)
-	sum, err := indexer.LoadCorpus(cmd.Context(), w, opts, path, load)
-	if err == nil {
-		bar.Finish()
-	}
-	return sum, err
 }
 
 // loadOptions are the corpus load options of cari index and bench: a
