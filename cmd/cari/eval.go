@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cari-search/cari/evaluation"
+	"github.com/cari-search/cari/evaluation/modes"
 	"github.com/cari-search/cari/searcher"
 )
 
@@ -31,7 +32,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			if queriesPath == "" || qrelsPath == "" {
 				return errors.New("--queries and --qrels are required")
 			}
-			typ, rerank, err := evaluation.SearchMode(mode)
+			typ, rerank, err := modes.Parse(mode)
 			if err != nil {
 				return fmt.Errorf("--mode must be keyword, vector, hybrid, rerank or served, got %q", mode)
 			}
@@ -63,7 +64,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			if cmd.Flags().Changed("rrf-k") {
 				proto.Fusion.RRFK = &rrfK
 			}
-			run, refused, err := evaluation.RunQueries(cmd.Context(), queries, workers, evaluation.SearchWith(st.searcher, proto))
+			run, refused, err := evaluation.RunQueries(cmd.Context(), queries, workers, modes.Search(st.searcher, proto))
 			if err != nil {
 				return err
 			}

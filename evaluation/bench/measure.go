@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/evaluation"
+	"github.com/cari-search/cari/evaluation/modes"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/store"
 )
@@ -131,7 +131,7 @@ func (b *Run) search(ctx context.Context, mode string) (func(i int) error, error
 			return err
 		}, nil
 	}
-	typ, rerank, err := evaluation.SearchMode(mode)
+	typ, rerank, err := modes.Parse(mode)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package evaluation
+package modes
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/cari-search/cari/store"
 )
 
-func TestSearchMode(t *testing.T) {
+func TestParse(t *testing.T) {
 	for _, tc := range []struct {
 		mode   string
 		typ    searcher.Type
@@ -20,14 +20,14 @@ func TestSearchMode(t *testing.T) {
 		{"hybrid", searcher.TypeHybrid, false}, {"rerank", searcher.TypeHybrid, true},
 		{"served", searcher.TypeAuto, true},
 	} {
-		typ, rerank, err := SearchMode(tc.mode)
+		typ, rerank, err := Parse(tc.mode)
 		if err != nil || typ != tc.typ || rerank != tc.rerank {
-			t.Errorf("SearchMode(%s) = %v, %v, %v", tc.mode, typ, rerank, err)
+			t.Errorf("Parse(%s) = %v, %v, %v", tc.mode, typ, rerank, err)
 		}
 	}
 	for _, mode := range []string{"auto", "", "bm25"} {
-		if _, _, err := SearchMode(mode); err == nil {
-			t.Errorf("SearchMode(%q) accepted", mode)
+		if _, _, err := Parse(mode); err == nil {
+			t.Errorf("Parse(%q) accepted", mode)
 		}
 	}
 }
@@ -64,17 +64,17 @@ func (termStore) MatchFeatures(context.Context, string, []string) (map[string]st
 	return nil, nil
 }
 
-// TestSearchWith: the ranking is the searcher's results, best first.
-func TestSearchWith(t *testing.T) {
+// TestSearch: the ranking is the searcher's results, best first.
+func TestSearch(t *testing.T) {
 	s := searcher.New(termStore{ids: []string{"alpha", "beta", "gamma"}}, searcher.Options{})
-	r, err := SearchWith(s, searcher.Query{Type: searcher.TypeKeyword})(context.Background(), "gamma alpha")
+	r, err := Search(s, searcher.Query{Type: searcher.TypeKeyword})(context.Background(), "gamma alpha")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(r) != 2 || r[0].DocID != "alpha" || r[1].DocID != "gamma" {
 		t.Errorf("ranking %+v, want alpha then gamma", r)
 	}
-	if _, err := SearchWith(s, searcher.Query{Type: searcher.TypeNeural})(context.Background(), "alpha"); err == nil {
+	if _, err := Search(s, searcher.Query{Type: searcher.TypeNeural})(context.Background(), "alpha"); err == nil {
 		t.Error("a neural search without an embedder: no error")
 	}
 }
