@@ -30,11 +30,9 @@ func TestQdrantStoreEndToEnd(t *testing.T) {
 	if err := os.WriteFile(key, []byte("qdrant-test-key\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// Re-ranking is the same code on either store; left out, the results
-	// compare the stores alone.
-	embed := []string{"--embedder", "none", "--reranker", "none"}
+	embed := []string{"--embedder", "none"}
 	if _, err := os.Stat(filepath.Join("..", "..", "models", "glove-6b-100d.cvec")); err == nil {
-		embed = []string{"--embedder", "static", "--models", filepath.Join("..", "..", "models"), "--reranker", "none"}
+		embed = []string{"--embedder", "static", "--models", filepath.Join("..", "..", "models")}
 	}
 	qd := append([]string{"--store", "qdrant", "--qdrant-addr", addr, "--qdrant-api-key-file", key, "--qdrant-shards", "3"}, embed...)
 
@@ -53,7 +51,9 @@ func TestQdrantStoreEndToEnd(t *testing.T) {
 		modes = append(modes, "neural", "hybrid")
 	}
 	for _, mode := range modes {
-		args := []string{"eval", "--queries", fixture("queries.jsonl"), "--qrels", fixture("qrels.tsv"), "--mode", mode}
+		// Re-ranking is the same code on either store; left out, the
+		// results compare the stores alone.
+		args := []string{"eval", "--queries", fixture("queries.jsonl"), "--qrels", fixture("qrels.tsv"), "--mode", mode, "--reranker", "none"}
 		local, _ := mustCari(t, append(append(args, "--data", localData), embed...)...)
 		remote, _ := mustCari(t, append(append(args, "--data", qdrantData), qd...)...)
 		if evalLine.FindString(remote) == "" || remote != local {
@@ -61,8 +61,8 @@ func TestQdrantStoreEndToEnd(t *testing.T) {
 		}
 	}
 
-	localSrv := startServe(t, localData, embed...)
-	remoteSrv := startServe(t, qdrantData, qd...)
+	localSrv := startServe(t, localData, slices.Concat(embed, []string{"--reranker", "none"})...)
+	remoteSrv := startServe(t, qdrantData, slices.Concat(qd, []string{"--reranker", "none"})...)
 	for _, q := range []*cariv1.SearchRequest{
 		{Query: "how do plants turn sunlight into energy", NumResults: 5},
 		{Query: "volcano magma", NumResults: 5, Type: cariv1.SearchType_SEARCH_TYPE_KEYWORD},

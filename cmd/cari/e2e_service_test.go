@@ -158,8 +158,8 @@ func testServiceGRPC(t *testing.T, conn *grpc.ClientConn) {
 	t.Run("bad fields", func(t *testing.T) {
 		_, err := sc.Search(keyContext(t, e2eSearchKey), &cariv1.SearchRequest{Query: "magma", NumResults: 60})
 		wantStatus(t, err, codes.InvalidArgument, "num_results")
-		if !strings.Contains(status.Convert(err).Message(), "between 0 and 50") {
-			t.Errorf("message %q does not give the configured range 0 to 50", status.Convert(err).Message())
+		if !strings.Contains(status.Convert(err).Message(), "between 1 and 50") {
+			t.Errorf("message %q does not give the configured range 1 to 50", status.Convert(err).Message())
 		}
 		_, err = sc.Search(keyContext(t, e2eSearchKey), &cariv1.SearchRequest{Query: "magma", Fusion: &cariv1.FusionOptions{NumCandidates: 5000}})
 		wantStatus(t, err, codes.InvalidArgument, "fusion.num_candidates")
@@ -254,9 +254,11 @@ func testServiceHTTPErrors(t *testing.T, url string) {
 	}{
 		{"missing key", search, `{"query":"magma"}`, nil, http.StatusUnauthorized, "missing API key"},
 		{"wrong key", search, `{"query":"magma"}`, []string{"X-Api-Key", "e2e-wrong-key-0123456789"}, http.StatusUnauthorized, "invalid API key"},
-		{"search key on stats", url + "/v1/stats", "", []string{"X-Api-Key", e2eSearchKey}, http.StatusForbidden, "admin"},
+		// GetStats is open to search keys (the search page describes the
+		// index with it); changing the index is not.
+		{"search key on delete", url + "/v1/documents:delete", `{"ids":["doc01"]}`, []string{"X-Api-Key", e2eSearchKey}, http.StatusForbidden, "admin"},
 		{"empty query", search, `{"query":""}`, []string{"X-Api-Key", e2eSearchKey}, http.StatusBadRequest, "query"},
-		{"num_results over the cap", search, `{"query":"magma","numResults":51}`, []string{"X-Api-Key", e2eSearchKey}, http.StatusBadRequest, "num_results: must be between 0 and 50"},
+		{"num_results over the cap", search, `{"query":"magma","numResults":51}`, []string{"X-Api-Key", e2eSearchKey}, http.StatusBadRequest, "num_results: must be between 1 and 50"},
 		{"alpha out of range", search, `{"query":"magma","fusion":{"alpha":-0.5}}`, []string{"X-Api-Key", e2eSearchKey}, http.StatusBadRequest, "fusion.alpha"},
 		{"unknown field", search, `{"query":"magma","nmResults":5}`, []string{"X-Api-Key", e2eSearchKey}, http.StatusBadRequest, "nmResults"},
 		{"deadline", search, `{"query":"magma"}`, []string{"X-Api-Key", e2eSearchKey, "Grpc-Timeout", "1n"}, http.StatusGatewayTimeout, ""},

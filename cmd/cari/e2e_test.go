@@ -494,8 +494,10 @@ func testSearchCommand(t *testing.T, addr string) {
 	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
 		t.Errorf("search -n 500: err %v, want a non-zero exit", err)
 	}
-	if !strings.Contains(errOut, "num_results") || !strings.Contains(errOut, "InvalidArgument") {
-		t.Errorf("search -n 500 printed %q, want InvalidArgument naming num_results", errOut)
+	// The bound is checked before the request, and worded as the server
+	// words it (searcher.CheckNumResults).
+	if !strings.Contains(errOut, "num-results: must be between 1 and 100, got 500") {
+		t.Errorf("search -n 500 printed %q, want the num_results bound", errOut)
 	}
 
 	t.Run("-n beyond int32", func(t *testing.T) {

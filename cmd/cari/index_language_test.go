@@ -34,7 +34,8 @@ func TestIndexLanguage(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"index", "--data", data, "--corpus", path, "--embedder", "none", "--batch", "2"}
+	// One line of seven is malformed, more than --max-malformed's default.
+	args := []string{"index", "--data", data, "--corpus", path, "--embedder", "none", "--batch", "2", "--max-malformed", "0.2"}
 	if _, err := runModelsCmd(t, append(args, "--language", "en us")...); err == nil || !strings.Contains(err.Error(), "--language") {
 		t.Fatalf("--language 'en us': error %v, want one naming --language", err)
 	}

@@ -247,7 +247,7 @@ func TestReindexSwapUnderLoad(t *testing.T) {
 	if !strings.Contains(out, "serves now (was "+last.GetGeneration()+")") {
 		t.Errorf("reindex --rollback printed %q", out)
 	}
-	out, _ = mustCari(t, "gc", "--data", data, "--keep", "0", "--embedder", "none")
+	out, _ = mustCari(t, "gc", "--data", data, "--keep", "0")
 	if !strings.Contains(out, "removed 1 generations: "+last.GetGeneration()) || strings.Count(out, "serving") != 1 {
 		t.Errorf("gc printed %q, want %s removed and one serving generation listed", out, last.GetGeneration())
 	}
