@@ -32,8 +32,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			if queriesPath == "" || qrelsPath == "" {
 				return errors.New("--queries and --qrels are required")
 			}
-			typ, rerank, err := modes.Parse(mode)
-			if err != nil {
+			if _, _, err := modes.Parse(mode); err != nil {
 				return fmt.Errorf("--mode must be keyword, vector, hybrid, rerank or served, got %q", mode)
 			}
 			queries, err := evaluation.LoadQueries(queriesPath)
@@ -51,10 +50,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			}
 			defer st.Close()
 			start := time.Now()
-			if rerank && typ == searcher.TypeHybrid && st.embedder == nil {
-				typ = searcher.TypeKeyword // re-rank what the store can retrieve
-			}
-			proto := searcher.Query{Type: typ, Rerank: &rerank}
+			proto, _ := modes.Query(mode, st.embedder != nil) // the mode was checked above
 			if proto.Fusion.Method, err = searcher.ParseFusionMethod(fusionMethod); err != nil {
 				return fmt.Errorf("--fusion: %w", err)
 			}

@@ -34,6 +34,17 @@ func Parse(mode string) (typ searcher.Type, rerank bool, err error) {
 	return 0, false, fmt.Errorf("unknown mode %q: want keyword, vector, hybrid, rerank or served", mode)
 }
 
+// Query is the query of mode (Parse) for a run of cari eval; without
+// vectors (no embedding model) the rerank mode re-ranks what the keyword
+// side retrieves, the candidates the store can give.
+func Query(mode string, vectors bool) (searcher.Query, error) {
+	typ, rerank, err := Parse(mode)
+	if rerank && typ == searcher.TypeHybrid && !vectors {
+		typ = searcher.TypeKeyword
+	}
+	return searcher.Query{Type: typ, Rerank: &rerank}, err
+}
+
 // Search is the evaluation.SearchFunc of s: each query text searched with q's
 // settings for its top evaluation.RecallCutoff documents.
 func Search(s *searcher.Searcher, q searcher.Query) evaluation.SearchFunc {

@@ -32,6 +32,25 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestQuery(t *testing.T) {
+	for _, tc := range []struct {
+		mode    string
+		vectors bool
+		typ     searcher.Type
+	}{
+		{"rerank", true, searcher.TypeHybrid}, {"rerank", false, searcher.TypeKeyword},
+		{"hybrid", false, searcher.TypeHybrid}, {"served", false, searcher.TypeAuto},
+	} {
+		q, err := Query(tc.mode, tc.vectors)
+		if err != nil || q.Type != tc.typ || q.Rerank == nil {
+			t.Errorf("Query(%s, vectors %t) = %+v, %v; want type %v", tc.mode, tc.vectors, q, err, tc.typ)
+		}
+	}
+	if _, err := Query("auto", true); err == nil {
+		t.Error("Query(auto): no error")
+	}
+}
+
 // termStore is a keyword-only searcher.Store whose documents are their
 // ids: a document matches a query that names its id.
 type termStore struct{ ids []string }
