@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // recordingWriter is a Writer that keeps a copy of every batch, and fails

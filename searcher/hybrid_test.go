@@ -7,10 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local"
 )
 

@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 func TestQueryNormalize(t *testing.T) {

@@ -10,8 +10,6 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -19,6 +17,7 @@ import (
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/server/internal/servertest"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local"
 )
 

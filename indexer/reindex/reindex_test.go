@@ -13,11 +13,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local"
 )
 

@@ -8,10 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/store"
 )
 
 func TestDefaultModelLoads(t *testing.T) {

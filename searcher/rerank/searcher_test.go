@@ -7,10 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local"
 )
 

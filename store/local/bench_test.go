@@ -8,11 +8,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/evaluation"
 	"github.com/cari-search/cari/indexer/corpus"
+	"github.com/cari-search/cari/store"
 )
 
 // sharedDataset returns the path of a file under ../shared/datasets, or

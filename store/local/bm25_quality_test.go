@@ -6,12 +6,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/blevesearch/bleve/v2"
 
 	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/evaluation"
+	"github.com/cari-search/cari/store"
 )
 
 // collection is a BEIR collection under ../shared/datasets.

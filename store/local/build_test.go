@@ -8,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 func mustBegin(t *testing.T, s *Store, source string) *Build {

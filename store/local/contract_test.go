@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari/store/local"
 	"github.com/cari-search/cari/store/storetest"
 )

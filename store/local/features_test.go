@@ -5,9 +5,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 func TestMatchFeatures(t *testing.T) {

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // TestGenerationOfOtherFoldingIsRefused: a data directory built with the

@@ -9,11 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/blevesearch/bleve/v2/index/scorch"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 func TestKeywordRanking(t *testing.T) {

@@ -8,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // maxScoreParams are BM25 parameters at the edges of the bound idf·(k1+1):

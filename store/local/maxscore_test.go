@@ -10,12 +10,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/evaluation"
+	"github.com/cari-search/cari/store"
 )
 
 // zipfCorpus makes n documents of words drawn with Zipf's law from a

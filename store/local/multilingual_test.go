@@ -6,9 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // cjkCorpus is a small corpus of Chinese and Japanese sentences, with an

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // newStore opens a store in a fresh directory and closes it when the test ends.

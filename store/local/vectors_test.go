@@ -9,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 var space3 = VectorSpace{Model: "test/axes@1", Dim: 3}

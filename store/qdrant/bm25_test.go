@@ -5,9 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/qdrant"
 	"github.com/cari-search/cari/store/qdrant/qdranttest"
 )

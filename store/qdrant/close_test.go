@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari/store/qdrant"
 )
 

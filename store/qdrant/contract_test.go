@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/cari-search/cari/store"
-
 	"github.com/cari-search/cari/store/qdrant"
 	"github.com/cari-search/cari/store/qdrant/qdranttest"
 	"github.com/cari-search/cari/store/storetest"

@@ -8,11 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cari-search/cari/store"
-
 	pb "github.com/qdrant/go-client/qdrant"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/qdrant"
 	"github.com/cari-search/cari/store/qdrant/qdranttest"
 )
