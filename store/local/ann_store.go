@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cari-search/cari/internal/atomicfile"
 	"github.com/cari-search/cari/store/local/hnsw"
 )
 
@@ -165,7 +166,7 @@ func (g *generation) snapshotVectors(force bool) {
 // writeSnapshot saves idx to path, covering the log up to mark, and records
 // it as idx's last snapshot once it is durable.
 func writeSnapshot(path string, idx *hnsw.Index, mark hnsw.Mark) error {
-	err := writeFileAtomicFunc(path, func(w io.Writer) error { return idx.WriteSnapshot(w, mark) })
+	err := atomicfile.Write(path, 0o600, func(w io.Writer) error { return idx.WriteSnapshot(w, mark) })
 	if err != nil {
 		return fmt.Errorf("write vector index snapshot %s: %w", path, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cari-search/cari/internal/atomicfile"
 	"github.com/cari-search/cari/store/local/hnsw"
 )
 
@@ -160,13 +161,13 @@ func (s *Store) compact(ctx context.Context, g *generation) error {
 	if err := out.Sync(); err != nil {
 		return fmt.Errorf("sync compacted vector log: %w", err)
 	}
-	if err := syncDir(g.dir); err != nil {
+	if err := atomicfile.SyncDir(g.dir); err != nil {
 		return err
 	}
 	if err := os.Remove(filepath.Join(g.dir, annSnapshotFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove the vector index snapshot of the old log: %w", err)
 	}
-	if err := syncDir(g.dir); err != nil {
+	if err := atomicfile.SyncDir(g.dir); err != nil {
 		return err
 	}
 	batch := g.idx.NewBatch()

@@ -16,11 +16,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cari-search/cari/store"
-	"github.com/cari-search/cari/store/local/hnsw"
-
 	"github.com/blevesearch/bleve/v2"
 	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/cari-search/cari/internal/atomicfile"
+	"github.com/cari-search/cari/store"
+	"github.com/cari-search/cari/store/local/hnsw"
 )
 
 // A data directory holds named index generations and an alias naming the one
@@ -145,7 +146,7 @@ func writeManifest(genDir string, m Manifest) error {
 // writeFileAtomic replaces path with data so that a crash leaves either the
 // old or the new content, never a mix.
 func writeFileAtomic(path string, data []byte) error {
-	return writeFileAtomicFunc(path, func(w io.Writer) error {
+	return atomicfile.Write(path, 0o600, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})

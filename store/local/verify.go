@@ -26,6 +26,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/internal/atomicfile"
 	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local/hnsw"
 )
@@ -574,7 +575,7 @@ func rebuildVectorLog(ctx context.Context, idx bleve.Index, logPath string, spac
 	// The new log goes in place before the keyword index commits its
 	// length; a crash between the two leaves a length that does not match,
 	// which the next open reports, and running Repair again finishes.
-	err = writeFileAtomicFunc(logPath, func(w io.Writer) error {
+	err = atomicfile.Write(logPath, 0o600, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<20)
 		err := eachDocumentID(ctx, r, func(id string) error {
 			vecs, err := embedStored(ctx, r, id, space, embed)
