@@ -114,7 +114,7 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 		}
 		bar.Finish()
 	}
-	stackF.rerankCacheSize = -1 // every timed re-ranking computes its scores
+	stackF.search.Rerank.CacheSize = -1 // every timed re-ranking computes its scores
 	st, err := openStack(ctx, stackF, log)
 	if err != nil {
 		return nil, err

@@ -40,3 +40,29 @@ func TestEfSearchFlag(t *testing.T) {
 		t.Fatalf("eval --ef-search 32: %v\n%s", err, out)
 	}
 }
+
+// TestMaxQueryCharsFlag: --max-query-chars reaches the searcher (eval
+// scores the queries longer than it 0 and names them, instead of ending
+// the run), and a value under 1 is refused naming the flag.
+func TestMaxQueryCharsFlag(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	sample := filepath.Join("..", "..", "testdata", "corpus", "sample.jsonl")
+	if out, err := runModelsCmd(t, "index", "--data", data, "--corpus", sample, "--embedder", "none"); err != nil {
+		t.Fatalf("index: %v\n%s", err, out)
+	}
+	eval := []string{"eval", "--data", data, "--embedder", "none", "--reranker", "none", "--mode", "keyword",
+		"--queries", fixture("queries.jsonl"), "--qrels", fixture("qrels.tsv")}
+	out, err := runModelsCmd(t, eval...)
+	if err != nil || strings.Contains(out, "refused") {
+		t.Fatalf("eval at the default limit: %v, %q; want every query searched", err, out)
+	}
+	// q1 ("how do plants turn sunlight into energy") has 39 characters,
+	// q3 ("marathon training long run") 27.
+	out, err = runModelsCmd(t, slices.Concat(eval, []string{"--max-query-chars", "30"})...)
+	if err != nil || !strings.Contains(out, "refused=") || !strings.Contains(out, "q1") || strings.Contains(out, " q3") {
+		t.Errorf("eval --max-query-chars 30: %v, %q; want q1 refused and q3 searched", err, out)
+	}
+	if out, err := runModelsCmd(t, slices.Concat(eval, []string{"--max-query-chars", "0"})...); err == nil || !strings.Contains(err.Error(), "--max-query-chars") {
+		t.Errorf("eval --max-query-chars 0: %v, want an error naming the flag\n%s", err, out)
+	}
+}

@@ -36,11 +36,9 @@ type stackFlags struct {
 	storage storeFlags
 	fs      *pflag.FlagSet
 
-	rerankTopN int
-	// rerankCacheSize is the re-ranking score cache's size; 0 takes the
-	// default, negative turns it off (cari bench, so that repeated queries
-	// cost what new ones do).
-	rerankCacheSize int
+	// search holds the searcher's options the flags bind (its re-ranker
+	// and model are the stack's); cari bench turns the score cache off.
+	search searcher.Options
 	// logger receives the store's and re-ranking clients' messages.
 	logger *slog.Logger
 	// efSearch is the local vector index's search candidate list length
@@ -81,6 +79,7 @@ func (f *stackFlags) register(fs *pflag.FlagSet, parts stackParts) {
 	}
 	if parts&searches != 0 {
 		fs.IntVar(&f.efSearch, "ef-search", local.DefaultEfSearch, fmt.Sprintf("local store: candidate list length of a vector search in the HNSW index, 1 to %d; lower is faster at lower recall (recall@10 0.99 and up on SciFact and the Python docs at the default; see docs/BENCHMARKS.md)", local.MaxEfSearch))
+		fs.IntVar(&f.search.MaxQueryChars, "max-query-chars", searcher.DefaultMaxQueryChars, "longest query text a search takes, in characters (verbose topics and pasted paragraphs fit the default); past 1,024 analysed terms the keyword side reads the first 1,024")
 	}
 	if parts&reranks != 0 {
 		f.registerRerank(fs)
@@ -99,7 +98,7 @@ func (f *stackFlags) registerRerank(fs *pflag.FlagSet) {
 	fs.StringVar(&r.APIKeyFile, "rerank-api-key-file", d.APIKeyFile, "file holding the model server's API key (default: $"+rerank.DefaultAPIKeyEnv+")")
 	fs.DurationVar(&r.Timeout, "rerank-timeout", d.Timeout, fmt.Sprintf("time one query's re-ranking may take before results keep the first-stage order (default %s; listwise %s)", searcher.DefaultRerank.Timeout, rerank.ListwiseTimeout))
 	fs.IntVar(&r.Concurrency, "rerank-concurrency", d.Concurrency, fmt.Sprintf("chat, rerank-api, tei: requests in flight for one query (default %d)", rerank.DefaultConcurrency))
-	fs.IntVar(&f.rerankTopN, "rerank-top-n", 0, fmt.Sprintf("candidates re-ranked per query unless the request says (default %d, at most %d)", searcher.DefaultRerank.TopN, searcher.MaxRerankTopN))
+	fs.IntVar(&f.search.Rerank.TopN, "rerank-top-n", 0, fmt.Sprintf("candidates re-ranked per query unless the request says (default %d, at most %d)", searcher.DefaultRerank.TopN, searcher.MaxRerankTopN))
 	fs.StringVar(&r.Instruction, "rerank-instruction", d.Instruction, "chat, and rerank-api or tei with qwen3 prompts: the task instruction of Qwen3-Reranker's prompt")
 	fs.IntVar(&r.MaxTokens, "rerank-max-tokens", d.MaxTokens, fmt.Sprintf("onnx: tokens of a (query, passage) pair, the passage cut to fit (default %d, or fewer if the model has fewer positions)", rerank.DefaultONNXMaxTokens))
 	fs.StringVar(&r.Prompts, "rerank-prompts", d.Prompts, "rerank-api, tei: auto (qwen3 when the model the server says it serves, else --rerank-model, is a Qwen3-Reranker), none (the server adds any prompt itself, as llama.cpp does) or qwen3 (Cari wraps query and documents in Qwen3-Reranker's prompt, which vLLM and TEI need)")
@@ -162,6 +161,9 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 	if f.fs != nil && f.fs.Changed("ef-search") && f.storage.kind == "qdrant" {
 		return nil, errors.New("--ef-search sets the local store's vector index; with --store qdrant, Qdrant searches with its collection's own settings")
 	}
+	if f.fs != nil && f.fs.Changed("max-query-chars") && f.search.MaxQueryChars < 1 {
+		return nil, fmt.Errorf("--max-query-chars: must be at least 1, got %d", f.search.MaxQueryChars)
+	}
 	f.logger = log
 	if w := analysis.IndonesianStemmingWarning(); w != "" {
 		log.Warn(w)
@@ -177,7 +179,8 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 	}
 	st := &stack{embedder: emb, logger: log, reranker: rr}
 	opts := local.Options{Logger: log, Rebuild: f.rebuild, EfSearch: f.efSearch, MustExist: f.existing}
-	sopts := searcher.Options{Reranker: rr, Rerank: searcher.RerankOptions{Timeout: f.rerank.Deadline(), TopN: min(f.rerankTopN, searcher.MaxRerankTopN), CacheSize: f.rerankCacheSize}}
+	sopts := f.search
+	sopts.Reranker, sopts.Rerank.Timeout, sopts.Rerank.TopN = rr, f.rerank.Deadline(), min(sopts.Rerank.TopN, searcher.MaxRerankTopN)
 	if emb != nil {
 		info := emb.Model()
 		opts.Vectors = local.VectorSpace{Model: info.ID(), Dim: info.Dim}
