@@ -149,8 +149,7 @@ FUZZ_TARGETS = ./searcher:FuzzSearch ./extract:FuzzExtract ./extract:FuzzCanonic
 	./indexer/corpus:FuzzReader ./indexer/reindex:FuzzWARC \
 	./server:FuzzSearchRPC ./server:FuzzUpsertRPC ./server:FuzzHTTPSearch
 fuzz:
-	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg), $(FUZZTIME)"; \
-	  $(GO) test $$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s || exit 1; done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh $(FUZZ_TARGETS)
 
 clean:
 	rm -rf bin
