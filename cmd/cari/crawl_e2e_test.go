@@ -138,7 +138,7 @@ func (s *site) treeURLs() []string {
 // crawlCari runs cari crawl with --json to completion and returns its summary.
 func crawlCari(t *testing.T, timeout time.Duration, args ...string) crawlSummary {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, timeout))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cariBinary(t), append([]string{"crawl", "--json"}, args...)...)
 	cmd.Env = cariEnv()

@@ -111,6 +111,19 @@ func cariEnv() []string {
 	return append(os.Environ(), "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=100")
 }
 
+// hangGuard turns a command's expected duration into its timeout. The
+// timeout only guards against a hang, so it never fires before the test
+// binary's own deadline (go test -timeout) is near: on a loaded machine a
+// command may take many times its usual duration and still be correct.
+func hangGuard(t *testing.T, expected time.Duration) time.Duration {
+	deadline, ok := t.Deadline()
+	if !ok {
+		return expected
+	}
+	// Leave time to report the hang and clean up before go test's alarm.
+	return max(expected, time.Until(deadline)-30*time.Second)
+}
+
 func fixture(name string) string { return filepath.Join("testdata", "e2e", name) }
 
 // runCari runs one cari command to completion.
@@ -122,7 +135,7 @@ func runCari(t *testing.T, args ...string) (stdout, stderr string, err error) {
 // runCariWithin is runCari for a command that may take up to timeout.
 func runCariWithin(t *testing.T, timeout time.Duration, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, timeout))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cariBinary(t), args...)
 	cmd.Env = cariEnv()
@@ -431,6 +444,7 @@ func (s *served) stderr(t *testing.T) string {
 // waitServing polls grpc.health.v1.Health/Check until the whole server and
 // cari.v1.SearchService answer SERVING.
 func (s *served) waitServing(t *testing.T, timeout time.Duration) error {
+	timeout = hangGuard(t, timeout)
 	deadline := time.Now().Add(timeout)
 	// Wait for the port first: a gRPC client that failed to connect backs off
 	// for a second or more before it tries again.
