@@ -36,10 +36,11 @@ type Options struct {
 	APIKeyFile string
 }
 
-// Client calls one cari serve's SearchService.
+// Client calls one cari serve's SearchService, and IndexService's GetStats.
 type Client struct {
 	conn   *grpc.ClientConn
 	search cariv1.SearchServiceClient
+	index  cariv1.IndexServiceClient
 	key    string
 }
 
@@ -59,7 +60,7 @@ func Dial(addr string, o Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("address %q: %w", addr, err)
 	}
-	return &Client{conn: conn, search: cariv1.NewSearchServiceClient(conn), key: key}, nil
+	return &Client{conn: conn, search: cariv1.NewSearchServiceClient(conn), index: cariv1.NewIndexServiceClient(conn), key: key}, nil
 }
 
 // Close closes the connection.
@@ -68,6 +69,28 @@ func (c *Client) Close() error { return c.conn.Close() }
 // Search sends req with the API key, if any.
 func (c *Client) Search(ctx context.Context, req *cariv1.SearchRequest) (*cariv1.SearchResponse, error) {
 	return c.search.Search(c.withKey(ctx), req)
+}
+
+// Stats asks the server for its index's statistics (GetStats), with the
+// API key, if any: a search key may ask.
+func (c *Client) Stats(ctx context.Context) (*cariv1.GetStatsResponse, error) {
+	return c.index.GetStats(c.withKey(ctx), &cariv1.GetStatsRequest{})
+}
+
+// AskStats dials the server at addr, asks it for its statistics (Stats)
+// and closes the connection: for a command that asks once, as cari stats
+// does beside a server holding its data directory.
+func AskStats(ctx context.Context, addr string, o Options) (*cariv1.GetStatsResponse, error) {
+	c, err := Dial(addr, o)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	resp, err := c.Stats(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ask the server at %s: %w", addr, err)
+	}
+	return resp, nil
 }
 
 func (c *Client) withKey(ctx context.Context) context.Context {

@@ -98,6 +98,15 @@ func TestStatsAndSearchNameOneModel(t *testing.T) {
 			t.Errorf("%s names the model %v, want %v", what, got, want)
 		}
 	}
+	// What cari stats prints beside the server is what it prints offline.
+	own, err := st.Stats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	own.AvgDocTokens = 0 // not in the API
+	if got := StatsOf(stats); got != own {
+		t.Errorf("StatsOf(GetStats) = %+v, want the store's own %+v", got, own)
+	}
 	if n := len(stats.GetExampleQueries()); n != len(servertest.Docs) {
 		t.Errorf("GetStats offers %q, want the %d documents' titles", stats.GetExampleQueries(), len(servertest.Docs))
 	}

@@ -162,6 +162,18 @@ func (s *indexService) GetStats(ctx context.Context, _ *cariv1.GetStatsRequest) 
 	return resp, nil
 }
 
+// StatsOf is the inverse of GetStats for what store.Stats holds: the
+// serving generation's name, counts and size, as the store would report
+// them to a process that opened it (cari stats beside a server). The
+// average document length is not in the API and is left zero.
+func StatsOf(resp *cariv1.GetStatsResponse) store.Stats {
+	st := store.Stats{Generation: resp.GetServingGeneration(), Documents: resp.GetDocuments(), Chunks: resp.GetChunks()}
+	if gens := resp.GetGenerations(); len(gens) > 0 && gens[0].GetName() == st.Generation {
+		st.DiskBytes = gens[0].GetSizeBytes()
+	}
+	return st
+}
+
 func uniq(ids []string) map[string]struct{} {
 	m := make(map[string]struct{}, len(ids))
 	for _, id := range ids {

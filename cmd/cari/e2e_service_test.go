@@ -91,7 +91,7 @@ func TestServiceEndToEnd(t *testing.T) {
 	t.Run("endpoints", func(t *testing.T) { testServiceEndpoints(t, srv.url) })
 	t.Run("log lines", func(t *testing.T) { testServiceLogs(t, srv) })
 	t.Run("config print", func(t *testing.T) { testConfigPrint(t, config) })
-	t.Run("search command sends the key", func(t *testing.T) {
+	t.Run("search and stats commands send the key", func(t *testing.T) {
 		keyFile := filepath.Join(t.TempDir(), "key")
 		writeFile(t, keyFile, e2eSearchKey+"\n")
 		if out, _ := mustCari(t, "search", "--addr", srv.addr, "--api-key-file", keyFile, "--json", "volcano"); !strings.Contains(out, "results") {
@@ -100,6 +100,14 @@ func TestServiceEndToEnd(t *testing.T) {
 		_, errOut, err := runCari(t, "search", "--addr", srv.addr, "volcano")
 		if err == nil || !strings.Contains(errOut, "Unauthenticated") {
 			t.Errorf("search without a key: err %v, stderr %q; want Unauthenticated", err, errOut)
+		}
+		// stats beside the server asks it, with the key.
+		if out, _ := mustCari(t, "stats", "--data", data, "--api-key-file", keyFile, "--json"); !strings.Contains(out, fmt.Sprintf(`"documents":%d`, fixtureDocs)) {
+			t.Errorf("stats beside the server with the key printed %q, want %d documents", out, fixtureDocs)
+		}
+		_, errOut, err = runCari(t, "stats", "--data", data)
+		if err == nil || !strings.Contains(errOut, "Unauthenticated") || !strings.Contains(errOut, srv.addr) {
+			t.Errorf("stats beside the server without a key: err %v, stderr %q; want Unauthenticated naming the server", err, errOut)
 		}
 	})
 	t.Run("shutdown", func(t *testing.T) {

@@ -522,8 +522,14 @@ func testSearchCommand(t *testing.T, addr string) {
 }
 
 func testShutdown(t *testing.T, s *served, data string) {
-	if _, errOut, err := runCari(t, "stats", "--data", data); err == nil || !strings.Contains(errOut, "in use") {
-		t.Errorf("stats on the data directory of a running server: err %v, stderr %q; want it refused as in use", err, errOut)
+	// Beside the server, stats asks it; verify, which reads the files
+	// itself, is refused and says why.
+	beside, besideErr := mustCari(t, "stats", "--data", data)
+	if want := "these figures come from the server at " + s.addr; !strings.Contains(besideErr, want) {
+		t.Errorf("stats beside the server: stderr %q, want it to say %q", besideErr, want)
+	}
+	if _, errOut, err := runCari(t, "verify", "--data", data); err == nil || !strings.Contains(errOut, "in use") || !strings.Contains(errOut, "cari stats") {
+		t.Errorf("verify on the data directory of a running server: err %v, stderr %q; want it refused as in use, naming cari stats", err, errOut)
 	}
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -539,5 +545,11 @@ func testShutdown(t *testing.T, s *served, data string) {
 	// The 30 corpus documents, 3 upserted, 1 deleted.
 	if docs, chunks := stats(t, data); docs != fixtureDocs+2 || chunks != fixtureDocs+2 {
 		t.Errorf("after restart: documents=%d chunks=%d, want %d", docs, chunks, fixtureDocs+2)
+	}
+	// The server's figures are the ones stats reads from the directory
+	// (the disk line aside: closing the index rewrites some of its files).
+	offline, _ := mustCari(t, "stats", "--data", data)
+	if cut := func(s string) string { return s[:strings.Index(s, "disk")] }; cut(beside) != cut(offline) {
+		t.Errorf("stats beside the server printed\n%s\nand after it stopped\n%s", beside, offline)
 	}
 }

@@ -204,6 +204,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if ok, err := local.HasIndex(f.stack.dataDir); f.stack.storage.kind == "local" && err == nil && !ok {
 		log.Warn("no index in the data directory: serving an empty one there; fill it with cari index, cari crawl or IndexService", "data", f.stack.dataDir)
 	}
+	f.stack.serveAddr = grpcLis.Addr().String()
 	st, err := openStack(ctx, f.stack, log)
 	if err != nil {
 		return err

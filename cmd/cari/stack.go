@@ -52,6 +52,9 @@ type stackFlags struct {
 	// commands that read one (eval, gc, ...): a mistyped --data is an
 	// error, never a new empty index.
 	existing bool
+	// serveAddr is the gRPC address cari serve listens on, recorded in
+	// the data directory's lock file so that cari stats can ask it.
+	serveAddr string
 }
 
 // stackParts say which of the stack's flags a command takes, so that its
@@ -178,7 +181,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 		return nil, err
 	}
 	st := &stack{embedder: emb, logger: log, reranker: rr}
-	opts := local.Options{Logger: log, Rebuild: f.rebuild, EfSearch: f.efSearch, MustExist: f.existing}
+	opts := local.Options{Logger: log, Rebuild: f.rebuild, EfSearch: f.efSearch, MustExist: f.existing, ServeAddr: f.serveAddr}
 	sopts := f.search
 	sopts.Reranker, sopts.Rerank.Timeout, sopts.Rerank.TopN = rr, f.rerank.Deadline(), min(sopts.Rerank.TopN, searcher.MaxRerankTopN)
 	if emb != nil {

@@ -2,27 +2,30 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cari-search/cari/client"
+	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/store/local"
 )
 
 func newStatsCmd(g *globalFlags) *cobra.Command {
-	var dataDir string
+	var dataDir, apiKeyFile string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "stats",
-		Short: "Print the size of the index in a data directory",
+		Short: "Print the size of the index in a data directory (asking the cari serve that holds it, if one does)",
 		Args:  cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
-			store, err := local.Open(dataDir, local.Options{Logger: log, MustExist: true})
-			if err != nil {
-				return err
+			st, err := local.StatsDir(cmd.Context(), dataDir, log)
+			if h, ok := local.ServerOf(dataDir, err); ok {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s is held by cari serve (pid %d): these figures come from the server at %s\n", dataDir, h.PID, h.Addr)
+				resp, aerr := client.AskStats(cmd.Context(), h.Addr, client.Options{APIKeyFile: apiKeyFile})
+				st, err = server.StatsOf(resp), aerr
 			}
-			defer store.Close()
-			st, err := store.Stats(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -34,5 +37,6 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&dataDir, "data", defaultDataDir, "data directory")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&apiKeyFile, "api-key-file", "", "file holding the API key to send to a server holding --data (default: $"+client.DefaultAPIKeyEnv+", if set)")
 	return cmd
 }

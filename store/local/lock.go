@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,31 @@ func ReadHolder(dir string) (Holder, error) {
 		return Holder{}, fmt.Errorf("read the holder of %s: %s does not say (%w)", dir, lockFile, err)
 	}
 	return h, nil
+}
+
+// ServerOf says whom to ask instead when Open(dir) failed with err: the
+// process holding dir, when err is ErrLocked and that process serves dir
+// over gRPC. Its Addr is then one this machine can dial (a server
+// listening on every interface, 0.0.0.0 or [::], is asked on loopback).
+// Any other err, or a holder that serves nothing (cari index), is false:
+// the caller reports err as it is.
+func ServerOf(dir string, err error) (Holder, bool) {
+	if !errors.Is(err, ErrLocked) {
+		return Holder{}, false
+	}
+	h, rerr := ReadHolder(dir)
+	if rerr != nil || h.Addr == "" {
+		return Holder{}, false
+	}
+	if host, port, serr := net.SplitHostPort(h.Addr); serr == nil {
+		switch ip := net.ParseIP(host); {
+		case host == "" || ip != nil && ip.Equal(net.IPv4zero):
+			h.Addr = net.JoinHostPort("127.0.0.1", port)
+		case ip != nil && ip.Equal(net.IPv6unspecified):
+			h.Addr = net.JoinHostPort("::1", port)
+		}
+	}
+	return h, true
 }
 
 // lockDir takes dir's lock file exclusively and records h in it.

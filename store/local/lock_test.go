@@ -69,3 +69,65 @@ func TestHolderBesideWriter(t *testing.T) {
 		t.Errorf("writer's Stats = %+v, %v", st, err)
 	}
 }
+
+// TestServerOf is the decision of cari stats beside a server: only a
+// directory refused as locked by a process that serves it sends the
+// command to that server, on an address it can dial.
+func TestServerOf(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		serve    string // the holder's recorded address; "-": no holder
+		err      error
+		want     string
+		wantTrue bool
+	}{
+		{name: "opened", serve: "127.0.0.1:7070", err: nil},
+		{name: "no index", serve: "127.0.0.1:7070", err: fmt.Errorf("x: %w", ErrNoIndex)},
+		{name: "held by a server", serve: "127.0.0.1:7070", err: fmt.Errorf("x: %w", ErrLocked), want: "127.0.0.1:7070", wantTrue: true},
+		{name: "held by a server on every IPv4 address", serve: "0.0.0.0:7070", err: ErrLocked, want: "127.0.0.1:7070", wantTrue: true},
+		{name: "held by a server on every address", serve: "[::]:7070", err: ErrLocked, want: "[::1]:7070", wantTrue: true},
+		{name: "held by cari index", serve: "", err: ErrLocked},
+		{name: "held, holder unknown", serve: "-", err: ErrLocked},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.serve != "-" {
+				f, err := lockDir(dir, Holder{PID: 42, Addr: tc.serve})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+			}
+			h, ok := ServerOf(dir, tc.err)
+			if ok != tc.wantTrue || h.Addr != tc.want {
+				t.Errorf("ServerOf(%v) = %+v, %v; want address %q, %v", tc.err, h, ok, tc.want, tc.wantTrue)
+			}
+			if ok && h.PID != 42 {
+				t.Errorf("ServerOf's holder has pid %d, want 42", h.PID)
+			}
+		})
+	}
+}
+
+// Beside a server, StatsDir is refused with ErrLocked so that ServerOf
+// sends cari stats to the server, and VerifyDir says why it cannot run.
+func TestDirCommandsBesideServer(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Open(dir, Options{ServeAddr: "127.0.0.1:7700"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	upsert(t, w, doc("a", "zebra herds"))
+	_, err = StatsDir(t.Context(), dir, nil)
+	if h, ok := ServerOf(dir, err); !ok || h.Addr != "127.0.0.1:7700" {
+		t.Errorf("StatsDir beside the server: %v; ServerOf = %+v, %v, want the server's address", err, h, ok)
+	}
+	if _, err := VerifyDir(t.Context(), dir, nil); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "cari stats") {
+		t.Errorf("VerifyDir beside the server: %v, want ErrLocked saying why and what to use", err)
+	}
+	w.Close()
+	if st, err := StatsDir(t.Context(), dir, nil); err != nil || st.Documents != 1 {
+		t.Errorf("StatsDir after the server closed = %+v, %v; want 1 document", st, err)
+	}
+}

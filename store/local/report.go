@@ -3,9 +3,12 @@ package local
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+
+	"github.com/cari-search/cari/store"
 )
 
 // WriteText writes the report for a reader: a line of counts, a line per
@@ -35,12 +38,31 @@ func (r Report) WriteJSON(w io.Writer) error {
 	return err
 }
 
+// StatsDir opens the data directory dir, which must hold an index, reads
+// the serving generation's statistics (Stats) and closes it. Beside a
+// server holding dir it fails with ErrLocked; ServerOf then names the
+// server to ask.
+func StatsDir(ctx context.Context, dir string, log *slog.Logger) (store.Stats, error) {
+	s, err := Open(dir, Options{Logger: log, MustExist: true})
+	if err != nil {
+		return store.Stats{}, err
+	}
+	st, err := s.Stats(ctx)
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	return st, err
+}
+
 // VerifyDir opens the data directory dir as a server would (which detects
 // damaged files and cuts off a batch that never committed), verifies it
 // (Verify) and closes it. It opens without an embedding model: the vector
 // log is read and checked all the same, and no model needs loading.
 func VerifyDir(ctx context.Context, dir string, log *slog.Logger) (Report, error) {
 	s, err := Open(dir, Options{Logger: log, MustExist: true})
+	if errors.Is(err, ErrLocked) {
+		return Report{}, fmt.Errorf("verify reads the files themselves, which it cannot beside the process holding them (cari stats asks a running server instead): %w", err)
+	}
 	if err != nil {
 		return Report{}, err
 	}
