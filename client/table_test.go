@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mattn/go-runewidth"
+
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 )
 
@@ -38,5 +40,48 @@ func TestWriteTableAligned(t *testing.T) {
 	}
 	if !strings.Contains(lines[3], "A much longer title over two lines") {
 		t.Errorf("title's newline not joined: %q", lines[3])
+	}
+}
+
+// TestWriteTableWideCharacters: titles and texts in Chinese and Japanese
+// (two terminal columns a character) and with combining accents (none)
+// neither shift the URL column nor overflow their width limits.
+func TestWriteTableWideCharacters(t *testing.T) {
+	text := func(s string) *string { return &s }
+	combining := "Re\u0301sume\u0301 of cafe\u0301 studies" // e + U+0301 COMBINING ACUTE ACCENT
+	resp := &cariv1.SearchResponse{Results: []*cariv1.Result{
+		{Id: "1", Title: "Short", Url: "https://a.example/1", Score: 3},
+		{Id: "2", Title: "维生素D缺乏与骨质疏松症的关系", Url: "https://a.example/2", Score: 2.5, Text: text(strings.Repeat("东京大学の研究", 40))},
+		{Id: "3", Title: "ビタミンDの欠乏と骨粗鬆症", Url: "https://a.example/3", Score: 2},
+		{Id: "4", Title: combining, Url: "https://a.example/4", Score: 1},
+		{Id: "5", Title: strings.Repeat("長い題名", 30), Url: "https://a.example/5", Score: 0.5},
+	}}
+	var buf bytes.Buffer
+	if err := WriteTable(&buf, resp); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	// The column a terminal shows s[i:] at.
+	column := func(s string, i int) int { return runewidth.StringWidth(s[:i]) }
+	col := column(lines[0], strings.Index(lines[0], "URL"))
+	for _, l := range lines[1 : len(lines)-1] {
+		if strings.HasPrefix(l, "      ") {
+			if w := runewidth.StringWidth(l); w > 6+textColumns {
+				t.Errorf("text line %d columns wide, want at most %d: %q", w, 6+textColumns, l)
+			}
+			continue
+		}
+		if i := strings.Index(l, "https://"); column(l, i) != col {
+			t.Errorf("row %q: URL at column %d, want %d (the header's):\n%s", l, column(l, i), col, buf.String())
+		}
+	}
+	if !strings.Contains(buf.String(), combining) {
+		t.Errorf("the title with combining accents was changed:\n%s", buf.String())
+	}
+	// The long title is cut to the title's width, the last column "…".
+	long := lines[len(lines)-2]
+	title := strings.TrimSpace(long[strings.Index(long, "長"):strings.Index(long, "https://")])
+	if w := runewidth.StringWidth(title); w > titleColumns || !strings.HasSuffix(title, "…") {
+		t.Errorf("long title cut to %q, %d columns; want at most %d ending in …", title, w, titleColumns)
 	}
 }
