@@ -111,3 +111,53 @@ func TestStatsAndSearchNameOneModel(t *testing.T) {
 		t.Errorf("GetStats offers %q, want the %d documents' titles", stats.GetExampleQueries(), len(servertest.Docs))
 	}
 }
+
+// GetStats says when a write last changed the index, and a delete through
+// IndexService moves it; the serving generation's create_time stays.
+func TestStatsLastWriteTime(t *testing.T) {
+	st, err := local.Open(t.TempDir(), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := newServices(Options{Store: st, StoreName: "local", Searcher: searcher.New(st, searcher.Options{})})
+	stats := func() *cariv1.GetStatsResponse {
+		t.Helper()
+		resp, err := svc.index.GetStats(t.Context(), &cariv1.GetStatsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	if before := stats(); before.LastWriteTime != nil {
+		t.Errorf("empty index: last_write_time %v, want unset", before.GetLastWriteTime().AsTime())
+	}
+	ix, err := indexer.New(st, indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range servertest.Docs {
+		d.Language = "en" // no language detector to load
+		if err := ix.Add(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	indexed := stats()
+	if indexed.LastWriteTime == nil {
+		t.Fatal("GetStats after indexing: last_write_time unset")
+	}
+	start := time.Now()
+	if _, err := svc.index.DeleteDocuments(t.Context(), &cariv1.DeleteDocumentsRequest{Ids: []string{"jazz"}}); err != nil {
+		t.Fatal(err)
+	}
+	deleted := stats()
+	if got := deleted.GetLastWriteTime().AsTime(); got.Before(start) || got.Before(indexed.GetLastWriteTime().AsTime()) {
+		t.Errorf("after a delete: last_write_time %v, want at or after the delete began (%v)", got, start)
+	}
+	if a, b := indexed.GetGenerations()[0].GetCreateTime(), deleted.GetGenerations()[0].GetCreateTime(); !proto.Equal(a, b) {
+		t.Errorf("a delete moved the generation's create_time from %v to %v", a.AsTime(), b.AsTime())
+	}
+}

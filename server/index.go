@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
@@ -159,6 +160,9 @@ func (s *indexService) GetStats(ctx context.Context, _ *cariv1.GetStatsRequest) 
 	resp.IndexSizeBytes = proto.Int64(total)
 	resp.EmbeddingModel = resp.Generations[0].GetEmbeddingModel()
 	resp.ExampleQueries = s.examples.get(ctx, st.Generation, st.Documents)
+	if !st.LastWrite.IsZero() {
+		resp.LastWriteTime = timestamppb.New(st.LastWrite)
+	}
 	return resp, nil
 }
 
@@ -170,6 +174,9 @@ func StatsOf(resp *cariv1.GetStatsResponse) store.Stats {
 	st := store.Stats{Generation: resp.GetServingGeneration(), Documents: resp.GetDocuments(), Chunks: resp.GetChunks()}
 	if gens := resp.GetGenerations(); len(gens) > 0 && gens[0].GetName() == st.Generation {
 		st.DiskBytes = gens[0].GetSizeBytes()
+	}
+	if resp.LastWriteTime != nil {
+		st.LastWrite = resp.GetLastWriteTime().AsTime()
 	}
 	return st
 }

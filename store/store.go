@@ -104,12 +104,20 @@ type Stats struct {
 	AvgDocTokens float64 `json:"avg_doc_tokens"`
 	// DiskBytes is the size of the generation's files.
 	DiskBytes int64 `json:"disk_bytes"`
+	// LastWrite is when a write (an upsert that changed a document, or a
+	// delete) last committed to the generation, in UTC: when what searches
+	// see last changed. Zero where the store does not record it (Qdrant,
+	// or a local generation no write has reached since Cari began to).
+	LastWrite time.Time `json:"last_write,omitzero"`
 }
 
 // WriteText writes the stats as cari stats prints them, a line a figure.
 func (s Stats) WriteText(w io.Writer) error {
 	_, err := fmt.Fprintf(w, "generation  %s\ndocuments   %d\nchunks      %d\ndisk        %.1f MiB\n",
 		s.Generation, s.Documents, s.Chunks, float64(s.DiskBytes)/(1<<20))
+	if err == nil && !s.LastWrite.IsZero() {
+		_, err = fmt.Fprintf(w, "last write  %s\n", s.LastWrite.UTC().Format(time.RFC3339))
+	}
 	return err
 }
 

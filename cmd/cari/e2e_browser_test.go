@@ -235,13 +235,13 @@ func TestBrowserSearch(t *testing.T) {
 
 // landing is what the page shows with no query: the index's description.
 type landing struct {
-	Title, Index, Model, ModelTitle, Built, Note string
-	Examples                                     []string
+	Title, Index, Model, ModelTitle, Built, Changed, Note string
+	Examples                                              []string
 }
 
 const readLanding = `(() => { const a = document.getElementById("about"); const text = s => a.querySelector(s)?.textContent ?? "";
 	return {Title: text(".about-title"), Index: text(".about-index"), Model: text(".about-model"),
-		ModelTitle: a.querySelector(".about-model")?.title ?? "", Built: text(".about-built"), Note: text(".about-note"),
+		ModelTitle: a.querySelector(".about-model")?.title ?? "", Built: text(".about-built"), Changed: text(".about-changed"), Note: text(".about-note"),
 		Examples: [...a.querySelectorAll(".example")].map(e => e.textContent)}; })()`
 
 // checkLanding opens the page without a query (the search key is stored by
@@ -256,7 +256,8 @@ func checkLanding(p *page, base string) {
 		EmbeddingModel    *struct {
 			ID string `json:"id"`
 		} `json:"embeddingModel"`
-		ExampleQueries []string `json:"exampleQueries"`
+		ExampleQueries []string  `json:"exampleQueries"`
+		LastWriteTime  time.Time `json:"lastWriteTime"`
 	}
 	if err := json.Unmarshal(body, &st); code != http.StatusOK || err != nil {
 		p.t.Fatalf("GET /v1/stats with a search key: %d %s %v", code, body, err)
@@ -266,6 +267,11 @@ func checkLanding(p *page, base string) {
 	p.screenshot("landing.png")
 	if got.Title != "Search "+st.Documents+" documents" || !strings.Contains(got.Index, st.ServingGeneration) || got.Built == "" {
 		p.t.Errorf("landing %+v; want the %s documents, generation %s and when it was built", got, st.Documents, st.ServingGeneration)
+	}
+	// The index was written by cari index and IndexService since its
+	// generation was built: the page says when, as GetStats does.
+	if want := st.LastWriteTime.UTC().Format("2006-01-02 15:04 UTC"); st.LastWriteTime.IsZero() || got.Changed != want {
+		p.t.Errorf("landing says the index last changed %q; GetStats says %v", got.Changed, st.LastWriteTime)
 	}
 	if m := st.EmbeddingModel; (m == nil && got.Model != "none: keyword search only") || (m != nil && !strings.HasPrefix(got.Model, m.ID)) {
 		p.t.Errorf("landing names the model %q; GetStats names it %+v", got.Model, m)

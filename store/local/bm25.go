@@ -3,6 +3,7 @@ package local
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/cari-search/cari/store"
 )
@@ -22,6 +23,10 @@ type corpusStats struct {
 	BodyTokens int64                 `json:"body_tokens"`
 	Chunks     int64                 `json:"chunks"`
 	Fields     map[string]fieldStats `json:"fields,omitempty"`
+	// LastWrite is when the batch that wrote these statistics committed
+	// (store.Stats.LastWrite): kept with them, it costs no write of its
+	// own and is as durable as the documents.
+	LastWrite time.Time `json:"last_write,omitzero"`
 }
 
 // fieldStats are one body field's share of the collection.

@@ -318,6 +318,7 @@ func (g *generation) stats(r index.IndexReader) (store.Stats, error) {
 		Chunks:       cs.Chunks,
 		AvgDocTokens: cs.avgBodyLen(),
 		DiskBytes:    size,
+		LastWrite:    cs.LastWrite,
 	}, nil
 }
 

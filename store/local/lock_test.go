@@ -118,7 +118,7 @@ func TestDirCommandsBesideServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	upsert(t, w, doc("a", "zebra herds"))
+	upsert(t, w, english("a", "zebra herds"))
 	_, err = StatsDir(t.Context(), dir, nil)
 	if h, ok := ServerOf(dir, err); !ok || h.Addr != "127.0.0.1:7700" {
 		t.Errorf("StatsDir beside the server: %v; ServerOf = %+v, %v, want the server's address", err, h, ok)

@@ -155,6 +155,9 @@ func (g *generation) upsert(entries []store.Entry, an analysed, position int64) 
 	if len(recs) == 0 && position < 0 {
 		return nil
 	}
+	if len(recs) > 0 {
+		stats.LastWrite = time.Now().UTC()
+	}
 	if err := setStats(batch, stats); err != nil {
 		return err
 	}
@@ -316,6 +319,7 @@ func (g *generation) delete(ids []string) (notFound []string, err error) {
 	if batch.Size() == 0 {
 		return notFound, nil
 	}
+	stats.LastWrite = time.Now().UTC()
 	if err := setStats(batch, stats); err != nil {
 		return nil, err
 	}

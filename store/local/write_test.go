@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/store"
@@ -267,4 +268,73 @@ func TestStatsDuringWrites(t *testing.T) {
 		t.Error(err)
 	}
 	t.Fatalf("Stats during writes: %v", statsErr)
+}
+
+// TestLastWrite: a write that changes the documents (an upsert, a delete)
+// records when it committed, durably, with the statistics; an upsert of an
+// unchanged document, or a delete of one not there, leaves it.
+func TestLastWrite(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Close() }()
+	lastWrite := func() time.Time {
+		t.Helper()
+		st, err := s.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.LastWrite
+	}
+	if got := lastWrite(); !got.IsZero() {
+		t.Errorf("LastWrite of an empty index = %v, want zero", got)
+	}
+	// within checks that a write between start and now recorded its time.
+	within := func(what string, start time.Time) time.Time {
+		t.Helper()
+		got, end := lastWrite(), time.Now()
+		if got.Before(start) || got.After(end) || got.Location() != time.UTC {
+			t.Errorf("after %s: LastWrite %v, want a UTC time within [%v, %v]", what, got, start, end)
+		}
+		return got
+	}
+	start := time.Now()
+	upsert(t, s, english("a", "zebra herds"))
+	first := within("the first upsert", start)
+
+	upsert(t, s, english("a", "zebra herds"))
+	if _, err := s.Delete(ctx, []string{"nobody"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastWrite(); !got.Equal(first) {
+		t.Errorf("an unchanged upsert and a delete of nothing moved LastWrite from %v to %v", first, got)
+	}
+
+	start = time.Now()
+	upsert(t, s, english("a", "zebra herds migrate"))
+	within("a changing upsert", start)
+	start = time.Now()
+	if _, err := s.Delete(ctx, []string{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	deleted := within("a delete", start)
+
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastWrite(); !got.Equal(deleted) {
+		t.Errorf("after reopening: LastWrite %v, want the delete's %v", got, deleted)
+	}
+}
+
+// english is doc in English, so that a short test loads no language
+// detector (a second or more on a loaded machine).
+func english(id, text string) cari.Document {
+	return cari.Document{ID: id, Text: text, Language: "en"}
 }

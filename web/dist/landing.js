@@ -56,9 +56,13 @@ export function renderLanding(box, st, onExample) {
     else {
         fact(facts, "Embedding model", "model", "none: keyword search only");
     }
+    const changed = when(st.lastWriteTime);
+    if (changed !== "") {
+        fact(facts, "Last changed", "changed", changed, "when the last upsert or delete was committed");
+    }
     const built = when(serving?.createTime);
     if (built !== "") {
-        fact(facts, "Index built", "built", built, "when the serving generation was created; upserts since then add to it");
+        fact(facts, "Index built", "built", built, changed !== "" ? "when the serving generation was created" : `when the serving generation was created; the ${st.store ?? "local"} store does not say when writes since then changed it`);
     }
     box.append(facts);
     const examples = st.exampleQueries ?? [];

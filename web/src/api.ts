@@ -74,6 +74,9 @@ export interface StatsResponse {
   store?: string;
   generations?: GenerationInfo[];
   exampleQueries?: string[];
+  // When a write last changed the index; absent where the store does not
+  // record it (Qdrant).
+  lastWriteTime?: string;
 }
 
 // ApiError is a failed call: the HTTP status and the google.rpc.Status the

@@ -78,9 +78,15 @@ export function renderLanding(box: HTMLElement, st: StatsResponse, onExample: (q
   } else {
     fact(facts, "Embedding model", "model", "none: keyword search only");
   }
+  // The last committed write is when the index last changed; a store that
+  // does not record it (Qdrant) leaves the build time as the latest known.
+  const changed = when(st.lastWriteTime);
+  if (changed !== "") {
+    fact(facts, "Last changed", "changed", changed, "when the last upsert or delete was committed");
+  }
   const built = when(serving?.createTime);
   if (built !== "") {
-    fact(facts, "Index built", "built", built, "when the serving generation was created; upserts since then add to it");
+    fact(facts, "Index built", "built", built, changed !== "" ? "when the serving generation was created" : `when the serving generation was created; the ${st.store ?? "local"} store does not say when writes since then changed it`);
   }
   box.append(facts);
   const examples = st.exampleQueries ?? [];

@@ -631,8 +631,14 @@ type GetStatsResponse struct {
 	// page to offer. The same for one generation, whatever the load; empty
 	// when nothing is indexed.
 	ExampleQueries []string `protobuf:"bytes,8,rep,name=example_queries,json=exampleQueries,proto3" json:"example_queries,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// When a write (an upsert that changed a document, or a delete) last
+	// committed to the serving generation: when what searches see last
+	// changed. Unset where the store does not record it: on Qdrant, and on
+	// a local index no write has reached since Cari began to record it;
+	// the serving generation's create_time is then the latest change known.
+	LastWriteTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=last_write_time,json=lastWriteTime,proto3" json:"last_write_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetStatsResponse) Reset() {
@@ -717,6 +723,13 @@ func (x *GetStatsResponse) GetGenerations() []*GenerationInfo {
 func (x *GetStatsResponse) GetExampleQueries() []string {
 	if x != nil {
 		return x.ExampleQueries
+	}
+	return nil
+}
+
+func (x *GetStatsResponse) GetLastWriteTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastWriteTime
 	}
 	return nil
 }
@@ -865,7 +878,7 @@ const file_cari_v1_index_proto_rawDesc = "" +
 	"\adeleted\x18\x01 \x01(\x03R\adeleted\x12\"\n" +
 	"\rnot_found_ids\x18\x02 \x03(\tR\vnotFoundIds\x12$\n" +
 	"\x0enot_found_urls\x18\x03 \x03(\tR\fnotFoundUrls\"\x11\n" +
-	"\x0fGetStatsRequest\"\xf7\x02\n" +
+	"\x0fGetStatsRequest\"\xbb\x03\n" +
 	"\x10GetStatsResponse\x12\x1c\n" +
 	"\tdocuments\x18\x01 \x01(\x03R\tdocuments\x12\x16\n" +
 	"\x06chunks\x18\x02 \x01(\x03R\x06chunks\x12-\n" +
@@ -874,7 +887,8 @@ const file_cari_v1_index_proto_rawDesc = "" +
 	"\x10index_size_bytes\x18\x05 \x01(\x03H\x00R\x0eindexSizeBytes\x88\x01\x01\x12\x14\n" +
 	"\x05store\x18\x06 \x01(\tR\x05store\x129\n" +
 	"\vgenerations\x18\a \x03(\v2\x17.cari.v1.GenerationInfoR\vgenerations\x12'\n" +
-	"\x0fexample_queries\x18\b \x03(\tR\x0eexampleQueriesB\x13\n" +
+	"\x0fexample_queries\x18\b \x03(\tR\x0eexampleQueries\x12B\n" +
+	"\x0flast_write_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\rlastWriteTimeB\x13\n" +
 	"\x11_index_size_bytes\"\xbc\x02\n" +
 	"\x0eGenerationInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12.\n" +
@@ -940,24 +954,25 @@ var file_cari_v1_index_proto_depIdxs = []int32{
 	4,  // 4: cari.v1.UpsertDocumentsResponse.errors:type_name -> cari.v1.UpsertError
 	12, // 5: cari.v1.GetStatsResponse.embedding_model:type_name -> cari.v1.EmbeddingModel
 	9,  // 6: cari.v1.GetStatsResponse.generations:type_name -> cari.v1.GenerationInfo
-	0,  // 7: cari.v1.GenerationInfo.state:type_name -> cari.v1.GenerationState
-	11, // 8: cari.v1.GenerationInfo.create_time:type_name -> google.protobuf.Timestamp
-	12, // 9: cari.v1.GenerationInfo.embedding_model:type_name -> cari.v1.EmbeddingModel
-	2,  // 10: cari.v1.IndexService.UpsertDocuments:input_type -> cari.v1.UpsertDocumentsRequest
-	5,  // 11: cari.v1.IndexService.DeleteDocuments:input_type -> cari.v1.DeleteDocumentsRequest
-	13, // 12: cari.v1.IndexService.Crawl:input_type -> cari.v1.CrawlRequest
-	14, // 13: cari.v1.IndexService.Reindex:input_type -> cari.v1.ReindexRequest
-	7,  // 14: cari.v1.IndexService.GetStats:input_type -> cari.v1.GetStatsRequest
-	3,  // 15: cari.v1.IndexService.UpsertDocuments:output_type -> cari.v1.UpsertDocumentsResponse
-	6,  // 16: cari.v1.IndexService.DeleteDocuments:output_type -> cari.v1.DeleteDocumentsResponse
-	15, // 17: cari.v1.IndexService.Crawl:output_type -> cari.v1.CrawlProgress
-	16, // 18: cari.v1.IndexService.Reindex:output_type -> cari.v1.ReindexProgress
-	8,  // 19: cari.v1.IndexService.GetStats:output_type -> cari.v1.GetStatsResponse
-	15, // [15:20] is the sub-list for method output_type
-	10, // [10:15] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	11, // 7: cari.v1.GetStatsResponse.last_write_time:type_name -> google.protobuf.Timestamp
+	0,  // 8: cari.v1.GenerationInfo.state:type_name -> cari.v1.GenerationState
+	11, // 9: cari.v1.GenerationInfo.create_time:type_name -> google.protobuf.Timestamp
+	12, // 10: cari.v1.GenerationInfo.embedding_model:type_name -> cari.v1.EmbeddingModel
+	2,  // 11: cari.v1.IndexService.UpsertDocuments:input_type -> cari.v1.UpsertDocumentsRequest
+	5,  // 12: cari.v1.IndexService.DeleteDocuments:input_type -> cari.v1.DeleteDocumentsRequest
+	13, // 13: cari.v1.IndexService.Crawl:input_type -> cari.v1.CrawlRequest
+	14, // 14: cari.v1.IndexService.Reindex:input_type -> cari.v1.ReindexRequest
+	7,  // 15: cari.v1.IndexService.GetStats:input_type -> cari.v1.GetStatsRequest
+	3,  // 16: cari.v1.IndexService.UpsertDocuments:output_type -> cari.v1.UpsertDocumentsResponse
+	6,  // 17: cari.v1.IndexService.DeleteDocuments:output_type -> cari.v1.DeleteDocumentsResponse
+	15, // 18: cari.v1.IndexService.Crawl:output_type -> cari.v1.CrawlProgress
+	16, // 19: cari.v1.IndexService.Reindex:output_type -> cari.v1.ReindexProgress
+	8,  // 20: cari.v1.IndexService.GetStats:output_type -> cari.v1.GetStatsResponse
+	16, // [16:21] is the sub-list for method output_type
+	11, // [11:16] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_cari_v1_index_proto_init() }
