@@ -107,6 +107,9 @@ func TestStatsAndSearchNameOneModel(t *testing.T) {
 	if got := StatsOf(stats); got != own {
 		t.Errorf("StatsOf(GetStats) = %+v, want the store's own %+v", got, own)
 	}
+	if got := StatsOf(nil); got != (store.Stats{}) {
+		t.Errorf("StatsOf(nil) = %+v, want zero", got)
+	}
 	if n := len(stats.GetExampleQueries()); n != len(servertest.Docs) {
 		t.Errorf("GetStats offers %q, want the %d documents' titles", stats.GetExampleQueries(), len(servertest.Docs))
 	}

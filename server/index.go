@@ -175,8 +175,8 @@ func StatsOf(resp *cariv1.GetStatsResponse) store.Stats {
 	if gens := resp.GetGenerations(); len(gens) > 0 && gens[0].GetName() == st.Generation {
 		st.DiskBytes = gens[0].GetSizeBytes()
 	}
-	if resp.LastWriteTime != nil {
-		st.LastWrite = resp.GetLastWriteTime().AsTime()
+	if t := resp.GetLastWriteTime(); t != nil {
+		st.LastWrite = t.AsTime()
 	}
 	return st
 }

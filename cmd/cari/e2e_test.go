@@ -135,9 +135,11 @@ func runCari(t *testing.T, args ...string) (stdout, stderr string, err error) {
 // runCariWithin is runCari for a command that may take up to timeout.
 func runCariWithin(t *testing.T, timeout time.Duration, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
+	// The binary first: building it may take longer than the command may.
+	bin := cariBinary(t)
 	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, timeout))
 	defer cancel()
-	cmd := exec.CommandContext(ctx, cariBinary(t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = cariEnv()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
