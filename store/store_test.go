@@ -43,4 +43,13 @@ func TestStatsWrite(t *testing.T) {
 	if err != nil || string(b) != `{"generation":"g1","documents":3,"chunks":5,"avg_doc_tokens":2.5,"disk_bytes":3145728}` {
 		t.Errorf("JSON %s, %v", b, err)
 	}
+	// The time of the last write, where the store records it, in UTC.
+	s.LastWrite = time.Date(2026, 12, 7, 18, 30, 5, 123, time.FixedZone("WIB", 7*3600))
+	text.Reset()
+	if err := s.WriteText(&text); err != nil || !strings.HasSuffix(text.String(), "disk        3.0 MiB\nlast write  2026-12-07T11:30:05Z\n") {
+		t.Errorf("WriteText with LastWrite: %q, %v", text.String(), err)
+	}
+	if b, err := json.Marshal(s); err != nil || !strings.HasSuffix(string(b), `"disk_bytes":3145728,"last_write":"2026-12-07T18:30:05.000000123+07:00"}`) {
+		t.Errorf("JSON with LastWrite %s, %v", b, err)
+	}
 }

@@ -149,9 +149,10 @@ func testStats(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Documents != 0 || st.Chunks != 0 {
-		t.Errorf("empty store: %d documents, %d chunks", st.Documents, st.Chunks)
+	if st.Documents != 0 || st.Chunks != 0 || !st.LastWrite.IsZero() {
+		t.Errorf("empty store: %d documents, %d chunks, last written %v", st.Documents, st.Chunks, st.LastWrite)
 	}
+	start := time.Now()
 	loadEnglish(t, s)
 	st, err = s.Stats(context.Background())
 	if err != nil {
@@ -166,6 +167,11 @@ func testStats(t *testing.T, s store.Store) {
 	}
 	if st.Generation == "" {
 		t.Error("stats name no generation")
+	}
+	// A store that records when it was last written (the local one; Qdrant
+	// does not) records the load's time.
+	if !st.LastWrite.IsZero() && (st.LastWrite.Before(start) || st.LastWrite.After(time.Now())) {
+		t.Errorf("LastWrite %v, want the time of the load, after %v", st.LastWrite, start)
 	}
 }
 
