@@ -77,15 +77,22 @@ func (c *Client) Stats(ctx context.Context) (*cariv1.GetStatsResponse, error) {
 	return c.index.GetStats(c.withKey(ctx), &cariv1.GetStatsRequest{})
 }
 
-// AskStats dials the server at addr, asks it for its statistics (Stats)
-// and closes the connection: for a command that asks once, as cari stats
-// does beside a server holding its data directory.
+// askStatsTimeout bounds AskStats: GetStats answers from the server's
+// memory (its example queries wait at most 2 s), so a longer wait is a
+// stuck server, which a command should report rather than wait on.
+const askStatsTimeout = 10 * time.Second
+
+// AskStats dials the server at addr, asks it for its statistics (Stats),
+// waiting at most 10 s, and closes the connection: for a command that asks
+// once, as cari stats does beside a server holding its data directory.
 func AskStats(ctx context.Context, addr string, o Options) (*cariv1.GetStatsResponse, error) {
 	c, err := Dial(addr, o)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, askStatsTimeout)
+	defer cancel()
 	resp, err := c.Stats(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ask the server at %s: %w", addr, err)
