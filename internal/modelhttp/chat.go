@@ -23,6 +23,30 @@ type ChatRequest struct {
 	// ChatTemplateKwargs go to the model's chat template; see NoThinking.
 	// Servers that do not know the field ignore it.
 	ChatTemplateKwargs map[string]any `json:"chat_template_kwargs,omitempty"`
+	// ResponseFormat, if set, asks for output in a shape; see JSONSchemaFormat.
+	ResponseFormat *ResponseFormat `json:"response_format,omitempty"`
+}
+
+// ResponseFormat is OpenAI's response_format: {"type": "json_schema",
+// "json_schema": {"name", "schema", "strict"}} asks for JSON valid against
+// a schema, which vLLM, SGLang, llama.cpp and Ollama enforce by constrained
+// decoding. A server that ignores it still gets the schema in the prompt
+// from callers that care, and they validate what comes back.
+type ResponseFormat struct {
+	Type       string      `json:"type"`
+	JSONSchema *JSONSchema `json:"json_schema,omitempty"`
+}
+
+// JSONSchema names a JSON Schema for ResponseFormat.
+type JSONSchema struct {
+	Name   string          `json:"name"`
+	Schema json.RawMessage `json:"schema"`
+	Strict bool            `json:"strict"`
+}
+
+// JSONSchemaFormat asks for JSON valid against schema, named name.
+func JSONSchemaFormat(name string, schema json.RawMessage) *ResponseFormat {
+	return &ResponseFormat{Type: "json_schema", JSONSchema: &JSONSchema{Name: name, Schema: schema, Strict: true}}
 }
 
 // NoThinking are the chat template arguments that turn off the thinking

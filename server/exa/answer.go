@@ -1,13 +1,11 @@
 package exa
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 )
@@ -31,12 +29,16 @@ type exaAnswerRequest struct {
 	Text         bool            `json:"text"`
 	Model        string          `json:"model"`
 	OutputSchema json.RawMessage `json:"outputSchema"`
+	// SystemPrompt is added to Cari's instructions to the chat model.
+	SystemPrompt string `json:"systemPrompt"`
 }
 
 // exaAnswerResponse is the answer of POST /answer.
 type exaAnswerResponse struct {
-	RequestID string      `json:"requestId"`
-	Answer    string      `json:"answer"`
+	RequestID string `json:"requestId"`
+	// Answer is the answer's text, or with outputSchema the JSON object
+	// (a json.RawMessage).
+	Answer    any         `json:"answer"`
 	Citations []exaResult `json:"citations"`
 	// AnswerType says how the answer was made: "llm", written by the
 	// configured LLM from the citations, numbered [1] on; or
@@ -63,8 +65,12 @@ func (a *exaAPI) answerHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s := strings.TrimSpace(string(req.OutputSchema)); s != "" && s != "null" {
-		return nil, status.Error(codes.Unimplemented, "outputSchema: Cari does not write structured answers")
+	schema, err := answerSchema(llm, req.OutputSchema)
+	if err != nil {
+		return nil, err
+	}
+	if req.SystemPrompt != "" && llm == nil {
+		warnings = append(warnings, "systemPrompt: no chat model server is configured (--answer-url), and extractive answers follow no prompt; ignored")
 	}
 	contents := &cariv1.ContentsOptions{Highlights: &cariv1.HighlightsOptions{NumSentences: answerSentences, PerUrl: 1}}
 	if llm != nil {
@@ -79,12 +85,24 @@ func (a *exaAPI) answerHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if schema != nil {
+		out, err := llm.structuredAnswer(c.r.Context(), req.Query, req.SystemPrompt, schema, resp, req.Text)
+		if err != nil {
+			return nil, err
+		}
+		out.Warnings = warnings
+		if req.Stream {
+			streamAnswer(c.w, out)
+			return nil, nil
+		}
+		return out, nil
+	}
 	if llm != nil && req.Stream {
-		llm.streamResponse(c, req.Query, resp, req.Text, warnings)
+		llm.streamResponse(c, req.Query, req.SystemPrompt, resp, req.Text, warnings)
 		return nil, nil
 	}
 	if llm != nil {
-		out := llm.answerResponse(c.r.Context(), req.Query, resp, req.Text)
+		out := llm.answerResponse(c.r.Context(), req.Query, req.SystemPrompt, resp, req.Text)
 		out.Warnings = append(warnings, out.Warnings...)
 		return out, nil
 	}
@@ -125,8 +143,12 @@ func extractiveAnswer(resp *cariv1.SearchResponse, withText bool) *exaAnswerResp
 // OpenAI-style chat completion chunks, the answer in pieces and then the
 // citations, ending with [DONE].
 func streamAnswer(w http.ResponseWriter, a *exaAnswerResponse) {
-	s := newAnswerStream(w, a.RequestID, answerExtractive)
-	for piece := range strings.SplitAfterSeq(a.Answer, " ") {
+	s := newAnswerStream(w, a.RequestID, cmp.Or(a.Model, answerExtractive))
+	text, _ := a.Answer.(string)
+	if js, ok := a.Answer.(json.RawMessage); ok {
+		text = string(js) // a structured answer streams as its JSON
+	}
+	for piece := range strings.SplitAfterSeq(text, " ") {
 		s.piece(piece, a.AnswerType)
 	}
 	s.finish(a)
@@ -192,4 +214,20 @@ func (s *answerStream) finish(a *exaAnswerResponse) {
 	if s.flusher != nil {
 		s.flusher.Flush()
 	}
+}
+
+// answerSchema compiles /answer's outputSchema, which only the chat model
+// server can fill in; nil when there is none.
+func answerSchema(llm *llmAnswerer, raw json.RawMessage) (*outputSchema, error) {
+	if s := strings.TrimSpace(string(raw)); s == "" || s == "null" {
+		return nil, nil
+	}
+	schema, err := compileSchema("outputSchema", raw)
+	if err != nil {
+		return nil, err
+	}
+	if llm == nil {
+		return nil, needsLLM("outputSchema", "a structured answer")
+	}
+	return schema, nil
 }

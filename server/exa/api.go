@@ -29,6 +29,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/cari-search/cari/analysis"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 )
 
@@ -63,7 +64,8 @@ type exaAPI struct {
 	search      Searcher
 	maxBody     int64
 	clientIPKey string
-	llm         *llmAnswerer // nil: answers are extractive
+	llm         *llmAnswerer      // nil: answers are extractive
+	chunker     *analysis.Chunker // splits sentences for extractive summaries
 }
 
 // Mount adds Exa's endpoints (POST /search, /findSimilar, /contents,
@@ -73,7 +75,11 @@ func Mount(mux *http.ServeMux, o Options) error {
 	if err != nil {
 		return err
 	}
-	api := &exaAPI{search: o.Search, maxBody: o.MaxBodyBytes, clientIPKey: o.ClientIPKey, llm: llm}
+	chunker, err := analysis.NewChunker(analysis.ChunkOptions{})
+	if err != nil {
+		return err
+	}
+	api := &exaAPI{search: o.Search, maxBody: o.MaxBodyBytes, clientIPKey: o.ClientIPKey, llm: llm, chunker: chunker}
 	mux.HandleFunc("POST /search", api.handle(api.searchHandler))
 	mux.HandleFunc("POST /findSimilar", api.handle(api.findSimilarHandler))
 	mux.HandleFunc("POST /contents", api.handle(api.contentsHandler))
@@ -256,10 +262,6 @@ var exaIgnored = map[string]string{
 	"useAutoprompt":      "Cari does not rewrite queries; ignored",
 	"moderation":         "Cari does not moderate results; ignored",
 	"flags":              "ignored",
-	"additionalQueries":  "Cari runs the one query; ignored",
-	"outputSchema":       "Cari does not write structured output; ignored",
-	"systemPrompt":       "Cari uses its own answer prompt; ignored",
-	"summary":            "Cari does not summarise results; ignored",
 	"livecrawl":          "a self-hosted index serves what it has indexed and never crawls live; ignored",
 	"livecrawlTimeout":   "Cari never crawls live; ignored",
 	"maxAgeHours":        "Cari serves the indexed copy; ignored",
@@ -267,7 +269,6 @@ var exaIgnored = map[string]string{
 	"subpages":           "Cari does not follow subpages at query time; ignored",
 	"subpageTarget":      "Cari does not follow subpages at query time; ignored",
 	"extras":             "Cari does not store links or images; ignored",
-	"context":            "deprecated by Exa; use text or highlights; ignored",
 	"filterEmptyResults": "ignored",
 }
 

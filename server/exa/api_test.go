@@ -118,8 +118,13 @@ func TestExaFindSimilarAndContents(t *testing.T) {
 		t.Fatalf("contents: %d %v", code, m)
 	}
 	rs = exaResults(t, m)
-	if len(rs) != 1 || !strings.HasPrefix(rs[0]["text"].(string), "Jazz grew") || rs[0]["score"] != nil {
-		t.Errorf("contents results %v, want jazz's whole text and no score", rs)
+	// summary is a contents option, so no text comes unasked (as exa-js
+	// asks for text only when no option is given).
+	if len(rs) != 1 {
+		t.Fatalf("contents results %v, want jazz alone", rs)
+	}
+	if summary, _ := rs[0]["summary"].(string); !strings.HasPrefix(summary, "Jazz grew") || rs[0]["summaryType"] != "extractive" || rs[0]["text"] != nil || rs[0]["score"] != nil {
+		t.Errorf("contents results %v, want jazz's extractive summary, no text and no score", rs)
 	}
 	st, _ := json.Marshal(m["statuses"])
 	if !strings.Contains(string(st), `"status":"success"`) || !strings.Contains(string(st), `"tag":"CRAWL_NOT_FOUND"`) {

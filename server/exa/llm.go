@@ -155,16 +155,31 @@ func llmSources(resp *cariv1.SearchResponse, withText bool) ([]answerSource, []e
 }
 
 // request is the chat request that asks for an answer to query from
-// sources.
-func (l *llmAnswerer) request(query string, sources []answerSource, stream bool) modelhttp.ChatRequest {
+// sources, with the caller's systemPrompt, if any, after Cari's.
+func (l *llmAnswerer) request(query string, sources []answerSource, systemPrompt string, stream bool) modelhttp.ChatRequest {
+	req := l.chatRequest(withSystemPrompt(answerSystemPrompt, systemPrompt), answerPrompt(query, sources))
+	req.Stream = &stream
+	return req
+}
+
+// answerPrompt is the user message that gives the model query and the
+// numbered sources.
+func answerPrompt(query string, sources []answerSource) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Question: %s\n\nSearch results:\n", query)
 	for i, s := range sources {
 		fmt.Fprintf(&b, "\n[%d] %s\nURL: %s\n%s\n", i+1, s.title, s.url, s.excerpt)
 	}
+	return b.String()
+}
+
+// chatRequest is a request for one reply, not streamed, to system's
+// instructions and the user's message.
+func (l *llmAnswerer) chatRequest(system, user string) modelhttp.ChatRequest {
+	stream := false
 	return modelhttp.ChatRequest{
 		Model:              l.opts.Model,
-		Messages:           []modelhttp.ChatMessage{{Role: "system", Content: answerSystemPrompt}, {Role: "user", Content: b.String()}},
+		Messages:           []modelhttp.ChatMessage{{Role: "system", Content: system}, {Role: "user", Content: user}},
 		MaxTokens:          l.opts.MaxTokens,
 		Temperature:        answerTemperature,
 		Stream:             &stream,
@@ -263,14 +278,14 @@ func (l *llmAnswerer) describeLLMError(err error) string {
 
 // answerResponse asks the LLM to answer from resp's results, falling back
 // to the extractive answer, with the reason, when it cannot.
-func (l *llmAnswerer) answerResponse(ctx context.Context, query string, resp *cariv1.SearchResponse, withText bool) *exaAnswerResponse {
+func (l *llmAnswerer) answerResponse(ctx context.Context, query, systemPrompt string, resp *cariv1.SearchResponse, withText bool) *exaAnswerResponse {
 	sources, cites := llmSources(resp, withText)
 	if len(sources) == 0 {
 		return extractiveAnswer(resp, withText)
 	}
 	ctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
 	defer cancel()
-	text, err := l.complete(ctx, l.request(query, sources, false))
+	text, err := l.complete(ctx, l.request(query, sources, systemPrompt, false))
 	if err != nil {
 		return l.fallback(resp, withText, err)
 	}
@@ -290,7 +305,7 @@ func (l *llmAnswerer) fallback(resp *cariv1.SearchResponse, withText bool, err e
 // streamResponse streams the LLM's answer to c as it is written. Until the
 // first piece arrives a failure falls back to the extractive answer; after
 // it, the answer ends where the LLM stopped and the last event says so.
-func (l *llmAnswerer) streamResponse(c *exaCall, query string, resp *cariv1.SearchResponse, withText bool, warnings []string) {
+func (l *llmAnswerer) streamResponse(c *exaCall, query, systemPrompt string, resp *cariv1.SearchResponse, withText bool, warnings []string) {
 	sources, cites := llmSources(resp, withText)
 	if len(sources) == 0 {
 		out := extractiveAnswer(resp, withText)
@@ -301,7 +316,7 @@ func (l *llmAnswerer) streamResponse(c *exaCall, query string, resp *cariv1.Sear
 	ctx, cancel := context.WithTimeout(c.r.Context(), l.opts.Timeout)
 	defer cancel()
 	var s *answerStream
-	text, err := l.stream(ctx, l.request(query, sources, true), func(piece string) {
+	text, err := l.stream(ctx, l.request(query, sources, systemPrompt, true), func(piece string) {
 		if s == nil {
 			s = newAnswerStream(c.w, resp.GetRequestId(), l.opts.Model)
 		}

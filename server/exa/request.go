@@ -24,6 +24,8 @@ type exaFilters struct {
 	ExcludeText        []string     `json:"excludeText"`
 	Category           string       `json:"category"`
 	Contents           *exaContents `json:"contents"`
+	// Context is Exa's top-level context option (see derived.go).
+	Context *exaContextOption `json:"context"`
 }
 
 // exaSearchRequest is the body of POST /search.
@@ -31,6 +33,11 @@ type exaSearchRequest struct {
 	Query  string `json:"query"`
 	Type   string `json:"type"`
 	Stream bool   `json:"stream"`
+	// AdditionalQueries, OutputSchema and SystemPrompt shape deep search
+	// and its synthesized output (see deep.go).
+	AdditionalQueries []string        `json:"additionalQueries"`
+	OutputSchema      json.RawMessage `json:"outputSchema"`
+	SystemPrompt      string          `json:"systemPrompt"`
 	exaFilters
 }
 
@@ -54,6 +61,9 @@ type exaContentsRequest struct {
 type exaContents struct {
 	Text       *exaText       `json:"text"`
 	Highlights *exaHighlights `json:"highlights"`
+	// Summary and Context are derived from the results' text (derived.go).
+	Summary *exaSummary       `json:"summary"`
+	Context *exaContextOption `json:"context"`
 }
 
 // exaText is true, false, or {"maxCharacters": N, ...}.
@@ -118,6 +128,9 @@ type exaWant struct {
 	text, highlights bool
 	// highlightChars cuts each highlight to at most this many characters.
 	highlightChars int
+	// textChars cuts the text to at most this many characters, when more
+	// was fetched for a summary than the caller asked to see; 0: as fetched.
+	textChars int
 }
 
 // proto converts the contents options, and says what results carry.
@@ -204,6 +217,10 @@ type exaResult struct {
 	Text            *string    `json:"text,omitempty"`
 	Highlights      *[]string  `json:"highlights,omitempty"`
 	HighlightScores *[]float64 `json:"highlightScores,omitempty"`
+	Summary         *string    `json:"summary,omitempty"`
+	// SummaryType says who wrote Summary: "llm" (the chat model server)
+	// or "extractive" (sentences quoted from the page).
+	SummaryType string `json:"summaryType,omitempty"`
 }
 
 // exaResultOf converts a result; withScore is false for /contents, whose
@@ -220,7 +237,7 @@ func exaResultOf(r *cariv1.Result, want exaWant, withScore bool) exaResult {
 		out.PublishedDate = exaTime(r.GetPublishedDate().AsTime())
 	}
 	if want.text {
-		out.Text = new(r.GetText())
+		out.Text = new(cari.Truncate(r.GetText(), want.textChars, ""))
 	}
 	if want.highlights {
 		hs, scores := make([]string, 0, len(r.GetHighlights())), make([]float64, 0, len(r.GetHighlights()))
@@ -242,7 +259,11 @@ type exaSearchResponse struct {
 	SearchType         string      `json:"searchType,omitempty"`
 	Results            []exaResult `json:"results"`
 	SearchTime         float64     `json:"searchTime"`
-	CostDollars        exaCost     `json:"costDollars"`
+	// Context is the results as one string for an LLM's prompt.
+	Context string `json:"context,omitempty"`
+	// Output is what the chat model synthesized for outputSchema.
+	Output      *deepOutput `json:"output,omitempty"`
+	CostDollars exaCost     `json:"costDollars"`
 	// Warnings name the request fields that had no effect, and why.
 	Warnings []string `json:"warnings,omitempty"`
 }

@@ -26,17 +26,28 @@ func (a *exaAPI) searchHandler(c *exaCall, body []byte) (any, error) {
 		return nil, err
 	}
 	contents, want := req.Contents.proto()
-	resp, err := a.search.Search(c.ctx, &cariv1.SearchRequest{
+	derived, contents, err := a.planDerived(req.Contents, req.Context, contents, &want)
+	if err != nil {
+		return nil, err
+	}
+	deep, deepWarnings, err := a.planDeep(&req)
+	if err != nil {
+		return nil, err
+	}
+	sreq := &cariv1.SearchRequest{
 		Query:      req.Query,
 		Type:       typ,
 		NumResults: req.NumResults,
 		Filters:    filters,
-		Contents:   contents,
-	}, c.opts()...)
+		Contents:   deep.contents(contents),
+	}
+	resp, runWarnings, err := a.runSearch(c, deep, sreq)
 	if err != nil {
 		return nil, err
 	}
-	return exaSearchResponseOf(resp, req.Type, want, warnings), nil
+	out := exaSearchResponseOf(resp, req.Type, want, append(append(warnings, deepWarnings...), runWarnings...))
+	a.finishSearch(c, req.Query, derived, deep, resp, want, out)
+	return out, nil
 }
 
 // findSimilarHandler answers POST /findSimilar.
@@ -54,6 +65,10 @@ func (a *exaAPI) findSimilarHandler(c *exaCall, body []byte) (any, error) {
 		return nil, err
 	}
 	contents, want := req.Contents.proto()
+	derived, contents, err := a.planDerived(req.Contents, req.Context, contents, &want)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := a.search.FindSimilar(c.ctx, &cariv1.FindSimilarRequest{
 		Source:              &cariv1.FindSimilarRequest_Url{Url: req.URL},
 		NumResults:          req.NumResults,
@@ -64,7 +79,9 @@ func (a *exaAPI) findSimilarHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return exaSearchResponseOf(resp, "", want, warnings), nil
+	out := exaSearchResponseOf(resp, "", want, warnings)
+	a.finishSearch(c, "", derived, nil, resp, want, out)
+	return out, nil
 }
 
 // exaContentsResponse is the answer of /contents: the documents found, and
@@ -73,6 +90,7 @@ type exaContentsResponse struct {
 	RequestID   string      `json:"requestId"`
 	Results     []exaResult `json:"results"`
 	Statuses    []exaStatus `json:"statuses"`
+	Context     string      `json:"context,omitempty"`
 	CostDollars exaCost     `json:"costDollars"`
 	Warnings    []string    `json:"warnings,omitempty"`
 }
@@ -101,15 +119,20 @@ func (a *exaAPI) contentsHandler(c *exaCall, body []byte) (any, error) {
 		return nil, badRequest("urls: give at least one URL (or ids)")
 	}
 	contents, want := req.exaContents.proto()
-	if req.Text == nil && (req.Highlights == nil || !req.Highlights.On) {
+	if req.Text == nil && (req.Highlights == nil || !req.Highlights.On) && (req.Summary == nil || !req.Summary.On) {
 		// Exa returns the text when no contents option is given.
 		contents, want.text = &cariv1.ContentsOptions{Text: &cariv1.TextOptions{}}, true
+	}
+	derived, contents, err := a.planDerived(&req.exaContents, nil, contents, &want)
+	if err != nil {
+		return nil, err
 	}
 	resp, err := a.search.GetContents(c.ctx, &cariv1.GetContentsRequest{Ids: req.IDs, Urls: req.URLs, Contents: contents}, c.opts()...)
 	if err != nil {
 		return nil, err
 	}
 	out := &exaContentsResponse{RequestID: resp.GetRequestId(), Results: []exaResult{}, Statuses: []exaStatus{}, Warnings: warnings}
+	var found []*cariv1.Result
 	for _, it := range resp.GetItems() {
 		asked := it.GetUrl()
 		if asked == "" {
@@ -121,6 +144,10 @@ func (a *exaAPI) contentsHandler(c *exaCall, body []byte) (any, error) {
 		}
 		out.Statuses = append(out.Statuses, exaStatus{ID: asked, Status: "success", Source: "cached"})
 		out.Results = append(out.Results, exaResultOf(it.GetDocument(), want, false))
+		found = append(found, it.GetDocument())
 	}
+	var more []string
+	out.Context, more = derived.apply(c.r.Context(), a, "", found, out.Results, want)
+	out.Warnings = append(out.Warnings, more...)
 	return out, nil
 }
