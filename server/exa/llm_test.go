@@ -1,6 +1,7 @@
 package exa_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -40,6 +41,7 @@ func startChatServer(t *testing.T, reply http.HandlerFunc) *chatServer {
 		cs.mu.Lock()
 		cs.requests = append(cs.requests, chatCall{path: r.URL.Path, auth: r.Header.Get("Authorization"), body: body})
 		cs.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(b)) // for replies that depend on the request
 		reply(w, r)
 	}))
 	t.Cleanup(cs.Close)

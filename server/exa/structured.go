@@ -61,21 +61,27 @@ func compileSchema(field string, raw json.RawMessage) (*outputSchema, error) {
 	}
 	c := jsonschema.NewCompiler()
 	c.UseLoader(refuseLoader{})
-	const loc = "request-schema.json"
-	if err := c.AddResource(loc, doc); err != nil {
+	if err := c.AddResource(schemaURL, doc); err != nil {
 		return nil, badRequest("%s: %v", field, err)
 	}
-	s, err := c.Compile(loc)
+	s, err := c.Compile(schemaURL)
 	if err != nil {
 		return nil, badRequest("%s: not a valid JSON Schema: %s", field, schemaError(err))
 	}
 	return &outputSchema{field: field, raw: raw, schema: s}, nil
 }
 
-// schemaError is err on one line, without the library's file location.
+// schemaURL is where a caller's schema lives for the compiler: an absolute
+// URL, so that no file path of the server's shows in errors.
+const schemaURL = "urn:cari:schema"
+
+// schemaError is err on one line, without the schema's URL.
 func schemaError(err error) string {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
-	return strings.ReplaceAll(msg, "file:///request-schema.json", "")
+	for _, quoted := range []string{"'" + schemaURL + "#'", `"` + schemaURL + `#"`} {
+		msg = strings.ReplaceAll(msg, quoted, "the schema")
+	}
+	return msg
 }
 
 // validate parses text as JSON and checks it against s.
