@@ -186,7 +186,10 @@ func (a *exaAPI) runDeep(c *exaCall, p *deepPlan, sreq *cariv1.SearchRequest) (*
 	g, ctx := errgroup.WithContext(c.ctx)
 	for i, q := range queries {
 		r := proto.Clone(sreq).(*cariv1.SearchRequest)
-		r.Query = q
+		// The variations are deep search's thoroughness; each runs as auto,
+		// hybrid wherever the server has an embedding model, so that deep
+		// search works on a keyword-only index too.
+		r.Query, r.Type = q, cariv1.SearchType_SEARCH_TYPE_AUTO
 		if h := r.GetContents().GetHighlights(); h != nil && h.GetQuery() == "" {
 			h.Query = sreq.GetQuery() // highlights answer the caller's query, not a variation
 		}
