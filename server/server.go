@@ -69,8 +69,8 @@ type Options struct {
 	Reindex ReindexOptions
 	// HTTP configures the HTTP/JSON side that New builds.
 	HTTP HTTPOptions
-	// Answer configures the LLM that writes the answers of Exa's POST
-	// /answer; the zero value answers extractively.
+	// Answer configures the LLM that writes Exa's answers, summaries, deep
+	// search variations and output; the zero value answers extractively.
 	Answer exa.AnswerOptions
 }
 

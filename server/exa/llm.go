@@ -51,8 +51,11 @@ const answerSystemPrompt = `You answer questions using only the numbered search 
 Write a concise answer of a few sentences. After each claim, cite the results that support it by number in square brackets, like [1] or [2][3].
 If the results do not answer the question, say so briefly. Do not list the sources at the end.`
 
-// AnswerOptions configure the LLM that writes the answers of Exa's POST
-// /answer. The zero value writes none: answers are extractive.
+// AnswerOptions configure the chat model server (the LLM) that writes
+// the answers of Exa's POST /answer, result summaries, deep search's query
+// variations and outputSchema's output. The zero value writes none:
+// answers and summaries are extractive, and what only a model can write is
+// a 501.
 type AnswerOptions struct {
 	// URL is the chat server's API root including /v1
 	// (http://127.0.0.1:8002/v1); empty: no LLM.
