@@ -130,6 +130,30 @@ async function main(): Promise<void> {
     "streamAnswer: want the same citations", cited);
   done.push("streamAnswer");
 
+  // Summaries, the context string and deep search with given variations
+  // need no LLM: the summaries are extractive, and say so.
+  const summarized = await exa.searchAndContents("volcano eruption magma lava", {
+    numResults: 2,
+    summary: { query: "what makes a volcano erupt" },
+    context: { maxCharacters: 500 },
+  });
+  checkResponse(summarized, "searchAndContents with summary");
+  check(summarized.results.length > 0, "searchAndContents with summary: want results", summarized);
+  for (const r of summarized.results) {
+    checkResult(r, { score: true });
+    check(typeof r.summary === "string" && r.summary.length > 0, "summary: want a string", r);
+    check((r as Record<string, unknown>).summaryType === "extractive", "summary: want summaryType extractive (no LLM configured)", r);
+  }
+  check(typeof summarized.context === "string" && summarized.context.startsWith("Title: ") && summarized.context.length <= 500,
+    "context: want the results as one string of at most 500 characters", summarized.context);
+  done.push("searchAndContents with summary and context");
+
+  const deep = await exa.search("volcano", { type: "deep", additionalQueries: ["lava", "ash"], numResults: 3, contents: false });
+  checkResponse(deep, "deep search");
+  check(deep.resolvedSearchType === "deep" && deep.results.length > 0, "deep search: want fused results, resolvedSearchType deep", deep);
+  deep.results.forEach((r) => checkResult(r, { score: true }));
+  done.push("deep search (additionalQueries)");
+
   await expectError("bad request", 400, () => exa.search("volcano", { numResults: 1000, contents: false }), "numResults");
   done.push("bad request (400)");
   const wrong = new Exa("not-a-key-of-this-server", url);
