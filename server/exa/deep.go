@@ -111,7 +111,7 @@ func (a *exaAPI) planDeep(req *exaSearchRequest) (*deepPlan, []string, error) {
 		case p.output != nil:
 			return nil, nil, needsLLM("outputSchema", "synthesized output")
 		case p.variations > 0:
-			return nil, nil, needsLLM("type", "deep search's query variations (or give them yourself in additionalQueries)")
+			return nil, nil, needsLLM("type", fmt.Sprintf("%s search without additionalQueries (the query variations to search for)", req.Type))
 		}
 	}
 	var warnings []string

@@ -75,8 +75,8 @@ func TestExaDeepSearchRefused(t *testing.T) {
 		code      int
 		tag, want string
 	}{
-		{`{"query":"jazz","type":"deep"}`, 501, "NOT_IMPLEMENTED", "type: deep search's query variations (or give them yourself in additionalQueries) is written by a chat model, and this server has none: start cari serve with --answer-url"},
-		{`{"query":"jazz","type":"deep-reasoning","outputSchema":{"type":"text"},"additionalQueries":["x"]}`, 501, "NOT_IMPLEMENTED", "outputSchema: synthesized output is written by a chat model"},
+		{`{"query":"jazz","type":"deep"}`, 501, "NOT_IMPLEMENTED", "type: deep search without additionalQueries (the query variations to search for) needs a chat model server, and this server has none: start cari serve with --answer-url and --answer-model"},
+		{`{"query":"jazz","type":"deep-reasoning","outputSchema":{"type":"text"},"additionalQueries":["x"]}`, 501, "NOT_IMPLEMENTED", "outputSchema: synthesized output needs a chat model server"},
 		{`{"query":"jazz","additionalQueries":["x"]}`, 400, "INVALID_REQUEST_BODY", "additionalQueries: only works with type deep"},
 		{`{"query":"jazz","type":"deep","additionalQueries":["a","b","c","d","e","f"]}`, 400, "INVALID_REQUEST_BODY", "additionalQueries: at most 5"},
 		{`{"query":"jazz","type":"deep","additionalQueries":[" "]}`, 400, "INVALID_REQUEST_BODY", "additionalQueries[0]: must not be empty"},

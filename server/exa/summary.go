@@ -94,7 +94,7 @@ func (a *exaAPI) planSummary(s *exaSummary) (*summaryPlan, error) {
 // needsLLM is the 501 of a feature that only the chat model server can
 // provide, naming the setting that configures one.
 func needsLLM(field, what string) error {
-	return status.Errorf(codes.Unimplemented, "%s: %s is written by a chat model, and this server has none: start cari serve with --answer-url (and --answer-model) naming an OpenAI-compatible chat server", field, what)
+	return status.Errorf(codes.Unimplemented, "%s: %s needs a chat model server, and this server has none: start cari serve with --answer-url and --answer-model (or CARI_ANSWER_URL and CARI_ANSWER_MODEL) naming an OpenAI-compatible one such as vLLM, llama.cpp or Ollama", field, what)
 }
 
 // summarize writes a summary into each of out, from results' texts (the
@@ -113,6 +113,11 @@ func (a *exaAPI) summarize(ctx context.Context, p *summaryPlan, searchQuery stri
 		}
 		return []string{"summary: no chat model server is configured (--answer-url); summaries are extractive, sentences quoted from each page (summaryType \"extractive\")"}
 	}
+	// The summaries of one request share one deadline, so that a slow
+	// model delays the response by --answer-timeout at most, however many
+	// results there are.
+	ctx, cancel := context.WithTimeout(ctx, a.llm.opts.Timeout)
+	defer cancel()
 	warnings := make([]string, len(results))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, summaryParallel)
@@ -134,13 +139,11 @@ func (a *exaAPI) summarize(ctx context.Context, p *summaryPlan, searchQuery stri
 	return ws
 }
 
-// summarizeOne asks the model for r's summary; on failure a prose summary
+// summarizeOne asks the model for r's summary within ctx; on failure a prose summary
 // falls back to the extractive one, and a structured one is left out.
 // It returns a warning saying what failed, or "".
 func (a *exaAPI) summarizeOne(ctx context.Context, p *summaryPlan, query string, r *cariv1.Result, out *exaResult) string {
 	l := a.llm
-	ctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
-	defer cancel()
 	user := summaryPrompt(query, r)
 	if p.schema != nil {
 		js, err := l.structured(ctx, summarySystemPrompt, user, "summary", p.schema)

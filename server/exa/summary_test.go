@@ -220,3 +220,26 @@ func TestExaContext(t *testing.T) {
 		t.Errorf("negative maxCharacters: %d %v, want a 400 naming context.maxCharacters", code, m)
 	}
 }
+
+// TestExaSummaryLLMFails: a model that fails or does not answer in time
+// leaves extractive summaries, each with a warning.
+func TestExaSummaryLLMFails(t *testing.T) {
+	cs := startChatServer(t, func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	})
+	ts := startLLMServer(t, cs, 150*time.Millisecond)
+	code, m, _ := exaDo(t, ts, "/search", `{"query":"volcano erupts","contents":{"summary":true}}`)
+	rs := exaResults(t, m)
+	w, _ := json.Marshal(m["warnings"])
+	if code != 200 || len(rs) < 2 || strings.Count(string(w), "did not answer within 150ms; summarised extractively") != len(rs) {
+		t.Fatalf("%d %v, warnings %s: want every summary extractive, each with a warning", code, rs, w)
+	}
+	for _, r := range rs {
+		if r["summaryType"] != "extractive" || r["summary"] == "" {
+			t.Errorf("result %v: want an extractive summary", r)
+		}
+	}
+}
