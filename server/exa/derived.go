@@ -72,8 +72,8 @@ func (a *exaAPI) planDerived(c *exaContents, topContext *exaContextOption, conte
 		return nil, contents, nil
 	}
 	need := 0
-	if d.context != nil && !want.highlights {
-		need = contextResultChars
+	if d.context != nil && !want.text && !want.highlights {
+		need = contextResultChars // the context's content is then the text
 	}
 	if d.summary != nil {
 		need = max(need, summarySourceChars)

@@ -156,6 +156,12 @@ func TestExaSummaryExtractive(t *testing.T) {
 			}
 		}
 	}
+	// The summary reads the text, beyond the 20 characters the caller
+	// asked to see.
+	_, m2, _ := exaDo(t, ts, "/contents", `{"ids":["volcano"],"text":{"maxCharacters":20},"summary":true}`)
+	if rs := exaResults(t, m2); len(rs) != 1 || rs[0]["text"] != "A volcano erupts whe" || !strings.HasSuffix(rs[0]["summary"].(string), "pour out of the vent.") {
+		t.Errorf("text cut to 20 with a summary: %v, want the text cut and the whole summary", rs)
+	}
 	w, _ := json.Marshal(m["warnings"])
 	if !found || !strings.Contains(string(w), "extractive") || !strings.Contains(string(w), "--answer-url") {
 		t.Errorf("warnings %s: want the volcano page, and a warning that summaries are extractive naming --answer-url", w)
@@ -202,6 +208,7 @@ func TestExaContext(t *testing.T) {
 		{"/search", `{"query":"volcano erupts","context":true}`, volcano + "\n\nTitle: Merapi erupts again\n", 0},
 		{"/search", `{"query":"volcano erupts","contents":{"context":{"maxCharacters":40}}}`, volcano[:40], 40},
 		{"/search", `{"query":"volcano erupts","contents":{"highlights":{"numSentences":1},"context":true}}`, "Title: How volcanoes erupt\nURL: https://geo.example.com/volcano\nPublished: 2021-03-01T00:00:00.000Z\nA volcano erupts when molten magma rises through the crust.\n\n", 0},
+		{"/search", `{"query":"volcano erupts","contents":{"text":{"maxCharacters":20},"context":true}}`, volcano[:strings.Index(volcano, "A volcano")+20] + "\n\nTitle: Merapi erupts again\n", 0},
 		{"/findSimilar", `{"url":"https://geo.example.com/volcano","context":true}`, "Title: Merapi erupts again\nURL: https://news.example.com/merapi\n", 0},
 		{"/contents", `{"ids":["jazz"],"context":true}`, "Title: The birth of jazz\nURL: https://music.example.org/jazz\nJazz grew out of blues", 0},
 	} {
