@@ -15,12 +15,21 @@ TEST_TIMEOUT ?= 30m
 # (-short: the whole-collection quality tests already ran without it).
 RACE_PKGS   ?= ./analysis/... ./extract/... ./indexer/... ./store/... ./searcher/... ./server/... ./cmd/... ./embeddings/... ./crawler/... ./internal/...
 
-.PHONY: all build test lint vet fmt-check race generate check-generate run index hunspell-id eval models web check-web browser-test bench-keyword bench-crawl bench bench-quick exa-test clean
+.PHONY: all build check-size test lint vet fmt-check race generate check-generate run index hunspell-id eval models web check-web browser-test bench-keyword bench-crawl bench bench-quick exa-test clean
 
 all: build
 
 build:
 	$(GO) build -o bin/cari ./cmd/cari
+
+## check-size: the binary `make build` writes stays at most MAX_BINARY_MIB
+## MiB. It was 171 MiB while lingua embedded the models of 75 languages, of
+## which Cari analyses five (analysis/internal/lingua/README.md).
+MAX_BINARY_MIB ?= 80
+check-size: build
+	@size=$$(wc -c < bin/cari); limit=$$(( $(MAX_BINARY_MIB) * 1048576 )); \
+	echo "bin/cari: $$(( size / 1048576 )) MiB ($$size bytes), at most $(MAX_BINARY_MIB) MiB"; \
+	if [ $$size -gt $$limit ]; then echo "bin/cari is larger than $(MAX_BINARY_MIB) MiB: see what the last change linked in (go tool nm -size -sort size bin/cari | head)"; exit 1; fi
 
 ## test: formatting, vet, staticcheck, the whole test suite, and the race detector.
 ## TEST_TIMEOUT is go test's hang alarm per package; the end-to-end commands'

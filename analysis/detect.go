@@ -10,7 +10,7 @@ import (
 	"unicode"
 
 	"github.com/cari-search/cari"
-	"github.com/pemistahl/lingua-go"
+	"github.com/cari-search/cari/analysis/internal/lingua"
 )
 
 // Languages Cari analyses with a language of their own; every other
@@ -25,7 +25,8 @@ const (
 
 // detectable are the languages the detector chooses among: those Cari has
 // an analyzer for. A text in another language gets the closest of them
-// with low confidence, or none.
+// with low confidence, or none. Only these languages' models are in the
+// binary (internal/lingua/README.md): adding one means adding its models.
 var detectable = []lingua.Language{lingua.English, lingua.Indonesian, lingua.Chinese, lingua.Japanese, lingua.Korean}
 
 // Detection is the language of a text as the detector judged it.

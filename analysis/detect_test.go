@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/cari-search/cari/analysis/internal/lingua"
 )
 
 func TestDetect(t *testing.T) {
@@ -51,5 +53,21 @@ func TestDetectorFootprint(t *testing.T) {
 	t.Logf("detector models: %.1f MiB of heap, loaded in %v", mib, took)
 	if mib > 64 {
 		t.Errorf("the detector's models take %.1f MiB, more than the five languages' 32 MiB or so", mib)
+	}
+}
+
+// TestDetectableLanguagesHaveModels: Cari's copy of lingua embeds the models
+// of the languages it analyses only (analysis/internal/lingua/README.md). A
+// language added to detectable without its models would never be detected,
+// and without a failing test nobody would notice; English stands for a
+// language whose models are there, Malay for one whose are not.
+func TestDetectableLanguagesHaveModels(t *testing.T) {
+	for _, l := range detectable {
+		if !lingua.HasLanguageModels(l) {
+			t.Errorf("%v is detectable but its models are not embedded in analysis/internal/lingua/language-models", l)
+		}
+	}
+	if lingua.HasLanguageModels(lingua.Malay) {
+		t.Error("Malay's models are embedded: the binary carries models Cari never uses")
 	}
 }
