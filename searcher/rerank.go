@@ -85,22 +85,24 @@ func (s *Searcher) rerankDepth(q Query) int {
 	return s.opts.Rerank.TopN
 }
 
-// rerank re-orders the first rerankDepth candidates. It never fails the
-// search: on any error or timeout the first-stage order stands and the
-// response says why.
-func (s *Searcher) rerank(ctx context.Context, q Query, ranked []Fused, resp *Response, timer *stageTimer) []Fused {
+// rerank re-orders the first rerankDepth candidates, and returns with them
+// the documents it loaded for the re-ranker (the candidates whose scores
+// were not cached), so that the results need not load them again. It never
+// fails the search: on any error or timeout the first-stage order stands
+// and the response says why.
+func (s *Searcher) rerank(ctx context.Context, q Query, ranked []Fused, resp *Response, timer *stageTimer) ([]Fused, map[string]cari.Document) {
 	n := min(len(ranked), s.rerankDepth(q))
 	if n == 0 {
 		resp.RerankSkipped = "nothing to re-rank: the first stage found no results"
-		return ranked
+		return ranked, nil
 	}
 	rctx, cancel := context.WithTimeout(ctx, s.opts.Rerank.Timeout)
 	defer cancel()
-	scores, err := s.rerankScores(rctx, q.Text, ranked[:n])
+	scores, loaded, err := s.rerankScores(rctx, q.Text, ranked[:n])
 	timer.mark("rerank")
 	if err != nil {
 		resp.RerankSkipped = rerankFailure(err, s.opts.Rerank.Timeout)
-		return ranked
+		return ranked, loaded
 	}
 	head := slices.Clone(ranked[:n])
 	order := make([]int, n)
@@ -131,7 +133,7 @@ func (s *Searcher) rerank(ctx context.Context, q Query, ranked []Fused, resp *Re
 		ranked[i].Score = lowest * float64(len(ranked)-i) / steps
 	}
 	resp.Reranked = true
-	return ranked
+	return ranked, loaded
 }
 
 // positiveScore maps a re-ranker's score, which may be any real number (a
@@ -153,8 +155,8 @@ func rerankFailure(err error, timeout time.Duration) string {
 }
 
 // rerankScores returns the re-ranker's scores for the candidates, from the
-// cache where it has them.
-func (s *Searcher) rerankScores(ctx context.Context, query string, ranked []Fused) ([]float64, error) {
+// cache where it has them, and the documents it loaded for the rest.
+func (s *Searcher) rerankScores(ctx context.Context, query string, ranked []Fused) ([]float64, map[string]cari.Document, error) {
 	name := s.opts.Reranker.Name()
 	// A re-ranker whose scores only order one call's candidates (listwise)
 	// cannot be answered in part from the cache.
@@ -170,18 +172,24 @@ func (s *Searcher) rerankScores(ctx context.Context, query string, ranked []Fuse
 		}
 	}
 	if len(missing) == 0 {
-		return scores, nil
+		return scores, nil, nil
 	}
 	cands, err := s.candidates(ctx, query, ranked, missing)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	loaded := make(map[string]cari.Document, len(cands))
+	for _, c := range cands {
+		if c.Document.ID != "" {
+			loaded[c.Document.ID] = c.Document
+		}
 	}
 	got, err := s.opts.Reranker.Rerank(ctx, query, cands)
 	if err != nil {
-		return nil, err
+		return nil, loaded, err
 	}
 	if len(got) != len(cands) {
-		return nil, fmt.Errorf("re-ranker returned %d scores for %d candidates", len(got), len(cands))
+		return nil, loaded, fmt.Errorf("re-ranker returned %d scores for %d candidates", len(got), len(cands))
 	}
 	for k, i := range missing {
 		scores[i] = got[k]
@@ -189,7 +197,7 @@ func (s *Searcher) rerankScores(ctx context.Context, query string, ranked []Fuse
 			s.cache.put(name, query, ranked[i].ID, got[k])
 		}
 	}
-	return scores, nil
+	return scores, loaded, nil
 }
 
 // Candidates runs the first stage of q and returns its best n documents as
@@ -211,28 +219,26 @@ func (s *Searcher) Candidates(ctx context.Context, q Query, n int) ([]Candidate,
 	return s.candidates(ctx, q.Text, ranked, idx)
 }
 
-// candidates loads what a re-ranker sees of ranked[i] for each i in idx.
+// candidates loads what a re-ranker sees of ranked[i] for each i in idx,
+// reading each document once for its text and its match features. A
+// document deleted since retrieval is offered empty.
 func (s *Searcher) candidates(ctx context.Context, query string, ranked []Fused, idx []int) ([]Candidate, error) {
 	ids := make([]string, len(idx))
 	for k, i := range idx {
 		ids[k] = ranked[i].ID
 	}
-	docs, err := s.store.Documents(ctx, ids)
+	matched, err := s.store.MatchDocuments(ctx, query, ids)
 	if err != nil {
 		return nil, fmt.Errorf("load candidates: %w", err)
 	}
-	feats, err := s.store.MatchFeatures(ctx, query, ids)
-	if err != nil {
-		return nil, fmt.Errorf("match features: %w", err)
-	}
 	out := make([]Candidate, len(idx))
 	for k, i := range idx {
-		d := docs[ranked[i].ID]
+		m := matched[ranked[i].ID]
 		out[k] = Candidate{
-			Document:  d,
-			Passage:   s.passage(d, ranked[i]),
+			Document:  m.Document,
+			Passage:   s.passage(m.Document, ranked[i]),
 			Retrieval: ranked[i],
-			Match:     feats[ranked[i].ID],
+			Match:     m.Match,
 		}
 	}
 	return out, nil

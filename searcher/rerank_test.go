@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store"
 )
 
 // lengthReranker prefers shorter documents: a real, if simple, scoring
@@ -69,6 +73,62 @@ func TestRerankReordersAndCaches(t *testing.T) {
 	resp, err = s.Search(context.Background(), Query{Text: "whale", NumResults: 3, Rerank: &off})
 	if err != nil || resp.Reranked {
 		t.Errorf("rerank off: reranked %v, err %v", resp.Reranked, err)
+	}
+}
+
+// loadCounter counts, per document, the loads of its stored fields that
+// the searcher asks of the store.
+type loadCounter struct {
+	Store
+	mu    sync.Mutex
+	loads map[string]int
+}
+
+func (c *loadCounter) count(ids []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		c.loads[id]++
+	}
+}
+
+func (c *loadCounter) Documents(ctx context.Context, ids []string) (map[string]cari.Document, error) {
+	c.count(ids)
+	return c.Store.Documents(ctx, ids)
+}
+
+func (c *loadCounter) MatchDocuments(ctx context.Context, query string, ids []string) (map[string]store.MatchedDocument, error) {
+	c.count(ids)
+	return c.Store.MatchDocuments(ctx, query, ids)
+}
+
+// TestRerankLoadsEachDocumentOnce: a re-ranked search reads each
+// candidate's stored fields once, for its text and its match features
+// alike, and the results re-use what the re-ranker read. Each load reads
+// the whole stored document, the text included; re-ranking the top 50
+// once cost three loads of each of the top results.
+func TestRerankLoadsEachDocumentOnce(t *testing.T) {
+	c := &loadCounter{Store: newLocal(t, whaleDocs...), loads: map[string]int{}}
+	s := New(c, Options{Reranker: &lengthReranker{}})
+	resp, err := s.Search(context.Background(), Query{Text: "whale", NumResults: 2, Contents: Contents{Text: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !resp.Reranked || len(resp.Results) != 2 {
+		t.Fatalf("reranked %v, %d results; want a re-ranked search with 2 results", resp.Reranked, len(resp.Results))
+	}
+	for _, r := range resp.Results {
+		if r.Text == nil || *r.Text == "" || *r.Text != r.Document.Text {
+			t.Errorf("result %s: text %v, want its document's text", r.Document.ID, r.Text)
+		}
+	}
+	if len(c.loads) < 3 {
+		t.Errorf("loaded %v; want every candidate of the first stage loaded", c.loads)
+	}
+	for id, n := range c.loads {
+		if n != 1 {
+			t.Errorf("document %s loaded %d times, want once", id, n)
+		}
 	}
 }
 

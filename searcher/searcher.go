@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/cari-search/cari/analysis"
@@ -29,8 +30,9 @@ type Store interface {
 	IDsForURLs(ctx context.Context, urls []string) (map[string]string, error)
 	// Terms analyzes text as the keyword index does.
 	Terms(text string) []string
-	// MatchFeatures describes how each document matches the query's terms.
-	MatchFeatures(ctx context.Context, query string, ids []string) (map[string]store.MatchFeatures, error)
+	// MatchDocuments loads stored documents and describes how each matches
+	// the query's terms, reading each once; missing IDs are absent.
+	MatchDocuments(ctx context.Context, query string, ids []string) (map[string]store.MatchedDocument, error)
 }
 
 // QueryEmbedder turns a query into a vector in the space of the index's
@@ -198,9 +200,10 @@ func (s *Searcher) Search(ctx context.Context, q Query) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	var loaded map[string]cari.Document
 	switch {
 	case rerank:
-		ranked = s.rerank(ctx, q, ranked, resp, timer)
+		ranked, loaded = s.rerank(ctx, q, ranked, resp, timer)
 	case s.opts.Reranker == nil:
 		resp.RerankSkipped = "no re-ranker is configured on this server"
 	default:
@@ -209,7 +212,7 @@ func (s *Searcher) Search(ctx context.Context, q Query) (*Response, error) {
 	if len(ranked) > q.NumResults {
 		ranked = ranked[:q.NumResults]
 	}
-	resp.Results, err = s.results(ctx, ranked, q)
+	resp.Results, err = s.results(ctx, ranked, q, loaded)
 	if err != nil {
 		return nil, err
 	}
@@ -343,16 +346,26 @@ func (t *stageTimer) mark(stage string) {
 	t.last = now
 }
 
-// results loads the hits' documents. A hit whose document vanished between
-// retrieval and loading (a concurrent delete) is dropped.
-func (s *Searcher) results(ctx context.Context, ranked []Fused, q Query) ([]Result, error) {
-	ids := make([]string, len(ranked))
-	for i, h := range ranked {
-		ids[i] = h.ID
+// results loads the hits' documents, but for those already loaded (the
+// re-ranked candidates, read from the same pinned generation). A hit whose
+// document vanished between retrieval and loading (a concurrent delete) is
+// dropped.
+func (s *Searcher) results(ctx context.Context, ranked []Fused, q Query, loaded map[string]cari.Document) ([]Result, error) {
+	docs := make(map[string]cari.Document, len(ranked))
+	var ids []string
+	for _, h := range ranked {
+		if d, ok := loaded[h.ID]; ok {
+			docs[h.ID] = d
+		} else {
+			ids = append(ids, h.ID)
+		}
 	}
-	docs, err := s.store.Documents(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("load results: %w", err)
+	if len(ids) > 0 {
+		got, err := s.store.Documents(ctx, ids)
+		if err != nil {
+			return nil, fmt.Errorf("load results: %w", err)
+		}
+		maps.Copy(docs, got)
 	}
 	out := make([]Result, 0, len(ranked))
 	for i, h := range ranked {

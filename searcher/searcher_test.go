@@ -185,7 +185,7 @@ func (v vanishingStore) SearchKeyword(context.Context, store.KeywordQuery) ([]st
 
 func (v vanishingStore) Terms(text string) []string { return strings.Fields(text) }
 
-func (v vanishingStore) MatchFeatures(context.Context, string, []string) (map[string]store.MatchFeatures, error) {
+func (v vanishingStore) MatchDocuments(context.Context, string, []string) (map[string]store.MatchedDocument, error) {
 	return nil, nil
 }
 

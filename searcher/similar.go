@@ -102,7 +102,7 @@ func (s *Searcher) FindSimilar(ctx context.Context, q SimilarQuery) (*Response, 
 		ranked = ranked[:want]
 	}
 	sq.NumResults = want
-	resp.Results, err = s.results(ctx, ranked, sq)
+	resp.Results, err = s.results(ctx, ranked, sq, nil)
 	if err != nil {
 		return nil, err
 	}

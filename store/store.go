@@ -188,6 +188,13 @@ type MatchFeatures struct {
 	WindowCoverage [3]float64
 }
 
+// MatchedDocument is a stored document and how it matches a query: what a
+// re-ranker reads of a candidate.
+type MatchedDocument struct {
+	Document cari.Document
+	Match    MatchFeatures
+}
+
 // WindowSpans are the window lengths, in token positions, of
 // MatchFeatures.WindowCoverage.
 var WindowSpans = [3]int{12, 24, 48}
@@ -227,8 +234,10 @@ type Store interface {
 	// TermsIn analyzes text as the keyword index analyzes a document in
 	// language (a BCP 47 tag, "" for unknown).
 	TermsIn(text, language string) []string
-	// MatchFeatures describes how each document matches the query's terms.
-	MatchFeatures(ctx context.Context, query string, ids []string) (map[string]MatchFeatures, error)
+	// MatchDocuments loads stored documents and describes how each matches
+	// the query's terms, reading each document's stored fields once: a
+	// re-ranker needs both. Missing IDs are absent from the map.
+	MatchDocuments(ctx context.Context, query string, ids []string) (map[string]MatchedDocument, error)
 	// Stats describe the serving generation.
 	Stats(ctx context.Context) (Stats, error)
 	// Generations lists the generations the store keeps, oldest first.

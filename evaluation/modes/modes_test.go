@@ -79,7 +79,7 @@ func (termStore) Documents(_ context.Context, ids []string) (map[string]cari.Doc
 
 func (termStore) IDsForURLs(context.Context, []string) (map[string]string, error) { return nil, nil }
 func (termStore) Terms(text string) []string                                      { return strings.Fields(text) }
-func (termStore) MatchFeatures(context.Context, string, []string) (map[string]store.MatchFeatures, error) {
+func (termStore) MatchDocuments(context.Context, string, []string) (map[string]store.MatchedDocument, error) {
 	return nil, nil
 }
 

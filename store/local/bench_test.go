@@ -106,3 +106,42 @@ func BenchmarkSearchKeywordSciFact(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/query")
 }
+
+// BenchmarkRerankLoadSciFact loads what re-ranking reads of the top 50
+// keyword hits of each SciFact test query, over the first 2,000 SciFact
+// documents: their stored documents and match features, in one read of
+// each document's stored fields (before MatchDocuments, Documents and then
+// MatchFeatures read them twice; docs/BENCHMARKS.md has both).
+func BenchmarkRerankLoadSciFact(b *testing.B) {
+	docs := loadCorpus(b, sharedDataset(b, "scifact/corpus.jsonl.gz"))
+	queries, err := evaluation.LoadQueries(sharedDataset(b, "scifact/queries.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	upsertAll(b, s, docs[:min(len(docs), 2000)])
+	ctx := context.Background()
+	ids := make([][]string, len(queries))
+	for i, q := range queries {
+		hits, err := s.SearchKeyword(ctx, store.KeywordQuery{Text: q.Text, Limit: 50})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, h := range hits {
+			ids[i] = append(ids[i], h.ID)
+		}
+	}
+	n := 0
+	for b.Loop() {
+		i := n % len(queries)
+		n++
+		if _, err := s.MatchDocuments(ctx, queries[i].Text, ids[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/query")
+}

@@ -39,14 +39,23 @@ func (s *Store) Documents(ctx context.Context, ids []string) (map[string]cari.Do
 }
 
 func loadDocument(r index.IndexReader, id string) (cari.Document, bool, error) {
+	d, _, found, err := loadStored(r, id)
+	return d, found, err
+}
+
+// loadStored reads document id's stored fields from snapshot r: the
+// document, and the body field its text is analysed in.
+func loadStored(r index.IndexReader, id string) (d cari.Document, bodyField string, found bool, err error) {
 	stored, err := r.Document(id)
 	if err != nil || stored == nil {
-		return cari.Document{}, false, err
+		return cari.Document{}, "", false, err
 	}
-	d := cari.Document{ID: id}
+	d = cari.Document{ID: id}
 	var ferr error
 	stored.VisitFields(func(f index.Field) {
 		switch f.Name() {
+		case fieldBodyField:
+			bodyField = string(f.Value())
 		case fieldTitle:
 			d.Title = string(f.Value())
 		case fieldText:
@@ -72,7 +81,7 @@ func loadDocument(r index.IndexReader, id string) (cari.Document, bool, error) {
 			d.Crawled, ferr = storedTime(f, ferr)
 		}
 	})
-	return d, true, ferr
+	return d, bodyField, true, ferr
 }
 
 func storedTime(f index.Field, prev error) (time.Time, error) {

@@ -8,24 +8,27 @@ import (
 
 	index "github.com/blevesearch/bleve_index_api"
 
+	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/store"
 )
 
-// MatchFeatures computes store.MatchFeatures of the documents ids for a
-// query, from the postings with positions (term vectors) of the query's
-// terms, reading only the candidates' entries. IDs not stored are absent.
-func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (map[string]store.MatchFeatures, error) {
+// MatchDocuments loads the documents ids from one snapshot and computes
+// their store.MatchFeatures for a query, from the postings with positions
+// (term vectors) of the query's terms, reading only the candidates'
+// entries. Each document's stored fields are read once, for the document
+// and its features alike. IDs not stored are absent.
+func (s *Store) MatchDocuments(ctx context.Context, query string, ids []string) (map[string]store.MatchedDocument, error) {
 	r, release, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	cands, err := candidates(r, ids)
+	cands, err := candidates(ctx, r, ids)
 	if err != nil {
 		return nil, err
 	}
 	if len(cands) == 0 {
-		return map[string]store.MatchFeatures{}, nil
+		return map[string]store.MatchedDocument{}, nil
 	}
 	// Features compare the query with one body field: the one most
 	// candidates are in (candidates of another language match nothing).
@@ -44,7 +47,12 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 	for i, c := range cands {
 		docs[i] = &c.FeatureDoc
 	}
-	return q.Features(docs), ctx.Err()
+	feats := q.Features(docs)
+	out := make(map[string]store.MatchedDocument, len(cands))
+	for _, c := range cands {
+		out[c.ID] = store.MatchedDocument{Document: c.doc, Match: feats[c.ID]}
+	}
+	return out, ctx.Err()
 }
 
 // collectMatches sets the IDF of q's term ti among n documents and adds its
@@ -88,14 +96,20 @@ func collectMatches(ctx context.Context, r index.IndexReader, q *store.FeatureQu
 // that each posting list is read forward once.
 type candidate struct {
 	store.FeatureDoc
+	doc   cari.Document
 	num   index.IndexInternalID
 	field string // the body field
 }
 
-func candidates(r index.IndexReader, ids []string) ([]*candidate, error) {
+// candidates loads the stored documents ids from snapshot r, in
+// internal-number order; IDs not stored are left out.
+func candidates(ctx context.Context, r index.IndexReader, ids []string) ([]*candidate, error) {
 	var out []*candidate
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if seen[id] {
 			continue
 		}
@@ -107,23 +121,15 @@ func candidates(r index.IndexReader, ids []string) ([]*candidate, error) {
 		if num == nil {
 			continue
 		}
-		doc, err := r.Document(id)
+		doc, field, found, err := loadStored(r, id)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("load document %q: %w", id, err)
 		}
-		c := &candidate{FeatureDoc: store.FeatureDoc{ID: id}, num: num}
-		if doc != nil {
-			doc.VisitFields(func(f index.Field) {
-				switch f.Name() {
-				case fieldTitle:
-					c.TitleBytes = len(f.Value())
-					c.Title = string(f.Value())
-				case fieldBodyField:
-					c.field = string(f.Value())
-				}
-			})
+		if !found {
+			continue
 		}
-		out = append(out, c)
+		out = append(out, &candidate{FeatureDoc: store.FeatureDoc{ID: id, Title: doc.Title, TitleBytes: len(doc.Title)},
+			doc: doc, num: num, field: field})
 	}
 	slices.SortFunc(out, func(a, b *candidate) int { return a.num.Compare(b.num) })
 	return out, nil

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"math"
+	"reflect"
 	"testing"
 
 	"github.com/cari-search/cari"
@@ -24,13 +25,23 @@ func TestMatchFeatures(t *testing.T) {
 	for _, h := range hits {
 		ids = append(ids, h.ID)
 	}
-	f, err := s.MatchFeatures(ctx, q, ids)
+	matched, err := s.MatchDocuments(ctx, q, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := f["missing"]; ok {
+	if _, ok := matched["missing"]; ok {
 		t.Error("a document that is not stored has features")
 	}
+	docs, err := s.Documents(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, d := range docs {
+		if !reflect.DeepEqual(matched[id].Document, d) {
+			t.Errorf("%s: MatchDocuments loaded %+v, Documents %+v", id, matched[id].Document, d)
+		}
+	}
+	f := features(matched)
 	for _, h := range hits {
 		if math.Abs(f[h.ID].BM25-h.Score) > 1e-9 {
 			t.Errorf("%s: BM25 feature %v, keyword score %v: they must agree", h.ID, f[h.ID].BM25, h.Score)
@@ -50,6 +61,15 @@ func TestMatchFeatures(t *testing.T) {
 	}
 }
 
+// features picks the match features out of MatchDocuments' answer.
+func features(matched map[string]store.MatchedDocument) map[string]store.MatchFeatures {
+	out := make(map[string]store.MatchFeatures, len(matched))
+	for id, m := range matched {
+		out[id] = m.Match
+	}
+	return out
+}
+
 func TestTitleAndWindowFeatures(t *testing.T) {
 	s := newStore(t, Options{})
 	upsert(t, s,
@@ -62,10 +82,11 @@ func TestTitleAndWindowFeatures(t *testing.T) {
 			"Whales come later."},
 		cari.Document{ID: "filler", Text: "Nothing to see here."},
 	)
-	f, err := s.MatchFeatures(context.Background(), "krill whales", []string{"short-title", "long-title", "no-title", "apart"})
+	matched, err := s.MatchDocuments(context.Background(), "krill whales", []string{"short-title", "long-title", "no-title", "apart"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	f := features(matched)
 	short, long := f["short-title"], f["long-title"]
 	if short.TitleBM25 <= long.TitleBM25 || long.TitleBM25 <= 0 {
 		t.Errorf("title BM25 %v (one-word title) and %v (long title): want both positive, the short title higher", short.TitleBM25, long.TitleBM25)

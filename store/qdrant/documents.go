@@ -15,11 +15,7 @@ import (
 // Documents loads the stored documents with the given IDs; IDs not stored
 // are absent from the map.
 func (s *Store) Documents(ctx context.Context, ids []string) (map[string]cari.Document, error) {
-	exclude := []string{fieldDomainKeys, fieldLanguageKeys}
-	for _, f := range store.Fields() {
-		exclude = append(exclude, termsField(f))
-	}
-	pts, err := s.get(ctx, ids, qdrant.NewWithPayloadExclude(exclude...))
+	pts, err := s.get(ctx, ids, documentPayload())
 	if err != nil {
 		return nil, err
 	}
@@ -32,6 +28,16 @@ func (s *Store) Documents(ctx context.Context, ids []string) (map[string]cari.Do
 		out[d.ID] = d
 	}
 	return out, nil
+}
+
+// documentPayload selects the payload a document is read from: all of it
+// but the keys and terms only filters and the keyword side use.
+func documentPayload() *qdrant.WithPayloadSelector {
+	exclude := []string{fieldDomainKeys, fieldLanguageKeys}
+	for _, f := range store.Fields() {
+		exclude = append(exclude, termsField(f))
+	}
+	return qdrant.NewWithPayloadExclude(exclude...)
 }
 
 // get fetches the points of the documents ids, without vectors.

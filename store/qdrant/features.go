@@ -10,19 +10,20 @@ import (
 	"github.com/cari-search/cari/store"
 )
 
-// MatchFeatures computes store.MatchFeatures of the documents ids for a
-// query from their stored text, analysed as the local store analyses it:
-// in one body field, the one most candidates are in (candidates of another
-// language match nothing). Qdrant does not expose document frequencies, so
-// each query term's IDF is read back from a one-term query: the best
-// document's score is the IDF times that document's stored weight for the
-// term. All the terms go in one batch request.
-func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (map[string]store.MatchFeatures, error) {
-	pts, err := s.get(ctx, ids, qdrant.NewWithPayloadInclude(fieldID, fieldTitle, fieldText, fieldBodyField))
+// MatchDocuments loads the documents ids, in one request for their
+// payloads, and computes their store.MatchFeatures for a query from their
+// stored text, analysed as the local store analyses it: in one body field,
+// the one most candidates are in (candidates of another language match
+// nothing). Qdrant does not expose document frequencies, so each query
+// term's IDF is read back from a one-term query: the best document's score
+// is the IDF times that document's stored weight for the term. All the
+// terms go in one batch request.
+func (s *Store) MatchDocuments(ctx context.Context, query string, ids []string) (map[string]store.MatchedDocument, error) {
+	pts, err := s.get(ctx, ids, documentPayload())
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]store.MatchFeatures, len(pts))
+	out := make(map[string]store.MatchedDocument, len(pts))
 	if len(pts) == 0 {
 		return out, nil
 	}
@@ -37,14 +38,23 @@ func (s *Store) MatchFeatures(ctx context.Context, query string, ids []string) (
 	}
 	// Candidates in another field match none of the query's terms as
 	// field analyses them, as on the local store.
-	docs := make([]store.DocText, len(pts))
+	texts := make([]store.DocText, len(pts))
 	for i, p := range pts {
 		pl := p.GetPayload()
-		docs[i] = store.DocText{ID: pl[fieldID].GetStringValue(), Title: pl[fieldTitle].GetStringValue(), Text: pl[fieldText].GetStringValue(),
-			Elsewhere: pl[fieldBodyField].GetStringValue() != field}
+		d, err := document(pl)
+		if err != nil {
+			return nil, fmt.Errorf("load document %q: %w", d.ID, err)
+		}
+		out[d.ID] = store.MatchedDocument{Document: d}
+		texts[i] = store.DocText{ID: d.ID, Title: d.Title, Text: d.Text, Elsewhere: pl[fieldBodyField].GetStringValue() != field}
 	}
 	idf := func(t string) float64 { return idfs[t] }
-	return s.analysis.MatchFeatures(field, query, docs, idf, s.opts.fieldBM25(field), s.current().Avgdl[field]), nil
+	for id, f := range s.analysis.MatchFeatures(field, query, texts, idf, s.opts.fieldBM25(field), s.current().Avgdl[field]) {
+		m := out[id]
+		m.Match = f
+		out[id] = m
+	}
+	return out, nil
 }
 
 // majorityField is the body field most of pts are in; ties go to the

@@ -38,8 +38,8 @@ func TestLargeDocuments(t *testing.T) {
 			}
 		}
 	}
-	feats, err := s.MatchFeatures(ctx, "zebra", []string{"a", "b"})
-	if err != nil || len(feats) != 2 {
-		t.Errorf("MatchFeatures: %v, %v", feats, err)
+	matched, err := s.MatchDocuments(ctx, "zebra", []string{"a", "b"})
+	if err != nil || len(matched) != 2 || matched["b"].Document.Text != text || matched["b"].Match.BM25 <= 0 {
+		t.Errorf("MatchDocuments: %d documents, %v", len(matched), err)
 	}
 }

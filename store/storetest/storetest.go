@@ -534,12 +534,8 @@ func testDelete(t *testing.T, s store.Store) {
 
 func testMatchFeatures(t *testing.T, s store.Store) {
 	loadEnglish(t, s)
-	ctx := context.Background()
 	const q = "quartz clocks"
-	got, err := s.MatchFeatures(ctx, q, []string{"b", "a", "missing"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := matchFeatures(t, s, q, []string{"b", "a", "missing"})
 	if _, ok := got["missing"]; ok || len(got) != 2 {
 		t.Errorf("features for %v; want b and a only", got)
 	}
@@ -564,15 +560,36 @@ func testMatchFeatures(t *testing.T, s store.Store) {
 	}
 	// Partial coverage is weighted by IDF: "meadow" (three documents) is
 	// worth less than "falcon" (one).
-	got, err = s.MatchFeatures(ctx, "falcon meadow", []string{"a"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	got = matchFeatures(t, s, "falcon meadow", []string{"a"})
 	n := 5.0
 	idf := func(df float64) float64 { return math.Log(1 + (n-df+0.5)/(df+0.5)) }
 	if wantCov := idf(3) / (idf(1) + idf(3)); !near(got["a"].Coverage, wantCov) || got["a"].TitleCoverage != 0 {
 		t.Errorf("a for falcon meadow: %+v, want coverage %v", got["a"], wantCov)
 	}
+}
+
+// matchFeatures returns the match features MatchDocuments gives ids for
+// query, and checks that the documents it loads with them are those
+// Documents loads.
+func matchFeatures(t *testing.T, s store.Store, query string, ids []string) map[string]store.MatchFeatures {
+	t.Helper()
+	ctx := context.Background()
+	matched, err := s.MatchDocuments(ctx, query, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := s.Documents(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]store.MatchFeatures, len(matched))
+	for id, m := range matched {
+		if !reflect.DeepEqual(m.Document, docs[id]) {
+			t.Errorf("MatchDocuments loaded %s as %+v, Documents as %+v", id, m.Document, docs[id])
+		}
+		out[id] = m.Match
+	}
+	return out
 }
 
 func testBadInput(t *testing.T, s store.Store) {
