@@ -102,7 +102,7 @@ type Options struct {
 	// shard per node at creation, one copy). Qdrant's IDF modifier counts
 	// the documents of each shard, not of the collection, so with several
 	// shards a keyword score differs somewhat from the local store's (less
-	// the larger the shards); qdranttest counts the whole collection.
+	// the larger the shards); qdranttest counts per shard as Qdrant does.
 	Shards, Replicas uint32
 	// Vectors is the embedding model of this process; the zero value is
 	// keyword only. A collection records its model and refuses another.

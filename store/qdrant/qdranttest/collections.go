@@ -142,20 +142,22 @@ func (s collectionsAPI) CollectionExists(_ context.Context, r *qdrant.Collection
 	return &qdrant.CollectionExistsResponse{Result: &qdrant.CollectionExists{Exists: exists}}, nil
 }
 
-// UpdateAliases applies alias changes all at once: all of them, or none
-// when one fails. Creating an alias that exists points it at the new
-// collection, without error, as Qdrant does (AliasPersistence::insert in
-// lib/storage/src/content_manager/alias_mapping.rs is a map insert); an
-// alias may not take a collection's name
+// UpdateAliases applies alias changes as Qdrant does
 // (lib/storage/src/content_manager/toc/collection_meta_ops.rs,
-// update_aliases).
+// update_aliases, lines 298-338 in v1.18.0): atomically for readers, who
+// see the aliases before the request or after it (it holds the
+// collections' write lock throughout), but not all or nothing: the actions
+// run in order, each saved as it runs, and the first that fails ends the
+// request with an error, the ones before it kept. A request [delete A,
+// create A -> missing] therefore leaves A deleted. Creating an alias that
+// exists points it at the new collection, without error
+// (AliasPersistence::insert in lib/storage/src/content_manager/
+// alias_mapping.rs is a map insert); an alias may not take a collection's
+// name.
 func (s collectionsAPI) UpdateAliases(_ context.Context, r *qdrant.ChangeAliases) (*qdrant.CollectionOperationResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	next := make(map[string]string, len(s.aliases))
-	for k, v := range s.aliases {
-		next[k] = v
-	}
+	aliases := s.aliases // changed in place: what ran before a failure stays
 	for i, op := range r.GetActions() {
 		switch {
 		case op.GetCreateAlias() != nil:
@@ -166,25 +168,24 @@ func (s collectionsAPI) UpdateAliases(_ context.Context, r *qdrant.ChangeAliases
 			if _, exists := s.collections[a.GetAliasName()]; exists {
 				return nil, status.Errorf(codes.AlreadyExists, "Wrong input: Collection `%s` already exists!", a.GetAliasName())
 			}
-			next[a.GetAliasName()] = a.GetCollectionName()
+			aliases[a.GetAliasName()] = a.GetCollectionName()
 		case op.GetDeleteAlias() != nil:
-			if _, exists := next[op.GetDeleteAlias().GetAliasName()]; !exists {
+			if _, exists := aliases[op.GetDeleteAlias().GetAliasName()]; !exists {
 				return nil, status.Errorf(codes.NotFound, "actions[%d]: alias `%s` doesn't exist", i, op.GetDeleteAlias().GetAliasName())
 			}
-			delete(next, op.GetDeleteAlias().GetAliasName())
+			delete(aliases, op.GetDeleteAlias().GetAliasName())
 		case op.GetRenameAlias() != nil:
 			rn := op.GetRenameAlias()
-			target, exists := next[rn.GetOldAliasName()]
+			target, exists := aliases[rn.GetOldAliasName()]
 			if !exists {
 				return nil, status.Errorf(codes.NotFound, "actions[%d]: alias `%s` doesn't exist", i, rn.GetOldAliasName())
 			}
-			delete(next, rn.GetOldAliasName())
-			next[rn.GetNewAliasName()] = target
+			delete(aliases, rn.GetOldAliasName())
+			aliases[rn.GetNewAliasName()] = target
 		default:
 			return nil, invalid("actions[%d]: empty alias operation", i)
 		}
 	}
-	s.aliases = next
 	return ok(), nil
 }
 

@@ -85,12 +85,21 @@ func flatten(v *qdrant.Value) []*qdrant.Value {
 	return []*qdrant.Value{v}
 }
 
+// field evaluates a field condition as Qdrant's condition checker does
+// (lib/segment/src/payload_storage/condition_checker.rs and
+// query_checker.rs check_field_condition): a field holding an array
+// matches when any of its elements does (ValueChecker::_check), and a
+// missing, null or empty field matches no match or range condition
+// (check_empty is false for them).
 func field(p *point, fc *qdrant.FieldCondition) bool {
 	values := flatten(p.payload[fc.GetKey()])
 	switch {
 	case fc.GetMatch() != nil:
 		return match(values, fc.GetMatch())
 	case fc.GetDatetimeRange() != nil:
+		// A string that parses as a date-time, within every bound given
+		// (Range<DateTimePayloadType>); Qdrant also takes forms without a
+		// zone or time, Cari writes RFC 3339 only.
 		r := fc.GetDatetimeRange()
 		for _, v := range values {
 			t, err := time.Parse(time.RFC3339Nano, v.GetStringValue())
@@ -104,6 +113,8 @@ func field(p *point, fc *qdrant.FieldCondition) bool {
 		}
 		return false
 	case fc.GetRange() != nil:
+		// A number (integer or float) within every bound given; any other
+		// value does not match (Range<OrderedFloat>).
 		r := fc.GetRange()
 		for _, v := range values {
 			var x float64
@@ -138,9 +149,18 @@ func match(values []*qdrant.Value, m *qdrant.Match) bool {
 	case *qdrant.Match_Keyword:
 		return anyValue(func(v *qdrant.Value) bool { return v.GetStringValue() == x.Keyword })
 	case *qdrant.Match_Keywords:
+		// Match::Any: some value is one of the list's.
 		return anyValue(func(v *qdrant.Value) bool { return contains(x.Keywords.GetStrings(), v.GetStringValue()) })
 	case *qdrant.Match_ExceptKeywords:
-		return !anyValue(func(v *qdrant.Value) bool { return contains(x.ExceptKeywords.GetStrings(), v.GetStringValue()) })
+		// Match::Except, value by value like every match: a field matches
+		// when any of its values is not in the list, so ["x", "y"] passes
+		// except ["x"] (must_not any ["x"] would refuse it); a value of
+		// another type than the list's passes; null and a missing field do
+		// not.
+		return anyValue(func(v *qdrant.Value) bool {
+			str, isString := v.GetKind().(*qdrant.Value_StringValue)
+			return !isString || !contains(x.ExceptKeywords.GetStrings(), str.StringValue)
+		})
 	case *qdrant.Match_Integer:
 		return anyValue(func(v *qdrant.Value) bool { return v.GetIntegerValue() == x.Integer })
 	case *qdrant.Match_Phrase:

@@ -3,6 +3,7 @@ package qdranttest
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"sort"
 
@@ -75,10 +76,19 @@ func (s pointsAPI) query(r *qdrant.QueryPoints) ([]*qdrant.ScoredPoint, error) {
 
 // run evaluates one query level: prefetches first (each under its own
 // filter and the enclosing one), then the query over their results, or
-// over every point when there are none.
+// over every point when there are none. Qdrant runs the prefetches on each
+// shard and fuses at the collection, over the shards' merged lists
+// (lib/collection/src/collection/query.rs); the stand-in scores each point
+// with its own shard's statistics (idf), so ranking all points together
+// gives what merging the shards' lists by score gives.
 func (c *collection) run(q *qdrant.Query, using string, prefetch []*qdrant.PrefetchQuery, filter *qdrant.Filter, limit int) ([]scored, error) {
 	var lists [][]scored
 	for i, pf := range prefetch {
+		// A prefetch without a limit returns 10 points ("Max number of
+		// points. Default is 10", PrefetchQuery.limit in points.proto,
+		// line 1033 of go-client v1.17.1's internal/proto), whatever the
+		// enclosing query's limit: a fusion of unlimited prefetches sees 10
+		// candidates a side.
 		pl := 10
 		if pf.Limit != nil {
 			pl = int(pf.GetLimit())
@@ -182,9 +192,16 @@ func (c *collection) nearest(in *qdrant.VectorInput, using string, cands []*poin
 		if len(sv.GetIndices()) != len(sv.GetValues()) {
 			return nil, invalid("sparse query: %d indices and %d values", len(sv.GetIndices()), len(sv.GetValues()))
 		}
-		var idf map[uint32]float64
-		if sp.GetModifier() == qdrant.Modifier_Idf {
-			idf = c.idf(using, sv.GetIndices())
+		idf := map[int]map[uint32]float64{} // by shard, computed when first needed
+		idfOf := func(p *point) map[uint32]float64 {
+			if sp.GetModifier() != qdrant.Modifier_Idf {
+				return nil
+			}
+			shard := c.shardOf(p)
+			if idf[shard] == nil {
+				idf[shard] = c.idf(using, sv.GetIndices(), shard)
+			}
+			return idf[shard]
 		}
 		var out []scored
 		for _, p := range cands {
@@ -192,7 +209,7 @@ func (c *collection) nearest(in *qdrant.VectorInput, using string, cands []*poin
 			if !ok {
 				continue
 			}
-			score, overlap := 0.0, false
+			score, overlap, idf := 0.0, false, idfOf(p)
 			for k, i := range sv.GetIndices() {
 				w, in := m[i]
 				if !in {
@@ -266,14 +283,24 @@ func dot(a, b []float32) float64 {
 	return s
 }
 
-// idf computes the IDF modifier of each index over the points that have
-// the sparse vector: ln(1 + (N - n + 0.5) / (n + 0.5)).
-func (c *collection) idf(using string, indices []uint32) map[uint32]float64 {
+// idf computes the IDF modifier of each index as Qdrant does: per shard,
+// ln(1 + (N - n + 0.5) / (n + 0.5)) (fancy_idf in lib/segment/src/
+// data_types/query_context.rs at commit 00bb9b74, lines 218-220), where N
+// is the number of points of the shard that have the sparse vector (the
+// vector index's indexed_vector_count, summed over the shard's segments by
+// fill_query_context in lib/shard/src/query/query_context.rs) and n the
+// number of those whose vector has the index (its posting list's length).
+// Each shard counts its own points only, so with several shards a term's
+// IDF differs from shard to shard; the collection merges the shards'
+// results afterwards (lib/collection/src/collection/query.rs). Not
+// modelled: Qdrant's counts also hold deleted or replaced points until the
+// optimizer rewrites their segment.
+func (c *collection) idf(using string, indices []uint32, shard int) map[uint32]float64 {
 	n := 0.0
 	df := make(map[uint32]float64, len(indices))
 	for _, p := range c.points {
 		m, ok := p.sparse[using]
-		if !ok || len(m) == 0 {
+		if !ok || len(m) == 0 || c.shardOf(p) != shard {
 			continue
 		}
 		n++
@@ -290,8 +317,30 @@ func (c *collection) idf(using string, indices []uint32) map[uint32]float64 {
 	return out
 }
 
-// rrf fuses ranked lists: each point scores the sum over lists of
-// weight / (k + rank), rank counted from 1.
+// shardOf is the shard a point lives in. Qdrant places points by a hash
+// of their ID on a ring of the collection's shard_number shards (default
+// one per node at creation); which shard does not matter here, only that
+// each point has one, fixed, and that shards differ in their counts.
+func (c *collection) shardOf(p *point) int {
+	n := c.create.GetShardNumber()
+	if n <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(pointKey(p.id)))
+	return int(h.Sum32() % n)
+}
+
+// rrf fuses ranked lists as Qdrant does (lib/segment/src/common/
+// reciprocal_rank_fusion.rs at commit 037600e8, lines 32-39 and 54-99): the
+// point at 0-based position pos of a list with weight w scores
+// 1 / ((pos+1)/w + k - 1), summed over lists; with w = 1 that is
+// 1 / (k + pos), so the first place scores 1/k, not the textbook 1/(k+1).
+// A weight divides the rank rather than multiplying the score, and a weight
+// of 0 or less contributes nothing. The default k is 2 (DEFAULT_RRF_K, line
+// 14); weights must be one per prefetch (checked by the caller, as there).
+// Qdrant leaves equal scores in hash order (sort_unstable); the stand-in's
+// caller orders them by ID, and so does Cari (store/qdrant's query).
 func rrf(lists [][]scored, k int, weights []float32) []scored {
 	acc := map[string]*scored{}
 	var order []string
@@ -300,13 +349,15 @@ func rrf(lists [][]scored, k int, weights []float32) []scored {
 		if len(weights) > 0 {
 			w = float64(weights[li])
 		}
-		for rank, s := range l {
+		for pos, s := range l {
 			key := pointKey(s.p.id)
 			if acc[key] == nil {
 				acc[key] = &scored{p: s.p}
 				order = append(order, key)
 			}
-			acc[key].score += w / float64(k+rank+1)
+			if w > 0 {
+				acc[key].score += 1 / (float64(pos+1)/w + float64(k) - 1)
+			}
 		}
 	}
 	out := make([]scored, len(order))
@@ -316,33 +367,21 @@ func rrf(lists [][]scored, k int, weights []float32) []scored {
 	return out
 }
 
-// dbsf fuses lists by distribution-based score fusion: each list's scores
-// mapped from [mean - 3 sd, mean + 3 sd] to [0, 1] (clamped), then summed.
+// dbsf fuses lists by distribution-based score fusion as Qdrant does
+// (lib/segment/src/common/score_fusion.rs at commit 10ef9eef): each list's
+// scores are mapped from [mean - 3 sd, mean + 3 sd] onto [0, 1] with the
+// sample standard deviation (n-1, Welford's method, lines 126-145) and no
+// clamping, so an outlier may fall outside [0, 1] (norm, lines 97-109); a
+// list of one point, or of equal scores, maps to 0.5 (distr_norm, lines
+// 149-164). The lists' normalised scores are summed per point.
 func dbsf(lists [][]scored) []scored {
 	acc := map[string]*scored{}
 	var order []string
 	for _, l := range lists {
-		if len(l) == 0 {
-			continue
-		}
-		var mean, sd float64
-		for _, s := range l {
-			mean += s.score
-		}
-		mean /= float64(len(l))
-		for _, s := range l {
-			sd += (s.score - mean) * (s.score - mean)
-		}
-		sd = math.Sqrt(sd / float64(len(l)))
-		lo, hi := mean-3*sd, mean+3*sd
-		for _, s := range l {
-			x := 0.5
-			if hi > lo {
-				x = math.Min(1, math.Max(0, (s.score-lo)/(hi-lo)))
-			}
-			key := pointKey(s.p.id)
+		for i, x := range distrNorm(l) {
+			key := pointKey(l[i].p.id)
 			if acc[key] == nil {
-				acc[key] = &scored{p: s.p}
+				acc[key] = &scored{p: l[i].p}
 				order = append(order, key)
 			}
 			acc[key].score += x
@@ -351,6 +390,34 @@ func dbsf(lists [][]scored) []scored {
 	out := make([]scored, len(order))
 	for i, key := range order {
 		out[i] = *acc[key]
+	}
+	return out
+}
+
+// distrNorm returns DBSF's normalised score of each of l's points.
+func distrNorm(l []scored) []float64 {
+	out := make([]float64, len(l))
+	if len(l) < 2 {
+		for i := range out {
+			out[i] = 0.5
+		}
+		return out
+	}
+	var mean, sd float64
+	for _, s := range l {
+		mean += s.score
+	}
+	mean /= float64(len(l))
+	for _, s := range l {
+		sd += (s.score - mean) * (s.score - mean)
+	}
+	sd = math.Sqrt(sd / float64(len(l)-1))
+	lo, hi := mean-3*sd, mean+3*sd
+	for i, s := range l {
+		out[i] = 0.5
+		if hi > lo {
+			out[i] = (s.score - lo) / (hi - lo)
+		}
 	}
 	return out
 }
