@@ -177,20 +177,28 @@ func (b *Build) Commit(ctx context.Context, entries []store.Entry, position int6
 // arrive.
 func (b *Build) Finalize(ctx context.Context) error { return ctx.Err() }
 
-// Swap makes the new generation serve: one atomic alias change points the
-// serving alias at it and drops the building alias. The old collection
-// stays for rollback until it is dropped (DropCollection).
+// Swap makes the new generation serve: one alias change, which readers see
+// whole, points the serving alias at it and drops the building alias. The
+// old collection stays for rollback until it is dropped (DropCollection).
+//
+// Qdrant runs a request's alias actions in order and keeps those before a
+// failing one (qdranttest.UpdateAliases cites where), so the serving alias
+// is moved by creating it over itself (an overwrite), first: a failure
+// then leaves it where it was, never deleted; one that comes after the move
+// is reported as such.
 func (b *Build) Swap(ctx context.Context) error {
 	client, err := b.s.conn()
 	if err != nil {
 		return err
 	}
 	ops := []*qdrant.AliasOperations{
-		qdrant.NewAliasDelete(b.s.opts.Alias),
 		qdrant.NewAliasCreate(b.s.opts.Alias, b.Name()),
 		qdrant.NewAliasDelete(b.s.buildingAlias()),
 	}
 	if err := client.UpdateAliases(ctx, ops); err != nil {
+		if serving, rerr := b.s.resolveAlias(ctx, b.s.opts.Alias); rerr == nil && serving == b.Name() {
+			return fmt.Errorf("swapped in %s, but alias %s still names it: %w", b.Name(), b.s.buildingAlias(), err)
+		}
 		return fmt.Errorf("swap in %s: %w", b.Name(), err)
 	}
 	if err := b.s.loadMeta(ctx, b.Name()); err != nil {

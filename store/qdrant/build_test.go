@@ -291,3 +291,27 @@ func TestGenerations(t *testing.T) {
 		t.Errorf("after GC: %v, want %v", got, swapped[1:])
 	}
 }
+
+// TestFailedSwapKeepsServing: Qdrant keeps the alias actions that ran
+// before a failing one, so a swap whose new collection has gone must not
+// have deleted the serving alias first.
+func TestFailedSwapKeepsServing(t *testing.T) {
+	s, _ := openDouble(t, qdrant.Options{Vectors: space})
+	ctx := context.Background()
+	if err := s.Upsert(ctx, []store.Entry{entry("a", "apple orchard", []float32{1, 0, 0, 0})}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.BeginBuild("corpus:fruit.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DropCollection(ctx, b.Name()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Swap(ctx); err == nil {
+		t.Fatal("swapped in a collection that is gone")
+	}
+	if got := keywordIDs(t, s, "apple"); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("after a failed swap the serving alias finds %v, want [a]", got)
+	}
+}

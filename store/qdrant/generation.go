@@ -59,10 +59,10 @@ func (s *Store) Promote(ctx context.Context) (previous string, err error) {
 		return "", err
 	}
 	coll := s.Collection()
+	// Creating over the alias moves it in one action; a delete before it
+	// would stay done if the create failed (Qdrant keeps the actions before
+	// a failing one), leaving no serving generation.
 	ops := []*qdrant.AliasOperations{qdrant.NewAliasCreate(s.opts.Alias, coll)}
-	if previous != "" {
-		ops = append([]*qdrant.AliasOperations{qdrant.NewAliasDelete(s.opts.Alias)}, ops...)
-	}
 	if err := client.UpdateAliases(ctx, ops); err != nil {
 		return "", fmt.Errorf("point alias %s at %s: %w", s.opts.Alias, coll, err)
 	}

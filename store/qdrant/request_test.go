@@ -126,8 +126,10 @@ func TestHybridRequest(t *testing.T) {
 	qs := srv.Requests("Points/Query")
 	q := qs[len(qs)-1].Message.(*pb.QueryPoints)
 	rrf := q.GetQuery().GetRrf()
-	if rrf.GetK() != 60 || !slices.Equal(rrf.GetWeights(), []float32{0.75, 0.25}) {
-		t.Errorf("fusion %v, want RRF k=60 weights [0.75 0.25]", q.GetQuery())
+	// Qdrant's k is one more than Cari's for the same first-place score;
+	// weights scaled so that equal sides weigh 1.
+	if rrf.GetK() != 61 || !slices.Equal(rrf.GetWeights(), []float32{1.5, 0.5}) {
+		t.Errorf("fusion %v, want RRF k=61 weights [1.5 0.5]", q.GetQuery())
 	}
 	if len(q.GetPrefetch()) != 2 || q.GetPrefetch()[1].GetUsing() != "dense" {
 		t.Fatalf("prefetch %v, want the keyword side then dense", q.GetPrefetch())

@@ -175,8 +175,11 @@ type HybridQuery struct {
 	// 100, at least Limit.
 	Candidates int
 	Fusion     Fusion
-	// RRFK is reciprocal rank fusion's k (default 60); Alpha weighs the
-	// vector side against the keyword side, 0 to 1 (default 0.5).
+	// RRFK is reciprocal rank fusion's k (default 60), as searcher.Fuse
+	// counts it; Alpha weighs the vector side against the keyword side, 0
+	// to 1 (default 0.5). At the default the fused order is the
+	// searcher's own; with other weights it follows Qdrant's weighted RRF,
+	// which is another formula (rrfWeights).
 	RRFK  int
 	Alpha float64
 }
@@ -205,10 +208,12 @@ func (s *Store) SearchHybrid(ctx context.Context, q HybridQuery) ([]store.Hit, e
 	}
 	dense := s.denseSide(q.Vector, filter, int(cands))
 	prefetch := []*qdrant.PrefetchQuery{dense}
-	weights := []float32{float32(1 - q.alpha()), float32(q.alpha())}
+	weights := rrfWeights(q.alpha())
 	switch len(fields) {
 	case 0:
-		weights = weights[1:]
+		if weights != nil {
+			weights = weights[1:]
+		}
 	case 1:
 		prefetch = []*qdrant.PrefetchQuery{fields[0], dense}
 	default:
@@ -221,6 +226,9 @@ func (s *Store) SearchHybrid(ctx context.Context, q HybridQuery) ([]store.Hit, e
 		if q.RRFK > 0 {
 			k = uint32(q.RRFK)
 		}
+		// Qdrant scores the first place 1/k, Cari (searcher.Fuse) 1/(k+1):
+		// one more makes them the same.
+		k++
 		fusion = qdrant.NewQueryRRF(&qdrant.Rrf{K: &k, Weights: weights})
 	case FusionDBSF:
 		fusion = qdrant.NewQueryFusion(qdrant.Fusion_DBSF)
@@ -228,6 +236,20 @@ func (s *Store) SearchHybrid(ctx context.Context, q HybridQuery) ([]store.Hit, e
 		return nil, fmt.Errorf("fusion must be %s or %s, got %q", FusionRRF, FusionDBSF, q.Fusion)
 	}
 	return s.query(ctx, &qdrant.QueryPoints{Prefetch: prefetch, Query: fusion, Filter: filter, Limit: qdrant.PtrOf(uint64(q.Limit))})
+}
+
+// rrfWeights are the keyword and vector sides' weights for Qdrant's RRF,
+// nil for equal sides. Qdrant divides a side's ranks by its weight,
+// 1 / (rank/w + k - 1) (qdranttest's rrf cites where), where Cari's own
+// fusion multiplies the side's score, w / (k + rank): the two agree
+// exactly for equal weights, which are therefore left out, and not
+// otherwise. Unequal ones are scaled so that they tend to 1 as alpha tends
+// to 0.5, so the fused order changes smoothly around the default.
+func rrfWeights(alpha float64) []float32 {
+	if alpha == 0.5 {
+		return nil
+	}
+	return []float32{float32(2 * (1 - alpha)), float32(2 * alpha)}
 }
 
 func (q HybridQuery) alpha() float64 {
