@@ -26,7 +26,7 @@ func TestEachDefectCaught(t *testing.T) {
 		{"GPU waits on CPU servers", "deploy/compose.gpu.yml", "    depends_on: !override\n      qdrant:\n        condition: service_healthy\n      embeddings-gpu:\n        condition: service_healthy\n      reranker-gpu:", "    depends_on:\n      qdrant:\n        condition: service_healthy\n      embeddings-gpu:\n        condition: service_healthy\n      reranker-gpu:", true, "waits for embeddings, which runs no container"},
 		{"literal tei re-ranker", "docker-compose.yml", `CARI_RERANKER: "${CARI_RERANKER:-tei}"`, `CARI_RERANKER: tei`, false, ""},
 		{"GPU re-ranker kind", "deploy/compose.gpu.yml", "      CARI_RERANKER: rerank-api\n", "", true, "CARI_RERANKER=tei, but the re-ranker is vLLM"},
-		{"unpinned image", "docker-compose.yml", "qdrant/qdrant:v1.19.0\n    command: [\"./qdrant\", \"--uri\"", "qdrant/qdrant:latest\n    command: [\"./qdrant\", \"--uri\"", false, `image "qdrant/qdrant:latest" is not pinned`},
+		{"unpinned image", "docker-compose.yml", "qdrant/qdrant:v1.18.2\n    command: [\"./qdrant\", \"--uri\"", "qdrant/qdrant:latest\n    command: [\"./qdrant\", \"--uri\"", false, `image "qdrant/qdrant:latest" is not pinned`},
 		{"Go image behind go.mod", "Dockerfile", "FROM golang:1.26.8-bookworm", "FROM golang:1.26-bookworm", false, "Dockerfile builds with golang:1.26"},
 		{"no .dockerignore", ".dockerignore", "", "", false, "no .dockerignore"},
 		{"two generation creators", "docker-compose.yml", "      reranker:\n        condition: service_healthy\n      worker:\n        condition: service_healthy\n", "      reranker:\n        condition: service_healthy\n", false, "serve does not wait for the worker"},
