@@ -86,11 +86,11 @@ func flatten(v *qdrant.Value) []*qdrant.Value {
 }
 
 // field evaluates a field condition as Qdrant's condition checker does
-// (lib/segment/src/payload_storage/condition_checker.rs and
-// query_checker.rs check_field_condition): a field holding an array
+// (lib/segment/src/payload_storage/condition_checker.rs at commit 8b27841e,
+// and query_checker.rs check_field_condition): a field holding an array
 // matches when any of its elements does (ValueChecker::_check), and a
 // missing, null or empty field matches no match or range condition
-// (check_empty is false for them).
+// (FieldCondition::check_empty is false for them).
 func field(p *point, fc *qdrant.FieldCondition) bool {
 	values := flatten(p.payload[fc.GetKey()])
 	switch {
@@ -152,11 +152,11 @@ func match(values []*qdrant.Value, m *qdrant.Match) bool {
 		// Match::Any: some value is one of the list's.
 		return anyValue(func(v *qdrant.Value) bool { return contains(x.Keywords.GetStrings(), v.GetStringValue()) })
 	case *qdrant.Match_ExceptKeywords:
-		// Match::Except, value by value like every match: a field matches
-		// when any of its values is not in the list, so ["x", "y"] passes
-		// except ["x"] (must_not any ["x"] would refuse it); a value of
-		// another type than the list's passes; null and a missing field do
-		// not.
+		// Match::Except (ValueChecker for Match, same file), value by
+		// value like every match: a field matches when any of its values
+		// is not in the list, so ["x", "y"] passes except ["x"] (must_not
+		// any ["x"] would refuse it); a value of another type than the
+		// list's passes; null and a missing field do not.
 		return anyValue(func(v *qdrant.Value) bool {
 			str, isString := v.GetKind().(*qdrant.Value_StringValue)
 			return !isString || !contains(x.ExceptKeywords.GetStrings(), str.StringValue)
