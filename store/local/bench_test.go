@@ -80,9 +80,10 @@ func BenchmarkUpsertSciFact(b *testing.B) {
 	b.ReportMetric(float64(len(docs)*b.N)/b.Elapsed().Seconds(), "docs/s")
 }
 
-// BenchmarkSearchKeywordSciFact runs the 300 SciFact test queries (top 100)
-// on one goroutine against the SciFact index.
-func BenchmarkSearchKeywordSciFact(b *testing.B) {
+// sciFactStore indexes SciFact's first maxDocs documents (all for -1)
+// into a fresh store, closed when b ends, and loads SciFact's queries.
+func sciFactStore(b *testing.B, maxDocs int) (*Store, []evaluation.Query) {
+	b.Helper()
 	docs := loadCorpus(b, sharedDataset(b, "scifact/corpus.jsonl.gz"))
 	queries, err := evaluation.LoadQueries(sharedDataset(b, "scifact/queries.jsonl"))
 	if err != nil {
@@ -92,8 +93,18 @@ func BenchmarkSearchKeywordSciFact(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
+	if maxDocs >= 0 {
+		docs = docs[:min(len(docs), maxDocs)]
+	}
 	upsertAll(b, s, docs)
+	return s, queries
+}
+
+// BenchmarkSearchKeywordSciFact runs the 300 SciFact test queries (top 100)
+// on one goroutine against the SciFact index.
+func BenchmarkSearchKeywordSciFact(b *testing.B) {
+	s, queries := sciFactStore(b, -1)
 	ctx := context.Background()
 	n := 0
 	b.ResetTimer()
@@ -113,17 +124,7 @@ func BenchmarkSearchKeywordSciFact(b *testing.B) {
 // each document's stored fields (before MatchDocuments, Documents and then
 // MatchFeatures read them twice; docs/BENCHMARKS.md has both).
 func BenchmarkRerankLoadSciFact(b *testing.B) {
-	docs := loadCorpus(b, sharedDataset(b, "scifact/corpus.jsonl.gz"))
-	queries, err := evaluation.LoadQueries(sharedDataset(b, "scifact/queries.jsonl"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := Open(b.TempDir(), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	upsertAll(b, s, docs[:min(len(docs), 2000)])
+	s, queries := sciFactStore(b, 2000)
 	ctx := context.Background()
 	ids := make([][]string, len(queries))
 	for i, q := range queries {
