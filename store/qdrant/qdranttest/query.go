@@ -285,7 +285,7 @@ func dot(a, b []float32) float64 {
 
 // idf computes the IDF modifier of each index as Qdrant does: per shard,
 // ln(1 + (N - n + 0.5) / (n + 0.5)) (fancy_idf in lib/segment/src/
-// data_types/query_context.rs at commit 00bb9b74, lines 218-220), where N
+// data_types/query_context.rs at commit 00bb9b74, near line 218), where N
 // is the number of points of the shard that have the sparse vector (the
 // vector index's indexed_vector_count, summed over the shard's segments by
 // fill_query_context in lib/shard/src/query/query_context.rs) and n the
