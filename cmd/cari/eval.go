@@ -14,10 +14,13 @@ import (
 	"github.com/cari-search/cari/searcher"
 )
 
+// calibrationDepth is how many results of each query --calibrate fits on.
+const calibrationDepth = 100
+
 func newEvalCmd(g *globalFlags) *cobra.Command {
 	var stackF stackFlags
 	var queriesPath, qrelsPath, mode, runPath string
-	var asJSON, binary bool
+	var asJSON, binary, calibrate bool
 	var workers int
 	var fusionMethod string
 	var alpha, rrfK float64
@@ -70,6 +73,13 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 					return err
 				}
 			}
+			if calibrate {
+				c, err := evaluation.FitCalibration(run, qrels, calibrationDepth)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "calibration of %s scores (top %d): %v ece=%.4f\n", mode, calibrationDepth, c, evaluation.CalibrationError(c, run, qrels, calibrationDepth))
+			}
 			res := evaluation.Outcome{Mode: mode, Summary: evaluation.Evaluate(run, qrels), Refused: refused, QueriesPerSecond: float64(len(queries)) / elapsed.Seconds()}
 			for _, r := range refused {
 				log.Warn("query refused; it scores 0", "query", r.ID, "error", r.Err)
@@ -90,6 +100,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 	cmd.Flags().StringVar(&mode, "mode", "keyword", "retrieval: keyword, vector, hybrid, rerank (hybrid, or keyword without an embedder, then the re-ranker), or served (auto then the re-ranker: a search's defaults)")
 	cmd.Flags().StringVar(&runPath, "run", "", "also write the ranking as a TREC run file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
+	cmd.Flags().BoolVar(&calibrate, "calibrate", false, "also fit the map from this mode's scores to the probability of relevance (Exa's score, docs/EXA.md)")
 	cmd.Flags().BoolVar(&binary, "binary", false, "treat every relevance grade >= 1 as 1")
 	cmd.Flags().IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "queries run in parallel")
 	cmd.Flags().StringVar(&fusionMethod, "fusion", "", "hybrid fusion: rrf or score (default: the embedder's)")
