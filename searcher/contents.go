@@ -34,9 +34,6 @@ func (s *Searcher) Contents(ctx context.Context, ids, urls []string, c Contents)
 	if err := c.validate(s.opts.MaxQueryChars); err != nil {
 		return nil, err
 	}
-	if c.Highlights != nil && c.Highlights.Query == "" {
-		return nil, &cari.FieldError{Field: "contents.highlights.query", Reason: "must be set when highlights are asked for: contents requests have no search query"}
-	}
 	ctx, release, err := s.pin(ctx)
 	if err != nil {
 		return nil, err

@@ -67,3 +67,27 @@ func TestContentsInvalid(t *testing.T) {
 		t.Errorf("%d ids: %v", len(many), err)
 	}
 }
+
+// Contents has no query, so highlights without one are the document's most
+// informative passages: the sentences that carry its most frequent terms,
+// not its first sentence nor an aside.
+func TestContentsHighlightsWithoutQuery(t *testing.T) {
+	doc := cari.Document{ID: "krill", URL: "https://k.example/krill", Text: "Welcome to our site. " +
+		"Antarctic krill swarm in dense krill swarms under the sea ice. " +
+		"Our office is closed on Mondays. " +
+		"Whales and penguins eat krill, and krill swarms feed on algae under the ice."}
+	s := New(newLocal(t, doc), Options{})
+	items, err := s.Contents(context.Background(), []string{"krill"}, nil, Contents{Highlights: &Highlights{NumSentences: 1, PerURL: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range items[0].Result.Highlights {
+		got = append(got, h.Text)
+	}
+	want := []string{"Antarctic krill swarm in dense krill swarms under the sea ice.", "Whales and penguins eat krill, and krill swarms feed on algae under the ice."}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("highlights %q, want the two sentences about krill", got)
+	}
+}

@@ -15,7 +15,8 @@ type Highlights struct {
 	// PerURL is the number of highlights per result; 0 means 1.
 	PerURL int
 	// Query is the text highlights are scored against; empty means the
-	// search's query.
+	// search's query, and in Contents, which has none, the document's
+	// most informative passages (see informativeTerms).
 	Query string
 }
 
@@ -77,14 +78,22 @@ func (h highlighter) highlightsIn(text, language, query string, o Highlights) []
 	if per <= 0 {
 		per = 1
 	}
-	want := distinct(terms(query))
 	sents := h.chunker.Sentences(text)
-	if len(want) == 0 || len(sents) == 0 {
+	if len(sents) == 0 {
 		return nil
 	}
 	sentTerms := make([][]string, len(sents))
 	for i, s := range sents {
 		sentTerms[i] = terms(text[s.Start:s.End])
+	}
+	var want map[string]bool
+	if query == "" {
+		want = informativeTerms(sentTerms, informativeTermCount)
+	} else {
+		want = distinct(terms(query))
+	}
+	if len(want) == 0 {
+		return nil
 	}
 	type window struct {
 		first int
@@ -130,6 +139,34 @@ func (h highlighter) highlightsIn(text, language, query string, o Highlights) []
 		}
 	}
 	return out
+}
+
+// informativeTermCount is how many of a document's terms stand in for a
+// query when highlights have none.
+const informativeTermCount = 10
+
+// informativeTerms are a document's k most frequent index terms (stemmed,
+// stop words already removed by the analysis), ties broken by first
+// occurrence, and only terms that occur more than once when the document
+// has any: Luhn's significant words ("The automatic creation of literature
+// abstracts", 1958). The windows that cover most of them are the passages
+// that say most of what the document is about.
+func informativeTerms(sentTerms [][]string, k int) map[string]bool {
+	count := map[string]int{}
+	var order []string
+	for _, ts := range sentTerms {
+		for _, t := range ts {
+			if count[t] == 0 {
+				order = append(order, t)
+			}
+			count[t]++
+		}
+	}
+	slices.SortStableFunc(order, func(a, b string) int { return cmp.Compare(count[b], count[a]) })
+	if len(order) > 0 && count[order[0]] > 1 {
+		order = slices.DeleteFunc(order, func(t string) bool { return count[t] < 2 })
+	}
+	return distinct(order[:min(k, len(order))])
 }
 
 func distinct(terms []string) map[string]bool {

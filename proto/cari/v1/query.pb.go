@@ -386,8 +386,9 @@ type HighlightsOptions struct {
 	PerUrl int32 `protobuf:"varint,2,opt,name=per_url,json=perUrl,proto3" json:"per_url,omitempty"`
 	// The text highlights are scored against. Default: empty, meaning the
 	// search's query (for FindSimilar, the source document's title). For
-	// GetContents, which has no query, it must be set when highlights are
-	// asked for. Range: at most 2,000 characters.
+	// GetContents, which has no query, empty picks each document's most
+	// informative passages: those that cover most of its most frequent
+	// terms. Range: at most 2,000 characters.
 	Query         string `protobuf:"bytes,3,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -478,7 +478,8 @@ type GetContentsRequest struct {
 	Urls []string `protobuf:"bytes,2,rep,name=urls,proto3" json:"urls,omitempty"`
 	// What each document carries. Default: unset, which returns the whole
 	// text as if text were set with no limit; when set, exactly what it
-	// asks for. Highlights need HighlightsOptions.query.
+	// asks for. Highlights without HighlightsOptions.query are each
+	// document's most informative passages.
 	Contents      *ContentsOptions `protobuf:"bytes,3,opt,name=contents,proto3" json:"contents,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
