@@ -85,6 +85,7 @@ func (a *exaAPI) answerHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.present(resp)
 	if schema != nil {
 		out, err := llm.structuredAnswer(c.r.Context(), req.Query, req.SystemPrompt, schema, resp, req.Text)
 		if err != nil {

@@ -57,6 +57,12 @@ type Options struct {
 	Answer AnswerOptions
 	// Logger receives the LLM's failures; nil discards them.
 	Logger *slog.Logger
+	// URLTemplate builds the url of a document indexed without one, such
+	// as a corpus record: "https://docs.example.org/{id}" puts the
+	// path-escaped document ID in place of {id}. Empty: the URI
+	// cari:doc/ID (DefaultURIPrefix). /findSimilar and /contents take
+	// either back.
+	URLTemplate string
 }
 
 // exaAPI serves Exa's endpoints on a SearchService client.
@@ -66,6 +72,7 @@ type exaAPI struct {
 	clientIPKey string
 	llm         *llmAnswerer      // nil: answers are extractive
 	chunker     *analysis.Chunker // splits sentences for extractive summaries
+	urls        docURLs
 }
 
 // Mount adds Exa's endpoints (POST /search, /findSimilar, /contents,
@@ -79,7 +86,11 @@ func Mount(mux *http.ServeMux, o Options) error {
 	if err != nil {
 		return err
 	}
-	api := &exaAPI{search: o.Search, maxBody: o.MaxBodyBytes, clientIPKey: o.ClientIPKey, llm: llm, chunker: chunker}
+	urls, err := newDocURLs(o.URLTemplate)
+	if err != nil {
+		return err
+	}
+	api := &exaAPI{search: o.Search, maxBody: o.MaxBodyBytes, clientIPKey: o.ClientIPKey, llm: llm, chunker: chunker, urls: urls}
 	mux.HandleFunc("POST /search", api.handle(api.searchHandler))
 	mux.HandleFunc("POST /findSimilar", api.handle(api.findSimilarHandler))
 	mux.HandleFunc("POST /contents", api.handle(api.contentsHandler))
@@ -224,7 +235,7 @@ func decodeExa(body []byte, v any) (warnings []string, err error) {
 		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return nil, status.Errorf(codes.InvalidArgument, "%s: must be %s, got JSON %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+			return nil, status.Errorf(codes.InvalidArgument, "%s: must be %s, got JSON %s", exaFieldPath(te.Field), jsonKind(te.Type.Kind().String()), te.Value)
 		}
 		return nil, status.Errorf(codes.InvalidArgument, "request body: %v", err)
 	}
@@ -239,6 +250,18 @@ func decodeExa(body []byte, v any) (warnings []string, err error) {
 	}
 	return warnings, nil
 }
+
+// exaFieldPath is a JSON field path as an Exa request names it: without
+// the Go names of the structs embedded in the request types, which
+// encoding/json puts in its paths ("exaFilters.numResults").
+func exaFieldPath(p string) string {
+	parts := strings.Split(p, ".")
+	parts = slices.DeleteFunc(parts, func(s string) bool { return embeddedRequestTypes[s] })
+	return strings.Join(parts, ".")
+}
+
+// embeddedRequestTypes are the request structs embedded in others.
+var embeddedRequestTypes = map[string]bool{"exaFilters": true, "exaContents": true}
 
 func jsonKind(goKind string) string {
 	switch goKind {
@@ -281,6 +304,16 @@ func ignoredFields(prefix string, fields map[string]json.RawMessage) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// present readies a search's results for Exa's clients: every result
+// gets a url (see docURLs) and its score in [0, 1] (see exaScore); the raw
+// scores stay in the results' debug, when asked for.
+func (a *exaAPI) present(resp *cariv1.SearchResponse) {
+	a.urls.fill(resp.GetResults())
+	for _, r := range resp.GetResults() {
+		r.Score = float32(exaScore(resp, r.GetScore()))
+	}
 }
 
 // exaTime formats a time as Exa does, "2023-11-16T01:36:32.547Z".

@@ -195,7 +195,9 @@ func (a *exaAPI) runDeep(c *exaCall, p *deepPlan, sreq *cariv1.SearchRequest) (*
 		}
 		g.Go(func() error {
 			var err error
-			resps[i], err = a.search.Search(ctx, r, c.opts()...)
+			if resps[i], err = a.search.Search(ctx, r, c.opts()...); err == nil {
+				a.present(resps[i]) // the urls; fusion replaces the scores
+			}
 			return err
 		})
 	}
@@ -322,6 +324,9 @@ func (p *deepPlan) contents(c *cariv1.ContentsOptions) *cariv1.ContentsOptions {
 func (a *exaAPI) runSearch(c *exaCall, p *deepPlan, sreq *cariv1.SearchRequest) (*cariv1.SearchResponse, []string, error) {
 	if p == nil || !p.deep {
 		resp, err := a.search.Search(c.ctx, sreq, c.opts()...)
+		if err == nil {
+			a.present(resp)
+		}
 		return resp, nil, err
 	}
 	return a.runDeep(c, p, sreq)

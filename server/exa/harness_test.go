@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/server/internal/servertest"
@@ -23,6 +25,8 @@ type testServer struct {
 type serverSetup struct {
 	guard server.GuardOptions
 	opts  func(*server.Options)
+	// docs are indexed beside servertest.Docs.
+	docs []cari.Document
 }
 
 // startServer runs the whole server on loopback, so that Exa's requests
@@ -30,6 +34,20 @@ type serverSetup struct {
 func startServer(t *testing.T, setup serverSetup) *testServer {
 	t.Helper()
 	st := servertest.Store(t)
+	if len(setup.docs) > 0 {
+		ix, err := indexer.New(st, indexer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range setup.docs {
+			if err := ix.Add(t.Context(), d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ix.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	guard, err := server.NewGuard(setup.guard)
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,9 @@ import (
 
 // exaFilters are the fields that /search and /findSimilar share.
 type exaFilters struct {
-	NumResults         int32        `json:"numResults"`
+	// NumResults is nil when the request leaves it out (Cari's default);
+	// any value given must be in the spec's range.
+	NumResults         *int32       `json:"numResults"`
 	IncludeDomains     []string     `json:"includeDomains"`
 	ExcludeDomains     []string     `json:"excludeDomains"`
 	StartPublishedDate string       `json:"startPublishedDate"`
@@ -26,6 +28,45 @@ type exaFilters struct {
 	Contents           *exaContents `json:"contents"`
 	// Context is Exa's top-level context option (see derived.go).
 	Context *exaContextOption `json:"context"`
+	// Text and Highlights at the top level ask for contents as
+	// contents.text and contents.highlights do: the spec's own curl
+	// samples send {"query": ..., "text": true}.
+	Text       *exaText       `json:"text"`
+	Highlights *exaHighlights `json:"highlights"`
+	// Debug, a Cari extension, adds each result's raw scores.
+	Debug bool `json:"debug"`
+}
+
+// contents merges the top-level text and highlights into the contents
+// options; what contents says wins.
+func (f *exaFilters) contents() *exaContents {
+	if f.Text == nil && f.Highlights == nil {
+		return f.Contents
+	}
+	var c exaContents
+	if f.Contents != nil {
+		c = *f.Contents
+	}
+	if c.Text == nil {
+		c.Text = f.Text
+	}
+	if c.Highlights == nil {
+		c.Highlights = f.Highlights
+	}
+	return &c
+}
+
+// numResults checks numResults against the spec's lower bound (the upper
+// bound is the server's --limit-num-results, 100 unless raised, which the
+// search service enforces); 0 is Cari's default when it is left out.
+func (f *exaFilters) numResults() (int32, error) {
+	if f.NumResults == nil {
+		return 0, nil
+	}
+	if n := *f.NumResults; n < 1 {
+		return 0, badRequest("numResults: must be between 1 and 100, got %d", n)
+	}
+	return *f.NumResults, nil
 }
 
 // exaSearchRequest is the body of POST /search.
@@ -208,9 +249,11 @@ func exaRange(startField, start, endField, end string) (*cariv1.TimeRange, error
 
 // exaResult is one result as Exa writes it.
 type exaResult struct {
-	ID              string     `json:"id"`
-	URL             string     `json:"url"`
-	Title           *string    `json:"title"`
+	ID  string `json:"id"`
+	URL string `json:"url"`
+	// Title is "" for a document without one: the spec's type is a
+	// string, and strictly typed clients reject null.
+	Title           string     `json:"title"`
 	Score           *float64   `json:"score,omitempty"`
 	PublishedDate   string     `json:"publishedDate,omitempty"`
 	Author          string     `json:"author,omitempty"`
@@ -221,15 +264,14 @@ type exaResult struct {
 	// SummaryType says who wrote Summary: "llm" (the chat model server)
 	// or "extractive" (sentences quoted from the page).
 	SummaryType string `json:"summaryType,omitempty"`
+	// Debug is a Cari extension: see exaDebug.
+	Debug *exaDebug `json:"debug,omitempty"`
 }
 
 // exaResultOf converts a result; withScore is false for /contents, whose
 // results are not ranked.
 func exaResultOf(r *cariv1.Result, want exaWant, withScore bool) exaResult {
-	out := exaResult{ID: r.GetId(), URL: r.GetUrl(), Author: r.GetAuthor()}
-	if r.GetTitle() != "" {
-		out.Title = new(r.GetTitle())
-	}
+	out := exaResult{ID: r.GetId(), URL: r.GetUrl(), Title: r.GetTitle(), Author: r.GetAuthor(), Debug: exaDebugOf(r)}
 	if withScore {
 		out.Score = new(float64(r.GetScore()))
 	}
@@ -254,11 +296,15 @@ func exaResultOf(r *cariv1.Result, want exaWant, withScore bool) exaResult {
 
 // exaSearchResponse is the answer of /search and /findSimilar.
 type exaSearchResponse struct {
-	RequestID          string      `json:"requestId"`
-	ResolvedSearchType string      `json:"resolvedSearchType"`
-	SearchType         string      `json:"searchType,omitempty"`
-	Results            []exaResult `json:"results"`
-	SearchTime         float64     `json:"searchTime"`
+	RequestID string `json:"requestId"`
+	// ResolvedSearchType is Cari's retrieval that ran: keyword, neural or
+	// hybrid, all values of exa-js's search type (or deep, for deep
+	// search); the SDKs type the field as a free string.
+	ResolvedSearchType string `json:"resolvedSearchType"`
+	// SearchType is the spec's: see specSearchType.
+	SearchType string      `json:"searchType,omitempty"`
+	Results    []exaResult `json:"results"`
+	SearchTime float64     `json:"searchTime"`
 	// Context is the results as one string for an LLM's prompt.
 	Context string `json:"context,omitempty"`
 	// Output is what the chat model synthesized for outputSchema.
@@ -273,11 +319,29 @@ type exaCost struct {
 	Total float64 `json:"total"`
 }
 
+// deepTypes are Exa's search types that the spec reports as "deep".
+var deepTypes = map[string]bool{"deep-lite": true, "deep": true, "deep-reasoning": true}
+
+// specSearchType is the response's searchType in the spec's values
+// (neural, deep): "deep" when a deep type was asked for; "neural" when
+// Cari's neural or hybrid retrieval ran (Exa's own auto, which mixes
+// neural and keyword retrieval, reports neural); empty, and left out, when
+// only keyword retrieval ran, which the spec's values cannot name.
+func specSearchType(requested string, ran cariv1.SearchType) string {
+	switch {
+	case deepTypes[requested]:
+		return "deep"
+	case ran == cariv1.SearchType_SEARCH_TYPE_NEURAL || ran == cariv1.SearchType_SEARCH_TYPE_HYBRID:
+		return "neural"
+	}
+	return ""
+}
+
 func exaSearchResponseOf(resp *cariv1.SearchResponse, requested string, want exaWant, warnings []string) *exaSearchResponse {
 	out := &exaSearchResponse{
 		RequestID:          resp.GetRequestId(),
 		ResolvedSearchType: resp.GetResolvedSearchType().ShortName(),
-		SearchType:         requested,
+		SearchType:         specSearchType(requested, resp.GetResolvedSearchType()),
 		Results:            make([]exaResult, 0, len(resp.GetResults())),
 		Warnings:           warnings,
 	}

@@ -1,6 +1,9 @@
 package exa
 
 import (
+	"slices"
+	"strings"
+
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -25,8 +28,12 @@ func (a *exaAPI) searchHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	contents, want := req.Contents.proto()
-	derived, contents, err := a.planDerived(req.Contents, req.Context, contents, &want)
+	n, err := req.numResults()
+	if err != nil {
+		return nil, err
+	}
+	contents, want := req.contents().proto()
+	derived, contents, err := a.planDerived(req.contents(), req.Context, contents, &want)
 	if err != nil {
 		return nil, err
 	}
@@ -37,9 +44,10 @@ func (a *exaAPI) searchHandler(c *exaCall, body []byte) (any, error) {
 	sreq := &cariv1.SearchRequest{
 		Query:      req.Query,
 		Type:       typ,
-		NumResults: req.NumResults,
+		NumResults: n,
 		Filters:    filters,
 		Contents:   deep.contents(contents),
+		Debug:      req.Debug,
 	}
 	resp, runWarnings, err := a.runSearch(c, deep, sreq)
 	if err != nil {
@@ -64,21 +72,37 @@ func (a *exaAPI) findSimilarHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	contents, want := req.Contents.proto()
-	derived, contents, err := a.planDerived(req.Contents, req.Context, contents, &want)
+	n, err := req.numResults()
 	if err != nil {
 		return nil, err
 	}
-	resp, err := a.search.FindSimilar(c.ctx, &cariv1.FindSimilarRequest{
+	contents, want := req.contents().proto()
+	derived, contents, err := a.planDerived(req.contents(), req.Context, contents, &want)
+	if err != nil {
+		return nil, err
+	}
+	in := &cariv1.FindSimilarRequest{
 		Source:              &cariv1.FindSimilarRequest_Url{Url: req.URL},
-		NumResults:          req.NumResults,
+		NumResults:          n,
 		Filters:             filters,
 		Contents:            contents,
 		ExcludeSourceDomain: req.ExcludeSourceDomain,
-	}, c.opts()...)
+		Debug:               req.Debug,
+	}
+	id, built := a.urls.id(req.URL)
+	if built {
+		in.Source = &cariv1.FindSimilarRequest_Id{Id: id}
+	}
+	resp, err := a.search.FindSimilar(c.ctx, in, c.opts()...)
+	if built && status.Code(err) == codes.NotFound && !strings.HasPrefix(req.URL, DefaultURIPrefix) {
+		// A page's own URL that happens to fit the template.
+		in.Source = &cariv1.FindSimilarRequest_Url{Url: req.URL}
+		resp, err = a.search.FindSimilar(c.ctx, in, c.opts()...)
+	}
 	if err != nil {
 		return nil, err
 	}
+	a.present(resp)
 	out := exaSearchResponseOf(resp, "", want, warnings)
 	a.finishSearch(c, "", derived, nil, resp, want, out)
 	return out, nil
@@ -127,27 +151,86 @@ func (a *exaAPI) contentsHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := a.search.GetContents(c.ctx, &cariv1.GetContentsRequest{Ids: req.IDs, Urls: req.URLs, Contents: contents}, c.opts()...)
+	items, requestID, err := a.lookUp(c, req.IDs, req.URLs, contents)
 	if err != nil {
 		return nil, err
 	}
-	out := &exaContentsResponse{RequestID: resp.GetRequestId(), Results: []exaResult{}, Statuses: []exaStatus{}, Warnings: warnings}
+	out := &exaContentsResponse{RequestID: requestID, Results: []exaResult{}, Statuses: []exaStatus{}, Warnings: warnings}
 	var found []*cariv1.Result
-	for _, it := range resp.GetItems() {
-		asked := it.GetUrl()
-		if asked == "" {
-			asked = it.GetId()
-		}
-		if it.GetStatus() != cariv1.ContentsStatus_CONTENTS_STATUS_FOUND {
-			out.Statuses = append(out.Statuses, exaStatus{ID: asked, Status: "error", Error: &exaStatusError{Tag: "CRAWL_NOT_FOUND", HTTPStatusCode: 404}})
+	for _, it := range items {
+		if it.status != cariv1.ContentsStatus_CONTENTS_STATUS_FOUND {
+			out.Statuses = append(out.Statuses, exaStatus{ID: it.asked, Status: "error", Error: &exaStatusError{Tag: "CRAWL_NOT_FOUND", HTTPStatusCode: 404}})
 			continue
 		}
-		out.Statuses = append(out.Statuses, exaStatus{ID: asked, Status: "success", Source: "cached"})
-		out.Results = append(out.Results, exaResultOf(it.GetDocument(), want, false))
-		found = append(found, it.GetDocument())
+		out.Statuses = append(out.Statuses, exaStatus{ID: it.asked, Status: "success", Source: "cached"})
+		out.Results = append(out.Results, exaResultOf(it.doc, want, false))
+		found = append(found, it.doc)
 	}
 	var more []string
 	out.Context, more = derived.apply(c.r.Context(), a, "", found, out.Results, want)
 	out.Warnings = append(out.Warnings, more...)
 	return out, nil
+}
+
+// lookedUp is the outcome for one ID or URL that /contents asked for.
+type lookedUp struct {
+	asked  string // as the request gave it
+	status cariv1.ContentsStatus
+	doc    *cariv1.Result
+}
+
+// lookUp fetches the documents of /contents, in request order (the ids,
+// then the urls). A URL that Cari built for a document without one
+// (cari:doc/, or the URL template) is looked up by its ID; one that only
+// fits the template and names no ID is then looked up as a page's URL.
+func (a *exaAPI) lookUp(c *exaCall, ids, urls []string, contents *cariv1.ContentsOptions) ([]lookedUp, string, error) {
+	asked := append(slices.Clip(ids), urls...)
+	var byID, byURL []string
+	byIDAt, byURLAt := []int{}, []int{} // positions in asked
+	for i, s := range asked {
+		id, built := s, i < len(ids)
+		if !built {
+			id, built = a.urls.id(s)
+		}
+		if built {
+			byID, byIDAt = append(byID, id), append(byIDAt, i)
+		} else {
+			byURL, byURLAt = append(byURL, s), append(byURLAt, i)
+		}
+	}
+	resp, err := a.search.GetContents(c.ctx, &cariv1.GetContentsRequest{Ids: byID, Urls: byURL, Contents: contents}, c.opts()...)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]lookedUp, len(asked))
+	positions := append(slices.Clip(byIDAt), byURLAt...)
+	var retry []int // templated URLs whose ID is unknown
+	for k, it := range resp.GetItems() {
+		at := positions[k]
+		out[at] = lookedUp{asked: asked[at], status: it.GetStatus(), doc: it.GetDocument()}
+		if k < len(byID) && at >= len(ids) && it.GetStatus() == cariv1.ContentsStatus_CONTENTS_STATUS_NOT_FOUND && !strings.HasPrefix(asked[at], DefaultURIPrefix) {
+			retry = append(retry, at)
+		}
+	}
+	if len(retry) > 0 {
+		again := make([]string, len(retry))
+		for i, at := range retry {
+			again[i] = asked[at]
+		}
+		resp2, err := a.search.GetContents(c.ctx, &cariv1.GetContentsRequest{Urls: again, Contents: contents}, c.opts()...)
+		if err != nil {
+			return nil, "", err
+		}
+		for i, it := range resp2.GetItems() {
+			out[retry[i]].status, out[retry[i]].doc = it.GetStatus(), it.GetDocument()
+		}
+	}
+	var docs []*cariv1.Result
+	for _, it := range out {
+		if it.doc != nil {
+			docs = append(docs, it.doc)
+		}
+	}
+	a.urls.fill(docs)
+	return out, resp.GetRequestId(), nil
 }
