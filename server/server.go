@@ -72,6 +72,9 @@ type Options struct {
 	// Answer configures the LLM that writes Exa's answers, summaries, deep
 	// search variations and output; the zero value answers extractively.
 	Answer exa.AnswerOptions
+	// URLTemplate builds the url that Exa's endpoints give a document
+	// indexed without one (exa.Options.URLTemplate); "": cari:doc/ID.
+	URLTemplate string
 }
 
 // DefaultKeepalive closes connections idle for 15 minutes, pings an idle

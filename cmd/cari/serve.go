@@ -56,7 +56,8 @@ type serveFlags struct {
 	crawlMinDelay time.Duration
 	reindex       server.ReindexOptions
 
-	answer exa.AnswerOptions
+	answer      exa.AnswerOptions
+	urlTemplate string
 }
 
 func (f *serveFlags) register(fs *pflag.FlagSet) {
@@ -104,6 +105,7 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.reindex.ImportDirs, "reindex-import-dir", nil, "directories whose corpus, WARC and directory sources IndexService.Reindex may read (none: only current_index)")
 	fs.IntVar(&f.reindex.Keep, "reindex-keep", reindex.DefaultKeep, "replaced generations kept for rollback after a Reindex swap; -1 keeps all")
 
+	fs.StringVar(&f.urlTemplate, "url-template", "", `url that Exa's endpoints give a document indexed without one, {id} standing for its ID ("https://docs.example.org/{id}"); "": cari:doc/ID`)
 	fs.StringVar(&f.answer.URL, "answer-url", "", `OpenAI-compatible chat server (vLLM, llama.cpp, Ollama) that writes Exa's answers, summaries, deep-search query variations and outputSchema output, including /v1 ("http://127.0.0.1:8002/v1"); "": extractive answers and summaries only`)
 	fs.StringVar(&f.answer.Model, "answer-model", "", "served model name of --answer-url (e.g. Qwen/Qwen3-8B); required with it")
 	fs.StringVar(&f.answer.APIKeyFile, "answer-api-key-file", "", "file holding --answer-url's API key (default: $"+exa.DefaultAnswerAPIKeyEnv+")")
@@ -234,6 +236,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		Reindex:       reindexOptions(st, f),
 		HTTP:          f.http,
 		Answer:        f.answer,
+		URLTemplate:   f.urlTemplate,
 	}
 	opts.Crawl.StateDir, opts.Crawl.MinHostDelay = filepath.Join(f.stack.dataDir, "crawl"), noneIfZero(f.crawlMinDelay)
 	opts.HTTP.MaxBodyBytes, opts.HTTP.MaxUploadBytes, opts.HTTP.NoMetrics = int64(f.requestBytes), int64(f.uploadBytes), !f.metrics

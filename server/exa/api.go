@@ -274,7 +274,20 @@ func jsonKind(goKind string) string {
 	case "bool":
 		return "true or false"
 	}
+	if strings.HasPrefix(goKind, "int") || strings.HasPrefix(goKind, "uint") {
+		return "an integer"
+	}
 	return "a number"
+}
+
+// fieldError names the field of a type error in an option object at
+// prefix ("contents.highlights"), or says the object is malformed.
+func fieldError(prefix, shape string, err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return badRequest("%s.%s: must be %s, got JSON %s", prefix, te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+	}
+	return badRequest("%s: must be %s: %v", prefix, shape, err)
 }
 
 // exaIgnored are Exa request fields that Cari accepts but cannot act on,

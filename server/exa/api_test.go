@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/server"
 )
 
@@ -50,6 +52,19 @@ func TestExaSearch(t *testing.T) {
 		t.Errorf("warnings %s, want category and contents.livecrawl named", w)
 	}
 
+	t.Run("top-level text", func(t *testing.T) {
+		// The spec's own curl samples ask for text this way.
+		for _, c := range []struct{ path, body string }{
+			{"/search", `{"query":"jazz","text":true}`},
+			{"/findSimilar", `{"url":"https://geo.example.com/volcano","text":{"maxCharacters":12}}`},
+		} {
+			_, m, _ := exaDo(t, ts, c.path, c.body)
+			rs := exaResults(t, m)
+			if len(rs) == 0 || rs[0]["text"] == nil || rs[0]["text"] == "" {
+				t.Errorf("%s %s: results %v, want text", c.path, c.body, rs)
+			}
+		}
+	})
 	t.Run("no contents", func(t *testing.T) {
 		_, m, _ := exaDo(t, ts, "/search", `{"query":"jazz"}`)
 		rs := exaResults(t, m)
@@ -77,6 +92,10 @@ func TestExaErrors(t *testing.T) {
 		{"no key", "/search", `{"query":"jazz"}`, nil, 401, "INVALID_API_KEY", "missing API key"},
 		{"wrong key", "/search", `{"query":"jazz"}`, []string{"x-api-key", "wrong-key-0123456789"}, 401, "INVALID_API_KEY", "invalid API key"},
 		{"numResults", "/search", `{"query":"jazz","numResults":1000}`, key, 400, "INVALID_REQUEST_BODY", "numResults"},
+		{"numResults 0", "/search", `{"query":"jazz","numResults":0}`, key, 400, "INVALID_REQUEST_BODY", "numResults: must be between 1 and 100, got 0"},
+		{"numResults negative", "/findSimilar", `{"url":"https://music.example.org/jazz","numResults":-3}`, key, 400, "INVALID_REQUEST_BODY", "numResults: must be between 1 and 100, got -3"},
+		{"numResults type", "/search", `{"query":"jazz","numResults":"ten"}`, key, 400, "INVALID_REQUEST_BODY", "numResults: must be an integer, got JSON string"},
+		{"nested type", "/search", `{"query":"jazz","contents":{"highlights":{"numSentences":"two"}}}`, key, 400, "INVALID_REQUEST_BODY", "contents.highlights.numSentences: must be an integer, got JSON string"},
 		{"type", "/search", `{"query":"jazz","type":"psychic"}`, key, 400, "INVALID_REQUEST_BODY", "type"},
 		{"bad JSON type", "/search", `{"query":5}`, key, 400, "INVALID_REQUEST_BODY", "query"},
 		{"date", "/search", `{"query":"jazz","endPublishedDate":"yesterday"}`, key, 400, "INVALID_REQUEST_BODY", "endPublishedDate"},
@@ -90,6 +109,10 @@ func TestExaErrors(t *testing.T) {
 			msg, _ := m["error"].(string)
 			if code != tc.code || m["tag"] != tc.tag || !strings.Contains(msg, tc.msg) || m["requestId"] == "" {
 				t.Errorf("%d %v, want %d, tag %s and an error that says %q", code, m, tc.code, tc.tag, tc.msg)
+			}
+			// Fields go by their names in Exa's request, never Go's.
+			if strings.Contains(msg, "exaFilters") || strings.Contains(msg, "exaContents") || strings.Contains(msg, "Go struct") {
+				t.Errorf("error %q names Go types, not Exa's fields", msg)
 			}
 			if code == 401 && h.Get("WWW-Authenticate") == "" {
 				t.Error("401 without WWW-Authenticate")
@@ -136,6 +159,24 @@ func TestExaFindSimilarAndContents(t *testing.T) {
 		t.Errorf("warnings %s, want summary named", w)
 	}
 
+	t.Run("highlights without query, maxCharacters per URL", func(t *testing.T) {
+		// The spec allows highlights without a query on /contents, and its
+		// maxCharacters bounds all of a URL's highlights together.
+		code, m, _ := exaDo(t, ts, "/contents", `{"ids":["volcano"],"highlights":{"numSentences":1,"highlightsPerUrl":3,"maxCharacters":80}}`)
+		rs := exaResults(t, m)
+		if code != 200 || len(rs) != 1 {
+			t.Fatalf("%d %v, want volcano", code, m)
+		}
+		hs, _ := rs[0]["highlights"].([]any)
+		total := 0
+		for _, h := range hs {
+			total += utf8.RuneCountInString(h.(string))
+		}
+		if len(hs) < 2 || total > 80 || total < 70 {
+			t.Errorf("highlights %q (%d characters): want at least two, together at most 80 characters", hs, total)
+		}
+	})
+
 	_, m, _ = exaDo(t, ts, "/contents", `{"ids":["jazz"],"highlights":{"query":"New Orleans"}}`)
 	if rs := exaResults(t, m); len(rs) != 1 || rs[0]["text"] != nil || len(rs[0]["highlights"].([]any)) != 1 {
 		t.Errorf("contents with highlights only: %v, want jazz's highlight and no text", rs)
@@ -162,5 +203,49 @@ func TestExaAnswer(t *testing.T) {
 	if r.code != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/event-stream") ||
 		!strings.Contains(body, `"delta":{"content":`) || !strings.Contains(body, `"citations":[`) || !strings.HasSuffix(body, "data: [DONE]\n\n") {
 		t.Errorf("streamed answer: %d %s\n%s", r.code, r.header.Get("Content-Type"), body)
+	}
+}
+
+// A document indexed without a URL (a corpus record) still gets one: from
+// the URL template when the server has one, else cari:doc/ID; and the SDK
+// code that passes a result's url on to findSimilar or getContents works
+// with it.
+func TestExaURLs(t *testing.T) {
+	docs := []cari.Document{
+		{ID: "claim 17", Title: "Magma", Text: "Basaltic magma erupts from shield volcanoes in gentle lava flows."},
+		// A page of its own whose URL fits the template: still found by it.
+		{ID: "guide", URL: "https://docs.example.org/guide.html", Title: "Guide", Text: "A guide to volcano monitoring with seismometers and gas sensors."},
+	}
+	for _, tc := range []struct{ template, want string }{
+		{"", "cari:doc/claim%2017"},
+		{"https://docs.example.org/{id}.html", "https://docs.example.org/claim%2017.html"},
+	} {
+		t.Run("template "+tc.template, func(t *testing.T) {
+			ts := startServer(t, serverSetup{docs: docs, opts: func(o *server.Options) { o.URLTemplate = tc.template }})
+			_, m, _ := exaDo(t, ts, "/search", `{"query":"basaltic magma shield"}`)
+			rs := exaResults(t, m)
+			if len(rs) == 0 || rs[0]["id"] != "claim 17" || rs[0]["url"] != tc.want {
+				t.Fatalf("results %v, want claim 17 first with url %s", rs, tc.want)
+			}
+			code, m, _ := exaDo(t, ts, "/findSimilar", `{"url":"`+tc.want+`"}`)
+			if rs := exaResults(t, m); code != 200 || len(rs) == 0 {
+				t.Errorf("findSimilar %s: %d %v, want results", tc.want, code, m)
+			}
+			code, m, _ = exaDo(t, ts, "/contents", `{"urls":["`+tc.want+`","https://docs.example.org/guide.html","cari:doc/nothing"]}`)
+			rs = exaResults(t, m)
+			st, _ := m["statuses"].([]any)
+			if code != 200 || len(rs) != 2 || rs[0]["id"] != "claim 17" || rs[0]["url"] != tc.want || rs[1]["id"] != "guide" ||
+				len(st) != 3 || st[2].(map[string]any)["id"] != "cari:doc/nothing" || st[2].(map[string]any)["status"] != "error" {
+				t.Errorf("contents: %d %v, want claim 17 and guide found by their urls, cari:doc/nothing not", code, m)
+			}
+			code, m, _ = exaDo(t, ts, "/findSimilar", `{"url":"https://docs.example.org/guide.html"}`)
+			if code != 200 {
+				t.Errorf("findSimilar by a page's own url that fits the template: %d %v", code, m)
+			}
+			_, m, _ = exaDo(t, ts, "/answer", `{"query":"basaltic magma shield"}`)
+			if cites, _ := m["citations"].([]any); len(cites) == 0 || cites[0].(map[string]any)["url"] != tc.want {
+				t.Errorf("answer citations %v, want claim 17's url %s", m["citations"], tc.want)
+			}
+		})
 	}
 }

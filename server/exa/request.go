@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -122,7 +123,7 @@ func (t *exaText) UnmarshalJSON(b []byte) error {
 		MaxCharacters int32 `json:"maxCharacters"`
 	}
 	if err := json.Unmarshal(b, &o); err != nil {
-		return badRequest("contents.text: must be true, false or {\"maxCharacters\": N}: %v", err)
+		return fieldError("contents.text", `true, false or {"maxCharacters": N}`, err)
 	}
 	t.On, t.MaxCharacters = true, o.MaxCharacters
 	return nil
@@ -146,7 +147,7 @@ func (h *exaHighlights) UnmarshalJSON(b []byte) error {
 	type plain exaHighlights // without this method
 	var o plain
 	if err := json.Unmarshal(b, &o); err != nil {
-		return badRequest("contents.highlights: must be true, false or an object: %v", err)
+		return fieldError("contents.highlights", "true, false or an object", err)
 	}
 	*h = exaHighlights(o)
 	h.On = true
@@ -167,7 +168,9 @@ func jsonBool(b []byte) (on, ok bool) {
 // exaWant is what a response's results carry.
 type exaWant struct {
 	text, highlights bool
-	// highlightChars cuts each highlight to at most this many characters.
+	// highlightChars bounds the characters of a result's highlights
+	// together, as Exa's highlights.maxCharacters does: the best come
+	// first, the last one that fits is cut, the rest left out. 0: no bound.
 	highlightChars int
 	// textChars cuts the text to at most this many characters, when more
 	// was fetched for a summary than the caller asked to see; 0: as fetched.
@@ -283,8 +286,16 @@ func exaResultOf(r *cariv1.Result, want exaWant, withScore bool) exaResult {
 	}
 	if want.highlights {
 		hs, scores := make([]string, 0, len(r.GetHighlights())), make([]float64, 0, len(r.GetHighlights()))
+		budget := want.highlightChars // all highlights of the result together
 		for i, h := range r.GetHighlights() {
-			hs = append(hs, cari.Truncate(h, want.highlightChars, ""))
+			if want.highlightChars > 0 {
+				if budget <= 0 {
+					break
+				}
+				h = cari.Truncate(h, budget, "")
+				budget -= utf8.RuneCountInString(h)
+			}
+			hs = append(hs, h)
 			if i < len(r.GetHighlightScores()) {
 				scores = append(scores, float64(r.GetHighlightScores()[i]))
 			}
