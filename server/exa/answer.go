@@ -163,11 +163,16 @@ type answerStream struct {
 }
 
 // answerChunk is one event: an OpenAI-style chat completion chunk, with
-// the citations, warnings and answerType of Exa's stream added.
+// the citations, warnings and answerType of Exa's stream added. A piece
+// of the answer goes both in choices[0].delta.content, where exa-js's and
+// exa-py's stream parsers read it, and in answer, where the spec's
+// text/event-stream schema puts it; citations are where all three read
+// them.
 type answerChunk struct {
 	ID         string         `json:"id"`
 	Object     string         `json:"object"`
 	Model      string         `json:"model"`
+	Answer     string         `json:"answer,omitempty"`
 	Choices    []answerChoice `json:"choices"`
 	Citations  []exaResult    `json:"citations,omitempty"`
 	AnswerType string         `json:"answerType"`
@@ -205,7 +210,7 @@ func (s *answerStream) send(v any) {
 
 // piece sends one piece of the answer.
 func (s *answerStream) piece(content, answerType string) {
-	s.send(answerChunk{ID: s.id, Object: "chat.completion.chunk", Model: s.model, Choices: []answerChoice{{Delta: answerDelta{Content: content}}}, AnswerType: answerType})
+	s.send(answerChunk{ID: s.id, Object: "chat.completion.chunk", Model: s.model, Answer: content, Choices: []answerChoice{{Delta: answerDelta{Content: content}}}, AnswerType: answerType})
 }
 
 // finish sends a's citations, warnings and answer type, then [DONE].

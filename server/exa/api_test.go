@@ -65,6 +65,29 @@ func TestExaSearch(t *testing.T) {
 			}
 		}
 	})
+	t.Run("scores", func(t *testing.T) {
+		// Scores are calibrated probabilities in [0, 1], in the results'
+		// order; the raw BM25 score stays under debug, a Cari extension.
+		_, m, _ := exaDo(t, ts, "/search", `{"query":"volcano erupts magma","debug":true}`)
+		rs := exaResults(t, m)
+		if len(rs) < 2 {
+			t.Fatalf("results %v, want two", rs)
+		}
+		prev := 1.0
+		for _, r := range rs {
+			s, _ := r["score"].(float64)
+			d, _ := r["debug"].(map[string]any)
+			raw, _ := d["keywordScore"].(float64)
+			if s <= 0 || s > prev || raw <= s {
+				t.Errorf("result %v: want a score in (0, 1], not above the one before, and the raw BM25 score under debug", r)
+			}
+			prev = s
+		}
+		_, m, _ = exaDo(t, ts, "/search", `{"query":"volcano erupts magma"}`)
+		if r := exaResults(t, m)[0]; r["debug"] != nil {
+			t.Errorf("result %v: debug without asking", r)
+		}
+	})
 	t.Run("no contents", func(t *testing.T) {
 		_, m, _ := exaDo(t, ts, "/search", `{"query":"jazz"}`)
 		rs := exaResults(t, m)
