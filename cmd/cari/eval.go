@@ -14,8 +14,9 @@ import (
 	"github.com/cari-search/cari/searcher"
 )
 
-// calibrationDepth is how many results of each query --calibrate fits on.
-const calibrationDepth = 100
+// calibrationDepth is how many results of each query --calibrate fits on:
+// the ten an Exa client gets by default, where the map must be right.
+const calibrationDepth = 10
 
 func newEvalCmd(g *globalFlags) *cobra.Command {
 	var stackF stackFlags

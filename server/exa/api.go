@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
@@ -253,15 +254,15 @@ func decodeExa(body []byte, v any) (warnings []string, err error) {
 
 // exaFieldPath is a JSON field path as an Exa request names it: without
 // the Go names of the structs embedded in the request types, which
-// encoding/json puts in its paths ("exaFilters.numResults").
+// encoding/json puts in its paths ("exaFilters.numResults"). Exa's fields
+// are lowerCamelCase and none begins "exa" and a capital.
 func exaFieldPath(p string) string {
 	parts := strings.Split(p, ".")
-	parts = slices.DeleteFunc(parts, func(s string) bool { return embeddedRequestTypes[s] })
+	parts = slices.DeleteFunc(parts, func(s string) bool {
+		return len(s) > 3 && strings.HasPrefix(s, "exa") && unicode.IsUpper(rune(s[3]))
+	})
 	return strings.Join(parts, ".")
 }
-
-// embeddedRequestTypes are the request structs embedded in others.
-var embeddedRequestTypes = map[string]bool{"exaFilters": true, "exaContents": true}
 
 func jsonKind(goKind string) string {
 	switch goKind {
