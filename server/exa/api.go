@@ -77,7 +77,8 @@ type exaAPI struct {
 }
 
 // Mount adds Exa's endpoints (POST /search, /findSimilar, /contents,
-// /answer) to mux. It fails only on answer options that cannot work.
+// /answer) to mux, and GET /documents/{id}, which resolves the URLs built
+// for documents without one. It fails only on answer options that cannot work.
 func Mount(mux *http.ServeMux, o Options) error {
 	llm, err := newLLMAnswerer(o.Answer, o.Logger)
 	if err != nil {
@@ -96,6 +97,7 @@ func Mount(mux *http.ServeMux, o Options) error {
 	mux.HandleFunc("POST /findSimilar", api.handle(api.findSimilarHandler))
 	mux.HandleFunc("POST /contents", api.handle(api.contentsHandler))
 	mux.HandleFunc("POST /answer", api.handle(api.answerHandler))
+	mux.HandleFunc("GET /documents/{id}", api.handle(api.documentHandler))
 	return nil
 }
 

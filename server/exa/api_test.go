@@ -272,3 +272,25 @@ func TestExaURLs(t *testing.T) {
 		})
 	}
 }
+
+// GET /documents/{id} resolves a document's ID, so that a URL template
+// pointing at the server gives corpus records URLs that resolve.
+func TestExaDocumentByID(t *testing.T) {
+	docs := []cari.Document{{ID: "claim 17/a", Title: "Magma", Text: "Basaltic magma erupts from shield volcanoes."}}
+	ts := startServer(t, serverSetup{docs: docs, opts: func(o *server.Options) { o.URLTemplate = "http://cari.example/documents/{id}" }})
+	_, m, _ := exaDo(t, ts, "/search", `{"query":"basaltic magma"}`)
+	rs := exaResults(t, m)
+	if len(rs) == 0 || rs[0]["url"] != "http://cari.example/documents/claim%2017%2Fa" {
+		t.Fatalf("results %v, want claim 17/a's url under /documents/", rs)
+	}
+	path := strings.TrimPrefix(rs[0]["url"].(string), "http://cari.example")
+	r := ts.do(t, "GET", path, "")
+	var doc map[string]any
+	if err := json.Unmarshal(r.body, &doc); err != nil || r.code != 200 || doc["id"] != "claim 17/a" || doc["text"] != docs[0].Text || doc["url"] != rs[0]["url"] {
+		t.Errorf("GET %s: %d %s, want claim 17/a with its text and url", path, r.code, r.body)
+	}
+	r = ts.do(t, "GET", "/documents/nothing", "")
+	if err := json.Unmarshal(r.body, &doc); err != nil || r.code != 404 || doc["tag"] != "NOT_FOUND" {
+		t.Errorf("GET /documents/nothing: %d %s, want Exa's 404", r.code, r.body)
+	}
+}

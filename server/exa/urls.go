@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"strings"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 )
 
@@ -79,4 +82,20 @@ func (d docURLs) fill(results []*cariv1.Result) {
 			r.Url = d.of(r.GetId(), "")
 		}
 	}
+}
+
+// documentHandler answers GET /documents/{id} with one stored document as
+// a /contents result, its text whole. A URL template that points here
+// ("https://search.example.org/documents/{id}") makes every URL built for
+// a document one that resolves when fetched.
+func (a *exaAPI) documentHandler(c *exaCall, _ []byte) (any, error) {
+	id := c.r.PathValue("id")
+	items, _, err := a.lookUp(c, []string{id}, nil, &cariv1.ContentsOptions{Text: &cariv1.TextOptions{}})
+	if err != nil {
+		return nil, err
+	}
+	if items[0].status != cariv1.ContentsStatus_CONTENTS_STATUS_FOUND {
+		return nil, status.Errorf(codes.NotFound, "document %q: no stored document has this ID", id)
+	}
+	return exaResultOf(items[0].doc, exaWant{text: true}, false), nil
 }
