@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/cari-search/cari"
-	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/server/internal/servertest"
@@ -35,18 +34,7 @@ func startServer(t *testing.T, setup serverSetup) *testServer {
 	t.Helper()
 	st := servertest.Store(t)
 	if len(setup.docs) > 0 {
-		ix, err := indexer.New(st, indexer.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range setup.docs {
-			if err := ix.Add(t.Context(), d); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := ix.Flush(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		servertest.Index(t, st, setup.docs...)
 	}
 	guard, err := server.NewGuard(setup.guard)
 	if err != nil {

@@ -35,11 +35,18 @@ func Store(t testing.TB) *local.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	Index(t, st, Docs...)
+	return st
+}
+
+// Index adds docs to st (keyword only) and flushes them.
+func Index(t testing.TB, st *local.Store, docs ...cari.Document) {
+	t.Helper()
 	ix, err := indexer.New(st, indexer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range Docs {
+	for _, d := range docs {
 		if err := ix.Add(t.Context(), d); err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +54,6 @@ func Store(t testing.TB) *local.Store {
 	if err := ix.Flush(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return st
 }
 
 // LogBuffer is a log sink that tests read while the server writes.
