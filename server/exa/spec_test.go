@@ -109,8 +109,9 @@ var specCases = []specCase{
 	{"search type auto", "/search", `{"query":"volcano","type":"auto"}`, 200},
 	{"search type fast", "/search", `{"query":"volcano","type":"fast"}`, 200},
 	{"search type keyword", "/search", `{"query":"volcano","type":"keyword"}`, 200},
-	// deep runs hybrid retrieval, which needs an embedding model.
-	{"search type deep", "/search", `{"query":"volcano eruption","type":"deep"}`, 503},
+	{"search type deep", "/search", `{"query":"volcano eruption","type":"deep","additionalQueries":["magma lava"]}`, 200},
+	// Variations of its own need a chat model, which the fixture has not.
+	{"search type deep, no model", "/search", `{"query":"volcano eruption","type":"deep"}`, 501},
 	{"search type instant", "/search", `{"query":"volcano","type":"instant"}`, 200},
 	{"search numResults 1", "/search", `{"query":"volcano","numResults":1}`, 200},
 	{"search text maxCharacters", "/search", `{"query":"volcano","contents":{"text":{"maxCharacters":30}}}`, 200},
@@ -124,6 +125,7 @@ var specCases = []specCase{
 	{"search includeText", "/search", `{"query":"volcano","includeText":["magma"]}`, 200},
 	{"search excludeText", "/search", `{"query":"volcano","excludeText":["Sunday"]}`, 200},
 	{"search category", "/search", `{"query":"volcano","category":"news"}`, 200},
+	{"search summary and context", "/search", `{"query":"volcano","contents":{"summary":true},"context":true}`, 200},
 	{"search corpus records", "/search", `{"query":"magma lava viscosity ash engines","contents":{"text":true}}`, 200},
 	{"search untitled page", "/search", `{"query":"pyroclastic flows"}`, 200},
 	{"search no match", "/search", `{"query":"zzzyzzx"}`, 200},
@@ -146,6 +148,7 @@ var specCases = []specCase{
 	{"contents text maxCharacters", "/contents", `{"urls":["https://music.example.org/jazz"],"text":{"maxCharacters":10}}`, 200},
 	{"contents highlights query", "/contents", `{"ids":["jazz"],"highlights":{"query":"New Orleans"}}`, 200},
 	{"contents highlights no query", "/contents", `{"ids":["volcano","claim-17"],"highlights":true}`, 200},
+	{"contents summary", "/contents", `{"ids":["volcano","claim-17"],"summary":{"query":"why does it erupt"}}`, 200},
 	{"contents corpus records", "/contents", `{"ids":["claim-17","doc with spaces/1"]}`, 200},
 	{"contents by default URI", "/contents", `{"urls":["cari:doc/claim-17"]}`, 200},
 	{"contents nothing asked", "/contents", `{}`, 400},
