@@ -213,7 +213,11 @@ func (cm *committer) markHost(host string, flag byte) {
 // links only), depth, private address (IP literals; names are checked
 // when dialled), and robots.txt later, per host.
 func (cm *committer) admission(u string, depth int, patterns bool) string {
-	s := cm.c.scope
+	return cm.c.scope.admission(u, depth, patterns)
+}
+
+// admission is committer.admission, for every crawl of the scope.
+func (s *scope) admission(u string, depth int, patterns bool) string {
 	switch {
 	case len(u) > cari.MaxURLBytes:
 		return "url_too_long"

@@ -97,6 +97,9 @@ type frontier struct {
 	maxDelay  time.Duration
 	sitemapOK bool
 	now       func() time.Time
+	// sitemapsWanted says whether a host's sitemaps are still to be read
+	// in this job; nil means yes.
+	sitemapsWanted func(host string) bool
 	// started, when set, is told of every request start the frontier
 	// allows (robots.txt, sitemaps, pages), with the time it decided by.
 	started func(host string, at time.Time)
@@ -360,6 +363,16 @@ func (h *hostState) take(now time.Time) (*entry, time.Duration) {
 		return e, 0
 	}
 	return nil, soonest
+}
+
+// robotsDone records a robots task's robots.txt and queues the host's
+// sitemaps when they are wanted.
+func (f *frontier) robotsDone(t task, r *robotsRules) {
+	var sitemaps []string
+	if r.blocked == "" && f.sitemapOK && (f.sitemapsWanted == nil || f.sitemapsWanted(t.host.key)) {
+		sitemaps = sitemapURLs(t.host.key, r)
+	}
+	f.robotsRead(t.host, r, sitemaps)
 }
 
 // robotsRead records a host's robots.txt, which sets its delay (a longer

@@ -78,6 +78,9 @@ func (l *liveStats) finished(stop StopReason) {
 
 // Progress returns the crawl's state now. It is safe to call while Run runs.
 func (c *Crawler) Progress() Progress {
+	if c.shared != nil {
+		return c.shared.progress()
+	}
 	l := &c.live
 	l.mu.Lock()
 	front := l.front

@@ -34,6 +34,10 @@ type robotsRules struct {
 	// assume complete disallow) or the host's address is refused
 	// ("private_address").
 	blocked string
+	// status and body are the answer as read (after redirects), kept for
+	// the other workers of a shared crawl; status 0 when none was read.
+	status int
+	body   []byte
 }
 
 // allowed reports whether robots.txt lets Cari fetch the canonical URL u.
@@ -138,16 +142,24 @@ func (c *Crawler) fetchRobots(ctx context.Context, host string) *robotsRules {
 		status = http.StatusNotFound
 	}
 	c.robots.put(robotsURL, status, body)
+	r := parseRobots(status, body)
+	if r.blocked != "" {
+		c.log.Warn("robots.txt unreadable or a server error; not crawling the host", "host", host, "status", status)
+	}
+	return r
+}
+
+// parseRobots turns a robots.txt answer into rules: a 5xx or an
+// unparsable file blocks the host (RFC 9309), a 4xx allows everything.
+func parseRobots(status int, body []byte) *robotsRules {
 	if status >= 500 {
-		c.log.Warn("robots.txt answered a server error; not crawling the host", "host", host, "status", status)
-		return &robotsRules{blocked: "robots_unavailable"}
+		return &robotsRules{blocked: "robots_unavailable", status: status, body: body}
 	}
 	data, err := robotstxt.FromStatusAndBytes(status, body)
 	if err != nil {
-		c.log.Warn("robots.txt unparsable; not crawling the host", "host", host, "status", status, "error", err)
-		return &robotsRules{blocked: "robots_unavailable"}
+		return &robotsRules{blocked: "robots_unavailable", status: status, body: body}
 	}
-	r := &robotsRules{group: data.FindGroup(extract.RobotsToken), sitemaps: data.Sitemaps}
+	r := &robotsRules{group: data.FindGroup(extract.RobotsToken), sitemaps: data.Sitemaps, status: status, body: body}
 	if r.group != nil {
 		r.crawlDelay = r.group.CrawlDelay
 	}

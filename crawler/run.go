@@ -29,6 +29,11 @@ type Crawler struct {
 	robots *robotsCache
 	client *http.Client
 	front  *frontier
+	// sched is what the workers take tasks from: front for a local crawl,
+	// a job's frontier in Redis for a shared one.
+	sched scheduler
+	// shared is set for a worker of a crawl job shared in Redis.
+	shared *sharedRun
 	live   liveStats
 	// abort stops the crawl with an error (a failed commit or flush).
 	abort func(error)
@@ -113,6 +118,9 @@ type outcome struct {
 // fetches under way are abandoned, everything already fetched is kept,
 // and a later Run with the same seeds and scope continues the crawl.
 func (c *Crawler) Run(ctx context.Context) (Progress, error) {
+	if c.shared != nil {
+		return c.runShared(ctx)
+	}
 	start := time.Now()
 	job, err := c.state.startJob(c.scope.fingerprint(), start, c.opts.Fresh)
 	if err != nil {
@@ -129,6 +137,8 @@ func (c *Crawler) Run(ctx context.Context) (Progress, error) {
 	c.front = newFrontier(c.opts.MaxPages-int(job.counters.Fetched), c.opts.hostDelay, c.opts.hostParallelism,
 		c.opts.MaxCrawlDelay, !c.opts.NoSitemaps && c.scope.maxDepth > 0)
 	c.front.started = c.opts.scheduled
+	c.front.sitemapsWanted = c.live.sitemapsWanted
+	c.sched = c.front
 	c.live.init(job, start, c.front)
 	slices.SortFunc(job.queue, func(a, b *entry) int { return cmp.Compare(a.seq, b.seq) })
 	c.front.push(job.queue...)
@@ -185,22 +195,34 @@ func (c *Crawler) Run(ctx context.Context) (Progress, error) {
 	return c.Progress(), ctx.Err()
 }
 
+// scheduler hands the workers their tasks and hears when requests end,
+// which is all a worker needs of a frontier: the local one (frontier.go)
+// or a crawl job's frontier shared by many workers in Redis (shared.go).
+type scheduler interface {
+	// next blocks until a task is ready; false means the crawl is over
+	// for this worker (or ctx is done).
+	next(ctx context.Context) (task, bool)
+	// robotsDone records a host's robots.txt as read by a robots task.
+	robotsDone(t task, r *robotsRules)
+	// requestDone frees the host's slot when a request ends; see
+	// frontier.requestDone.
+	requestDone(t task, gotResponse bool, retryAfter time.Duration)
+	// finish marks n tasks whose outcome will never come (abandoned as
+	// the crawl stops).
+	finish(n int)
+}
+
 // work runs tasks until the frontier has none left.
 func (c *Crawler) work(ctx context.Context, col *colly.Collector, out chan<- outcome) {
 	for {
-		t, ok := c.front.next(ctx)
+		t, ok := c.sched.next(ctx)
 		if !ok {
 			return
 		}
 		var o outcome
 		switch t.kind {
 		case taskRobots:
-			r := c.fetchRobots(ctx, t.host.key)
-			var sitemaps []string
-			if r.blocked == "" && c.front.sitemapOK && c.live.sitemapsWanted(t.host.key) {
-				sitemaps = sitemapURLs(t.host.key, r)
-			}
-			c.front.robotsRead(t.host, r, sitemaps)
+			c.sched.robotsDone(t, c.fetchRobots(ctx, t.host.key))
 			continue
 		case taskSitemap:
 			o = c.runSitemap(ctx, t)
@@ -210,9 +232,10 @@ func (c *Crawler) work(ctx context.Context, col *colly.Collector, out chan<- out
 			o = c.runPage(ctx, col, t)
 		}
 		if ctx.Err() != nil {
-			// Abandoned: the entry stays queued in the state file and is
+			// Abandoned: the entry stays queued in the state file (or
+			// leased in Redis until the lease is given back) and is
 			// fetched when the crawl resumes.
-			c.front.finish(1)
+			c.sched.finish(1)
 			continue
 		}
 		out <- o
@@ -221,7 +244,7 @@ func (c *Crawler) work(ctx context.Context, col *colly.Collector, out chan<- out
 
 func (c *Crawler) runSitemap(ctx context.Context, t task) outcome {
 	locs, index := c.fetchSitemap(ctx, t.url)
-	c.front.requestDone(t, true, 0)
+	c.sched.requestDone(t, true, 0)
 	o := outcome{t: t, linkDepth: 1}
 	host := t.host.key
 	for _, l := range locs {
@@ -243,11 +266,7 @@ func (c *Crawler) runSitemap(ctx context.Context, t task) outcome {
 // runPage fetches one page and works out what to do with it.
 func (c *Crawler) runPage(ctx context.Context, col *colly.Collector, t task) outcome {
 	o := outcome{t: t, linkDepth: t.e.Depth + 1}
-	recs, err := c.state.urlRecords([]string{t.e.URL})
-	if err != nil {
-		c.log.Warn("read page record", "url", t.e.URL, "error", err)
-	}
-	prev := recs[t.e.URL]
+	prev := c.urlRecord(t.e.URL)
 	o.prev = prev
 	fetchedAt := time.Now()
 	res, err := c.fetch(col, t.e.URL, prev)
@@ -257,7 +276,7 @@ func (c *Crawler) runPage(ctx context.Context, col *colly.Collector, t task) out
 	if res.status == http.StatusTooManyRequests || res.status == http.StatusServiceUnavailable {
 		wait = retryAfter(res.header, time.Now())
 	}
-	c.front.requestDone(t, o.fetched, wait)
+	c.sched.requestDone(t, o.fetched, wait)
 	if ctx.Err() != nil {
 		return o
 	}
@@ -291,6 +310,20 @@ func (c *Crawler) runPage(ctx context.Context, col *colly.Collector, t task) out
 		return o
 	}
 	return c.extract(o, res, prev, fetchedAt)
+}
+
+// urlRecord is what the crawl state remembers of a URL from earlier
+// fetches, for a conditional request; nil when nothing (a shared crawl
+// keeps no records).
+func (c *Crawler) urlRecord(u string) *urlRecord {
+	if c.state == nil {
+		return nil
+	}
+	recs, err := c.state.urlRecords([]string{u})
+	if err != nil {
+		c.log.Warn("read page record", "url", u, "error", err)
+	}
+	return recs[u]
 }
 
 // failOrRetry turns a failed fetch into a retry with exponential backoff

@@ -1,0 +1,285 @@
+package crawler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/bits"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cari-search/cari"
+)
+
+// A shared worker commits outcomes in groups, like the local committer:
+// every sharedCommitInterval (or sharedCommitSize outcomes) one Redis
+// round trip admits the group's links and ends the leases of its pages
+// that give no document. A page with a document keeps its lease until the
+// sink has flushed the document (every Options.FlushEvery documents, or
+// sharedFlushInterval), so a worker that dies before that loses nothing:
+// its leases expire and the pages are fetched again.
+const (
+	sharedCommitSize     = 64
+	sharedCommitInterval = 20 * time.Millisecond
+	sharedFlushInterval  = 500 * time.Millisecond
+)
+
+// heldOutcome is a page whose document waits for the sink's flush.
+type heldOutcome struct {
+	o    outcome
+	fail string // "index" when the sink refused the document
+}
+
+// commitLoop collects outcomes into groups and commits each.
+func (s *sharedRun) commitLoop(runCtx context.Context, in <-chan outcome) error {
+	tick := time.NewTicker(sharedCommitInterval)
+	defer tick.Stop()
+	// Outcomes are committed even as the worker stops: their pages were
+	// fetched, and committing them saves fetching them again.
+	ctx := context.WithoutCancel(runCtx)
+	var group []outcome
+	var held []heldOutcome
+	var oldest time.Time
+	var err error
+	// final: the last step; otherwise a step with no new outcome (the
+	// worker is idle, its fetchers waiting) flushes too, so that the end of
+	// a job does not wait for sharedFlushInterval.
+	step := func(final bool) {
+		idle := len(group) == 0
+		if err == nil && len(group) > 0 {
+			var h []heldOutcome
+			h, err = s.commit(ctx, group)
+			if len(held) == 0 && len(h) > 0 {
+				oldest = time.Now()
+			}
+			held = append(held, h...)
+		}
+		group = group[:0]
+		if err == nil && len(held) > 0 && (final || idle || len(held) >= s.c.opts.FlushEvery || time.Since(oldest) >= sharedFlushInterval) {
+			err = s.flushHeld(ctx, runCtx, held)
+			held = held[:0]
+		}
+		if err != nil {
+			s.c.abort(err)
+		}
+	}
+	for {
+		select {
+		case o, ok := <-in:
+			if !ok {
+				step(true)
+				return err
+			}
+			group = append(group, o)
+			if len(group) >= sharedCommitSize {
+				step(false)
+			}
+		case <-tick.C:
+			step(false)
+		}
+	}
+}
+
+// commit decides the group's duplicates and hands its documents to the
+// sink, then admits its links and ends the leases of the pages without a
+// document in one pipeline. It returns the pages whose documents wait for
+// the sink's flush.
+func (s *sharedRun) commit(ctx context.Context, group []outcome) ([]heldOutcome, error) {
+	var held []heldOutcome
+	var now []outcome
+	skips := make(map[int]string)
+	for i, o := range group {
+		if o.doc == nil || o.retry {
+			now = append(now, o)
+			continue
+		}
+		skip, err := s.dedupe(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		if skip != "" {
+			skips[len(now)] = skip
+			now = append(now, group[i])
+			continue
+		}
+		h := heldOutcome{o: o}
+		if err := s.c.sink.Add(ctx, *o.doc); err != nil {
+			var fe *cari.FieldError
+			if !errors.As(err, &fe) {
+				return nil, fmt.Errorf("index %s: %w", o.doc.URL, err)
+			}
+			s.c.log.Warn("document refused by the index", "url", o.doc.URL, "error", err)
+			h.fail = "index"
+		}
+		held = append(held, h)
+	}
+	err := withRetry(ctx, s.c.log, "commit fetched pages", func() error {
+		pipe := s.f.rdb.Pipeline()
+		t := nowMS()
+		var admit []any
+		for _, o := range group {
+			admit = s.linkArgs(admit, o)
+		}
+		if len(admit) > 0 {
+			admitScript.Eval(ctx, pipe, nil, append([]any{s.f.prefix, t}, admit...)...)
+		}
+		for i, o := range now {
+			skip := o.skip
+			if k, ok := skips[i]; ok {
+				skip = k
+			}
+			s.completeCmd(ctx, pipe, o, t, skip, o.fail, false)
+		}
+		_, err := pipe.Exec(ctx)
+		return err
+	})
+	return held, err
+}
+
+// flushHeld flushes the sink, then ends the leases of the pages whose
+// documents it made durable.
+func (s *sharedRun) flushHeld(ctx, runCtx context.Context, held []heldOutcome) error {
+	if err := s.flushSink(ctx, runCtx); err != nil {
+		return err
+	}
+	return withRetry(ctx, s.c.log, "commit indexed pages", func() error {
+		pipe := s.f.rdb.Pipeline()
+		t := nowMS()
+		for _, h := range held {
+			s.completeCmd(ctx, pipe, h.o, t, h.o.skip, h.fail, h.fail == "")
+		}
+		_, err := pipe.Exec(ctx)
+		return err
+	})
+}
+
+// flushSink flushes the sink, trying again while it fails: the pages'
+// leases stay held (renewed by the heartbeat) until their documents are
+// durable, so a sink that is down pauses the worker rather than losing
+// pages. It gives up when the worker is stopped.
+func (s *sharedRun) flushSink(ctx, runCtx context.Context) error {
+	backoff := 250 * time.Millisecond
+	for {
+		err := s.c.sink.Flush(ctx)
+		if err == nil {
+			return nil
+		}
+		s.c.log.Warn("index flush failed; trying again", "error", err, "in", backoff)
+		select {
+		case <-runCtx.Done():
+			return fmt.Errorf("flush the index: %w", err)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, maxRedisBackoff)
+	}
+}
+
+// linkArgs appends admitScript's arguments for an outcome's links and its
+// redirect target. A rel="canonical" target is not followed in a shared
+// crawl: the page is indexed under its own URL.
+func (s *sharedRun) linkArgs(args []any, o outcome) []any {
+	if o.t.kind != taskPage || o.retry {
+		return args
+	}
+	e := o.t.e
+	if o.redirect != "" && !o.canonicalOf {
+		args = s.admitArgs(args, o.redirect, e.Depth, e.Redirects+1, false)
+	}
+	for _, l := range o.links {
+		args = s.admitArgs(args, l, o.linkDepth, 0, true)
+	}
+	return args
+}
+
+// completeCmd queues completeScript for an outcome's lease.
+func (s *sharedRun) completeCmd(ctx context.Context, pipe redis.Pipeliner, o outcome, now int64, skip, fail string, indexed bool) {
+	e := o.t.e
+	var dueAt, retry string
+	if o.retry {
+		dueAt = strconv.FormatInt(e.NotBefore.UnixMilli(), 10)
+		raw, _ := json.Marshal(e)
+		retry = string(raw)
+	}
+	completeScript.Eval(ctx, pipe, nil, s.f.prefix, s.worker, e.URL, now,
+		flag(o.fetched), o.bytes, skip, fail, flag(indexed), dueAt, retry)
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// dedupe decides whether a document goes to the index in a shared crawl:
+// not when another URL of the job has its text ("duplicate") or a text
+// within nearDupBits SimHash bits ("near_duplicate"). The exact check is
+// atomic; two near duplicates fetched at the same moment by two workers
+// may both be indexed.
+func (s *sharedRun) dedupe(ctx context.Context, o outcome) (string, error) {
+	doc := o.doc
+	var owner string
+	err := withRetry(ctx, s.c.log, "check duplicates", func() error {
+		var err error
+		owner, err = claimHashScript.Run(ctx, s.f.rdb, nil, s.f.prefix, doc.ContentHash, doc.URL).Text()
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if owner != doc.URL {
+		return "duplicate", nil
+	}
+	if !o.hasSimHash {
+		return "", nil
+	}
+	// Two fingerprints at most 7 bits apart agree in at least one of
+	// their 8 bytes (pigeonhole), so the candidates are the pages that
+	// share a byte at the same position.
+	member := strconv.FormatUint(o.simHash, 16) + " " + doc.URL
+	var near bool
+	err = withRetry(ctx, s.c.log, "check near duplicates", func() error {
+		pipe := s.f.rdb.Pipeline()
+		var cmds []*redis.StringSliceCmd
+		for i := range 8 {
+			cmds = append(cmds, pipe.SMembers(ctx, s.simKey(o.simHash, i)))
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return err
+		}
+		near = false
+		for _, cmd := range cmds {
+			for _, m := range cmd.Val() {
+				hexHash, u, _ := strings.Cut(m, " ")
+				h, err := strconv.ParseUint(hexHash, 16, 64)
+				if err == nil && u != doc.URL && bits.OnesCount64(h^o.simHash) <= nearDupBits {
+					near = true
+				}
+			}
+		}
+		if near {
+			return nil
+		}
+		pipe = s.f.rdb.Pipeline()
+		for i := range 8 {
+			pipe.SAdd(ctx, s.simKey(o.simHash, i), member)
+		}
+		_, err := pipe.Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if near {
+		return "near_duplicate", nil
+	}
+	return "", nil
+}
+
+func (s *sharedRun) simKey(h uint64, i int) string {
+	return s.f.key(fmt.Sprintf("sim:%d:%02x", i, byte(h>>(8*i))))
+}

@@ -1,0 +1,401 @@
+package crawler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cari-search/cari"
+)
+
+// StopJobStopped ends a shared crawl's worker when the job was stopped
+// (cari crawl stop); cari crawl resume lets workers take it up again.
+const StopJobStopped StopReason = "stopped"
+
+// sharedRun is one worker's part in a crawl job shared in Redis: the
+// scheduler its fetchers take leased tasks from, and the committer that
+// hands documents to the sink and ends each lease only once the sink has
+// flushed its document. A worker that dies before that has its leases
+// expire and its pages fetched again by another worker; nothing else is
+// fetched twice.
+type sharedRun struct {
+	f      *SharedFrontier
+	c      *Crawler
+	worker string
+	ttl    time.Duration
+	// ctx is the run's: a robots.txt read as the worker stops is not
+	// recorded (its lease is given back instead).
+	ctx   context.Context
+	start time.Time
+
+	mu      sync.Mutex
+	robots  map[string]*robotsRules // parsed robots.txt by host
+	end     StopReason              // why the job ended, once a lease said so
+	prog    Progress                // the job's totals, refreshed by the heartbeat
+	fetched int64                   // pages this worker fetched
+}
+
+// NewShared prepares a worker of the crawl job in f: the first worker
+// creates the job from its options, later ones take the job's scope and
+// politeness and add their seeds to it. Documents go to sink. Invalid
+// options give a *cari.FieldError.
+func NewShared(ctx context.Context, f *SharedFrontier, sink Sink, opts Options, leaseTTL time.Duration) (*Crawler, error) {
+	if leaseTTL <= 0 {
+		leaseTTL = DefaultLeaseTTL
+	}
+	opts.NoSitemaps = true // not shared yet: see docs/CRAWLER.md
+	d := opts.withDefaults()
+	opts.Logger, opts.MaxPages = d.Logger, d.MaxPages
+	if len(opts.Seeds) > 0 {
+		if _, err := newScope(opts); err != nil {
+			return nil, err
+		}
+	} else {
+		var exists bool
+		err := withRetry(ctx, opts.Logger, "find the crawl job", func() error {
+			var err error
+			exists, err = f.rdb.HExists(ctx, f.key("meta"), "config").Result()
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			return nil, &cari.FieldError{Field: "seeds", Reason: fmt.Sprintf("crawl job %s does not exist yet; its first worker needs a seed", f.job)}
+		}
+	}
+	joined, _, err := f.join(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	c, err := New(nil, sink, joined)
+	if err != nil {
+		return nil, err
+	}
+	c.shared = &sharedRun{f: f, c: c, worker: newWorkerID(), ttl: leaseTTL, robots: make(map[string]*robotsRules)}
+	c.sched = c.shared
+	c.log = c.log.With("job", f.job, "worker", c.shared.worker)
+	return c, nil
+}
+
+func nowMS() int64 { return time.Now().UnixMilli() }
+
+// runShared is Run for a worker of a shared crawl: it fetches until the
+// job has no URL left (or its budget is spent, or it is stopped), then
+// gives back whatever it still holds.
+func (c *Crawler) runShared(ctx context.Context) (Progress, error) {
+	s := c.shared
+	s.mu.Lock()
+	s.start = time.Now()
+	s.prog = Progress{CrawlID: s.f.job}
+	s.mu.Unlock()
+	if err := s.admitSeeds(ctx); err != nil {
+		return s.progress(), err
+	}
+	c.log.Info("joined crawl job", "seeds", len(c.scope.seeds), "user_agent", c.opts.userAgent(), "lease_ttl", s.ttl)
+
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	c.abort = cancel
+	s.ctx = runCtx
+	col, err := c.newCollector(runCtx)
+	if err != nil {
+		return s.progress(), err
+	}
+	hbCtx, stopHB := context.WithCancel(context.WithoutCancel(ctx))
+	hbDone := make(chan struct{})
+	go func() { defer close(hbDone); s.heartbeat(hbCtx) }()
+
+	outcomes := make(chan outcome)
+	var wg sync.WaitGroup
+	for range c.opts.Concurrency {
+		wg.Go(func() { c.work(runCtx, col, outcomes) })
+	}
+	commitDone := make(chan error, 1)
+	go func() { commitDone <- s.commitLoop(runCtx, outcomes) }()
+	wg.Wait()
+	close(outcomes)
+	errCommit := <-commitDone
+	// Whatever this worker still holds (fetches abandoned as it stops) goes
+	// back to the queue at once rather than when its leases expire.
+	giveCtx, cancelGive := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	if err := s.f.requeue(giveCtx, s.worker); err != nil {
+		c.log.Warn("give back leases", "error", err)
+	}
+	cancelGive()
+	stopHB()
+	<-hbDone
+	s.refresh(context.WithoutCancel(ctx))
+	p := s.progress()
+	if errCommit != nil {
+		return p, errCommit
+	}
+	if cause := context.Cause(runCtx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return p, cause
+	}
+	if ctx.Err() == nil {
+		c.log.Info("crawl job finished for this worker", "stop_reason", p.StopReason)
+	}
+	return p, ctx.Err()
+}
+
+// progress is the job's totals as last read from Redis, with this
+// worker's own fetches as FetchedThisRun.
+func (s *sharedRun) progress() Progress {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	start := s.start
+	p := s.prog
+	p.Skipped, p.Errors = cloneMap(p.Skipped), cloneMap(p.Errors)
+	p.FetchedThisRun = s.fetched
+	p.Elapsed = time.Since(start)
+	if sec := p.Elapsed.Seconds(); sec > 0 {
+		p.PagesPerSecond = float64(p.FetchedThisRun) / sec
+	}
+	if s.end != "" {
+		p.Done, p.StopReason = s.end != StopJobStopped, s.end
+	}
+	return p
+}
+
+// heartbeat renews this worker's leases every third of their lifetime,
+// puts back expired leases of dead workers every second, and refreshes
+// the job's totals for Progress.
+func (s *sharedRun) heartbeat(ctx context.Context) {
+	renewEvery := s.ttl / 3
+	lastRenew := time.Time{}
+	tick := time.NewTicker(min(time.Second, renewEvery))
+	defer tick.Stop()
+	for {
+		if time.Since(lastRenew) >= renewEvery {
+			err := renewScript.Run(ctx, s.f.rdb, nil, s.f.prefix, s.worker, nowMS(), s.ttl.Milliseconds()).Err()
+			if err == nil {
+				lastRenew = time.Now()
+			}
+		}
+		if n, err := s.f.requeueExpired(ctx); err == nil && n > 0 {
+			s.c.log.Info("leases of a dead worker expired; their pages are queued again", "leases", n)
+		}
+		s.refresh(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// refresh reads the job's totals.
+func (s *sharedRun) refresh(ctx context.Context) {
+	st, err := s.f.Status(ctx)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prog.Fetched, s.prog.Queued, s.prog.Indexed = st.Fetched, st.Queued, st.Indexed
+	s.prog.Skipped, s.prog.Errors = st.Skipped, st.Errors
+	s.prog.Retries, s.prog.BytesFetched, s.prog.Hosts = st.Retries, st.BytesFetched, st.Hosts
+}
+
+// next leases a task from the job, waiting while no host may be asked
+// yet and while Redis is down.
+func (s *sharedRun) next(ctx context.Context) (task, bool) {
+	idle := 5 * time.Millisecond
+	for {
+		var res []any
+		var now int64
+		err := withRetry(ctx, s.c.log, "lease a URL", func() error {
+			var err error
+			now = nowMS()
+			res, err = leaseScript.Run(ctx, s.f.rdb, nil, s.f.prefix, s.worker, now, s.ttl.Milliseconds()).Slice()
+			return err
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				s.c.abort(fmt.Errorf("lease a URL: %w", err))
+			}
+			return task{}, false
+		}
+		switch res[0] {
+		case "page":
+			t, ok := s.pageTask(ctx, res[1].(string), res[2].(string))
+			if !ok {
+				continue
+			}
+			if t.kind == taskPage {
+				s.scheduled(t.host.key, now)
+			}
+			return t, true
+		case "robots":
+			s.scheduled(res[1].(string), now)
+			return task{kind: taskRobots, host: &hostState{key: res[1].(string)}}, true
+		case "done", "stopped":
+			reason := StopJobStopped
+			if res[0] == "done" {
+				reason = StopReason(res[1].(string))
+			}
+			s.mu.Lock()
+			s.end = reason
+			s.mu.Unlock()
+			return task{}, false
+		}
+		// "wait": nothing may start yet. Poll no later than the next
+		// start, and at least every 100 ms, when other workers' requests
+		// may end.
+		ms, _ := time.ParseDuration(res[1].(string) + "ms")
+		d := min(ms, idle, 100*time.Millisecond)
+		idle = min(2*idle, 100*time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return task{}, false
+		case <-time.After(d):
+		}
+	}
+}
+
+// scheduled tells Options.scheduled (tests) of a request start the job
+// allowed.
+func (s *sharedRun) scheduled(host string, at int64) {
+	if s.c.opts.scheduled != nil {
+		s.c.opts.scheduled(host, time.UnixMilli(at))
+	}
+}
+
+// pageTask turns a leased entry into a task: a skip when robots.txt
+// disallows the page (the lease's slot is freed without a request).
+func (s *sharedRun) pageTask(ctx context.Context, raw, host string) (task, bool) {
+	var e entry
+	if err := json.Unmarshal([]byte(raw), &e); err != nil {
+		s.c.log.Error("unreadable entry in the shared frontier; dropped", "entry", raw, "error", err)
+		return task{}, false
+	}
+	t := task{kind: taskPage, host: &hostState{key: host}, e: &e}
+	r, err := s.hostRobots(ctx, host)
+	if err != nil {
+		return t, true // fetched anyway: colly's own check still applies
+	}
+	if reason := (&hostState{robots: r}).skipReason(e.URL); reason != "" {
+		s.release(t, 0, true)
+		t.kind, t.reason = taskSkip, reason
+	}
+	return t, true
+}
+
+// hostRobots is the host's robots.txt as some worker of the job read it,
+// parsed once per worker and given to colly's check too.
+func (s *sharedRun) hostRobots(ctx context.Context, host string) (*robotsRules, error) {
+	s.mu.Lock()
+	r := s.robots[host]
+	s.mu.Unlock()
+	if r != nil {
+		return r, nil
+	}
+	var raw string
+	err := withRetry(ctx, s.c.log, "read robots.txt from the job", func() error {
+		var err error
+		raw, err = s.f.rdb.HGet(ctx, s.f.key("robots"), host).Result()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var sr sharedRobots
+	if err := json.Unmarshal([]byte(raw), &sr); err != nil {
+		return nil, err
+	}
+	if sr.Blocked != "" {
+		r = &robotsRules{blocked: sr.Blocked}
+	} else {
+		r = parseRobots(sr.Status, sr.Body)
+		s.c.robots.put(host+"/robots.txt", sr.Status, sr.Body)
+	}
+	s.mu.Lock()
+	s.robots[host] = r
+	s.mu.Unlock()
+	return r, nil
+}
+
+// sharedRobots is a host's robots.txt in the job, as one worker read it.
+type sharedRobots struct {
+	Blocked string `json:"blocked,omitempty"`
+	Status  int    `json:"status,omitempty"`
+	Body    []byte `json:"body,omitempty"`
+}
+
+func (s *sharedRun) robotsDone(t task, r *robotsRules) {
+	if s.ctx.Err() != nil {
+		return
+	}
+	host := t.host.key
+	// An answer is kept as it came, for every worker to parse alike; no
+	// answer (unreachable, refused address) as the reason.
+	sr := sharedRobots{Status: r.status, Body: r.body}
+	if r.status == 0 {
+		sr = sharedRobots{Blocked: r.blocked}
+	}
+	raw, _ := json.Marshal(sr)
+	delay := min(r.crawlDelay, s.c.opts.MaxCrawlDelay)
+	ctx := context.Background()
+	err := withRetry(ctx, s.c.log, "record robots.txt", func() error {
+		return robotsScript.Run(ctx, s.f.rdb, nil, s.f.prefix, s.worker, "R "+host, nowMS(), string(raw), delay.Milliseconds()).Err()
+	})
+	if err != nil {
+		s.c.log.Warn("record robots.txt", "host", host, "error", err)
+	}
+}
+
+func (s *sharedRun) requestDone(t task, gotResponse bool, retryAfter time.Duration) {
+	if t.kind == taskPage {
+		s.release(t, retryAfter, false)
+		if gotResponse {
+			s.mu.Lock()
+			s.fetched++
+			s.mu.Unlock()
+		}
+	}
+}
+
+// release frees a page lease's slot on its host.
+func (s *sharedRun) release(t task, retryAfter time.Duration, noRequest bool) {
+	ctx := context.Background()
+	noReq := "0"
+	if noRequest {
+		noReq = "1"
+	}
+	wait := min(retryAfter, s.c.opts.MaxCrawlDelay*5)
+	err := withRetry(ctx, s.c.log, "free a host's slot", func() error {
+		return releaseScript.Run(ctx, s.f.rdb, nil, s.f.prefix, s.worker, t.e.URL, nowMS(), wait.Milliseconds(), noReq).Err()
+	})
+	if err != nil {
+		s.c.log.Warn("free a host's slot", "url", t.e.URL, "error", err)
+	}
+}
+
+// finish is a no-op: an abandoned task's lease is given back when the
+// worker stops.
+func (s *sharedRun) finish(int) {}
+
+// admitSeeds queues the worker's seeds (the job's, for its first worker).
+func (s *sharedRun) admitSeeds(ctx context.Context) error {
+	var args []any
+	for _, u := range s.c.scope.seeds {
+		args = s.admitArgs(args, u, 0, 0, false)
+	}
+	return withRetry(ctx, s.c.log, "queue the seeds", func() error {
+		return admitScript.Run(ctx, s.f.rdb, nil, append([]any{s.f.prefix, nowMS()}, args...)...).Err()
+	})
+}
+
+// admitArgs appends a URL's arguments for admitScript, with the reason it
+// is out of scope, if it is.
+func (s *sharedRun) admitArgs(args []any, u string, depth, redirects int, patterns bool) []any {
+	reason := s.c.scope.admission(u, depth, patterns)
+	host := hostOf(u)
+	e, _ := json.Marshal(entry{URL: u, Depth: depth, Redirects: redirects})
+	return append(args, u, host, reason, string(e),
+		s.c.opts.hostDelay(host).Milliseconds(), s.c.opts.hostParallelism(host))
+}

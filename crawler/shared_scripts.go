@@ -1,0 +1,299 @@
+package crawler
+
+import "github.com/redis/go-redis/v9"
+
+// The shared frontier's state changes are Lua scripts, each run by Redis
+// atomically: a lease, the host's politeness slot and its next start time
+// change together or not at all, whichever worker asks, so a host sees the
+// same pace from ten workers as from one. ARGV[1] is always the job's key
+// prefix (see jobKeys); the scripts touch only keys under it, so a job
+// lives in one Redis node.
+//
+// The job's keys, after the prefix:
+//
+//	meta       hash: config (the job's scope and politeness, JSON), state (running|stopped), max_pages
+//	stats      hash: queued, leased_pages, fetched, bytes, indexed, retries, requeued, hosts,
+//	           skipped:REASON, errors:REASON
+//	seen       hash: URL -> Q (queued), D (skipped for its depth, may come back nearer a seed),
+//	           S (skipped), X (done)
+//	q:HOST     list: the host's queued entries (JSON), oldest first
+//	hosts      sorted set: hosts with queued entries, scored by the earliest start (ms) of their
+//	           next request; parkedScore while the host has no free slot
+//	next       hash: host -> earliest start (ms) of its next request
+//	busy       hash: host -> requests in flight
+//	hdelay     hash: host -> delay between request starts (ms)
+//	hpar       hash: host -> most requests in flight
+//	robots     hash: host -> robots.txt as read (JSON)
+//	robotslock:HOST  string with expiry: a worker is reading the host's robots.txt
+//	leases     sorted set: lease -> expiry (ms); a lease is a page's URL or "R HOST"
+//	lease      hash: lease -> {w: worker, h: host, s: 1 while it holds the host's slot,
+//	           e: the entry (pages), p: the host's next start before the lease}
+//	wl:WORKER  set: the worker's leases
+//	workers    sorted set: worker -> last heartbeat (ms)
+//	delayed    sorted set: "HOST\tENTRY" -> when the retry is due (ms)
+//	hashes     hash: content SHA-256 -> the URL indexed with it
+//	sim:I:V    set: "SIMHASH URL" of pages whose SimHash has V as its I-th byte
+//	fhosts     set: hosts that answered a page fetch
+
+// parkedScore is a busy host's score in hosts: far beyond any time, so
+// that a lease does not look at it until one of its requests ends.
+const parkedScore = "1e15"
+
+// luaUnpark is shared by the scripts that free a host's slot: a host with
+// queued entries is ready again at its next start time.
+const luaUnpark = `
+local function unpark(p, h, now)
+  if redis.call('LLEN', p..'q:'..h) > 0 then
+    local nxt = tonumber(redis.call('HGET', p..'next', h) or '0')
+    redis.call('ZADD', p..'hosts', math.max(nxt, now), h)
+  end
+end
+local function incr(p, field, n)
+  redis.call('HINCRBY', p..'stats', field, n)
+end
+`
+
+// leaseScript hands worker ARGV[2] one task at time ARGV[3] (ms), leased
+// for ARGV[4] ms: {"page", entry, host}, {"robots", host}, {"wait", ms},
+// {"done", reason} or {"stopped"}. A host's robots.txt is read (by one
+// worker) before its first page; a page is leased only while the host has
+// a free slot, its delay has passed since the last start, and the page
+// budget (max_pages minus pages fetched and leased) is not spent.
+var leaseScript = redis.NewScript(luaUnpark + `
+local p, w, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+if redis.call('HGET', p..'meta', 'state') == 'stopped' then return {'stopped'} end
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', p..'delayed', '-inf', now, 'LIMIT', 0, 100)) do
+  local i = string.find(m, '\t', 1, true)
+  local h = string.sub(m, 1, i - 1)
+  redis.call('RPUSH', p..'q:'..h, string.sub(m, i + 1))
+  redis.call('ZREM', p..'delayed', m)
+  if not redis.call('ZSCORE', p..'hosts', h) then unpark(p, h, now) end
+end
+local st = p..'stats'
+local maxp = tonumber(redis.call('HGET', p..'meta', 'max_pages') or '0')
+local budget = maxp - tonumber(redis.call('HGET', st, 'fetched') or '0') - tonumber(redis.call('HGET', st, 'leased_pages') or '0')
+local function take(h, lease, rec)
+  local busy = redis.call('HINCRBY', p..'busy', h, 1)
+  local par = tonumber(redis.call('HGET', p..'hpar', h) or '1')
+  local delay = tonumber(redis.call('HGET', p..'hdelay', h) or '0')
+  rec.p = tonumber(redis.call('HGET', p..'next', h) or '0')
+  rec.w, rec.h, rec.s = w, h, 1
+  redis.call('HSET', p..'next', h, now + delay)
+  -- A host is in hosts only while it has queued entries: parked ones
+  -- too, so that the script that frees a slot finds the queue to unpark.
+  if redis.call('LLEN', p..'q:'..h) == 0 then
+    redis.call('ZREM', p..'hosts', h)
+  elseif busy >= par then
+    redis.call('ZADD', p..'hosts', ` + parkedScore + `, h)
+  else
+    redis.call('ZADD', p..'hosts', now + delay, h)
+  end
+  redis.call('ZADD', p..'leases', now + ttl, lease)
+  redis.call('HSET', p..'lease', lease, cjson.encode(rec))
+  redis.call('SADD', p..'wl:'..w, lease)
+end
+for _, h in ipairs(redis.call('ZRANGEBYSCORE', p..'hosts', '-inf', now, 'LIMIT', 0, 64)) do
+  local busy = tonumber(redis.call('HGET', p..'busy', h) or '0')
+  if busy >= tonumber(redis.call('HGET', p..'hpar', h) or '1') then
+    redis.call('ZADD', p..'hosts', ` + parkedScore + `, h)
+  elseif redis.call('HEXISTS', p..'robots', h) == 0 then
+    if redis.call('SET', p..'robotslock:'..h, w, 'NX', 'PX', ttl) then
+      take(h, 'R '..h, {})
+      return {'robots', h}
+    end
+    -- another worker reads it; its robots script unparks the host
+    redis.call('ZADD', p..'hosts', ` + parkedScore + `, h)
+  elseif budget > 0 then
+    local e = redis.call('LPOP', p..'q:'..h)
+    if e then
+      take(h, cjson.decode(e).url, {e = e})
+      incr(p, 'queued', -1)
+      incr(p, 'leased_pages', 1)
+      return {'page', e, h}
+    end
+    redis.call('ZREM', p..'hosts', h)
+  end
+end
+if redis.call('ZCARD', p..'leases') == 0 then
+  if tonumber(redis.call('HGET', st, 'queued') or '0') <= 0 then return {'done', 'frontier_empty'} end
+  if budget <= 0 then return {'done', 'max_pages'} end
+end
+local wait = 1000
+local first = redis.call('ZRANGE', p..'hosts', 0, 0, 'WITHSCORES')
+if first[2] then wait = math.min(wait, tonumber(first[2]) - now) end
+local due = redis.call('ZRANGE', p..'delayed', 0, 0, 'WITHSCORES')
+if due[2] then wait = math.min(wait, tonumber(due[2]) - now) end
+return {'wait', tostring(math.max(wait, 1))}
+`)
+
+// leaseRecord is the start of the scripts that act on worker ARGV[2]'s
+// lease ARGV[3]: they do nothing (and answer 0) when the lease is no
+// longer the worker's, because it expired and went back to the queue.
+const leaseRecord = luaUnpark + `
+local p, w, m, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local raw = redis.call('HGET', p..'lease', m)
+if not raw then return 0 end
+local r = cjson.decode(raw)
+if r.w ~= w then return 0 end
+local function release()
+  if r.s == 1 then
+    r.s = 0
+    redis.call('HINCRBY', p..'busy', r.h, -1)
+    unpark(p, r.h, now)
+  end
+end
+local function drop()
+  redis.call('ZREM', p..'leases', m)
+  redis.call('HDEL', p..'lease', m)
+  redis.call('SREM', p..'wl:'..w, m)
+end
+`
+
+// releaseScript frees the lease's slot when its request ends. ARGV[5] ms
+// holds the host back longer (Retry-After); ARGV[6] = 1 says no request
+// was made (robots.txt disallowed the page), so the host's next start is
+// put back as it was.
+var releaseScript = redis.NewScript(leaseRecord + `
+if r.s ~= 1 then return 0 end
+local nxt = tonumber(redis.call('HGET', p..'next', r.h) or '0')
+if ARGV[6] == '1' and r.p then nxt = math.min(nxt, r.p) end
+nxt = math.max(nxt, now + tonumber(ARGV[5]))
+redis.call('HSET', p..'next', r.h, nxt)
+release()
+redis.call('HSET', p..'lease', m, cjson.encode(r))
+return 1
+`)
+
+// completeScript ends a page lease with its outcome: ARGV[5] fetched
+// (0/1), ARGV[6] bytes, ARGV[7] skip reason, ARGV[8] error reason, ARGV[9]
+// indexed (0/1), and for a retry ARGV[10] when it is due (ms) and ARGV[11]
+// the entry to retry.
+var completeScript = redis.NewScript(leaseRecord + `
+release()
+drop()
+incr(p, 'leased_pages', -1)
+if ARGV[5] == '1' then
+  incr(p, 'fetched', 1)
+  incr(p, 'bytes', tonumber(ARGV[6]))
+  if redis.call('SADD', p..'fhosts', r.h) == 1 then incr(p, 'hosts', 1) end
+end
+if ARGV[10] ~= '' then
+  redis.call('ZADD', p..'delayed', tonumber(ARGV[10]), r.h..'\t'..ARGV[11])
+  incr(p, 'queued', 1)
+  incr(p, 'retries', 1)
+  return 1
+end
+redis.call('HSET', p..'seen', m, 'X')
+if ARGV[7] ~= '' then incr(p, 'skipped:'..ARGV[7], 1) end
+if ARGV[8] ~= '' then incr(p, 'errors:'..ARGV[8], 1) end
+if ARGV[9] == '1' then incr(p, 'indexed', 1) end
+return 1
+`)
+
+// robotsScript ends a robots lease: ARGV[5] is the robots.txt as read
+// (JSON), ARGV[6] its Crawl-delay in ms (0: none), which when longer than
+// the host's delay replaces it and makes the host sequential.
+var robotsScript = redis.NewScript(leaseRecord + `
+redis.call('HSET', p..'robots', r.h, ARGV[5])
+local cd = tonumber(ARGV[6])
+local delay = tonumber(redis.call('HGET', p..'hdelay', r.h) or '0')
+if cd > delay then
+  delay = cd
+  redis.call('HSET', p..'hdelay', r.h, cd)
+  redis.call('HSET', p..'hpar', r.h, 1)
+end
+redis.call('HSET', p..'next', r.h, now + delay)
+redis.call('DEL', p..'robotslock:'..r.h)
+release()
+drop()
+return 1
+`)
+
+// requeueScript puts leases back: those that expired before ARGV[2] (ms),
+// or with ARGV[3] set, every lease of worker ARGV[3] (one that stops).
+// Their slots are freed and their pages queued again at the front of
+// their hosts' queues.
+var requeueScript = redis.NewScript(luaUnpark + `
+local p, now, w = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local ms
+if w ~= '' then
+  ms = redis.call('SMEMBERS', p..'wl:'..w)
+else
+  ms = redis.call('ZRANGEBYSCORE', p..'leases', '-inf', now, 'LIMIT', 0, 256)
+end
+for _, m in ipairs(ms) do
+  local raw = redis.call('HGET', p..'lease', m)
+  if raw then
+    local r = cjson.decode(raw)
+    if r.s == 1 then redis.call('HINCRBY', p..'busy', r.h, -1) end
+    if r.e then
+      redis.call('LPUSH', p..'q:'..r.h, r.e)
+      incr(p, 'queued', 1)
+      incr(p, 'leased_pages', -1)
+    else
+      redis.call('DEL', p..'robotslock:'..r.h)
+    end
+    if w == '' then incr(p, 'requeued', 1) end
+    unpark(p, r.h, now)
+    redis.call('SREM', p..'wl:'..r.w, m)
+  end
+  redis.call('ZREM', p..'leases', m)
+  redis.call('HDEL', p..'lease', m)
+end
+if w ~= '' then redis.call('ZREM', p..'workers', w) end
+return #ms
+`)
+
+// renewScript is worker ARGV[2]'s heartbeat at ARGV[3] (ms): its leases
+// (and robots.txt locks) are extended to ARGV[4] ms from now.
+var renewScript = redis.NewScript(`
+local p, w, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZADD', p..'workers', now, w)
+for _, m in ipairs(redis.call('SMEMBERS', p..'wl:'..w)) do
+  if redis.call('ZADD', p..'leases', 'XX', 'CH', now + ttl, m) == 0 and not redis.call('ZSCORE', p..'leases', m) then
+    redis.call('SREM', p..'wl:'..w, m)
+  elseif string.sub(m, 1, 2) == 'R ' then
+    redis.call('PEXPIRE', p..'robotslock:'..string.sub(m, 3), ttl)
+  end
+end
+return 1
+`)
+
+// admitScript queues URLs not seen before in the job, or counts why not.
+// ARGV[2] is now (ms); then per URL six values: URL, host, the reason it
+// is skipped ("" to queue it), the entry (JSON), the host's delay (ms)
+// and its most requests in flight (set when the host is new). A URL
+// skipped for its depth ("depth") is queued when found again nearer a
+// seed.
+var admitScript = redis.NewScript(luaUnpark + `
+local p, now = ARGV[1], tonumber(ARGV[2])
+local queued = 0
+for i = 3, #ARGV, 6 do
+  local u, h, reason, e = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3]
+  local seen = redis.call('HGET', p..'seen', u)
+  if reason ~= '' then
+    if not seen then
+      redis.call('HSET', p..'seen', u, reason == 'depth' and 'D' or 'S')
+      incr(p, 'skipped:'..reason, 1)
+    end
+  elseif not seen or seen == 'D' then
+    if seen == 'D' then incr(p, 'skipped:depth', -1) end
+    redis.call('HSET', p..'seen', u, 'Q')
+    redis.call('HSETNX', p..'hdelay', h, ARGV[i+4])
+    redis.call('HSETNX', p..'hpar', h, ARGV[i+5])
+    redis.call('RPUSH', p..'q:'..h, e)
+    incr(p, 'queued', 1)
+    queued = queued + 1
+    if not redis.call('ZSCORE', p..'hosts', h) then unpark(p, h, now) end
+  end
+end
+return queued
+`)
+
+// claimHashScript records URL ARGV[3] as the page with content hash
+// ARGV[2] and answers the URL that has it: ARGV[3] when it was free.
+var claimHashScript = redis.NewScript(`
+local p = ARGV[1]
+if redis.call('HSETNX', p..'hashes', ARGV[2], ARGV[3]) == 1 then return ARGV[3] end
+return redis.call('HGET', p..'hashes', ARGV[2])
+`)
