@@ -1,8 +1,8 @@
-// Package client is a Go client of Cari's gRPC search API: it dials a
-// cari serve, sends the API key every call needs on a server with keys,
-// and waits for the server to report SERVING. cari search and the load
-// test (test/load) use it, so the key's header and the dial options are
-// written once.
+// Package client is a Go client of Cari's gRPC API: it dials a cari
+// serve, sends the API key every call needs on a server with keys, and
+// waits for the server to report SERVING. cari search, the load test
+// (test/load) and crawl workers writing to a shared index (Upserter) use
+// it, so the key's header and the dial options are written once.
 package client
 
 import (
@@ -36,7 +36,8 @@ type Options struct {
 	APIKeyFile string
 }
 
-// Client calls one cari serve's SearchService, and IndexService's GetStats.
+// Client calls one cari serve's SearchService, and IndexService's GetStats
+// (and UpsertDocuments, for an Upserter).
 type Client struct {
 	conn   *grpc.ClientConn
 	search cariv1.SearchServiceClient

@@ -34,52 +34,86 @@ type heldOutcome struct {
 	fail string // "index" when the sink refused the document
 }
 
-// commitLoop collects outcomes into groups and commits each.
+// commitLoop collects outcomes into groups and commits each; the pages
+// with documents go on to the flush loop, which runs beside it so that
+// fetching and committing go on while the sink indexes.
 func (s *sharedRun) commitLoop(runCtx context.Context, in <-chan outcome) error {
 	tick := time.NewTicker(sharedCommitInterval)
 	defer tick.Stop()
 	// Outcomes are committed even as the worker stops: their pages were
 	// fetched, and committing them saves fetching them again.
 	ctx := context.WithoutCancel(runCtx)
+	held := make(chan heldOutcome, s.c.opts.FlushEvery)
+	flushDone := make(chan error, 1)
+	go func() { flushDone <- s.flushLoop(ctx, runCtx, held) }()
 	var group []outcome
-	var held []heldOutcome
-	var oldest time.Time
 	var err error
-	// final: the last step; otherwise a step with no new outcome (the
-	// worker is idle, its fetchers waiting) flushes too, so that the end of
-	// a job does not wait for sharedFlushInterval.
-	step := func(final bool) {
-		idle := len(group) == 0
+	step := func() {
 		if err == nil && len(group) > 0 {
-			var h []heldOutcome
-			h, err = s.commit(ctx, group)
-			if len(held) == 0 && len(h) > 0 {
-				oldest = time.Now()
+			var hs []heldOutcome
+			if hs, err = s.commit(ctx, group); err != nil {
+				s.c.abort(err)
 			}
-			held = append(held, h...)
+			for _, h := range hs {
+				held <- h
+			}
 		}
 		group = group[:0]
-		if err == nil && len(held) > 0 && (final || idle || len(held) >= s.c.opts.FlushEvery || time.Since(oldest) >= sharedFlushInterval) {
-			err = s.flushHeld(ctx, runCtx, held)
-			held = held[:0]
-		}
-		if err != nil {
-			s.c.abort(err)
-		}
 	}
 	for {
 		select {
 		case o, ok := <-in:
 			if !ok {
-				step(true)
-				return err
+				step()
+				close(held)
+				return errors.Join(err, <-flushDone)
 			}
 			group = append(group, o)
 			if len(group) >= sharedCommitSize {
-				step(false)
+				step()
 			}
 		case <-tick.C:
-			step(false)
+			step()
+		}
+	}
+}
+
+// flushLoop flushes the sink every Options.FlushEvery documents, every
+// sharedFlushInterval, and whenever no document has come for a
+// sharedCommitInterval (so that the end of a job does not wait), then
+// ends the leases of the pages it made durable.
+func (s *sharedRun) flushLoop(ctx, runCtx context.Context, in <-chan heldOutcome) error {
+	var batch []heldOutcome
+	var oldest time.Time
+	var err error
+	flush := func() {
+		if err == nil && len(batch) > 0 {
+			if err = s.flushHeld(ctx, runCtx, batch); err != nil {
+				s.c.abort(err)
+			}
+		}
+		batch = batch[:0]
+	}
+	idle := time.NewTimer(sharedCommitInterval)
+	defer idle.Stop()
+	for {
+		select {
+		case h, ok := <-in:
+			if !ok {
+				flush()
+				return err
+			}
+			if len(batch) == 0 {
+				oldest = time.Now()
+			}
+			batch = append(batch, h)
+			if len(batch) >= s.c.opts.FlushEvery || time.Since(oldest) >= sharedFlushInterval {
+				flush()
+			}
+			idle.Reset(sharedCommitInterval)
+		case <-idle.C:
+			flush()
+			idle.Reset(sharedCommitInterval)
 		}
 	}
 }

@@ -31,6 +31,8 @@ type sharedRun struct {
 	ctx   context.Context
 	start time.Time
 
+	// pollMu is held by the one fetcher that polls Redis for a lease.
+	pollMu  sync.Mutex
 	mu      sync.Mutex
 	robots  map[string]*robotsRules // parsed robots.txt by host
 	end     StopReason              // why the job ended, once a lease said so
@@ -80,6 +82,11 @@ func NewShared(ctx context.Context, f *SharedFrontier, sink Sink, opts Options, 
 	c.log = c.log.With("job", f.job, "worker", c.shared.worker)
 	return c, nil
 }
+
+// maxLeasePoll is the longest a worker waits between two lease requests
+// while none is granted: a host's slot freed by another worker is taken up
+// within it.
+const maxLeasePoll = 20 * time.Millisecond
 
 func nowMS() int64 { return time.Now().UnixMilli() }
 
@@ -202,10 +209,21 @@ func (s *sharedRun) refresh(ctx context.Context) {
 }
 
 // next leases a task from the job, waiting while no host may be asked
-// yet and while Redis is down.
+// yet and while Redis is down. One fetcher of the worker polls at a time
+// (the others wait for it on pollMu), so a worker asks Redis at most
+// every few milliseconds however many fetchers it runs, and a fetcher that
+// got a task hands the polling to the next at once.
 func (s *sharedRun) next(ctx context.Context) (task, bool) {
-	idle := 5 * time.Millisecond
+	s.pollMu.Lock()
+	defer s.pollMu.Unlock()
+	idle := time.Millisecond
 	for {
+		s.mu.Lock()
+		ended := s.end != ""
+		s.mu.Unlock()
+		if ended || ctx.Err() != nil {
+			return task{}, false
+		}
 		var res []any
 		var now int64
 		err := withRetry(ctx, s.c.log, "lease a URL", func() error {
@@ -243,12 +261,12 @@ func (s *sharedRun) next(ctx context.Context) (task, bool) {
 			s.mu.Unlock()
 			return task{}, false
 		}
-		// "wait": nothing may start yet. Poll no later than the next
-		// start, and at least every 100 ms, when other workers' requests
-		// may end.
+		// "wait": nothing may start yet. Poll again no later than the
+		// next start, backing off to maxLeasePoll while nothing comes,
+		// since other workers' requests may end at any moment.
 		ms, _ := time.ParseDuration(res[1].(string) + "ms")
-		d := min(ms, idle, 100*time.Millisecond)
-		idle = min(2*idle, 100*time.Millisecond)
+		d := min(ms, idle)
+		idle = min(2*idle, maxLeasePoll)
 		select {
 		case <-ctx.Done():
 			return task{}, false

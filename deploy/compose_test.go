@@ -77,7 +77,7 @@ func TestQdrantKeyRequired(t *testing.T) {
 }
 
 func checkProject(t *testing.T, p *types.Project, profiles []string, gpu bool) {
-	want := []string{"qdrant", "embeddings", "reranker", "serve", "worker"}
+	want := []string{"qdrant", "embeddings", "reranker", "serve", "worker", "redis", "crawler"}
 	if contains(profiles, "cluster") {
 		want = append(want, "qdrant-2", "qdrant-3")
 	}
@@ -108,6 +108,18 @@ func checkProject(t *testing.T, p *types.Project, profiles []string, gpu bool) {
 		if !strings.Contains(worker, flag) {
 			t.Errorf("worker command %q lacks %s", worker, flag)
 		}
+	}
+	crawler := p.Services["crawler"]
+	if crawler.Deploy == nil || crawler.Deploy.Replicas == nil || *crawler.Deploy.Replicas != 2 {
+		t.Errorf("crawler: deploy %v, want 2 replicas by default", crawler.Deploy)
+	}
+	for name, cmd := range map[string]string{"worker": worker, "crawler": strings.Join(crawler.Command, " ")} {
+		if !strings.Contains(cmd, "--frontier=redis://redis:6379/0") || !strings.Contains(cmd, "--job=docs") {
+			t.Errorf("%s command %q is not a worker of the shared job", name, cmd)
+		}
+	}
+	if v := crawler.Environment["CARI_API_KEY"]; v == nil || *v != "a" {
+		t.Errorf("crawler: CARI_API_KEY %v, want the admin key", v)
 	}
 	if n := len(p.Services["serve"].Ports); n == 0 {
 		t.Error("serve publishes no ports")

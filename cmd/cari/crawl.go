@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -29,6 +28,7 @@ type crawlFlags struct {
 	hostParallelism int
 	batch           int
 	asJSON          bool
+	shared          sharedFlags
 }
 
 func newCrawlCmd(g *globalFlags) *cobra.Command {
@@ -78,6 +78,8 @@ known page only whether it changed (ETag, Last-Modified).`,
 	fs.BoolVar(&o.Fresh, "fresh", false, "start over instead of resuming an interrupted crawl")
 	fs.IntVar(&f.batch, "batch", indexer.DefaultBatchSize, "documents per atomic index write")
 	fs.BoolVar(&f.asJSON, "json", false, "print the final summary as one JSON object")
+	f.shared.register(fs, true)
+	cmd.AddCommand(newCrawlJobCmds()...)
 	return cmd
 }
 
@@ -117,6 +119,9 @@ func runCrawl(cmd *cobra.Command, f *crawlFlags, log *slog.Logger) error {
 // the directory's lock, so both live in this one process) and runs the
 // crawl, feeding the same indexer as cari index.
 func crawlInto(ctx context.Context, f *crawlFlags, opts crawler.Options, log *slog.Logger) (p crawler.Progress, err error) {
+	if f.shared.indexAddr != "" {
+		return crawlToServer(ctx, f, opts, log)
+	}
 	st, err := openStack(ctx, f.stack, log)
 	if err != nil {
 		return p, err
@@ -132,21 +137,17 @@ func crawlInto(ctx context.Context, f *crawlFlags, opts crawler.Options, log *sl
 	if err != nil {
 		return p, err
 	}
-	c, err := crawler.Open(filepath.Join(f.stack.dataDir, "crawl"), ix, opts)
-	if err != nil {
-		return p, flagconfig.FieldError(err, crawlFlagNames)
-	}
-	defer func() {
-		if cerr := c.Close(); err == nil {
-			err = cerr
-		}
-	}()
+	return f.runCrawler(ctx, ix, opts, log)
+}
+
+// watchCrawl runs the crawl with its live progress line.
+func watchCrawl(ctx context.Context, c *crawler.Crawler, log *slog.Logger) (crawler.Progress, error) {
 	done := make(chan struct{})
 	stopped := progress.Watch("crawling", func() (string, []any) {
 		p := c.Progress()
 		return p.Line(), p.LogAttrs()
 	}, log, done)
-	p, err = c.Run(ctx)
+	p, err := c.Run(ctx)
 	close(done)
 	<-stopped
 	return p, err
@@ -163,7 +164,10 @@ func (f *crawlFlags) options(cmd *cobra.Command, log *slog.Logger) (crawler.Opti
 		}
 		o.Seeds = append(o.Seeds, fromFile...)
 	}
-	if len(o.Seeds) == 0 {
+	if err := f.shared.check(); err != nil {
+		return o, err
+	}
+	if len(o.Seeds) == 0 && f.shared.frontier == "" {
 		return crawler.Options{}, errors.New("give at least one --seed (or --seeds-file)")
 	}
 	if o.MaxPages < 1 {

@@ -28,7 +28,13 @@ func serveDocs(tb testing.TB, dir string, latency time.Duration) *site {
 	if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
 		tb.Skipf("%s is not there (%v): apt-get install python3.11-doc", dir, err)
 	}
-	return serveSite(tb, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return serveSite(tb, docsHandler(dir, latency))
+}
+
+// docsHandler answers from dir like a static web server, every answer
+// delayed by latency.
+func docsHandler(dir string, latency time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(latency)
 		p := filepath.Join(dir, filepath.FromSlash(filepath.Clean("/"+r.URL.Path)))
 		if strings.HasSuffix(r.URL.Path, "/") {
@@ -46,7 +52,7 @@ func serveDocs(tb testing.TB, dir string, latency time.Duration) *site {
 			return
 		}
 		http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
-	}))
+	})
 }
 
 // crawlInProcess runs cari crawl in this process on a fresh data

@@ -68,7 +68,7 @@ func runTests(m *testing.M) int {
 // Under -short it skips the test: linking the binary alone takes longer than
 // a short test may, and the tests of the real binary are end-to-end tests
 // that run without -short.
-func cariBinary(t *testing.T) string {
+func cariBinary(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs the real cari binary: long; runs without -short")
@@ -363,7 +363,7 @@ type served struct {
 // waits until it answers health checks. A port taken between choosing and
 // binding is retried on another. extra holds more arguments, and
 // environment variables as "CARI_X=v" entries.
-func startServe(t *testing.T, data string, extra ...string) *served {
+func startServe(t testing.TB, data string, extra ...string) *served {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
 		s := launchServe(t, data, freeLoopbackAddr(t), extra...)
@@ -382,7 +382,7 @@ func startServe(t *testing.T, data string, extra ...string) *served {
 	}
 }
 
-func freeLoopbackAddr(t *testing.T) string {
+func freeLoopbackAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -392,7 +392,7 @@ func freeLoopbackAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func launchServe(t *testing.T, data, addr string, extra ...string) *served {
+func launchServe(t testing.TB, data, addr string, extra ...string) *served {
 	t.Helper()
 	logs, err := os.CreateTemp(t.TempDir(), "serve-*.log")
 	if err != nil {
@@ -435,7 +435,7 @@ func launchServe(t *testing.T, data, addr string, extra ...string) *served {
 	return s
 }
 
-func (s *served) stderr(t *testing.T) string {
+func (s *served) stderr(t testing.TB) string {
 	b, err := os.ReadFile(s.logs)
 	if err != nil {
 		t.Logf("read serve log: %v", err)
@@ -445,8 +445,10 @@ func (s *served) stderr(t *testing.T) string {
 
 // waitServing polls grpc.health.v1.Health/Check until the whole server and
 // cari.v1.SearchService answer SERVING.
-func (s *served) waitServing(t *testing.T, timeout time.Duration) error {
-	timeout = hangGuard(t, timeout)
+func (s *served) waitServing(t testing.TB, timeout time.Duration) error {
+	if tt, ok := t.(*testing.T); ok {
+		timeout = hangGuard(tt, timeout)
+	}
 	deadline := time.Now().Add(timeout)
 	// Wait for the port first: a gRPC client that failed to connect backs off
 	// for a second or more before it tries again.
