@@ -187,3 +187,24 @@ func writeCounts(b *strings.Builder, name string, m map[string]int64) {
 func (st JobStatus) WriteJSON(w io.Writer) error {
 	return json.NewEncoder(w).Encode(st)
 }
+
+// Command runs cari crawl's job command verb ("status", "stop" or
+// "resume") and prints what it has to say to w.
+func (f *SharedFrontier) Command(ctx context.Context, verb string, w io.Writer, asJSON bool) error {
+	switch verb {
+	case "stop":
+		return f.Stop(ctx)
+	case "resume":
+		return f.Resume(ctx)
+	case "status":
+		st, err := f.Status(ctx)
+		switch {
+		case err != nil:
+			return err
+		case asJSON:
+			return st.WriteJSON(w)
+		}
+		return st.WriteText(w)
+	}
+	return fmt.Errorf("unknown crawl job command %q (status, stop, resume)", verb)
+}

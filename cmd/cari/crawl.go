@@ -49,9 +49,14 @@ cloud-metadata addresses unless --allow-private (or --allow-network) says so.
 The crawl's frontier lives in DATA/crawl: a crawl stopped at any moment (even
 by SIGKILL) continues where it stopped when the same command is run again. A
 crawl that ran to its end is started afresh by the same command, asking each
-known page only whether it changed (ETag, Last-Modified).`,
+known page only whether it changed (ETag, Last-Modified).
+
+With --frontier redis://HOST:PORT/DB --job NAME the process is one worker of a
+crawl job shared in Redis by any number of workers (docs/CRAWLER.md); it exits
+0 when the job has no URL left. cari crawl status|stop|resume manage the job.`,
 		Example: `  cari crawl --data data --seed https://docs.example.org/ --max-pages 5000 --contact https://example.org/bot
-  cari crawl --data /tmp/py --seed http://127.0.0.1:8765/index.html --allow-private --json`,
+  cari crawl --data /tmp/py --seed http://127.0.0.1:8765/index.html --allow-private --json
+  cari crawl --frontier redis://127.0.0.1:6379/0 --job docs --seed https://docs.example.org/ --index-addr 127.0.0.1:7700`,
 		Args: cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error { return runCrawl(cmd, &f, log) }),
 	}

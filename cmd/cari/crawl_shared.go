@@ -19,40 +19,23 @@ import (
 type sharedFlags struct {
 	frontier, job, indexAddr, apiKeyFile string
 	lease                                time.Duration
-	asJSON                               bool
 }
 
 func (s *sharedFlags) register(fs *pflag.FlagSet, worker bool) {
 	fs.StringVar(&s.frontier, "frontier", "", "redis://HOST:PORT/DB: the crawl job's shared frontier (default: local, in DATA/crawl)")
 	fs.StringVar(&s.job, "job", "", "name of the shared crawl job (with --frontier)")
-	if !worker {
-		fs.BoolVar(&s.asJSON, "json", false, "print as one JSON object")
-		return
+	if worker {
+		fs.StringVar(&s.indexAddr, "index-addr", "", "HOST:PORT of a cari serve's gRPC API to index into (IndexService, admin key) instead of --data")
+		fs.StringVar(&s.apiKeyFile, "api-key-file", "", "file holding --index-addr's admin key (default: $"+client.DefaultAPIKeyEnv+")")
+		fs.DurationVar(&s.lease, "lease", crawler.DefaultLeaseTTL, "how long a worker's leases outlive its last heartbeat (with --frontier)")
 	}
-	fs.StringVar(&s.indexAddr, "index-addr", "", "HOST:PORT of a cari serve's gRPC API to index into (IndexService, admin key) instead of --data")
-	fs.StringVar(&s.apiKeyFile, "api-key-file", "", "file holding --index-addr's admin key (default: $"+client.DefaultAPIKeyEnv+")")
-	fs.DurationVar(&s.lease, "lease", crawler.DefaultLeaseTTL, "how long a worker's leases outlive its last heartbeat (with --frontier)")
 }
 
 func (s *sharedFlags) check() error {
-	switch {
-	case s.frontier == "" && (s.job != "" || s.indexAddr != ""):
-		return errors.New("--job and --index-addr need --frontier")
-	case s.frontier != "" && s.job == "":
-		return errors.New("--frontier needs --job NAME")
+	if (s.frontier == "") != (s.job == "") || (s.indexAddr != "" && s.frontier == "") {
+		return errors.New("--frontier redis://HOST:PORT/DB and --job NAME go together (and --index-addr needs them)")
 	}
 	return nil
-}
-
-func (s *sharedFlags) open() (*crawler.SharedFrontier, error) {
-	if err := s.check(); err != nil {
-		return nil, err
-	}
-	if s.frontier == "" {
-		return nil, errors.New("give --frontier redis://HOST:PORT/DB and --job NAME")
-	}
-	f, err := crawler.OpenShared(s.frontier, s.job)
-	return f, flagconfig.FieldError(err, nil)
 }
 
 // crawlToServer runs a worker of a shared job that indexes through a
@@ -71,61 +54,50 @@ func crawlToServer(ctx context.Context, f *crawlFlags, opts crawler.Options, log
 func (f *crawlFlags) runCrawler(ctx context.Context, sink crawler.Sink, opts crawler.Options, log *slog.Logger) (p crawler.Progress, err error) {
 	var c *crawler.Crawler
 	if f.shared.frontier == "" {
-		if c, err = crawler.Open(filepath.Join(f.stack.dataDir, "crawl"), sink, opts); err != nil {
-			return p, flagconfig.FieldError(err, crawlFlagNames)
-		}
-		defer func() {
-			if cerr := c.Close(); err == nil {
-				err = cerr
-			}
-		}()
+		c, err = crawler.Open(filepath.Join(f.stack.dataDir, "crawl"), sink, opts)
 	} else {
-		fr, err := f.shared.open()
-		if err != nil {
-			return crawler.Progress{}, err
-		}
-		defer fr.Close()
-		if c, err = crawler.NewShared(ctx, fr, sink, opts, f.shared.lease); err != nil {
-			return crawler.Progress{}, flagconfig.FieldError(err, crawlFlagNames)
+		var fr *crawler.SharedFrontier
+		if fr, err = crawler.OpenShared(f.shared.frontier, f.shared.job); err == nil {
+			defer fr.Close()
+			c, err = crawler.NewShared(ctx, fr, sink, opts, f.shared.lease)
 		}
 	}
+	if err != nil {
+		return p, flagconfig.FieldError(err, crawlFlagNames)
+	}
+	defer func() {
+		if cerr := c.Close(); err == nil {
+			err = cerr
+		}
+	}()
 	return watchCrawl(ctx, c, log)
 }
 
 // newCrawlJobCmds are cari crawl status, stop and resume, on a shared job.
-func newCrawlJobCmds() []*cobra.Command {
-	var cmds []*cobra.Command
-	for _, v := range []struct{ use, short string }{
-		{"status", "Print a shared crawl job's state: queued, leased, fetched, failed, per-host backlog, workers alive"},
-		{"stop", "Stop a shared crawl job: its workers finish their fetches, give back their leases and exit"},
-		{"resume", "Let a stopped shared crawl job run again (start workers to crawl it)"},
+func newCrawlJobCmds() (cmds []*cobra.Command) {
+	for use, short := range map[string]string{
+		"status": "Print a shared crawl job's state: queued, leased, fetched, failed, per-host backlog, workers alive",
+		"stop":   "Stop a shared crawl job: its workers finish their fetches, give back their leases and exit",
+		"resume": "Let a stopped shared crawl job run again (start workers to crawl it)",
 	} {
 		var s sharedFlags
-		cmd := &cobra.Command{Use: v.use + " --frontier redis://HOST:PORT/DB --job NAME", Short: v.short, Args: cobra.NoArgs,
+		var asJSON bool
+		cmd := &cobra.Command{Use: use + " --frontier redis://HOST:PORT/DB --job NAME", Short: short, Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				f, err := s.open()
+				if s.frontier == "" || s.check() != nil {
+					return errors.New("give --frontier redis://HOST:PORT/DB and --job NAME")
+				}
+				f, err := crawler.OpenShared(s.frontier, s.job)
 				if err != nil {
-					return err
+					return flagconfig.FieldError(err, nil)
 				}
 				defer f.Close()
 				ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
 				defer cancel()
-				switch v.use {
-				case "stop":
-					return f.Stop(ctx)
-				case "resume":
-					return f.Resume(ctx)
-				}
-				st, err := f.Status(ctx)
-				if err != nil {
-					return err
-				}
-				if s.asJSON {
-					return st.WriteJSON(cmd.OutOrStdout())
-				}
-				return st.WriteText(cmd.OutOrStdout())
+				return f.Command(ctx, use, cmd.OutOrStdout(), asJSON)
 			}}
 		s.register(cmd.Flags(), false)
+		cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as one JSON object")
 		cmds = append(cmds, cmd)
 	}
 	return cmds
