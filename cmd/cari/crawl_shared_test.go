@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -234,17 +233,19 @@ func TestSharedCrawlPythonDocs(t *testing.T) {
 }
 
 // BenchmarkSharedCrawl measures a shared crawl's throughput with 1, 2 and
-// 3 workers side by side, into one cari serve: on the Python
-// documentation served on one loopback host (every answer 20 ms late; the
-// host's limit of 4 requests in flight bounds it at 200 pages/s), and on
-// three such hosts. Each sub-benchmark crawls once (-benchtime=1x):
+// 3 workers side by side, into one cari serve, beside a local crawl
+// (workers=0: cari crawl --data, the same pipeline with its frontier in
+// bbolt and its own index) in the same run: on the Python documentation
+// served on one loopback host (every answer 20 ms late; the host's limit
+// of 4 requests in flight bounds it at 200 pages/s), and on three such
+// hosts. Each sub-benchmark crawls once:
 //
 //	go test ./cmd/cari -run '^$' -bench SharedCrawl -benchtime 1x
 func BenchmarkSharedCrawl(b *testing.B) {
 	rd := redistest.Start(b, false)
 	srv := startServe(b, b.TempDir(), "CARI_AUTH_ADMIN_KEYS="+sharedAdminKey)
 	for _, hosts := range []int{1, 3} {
-		for _, workers := range []int{1, 2, 3} {
+		for _, workers := range []int{0, 1, 2, 3} {
 			b.Run(fmt.Sprintf("hosts=%d/workers=%d", hosts, workers), func(b *testing.B) {
 				for i := range b.N {
 					var seeds []string
@@ -252,12 +253,20 @@ func BenchmarkSharedCrawl(b *testing.B) {
 						site, _ := servePythonDocsCounted(b)
 						seeds = append(seeds, "--seed", site.URL+"/index.html")
 					}
-					job := strings.ReplaceAll(fmt.Sprintf("bench-%s-%d", b.Name(), i), "/", "-")
-					job = strings.ReplaceAll(job, "=", "")
 					start := time.Now()
-					ws := startCrawlWorkers(b, workers, rd.URL(0), job, srv.addr, seeds...)
 					var fetched int64
-					for _, w := range ws {
+					if workers == 0 {
+						cmd := exec.Command(cariBinary(b), append([]string{"crawl", "--data", b.TempDir(), "--allow-private", "--max-pages", "2000", "--json", "--log-level", "warn"}, seeds...)...)
+						cmd.Env = cariEnv()
+						out, err := cmd.Output()
+						var sum crawlSummary
+						if err != nil || json.Unmarshal(out, &sum) != nil {
+							b.Fatalf("local crawl: %v: %s", err, out)
+						}
+						fetched = sum.FetchedThisRun
+					}
+					job := fmt.Sprintf("bench-%d-%d-%d", hosts, workers, i)
+					for _, w := range startCrawlWorkers(b, workers, rd.URL(0), job, srv.addr, seeds...) {
 						fetched += w.wait(b, 10*time.Minute).FetchedThisRun
 					}
 					b.ReportMetric(float64(fetched)/time.Since(start).Seconds(), "pages/s")
