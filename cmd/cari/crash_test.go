@@ -260,7 +260,7 @@ func indexUntil(t *testing.T, bin, data, corpus string, embed []string, delay ti
 // document back and checks it against what was acknowledged.
 func checkAfterCrash(t *testing.T, bin, data string, ids []string, acked map[string]int, round int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, time.Minute))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "verify", "--data", data, "--json")
 	cmd.Env = cariEnv()

@@ -315,7 +315,7 @@ func TestCrawlRPCOnServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, time.Minute))
 	defer cancel()
 	stream, err := cariv1.NewIndexServiceClient(conn).Crawl(ctx, &cariv1.CrawlRequest{
 		Seeds: []string{site.URL + "/p/1"}, AllowPrivate: true, MaxDepth: proto.Int32(10), MinHostDelay: durationpb.New(0),

@@ -102,7 +102,7 @@ func (w *crawlWorker) wait(tb testing.TB, timeout time.Duration) crawlSummary {
 	tb.Helper()
 	select {
 	case <-w.done:
-	case <-time.After(timeout):
+	case <-time.After(hangGuard(tb, timeout)):
 		tb.Fatalf("cari crawl worker still running after %v; stderr:\n%s", timeout, w.errOut.String())
 	}
 	if w.err != nil {
@@ -123,7 +123,7 @@ func indexedDocuments(tb testing.TB, addr string) int64 {
 		tb.Fatal(err)
 	}
 	defer conn.Close()
-	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.Background(), "x-api-key", sharedAdminKey), 30*time.Second)
+	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.Background(), "x-api-key", sharedAdminKey), hangGuard(tb, 30*time.Second))
 	defer cancel()
 	st, err := cariv1.NewIndexServiceClient(conn).GetStats(ctx, &cariv1.GetStatsRequest{})
 	if err != nil {

@@ -108,7 +108,7 @@ type page struct {
 }
 
 func (p *page) tctx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(p.ctx, 20*time.Second)
+	return context.WithTimeout(p.ctx, hangGuard(p.t, 20*time.Second))
 }
 
 func (p *page) fail(what string, err error) {

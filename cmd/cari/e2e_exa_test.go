@@ -55,7 +55,7 @@ func exaSDK(t *testing.T) (node string, script string, nodePath string) {
 		if _, err := os.Stat(filepath.Join(modules, "exa-js", "package.json")); err == nil {
 			return
 		}
-		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+		ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 5*time.Minute))
 		defer cancel()
 		cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
 		cmd.Dir = exaProject
@@ -67,7 +67,7 @@ func exaSDK(t *testing.T) (node string, script string, nodePath string) {
 		t.Fatal(ciErr)
 	}
 	out := t.TempDir()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 2*time.Minute))
 	defer cancel()
 	tsc := exec.CommandContext(ctx, node, filepath.Join(modules, "typescript", "bin", "tsc"), "-p", exaProject, "--strict", "--outDir", out)
 	if b, err := tsc.CombinedOutput(); err != nil {
@@ -91,7 +91,7 @@ func TestExaSDKEndToEnd(t *testing.T) {
 	srv := startServe(t, data, "CARI_AUTH_SEARCH_KEYS="+exaSearchKey, "CARI_AUTH_ADMIN_KEYS="+exaAdminKey)
 	upsertExaDocs(t, srv.url)
 
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 2*time.Minute))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, script)
 	cmd.Env = append(os.Environ(),

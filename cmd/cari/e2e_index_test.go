@@ -25,7 +25,7 @@ import (
 )
 
 func rpcContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 5*time.Second))
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -75,7 +75,7 @@ func wantStatus(t *testing.T, err error, code codes.Code, field string) {
 }
 
 func testHealthAndReflection(t *testing.T, conn *grpc.ClientConn) {
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 5*time.Second))
 	defer cancel()
 	resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: "cari.v1.IndexService"})
 	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {

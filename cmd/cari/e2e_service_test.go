@@ -119,8 +119,8 @@ func TestServiceEndToEnd(t *testing.T) {
 			if srv.err != nil {
 				t.Errorf("cari serve exited with %v after SIGTERM, want status 0", srv.err)
 			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("cari serve still running 5s after SIGTERM")
+		case <-time.After(hangGuard(t, 5*time.Second)):
+			t.Fatal("cari serve still running long after SIGTERM")
 		}
 	})
 }
@@ -428,7 +428,7 @@ func TestServeRefusesPublicWithoutKeys(t *testing.T) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(hangGuard(t, 15*time.Second))
 	for {
 		b, _ := os.ReadFile(logs)
 		if strings.Contains(string(b), "msg=serving") {

@@ -79,7 +79,7 @@ func cariBinary(t testing.TB) string {
 		if raceEnabled() {
 			args = append(args, "-race")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard(t, 5*time.Minute))
 		defer cancel()
 		out, err := exec.CommandContext(ctx, "go", append(args, ".")...).CombinedOutput()
 		if err != nil {
@@ -115,8 +115,12 @@ func cariEnv() []string {
 // timeout only guards against a hang, so it never fires before the test
 // binary's own deadline (go test -timeout) is near: on a loaded machine a
 // command may take many times its usual duration and still be correct.
-func hangGuard(t *testing.T, expected time.Duration) time.Duration {
-	deadline, ok := t.Deadline()
+func hangGuard(tb testing.TB, expected time.Duration) time.Duration {
+	withDeadline, ok := tb.(interface{ Deadline() (time.Time, bool) })
+	if !ok {
+		return expected
+	}
+	deadline, ok := withDeadline.Deadline()
 	if !ok {
 		return expected
 	}
@@ -336,7 +340,7 @@ func scoreRunPy(t *testing.T, run string) map[string]float64 {
 	if _, err := os.Stat(script); err != nil {
 		t.Skipf("no %s; not comparing with it", script)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 20*time.Second))
 	defer cancel()
 	out, err := exec.CommandContext(ctx, python, script, run, fixture("qrels.tsv"), "--json").Output()
 	if err != nil {
@@ -424,7 +428,7 @@ func launchServe(t testing.TB, data, addr string, extra ...string) *served {
 			_ = s.cmd.Process.Kill()
 			select {
 			case <-s.exited:
-			case <-time.After(5 * time.Second):
+			case <-time.After(hangGuard(t, 5*time.Second)):
 				t.Errorf("cari serve (pid %d) did not exit after SIGKILL", s.cmd.Process.Pid)
 			}
 		}
@@ -540,8 +544,8 @@ func testShutdown(t *testing.T, s *served, data string) {
 	}
 	select {
 	case <-s.exited:
-	case <-time.After(5 * time.Second):
-		t.Fatal("cari serve still running 5s after SIGTERM")
+	case <-time.After(hangGuard(t, 5*time.Second)):
+		t.Fatal("cari serve still running long after SIGTERM")
 	}
 	if s.err != nil {
 		t.Fatalf("cari serve exited with %v after SIGTERM, want status 0", s.err)

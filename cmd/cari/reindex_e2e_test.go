@@ -146,7 +146,7 @@ func TestReindexSwapUnderLoad(t *testing.T) {
 	for w := range 4 {
 		wg.Go(func() {
 			for i := w; !stop.Load(); i++ {
-				ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+				ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 30*time.Second))
 				resp, err := search.Search(ctx, &cariv1.SearchRequest{Query: queries[i%len(queries)], Type: cariv1.SearchType_SEARCH_TYPE_KEYWORD, NumResults: 10})
 				cancel()
 				searches.Add(1)
@@ -220,7 +220,7 @@ func TestReindexSwapUnderLoad(t *testing.T) {
 		t.Fatalf("last progress message %v, want DONE and swapped after %d documents", last, len(corpus))
 	}
 	afterSwap := fromB.Load()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(hangGuard(t, 10*time.Second))
 	for fromB.Load() < afterSwap+20 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
