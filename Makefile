@@ -10,7 +10,7 @@ GRPC_ADDR   ?= 127.0.0.1:7700
 HTTP_ADDR   ?= 127.0.0.1:7701
 NPM         ?= npm
 TEST_OUTPUT ?= $(CURDIR)/test-output
-TEST_TIMEOUT ?= 30m
+TEST_TIMEOUT ?= 60m
 # Packages with concurrency run their tests again under the race detector
 # (-short: the whole-collection quality tests already ran without it).
 RACE_PKGS   ?= ./analysis/... ./extract/... ./indexer/... ./store/... ./searcher/... ./server/... ./cmd/... ./embeddings/... ./crawler/... ./internal/...
