@@ -332,8 +332,16 @@ func (g *generation) close() error {
 		g.vlog, g.vecs = nil, nil
 	}
 	if g.idx != nil {
-		err = errors.Join(err, g.idx.Close())
+		cerr := g.idx.Close()
 		g.idx = nil
+		if cerr == nil {
+			// Only after bleve closed cleanly: the record lets the next
+			// open skip reading every segment (shutdown.go).
+			if rerr := recordCleanShutdown(filepath.Join(g.dir, keywordDir)); rerr != nil {
+				g.log.Warn("could not record the clean shutdown; the next start checks every keyword segment", "generation", g.m.Name, "err", rerr)
+			}
+		}
+		err = errors.Join(err, cerr)
 	}
 	return err
 }
