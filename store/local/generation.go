@@ -168,6 +168,9 @@ type generation struct {
 	// built with another analyzer or model and is open only to be rebuilt.
 	readOnly string
 	refs     sync.WaitGroup // open snapshots and pins
+	// impacts bound the BM25 scores of the keyword segments' blocks of
+	// postings (impacts.go).
+	impacts *impactIndex
 }
 
 // openMode says what a generation is opened for.
@@ -213,6 +216,7 @@ func openGeneration(dataDir, name string, opts Options, mode openMode) (*generat
 		g.idx.Close()
 		return nil, fmt.Errorf("open generation %s: %w", name, err)
 	}
+	g.impacts = startImpacts(genDir, g.reader, g.log)
 	return g, nil
 }
 
@@ -326,6 +330,9 @@ func (g *generation) stats(r index.IndexReader) (store.Stats, error) {
 // makes sure nothing uses the generation any more.
 func (g *generation) close() error {
 	var err error
+	if g.impacts != nil {
+		g.impacts.close()
+	}
 	if g.vlog != nil {
 		g.snapshotVectors(true)
 		err = g.vlog.close()

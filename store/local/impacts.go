@@ -1,0 +1,344 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+
+	"github.com/cari-search/cari/store"
+)
+
+// Block-max impacts: MaxScore (maxscore.go) can only skip what it can bound,
+// and the only bound bleve's postings give is BM25's ceiling idf·(k1+1). So
+// for every persisted keyword segment of at least minImpactDocs documents
+// the store keeps, beside it, each body-field term's postings cut into
+// blocks of impactBlockSize, and per block the largest term frequency and
+// the smallest field length found in it: BM25 grows with the one and falls
+// with the other, so the term scores no document of the block above
+// TermScore(idf, maxTF, minDL, avgdl), whatever the collection's idf and
+// average length are when the query runs. These are Lucene's impacts
+// (org.apache.lucene.index.Impact, kept per block of 128 postings) reduced
+// to one (frequency, length) pair per block, and what block-max MaxScore
+// (Ding and Suel, "Faster top-k document retrieval using block-max
+// indexes", SIGIR 2011; Lucene's MaxScoreBulkScorer) skips blocks with.
+//
+// A segment never changes once written, so neither do its impacts: they are
+// computed once, from the segment's own postings (deleted documents too: a
+// bound over more postings is still a bound), and written to a sidecar file
+// named after the segment, which records the segment's size and footer so
+// that a sidecar of another file of the same name (a name reused after a
+// crash) is never believed. Sidecars of segments bleve has removed are
+// removed by the next sweep (impactIndex.sweep).
+
+// impactBlockSize is the number of postings per block, as in Lucene.
+var impactBlockSize = 128
+
+// minImpactDocs is the smallest segment given impacts: a smaller one is
+// read cheaply enough with the ceiling, and bleve merges it away soon.
+// Tests lower it.
+var minImpactDocs uint64 = 2048
+
+// impactsDir is the folder of a generation holding the sidecars.
+const impactsDir = "impacts"
+
+// impactBlock bounds one block of a term's postings in one segment.
+type impactBlock struct {
+	last  uint32 // the segment's number of the block's last document
+	maxTF uint32
+	minDL uint32
+}
+
+// segmentImpacts are one segment's impact blocks, per body field and term.
+type segmentImpacts struct {
+	blockSize int
+	// ident is the segment file's size and footer, which name its content.
+	ident  []byte
+	fields map[string]map[string][]impactBlock
+}
+
+// blocks returns the blocks of term in field; nil when the term has no
+// postings in the segment.
+func (si *segmentImpacts) blocks(field, term string) []impactBlock {
+	return si.fields[field][term]
+}
+
+// bound is the most a posting of the block can score.
+func (b impactBlock) bound(bm store.BM25, idf, avgdl float64) float64 {
+	return bm.TermScore(idf, float64(b.maxTF), float64(b.minDL), avgdl)
+}
+
+// everyTerm is the automaton matching every term of a dictionary.
+type everyTerm struct{}
+
+func (everyTerm) Start() int               { return 0 }
+func (everyTerm) IsMatch(int) bool         { return true }
+func (everyTerm) CanMatch(int) bool        { return true }
+func (everyTerm) WillAlwaysMatch(int) bool { return true }
+func (everyTerm) Accept(int, byte) int     { return 0 }
+func (everyTerm) String() string           { return "every term" }
+
+var _ segment.Automaton = everyTerm{}
+
+// buildImpacts reads every posting of seg's body fields, the file at path,
+// and cuts them into blocks.
+func buildImpacts(ctx context.Context, seg segment.Segment, path string) (*segmentImpacts, error) {
+	ident, err := segmentIdent(path)
+	if err != nil {
+		return nil, err
+	}
+	si := &segmentImpacts{blockSize: impactBlockSize, ident: ident, fields: map[string]map[string][]impactBlock{}}
+	var pl segment.PostingsList
+	var it segment.PostingsIterator
+	for _, field := range store.Fields() {
+		dict, err := seg.Dictionary(field)
+		if err != nil {
+			return nil, fmt.Errorf("read the terms of %s: %w", field, err)
+		}
+		terms := map[string][]impactBlock{}
+		di := dict.AutomatonIterator(everyTerm{}, nil, nil)
+		for n := 0; ; n++ {
+			if n%1024 == 0 && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			e, err := di.Next()
+			if err != nil {
+				return nil, fmt.Errorf("read the terms of %s: %w", field, err)
+			}
+			if e == nil {
+				break
+			}
+			if pl, err = dict.PostingsList([]byte(e.Term), nil, pl); err != nil {
+				return nil, fmt.Errorf("read postings of %q in %s: %w", e.Term, field, err)
+			}
+			it = pl.Iterator(true, true, false, it)
+			blocks, err := blockPostings(it, impactBlockSize)
+			if err != nil {
+				return nil, fmt.Errorf("read postings of %q in %s: %w", e.Term, field, err)
+			}
+			if len(blocks) > 0 {
+				terms[e.Term] = blocks
+			}
+		}
+		if len(terms) > 0 {
+			si.fields[field] = terms
+		}
+	}
+	return si, nil
+}
+
+// blockPostings cuts one posting list into blocks of size postings.
+func blockPostings(it segment.PostingsIterator, size int) ([]impactBlock, error) {
+	var out []impactBlock
+	var cur impactBlock
+	n := 0
+	for {
+		p, err := it.Next()
+		if err != nil {
+			return nil, err
+		}
+		if p == nil {
+			break
+		}
+		if n == 0 {
+			cur = impactBlock{minDL: math.MaxUint32}
+		}
+		cur.last = uint32(p.Number())
+		cur.maxTF = max(cur.maxTF, uint32(min(p.Frequency(), math.MaxUint32)))
+		cur.minDL = min(cur.minDL, fieldLength(p.Norm()))
+		if n++; n == size {
+			out, n = append(out, cur), 0
+		}
+	}
+	if n > 0 {
+		out = append(out, cur)
+	}
+	return out, nil
+}
+
+// fieldLength recovers a posting's field length from bleve's norm,
+// 1/sqrt(length) as a float32, as postingCursor.score does.
+func fieldLength(norm float64) uint32 {
+	return uint32(min(math.Round(1/(norm*norm)), math.MaxUint32))
+}
+
+// segmentIdent returns what names the content of the segment file at path:
+// its size and its footer, which holds its checksum.
+func segmentIdent(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() < segmentFooterSize {
+		return nil, fmt.Errorf("%s is %d bytes, shorter than its footer", path, info.Size())
+	}
+	ident := binary.LittleEndian.AppendUint64(nil, uint64(info.Size()))
+	footer := make([]byte, segmentFooterSize)
+	if _, err := f.ReadAt(footer, info.Size()-segmentFooterSize); err != nil {
+		return nil, err
+	}
+	return append(ident, footer...), nil
+}
+
+// The sidecar: impactsMagic, then uvarints (block size; the segment's ident
+// length and bytes; the number of fields and, per field, its name, its
+// number of terms and, per term in order, its text, its number of blocks
+// and per block the delta of its last document, its largest frequency and
+// its smallest length), then the CRC-32 of everything before it.
+var impactsMagic = []byte("CARIIMP1")
+
+func (si *segmentImpacts) encode() []byte {
+	b := slices.Clone(impactsMagic)
+	b = binary.AppendUvarint(b, uint64(si.blockSize))
+	b = appendBytes(b, si.ident)
+	fields := sortedMapKeys(si.fields)
+	b = binary.AppendUvarint(b, uint64(len(fields)))
+	for _, f := range fields {
+		b = appendBytes(b, []byte(f))
+		terms := sortedMapKeys(si.fields[f])
+		b = binary.AppendUvarint(b, uint64(len(terms)))
+		for _, t := range terms {
+			b = appendBytes(b, []byte(t))
+			blocks := si.fields[f][t]
+			b = binary.AppendUvarint(b, uint64(len(blocks)))
+			prev := uint32(0)
+			for _, bl := range blocks {
+				b = binary.AppendUvarint(b, uint64(bl.last-prev))
+				b = binary.AppendUvarint(b, uint64(bl.maxTF))
+				b = binary.AppendUvarint(b, uint64(bl.minDL))
+				prev = bl.last
+			}
+		}
+	}
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+}
+
+func appendBytes(b, s []byte) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func sortedMapKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// errStaleImpacts says a sidecar describes another segment, or another
+// block size, than the one it is read for.
+var errStaleImpacts = errors.New("the impacts describe another segment file")
+
+// decodeImpacts reads a sidecar, checking its checksum and that it
+// describes the segment whose ident is given.
+func decodeImpacts(b, ident []byte) (*segmentImpacts, error) {
+	if len(b) < len(impactsMagic)+4 || !bytes.HasPrefix(b, impactsMagic) {
+		return nil, errors.New("not an impacts file")
+	}
+	body := b[:len(b)-4]
+	if crc32.ChecksumIEEE(body) != binary.BigEndian.Uint32(b[len(b)-4:]) {
+		return nil, errors.New("checksum mismatch: the file is damaged")
+	}
+	d := impactsDecoder{b: body[len(impactsMagic):]}
+	si := &segmentImpacts{blockSize: int(d.uvarint()), ident: bytes.Clone(d.bytes()), fields: map[string]map[string][]impactBlock{}}
+	if d.err == nil && (si.blockSize != impactBlockSize || !bytes.Equal(si.ident, ident)) {
+		return nil, errStaleImpacts
+	}
+	for range d.uvarint() {
+		field := string(d.bytes())
+		nterms := d.uvarint()
+		terms := make(map[string][]impactBlock, min(nterms, uint64(len(d.b))))
+		for range nterms {
+			term := string(d.bytes())
+			nblocks := d.uvarint()
+			if d.err != nil || nblocks > uint64(len(d.b)) {
+				return nil, errors.New("the file is truncated")
+			}
+			blocks := make([]impactBlock, nblocks)
+			prev := uint64(0)
+			for i := range blocks {
+				prev += d.uvarint()
+				blocks[i] = impactBlock{last: uint32(prev), maxTF: uint32(d.uvarint()), minDL: uint32(d.uvarint())}
+			}
+			terms[term] = blocks
+		}
+		si.fields[field] = terms
+	}
+	if d.err != nil || len(d.b) != 0 {
+		return nil, errors.New("the file does not decode")
+	}
+	return si, nil
+}
+
+// impactsDecoder reads uvarints and byte strings, remembering the first
+// failure.
+type impactsDecoder struct {
+	b   []byte
+	err error
+}
+
+func (d *impactsDecoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = io.ErrUnexpectedEOF
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *impactsDecoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.err = io.ErrUnexpectedEOF
+		return nil
+	}
+	out := d.b[:n]
+	d.b = d.b[n:]
+	return out
+}
+
+// sidecarPath is the impacts file of the segment file named segName.
+func sidecarPath(genDir, segName string) string {
+	return filepath.Join(genDir, impactsDir, strings.TrimSuffix(filepath.Base(segName), ".zap")+".imp")
+}
+
+// loadImpacts reads the sidecar of the segment file at segPath.
+func loadImpacts(genDir, segPath string) (*segmentImpacts, error) {
+	ident, err := segmentIdent(segPath)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(sidecarPath(genDir, segPath))
+	if err != nil {
+		return nil, err
+	}
+	return decodeImpacts(b, ident)
+}
+
+// writeImpacts writes the sidecar of the segment file at segPath.
+func writeImpacts(genDir, segPath string, si *segmentImpacts) error {
+	if err := os.MkdirAll(filepath.Join(genDir, impactsDir), 0o755); err != nil {
+		return err
+	}
+	return writeFileAtomic(sidecarPath(genDir, segPath), si.encode())
+}
