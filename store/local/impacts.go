@@ -2,6 +2,7 @@ package local
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -23,13 +24,15 @@ import (
 // and the only bound bleve's postings give is BM25's ceiling idf·(k1+1). So
 // for every persisted keyword segment of at least minImpactDocs documents
 // the store keeps, beside it, each body-field term's postings cut into
-// blocks of impactBlockSize, and per block the largest term frequency and
-// the smallest field length found in it: BM25 grows with the one and falls
-// with the other, so the term scores no document of the block above
-// TermScore(idf, maxTF, minDL, avgdl), whatever the collection's idf and
-// average length are when the query runs. These are Lucene's impacts
-// (org.apache.lucene.index.Impact, kept per block of 128 postings) reduced
-// to one (frequency, length) pair per block, and what block-max MaxScore
+// blocks of impactBlockSize, and per block the (term frequency, field
+// length) pairs no other posting of the block beats on both: BM25 grows
+// with the frequency and falls with the length, so the block's best score
+// is that of one of these pairs, whatever the collection's idf and average
+// length and the field's BM25 parameters are when the query runs. These
+// are Lucene's impacts (org.apache.lucene.index.Impact, the competitive
+// (freq, norm) pairs of each block of 128 postings), at most maxImpacts per
+// block (neighbours merged into the pair of the larger frequency and the
+// smaller length, which still bounds both), and what block-max MaxScore
 // (Ding and Suel, "Faster top-k document retrieval using block-max
 // indexes", SIGIR 2011; Lucene's MaxScoreBulkScorer) skips blocks with.
 //
@@ -52,11 +55,18 @@ var minImpactDocs uint64 = 2048
 // impactsDir is the folder of a generation holding the sidecars.
 const impactsDir = "impacts"
 
-// impactBlock bounds one block of a term's postings in one segment.
+// maxImpacts is the most (frequency, length) pairs a block keeps.
+const maxImpacts = 4
+
+// impact is a term frequency and a field length.
+type impact struct{ tf, dl uint32 }
+
+// impactBlock bounds one block of a term's postings in one segment: its
+// postings score no more than the best of its pairs.
 type impactBlock struct {
 	last  uint32 // the segment's number of the block's last document
-	maxTF uint32
-	minDL uint32
+	n     uint8
+	pairs [maxImpacts]impact
 }
 
 // segmentImpacts are one segment's impact blocks, per body field and term.
@@ -74,8 +84,39 @@ func (si *segmentImpacts) blocks(field, term string) []impactBlock {
 }
 
 // bound is the most a posting of the block can score.
-func (b impactBlock) bound(bm store.BM25, idf, avgdl float64) float64 {
-	return bm.TermScore(idf, float64(b.maxTF), float64(b.minDL), avgdl)
+func (b *impactBlock) bound(bm store.BM25, idf, avgdl float64) float64 {
+	m := 0.0
+	for _, p := range b.pairs[:b.n] {
+		m = max(m, bm.TermScore(idf, float64(p.tf), float64(p.dl), avgdl))
+	}
+	return m
+}
+
+// competitive returns the pairs of block no other pair beats on both
+// frequency and length, by frequency descending, merged down to
+// maxImpacts. It reorders block.
+func competitive(block []impact) (out [maxImpacts]impact, n int) {
+	slices.SortFunc(block, func(a, b impact) int {
+		if a.tf != b.tf {
+			return cmp.Compare(b.tf, a.tf)
+		}
+		return cmp.Compare(a.dl, b.dl)
+	})
+	front := block[:0]
+	for _, p := range block {
+		if len(front) == 0 || p.dl < front[len(front)-1].dl {
+			front = append(front, p)
+		}
+	}
+	// Cut the frontier into maxImpacts runs of neighbours; a run is
+	// bounded by its first frequency (the largest) and its last length
+	// (the smallest).
+	runs := min(len(front), maxImpacts)
+	for i := range runs {
+		lo, hi := i*len(front)/runs, (i+1)*len(front)/runs
+		out[i] = impact{tf: front[lo].tf, dl: front[hi-1].dl}
+	}
+	return out, runs
 }
 
 // everyTerm is the automaton matching every term of a dictionary.
@@ -140,8 +181,15 @@ func buildImpacts(ctx context.Context, seg segment.Segment, path string) (*segme
 // blockPostings cuts one posting list into blocks of size postings.
 func blockPostings(it segment.PostingsIterator, size int) ([]impactBlock, error) {
 	var out []impactBlock
-	var cur impactBlock
-	n := 0
+	buf := make([]impact, 0, size)
+	last := uint32(0)
+	flush := func() {
+		b := impactBlock{last: last}
+		var n int
+		b.pairs, n = competitive(buf)
+		b.n = uint8(n)
+		out, buf = append(out, b), buf[:0]
+	}
 	for {
 		p, err := it.Next()
 		if err != nil {
@@ -150,18 +198,14 @@ func blockPostings(it segment.PostingsIterator, size int) ([]impactBlock, error)
 		if p == nil {
 			break
 		}
-		if n == 0 {
-			cur = impactBlock{minDL: math.MaxUint32}
-		}
-		cur.last = uint32(p.Number())
-		cur.maxTF = max(cur.maxTF, uint32(min(p.Frequency(), math.MaxUint32)))
-		cur.minDL = min(cur.minDL, fieldLength(p.Norm()))
-		if n++; n == size {
-			out, n = append(out, cur), 0
+		last = uint32(p.Number())
+		buf = append(buf, impact{tf: uint32(min(p.Frequency(), math.MaxUint32)), dl: fieldLength(p.Norm())})
+		if len(buf) == size {
+			flush()
 		}
 	}
-	if n > 0 {
-		out = append(out, cur)
+	if len(buf) > 0 {
+		flush()
 	}
 	return out, nil
 }
@@ -198,9 +242,10 @@ func segmentIdent(path string) ([]byte, error) {
 // The sidecar: impactsMagic, then uvarints (block size; the segment's ident
 // length and bytes; the number of fields and, per field, its name, its
 // number of terms and, per term in order, its text, its number of blocks
-// and per block the delta of its last document, its largest frequency and
-// its smallest length), then the CRC-32 of everything before it.
-var impactsMagic = []byte("CARIIMP1")
+// and per block the delta of its last document, its number of pairs and
+// each pair's frequency and length), then the CRC-32 of everything before
+// it.
+var impactsMagic = []byte("CARIIMP2")
 
 func (si *segmentImpacts) encode() []byte {
 	b := slices.Clone(impactsMagic)
@@ -219,8 +264,11 @@ func (si *segmentImpacts) encode() []byte {
 			prev := uint32(0)
 			for _, bl := range blocks {
 				b = binary.AppendUvarint(b, uint64(bl.last-prev))
-				b = binary.AppendUvarint(b, uint64(bl.maxTF))
-				b = binary.AppendUvarint(b, uint64(bl.minDL))
+				b = binary.AppendUvarint(b, uint64(bl.n))
+				for _, p := range bl.pairs[:bl.n] {
+					b = binary.AppendUvarint(b, uint64(p.tf))
+					b = binary.AppendUvarint(b, uint64(p.dl))
+				}
 				prev = bl.last
 			}
 		}
@@ -274,7 +322,16 @@ func decodeImpacts(b, ident []byte) (*segmentImpacts, error) {
 			prev := uint64(0)
 			for i := range blocks {
 				prev += d.uvarint()
-				blocks[i] = impactBlock{last: uint32(prev), maxTF: uint32(d.uvarint()), minDL: uint32(d.uvarint())}
+				b := impactBlock{last: uint32(prev)}
+				n := d.uvarint()
+				if n == 0 || n > maxImpacts {
+					return nil, fmt.Errorf("a block of %q has %d impacts", term, n)
+				}
+				b.n = uint8(n)
+				for j := range n {
+					b.pairs[j] = impact{tf: uint32(d.uvarint()), dl: uint32(d.uvarint())}
+				}
+				blocks[i] = b
 			}
 			terms[term] = blocks
 		}

@@ -35,6 +35,8 @@ type impactIndex struct {
 	mu   sync.RWMutex
 	segs map[string]*segmentImpacts
 
+	sweeping sync.Mutex // one sweep at a time
+
 	kick  chan struct{} // a sweep is wanted
 	wrote chan struct{} // a write committed since the last sweep
 	stop  context.CancelFunc
@@ -123,6 +125,8 @@ func (x *impactIndex) awaitQuiet(ctx context.Context) bool {
 // postings; then forgets the segments bleve has dropped, and removes their
 // sidecars once their files are gone.
 func (x *impactIndex) sweep(ctx context.Context) error {
+	x.sweeping.Lock()
+	defer x.sweeping.Unlock()
 	r, err := x.reader()
 	if err != nil {
 		return err
