@@ -37,6 +37,7 @@ type postingCursor struct {
 	// window being scored.
 	blocks []scoreBlock
 	bi     int
+	di     int // the block boundAt last looked at
 	// wmax is the most the term adds to a document of the current window.
 	wmax float64
 
@@ -101,6 +102,22 @@ func (c *postingCursor) maxIn(lo, hi uint64) float64 {
 		m = max(m, c.blocks[j].bound)
 	}
 	return m
+}
+
+// boundAt returns the most the term adds to the score of doc, by the block
+// that would hold it. doc never decreases from one call to the next, and
+// the cursor was last moved to a document at or before it.
+func (c *postingCursor) boundAt(doc uint64) float64 {
+	if c.done || c.doc > doc {
+		return 0 // the list was moved past doc from at or before it
+	}
+	for c.di < len(c.blocks) && c.blocks[c.di].last < doc {
+		c.di++
+	}
+	if c.di == len(c.blocks) {
+		return 0
+	}
+	return c.blocks[c.di].bound
 }
 
 // blockEnd returns the first document after the block holding the cursor's
@@ -221,8 +238,9 @@ func (ss snapshotSegments) blocks(c *postingCursor, field string) []scoreBlock {
 			out = append(out, scoreBlock{last: ss.offsets[i] + ss.counts[i] - 1, bound: c.bound})
 			continue
 		}
-		for _, b := range si.blocks(field, c.term) {
-			out = append(out, scoreBlock{last: ss.offsets[i] + uint64(b.last), bound: b.bound(c.bm, c.idf, c.avgdl)})
+		blocks := si.blocks(field, c.term)
+		for j := range blocks {
+			out = append(out, scoreBlock{last: ss.offsets[i] + uint64(blocks[j].last), bound: blocks[j].bound(c.bm, c.idf, c.avgdl)})
 		}
 	}
 	return out
@@ -298,6 +316,8 @@ type maxScore struct {
 	// bounds.
 	byWindow []*postingCursor
 	wreach   []float64
+	// dreach is reach for the blocks holding the document being scored.
+	dreach []float64
 	// contrib holds the current document's score per term, by pos.
 	contrib   []float64
 	completed int
@@ -306,7 +326,7 @@ type maxScore struct {
 func newMaxScore(cursors []*postingCursor, limit int, allow docSet) *maxScore {
 	m := &maxScore{cursors: cursors, allow: allow, top: newTopScores(limit),
 		byBound: slices.Clone(cursors), reach: make([]float64, len(cursors)),
-		byWindow: slices.Clone(cursors), wreach: make([]float64, len(cursors)),
+		byWindow: slices.Clone(cursors), wreach: make([]float64, len(cursors)), dreach: make([]float64, len(cursors)),
 		contrib: make([]float64, len(cursors))}
 	slices.SortStableFunc(m.byBound, func(a, b *postingCursor) int { return cmp.Compare(a.bound, b.bound) })
 	sum := 0.0
@@ -338,13 +358,23 @@ func (m *maxScore) window(lo uint64) error {
 			hi = min(hi, c.blockEnd())
 		}
 	}
+	// Every list was last moved to a document at or before lo: one that
+	// stands at or after hi has nothing in the window.
 	for _, c := range m.cursors {
 		c.wmax = 0
-		if !c.done {
-			c.wmax = c.maxIn(lo, hi)
+		if !c.done && c.doc < hi {
+			c.wmax = c.maxIn(max(lo, c.doc), hi)
 		}
 	}
-	slices.SortStableFunc(m.byWindow, func(a, b *postingCursor) int { return cmp.Compare(a.wmax, b.wmax) })
+	// The terms non-essential over the whole lists stay so in the window
+	// (their window bounds add up to less than their bounds); of the
+	// others, the weakest in the window join them while the sum stays
+	// below the last place. So the window reads no list the plain
+	// MaxScore would not.
+	copy(m.byWindow, m.byBound)
+	byWmax := func(a, b *postingCursor) int { return cmp.Compare(a.wmax, b.wmax) }
+	slices.SortStableFunc(m.byWindow[:m.essential], byWmax)
+	slices.SortStableFunc(m.byWindow[m.essential:], byWmax)
 	sum := 0.0
 	for j, c := range m.byWindow {
 		sum += c.wmax
@@ -399,6 +429,17 @@ func (m *maxScore) firstEssential(reach []float64, from int) int {
 	return from
 }
 
+// reachAt returns, for each j, the most order[:j+1] can add to doc's score
+// by the blocks holding doc in their lists.
+func (m *maxScore) reachAt(doc uint64, order []*postingCursor) []float64 {
+	sum := 0.0
+	for j, c := range order {
+		sum += c.boundAt(doc)
+		m.dreach[j] = sum
+	}
+	return m.dreach[:len(order)]
+}
+
 // scoreDoc scores doc, the first document order[first:] stand on: it reads
 // those lists' postings at doc and moves them past it, then skips
 // order[:first] forward to doc, strongest first, and gives up once the
@@ -422,6 +463,9 @@ func (m *maxScore) scoreDoc(doc uint64, order []*postingCursor, first int, reach
 	}
 	if !admitted {
 		return nil
+	}
+	if m.top.full() {
+		reach = m.reachAt(doc, order[:first])
 	}
 	pruned := false
 	for j := first - 1; j >= 0; j-- {
