@@ -6,13 +6,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/blevesearch/bleve/v2/index/scorch"
 	index "github.com/blevesearch/bleve_index_api"
-	segment "github.com/blevesearch/scorch_segment_api/v2"
 
 	"github.com/cari-search/cari/store"
 )
@@ -47,13 +44,6 @@ type postingCursor struct {
 	seek index.IndexInternalID
 }
 
-// scoreBlock is the most a term adds to the score of any document up to
-// last (a snapshot's document number) and after the block before.
-type scoreBlock struct {
-	last  uint64
-	bound float64
-}
-
 // next moves to the list's next posting.
 func (c *postingCursor) next() error {
 	p, err := c.tfr.Next(&c.tfd)
@@ -86,52 +76,6 @@ func (c *postingCursor) land(p *index.TermFieldDoc, err error) error {
 func (c *postingCursor) score() float64 {
 	dl := math.Round(1 / float64(c.tfd.Norm*c.tfd.Norm))
 	return c.bm.TermScore(c.idf, float64(c.tfd.Freq), dl, c.avgdl)
-}
-
-// maxIn returns the most the term adds to a document in [lo, hi). lo never
-// decreases from one call to the next.
-func (c *postingCursor) maxIn(lo, hi uint64) float64 {
-	for c.bi < len(c.blocks) && c.blocks[c.bi].last < lo {
-		c.bi++
-	}
-	m := 0.0
-	for j := c.bi; j < len(c.blocks); j++ {
-		if j > c.bi && c.blocks[j-1].last+1 >= hi {
-			break
-		}
-		m = max(m, c.blocks[j].bound)
-	}
-	return m
-}
-
-// boundAt returns the most the term adds to the score of doc, by the block
-// that would hold it. doc never decreases from one call to the next, and
-// the cursor was last moved to a document at or before it.
-func (c *postingCursor) boundAt(doc uint64) float64 {
-	if c.done || c.doc > doc {
-		return 0 // the list was moved past doc from at or before it
-	}
-	for c.di < len(c.blocks) && c.blocks[c.di].last < doc {
-		c.di++
-	}
-	if c.di == len(c.blocks) {
-		return 0
-	}
-	return c.blocks[c.di].bound
-}
-
-// blockEnd returns the first document after the block holding the cursor's
-// document, which is at or after the window's start.
-func (c *postingCursor) blockEnd() uint64 {
-	for j := c.bi; j < len(c.blocks); j++ {
-		if b := c.blocks[j]; b.last >= c.doc {
-			if b.last == math.MaxUint64 {
-				return b.last
-			}
-			return b.last + 1
-		}
-	}
-	return math.MaxUint64
 }
 
 // openCursors opens a cursor on each query term's postings in each field
@@ -184,68 +128,6 @@ func closeCursors(cursors []*postingCursor) {
 	}
 }
 
-// snapshotSegments are a snapshot's segments in document-number order, with
-// the impacts known of each (nil for none).
-type snapshotSegments struct {
-	offsets []uint64 // each segment's first document number
-	counts  []uint64
-	impacts []*segmentImpacts
-}
-
-// segments lists r's segments with their impacts, asking for the impacts of
-// those big enough to have some that are not known yet.
-func (p *keywordPlan) segments(r index.IndexReader) snapshotSegments {
-	var out snapshotSegments
-	snap, ok := r.(*scorch.IndexSnapshot)
-	if !ok || p.impacts == nil {
-		return out
-	}
-	next := uint64(0)
-	missing := false
-	for _, ss := range snap.Segments() {
-		n := ss.Segment().Count()
-		var si *segmentImpacts
-		if ps, ok := ss.Segment().(segment.PersistedSegment); ok && n >= minImpactDocs {
-			if si = p.impacts.get(filepath.Base(ps.Path())); si == nil {
-				missing = true
-			}
-		}
-		out.offsets = append(out.offsets, next)
-		out.counts = append(out.counts, n)
-		out.impacts = append(out.impacts, si)
-		next += n
-	}
-	if missing {
-		p.impacts.want()
-	}
-	return out
-}
-
-// blocks returns the score blocks of cursor c's term in field: a segment
-// with impacts gives one per block of its postings there (none when the
-// term is not in it), one without them a single block bounded by c.bound.
-// Without segments, it is one block over the whole snapshot.
-func (ss snapshotSegments) blocks(c *postingCursor, field string) []scoreBlock {
-	if len(ss.offsets) == 0 {
-		return []scoreBlock{{last: math.MaxUint64, bound: c.bound}}
-	}
-	var out []scoreBlock
-	for i, si := range ss.impacts {
-		if ss.counts[i] == 0 {
-			continue
-		}
-		if si == nil {
-			out = append(out, scoreBlock{last: ss.offsets[i] + ss.counts[i] - 1, bound: c.bound})
-			continue
-		}
-		blocks := si.blocks(field, c.term)
-		for j := range blocks {
-			out = append(out, scoreBlock{last: ss.offsets[i] + uint64(blocks[j].last), bound: blocks[j].bound(c.bm, c.idf, c.avgdl)})
-		}
-	}
-	return out
-}
-
 // topBM25 returns the limit documents with the best BM25 scores over fields
 // among those allow admits, with every document tied with the last of them.
 // A document's body is in one field, so its score comes from that field
@@ -264,9 +146,10 @@ func (ss snapshotSegments) blocks(c *postingCursor, field string) []scoreBlock {
 // Once the top is full it goes window by window, a window ending with the
 // block of an essential list's current document, and bounds each term by
 // its blocks in the window (block-max MaxScore, as Lucene's
-// MaxScoreBulkScorer): a window no document of which can reach the last
-// place is skipped whole, and within one, terms whose blocks there are
-// weak are non-essential though their lists hold strong blocks elsewhere.
+// MaxScoreBulkScorer; blockmax.go): a window no document of which can
+// reach the last place is skipped whole; within one, terms whose blocks
+// there are weak are non-essential though their lists hold strong blocks
+// elsewhere, and a candidate is given up on by the blocks that hold it.
 //
 // The result is exactly that of scoring every posting: a document is
 // passed over only when its score is certainly below the last place, and
@@ -348,77 +231,6 @@ func (m *maxScore) nextCandidate() (uint64, bool) {
 	return doc, any
 }
 
-// window scores the documents from lo, the next candidate, to the end of
-// the block of an essential list's current document, with each term
-// bounded by its blocks in the window.
-func (m *maxScore) window(lo uint64) error {
-	hi := uint64(math.MaxUint64)
-	for _, c := range m.byBound[m.essential:] {
-		if !c.done {
-			hi = min(hi, c.blockEnd())
-		}
-	}
-	// Every list was last moved to a document at or before lo: one that
-	// stands at or after hi has nothing in the window.
-	for _, c := range m.cursors {
-		c.wmax = 0
-		if !c.done && c.doc < hi {
-			c.wmax = c.maxIn(max(lo, c.doc), hi)
-		}
-	}
-	// The terms non-essential over the whole lists stay so in the window
-	// (their window bounds add up to less than their bounds); of the
-	// others, the weakest in the window join them while the sum stays
-	// below the last place. So the window reads no list the plain
-	// MaxScore would not.
-	copy(m.byWindow, m.byBound)
-	byWmax := func(a, b *postingCursor) int { return cmp.Compare(a.wmax, b.wmax) }
-	slices.SortStableFunc(m.byWindow[:m.essential], byWmax)
-	slices.SortStableFunc(m.byWindow[m.essential:], byWmax)
-	sum := 0.0
-	for j, c := range m.byWindow {
-		sum += c.wmax
-		m.wreach[j] = sum
-	}
-	first := m.firstEssential(m.wreach, 0)
-	for _, c := range m.byWindow[first:] {
-		if !c.done && c.doc < lo {
-			if err := c.advance(lo); err != nil {
-				return err
-			}
-		}
-	}
-	for first < len(m.byWindow) {
-		doc, any := uint64(0), false
-		for _, c := range m.byWindow[first:] {
-			if !c.done && c.doc < hi && (!any || c.doc < doc) {
-				doc, any = c.doc, true
-			}
-		}
-		if !any {
-			break
-		}
-		if err := m.scoreDoc(doc, m.byWindow, first, m.wreach); err != nil {
-			return err
-		}
-		first = m.firstEssential(m.wreach, first)
-	}
-	// The essential lists' documents before hi are settled: move on the
-	// ones the window did not read.
-	for _, c := range m.byBound[m.essential:] {
-		switch {
-		case c.done || c.doc >= hi:
-		case hi == math.MaxUint64:
-			c.done = true // the window reached the end of every list
-		default:
-			if err := c.advance(hi); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // firstEssential returns the first j at or after from whose reach is not
 // certainly below the last place: the terms before it cannot lift a
 // document there together.
@@ -427,17 +239,6 @@ func (m *maxScore) firstEssential(reach []float64, from int) int {
 		from++
 	}
 	return from
-}
-
-// reachAt returns, for each j, the most order[:j+1] can add to doc's score
-// by the blocks holding doc in their lists.
-func (m *maxScore) reachAt(doc uint64, order []*postingCursor) []float64 {
-	sum := 0.0
-	for j, c := range order {
-		sum += c.boundAt(doc)
-		m.dreach[j] = sum
-	}
-	return m.dreach[:len(order)]
 }
 
 // scoreDoc scores doc, the first document order[first:] stand on: it reads
