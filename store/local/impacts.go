@@ -399,3 +399,22 @@ func writeImpacts(genDir, segPath string, si *segmentImpacts) error {
 	}
 	return writeFileAtomic(sidecarPath(genDir, segPath), si.encode())
 }
+
+// checkImpacts compares the sidecar of the segment file at path, if it has
+// one that reads, with the impacts of its postings: block bounds lower
+// than the postings' would drop results. A missing or damaged sidecar is
+// no fault (it is computed again).
+func checkImpacts(ctx context.Context, genDir string, seg segment.Segment, path string) error {
+	stored, err := loadImpacts(genDir, path)
+	if err != nil {
+		return nil
+	}
+	fresh, err := buildImpacts(ctx, seg, path)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(stored.encode(), fresh.encode()) {
+		return errors.New("the impacts disagree with the segment's postings and would drop results; remove the file (it is computed again)")
+	}
+	return nil
+}

@@ -293,3 +293,42 @@ func TestImpactSidecars(t *testing.T) {
 	}
 	t.Errorf("after merging into %s, sidecars %v", merged[0].Path(), files)
 }
+
+// TestVerifyChecksImpacts plants a sidecar whose blocks claim less than
+// the segment's postings hold, well formed and of the right segment, as
+// only a fault in computing them would write: Verify reports it.
+func TestVerifyChecksImpacts(t *testing.T) {
+	smallImpactBlocks(t, 8)
+	docs, _ := zipfCorpus(200, 12)
+	s := newStore(t, Options{})
+	upsert(t, s, docs...)
+	forceMerge(t, s)
+	sweepImpacts(t, s)
+	if rep, err := s.Verify(context.Background()); err != nil || !rep.OK() {
+		t.Fatalf("Verify of a whole store: %v %v", rep.Problems, err)
+	}
+	seg := liveSegments(t, s)[0].Path()
+	si, err := loadImpacts(s.serving.dir, seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, terms := range si.fields {
+		for _, blocks := range terms {
+			for i := range blocks {
+				for j := range blocks[i].pairs[:blocks[i].n] {
+					blocks[i].pairs[j].tf = 1
+				}
+			}
+		}
+	}
+	if err := writeImpacts(s.serving.dir, seg, si); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.Verify(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || !strings.Contains(rep.Problems[0].String(), sidecarPath(s.serving.dir, seg)) {
+		t.Errorf("Verify with understated impacts: %v, want a problem naming the sidecar", rep.Problems)
+	}
+}

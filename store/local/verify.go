@@ -69,7 +69,8 @@ func (r *Report) add(path, format string, args ...any) {
 }
 
 // Verify checks that the serving generation is whole and that its parts
-// agree: every keyword segment matches its checksum; every stored document
+// agree: every keyword segment matches its checksum, and its impacts, if
+// written, are those of its postings; every stored document
 // loads and its passages lie within its text; the corpus statistics add up;
 // and, with vectors, the committed vector log reads cleanly and holds one
 // vector per stored passage and none for documents that are not stored,
@@ -95,6 +96,8 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 			rep.Segments++
 			if err := checkSegmentFile(ps.Path()); err != nil {
 				rep.add(ps.Path(), "%v", err)
+			} else if err := checkImpacts(ctx, g.dir, seg.Segment(), ps.Path()); err != nil {
+				rep.add(sidecarPath(g.dir, ps.Path()), "%v", err)
 			}
 		}
 	}
