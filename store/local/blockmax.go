@@ -53,11 +53,11 @@ func (c *postingCursor) boundAt(doc uint64) float64 {
 	return c.blocks[c.di].bound
 }
 
-// blockEnd returns the first document after the block holding the cursor's
-// document, which is at or after the window's start.
-func (c *postingCursor) blockEnd() uint64 {
+// blockEnd returns the first document after the block that holds at, at
+// or after the window's start.
+func (c *postingCursor) blockEnd(at uint64) uint64 {
 	for j := c.bi; j < len(c.blocks); j++ {
-		if b := c.blocks[j]; b.last >= c.doc {
+		if b := c.blocks[j]; b.last >= at {
 			if b.last == math.MaxUint64 {
 				return b.last
 			}
@@ -136,11 +136,12 @@ func (m *maxScore) window(lo uint64) error {
 	hi := uint64(math.MaxUint64)
 	for _, c := range m.byBound[m.essential:] {
 		if !c.done {
-			hi = min(hi, c.blockEnd())
+			hi = min(hi, c.blockEnd(max(c.doc, lo)))
 		}
 	}
 	// Every list was last moved to a document at or before lo: one that
-	// stands at or after hi has nothing in the window.
+	// stands at or after hi has nothing in the window, one before lo may
+	// have anything from lo on.
 	for _, c := range m.cursors {
 		c.wmax = 0
 		if !c.done && c.doc < hi {
@@ -184,19 +185,9 @@ func (m *maxScore) window(lo uint64) error {
 		}
 		first = m.firstEssential(m.wreach, first)
 	}
-	// The essential lists' documents before hi are settled: move on the
-	// ones the window did not read.
-	for _, c := range m.byBound[m.essential:] {
-		switch {
-		case c.done || c.doc >= hi:
-		case hi == math.MaxUint64:
-			c.done = true // the window reached the end of every list
-		default:
-			if err := c.advance(hi); err != nil {
-				return err
-			}
-		}
-	}
+	// Every document before hi is decided; the lists the window did not
+	// read stay where they are until a window or a candidate needs them.
+	m.settled = hi
 	return nil
 }
 

@@ -201,6 +201,9 @@ type maxScore struct {
 	wreach   []float64
 	// dreach is reach for the blocks holding the document being scored.
 	dreach []float64
+	// settled is the end of the last window: every document before it is
+	// decided, wherever the lists a window did not read still stand.
+	settled uint64
 	// contrib holds the current document's score per term, by pos.
 	contrib   []float64
 	completed int
@@ -220,7 +223,8 @@ func newMaxScore(cursors []*postingCursor, limit int, allow docSet) *maxScore {
 	return m
 }
 
-// nextCandidate returns the first document an essential list stands on.
+// nextCandidate returns the first document an essential list stands on
+// that is not settled.
 func (m *maxScore) nextCandidate() (uint64, bool) {
 	doc, any := uint64(0), false
 	for _, c := range m.byBound[m.essential:] {
@@ -228,7 +232,10 @@ func (m *maxScore) nextCandidate() (uint64, bool) {
 			doc, any = c.doc, true
 		}
 	}
-	return doc, any
+	if m.settled == math.MaxUint64 {
+		return 0, false
+	}
+	return max(doc, m.settled), any
 }
 
 // firstEssential returns the first j at or after from whose reach is not
