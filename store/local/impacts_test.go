@@ -312,16 +312,29 @@ func TestVerifyChecksImpacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, terms := range si.fields {
-		for _, blocks := range terms {
+	understated := termImpacts{}
+	for field, offs := range si.fields {
+		understated[field] = map[string][]impactBlock{}
+		for _, off := range offs {
+			d := impactsDecoder{b: si.raw[off:]}
+			term := string(d.bytes())
+			blocks, err := d.blocks()
+			if err != nil {
+				t.Fatal(err)
+			}
 			for i := range blocks {
 				for j := range blocks[i].pairs[:blocks[i].n] {
 					blocks[i].pairs[j].tf = 1
 				}
 			}
+			understated[field][term] = blocks
 		}
 	}
-	if err := writeImpacts(s.serving.dir, seg, si); err != nil {
+	ident, err := segmentIdent(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFileAtomic(sidecarPath(s.serving.dir, seg), understated.encode(ident)); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := s.Verify(context.Background())
