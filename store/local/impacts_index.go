@@ -19,8 +19,8 @@ import (
 // impactsQuiet is how long writes must pause before a sweep computes the
 // impacts of new segments: during a bulk load bleve merges its segments
 // into bigger ones again and again, and only the ones that stay are worth
-// the work. Tests shorten it.
-var impactsQuiet = time.Second
+// the work.
+const impactsQuiet = time.Second
 
 // impactIndex keeps the impacts of a generation's live segments in memory,
 // by segment file name, and a goroutine that loads or computes those of
