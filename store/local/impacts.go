@@ -238,18 +238,11 @@ func fieldLength(norm float64) uint32 {
 // segmentIdent returns what names the content of the segment file at path:
 // its size and its footer, which holds its checksum.
 func segmentIdent(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, info, err := openSegmentFile(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if info.Size() < segmentFooterSize {
-		return nil, fmt.Errorf("%s is %d bytes, shorter than its footer", path, info.Size())
-	}
 	ident := binary.LittleEndian.AppendUint64(nil, uint64(info.Size()))
 	footer := make([]byte, segmentFooterSize)
 	if _, err := f.ReadAt(footer, info.Size()-segmentFooterSize); err != nil {

@@ -49,19 +49,12 @@ type segmentStamp struct {
 // stampSegment stamps the segment file at path, reading only its footer's
 // checksum.
 func stampSegment(path string) (segmentStamp, bool, error) {
-	f, err := os.Open(path)
+	f, info, err := openSegmentFile(path)
 	if err != nil {
 		return segmentStamp{}, false, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return segmentStamp{}, false, err
-	}
 	st := segmentStamp{Size: info.Size()}
-	if st.Size < segmentFooterSize {
-		return st, false, fmt.Errorf("segment is %d bytes, shorter than its footer: it was truncated", st.Size)
-	}
 	var ok bool
 	st.Inode, st.ChangeNanos, ok = fileChange(info)
 	crc, err := storedSegmentCRC(f, st.Size)

@@ -262,18 +262,11 @@ const segmentFooterSize = 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8
 // them. bleve checks only the footer's fields when it opens a segment, so
 // without this a damaged segment can panic the process or answer wrongly.
 func checkSegmentFile(path string) error {
-	f, err := os.Open(path)
+	f, info, err := openSegmentFile(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if info.Size() < segmentFooterSize {
-		return fmt.Errorf("segment is %d bytes, shorter than its footer: it was truncated", info.Size())
-	}
 	sum := crc32.NewIEEE()
 	if _, err := io.Copy(sum, io.NewSectionReader(f, 0, info.Size()-4)); err != nil {
 		return fmt.Errorf("read segment: %w", err)
@@ -286,6 +279,24 @@ func checkSegmentFile(path string) error {
 		return fmt.Errorf("segment checksum is %08x, its footer says %08x: the file is damaged", got, want)
 	}
 	return nil
+}
+
+// openSegmentFile opens the segment file at path, which must hold at least
+// a footer; the caller closes it.
+func openSegmentFile(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := f.Stat()
+	if err == nil && info.Size() < segmentFooterSize {
+		err = fmt.Errorf("segment is %d bytes, shorter than its footer: it was truncated", info.Size())
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, info, nil
 }
 
 // storedSegmentCRC reads the checksum in the last four bytes of a segment
