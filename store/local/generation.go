@@ -168,6 +168,9 @@ type generation struct {
 	// built with another analyzer or model and is open only to be rebuilt.
 	readOnly string
 	refs     sync.WaitGroup // open snapshots and pins
+	// impacts bound the BM25 scores of the keyword segments' blocks of
+	// postings (impacts.go).
+	impacts *impactIndex
 }
 
 // openMode says what a generation is opened for.
@@ -213,6 +216,7 @@ func openGeneration(dataDir, name string, opts Options, mode openMode) (*generat
 		g.idx.Close()
 		return nil, fmt.Errorf("open generation %s: %w", name, err)
 	}
+	g.impacts = startImpacts(genDir, g.reader, g.log)
 	return g, nil
 }
 
@@ -326,14 +330,25 @@ func (g *generation) stats(r index.IndexReader) (store.Stats, error) {
 // makes sure nothing uses the generation any more.
 func (g *generation) close() error {
 	var err error
+	if g.impacts != nil {
+		g.impacts.close()
+	}
 	if g.vlog != nil {
 		g.snapshotVectors(true)
 		err = g.vlog.close()
 		g.vlog, g.vecs = nil, nil
 	}
 	if g.idx != nil {
-		err = errors.Join(err, g.idx.Close())
+		cerr := g.idx.Close()
 		g.idx = nil
+		if cerr == nil {
+			// Only after bleve closed cleanly: the record lets the next
+			// open skip reading every segment (shutdown.go).
+			if rerr := recordCleanShutdown(filepath.Join(g.dir, keywordDir)); rerr != nil {
+				g.log.Warn("could not record the clean shutdown; the next start checks every keyword segment", "generation", g.m.Name, "err", rerr)
+			}
+		}
+		err = errors.Join(err, cerr)
 	}
 	return err
 }

@@ -19,7 +19,7 @@ func (s *Store) SearchKeyword(ctx context.Context, q store.KeywordQuery) ([]stor
 	if q.Limit <= 0 {
 		return nil, nil
 	}
-	r, release, err := s.snapshot(ctx)
+	r, g, release, err := s.snapshotGen(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -28,6 +28,7 @@ func (s *Store) SearchKeyword(ctx context.Context, q store.KeywordQuery) ([]stor
 	if err != nil || plan == nil {
 		return nil, err
 	}
+	plan.impacts = g.impacts
 	best, _, err := s.topBM25(ctx, r, plan, q.Limit)
 	if err != nil {
 		return nil, err
@@ -42,6 +43,9 @@ type keywordPlan struct {
 	stats  corpusStats
 	fields []store.FieldTerms
 	allow  docSet
+	// impacts bound the snapshot's blocks of postings; nil bounds every
+	// posting by BM25's ceiling.
+	impacts *impactIndex
 }
 
 // planKeyword analyses q for the fields that hold documents in r; nil when

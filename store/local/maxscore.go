@@ -28,6 +28,15 @@ type postingCursor struct {
 	// term score approaches idf·(k1+1) as the term frequency grows, and
 	// never exceeds it whatever the document's length.
 	bound float64
+	// blocks bound the term's score block by block (impacts.go), in
+	// document order: block i covers the documents after blocks[i-1].last
+	// up to its own last. bi is the first block not wholly behind the
+	// window being scored.
+	blocks []scoreBlock
+	bi     int
+	di     int // the block boundAt last looked at
+	// wmax is the most the term adds to a document of the current window.
+	wmax float64
 
 	done bool
 	doc  uint64
@@ -76,15 +85,16 @@ func (c *postingCursor) score() float64 {
 // word is not made rare by being counted only among one language's
 // documents. On a collection in one language this is exactly BM25 over that
 // language's field.
-func (s *Store) openCursors(ctx context.Context, r index.IndexReader, stats corpusStats, fields []store.FieldTerms) ([]*postingCursor, error) {
+func (s *Store) openCursors(ctx context.Context, r index.IndexReader, plan *keywordPlan) ([]*postingCursor, error) {
 	var cursors []*postingCursor
 	fail := func(err error) ([]*postingCursor, error) {
 		closeCursors(cursors)
 		return nil, err
 	}
 	df := map[string]uint64{}
-	for _, f := range fields {
-		docs, avgdl := stats.field(f.Field)
+	field := map[*postingCursor]string{}
+	for _, f := range plan.fields {
+		docs, avgdl := plan.stats.field(f.Field)
 		if docs <= 0 {
 			continue
 		}
@@ -93,14 +103,18 @@ func (s *Store) openCursors(ctx context.Context, r index.IndexReader, stats corp
 			if err != nil {
 				return fail(fmt.Errorf("read postings of %q in %s: %w", term, f.Field, err))
 			}
-			cursors = append(cursors, &postingCursor{pos: len(cursors), term: term, bm: s.opts.fieldBM25(f.Field), avgdl: avgdl, tfr: tfr})
+			c := &postingCursor{pos: len(cursors), term: term, bm: s.opts.fieldBM25(f.Field), avgdl: avgdl, tfr: tfr}
+			cursors = append(cursors, c)
+			field[c] = f.Field
 			df[term] = max(df[term], tfr.Count())
 		}
 	}
-	n := float64(stats.Docs)
+	n := float64(plan.stats.Docs)
+	segs := plan.segments(r)
 	for _, c := range cursors {
 		c.idf = c.bm.IDF(n, float64(df[c.term]))
 		c.bound = c.idf * (c.bm.K1 + 1)
+		c.blocks = segs.blocks(c, field[c])
 		if err := c.next(); err != nil {
 			return fail(err)
 		}
@@ -127,100 +141,171 @@ func closeCursors(cursors []*postingCursor) {
 // forward to them, and not even that once a candidate's partial score plus
 // the remaining bounds falls short. As the last place rises, more terms
 // become non-essential, so the long lists of common terms are mostly
-// skipped rather than read. The result is exactly that of scoring every
-// posting: a document is passed over only when its score is certainly
-// below the last place, and each score is summed in the query's term order
-// whatever was read first, so equal scores stay equal.
+// skipped rather than read.
+//
+// Once the top is full it goes window by window, a window ending with the
+// block of an essential list's current document, and bounds each term by
+// its blocks in the window (block-max MaxScore, as Lucene's
+// MaxScoreBulkScorer; blockmax.go): a window no document of which can
+// reach the last place is skipped whole; within one, terms whose blocks
+// there are weak are non-essential though their lists hold strong blocks
+// elsewhere, and a candidate is given up on by the blocks that hold it.
+//
+// The result is exactly that of scoring every posting: a document is
+// passed over only when its score is certainly below the last place, and
+// each score is summed in the query's term order whatever was read first,
+// so equal scores stay equal.
 func (s *Store) topBM25(ctx context.Context, r index.IndexReader, plan *keywordPlan, limit int) (best []scored, completed int, err error) {
-	cursors, err := s.openCursors(ctx, r, plan.stats, plan.fields)
+	cursors, err := s.openCursors(ctx, r, plan)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer closeCursors(cursors)
-
-	// byBound orders the cursors by bound, smallest first; reach[j] is the
-	// most the first j+1 of them can add together.
-	byBound := make([]*postingCursor, len(cursors))
-	copy(byBound, cursors)
-	slices.SortStableFunc(byBound, func(a, b *postingCursor) int { return cmp.Compare(a.bound, b.bound) })
-	reach := make([]float64, len(byBound))
-	sum := 0.0
-	for j, c := range byBound {
-		sum += c.bound
-		reach[j] = sum
-	}
-
-	top := newTopScores(limit)
-	// contrib holds the current document's score per term, by pos.
-	contrib := make([]float64, len(cursors))
-	essential := 0 // byBound[essential:] are essential
+	m := newMaxScore(cursors, limit, plan.allow)
 	for step := 0; ; step++ {
-		if step%4096 == 0 {
+		if step%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, 0, err
 			}
 		}
-		doc, any := uint64(0), false
-		for _, c := range byBound[essential:] {
-			if !c.done && (!any || c.doc < doc) {
-				doc, any = c.doc, true
-			}
-		}
-		if !any {
+		lo, ok := m.nextCandidate()
+		if !ok {
 			break
 		}
-		admitted := plan.allow.has(doc)
-		partial := 0.0
-		for _, c := range byBound[essential:] {
-			if c.done || c.doc != doc {
-				continue
-			}
-			if admitted {
-				sc := c.score()
-				contrib[c.pos] = sc
-				partial += sc
-			}
-			if err := c.next(); err != nil {
-				return nil, 0, err
-			}
+		if m.top.full() {
+			err = m.window(lo)
+		} else {
+			err = m.scoreDoc(lo, m.byBound, m.essential, m.reach)
 		}
-		if !admitted {
-			continue
-		}
-		pruned := false
-		for j := essential - 1; j >= 0; j-- {
-			if top.full() && below(partial+reach[j], top.last()) {
-				pruned = true
-				break
-			}
-			c := byBound[j]
-			if !c.done && c.doc < doc {
-				if err := c.advance(doc); err != nil {
-					return nil, 0, err
-				}
-			}
-			if !c.done && c.doc == doc {
-				sc := c.score()
-				contrib[c.pos] = sc
-				partial += sc
-			}
-		}
-		total := 0.0
-		for i, sc := range contrib {
-			total += sc
-			contrib[i] = 0
-		}
-		if pruned {
-			continue
-		}
-		completed++
-		if top.offer(scored{num: doc, score: total}) {
-			for essential < len(byBound) && below(reach[essential], top.last()) {
-				essential++
-			}
+		if err != nil {
+			return nil, 0, err
 		}
 	}
-	return top.ranked(), completed, nil
+	return m.top.ranked(), m.completed, nil
+}
+
+// maxScore is the state of one topBM25.
+type maxScore struct {
+	cursors []*postingCursor
+	allow   docSet
+	top     *topScores
+	// byBound orders the cursors by bound, smallest first; reach[j] is the
+	// most the first j+1 of them can add together; byBound[essential:]
+	// are essential.
+	byBound   []*postingCursor
+	reach     []float64
+	essential int
+	// byWindow and wreach are byBound and reach for the current window's
+	// bounds.
+	byWindow []*postingCursor
+	wreach   []float64
+	// dreach is reach for the blocks holding the document being scored.
+	dreach []float64
+	// settled is the end of the last window: every document before it is
+	// decided, wherever the lists a window did not read still stand.
+	settled uint64
+	// contrib holds the current document's score per term, by pos.
+	contrib   []float64
+	completed int
+}
+
+func newMaxScore(cursors []*postingCursor, limit int, allow docSet) *maxScore {
+	m := &maxScore{cursors: cursors, allow: allow, top: newTopScores(limit),
+		byBound: slices.Clone(cursors), reach: make([]float64, len(cursors)),
+		byWindow: slices.Clone(cursors), wreach: make([]float64, len(cursors)), dreach: make([]float64, len(cursors)),
+		contrib: make([]float64, len(cursors))}
+	slices.SortStableFunc(m.byBound, func(a, b *postingCursor) int { return cmp.Compare(a.bound, b.bound) })
+	sum := 0.0
+	for j, c := range m.byBound {
+		sum += c.bound
+		m.reach[j] = sum
+	}
+	return m
+}
+
+// nextCandidate returns the first document an essential list stands on
+// that is not settled.
+func (m *maxScore) nextCandidate() (uint64, bool) {
+	doc, any := uint64(0), false
+	for _, c := range m.byBound[m.essential:] {
+		if !c.done && (!any || c.doc < doc) {
+			doc, any = c.doc, true
+		}
+	}
+	if m.settled == math.MaxUint64 {
+		return 0, false
+	}
+	return max(doc, m.settled), any
+}
+
+// firstEssential returns the first j at or after from whose reach is not
+// certainly below the last place: the terms before it cannot lift a
+// document there together.
+func (m *maxScore) firstEssential(reach []float64, from int) int {
+	for from < len(reach) && below(reach[from], m.top.last()) {
+		from++
+	}
+	return from
+}
+
+// scoreDoc scores doc, the first document order[first:] stand on: it reads
+// those lists' postings at doc and moves them past it, then skips
+// order[:first] forward to doc, strongest first, and gives up once the
+// partial score plus reach[j], what order[:j+1] can add, falls below the
+// last place.
+func (m *maxScore) scoreDoc(doc uint64, order []*postingCursor, first int, reach []float64) error {
+	admitted := m.allow.has(doc)
+	partial := 0.0
+	for _, c := range order[first:] {
+		if c.done || c.doc != doc {
+			continue
+		}
+		if admitted {
+			sc := c.score()
+			m.contrib[c.pos] = sc
+			partial += sc
+		}
+		if err := c.next(); err != nil {
+			return err
+		}
+	}
+	if !admitted {
+		return nil
+	}
+	if m.top.full() {
+		reach = m.reachAt(doc, order[:first])
+	}
+	pruned := false
+	for j := first - 1; j >= 0; j-- {
+		if m.top.full() && below(partial+reach[j], m.top.last()) {
+			pruned = true
+			break
+		}
+		c := order[j]
+		if !c.done && c.doc < doc {
+			if err := c.advance(doc); err != nil {
+				return err
+			}
+		}
+		if !c.done && c.doc == doc {
+			sc := c.score()
+			m.contrib[c.pos] = sc
+			partial += sc
+		}
+	}
+	total := 0.0
+	for i, sc := range m.contrib {
+		total += sc
+		m.contrib[i] = 0
+	}
+	if pruned {
+		return nil
+	}
+	m.completed++
+	if m.top.offer(scored{num: doc, score: total}) {
+		m.essential = m.firstEssential(m.reach, m.essential)
+	}
+	return nil
 }
 
 // below reports whether a bound is certainly under the last place: by more

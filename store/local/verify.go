@@ -69,7 +69,8 @@ func (r *Report) add(path, format string, args ...any) {
 }
 
 // Verify checks that the serving generation is whole and that its parts
-// agree: every keyword segment matches its checksum; every stored document
+// agree: every keyword segment matches its checksum, and its impacts, if
+// written, are those of its postings; every stored document
 // loads and its passages lie within its text; the corpus statistics add up;
 // and, with vectors, the committed vector log reads cleanly and holds one
 // vector per stored passage and none for documents that are not stored,
@@ -95,6 +96,8 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 			rep.Segments++
 			if err := checkSegmentFile(ps.Path()); err != nil {
 				rep.add(ps.Path(), "%v", err)
+			} else if err := checkImpacts(ctx, g.dir, seg.Segment(), ps.Path()); err != nil {
+				rep.add(sidecarPath(g.dir, ps.Path()), "%v", err)
 			}
 		}
 	}
@@ -259,30 +262,51 @@ const segmentFooterSize = 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8
 // them. bleve checks only the footer's fields when it opens a segment, so
 // without this a damaged segment can panic the process or answer wrongly.
 func checkSegmentFile(path string) error {
-	f, err := os.Open(path)
+	f, info, err := openSegmentFile(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if info.Size() < segmentFooterSize {
-		return fmt.Errorf("segment is %d bytes, shorter than its footer: it was truncated", info.Size())
-	}
 	sum := crc32.NewIEEE()
 	if _, err := io.Copy(sum, io.NewSectionReader(f, 0, info.Size()-4)); err != nil {
 		return fmt.Errorf("read segment: %w", err)
 	}
-	var stored [4]byte
-	if _, err := f.ReadAt(stored[:], info.Size()-4); err != nil {
-		return fmt.Errorf("read segment checksum: %w", err)
+	want, err := storedSegmentCRC(f, info.Size())
+	if err != nil {
+		return err
 	}
-	if got, want := sum.Sum32(), binary.BigEndian.Uint32(stored[:]); got != want {
+	if got := sum.Sum32(); got != want {
 		return fmt.Errorf("segment checksum is %08x, its footer says %08x: the file is damaged", got, want)
 	}
 	return nil
+}
+
+// openSegmentFile opens the segment file at path, which must hold at least
+// a footer; the caller closes it.
+func openSegmentFile(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := f.Stat()
+	if err == nil && info.Size() < segmentFooterSize {
+		err = fmt.Errorf("segment is %d bytes, shorter than its footer: it was truncated", info.Size())
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, info, nil
+}
+
+// storedSegmentCRC reads the checksum in the last four bytes of a segment
+// of size bytes.
+func storedSegmentCRC(f io.ReaderAt, size int64) (uint32, error) {
+	var stored [4]byte
+	if _, err := f.ReadAt(stored[:], size-4); err != nil {
+		return 0, fmt.Errorf("read segment checksum: %w", err)
+	}
+	return binary.BigEndian.Uint32(stored[:]), nil
 }
 
 // bleve's scorch keeps its snapshots in root.bolt: bucket "s" holds one
@@ -303,11 +327,32 @@ var (
 // root file reads and that every segment of its newest snapshot is present
 // and matches its checksum. bleve itself would panic on some damage, and
 // on other damage silently fall back to an older snapshot, losing
-// acknowledged writes. The error names the damaged file.
-func checkKeywordIndex(kwDir string) (err error) {
+// acknowledged writes. The error names the damaged file. A segment that
+// clean records as unchanged since a clean shutdown is not read
+// (shutdown.go); clean is nil after a crash.
+func checkKeywordIndex(kwDir string, clean *cleanShutdown) error {
+	files, err := liveSegmentFiles(kwDir)
+	if err != nil {
+		return err
+	}
+	for _, name := range files {
+		path := segmentPath(kwDir, name)
+		if clean.unchanged(path) {
+			continue
+		}
+		if err := checkSegmentFile(path); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// liveSegmentFiles checks that the root file of the keyword index in kwDir
+// reads, and returns the segment files its newest snapshot names.
+func liveSegmentFiles(kwDir string) (files []string, err error) {
 	root := filepath.Join(kwDir, scorchRootFile)
 	if _, err := os.Stat(root); err != nil {
-		return err
+		return nil, err
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -320,10 +365,9 @@ func checkKeywordIndex(kwDir string) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	db, err := bolt.Open(root, 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {
-		return fmt.Errorf("%s is damaged: %w", root, err)
+		return nil, fmt.Errorf("%s is damaged: %w", root, err)
 	}
 	defer db.Close()
-	var files []string
 	err = db.View(func(tx *bolt.Tx) error {
 		snaps := tx.Bucket(scorchSnapshotsBucket)
 		if snaps == nil {
@@ -361,15 +405,9 @@ func checkKeywordIndex(kwDir string) (err error) {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("%s is damaged: %w", root, err)
+		return nil, fmt.Errorf("%s is damaged: %w", root, err)
 	}
-	for _, name := range files {
-		path := filepath.Join(kwDir, "store", filepath.Base(name))
-		if err := checkSegmentFile(path); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	return nil
+	return files, nil
 }
 
 // isSegmentName reports whether name has the form scorch gives segment
@@ -410,7 +448,11 @@ func checkMapping(snap *bolt.Bucket) error {
 // openKeywordIndex checks the keyword index of a generation and opens it.
 // A panic inside bleve while it opens becomes an error naming the index.
 func openKeywordIndex(kwDir string) (idx bleve.Index, err error) {
-	if err := checkKeywordIndex(kwDir); err != nil {
+	clean, err := takeCleanShutdown(kwDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKeywordIndex(kwDir, clean); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -554,7 +596,7 @@ func generationWhole(dir, name string) error {
 	if _, err := readManifest(genDir); err != nil {
 		return err
 	}
-	return checkKeywordIndex(filepath.Join(genDir, keywordDir))
+	return checkKeywordIndex(filepath.Join(genDir, keywordDir), nil)
 }
 
 // rebuildVectorLog embeds every stored passage again and replaces the log

@@ -233,6 +233,7 @@ func (g *generation) commit(batch *bleve.Batch, recs []vectorRecord, alongside f
 		if err := g.idx.Batch(batch); err != nil {
 			return fmt.Errorf("commit batch: %w", err)
 		}
+		g.impacts.committed()
 		return nil
 	}
 	end, err := g.vlog.append(recs)
@@ -253,6 +254,7 @@ func (g *generation) commit(batch *bleve.Batch, recs []vectorRecord, alongside f
 		return fmt.Errorf("commit batch: %w", err)
 	}
 	g.vlog.commit(end)
+	g.impacts.committed()
 	return nil
 }
 
