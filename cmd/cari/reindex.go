@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,10 +14,9 @@ import (
 
 // reindexFlags are cari reindex's own flags.
 type reindexFlags struct {
-	corpus, warc, dir string
-	stored            bool
-	rollback          bool
-	to                string
+	src      reindex.Sources
+	rollback bool
+	to       string
 	// opts binds the job's settings; runReindex adds the rest.
 	opts             reindex.Options
 	keep             int
@@ -57,10 +54,10 @@ generations are kept (cari gc removes them on demand).
 	}
 	stackF.register(cmd.Flags(), embeds)
 	fs := cmd.Flags()
-	fs.StringVar(&f.corpus, "corpus", "", "source: a BEIR corpus.jsonl or corpus.jsonl.gz")
-	fs.StringVar(&f.warc, "warc", "", "source: a WARC file or a glob of them")
-	fs.StringVar(&f.dir, "dir", "", "source: a directory of HTML, text and Markdown files")
-	fs.BoolVar(&f.stored, "stored", false, "source: the serving generation's stored documents")
+	fs.StringVar(&f.src.Corpus, "corpus", "", "source: a BEIR corpus.jsonl or corpus.jsonl.gz")
+	fs.StringVar(&f.src.WARC, "warc", "", "source: a WARC file or a glob of them")
+	fs.StringVar(&f.src.Dir, "dir", "", "source: a directory of HTML, text and Markdown files")
+	fs.BoolVar(&f.src.Stored, "stored", false, "source: the serving generation's stored documents")
 	fs.BoolVar(&f.rollback, "rollback", false, "point the serving alias back at the previous generation instead of reindexing")
 	fs.StringVar(&f.to, "to", "", "with --rollback: the generation to serve (default: the one before the serving one)")
 	fs.IntVar(&f.opts.BatchSize, "batch", reindex.DefaultBatchSize, "source records per atomic commit")
@@ -72,48 +69,6 @@ generations are kept (cari gc removes them on demand).
 	return cmd
 }
 
-// checkSource checks that the flags name exactly one source.
-func (f reindexFlags) checkSource() error {
-	var names []string
-	for name, set := range map[string]bool{"--corpus": f.corpus != "", "--warc": f.warc != "", "--dir": f.dir != "", "--stored": f.stored} {
-		if set {
-			names = append(names, name)
-		}
-	}
-	if len(names) != 1 {
-		sort.Strings(names)
-		return fmt.Errorf("give exactly one source: --corpus, --warc, --dir or --stored (got %d%s)", len(names), prefixed(": ", strings.Join(names, " ")))
-	}
-	return nil
-}
-
-// source opens the one source the flags name.
-func (f reindexFlags) source(ctx context.Context, st *stack) (reindex.Source, error) {
-	var (
-		src  reindex.Source
-		err  error
-		flag string
-	)
-	switch {
-	case f.corpus != "":
-		flag = "--corpus"
-		src, err = reindex.OpenCorpus(f.corpus)
-	case f.warc != "":
-		flag = "--warc"
-		src, err = reindex.OpenWARC(f.warc)
-	case f.dir != "":
-		flag = "--dir"
-		src, err = reindex.OpenDir(f.dir)
-	default:
-		flag = "--stored"
-		src, err = reindex.OpenStored(ctx, st.store, st.store.Generation().Name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", flag, err)
-	}
-	return src, nil
-}
-
 func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog.Logger) error {
 	opts := f.opts
 	if opts.MaxFailedFraction < 0 || opts.MaxFailedFraction > 1 {
@@ -122,7 +77,7 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 	if opts.MaxFailedFraction == 0 {
 		opts.MaxFailedFraction = -1 // none may fail
 	}
-	if err := f.checkSource(); err != nil {
+	if err := f.src.Check(); err != nil {
 		return err
 	}
 	stackF.rebuild = true
@@ -132,7 +87,7 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 		return err
 	}
 	defer st.Close()
-	src, err := f.source(ctx, st)
+	src, err := f.src.Open(ctx, st.store, st.store.Generation().Name)
 	if err != nil {
 		return err
 	}
