@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -142,7 +143,7 @@ func crawlInto(ctx context.Context, f *crawlFlags, opts crawler.Options, log *sl
 	if err != nil {
 		return p, err
 	}
-	return f.runCrawler(ctx, ix, opts, log)
+	return f.runCrawler(ctx, ix, opts, filepath.Join(st.dir, "crawl"), log)
 }
 
 // watchCrawl runs the crawl with its live progress line.

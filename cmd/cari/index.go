@@ -48,6 +48,9 @@ which for a corpus in one language skips detection, most of the indexing CPU.`,
 			}
 			opts := st.indexing
 			opts.BatchSize = batch
+			if language == "" {
+				language = st.collection.Settings.Language
+			}
 			load, bar := loadOptions(language, log)
 			sum, err := indexer.LoadCorpus(cmd.Context(), st.index, opts, corpusPath, load)
 			bar.Finish()

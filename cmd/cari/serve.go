@@ -21,7 +21,7 @@ import (
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/server/exa"
-	"github.com/cari-search/cari/store/local"
+	"github.com/cari-search/cari/store/catalog"
 	"github.com/cari-search/cari/web"
 )
 
@@ -203,7 +203,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		return err
 	}
 
-	if ok, err := local.HasIndex(f.stack.dataDir); f.stack.storage.kind == "local" && err == nil && !ok {
+	if f.stack.storage.kind == "local" && !catalog.HasIndex(f.stack.dataDir) {
 		log.Warn("no index in the data directory: serving an empty one there; fill it with cari index, cari crawl or IndexService", "data", f.stack.dataDir)
 	}
 	f.stack.serveAddr = grpcLis.Addr().String()
@@ -238,7 +238,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		Answer:        f.answer,
 		URLTemplate:   f.urlTemplate,
 	}
-	opts.Crawl.StateDir, opts.Crawl.MinHostDelay = filepath.Join(f.stack.dataDir, "crawl"), noneIfZero(f.crawlMinDelay)
+	opts.Crawl.StateDir, opts.Crawl.MinHostDelay = filepath.Join(st.dir, "crawl"), noneIfZero(f.crawlMinDelay)
 	opts.HTTP.MaxBodyBytes, opts.HTTP.MaxUploadBytes, opts.HTTP.NoMetrics = int64(f.requestBytes), int64(f.uploadBytes), !f.metrics
 	if f.web {
 		if opts.HTTP.Web, err = server.Web(web.Dist()); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/store"
+	"github.com/cari-search/cari/store/catalog"
 	"github.com/cari-search/cari/store/local"
 	"github.com/cari-search/cari/store/qdrant"
 )
@@ -28,6 +29,12 @@ const defaultDataDir = "data"
 // data directory and the models.
 type stackFlags struct {
 	dataDir string
+	// collection names the collection (or alias) in dataDir the command
+	// works on; the commands that write create it, with the settings their
+	// flags name, when it does not exist.
+	collection string
+	// settings are the collection's, once openStack opened it.
+	settings catalog.Settings
 	// rerank is the re-ranker; Kind "none" for commands that never search.
 	rerank rerank.Config
 	embed  embeddings.Config
@@ -76,6 +83,7 @@ const (
 func (f *stackFlags) register(fs *pflag.FlagSet, parts stackParts) {
 	f.fs = fs
 	fs.StringVar(&f.dataDir, "data", defaultDataDir, "data directory")
+	registerCollection(fs, &f.collection)
 	f.embed.Provider, f.rerank.Kind = embeddings.ProviderNone, rerank.KindNone
 	if parts&embeds != 0 {
 		registerEmbedFlags(fs, &f.embed)
@@ -118,13 +126,13 @@ func (f *stackFlags) newReranker() (searcher.Reranker, error) {
 // only, also when no --embedder was named and the default model is not
 // fetched yet (embeddings.NewIfAny). The static model's vectors are cached
 // only with --embed-cache: embedding them costs about a cache lookup.
-func (f *stackFlags) newEmbedder(ctx context.Context, log *slog.Logger) (*embeddings.Provider, error) {
+func (f *stackFlags) newEmbedder(ctx context.Context, log *slog.Logger, dir string) (*embeddings.Provider, error) {
 	cfg := f.embed
 	if cfg.Provider != embeddings.ProviderStatic || f.embedCache {
-		cfg.CacheDir = filepath.Join(f.dataDir, "embcache")
+		cfg.CacheDir = filepath.Join(dir, "embcache")
 	}
 	cfg.Logger = log
-	named := f.fs != nil && (f.fs.Changed("embedder") || f.fs.Changed("embed-model"))
+	named := f.changed("embedder") || f.changed("embed-model") || f.settings.Embedder != ""
 	e, err := embeddings.NewIfAny(ctx, cfg, named)
 	if err != nil {
 		return nil, fmt.Errorf("--embedder %s: %w", f.embed.Provider, err)
@@ -135,9 +143,14 @@ func (f *stackFlags) newEmbedder(ctx context.Context, log *slog.Logger) (*embedd
 // stack is the store with the models wired to it: what cari index, eval and
 // serve share, so each command builds it the same way.
 type stack struct {
-	store    *local.Store
-	embedder *embeddings.Provider // nil when keyword-only
-	reranker searcher.Reranker    // nil when none
+	// catalog holds the data directory (nil on Qdrant); dir is the
+	// collection's directory in it, and collection its record.
+	catalog    *catalog.Catalog
+	dir        string
+	collection catalog.Collection
+	store      *local.Store
+	embedder   *embeddings.Provider // nil when keyword-only
+	reranker   searcher.Reranker    // nil when none
 	// index is the store every command reads and writes through: store,
 	// or the Qdrant store (then store is nil).
 	index store.Store
@@ -171,17 +184,28 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 	if w := analysis.IndonesianStemmingWarning(); w != "" {
 		log.Warn(w)
 	}
+	st := &stack{logger: log, dir: f.dataDir}
+	if f.storage.kind != "qdrant" {
+		cat, col, err := openCollection(f.dataDir, f.collection, f.existing, f.createSettings(), log)
+		if err != nil {
+			return nil, err
+		}
+		st.catalog, st.collection, st.dir = cat, col, cat.Dir(col.Name)
+		f.apply(col.Settings)
+	} else if f.collection != catalog.Default {
+		f.storage.qdrant.Alias += "-" + f.collection
+	}
 	rr, err := f.newReranker()
+	if err == nil {
+		st.reranker = rr
+		st.embedder, err = f.newEmbedder(ctx, log, st.dir)
+	}
 	if err != nil {
+		st.closeModels()
 		return nil, err
 	}
-	emb, err := f.newEmbedder(ctx, log)
-	if err != nil {
-		rerank.Close(rr)
-		return nil, err
-	}
-	st := &stack{embedder: emb, logger: log, reranker: rr}
-	opts := local.Options{Logger: log, Rebuild: f.rebuild, EfSearch: f.efSearch, MustExist: f.existing, ServeAddr: f.serveAddr}
+	emb := st.embedder
+	opts := local.Options{Logger: log, Rebuild: f.rebuild, EfSearch: f.efSearch, MustExist: f.existing, BM25: st.collection.Settings.BM25, ServeAddr: f.serveAddr}
 	sopts := f.search
 	sopts.Reranker, sopts.Rerank.Timeout, sopts.Rerank.TopN = rr, f.rerank.Deadline(), min(sopts.Rerank.TopN, searcher.MaxRerankTopN)
 	if emb != nil {
@@ -193,7 +217,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 	}
 	switch f.storage.kind {
 	case "", "local":
-		if st.store, err = local.Open(f.dataDir, opts); err == nil {
+		if st.store, err = local.Open(st.dir, opts); err == nil {
 			st.index, st.storeName, st.builds, st.stored, st.gc = st.store, "local", reindex.Builds(st.store.BeginBuild), st.store, st.store.GC
 		}
 	case "qdrant":
@@ -206,21 +230,27 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 		err = fmt.Errorf("--store must be local or qdrant, got %q", f.storage.kind)
 	}
 	if err != nil {
-		if emb != nil {
-			emb.Close()
-		}
-		rerank.Close(rr)
+		st.closeModels()
 		return nil, err
 	}
 	st.searcher = searcher.New(st.index, sopts)
 	return st, nil
 }
 
-// Close closes the store, the embedder and the re-ranker.
+// Close closes the store, the embedder, the re-ranker and the catalog.
 func (s *stack) Close() error {
-	err := s.index.Close()
+	return errors.Join(s.index.Close(), s.closeModels())
+}
+
+// closeModels closes what openStack opened before the store.
+func (s *stack) closeModels() error {
+	var err error
 	if s.embedder != nil {
-		err = errors.Join(err, s.embedder.Close())
+		err = s.embedder.Close()
 	}
-	return errors.Join(err, rerank.Close(s.reranker))
+	err = errors.Join(err, rerank.Close(s.reranker))
+	if s.catalog != nil {
+		err = errors.Join(err, s.catalog.Close())
+	}
+	return err
 }

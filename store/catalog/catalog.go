@@ -211,8 +211,13 @@ func (c *Catalog) DataDir() string { return c.dir }
 
 // Dir returns the directory of the collection name (not an alias), where
 // its store lives.
-func (c *Catalog) Dir(name string) string {
-	return filepath.Join(c.dir, collectionsDir, name)
+func (c *Catalog) Dir(name string) string { return Dir(c.dir, name) }
+
+// Dir returns the directory of collection name in the data directory
+// dataDir, for a process that opens it without the catalog (a test, or a
+// tool reading a stopped server's files).
+func Dir(dataDir, name string) string {
+	return filepath.Join(dataDir, collectionsDir, name)
 }
 
 // Resolve returns the collection name names: itself, or the collection an
@@ -446,3 +451,18 @@ func checkExists(dir string) error {
 	}
 	return fmt.Errorf("%s: %w: it holds no index (create one with cari index)", dir, ErrNoIndex)
 }
+
+// Ensure resolves name as Resolve does and, when it names nothing and
+// create is set, creates it with settings s: the commands and calls that
+// write into a collection make it on first use.
+func (c *Catalog) Ensure(name string, create bool, s Settings) (Collection, error) {
+	col, err := c.Resolve(name)
+	if errors.Is(err, ErrNotFound) && create {
+		return c.Create(name, s)
+	}
+	return col, err
+}
+
+// HasIndex reports whether dir holds a catalog or an index made before
+// collections, which Open with MustExist opens.
+func HasIndex(dir string) bool { return checkExists(dir) == nil }
