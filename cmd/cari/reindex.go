@@ -87,17 +87,17 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 		return err
 	}
 	defer st.Close()
-	src, err := f.src.Open(ctx, st.store, st.store.Generation().Name)
+	src, err := f.src.Open(ctx, st.Local, st.Local.Generation().Name)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	before := st.store.Generation().Name
+	before := st.Local.Generation().Name
 	rep := reindex.NewReporter(log, f.progressInterval)
-	opts.Target, opts.Source, opts.Chunk, opts.Logger = reindex.Builds(st.store.BeginBuild), src, st.indexing.Chunk, log
+	opts.Target, opts.Source, opts.Chunk, opts.Logger = reindex.Builds(st.Local.BeginBuild), src, st.Indexing.Chunk, log
 	opts.Progress, opts.ProgressInterval = rep.Report, min(f.progressInterval, time.Second)
-	if st.indexing.Embedder != nil {
-		opts.Embedder = st.indexing.Embedder
+	if st.Indexing.Embedder != nil {
+		opts.Embedder = st.Indexing.Embedder
 	}
 	p, err := reindex.Run(ctx, opts)
 	rep.Finish()
@@ -109,10 +109,10 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 		return err
 	}
 	out := cmd.OutOrStdout()
-	gens, _ := st.store.Generations(ctx) // none: no comparison, the plain note
+	gens, _ := st.Local.Generations(ctx) // none: no comparison, the plain note
 	p.WriteSummary(out, src.Describe(), before, gens)
 	if f.keep >= 0 {
-		removed, err := st.store.GC(f.keep)
+		removed, err := st.Local.GC(f.keep)
 		if err != nil {
 			return fmt.Errorf("remove old generations: %w", err)
 		}
@@ -130,8 +130,8 @@ func runRollback(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slo
 		return err
 	}
 	defer st.Close()
-	from := st.store.Generation().Name
-	m, err := st.store.Rollback(f.to)
+	from := st.Local.Generation().Name
+	m, err := st.Local.Rollback(f.to)
 	if err != nil {
 		return err
 	}
@@ -159,13 +159,13 @@ The serving generation and a resumable build are never removed.`,
 			defer st.Close()
 			out := cmd.OutOrStdout()
 			if !list {
-				removed, err := st.store.GC(keep)
+				removed, err := st.Local.GC(keep)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(out, "removed %d generations%s\n", len(removed), prefixed(": ", strings.Join(removed, " ")))
 			}
-			gens, err := st.store.Generations(cmd.Context())
+			gens, err := st.Local.Generations(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -191,9 +191,9 @@ func prefixed(prefix, s string) string {
 // kept for rollback by GC.
 func reindexOptions(st *stack, f *serveFlags) server.ReindexOptions {
 	o := f.reindex
-	o.Target, o.GC, o.Stored = st.builds, st.gc, st.stored
-	if st.embedder != nil {
-		o.Model = st.embedder.Model().Name
+	o.Target, o.GC, o.Stored = st.Builds, st.GC, st.Stored
+	if st.Embedder != nil {
+		o.Model = st.Embedder.Model().Name
 	}
 	return o
 }

@@ -73,17 +73,17 @@ keyword index or manifest holds the documents themselves: repair says so,
 and the way back is to reindex from the source. The server must be stopped.`,
 		Args: cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
-			stackF.logger = log
 			cat, col, dir, err := collectionDir(stackF.dataDir, stackF.collection, log)
 			if err != nil {
 				return err
 			}
 			defer cat.Close()
-			stackF.apply(col.Settings)
+			o := stackF.options(log)
+			o.Apply(col.Settings)
 			opts := local.RepairOptions{Logger: log}
 			// The model is needed only to rebuild a damaged vector log;
 			// without one, Repair says so if it comes to that.
-			emb, err := stackF.newEmbedder(cmd.Context(), log, dir)
+			emb, err := o.OpenEmbedder(cmd.Context(), dir)
 			if err != nil {
 				return err
 			}

@@ -212,7 +212,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	if err := rerank.Check(ctx, st.reranker); err != nil {
+	if err := rerank.Check(ctx, st.Reranker); err != nil {
 		return fmt.Errorf("--reranker %s: %w", f.stack.rerank.Kind, err)
 	}
 	// The stores load the language models on first use; a server loads
@@ -220,10 +220,10 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	go analysis.NewDetector()
 
 	opts := server.Options{
-		Searcher:      st.searcher,
-		Store:         st.index,
-		StoreName:     st.storeName,
-		Indexing:      st.indexing,
+		Searcher:      st.Searcher,
+		Store:         st.Index,
+		StoreName:     st.StoreName,
+		Indexing:      st.Indexing,
 		Logger:        log,
 		MaxRecvBytes:  int(f.requestBytes),
 		MaxSendBytes:  int(f.sendBytes),
@@ -238,7 +238,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		Answer:        f.answer,
 		URLTemplate:   f.urlTemplate,
 	}
-	opts.Crawl.StateDir, opts.Crawl.MinHostDelay = filepath.Join(st.dir, "crawl"), noneIfZero(f.crawlMinDelay)
+	opts.Crawl.StateDir, opts.Crawl.MinHostDelay = filepath.Join(st.Dir, "crawl"), noneIfZero(f.crawlMinDelay)
 	opts.HTTP.MaxBodyBytes, opts.HTTP.MaxUploadBytes, opts.HTTP.NoMetrics = int64(f.requestBytes), int64(f.uploadBytes), !f.metrics
 	if f.web {
 		if opts.HTTP.Web, err = server.Web(web.Dist()); err != nil {
@@ -249,7 +249,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	stats, _ := st.index.Stats(ctx) // names the serving generation, whichever store
+	stats, _ := st.Index.Stats(ctx) // names the serving generation, whichever store
 	attrs := []any{"grpc_addr", grpcLis.Addr().String(), "data", f.stack.dataDir, "generation", stats.Generation, "api_keys", len(keys)}
 	if httpLis != nil {
 		attrs = append(attrs, "http_addr", httpLis.Addr().String())
