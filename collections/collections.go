@@ -141,7 +141,7 @@ func (c *Collection) resolve(o *Options) error {
 		return nil
 	}
 	if c.Catalog == nil {
-		cat, err := catalog.Open(o.DataDir, catalog.Options{MustExist: o.MustExist, Logger: o.Logger, Holder: local.Holder{PID: os.Getpid(), Addr: o.ServeAddr}})
+		cat, err := openCatalog(o.DataDir, o.MustExist, o.Logger, o.ServeAddr)
 		if err != nil {
 			return err
 		}
@@ -257,4 +257,40 @@ func (c *Collection) closeModels() error {
 		c.ownCatalog = false
 	}
 	return err
+}
+
+// OpenCatalog opens dataDir's catalog for this process, creating it unless
+// mustExist.
+func OpenCatalog(dataDir string, mustExist bool, log *slog.Logger) (*catalog.Catalog, error) {
+	return openCatalog(dataDir, mustExist, log, "")
+}
+
+// openCatalog opens dataDir's catalog, recording this process (and the
+// gRPC address it serves on, if any) in the lock file as store/local
+// records its holder. Refused because another process holds the
+// directory, the error is local.ErrLocked too, so that local.ServerOf
+// finds the server to ask instead (cari stats).
+func openCatalog(dataDir string, mustExist bool, log *slog.Logger, serveAddr string) (*catalog.Catalog, error) {
+	cat, err := catalog.Open(dataDir, catalog.Options{MustExist: mustExist, Logger: log, Holder: local.Holder{PID: os.Getpid(), Addr: serveAddr}})
+	if errors.Is(err, catalog.ErrLocked) {
+		return nil, fmt.Errorf("%w (%w)", err, local.ErrLocked)
+	}
+	return cat, err
+}
+
+// Find opens dataDir's catalog, which must hold an index, and returns the
+// collection name (or the one the alias name points at) and its directory,
+// for the commands that open its store themselves (stats, verify, repair);
+// the catalog holds the data directory until closed.
+func Find(dataDir, name string, log *slog.Logger) (*catalog.Catalog, catalog.Collection, string, error) {
+	cat, err := OpenCatalog(dataDir, true, log)
+	if err != nil {
+		return nil, catalog.Collection{}, "", err
+	}
+	col, err := cat.Resolve(name)
+	if err != nil {
+		cat.Close()
+		return nil, col, "", err
+	}
+	return cat, col, cat.Dir(col.Name), nil
 }

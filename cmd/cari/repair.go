@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cari-search/cari/collections"
 	"github.com/cari-search/cari/store/local"
 )
 
@@ -27,7 +28,7 @@ exits 1 when it finds a problem, naming the file at fault. Nothing is changed
 beyond what opening does.`,
 		Args: cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
-			cat, _, dir, err := collectionDir(dataDir, collection, log)
+			cat, _, dir, err := collections.Find(dataDir, collection, log)
 			if err != nil {
 				return err
 			}
@@ -73,7 +74,7 @@ keyword index or manifest holds the documents themselves: repair says so,
 and the way back is to reindex from the source. The server must be stopped.`,
 		Args: cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
-			cat, col, dir, err := collectionDir(stackF.dataDir, stackF.collection, log)
+			cat, col, dir, err := collections.Find(stackF.dataDir, stackF.collection, log)
 			if err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cari-search/cari/client"
+	"github.com/cari-search/cari/collections"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local"
@@ -21,7 +22,7 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 		Short: "Print the size of the index in a data directory (asking the cari serve that holds it, if one does)",
 		Args:  cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
-			cat, _, dir, err := collectionDir(dataDir, collection, log)
+			cat, _, dir, err := collections.Find(dataDir, collection, log)
 			var st store.Stats
 			if err == nil {
 				st, err = local.StatsDir(cmd.Context(), dir, log)

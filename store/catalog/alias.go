@@ -57,3 +57,20 @@ func (r record) apply(a AliasAction) error {
 	r.Aliases[a.Alias] = a.Collection
 	return nil
 }
+
+// AliasActions makes the actions of cari collections alias: pairs (ALIAS
+// COLLECTION) pointing aliases at collections, then the aliases in deleted
+// removed.
+func AliasActions(pairs, deleted []string) ([]AliasAction, error) {
+	if len(pairs)%2 != 0 {
+		return nil, fmt.Errorf("give pairs of ALIAS COLLECTION; %q has no collection", pairs[len(pairs)-1])
+	}
+	var out []AliasAction
+	for i := 0; i < len(pairs); i += 2 {
+		out = append(out, AliasAction{Alias: pairs[i], Collection: pairs[i+1]})
+	}
+	for _, a := range deleted {
+		out = append(out, AliasAction{Alias: a, Delete: true})
+	}
+	return out, nil
+}
