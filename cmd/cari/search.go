@@ -18,16 +18,17 @@ import (
 	"github.com/cari-search/cari/server"
 )
 
-func newSearchCmd() *cobra.Command {
+func newSearchCmd(g *globalFlags) *cobra.Command {
 	var addr, typ string
 	var n, textChars int
 	var asJSON bool
 	var timeout time.Duration
 	var apiKeyFile string
 	var domains []string
+	var stackF stackFlags
 	cmd := &cobra.Command{
 		Use:   "search [flags] QUERY",
-		Short: "Search a running cari serve over gRPC",
+		Short: "Search a running cari serve over gRPC, or with --data a data directory in this process",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t := cariv1.SearchType(cariv1.SearchType_value["SEARCH_TYPE_"+strings.ToUpper(typ)])
@@ -40,11 +41,6 @@ func newSearchCmd() *cobra.Command {
 			if textChars < 0 || textChars > math.MaxInt32 {
 				return fmt.Errorf("--text must be between 0 and %d, got %d", math.MaxInt32, textChars)
 			}
-			c, err := client.Dial(addr, client.Options{APIKeyFile: apiKeyFile})
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			req := &cariv1.SearchRequest{
 				Query:      strings.Join(args, " "),
 				Type:       t,
@@ -58,7 +54,7 @@ func newSearchCmd() *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			resp, err := c.Search(ctx, req)
+			resp, err := searchWith(ctx, cmd, g, stackF, addr, apiKeyFile, req)
 			if err != nil {
 				st := status.Convert(err)
 				return fmt.Errorf("search failed: %s: %s", st.Code(), st.Message())
@@ -82,5 +78,30 @@ func newSearchCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the response as JSON")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "deadline of the request")
 	cmd.Flags().StringVar(&apiKeyFile, "api-key-file", "", "file holding the API key to send (default: $"+client.DefaultAPIKeyEnv+", if set)")
+	stackF.register(cmd.Flags(), embeds|searches|reranks)
 	return cmd
+}
+
+// searchWith sends req to the server at addr or, with --data, answers it
+// from the data directory in this process.
+func searchWith(ctx context.Context, cmd *cobra.Command, g *globalFlags, stackF stackFlags, addr, keyFile string, req *cariv1.SearchRequest) (*cariv1.SearchResponse, error) {
+	if !cmd.Flags().Changed("data") {
+		c, err := client.Dial(addr, client.Options{APIKeyFile: keyFile})
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		return c.Search(ctx, req)
+	}
+	log, err := g.logger()
+	if err != nil {
+		return nil, err
+	}
+	stackF.existing = true
+	st, err := openStack(ctx, stackF, log)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return server.SearchDirect(ctx, st.Searcher, st.Index, req)
 }
