@@ -444,7 +444,10 @@ func checkExists(dir string) error {
 	case !st.IsDir():
 		return fmt.Errorf("%s: %w: it is not a directory", dir, ErrNoIndex)
 	}
-	for _, name := range []string{catalogFile, legacyCurrent} {
+	// catalog.json, or an index from before collections, or one whose
+	// move into Default a crash cut short (collections/ made, no catalog
+	// written yet).
+	for _, name := range []string{catalogFile, legacyCurrent, collectionsDir} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			return nil
 		}
