@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/cari-search/cari/analysis"
+	"github.com/cari-search/cari/collections"
 	"github.com/cari-search/cari/indexer/reindex"
 	"github.com/cari-search/cari/internal/flagconfig"
 	"github.com/cari-search/cari/searcher"
@@ -239,6 +240,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		URLTemplate:   f.urlTemplate,
 	}
 	opts.Crawl.StateDir, opts.Crawl.MinHostDelay = filepath.Join(st.Dir, "crawl"), noneIfZero(f.crawlMinDelay)
+	opts.Collections = collections.Serving(st, f.stack.options(log))
 	opts.HTTP.MaxBodyBytes, opts.HTTP.MaxUploadBytes, opts.HTTP.NoMetrics = int64(f.requestBytes), int64(f.uploadBytes), !f.metrics
 	if f.web {
 		if opts.HTTP.Web, err = server.Web(web.Dist()); err != nil {

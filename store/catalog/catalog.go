@@ -59,6 +59,9 @@ var (
 	// ErrExists is returned when creating a collection or alias whose name
 	// is taken.
 	ErrExists = errors.New("name already taken")
+	// ErrInUse is returned when deleting Default, or a collection an
+	// alias points at.
+	ErrInUse = errors.New("collection in use")
 	// ErrLocked is returned by Open when another process has the data
 	// directory open.
 	ErrLocked = errors.New("data directory is in use by another cari process")
@@ -233,7 +236,7 @@ func (c *Catalog) Resolve(name string) (Collection, error) {
 	}
 	col, ok := c.rec.Collections[name]
 	if !ok {
-		return Collection{}, fmt.Errorf("collection %q: %w in %s", name, ErrNotFound, c.dir)
+		return Collection{}, fmt.Errorf("collection %q: %w", name, ErrNotFound)
 	}
 	return *col, nil
 }
@@ -313,7 +316,7 @@ func (c *Catalog) Update(name string, change func(*Settings) error) (Collection,
 	defer c.mu.Unlock()
 	col, ok := c.rec.Collections[name]
 	if !ok {
-		return Collection{}, fmt.Errorf("collection %q: %w in %s", name, ErrNotFound, c.dir)
+		return Collection{}, fmt.Errorf("collection %q: %w", name, ErrNotFound)
 	}
 	s := col.Settings
 	if err := change(&s); err != nil {
@@ -340,7 +343,7 @@ func (c *Catalog) Update(name string, change func(*Settings) error) (Collection,
 // the alias first, so that no client is left pointing at nothing).
 func (c *Catalog) Delete(name string) error {
 	if name == Default {
-		return fmt.Errorf("collection %s always exists and cannot be deleted", Default)
+		return fmt.Errorf("collection %s: %w: it always exists and cannot be deleted", Default, ErrInUse)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -348,7 +351,7 @@ func (c *Catalog) Delete(name string) error {
 		if target, ok := c.rec.Aliases[name]; ok {
 			return fmt.Errorf("%q is an alias of collection %s: delete the alias, or name the collection", name, target)
 		}
-		return fmt.Errorf("collection %q: %w in %s", name, ErrNotFound, c.dir)
+		return fmt.Errorf("collection %q: %w", name, ErrNotFound)
 	}
 	var aliases []string
 	for a, target := range c.rec.Aliases {
@@ -358,7 +361,7 @@ func (c *Catalog) Delete(name string) error {
 	}
 	if len(aliases) > 0 {
 		slices.Sort(aliases)
-		return fmt.Errorf("collection %s has aliases %s: point them elsewhere or delete them first", name, strings.Join(aliases, ", "))
+		return fmt.Errorf("collection %s: %w: it has aliases %s: point them elsewhere or delete them first", name, ErrInUse, strings.Join(aliases, ", "))
 	}
 	next := c.rec.clone()
 	delete(next.Collections, name)

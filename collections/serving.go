@@ -1,0 +1,44 @@
+package collections
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/cari-search/cari/server"
+	"github.com/cari-search/cari/store/catalog"
+)
+
+// Serving returns what a server needs to serve every collection of def's
+// data directory beside def (the default collection, which the server's
+// options hold): its catalog, and an opener of the others with o, the
+// process's options. The process's model flags are the defaults of the
+// collections whose settings name none; they do not override a
+// collection's own (o.Given is dropped). Nil on Qdrant, which keeps no
+// catalog yet: the server then serves def alone.
+func Serving(def *Collection, o Options) *server.CollectionSet {
+	if def.Catalog == nil {
+		return nil
+	}
+	return &server.CollectionSet{Catalog: def.Catalog, Open: func(ctx context.Context, rec catalog.Collection) (*server.Collection, error) {
+		oo := o
+		oo.Name, oo.Catalog, oo.MustExist, oo.Given = rec.Name, def.Catalog, false, catalog.Settings{}
+		c, err := Open(ctx, oo)
+		if err != nil {
+			return nil, err
+		}
+		return c.Served(), nil
+	}}
+}
+
+// Served is c as a server serves it.
+func (c *Collection) Served() *server.Collection {
+	s := &server.Collection{
+		Searcher: c.Searcher, Store: c.Index, StoreName: c.StoreName, Indexing: c.Indexing,
+		Reindex:       server.ReindexOptions{Target: c.Builds, Stored: c.Stored, GC: c.GC},
+		CrawlStateDir: filepath.Join(c.Dir, "crawl"), Close: c.Close,
+	}
+	if c.Embedder != nil {
+		s.Reindex.Model = c.Embedder.Model().Name
+	}
+	return s
+}
