@@ -38,8 +38,9 @@ type Settings struct {
 // Limits are a collection's bounds; zero means unbounded (beyond the
 // server's own limits).
 type Limits struct {
-	// MaxDocuments is the most documents the collection holds; a write
-	// that would take it past is refused.
+	// MaxDocuments is the most documents the collection should hold. It is
+	// recorded and checked by CheckDocuments, which no write path calls
+	// yet (issue 22 leaves the enforcement for later).
 	MaxDocuments int64 `json:"max_documents,omitempty"`
 }
 
