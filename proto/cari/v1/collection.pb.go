@@ -40,7 +40,8 @@ type CollectionSettings struct {
 	Reranker string `protobuf:"bytes,6,opt,name=reranker,proto3" json:"reranker,omitempty"`
 	// URL of a result whose document has none; "{id}" is its ID.
 	UrlTemplate string `protobuf:"bytes,7,opt,name=url_template,json=urlTemplate,proto3" json:"url_template,omitempty"`
-	// Most documents the collection may hold; 0: unbounded.
+	// Most documents the collection should hold; 0: unbounded. Recorded,
+	// not yet enforced.
 	MaxDocuments  int64 `protobuf:"varint,8,opt,name=max_documents,json=maxDocuments,proto3" json:"max_documents,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
