@@ -294,3 +294,20 @@ func Find(dataDir, name string, log *slog.Logger) (*catalog.Catalog, catalog.Col
 	}
 	return cat, col, cat.Dir(col.Name), nil
 }
+
+// Given are the settings that a command's model options name, as flags
+// given on its command line (named reports which): they win over a
+// collection's, and a collection the command creates records them.
+func Given(named func(flag string) bool, embed embeddings.Config, rr rerank.Config) catalog.Settings {
+	var s catalog.Settings
+	if named("embedder") {
+		s.Embedder = embed.Provider
+	}
+	if named("embed-model") {
+		s.EmbedModel = embed.Model
+	}
+	if named("reranker") {
+		s.Reranker = rr.Kind
+	}
+	return s
+}

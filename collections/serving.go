@@ -2,10 +2,14 @@ package collections
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/server"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/catalog"
+	"github.com/cari-search/cari/store/local"
 )
 
 // Serving returns what a server needs to serve every collection of def's
@@ -41,4 +45,29 @@ func (c *Collection) Served() *server.Collection {
 		s.Reindex.Model = c.Embedder.Model().Name
 	}
 	return s
+}
+
+// SearchDirect answers req from the collection o names, in this process
+// (cari search --data): it opens the collection, which must exist, runs
+// req as SearchService would (server.SearchDirect) and closes it.
+func SearchDirect(ctx context.Context, o Options, req *cariv1.SearchRequest) (*cariv1.SearchResponse, error) {
+	o.MustExist = true
+	c, err := Open(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return server.SearchDirect(ctx, c.Searcher, c.Index, req)
+}
+
+// Stats returns the figures of the collection name of dataDir, opening
+// its store (cari stats). When another process holds the directory the
+// error is local.ErrLocked, for local.ServerOf.
+func Stats(ctx context.Context, dataDir, name string, log *slog.Logger) (store.Stats, error) {
+	cat, _, dir, err := Find(dataDir, name, log)
+	if err != nil {
+		return store.Stats{}, err
+	}
+	defer cat.Close()
+	return local.StatsDir(ctx, dir, log)
 }

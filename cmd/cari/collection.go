@@ -14,22 +14,6 @@ func registerCollection(fs *pflag.FlagSet, name *string) {
 
 func (f *stackFlags) changed(flag string) bool { return f.fs != nil && f.fs.Changed(flag) }
 
-// given are the settings the command's flags name: they win over the
-// collection's, and a collection the command creates records them.
-func (f *stackFlags) given() catalog.Settings {
-	var s catalog.Settings
-	if f.changed("embedder") {
-		s.Embedder = f.embed.Provider
-	}
-	if f.changed("embed-model") {
-		s.EmbedModel = f.embed.Model
-	}
-	if f.changed("reranker") {
-		s.Reranker = f.rerank.Kind
-	}
-	return s
-}
-
 // newCollectionsCmd is cari collections: list, create, delete, alias.
 func newCollectionsCmd(g *globalFlags) *cobra.Command {
 	var dataDir string

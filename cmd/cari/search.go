@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/cari-search/cari/client"
+	"github.com/cari-search/cari/collections"
 	"github.com/cari-search/cari/internal/flagconfig"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/searcher"
@@ -85,6 +86,7 @@ func newSearchCmd(g *globalFlags) *cobra.Command {
 // searchWith sends req to the server at addr or, with --data, answers it
 // from the data directory in this process.
 func searchWith(ctx context.Context, cmd *cobra.Command, g *globalFlags, stackF stackFlags, addr, keyFile string, req *cariv1.SearchRequest) (*cariv1.SearchResponse, error) {
+	req.Collection = stackF.collection
 	if !cmd.Flags().Changed("data") {
 		c, err := client.Dial(addr, client.Options{APIKeyFile: keyFile})
 		if err != nil {
@@ -97,11 +99,5 @@ func searchWith(ctx context.Context, cmd *cobra.Command, g *globalFlags, stackF 
 	if err != nil {
 		return nil, err
 	}
-	stackF.existing = true
-	st, err := openStack(ctx, stackF, log)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	return server.SearchDirect(ctx, st.Searcher, st.Index, req)
+	return collections.SearchDirect(ctx, stackF.options(log), req)
 }

@@ -126,7 +126,7 @@ func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, err
 func (f *stackFlags) options(log *slog.Logger) collections.Options {
 	return collections.Options{
 		DataDir: f.dataDir, Name: f.collection, Store: f.storage.kind, Qdrant: f.storage.qdrant,
-		Embed: f.embed, Rerank: f.rerank, Embeds: f.parts&embeds != 0, Reranks: f.parts&reranks != 0, Given: f.given(),
+		Embed: f.embed, Rerank: f.rerank, Embeds: f.parts&embeds != 0, Reranks: f.parts&reranks != 0, Given: collections.Given(f.changed, f.embed, f.rerank),
 		Search: f.search, EfSearch: f.efSearch, Rebuild: f.rebuild, EmbedCache: f.embedCache, MustExist: f.existing, Logger: log,
 		ServeAddr: f.serveAddr,
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/cari-search/cari/client"
 	"github.com/cari-search/cari/collections"
 	"github.com/cari-search/cari/server"
-	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local"
 )
 
@@ -22,15 +21,10 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 		Short: "Print the size of the index in a data directory (asking the cari serve that holds it, if one does)",
 		Args:  cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
-			cat, _, dir, err := collections.Find(dataDir, collection, log)
-			var st store.Stats
-			if err == nil {
-				st, err = local.StatsDir(cmd.Context(), dir, log)
-				cat.Close()
-			}
+			st, err := collections.Stats(cmd.Context(), dataDir, collection, log)
 			if h, ok := local.ServerOf(dataDir, err); ok {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s is held by cari serve (pid %d): these figures come from the server at %s\n", dataDir, h.PID, h.Addr)
-				resp, aerr := client.AskStats(cmd.Context(), h.Addr, client.Options{APIKeyFile: apiKeyFile})
+				resp, aerr := client.AskStats(cmd.Context(), h.Addr, collection, client.Options{APIKeyFile: apiKeyFile})
 				st, err = server.StatsOf(resp), aerr
 			}
 			if err != nil {
