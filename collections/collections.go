@@ -273,10 +273,22 @@ func OpenCatalog(dataDir string, mustExist bool, log *slog.Logger) (*catalog.Cat
 func openCatalog(dataDir string, mustExist bool, log *slog.Logger, serveAddr string) (*catalog.Catalog, error) {
 	cat, err := catalog.Open(dataDir, catalog.Options{MustExist: mustExist, Logger: log, Holder: local.Holder{PID: os.Getpid(), Addr: serveAddr}})
 	if errors.Is(err, catalog.ErrLocked) {
-		return nil, fmt.Errorf("%w (%w)", err, local.ErrLocked)
+		return nil, lockedError{err}
 	}
 	return cat, err
 }
+
+// lockedError is catalog.ErrLocked that is also local.ErrLocked, and says
+// where to turn instead.
+type lockedError struct{ error }
+
+func (e lockedError) Error() string {
+	return e.error.Error() + " (cari stats asks a running server instead)"
+}
+
+func (e lockedError) Is(target error) bool { return target == local.ErrLocked }
+
+func (e lockedError) Unwrap() error { return e.error }
 
 // Find opens dataDir's catalog, which must hold an index, and returns the
 // collection name (or the one the alias name points at) and its directory,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cari-search/cari/embeddings"
@@ -14,6 +15,7 @@ import (
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/catalog"
+	"github.com/cari-search/cari/store/local"
 )
 
 // keywordOnly are the options of a collection opened without models, as
@@ -110,5 +112,24 @@ func TestCollectionsEvaluateAsAlone(t *testing.T) {
 	}
 	if _, err := os.Stat(catalog.Dir(shared, "other")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the deleted collection's directory remains: %v", err)
+	}
+}
+
+// TestLockedIsLocalLocked: a data directory held by another process is
+// refused with an error that local.ServerOf recognises, so cari stats can
+// ask the holder's server, and that says so.
+func TestLockedIsLocalLocked(t *testing.T) {
+	dir := t.TempDir()
+	held, err := openCatalog(dir, false, nil, "127.0.0.1:7700")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	_, err = OpenCatalog(dir, true, nil)
+	if !errors.Is(err, local.ErrLocked) || !errors.Is(err, catalog.ErrLocked) || !strings.Contains(err.Error(), "cari stats") {
+		t.Fatalf("second open: %v, want local.ErrLocked naming cari stats", err)
+	}
+	if h, ok := local.ServerOf(dir, err); !ok || h.Addr != "127.0.0.1:7700" {
+		t.Errorf("ServerOf = %+v, %v; want the holder's address", h, ok)
 	}
 }
