@@ -133,3 +133,30 @@ func TestLockedIsLocalLocked(t *testing.T) {
 		t.Errorf("ServerOf = %+v, %v; want the holder's address", h, ok)
 	}
 }
+
+// TestServingOpensOthers: the set a server serves opens a collection other
+// than default with its own settings, beside the default one that holds
+// the catalog, and searches it.
+func TestServingOpensOthers(t *testing.T) {
+	dataDir := t.TempDir()
+	index(t, keywordOnly(dataDir, "kb"), filepath.Join("testdata", "other.jsonl"))
+	def, err := Open(t.Context(), keywordOnly(dataDir, catalog.Default))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer def.Close()
+	set := Serving(def, keywordOnly(dataDir, ""))
+	rec, err := set.Catalog.Resolve("kb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := set.Open(t.Context(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kb.Close()
+	st, err := kb.Store.Stats(t.Context())
+	if err != nil || st.Documents != 4 {
+		t.Errorf("kb opened by the server's set: %d documents, %v; want 4", st.Documents, err)
+	}
+}
