@@ -72,10 +72,10 @@ func (c *Client) Search(ctx context.Context, req *cariv1.SearchRequest) (*cariv1
 	return c.search.Search(c.withKey(ctx), req)
 }
 
-// Stats asks the server for its index's statistics (GetStats), with the
-// API key, if any: a search key may ask.
-func (c *Client) Stats(ctx context.Context) (*cariv1.GetStatsResponse, error) {
-	return c.index.GetStats(c.withKey(ctx), &cariv1.GetStatsRequest{})
+// Stats asks the server for the statistics of collection ("": default)
+// with GetStats, with the API key, if any: a search key may ask.
+func (c *Client) Stats(ctx context.Context, collection string) (*cariv1.GetStatsResponse, error) {
+	return c.index.GetStats(c.withKey(ctx), &cariv1.GetStatsRequest{Collection: collection})
 }
 
 // askStatsTimeout bounds AskStats: GetStats answers from the server's
@@ -83,10 +83,11 @@ func (c *Client) Stats(ctx context.Context) (*cariv1.GetStatsResponse, error) {
 // stuck server, which a command should report rather than wait on.
 const askStatsTimeout = 10 * time.Second
 
-// AskStats dials the server at addr, asks it for its statistics (Stats),
+// AskStats dials the server at addr, asks it for the statistics of
+// collection (Stats),
 // waiting at most 10 s, and closes the connection: for a command that asks
 // once, as cari stats does beside a server holding its data directory.
-func AskStats(ctx context.Context, addr string, o Options) (*cariv1.GetStatsResponse, error) {
+func AskStats(ctx context.Context, addr, collection string, o Options) (*cariv1.GetStatsResponse, error) {
 	c, err := Dial(addr, o)
 	if err != nil {
 		return nil, err
@@ -94,7 +95,7 @@ func AskStats(ctx context.Context, addr string, o Options) (*cariv1.GetStatsResp
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(ctx, askStatsTimeout)
 	defer cancel()
-	resp, err := c.Stats(ctx)
+	resp, err := c.Stats(ctx, collection)
 	if err != nil {
 		return nil, fmt.Errorf("ask the server at %s: %w", addr, err)
 	}

@@ -109,11 +109,11 @@ func TestSearchSendsKey(t *testing.T) {
 func TestAskStats(t *testing.T) {
 	addr := serve(t)
 	t.Setenv(DefaultAPIKeyEnv, "")
-	resp, err := AskStats(t.Context(), addr, Options{APIKey: "k"})
+	resp, err := AskStats(t.Context(), addr, "", Options{APIKey: "k"})
 	if err != nil || resp.GetServingGeneration() != "k" {
 		t.Errorf("AskStats with a key = %v, %v; want the server to get the key", resp, err)
 	}
-	_, err = AskStats(t.Context(), addr, Options{})
+	_, err = AskStats(t.Context(), addr, "", Options{})
 	if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), addr) {
 		t.Errorf("AskStats without a key: %v, want Unauthenticated naming %s", err, addr)
 	}

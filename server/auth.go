@@ -68,6 +68,9 @@ type Key struct {
 	// key when positive: Rate requests a second, Burst at once.
 	Rate  float64 `yaml:"rate"`
 	Burst int     `yaml:"burst"`
+	// Collections, when set, are the only collections (or aliases) the
+	// key may use; a request naming another answers PERMISSION_DENIED.
+	Collections []string `yaml:"collections"`
 }
 
 // KeyName is the default Name of a key: its scope and a short hash of its
@@ -93,6 +96,7 @@ type keysFile struct {
 //	    scope: search        # search or admin
 //	    rate: 50             # optional: requests a second for this key
 //	    burst: 100           # optional
+//	    collections: [docs]  # optional: the only collections it may use
 //
 // Unknown fields are errors, so a misspelt field does not silently leave a
 // key unlimited.
@@ -192,7 +196,10 @@ var publicServices = map[string]bool{
 // may call: GetStats describes what there is to search (the search page
 // shows it), reads nothing a search would not, and changes nothing.
 var searchScopeMethods = map[string]bool{
-	cariv1.IndexService_GetStats_FullMethodName: true,
+	cariv1.IndexService_GetStats_FullMethodName:             true,
+	cariv1.CollectionService_ListCollections_FullMethodName: true,
+	cariv1.CollectionService_GetCollection_FullMethodName:   true,
+	cariv1.CollectionService_ListAliases_FullMethodName:     true,
 }
 
 // scopeFor is the scope a method needs: search for SearchService, admin for

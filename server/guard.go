@@ -102,7 +102,7 @@ func caller(ctx context.Context, k Key, internal bool) string {
 func (g *Guard) admit(ctx context.Context, fullMethod string, internal bool, m *Metrics, setHeader func(metadata.MD) error) error {
 	k, err := g.keys.authenticate(ctx, fullMethod)
 	if info := callInfoFrom(ctx); info != nil && k.Name != "" {
-		info.key = k.Name
+		info.key, info.collections = k.Name, k.Collections
 	}
 	if err != nil {
 		m.rejected(status.Code(err))

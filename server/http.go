@@ -76,6 +76,9 @@ func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs
 	if err := cariv1.RegisterIndexServiceHandler(ctx, gw, conn); err != nil {
 		return nil, fmt.Errorf("register IndexService gateway: %w", err)
 	}
+	if err := cariv1.RegisterCollectionServiceHandler(ctx, gw, conn); err != nil {
+		return nil, fmt.Errorf("register CollectionService gateway: %w", err)
+	}
 
 	h := opts.HTTP
 	if h.MaxBodyBytes <= 0 {

@@ -35,6 +35,8 @@ type Server struct {
 	closing  atomic.Bool
 	log      *slog.Logger
 	tracing  *Tracing
+	// router holds the collections opened on request, closed at Shutdown.
+	router *router
 }
 
 // New builds the servers; Serve starts them.
@@ -48,6 +50,7 @@ func New(opts Options) (*Server, error) {
 		health:   hs,
 		log:      opts.Logger,
 		tracing:  opts.Tracing,
+		router:   svc.router,
 	}
 	reflection.Register(s.external)
 	s.inproc = bufconn.Listen(1 << 20)
@@ -183,6 +186,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	wg.Wait()
 	s.cancel()
 	_ = s.conn.Close()
+	if err := s.router.Close(); err != nil {
+		s.log.Warn("closing the collections opened on request", "err", err)
+	}
 	return ctx.Err()
 }
 

@@ -29,6 +29,8 @@ type Metrics struct {
 	crawlSkip *prometheus.CounterVec
 	crawlErrs *prometheus.CounterVec
 	reindexed prometheus.Counter
+	// collections counts requests by the collection they were routed to.
+	collections *prometheus.CounterVec
 
 	store atomic.Pointer[IndexStore]
 	guard atomic.Pointer[Guard]
@@ -84,6 +86,11 @@ func NewMetrics() *Metrics {
 		Name: "cari_reindex_documents_total",
 		Help: "Source documents processed by IndexService.Reindex jobs.",
 	})
+	m.collections = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cari_collection_requests_total",
+		Help: "Requests routed to a collection, by collection (its name, never an alias), service and method.",
+	}, []string{"collection", "service", "method"})
+	m.reg.MustRegister(m.collections)
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -129,6 +136,14 @@ func (m *Metrics) observe(fullMethod, transport string, code codes.Code, d time.
 func (m *Metrics) inflight(transport string, delta float64) {
 	if m != nil {
 		m.inFlight.WithLabelValues(transport).Add(delta)
+	}
+}
+
+// routed records a request routed to collection; fullMethod is its gRPC
+// method ("" outside one, as in a test).
+func (m *Metrics) routed(collection, fullMethod string) {
+	if m != nil && fullMethod != "" {
+		m.collections.WithLabelValues(collection, serviceOf(fullMethod), methodOf(fullMethod)).Inc()
 	}
 }
 

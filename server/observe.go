@@ -21,6 +21,8 @@ const (
 // key's name) for the one log line the outer interceptor writes.
 type callInfo struct {
 	key string
+	// collections are the collections the caller's key may use; nil: any.
+	collections []string
 }
 
 type callInfoKey struct{}

@@ -75,6 +75,10 @@ type Options struct {
 	// URLTemplate builds the url that Exa's endpoints give a document
 	// indexed without one (exa.Options.URLTemplate); "": cari:doc/ID.
 	URLTemplate string
+	// Collections, when set, serves every collection of a data directory:
+	// Searcher, Store and the rest above are its default collection's.
+	// Nil: the server serves default only.
+	Collections *CollectionSet
 }
 
 // DefaultKeepalive closes connections idle for 15 minutes, pings an idle
@@ -95,7 +99,7 @@ func NewGRPC(opts Options) (*grpc.Server, *health.Server) {
 // cari.v1 service SERVING.
 func newHealth() *health.Server {
 	hs := health.NewServer()
-	for _, name := range []string{"", cariv1.SearchService_ServiceDesc.ServiceName, cariv1.IndexService_ServiceDesc.ServiceName} {
+	for _, name := range []string{"", cariv1.SearchService_ServiceDesc.ServiceName, cariv1.IndexService_ServiceDesc.ServiceName, cariv1.CollectionService_ServiceDesc.ServiceName} {
 		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	return hs
@@ -105,12 +109,22 @@ func newHealth() *health.Server {
 // on both gRPC servers (external and in-process), so that state such as a
 // running crawl is shared by both transports.
 type services struct {
-	search cariv1.SearchServiceServer
-	index  cariv1.IndexServiceServer
+	search     cariv1.SearchServiceServer
+	index      cariv1.IndexServiceServer
+	collection cariv1.CollectionServiceServer
+	router     *router
 }
 
+// newServices returns the services of every collection, each request
+// routed to the one it names.
 func newServices(opts Options) services {
 	opts.setDefaults()
+	r := newRouter(opts, newCollectionServices(opts))
+	return services{search: &searchRouter{r: r}, index: &indexRouter{r: r}, collection: &collectionService{r: r}, router: r}
+}
+
+// newCollectionServices returns the services of one collection.
+func newCollectionServices(opts Options) services {
 	log := opts.Logger
 	model := &servingModel{store: opts.Store}
 	return services{
@@ -154,6 +168,7 @@ func newGRPC(opts Options, svc services, hs *health.Server, transport string) *g
 	}, append(opts.Tracing.serverOptions(), opts.ServerOptions...)...)...)
 	cariv1.RegisterSearchServiceServer(srv, svc.search)
 	cariv1.RegisterIndexServiceServer(srv, svc.index)
+	cariv1.RegisterCollectionServiceServer(srv, svc.collection)
 	healthpb.RegisterHealthServer(srv, hs)
 	return srv
 }

@@ -120,11 +120,11 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 		return nil, err
 	}
 	defer st.Close()
-	if st.embedder != nil {
-		rep.Model = st.embedder.Model().ID()
+	if st.Embedder != nil {
+		rep.Model = st.Embedder.Model().ID()
 	}
 	if build {
-		fig, err := buildCorpus(cmd, st.store, st.indexing, o.corpusPath, o.annPath, o.language, log)
+		fig, err := buildCorpus(cmd, st.Local, st.Indexing, o.corpusPath, o.annPath, o.language, log)
 		if err != nil {
 			return nil, err
 		}
@@ -133,7 +133,7 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 		}
 		rep.Index.Seconds, rep.Index.DocsPerSecond = fig.Seconds, fig.DocsPerSecond
 	}
-	stats, err := st.store.Stats(ctx)
+	stats, err := st.Local.Stats(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -141,9 +141,9 @@ func runBench(cmd *cobra.Command, stackF stackFlags, o benchOptions, log *slog.L
 	if rep.Documents == 0 {
 		return nil, fmt.Errorf("--data %s holds no documents: give --corpus to build an index", stackF.dataDir)
 	}
-	b := &bench.Run{Searcher: st.searcher, Index: st.store, Reranks: st.reranker != nil, Texts: texts, Options: o.Options, Log: log}
-	if st.embedder != nil {
-		b.Embedder = st.embedder
+	b := &bench.Run{Searcher: st.Searcher, Index: st.Local, Reranks: st.Reranker != nil, Texts: texts, Options: o.Options, Log: log}
+	if st.Embedder != nil {
+		b.Embedder = st.Embedder
 	}
 	return rep, b.MeasureAll(ctx, rep, o.annPath, stop)
 }

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/store/catalog"
 	"github.com/cari-search/cari/store/local"
 )
 
@@ -278,7 +279,7 @@ func checkAfterCrash(t *testing.T, bin, data string, ids []string, acked map[str
 		t.Errorf("round %d: %d documents stored, %d with vectors", round, rep.Documents, rep.VectorDocuments)
 	}
 
-	s, err := local.Open(data, local.Options{})
+	s, err := local.Open(catalog.Dir(data, catalog.Default), local.Options{})
 	if err != nil {
 		t.Fatalf("open after round %d: %v", round, err)
 	}

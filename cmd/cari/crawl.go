@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -136,13 +137,13 @@ func crawlInto(ctx context.Context, f *crawlFlags, opts crawler.Options, log *sl
 			err = cerr
 		}
 	}()
-	ixOpts := st.indexing
+	ixOpts := st.Indexing
 	ixOpts.BatchSize = f.batch
-	ix, err := indexer.New(st.index, ixOpts)
+	ix, err := indexer.New(st.Index, ixOpts)
 	if err != nil {
 		return p, err
 	}
-	return f.runCrawler(ctx, ix, opts, log)
+	return f.runCrawler(ctx, ix, opts, filepath.Join(st.Dir, "crawl"), log)
 }
 
 // watchCrawl runs the crawl with its live progress line.

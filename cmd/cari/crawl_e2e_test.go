@@ -29,6 +29,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/store/catalog"
 	"github.com/cari-search/cari/store/local"
 )
 
@@ -158,7 +159,7 @@ func crawlCari(t *testing.T, timeout time.Duration, args ...string) crawlSummary
 // that it holds.
 func storedIDs(t *testing.T, data string, urls []string) map[string]string {
 	t.Helper()
-	st, err := local.Open(data, local.Options{})
+	st, err := local.Open(catalog.Dir(data, catalog.Default), local.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,15 +46,15 @@ func crawlToServer(ctx context.Context, f *crawlFlags, opts crawler.Options, log
 		return crawler.Progress{}, err
 	}
 	defer c.Close()
-	return f.runCrawler(ctx, c.Upserter(log), opts, log)
+	return f.runCrawler(ctx, c.Upserter(log), opts, filepath.Join(f.stack.dataDir, "crawl"), log)
 }
 
 // runCrawler runs the crawl into sink: shared with --frontier, else from
-// the crawl state in DATA/crawl.
-func (f *crawlFlags) runCrawler(ctx context.Context, sink crawler.Sink, opts crawler.Options, log *slog.Logger) (p crawler.Progress, err error) {
+// the crawl state in stateDir (the collection's crawl/).
+func (f *crawlFlags) runCrawler(ctx context.Context, sink crawler.Sink, opts crawler.Options, stateDir string, log *slog.Logger) (p crawler.Progress, err error) {
 	var c *crawler.Crawler
 	if f.shared.frontier == "" {
-		c, err = crawler.Open(filepath.Join(f.stack.dataDir, "crawl"), sink, opts)
+		c, err = crawler.Open(stateDir, sink, opts)
 	} else {
 		var fr *crawler.SharedFrontier
 		if fr, err = crawler.OpenShared(f.shared.frontier, f.shared.job); err == nil {

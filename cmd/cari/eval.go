@@ -54,7 +54,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			}
 			defer st.Close()
 			start := time.Now()
-			proto, _ := modes.Query(mode, st.embedder != nil) // the mode was checked above
+			proto, _ := modes.Query(mode, st.Embedder != nil) // the mode was checked above
 			if proto.Fusion.Method, err = searcher.ParseFusionMethod(fusionMethod); err != nil {
 				return fmt.Errorf("--fusion: %w", err)
 			}
@@ -64,7 +64,7 @@ definitions as trec_eval (and ../shared/datasets/eval/score_run.py).`,
 			if cmd.Flags().Changed("rrf-k") {
 				proto.Fusion.RRFK = &rrfK
 			}
-			run, refused, err := evaluation.RunQueries(cmd.Context(), queries, workers, modes.Search(st.searcher, proto))
+			run, refused, err := evaluation.RunQueries(cmd.Context(), queries, workers, modes.Search(st.Searcher, proto))
 			if err != nil {
 				return err
 			}

@@ -46,10 +46,13 @@ which for a corpus in one language skips detection, most of the indexing CPU.`,
 			if err != nil {
 				return err
 			}
-			opts := st.indexing
+			opts := st.Indexing
 			opts.BatchSize = batch
+			if language == "" {
+				language = st.Record.Settings.Language
+			}
 			load, bar := loadOptions(language, log)
-			sum, err := indexer.LoadCorpus(cmd.Context(), st.index, opts, corpusPath, load)
+			sum, err := indexer.LoadCorpus(cmd.Context(), st.Index, opts, corpusPath, load)
 			bar.Finish()
 			if cerr := st.Close(); err == nil {
 				err = cerr

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/store/catalog"
 	"github.com/cari-search/cari/store/local"
 )
 
@@ -46,7 +47,7 @@ func TestIndexLanguage(t *testing.T) {
 	if !strings.Contains(out, "indexed 6 documents") || !strings.Contains(out, "skipped 1 ") {
 		t.Errorf("output %q, want 6 documents indexed and the one with language \"english\" skipped", out)
 	}
-	s, err := local.Open(data, local.Options{})
+	s, err := local.Open(catalog.Dir(data, catalog.Default), local.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

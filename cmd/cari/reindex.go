@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,10 +14,9 @@ import (
 
 // reindexFlags are cari reindex's own flags.
 type reindexFlags struct {
-	corpus, warc, dir string
-	stored            bool
-	rollback          bool
-	to                string
+	src      reindex.Sources
+	rollback bool
+	to       string
 	// opts binds the job's settings; runReindex adds the rest.
 	opts             reindex.Options
 	keep             int
@@ -57,10 +54,10 @@ generations are kept (cari gc removes them on demand).
 	}
 	stackF.register(cmd.Flags(), embeds)
 	fs := cmd.Flags()
-	fs.StringVar(&f.corpus, "corpus", "", "source: a BEIR corpus.jsonl or corpus.jsonl.gz")
-	fs.StringVar(&f.warc, "warc", "", "source: a WARC file or a glob of them")
-	fs.StringVar(&f.dir, "dir", "", "source: a directory of HTML, text and Markdown files")
-	fs.BoolVar(&f.stored, "stored", false, "source: the serving generation's stored documents")
+	fs.StringVar(&f.src.Corpus, "corpus", "", "source: a BEIR corpus.jsonl or corpus.jsonl.gz")
+	fs.StringVar(&f.src.WARC, "warc", "", "source: a WARC file or a glob of them")
+	fs.StringVar(&f.src.Dir, "dir", "", "source: a directory of HTML, text and Markdown files")
+	fs.BoolVar(&f.src.Stored, "stored", false, "source: the serving generation's stored documents")
 	fs.BoolVar(&f.rollback, "rollback", false, "point the serving alias back at the previous generation instead of reindexing")
 	fs.StringVar(&f.to, "to", "", "with --rollback: the generation to serve (default: the one before the serving one)")
 	fs.IntVar(&f.opts.BatchSize, "batch", reindex.DefaultBatchSize, "source records per atomic commit")
@@ -72,48 +69,6 @@ generations are kept (cari gc removes them on demand).
 	return cmd
 }
 
-// checkSource checks that the flags name exactly one source.
-func (f reindexFlags) checkSource() error {
-	var names []string
-	for name, set := range map[string]bool{"--corpus": f.corpus != "", "--warc": f.warc != "", "--dir": f.dir != "", "--stored": f.stored} {
-		if set {
-			names = append(names, name)
-		}
-	}
-	if len(names) != 1 {
-		sort.Strings(names)
-		return fmt.Errorf("give exactly one source: --corpus, --warc, --dir or --stored (got %d%s)", len(names), prefixed(": ", strings.Join(names, " ")))
-	}
-	return nil
-}
-
-// source opens the one source the flags name.
-func (f reindexFlags) source(ctx context.Context, st *stack) (reindex.Source, error) {
-	var (
-		src  reindex.Source
-		err  error
-		flag string
-	)
-	switch {
-	case f.corpus != "":
-		flag = "--corpus"
-		src, err = reindex.OpenCorpus(f.corpus)
-	case f.warc != "":
-		flag = "--warc"
-		src, err = reindex.OpenWARC(f.warc)
-	case f.dir != "":
-		flag = "--dir"
-		src, err = reindex.OpenDir(f.dir)
-	default:
-		flag = "--stored"
-		src, err = reindex.OpenStored(ctx, st.store, st.store.Generation().Name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", flag, err)
-	}
-	return src, nil
-}
-
 func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog.Logger) error {
 	opts := f.opts
 	if opts.MaxFailedFraction < 0 || opts.MaxFailedFraction > 1 {
@@ -122,7 +77,7 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 	if opts.MaxFailedFraction == 0 {
 		opts.MaxFailedFraction = -1 // none may fail
 	}
-	if err := f.checkSource(); err != nil {
+	if err := f.src.Check(); err != nil {
 		return err
 	}
 	stackF.rebuild = true
@@ -132,17 +87,17 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 		return err
 	}
 	defer st.Close()
-	src, err := f.source(ctx, st)
+	src, err := f.src.Open(ctx, st.Local, st.Local.Generation().Name)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	before := st.store.Generation().Name
+	before := st.Local.Generation().Name
 	rep := reindex.NewReporter(log, f.progressInterval)
-	opts.Target, opts.Source, opts.Chunk, opts.Logger = reindex.Builds(st.store.BeginBuild), src, st.indexing.Chunk, log
+	opts.Target, opts.Source, opts.Chunk, opts.Logger = reindex.Builds(st.Local.BeginBuild), src, st.Indexing.Chunk, log
 	opts.Progress, opts.ProgressInterval = rep.Report, min(f.progressInterval, time.Second)
-	if st.indexing.Embedder != nil {
-		opts.Embedder = st.indexing.Embedder
+	if st.Indexing.Embedder != nil {
+		opts.Embedder = st.Indexing.Embedder
 	}
 	p, err := reindex.Run(ctx, opts)
 	rep.Finish()
@@ -154,10 +109,10 @@ func runReindex(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slog
 		return err
 	}
 	out := cmd.OutOrStdout()
-	gens, _ := st.store.Generations(ctx) // none: no comparison, the plain note
+	gens, _ := st.Local.Generations(ctx) // none: no comparison, the plain note
 	p.WriteSummary(out, src.Describe(), before, gens)
 	if f.keep >= 0 {
-		removed, err := st.store.GC(f.keep)
+		removed, err := st.Local.GC(f.keep)
 		if err != nil {
 			return fmt.Errorf("remove old generations: %w", err)
 		}
@@ -175,8 +130,8 @@ func runRollback(cmd *cobra.Command, stackF stackFlags, f reindexFlags, log *slo
 		return err
 	}
 	defer st.Close()
-	from := st.store.Generation().Name
-	m, err := st.store.Rollback(f.to)
+	from := st.Local.Generation().Name
+	m, err := st.Local.Rollback(f.to)
 	if err != nil {
 		return err
 	}
@@ -204,13 +159,13 @@ The serving generation and a resumable build are never removed.`,
 			defer st.Close()
 			out := cmd.OutOrStdout()
 			if !list {
-				removed, err := st.store.GC(keep)
+				removed, err := st.Local.GC(keep)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(out, "removed %d generations%s\n", len(removed), prefixed(": ", strings.Join(removed, " ")))
 			}
-			gens, err := st.store.Generations(cmd.Context())
+			gens, err := st.Local.Generations(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -236,9 +191,9 @@ func prefixed(prefix, s string) string {
 // kept for rollback by GC.
 func reindexOptions(st *stack, f *serveFlags) server.ReindexOptions {
 	o := f.reindex
-	o.Target, o.GC, o.Stored = st.builds, st.gc, st.stored
-	if st.embedder != nil {
-		o.Model = st.embedder.Model().Name
+	o.Target, o.GC, o.Stored = st.Builds, st.GC, st.Stored
+	if st.Embedder != nil {
+		o.Model = st.Embedder.Model().Name
 	}
 	return o
 }

@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/store/catalog"
 	"github.com/cari-search/cari/store/local"
 )
 
@@ -336,7 +337,7 @@ func TestReindexResumesAfterKill(t *testing.T) {
 		t.Errorf("CURRENT named %v over time, want %v", seen, want)
 	}
 
-	s, err := local.Open(data, local.Options{Rebuild: true})
+	s, err := local.Open(catalog.Dir(data, catalog.Default), local.Options{Rebuild: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +373,7 @@ func mustCariLong(t *testing.T, args ...string) string {
 
 func readCurrentFile(t *testing.T, data string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(data, "CURRENT"))
+	b, err := os.ReadFile(filepath.Join(catalog.Dir(data, catalog.Default), "CURRENT"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,12 +386,12 @@ func readCurrentFile(t *testing.T, data string) string {
 func watchCurrent(t *testing.T, ctx context.Context, data string) []string {
 	var seen []string
 	for ctx.Err() == nil {
-		b, err := os.ReadFile(filepath.Join(data, "CURRENT"))
+		b, err := os.ReadFile(filepath.Join(catalog.Dir(data, catalog.Default), "CURRENT"))
 		if err == nil {
 			name := strings.TrimSpace(string(b))
 			if len(seen) == 0 || seen[len(seen)-1] != name {
 				seen = append(seen, name)
-				mb, err := os.ReadFile(filepath.Join(data, "generations", name, "manifest.json"))
+				mb, err := os.ReadFile(filepath.Join(catalog.Dir(data, catalog.Default), "generations", name, "manifest.json"))
 				var m local.Manifest
 				if err != nil || json.Unmarshal(mb, &m) != nil || !m.Complete() {
 					t.Errorf("CURRENT named %s, whose manifest is %q (%v)", name, mb, err)
@@ -424,7 +425,7 @@ func TestReindexSaysWhetherRollbackCanServe(t *testing.T) {
 
 	// The serving generation as an older build would have recorded it.
 	second := readCurrentFile(t, data)
-	manifest := filepath.Join(data, "generations", second, "manifest.json")
+	manifest := filepath.Join(catalog.Dir(data, catalog.Default), "generations", second, "manifest.json")
 	b, err := os.ReadFile(manifest)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cari-search/cari/collections"
 	"github.com/cari-search/cari/store/local"
 )
 
@@ -14,7 +15,7 @@ import (
 var errDamaged = errors.New("the index is damaged or its parts disagree: run cari repair, or reindex from the source")
 
 func newVerifyCmd(g *globalFlags) *cobra.Command {
-	var dataDir string
+	var dataDir, collection string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -27,18 +28,24 @@ exits 1 when it finds a problem, naming the file at fault. Nothing is changed
 beyond what opening does.`,
 		Args: cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
-			return verifyDir(cmd, dataDir, log, asJSON)
+			cat, _, dir, err := collections.Find(dataDir, collection, log)
+			if err != nil {
+				return err
+			}
+			defer cat.Close()
+			return verifyDir(cmd, dir, log, asJSON)
 		}),
 	}
 	cmd.Flags().StringVar(&dataDir, "data", defaultDataDir, "data directory")
+	registerCollection(cmd.Flags(), &collection)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
 }
 
-// verifyDir opens dataDir, verifies it and prints the report; it returns
+// verifyDir opens a collection's directory, verifies it and prints the report; it returns
 // errDamaged when the report names a problem.
-func verifyDir(cmd *cobra.Command, dataDir string, log *slog.Logger, asJSON bool) error {
-	rep, err := local.VerifyDir(cmd.Context(), dataDir, log)
+func verifyDir(cmd *cobra.Command, dir string, log *slog.Logger, asJSON bool) error {
+	rep, err := local.VerifyDir(cmd.Context(), dir, log)
 	if err != nil {
 		return err
 	}
@@ -67,11 +74,17 @@ keyword index or manifest holds the documents themselves: repair says so,
 and the way back is to reindex from the source. The server must be stopped.`,
 		Args: cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
-			stackF.logger = log
+			cat, col, dir, err := collections.Find(stackF.dataDir, stackF.collection, log)
+			if err != nil {
+				return err
+			}
+			defer cat.Close()
+			o := stackF.options(log)
+			o.Apply(col.Settings)
 			opts := local.RepairOptions{Logger: log}
 			// The model is needed only to rebuild a damaged vector log;
 			// without one, Repair says so if it comes to that.
-			emb, err := stackF.newEmbedder(cmd.Context(), log)
+			emb, err := o.OpenEmbedder(cmd.Context(), dir)
 			if err != nil {
 				return err
 			}
@@ -81,7 +94,7 @@ and the way back is to reindex from the source. The server must be stopped.`,
 				opts.Vectors = local.VectorSpace{Model: info.ID(), Dim: info.Dim}
 				opts.Embed = emb.EmbedDocuments
 			}
-			done, err := local.Repair(cmd.Context(), stackF.dataDir, opts)
+			done, err := local.Repair(cmd.Context(), dir, opts)
 			for _, d := range done {
 				fmt.Fprintln(cmd.OutOrStdout(), "repaired:", d)
 			}
@@ -91,7 +104,7 @@ and the way back is to reindex from the source. The server must be stopped.`,
 			if len(done) == 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), "nothing to repair")
 			}
-			return verifyDir(cmd, stackF.dataDir, log, false)
+			return verifyDir(cmd, dir, log, false)
 		}),
 	}
 	stackF.register(cmd.Flags(), embeds)

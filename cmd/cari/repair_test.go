@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cari-search/cari/store/catalog"
 )
 
 // TestVerifyAndRepair damages the vector log and then CURRENT of an index
@@ -25,7 +27,7 @@ func TestVerifyAndRepair(t *testing.T) {
 	if !strings.Contains(out, "30 documents") || !strings.Contains(out, "vectors for 30 documents") || !strings.HasSuffix(strings.TrimSpace(out), "ok") {
 		t.Fatalf("verify of a whole index printed:\n%s", out)
 	}
-	gens, err := filepath.Glob(filepath.Join(data, "generations", "*", "vectors.log"))
+	gens, err := filepath.Glob(filepath.Join(catalog.Dir(data, catalog.Default), "generations", "*", "vectors.log"))
 	if err != nil || len(gens) != 1 {
 		t.Fatalf("vector logs: %v %v", gens, err)
 	}
@@ -46,7 +48,7 @@ func TestVerifyAndRepair(t *testing.T) {
 		t.Errorf("repair printed:\n%s", out)
 	}
 
-	if err := os.WriteFile(filepath.Join(data, "CURRENT"), []byte("gen-that-is-not-there\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(catalog.Dir(data, catalog.Default), "CURRENT"), []byte("gen-that-is-not-there\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, errOut, err := runCari(t, "verify", "--data", data); err == nil || !strings.Contains(errOut, "cari repair") {

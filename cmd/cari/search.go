@@ -12,22 +12,24 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/cari-search/cari/client"
+	"github.com/cari-search/cari/collections"
 	"github.com/cari-search/cari/internal/flagconfig"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/server"
 )
 
-func newSearchCmd() *cobra.Command {
+func newSearchCmd(g *globalFlags) *cobra.Command {
 	var addr, typ string
 	var n, textChars int
 	var asJSON bool
 	var timeout time.Duration
 	var apiKeyFile string
 	var domains []string
+	var stackF stackFlags
 	cmd := &cobra.Command{
 		Use:   "search [flags] QUERY",
-		Short: "Search a running cari serve over gRPC",
+		Short: "Search a running cari serve over gRPC, or with --data a data directory in this process",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t := cariv1.SearchType(cariv1.SearchType_value["SEARCH_TYPE_"+strings.ToUpper(typ)])
@@ -40,11 +42,6 @@ func newSearchCmd() *cobra.Command {
 			if textChars < 0 || textChars > math.MaxInt32 {
 				return fmt.Errorf("--text must be between 0 and %d, got %d", math.MaxInt32, textChars)
 			}
-			c, err := client.Dial(addr, client.Options{APIKeyFile: apiKeyFile})
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			req := &cariv1.SearchRequest{
 				Query:      strings.Join(args, " "),
 				Type:       t,
@@ -58,7 +55,7 @@ func newSearchCmd() *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			resp, err := c.Search(ctx, req)
+			resp, err := searchWith(ctx, cmd, g, stackF, addr, apiKeyFile, req)
 			if err != nil {
 				st := status.Convert(err)
 				return fmt.Errorf("search failed: %s: %s", st.Code(), st.Message())
@@ -82,5 +79,25 @@ func newSearchCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the response as JSON")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "deadline of the request")
 	cmd.Flags().StringVar(&apiKeyFile, "api-key-file", "", "file holding the API key to send (default: $"+client.DefaultAPIKeyEnv+", if set)")
+	stackF.register(cmd.Flags(), embeds|searches|reranks)
 	return cmd
+}
+
+// searchWith sends req to the server at addr or, with --data, answers it
+// from the data directory in this process.
+func searchWith(ctx context.Context, cmd *cobra.Command, g *globalFlags, stackF stackFlags, addr, keyFile string, req *cariv1.SearchRequest) (*cariv1.SearchResponse, error) {
+	req.Collection = stackF.collection
+	if !cmd.Flags().Changed("data") {
+		c, err := client.Dial(addr, client.Options{APIKeyFile: keyFile})
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		return c.Search(ctx, req)
+	}
+	log, err := g.logger()
+	if err != nil {
+		return nil, err
+	}
+	return collections.SearchDirect(ctx, stackF.options(log), req)
 }

@@ -15,13 +15,14 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/cari-search/cari/analysis"
+	"github.com/cari-search/cari/collections"
 	"github.com/cari-search/cari/indexer/reindex"
 	"github.com/cari-search/cari/internal/flagconfig"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/server/exa"
-	"github.com/cari-search/cari/store/local"
+	"github.com/cari-search/cari/store/catalog"
 	"github.com/cari-search/cari/web"
 )
 
@@ -203,7 +204,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		return err
 	}
 
-	if ok, err := local.HasIndex(f.stack.dataDir); f.stack.storage.kind == "local" && err == nil && !ok {
+	if f.stack.storage.kind == "local" && !catalog.HasIndex(f.stack.dataDir) {
 		log.Warn("no index in the data directory: serving an empty one there; fill it with cari index, cari crawl or IndexService", "data", f.stack.dataDir)
 	}
 	f.stack.serveAddr = grpcLis.Addr().String()
@@ -212,7 +213,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	if err := rerank.Check(ctx, st.reranker); err != nil {
+	if err := rerank.Check(ctx, st.Reranker); err != nil {
 		return fmt.Errorf("--reranker %s: %w", f.stack.rerank.Kind, err)
 	}
 	// The stores load the language models on first use; a server loads
@@ -220,10 +221,10 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	go analysis.NewDetector()
 
 	opts := server.Options{
-		Searcher:      st.searcher,
-		Store:         st.index,
-		StoreName:     st.storeName,
-		Indexing:      st.indexing,
+		Searcher:      st.Searcher,
+		Store:         st.Index,
+		StoreName:     st.StoreName,
+		Indexing:      st.Indexing,
 		Logger:        log,
 		MaxRecvBytes:  int(f.requestBytes),
 		MaxSendBytes:  int(f.sendBytes),
@@ -238,7 +239,8 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		Answer:        f.answer,
 		URLTemplate:   f.urlTemplate,
 	}
-	opts.Crawl.StateDir, opts.Crawl.MinHostDelay = filepath.Join(f.stack.dataDir, "crawl"), noneIfZero(f.crawlMinDelay)
+	opts.Crawl.StateDir, opts.Crawl.MinHostDelay = filepath.Join(st.Dir, "crawl"), noneIfZero(f.crawlMinDelay)
+	opts.Collections = collections.Serving(st, f.stack.options(log))
 	opts.HTTP.MaxBodyBytes, opts.HTTP.MaxUploadBytes, opts.HTTP.NoMetrics = int64(f.requestBytes), int64(f.uploadBytes), !f.metrics
 	if f.web {
 		if opts.HTTP.Web, err = server.Web(web.Dist()); err != nil {
@@ -249,7 +251,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	stats, _ := st.index.Stats(ctx) // names the serving generation, whichever store
+	stats, _ := st.Index.Stats(ctx) // names the serving generation, whichever store
 	attrs := []any{"grpc_addr", grpcLis.Addr().String(), "data", f.stack.dataDir, "generation", stats.Generation, "api_keys", len(keys)}
 	if httpLis != nil {
 		attrs = append(attrs, "http_addr", httpLis.Addr().String())

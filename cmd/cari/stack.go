@@ -5,19 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 
 	"github.com/spf13/pflag"
 
-	"github.com/cari-search/cari/analysis"
+	"github.com/cari-search/cari/collections"
 	"github.com/cari-search/cari/embeddings"
-	"github.com/cari-search/cari/indexer"
-	"github.com/cari-search/cari/indexer/reindex"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/searcher/rerank"
-	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local"
-	"github.com/cari-search/cari/store/qdrant"
 )
 
 // defaultDataDir is --data's default: every command that opens the local
@@ -28,6 +23,12 @@ const defaultDataDir = "data"
 // data directory and the models.
 type stackFlags struct {
 	dataDir string
+	// collection names the collection (or alias) in dataDir the command
+	// works on; the commands that write create it, with the settings their
+	// flags name, when it does not exist.
+	collection string
+	// parts are the stack's parts the command takes (register's).
+	parts stackParts
 	// rerank is the re-ranker; Kind "none" for commands that never search.
 	rerank rerank.Config
 	embed  embeddings.Config
@@ -39,8 +40,6 @@ type stackFlags struct {
 	// search holds the searcher's options the flags bind (its re-ranker
 	// and model are the stack's); cari bench turns the score cache off.
 	search searcher.Options
-	// logger receives the store's and re-ranking clients' messages.
-	logger *slog.Logger
 	// efSearch is the local vector index's search candidate list length
 	// (0: local.DefaultEfSearch, for the commands that never search).
 	efSearch int
@@ -74,8 +73,9 @@ const (
 )
 
 func (f *stackFlags) register(fs *pflag.FlagSet, parts stackParts) {
-	f.fs = fs
+	f.fs, f.parts = fs, parts
 	fs.StringVar(&f.dataDir, "data", defaultDataDir, "data directory")
+	registerCollection(fs, &f.collection)
 	f.embed.Provider, f.rerank.Kind = embeddings.ProviderNone, rerank.KindNone
 	if parts&embeds != 0 {
 		registerEmbedFlags(fs, &f.embed)
@@ -107,120 +107,27 @@ func (f *stackFlags) registerRerank(fs *pflag.FlagSet) {
 	fs.StringVar(&r.Prompts, "rerank-prompts", d.Prompts, "rerank-api, tei: auto (qwen3 when the model the server says it serves, else --rerank-model, is a Qwen3-Reranker), none (the server adds any prompt itself, as llama.cpp does) or qwen3 (Cari wraps query and documents in Qwen3-Reranker's prompt, which vLLM and TEI need)")
 }
 
-// newReranker builds the configured re-ranker; nil means none.
-func (f *stackFlags) newReranker() (searcher.Reranker, error) {
-	c := f.rerank
-	c.ModelsDir, c.Logger = f.embed.ModelsDir, f.logger
-	return rerank.New(c)
-}
+// stack is the collection with the models wired to it: what cari index,
+// eval and serve share, so each command builds it the same way.
+type stack = collections.Collection
 
-// newEmbedder opens the configured embedding model; nil means keyword
-// only, also when no --embedder was named and the default model is not
-// fetched yet (embeddings.NewIfAny). The static model's vectors are cached
-// only with --embed-cache: embedding them costs about a cache lookup.
-func (f *stackFlags) newEmbedder(ctx context.Context, log *slog.Logger) (*embeddings.Provider, error) {
-	cfg := f.embed
-	if cfg.Provider != embeddings.ProviderStatic || f.embedCache {
-		cfg.CacheDir = filepath.Join(f.dataDir, "embcache")
-	}
-	cfg.Logger = log
-	named := f.fs != nil && (f.fs.Changed("embedder") || f.fs.Changed("embed-model"))
-	e, err := embeddings.NewIfAny(ctx, cfg, named)
-	if err != nil {
-		return nil, fmt.Errorf("--embedder %s: %w", f.embed.Provider, err)
-	}
-	return e, nil
-}
-
-// stack is the store with the models wired to it: what cari index, eval and
-// serve share, so each command builds it the same way.
-type stack struct {
-	store    *local.Store
-	embedder *embeddings.Provider // nil when keyword-only
-	reranker searcher.Reranker    // nil when none
-	// index is the store every command reads and writes through: store,
-	// or the Qdrant store (then store is nil).
-	index store.Store
-	// storeName is "local" or "qdrant", as GetStats reports it.
-	storeName string
-	// builds, stored and gc are index as a reindex target, as a reindex
-	// source of its serving generation, and its collection of replaced
-	// generations, whichever store it is.
-	builds   reindex.Target
-	stored   reindex.Stored
-	gc       func(keep int) ([]string, error)
-	logger   *slog.Logger
-	searcher *searcher.Searcher
-	// indexing configures indexers that write to store (chunking and the
-	// document embedder).
-	indexing indexer.Options
-}
-
-// openStack opens the data directory with the configured models.
+// openStack opens the collection the flags name with the configured models.
 func openStack(ctx context.Context, f stackFlags, log *slog.Logger) (*stack, error) {
-	if err := local.CheckEfSearch(f.efSearch); err != nil {
-		return nil, fmt.Errorf("--ef-search %w", err)
-	}
-	if f.fs != nil && f.fs.Changed("ef-search") && f.storage.kind == "qdrant" {
+	if f.changed("ef-search") && f.storage.kind == "qdrant" {
 		return nil, errors.New("--ef-search sets the local store's vector index; with --store qdrant, Qdrant searches with its collection's own settings")
 	}
-	if f.fs != nil && f.fs.Changed("max-query-chars") && f.search.MaxQueryChars < 1 {
+	if f.changed("max-query-chars") && f.search.MaxQueryChars < 1 {
 		return nil, fmt.Errorf("--max-query-chars: must be at least 1, got %d", f.search.MaxQueryChars)
 	}
-	f.logger = log
-	if w := analysis.IndonesianStemmingWarning(); w != "" {
-		log.Warn(w)
-	}
-	rr, err := f.newReranker()
-	if err != nil {
-		return nil, err
-	}
-	emb, err := f.newEmbedder(ctx, log)
-	if err != nil {
-		rerank.Close(rr)
-		return nil, err
-	}
-	st := &stack{embedder: emb, logger: log, reranker: rr}
-	opts := local.Options{Logger: log, Rebuild: f.rebuild, EfSearch: f.efSearch, MustExist: f.existing, ServeAddr: f.serveAddr}
-	sopts := f.search
-	sopts.Reranker, sopts.Rerank.Timeout, sopts.Rerank.TopN = rr, f.rerank.Deadline(), min(sopts.Rerank.TopN, searcher.MaxRerankTopN)
-	if emb != nil {
-		info := emb.Model()
-		opts.Vectors = local.VectorSpace{Model: info.ID(), Dim: info.Dim}
-		st.indexing.Embedder = emb
-		sopts.Embedder, sopts.Model = emb, info.ID()
-		sopts.Fusion = searcher.FusionForModel(info.Provider == embeddings.ProviderStatic)
-	}
-	switch f.storage.kind {
-	case "", "local":
-		if st.store, err = local.Open(f.dataDir, opts); err == nil {
-			st.index, st.storeName, st.builds, st.stored, st.gc = st.store, "local", reindex.Builds(st.store.BeginBuild), st.store, st.store.GC
-		}
-	case "qdrant":
-		q, qo := (*qdrant.Store)(nil), f.storage.qdrant
-		qo.Vectors, qo.Rebuild, qo.Logger = opts.Vectors, f.rebuild, log
-		if q, err = qdrant.Open(ctx, qo); err == nil {
-			st.index, st.storeName, st.builds, st.stored, st.gc = q, "qdrant", reindex.Builds(q.BeginBuild), q, q.GC
-		}
-	default:
-		err = fmt.Errorf("--store must be local or qdrant, got %q", f.storage.kind)
-	}
-	if err != nil {
-		if emb != nil {
-			emb.Close()
-		}
-		rerank.Close(rr)
-		return nil, err
-	}
-	st.searcher = searcher.New(st.index, sopts)
-	return st, nil
+	return collections.Open(ctx, f.options(log))
 }
 
-// Close closes the store, the embedder and the re-ranker.
-func (s *stack) Close() error {
-	err := s.index.Close()
-	if s.embedder != nil {
-		err = errors.Join(err, s.embedder.Close())
+// options are the collections options the flags bind.
+func (f *stackFlags) options(log *slog.Logger) collections.Options {
+	return collections.Options{
+		DataDir: f.dataDir, Name: f.collection, Store: f.storage.kind, Qdrant: f.storage.qdrant,
+		Embed: f.embed, Rerank: f.rerank, Embeds: f.parts&embeds != 0, Reranks: f.parts&reranks != 0, Given: collections.Given(f.changed, f.embed, f.rerank),
+		Search: f.search, EfSearch: f.efSearch, Rebuild: f.rebuild, EmbedCache: f.embedCache, MustExist: f.existing, Logger: log,
+		ServeAddr: f.serveAddr,
 	}
-	return errors.Join(err, rerank.Close(s.reranker))
 }

@@ -8,22 +8,23 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cari-search/cari/client"
+	"github.com/cari-search/cari/collections"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/store/local"
 )
 
 func newStatsCmd(g *globalFlags) *cobra.Command {
-	var dataDir, apiKeyFile string
+	var dataDir, collection, apiKeyFile string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Print the size of the index in a data directory (asking the cari serve that holds it, if one does)",
 		Args:  cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
-			st, err := local.StatsDir(cmd.Context(), dataDir, log)
+			st, err := collections.Stats(cmd.Context(), dataDir, collection, log)
 			if h, ok := local.ServerOf(dataDir, err); ok {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s is held by cari serve (pid %d): these figures come from the server at %s\n", dataDir, h.PID, h.Addr)
-				resp, aerr := client.AskStats(cmd.Context(), h.Addr, client.Options{APIKeyFile: apiKeyFile})
+				resp, aerr := client.AskStats(cmd.Context(), h.Addr, collection, client.Options{APIKeyFile: apiKeyFile})
 				st, err = server.StatsOf(resp), aerr
 			}
 			if err != nil {
@@ -36,6 +37,7 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 		}),
 	}
 	cmd.Flags().StringVar(&dataDir, "data", defaultDataDir, "data directory")
+	registerCollection(cmd.Flags(), &collection)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&apiKeyFile, "api-key-file", "", "file holding the API key to send to a server holding --data (default: $"+client.DefaultAPIKeyEnv+", if set)")
 	return cmd

@@ -49,7 +49,7 @@ share a relevant document in one fold. Train only on a training split
 				return err
 			}
 			defer st.Close()
-			examples, err := rerank.Examples(cmd.Context(), st.searcher, typ, candidates, queries, qrels)
+			examples, err := rerank.Examples(cmd.Context(), st.Searcher, typ, candidates, queries, qrels)
 			if err != nil {
 				return err
 			}

@@ -124,7 +124,11 @@ type CrawlRequest struct {
 	// Crawl-delay in robots.txt wins. Unset: the server's default (1s).
 	// Range: from the server's configured floor (1s unless configured) to
 	// 1 minute.
-	MinHostDelay  *durationpb.Duration `protobuf:"bytes,9,opt,name=min_host_delay,json=minHostDelay,proto3" json:"min_host_delay,omitempty"`
+	MinHostDelay *durationpb.Duration `protobuf:"bytes,9,opt,name=min_host_delay,json=minHostDelay,proto3" json:"min_host_delay,omitempty"`
+	// The collection (or an alias of one) to index the crawl into; empty: "default". An
+	// unknown name answers NOT_FOUND naming it; a key limited to other
+	// collections answers PERMISSION_DENIED naming it.
+	Collection    string `protobuf:"bytes,10,opt,name=collection,proto3" json:"collection,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -220,6 +224,13 @@ func (x *CrawlRequest) GetMinHostDelay() *durationpb.Duration {
 		return x.MinHostDelay
 	}
 	return nil
+}
+
+func (x *CrawlRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
 }
 
 // CrawlProgress reports a crawl's state. Counters are totals since the
@@ -433,7 +444,7 @@ var File_cari_v1_crawl_proto protoreflect.FileDescriptor
 
 const file_cari_v1_crawl_proto_rawDesc = "" +
 	"\n" +
-	"\x13cari/v1/crawl.proto\x12\acari.v1\x1a\x1egoogle/protobuf/duration.proto\"\x92\x03\n" +
+	"\x13cari/v1/crawl.proto\x12\acari.v1\x1a\x1egoogle/protobuf/duration.proto\"\xb2\x03\n" +
 	"\fCrawlRequest\x12\x14\n" +
 	"\x05seeds\x18\x01 \x03(\tR\x05seeds\x12\x1b\n" +
 	"\tmax_pages\x18\x02 \x01(\x05R\bmaxPages\x12 \n" +
@@ -443,7 +454,11 @@ const file_cari_v1_crawl_proto_rawDesc = "" +
 	"\x14exclude_url_patterns\x18\x06 \x03(\tR\x12excludeUrlPatterns\x12#\n" +
 	"\rallow_private\x18\a \x01(\bR\fallowPrivate\x12,\n" +
 	"\x12user_agent_contact\x18\b \x01(\tR\x10userAgentContact\x12?\n" +
-	"\x0emin_host_delay\x18\t \x01(\v2\x19.google.protobuf.DurationR\fminHostDelayB\f\n" +
+	"\x0emin_host_delay\x18\t \x01(\v2\x19.google.protobuf.DurationR\fminHostDelay\x12\x1e\n" +
+	"\n" +
+	"collection\x18\n" +
+	" \x01(\tR\n" +
+	"collectionB\f\n" +
 	"\n" +
 	"_max_depth\"\x8c\x04\n" +
 	"\rCrawlProgress\x12\x19\n" +

@@ -221,7 +221,11 @@ type UpsertDocumentsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The document to index. Required: a message without one counts as a
 	// failed item with field "document".
-	Document      *Document `protobuf:"bytes,1,opt,name=document,proto3" json:"document,omitempty"`
+	Document *Document `protobuf:"bytes,1,opt,name=document,proto3" json:"document,omitempty"`
+	// The collection (or alias) to write to; empty: "default". The stream's
+	// first message chooses it for the whole stream; a later message that
+	// names another fails as an item with field "collection".
+	Collection    string `protobuf:"bytes,2,opt,name=collection,proto3" json:"collection,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -261,6 +265,13 @@ func (x *UpsertDocumentsRequest) GetDocument() *Document {
 		return x.Document
 	}
 	return nil
+}
+
+func (x *UpsertDocumentsRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
 }
 
 // UpsertDocumentsResponse sums up an upsert stream.
@@ -451,7 +462,11 @@ type DeleteDocumentsRequest struct {
 	// URLs of documents to remove, canonicalised as at indexing. Range:
 	// each an absolute http or https URL of at most 8,192 bytes; ids and
 	// urls together hold 1 to 10,000 entries.
-	Urls          []string `protobuf:"bytes,2,rep,name=urls,proto3" json:"urls,omitempty"`
+	Urls []string `protobuf:"bytes,2,rep,name=urls,proto3" json:"urls,omitempty"`
+	// The collection (or an alias of one) to delete from; empty: "default". An
+	// unknown name answers NOT_FOUND naming it; a key limited to other
+	// collections answers PERMISSION_DENIED naming it.
+	Collection    string `protobuf:"bytes,3,opt,name=collection,proto3" json:"collection,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -498,6 +513,13 @@ func (x *DeleteDocumentsRequest) GetUrls() []string {
 		return x.Urls
 	}
 	return nil
+}
+
+func (x *DeleteDocumentsRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
 }
 
 // DeleteDocumentsResponse says what was removed.
@@ -567,7 +589,11 @@ func (x *DeleteDocumentsResponse) GetNotFoundUrls() []string {
 
 // GetStatsRequest asks for the index's statistics. It has no fields yet.
 type GetStatsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The collection (or an alias of one) to describe; empty: "default". An
+	// unknown name answers NOT_FOUND naming it; a key limited to other
+	// collections answers PERMISSION_DENIED naming it.
+	Collection    string `protobuf:"bytes,1,opt,name=collection,proto3" json:"collection,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -600,6 +626,13 @@ func (x *GetStatsRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use GetStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetStatsRequest) Descriptor() ([]byte, []int) {
 	return file_cari_v1_index_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetStatsRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
 }
 
 // GetStatsResponse describes the index as searches see it.
@@ -855,9 +888,12 @@ const file_cari_v1_index_proto_rawDesc = "" +
 	"\bmetadata\x18\t \x03(\v2\x1f.cari.v1.Document.MetadataEntryR\bmetadata\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"G\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"g\n" +
 	"\x16UpsertDocumentsRequest\x12-\n" +
-	"\bdocument\x18\x01 \x01(\v2\x11.cari.v1.DocumentR\bdocument\"\xc0\x01\n" +
+	"\bdocument\x18\x01 \x01(\v2\x11.cari.v1.DocumentR\bdocument\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x02 \x01(\tR\n" +
+	"collection\"\xc0\x01\n" +
 	"\x17UpsertDocumentsResponse\x12\x1a\n" +
 	"\breceived\x18\x01 \x01(\x03R\breceived\x12\x18\n" +
 	"\aindexed\x18\x02 \x01(\x03R\aindexed\x12\x16\n" +
@@ -870,15 +906,21 @@ const file_cari_v1_index_proto_rawDesc = "" +
 	"\x03url\x18\x03 \x01(\tR\x03url\x12\x14\n" +
 	"\x05field\x18\x04 \x01(\tR\x05field\x12\x18\n" +
 	"\amessage\x18\x05 \x01(\tR\amessage\x12\x1c\n" +
-	"\tretryable\x18\x06 \x01(\bR\tretryable\">\n" +
+	"\tretryable\x18\x06 \x01(\bR\tretryable\"^\n" +
 	"\x16DeleteDocumentsRequest\x12\x10\n" +
 	"\x03ids\x18\x01 \x03(\tR\x03ids\x12\x12\n" +
-	"\x04urls\x18\x02 \x03(\tR\x04urls\"}\n" +
+	"\x04urls\x18\x02 \x03(\tR\x04urls\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x03 \x01(\tR\n" +
+	"collection\"}\n" +
 	"\x17DeleteDocumentsResponse\x12\x18\n" +
 	"\adeleted\x18\x01 \x01(\x03R\adeleted\x12\"\n" +
 	"\rnot_found_ids\x18\x02 \x03(\tR\vnotFoundIds\x12$\n" +
-	"\x0enot_found_urls\x18\x03 \x03(\tR\fnotFoundUrls\"\x11\n" +
-	"\x0fGetStatsRequest\"\xbb\x03\n" +
+	"\x0enot_found_urls\x18\x03 \x03(\tR\fnotFoundUrls\"1\n" +
+	"\x0fGetStatsRequest\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x01 \x01(\tR\n" +
+	"collection\"\xbb\x03\n" +
 	"\x10GetStatsResponse\x12\x1c\n" +
 	"\tdocuments\x18\x01 \x01(\x03R\tdocuments\x12\x16\n" +
 	"\x06chunks\x18\x02 \x01(\x03R\x06chunks\x12-\n" +

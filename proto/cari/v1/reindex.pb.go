@@ -119,8 +119,12 @@ type ReindexRequest struct {
 	// with ABORTED, leaving the serving generation in place. Unset: the
 	// server's default (0.01). Range: 0 to 1.
 	MaxFailedFraction *float32 `protobuf:"fixed32,6,opt,name=max_failed_fraction,json=maxFailedFraction,proto3,oneof" json:"max_failed_fraction,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The collection (or an alias of one) to rebuild; empty: "default". An
+	// unknown name answers NOT_FOUND naming it; a key limited to other
+	// collections answers PERMISSION_DENIED naming it.
+	Collection    string `protobuf:"bytes,7,opt,name=collection,proto3" json:"collection,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReindexRequest) Reset() {
@@ -208,6 +212,13 @@ func (x *ReindexRequest) GetMaxFailedFraction() float32 {
 		return *x.MaxFailedFraction
 	}
 	return 0
+}
+
+func (x *ReindexRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
 }
 
 type isReindexRequest_Source interface {
@@ -536,7 +547,7 @@ var File_cari_v1_reindex_proto protoreflect.FileDescriptor
 
 const file_cari_v1_reindex_proto_rawDesc = "" +
 	"\n" +
-	"\x15cari/v1/reindex.proto\x12\acari.v1\x1a\x1egoogle/protobuf/duration.proto\"\xe0\x02\n" +
+	"\x15cari/v1/reindex.proto\x12\acari.v1\x1a\x1egoogle/protobuf/duration.proto\"\x80\x03\n" +
 	"\x0eReindexRequest\x12B\n" +
 	"\rcurrent_index\x18\x01 \x01(\v2\x1b.cari.v1.CurrentIndexSourceH\x00R\fcurrentIndex\x12!\n" +
 	"\vcorpus_path\x18\x02 \x01(\tH\x00R\n" +
@@ -544,7 +555,10 @@ const file_cari_v1_reindex_proto_rawDesc = "" +
 	"\twarc_path\x18\x03 \x01(\tH\x00R\bwarcPath\x12'\n" +
 	"\x0edirectory_path\x18\x04 \x01(\tH\x00R\rdirectoryPath\x12H\n" +
 	"\x0fembedding_model\x18\x05 \x01(\v2\x1f.cari.v1.EmbeddingModelSettingsR\x0eembeddingModel\x123\n" +
-	"\x13max_failed_fraction\x18\x06 \x01(\x02H\x01R\x11maxFailedFraction\x88\x01\x01B\b\n" +
+	"\x13max_failed_fraction\x18\x06 \x01(\x02H\x01R\x11maxFailedFraction\x88\x01\x01\x12\x1e\n" +
+	"\n" +
+	"collection\x18\a \x01(\tR\n" +
+	"collectionB\b\n" +
 	"\x06sourceB\x16\n" +
 	"\x14_max_failed_fraction\"\x14\n" +
 	"\x12CurrentIndexSource\"\xff\x01\n" +

@@ -113,7 +113,11 @@ type SearchRequest struct {
 	Fusion *FusionOptions `protobuf:"bytes,8,opt,name=fusion,proto3" json:"fusion,omitempty"`
 	// Return each result's per-stage ranks and scores in Result.debug.
 	// Default: false.
-	Debug         bool `protobuf:"varint,9,opt,name=debug,proto3" json:"debug,omitempty"`
+	Debug bool `protobuf:"varint,9,opt,name=debug,proto3" json:"debug,omitempty"`
+	// The collection (or an alias of one) to search; empty: "default". An
+	// unknown name answers NOT_FOUND naming it; a key limited to other
+	// collections answers PERMISSION_DENIED naming it.
+	Collection    string `protobuf:"bytes,10,opt,name=collection,proto3" json:"collection,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -211,6 +215,13 @@ func (x *SearchRequest) GetDebug() bool {
 	return false
 }
 
+func (x *SearchRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
 // FindSimilarRequest asks for documents similar to an indexed one.
 type FindSimilarRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -237,7 +248,11 @@ type FindSimilarRequest struct {
 	ExcludeSourceDomain bool `protobuf:"varint,6,opt,name=exclude_source_domain,json=excludeSourceDomain,proto3" json:"exclude_source_domain,omitempty"`
 	// Return each result's per-stage ranks and scores in Result.debug.
 	// Default: false.
-	Debug         bool `protobuf:"varint,7,opt,name=debug,proto3" json:"debug,omitempty"`
+	Debug bool `protobuf:"varint,7,opt,name=debug,proto3" json:"debug,omitempty"`
+	// The collection (or an alias of one) to search; empty: "default". An
+	// unknown name answers NOT_FOUND naming it; a key limited to other
+	// collections answers PERMISSION_DENIED naming it.
+	Collection    string `protobuf:"bytes,8,opt,name=collection,proto3" json:"collection,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -330,6 +345,13 @@ func (x *FindSimilarRequest) GetDebug() bool {
 		return x.Debug
 	}
 	return false
+}
+
+func (x *FindSimilarRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
 }
 
 type isFindSimilarRequest_Source interface {
@@ -480,7 +502,11 @@ type GetContentsRequest struct {
 	// text as if text were set with no limit; when set, exactly what it
 	// asks for. Highlights without HighlightsOptions.query are each
 	// document's most informative passages.
-	Contents      *ContentsOptions `protobuf:"bytes,3,opt,name=contents,proto3" json:"contents,omitempty"`
+	Contents *ContentsOptions `protobuf:"bytes,3,opt,name=contents,proto3" json:"contents,omitempty"`
+	// The collection (or an alias of one) to read; empty: "default". An
+	// unknown name answers NOT_FOUND naming it; a key limited to other
+	// collections answers PERMISSION_DENIED naming it.
+	Collection    string `protobuf:"bytes,4,opt,name=collection,proto3" json:"collection,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -534,6 +560,13 @@ func (x *GetContentsRequest) GetContents() *ContentsOptions {
 		return x.Contents
 	}
 	return nil
+}
+
+func (x *GetContentsRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
 }
 
 // GetContentsResponse holds one item for each requested ID or URL.
@@ -714,7 +747,7 @@ var File_cari_v1_search_proto protoreflect.FileDescriptor
 
 const file_cari_v1_search_proto_rawDesc = "" +
 	"\n" +
-	"\x14cari/v1/search.proto\x12\acari.v1\x1a\x13cari/v1/query.proto\x1a\x14cari/v1/result.proto\x1a\x13cari/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\xe7\x02\n" +
+	"\x14cari/v1/search.proto\x12\acari.v1\x1a\x13cari/v1/query.proto\x1a\x14cari/v1/result.proto\x1a\x13cari/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\x87\x03\n" +
 	"\rSearchRequest\x12\x14\n" +
 	"\x05query\x18\x01 \x01(\tR\x05query\x12'\n" +
 	"\x04type\x18\x02 \x01(\x0e2\x13.cari.v1.SearchTypeR\x04type\x12\x1f\n" +
@@ -726,8 +759,12 @@ const file_cari_v1_search_proto_rawDesc = "" +
 	"\frerank_top_n\x18\a \x01(\x05R\n" +
 	"rerankTopN\x12.\n" +
 	"\x06fusion\x18\b \x01(\v2\x16.cari.v1.FusionOptionsR\x06fusion\x12\x14\n" +
-	"\x05debug\x18\t \x01(\bR\x05debugB\t\n" +
-	"\a_rerank\"\x97\x02\n" +
+	"\x05debug\x18\t \x01(\bR\x05debug\x12\x1e\n" +
+	"\n" +
+	"collection\x18\n" +
+	" \x01(\tR\n" +
+	"collectionB\t\n" +
+	"\a_rerank\"\xb7\x02\n" +
 	"\x12FindSimilarRequest\x12\x12\n" +
 	"\x03url\x18\x01 \x01(\tH\x00R\x03url\x12\x10\n" +
 	"\x02id\x18\x02 \x01(\tH\x00R\x02id\x12\x1f\n" +
@@ -736,7 +773,10 @@ const file_cari_v1_search_proto_rawDesc = "" +
 	"\afilters\x18\x04 \x01(\v2\x16.cari.v1.SearchFiltersR\afilters\x124\n" +
 	"\bcontents\x18\x05 \x01(\v2\x18.cari.v1.ContentsOptionsR\bcontents\x122\n" +
 	"\x15exclude_source_domain\x18\x06 \x01(\bR\x13excludeSourceDomain\x12\x14\n" +
-	"\x05debug\x18\a \x01(\bR\x05debugB\b\n" +
+	"\x05debug\x18\a \x01(\bR\x05debug\x12\x1e\n" +
+	"\n" +
+	"collection\x18\b \x01(\tR\n" +
+	"collectionB\b\n" +
 	"\x06source\"\xa5\x03\n" +
 	"\x0eSearchResponse\x12\x1d\n" +
 	"\n" +
@@ -747,11 +787,14 @@ const file_cari_v1_search_proto_rawDesc = "" +
 	"\x0etotal_duration\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\rtotalDuration\x12\x1a\n" +
 	"\breranked\x18\x06 \x01(\bR\breranked\x122\n" +
 	"\x15rerank_skipped_reason\x18\a \x01(\tR\x13rerankSkippedReason\x12@\n" +
-	"\x0fembedding_model\x18\b \x01(\v2\x17.cari.v1.EmbeddingModelR\x0eembeddingModel\"p\n" +
+	"\x0fembedding_model\x18\b \x01(\v2\x17.cari.v1.EmbeddingModelR\x0eembeddingModel\"\x90\x01\n" +
 	"\x12GetContentsRequest\x12\x10\n" +
 	"\x03ids\x18\x01 \x03(\tR\x03ids\x12\x12\n" +
 	"\x04urls\x18\x02 \x03(\tR\x04urls\x124\n" +
-	"\bcontents\x18\x03 \x01(\v2\x18.cari.v1.ContentsOptionsR\bcontents\"a\n" +
+	"\bcontents\x18\x03 \x01(\v2\x18.cari.v1.ContentsOptionsR\bcontents\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x04 \x01(\tR\n" +
+	"collection\"a\n" +
 	"\x13GetContentsResponse\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12+\n" +

@@ -1,0 +1,73 @@
+package collections
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/server"
+	"github.com/cari-search/cari/store"
+	"github.com/cari-search/cari/store/catalog"
+	"github.com/cari-search/cari/store/local"
+)
+
+// Serving returns what a server needs to serve every collection of def's
+// data directory beside def (the default collection, which the server's
+// options hold): its catalog, and an opener of the others with o, the
+// process's options. The process's model flags are the defaults of the
+// collections whose settings name none; they do not override a
+// collection's own (o.Given is dropped). Nil on Qdrant, which keeps no
+// catalog yet: the server then serves def alone.
+func Serving(def *Collection, o Options) *server.CollectionSet {
+	if def.Catalog == nil {
+		return nil
+	}
+	return &server.CollectionSet{Catalog: def.Catalog, Open: func(ctx context.Context, rec catalog.Collection) (*server.Collection, error) {
+		oo := o
+		oo.Name, oo.Catalog, oo.MustExist, oo.Given = rec.Name, def.Catalog, false, catalog.Settings{}
+		c, err := Open(ctx, oo)
+		if err != nil {
+			return nil, err
+		}
+		return c.Served(), nil
+	}}
+}
+
+// Served is c as a server serves it.
+func (c *Collection) Served() *server.Collection {
+	s := &server.Collection{
+		Searcher: c.Searcher, Store: c.Index, StoreName: c.StoreName, Indexing: c.Indexing,
+		Reindex:       server.ReindexOptions{Target: c.Builds, Stored: c.Stored, GC: c.GC},
+		CrawlStateDir: filepath.Join(c.Dir, "crawl"), Close: c.Close,
+	}
+	if c.Embedder != nil {
+		s.Reindex.Model = c.Embedder.Model().Name
+	}
+	return s
+}
+
+// SearchDirect answers req from the collection o names, in this process
+// (cari search --data): it opens the collection, which must exist, runs
+// req as SearchService would (server.SearchDirect) and closes it.
+func SearchDirect(ctx context.Context, o Options, req *cariv1.SearchRequest) (*cariv1.SearchResponse, error) {
+	o.MustExist = true
+	c, err := Open(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return server.SearchDirect(ctx, c.Searcher, c.Index, req)
+}
+
+// Stats returns the figures of the collection name of dataDir, opening
+// its store (cari stats). When another process holds the directory the
+// error is local.ErrLocked, for local.ServerOf.
+func Stats(ctx context.Context, dataDir, name string, log *slog.Logger) (store.Stats, error) {
+	cat, _, dir, err := Find(dataDir, name, log)
+	if err != nil {
+		return store.Stats{}, err
+	}
+	defer cat.Close()
+	return local.StatsDir(ctx, dir, log)
+}

@@ -1,0 +1,180 @@
+package server
+
+import (
+	"context"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/store"
+	"github.com/cari-search/cari/store/catalog"
+)
+
+// collectionService implements cari.v1.CollectionService on the router's
+// catalog; a server without one serves default alone, and says so when
+// asked to change it.
+type collectionService struct {
+	cariv1.UnimplementedCollectionServiceServer
+	r *router
+}
+
+// catalog returns the data directory's catalog, or FAILED_PRECONDITION for
+// a server without one.
+func (s *collectionService) catalog() (*catalog.Catalog, error) {
+	if s.r.set == nil {
+		return nil, status.Error(codes.FailedPrecondition, "this server serves the collection default alone (no collection catalog): start it on a data directory (cari serve --data) to manage collections")
+	}
+	return s.r.set.Catalog, nil
+}
+
+func (s *collectionService) ListCollections(ctx context.Context, _ *cariv1.ListCollectionsRequest) (*cariv1.ListCollectionsResponse, error) {
+	out := &cariv1.ListCollectionsResponse{}
+	if s.r.set == nil {
+		out.Collections = []*cariv1.Collection{{Name: catalog.Default, Settings: &cariv1.CollectionSettings{}}}
+		return out, nil
+	}
+	l := s.r.set.Catalog.Listing()
+	for _, c := range l.Collections {
+		if mayUse(ctx, "", c.Name) == nil {
+			out.Collections = append(out.Collections, protoCollection(c, l.Aliases))
+		}
+	}
+	return out, nil
+}
+
+func (s *collectionService) GetCollection(ctx context.Context, req *cariv1.GetCollectionRequest) (*cariv1.Collection, error) {
+	col, err := s.r.resolve(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	var aliases []catalog.Alias
+	if s.r.set != nil {
+		aliases = s.r.set.Catalog.Aliases()
+	}
+	return protoCollection(col, aliases), nil
+}
+
+func (s *collectionService) CreateCollection(ctx context.Context, req *cariv1.CreateCollectionRequest) (*cariv1.Collection, error) {
+	cat, err := s.catalog()
+	if err != nil {
+		return nil, err
+	}
+	if err := mayUse(ctx, req.GetName(), req.GetName()); err != nil {
+		return nil, err
+	}
+	col, err := cat.Create(req.GetName(), settingsOf(req.GetSettings()))
+	if err != nil {
+		return nil, collectionStatus(err)
+	}
+	return protoCollection(col, nil), nil
+}
+
+func (s *collectionService) UpdateCollection(ctx context.Context, req *cariv1.UpdateCollectionRequest) (*cariv1.Collection, error) {
+	cat, err := s.catalog()
+	if err != nil {
+		return nil, err
+	}
+	if err := mayUse(ctx, req.GetName(), req.GetName()); err != nil {
+		return nil, err
+	}
+	col, err := cat.Update(req.GetName(), func(st *catalog.Settings) error { *st = settingsOf(req.GetSettings()); return nil })
+	if err != nil {
+		return nil, collectionStatus(err)
+	}
+	// The next request opens it again, with the new settings.
+	if err := s.r.drop(col.Name); err != nil {
+		return nil, status.Errorf(codes.Internal, "collection %q: close for the new settings: %v", col.Name, err)
+	}
+	return protoCollection(col, cat.Aliases()), nil
+}
+
+func (s *collectionService) DeleteCollection(ctx context.Context, req *cariv1.DeleteCollectionRequest) (*cariv1.DeleteCollectionResponse, error) {
+	cat, err := s.catalog()
+	if err != nil {
+		return nil, err
+	}
+	if err := mayUse(ctx, req.GetName(), req.GetName()); err != nil {
+		return nil, err
+	}
+	if _, err := cat.Resolve(req.GetName()); err != nil {
+		return nil, collectionStatus(err)
+	}
+	if err := s.r.drop(req.GetName()); err != nil {
+		return nil, status.Errorf(codes.Internal, "collection %q: close: %v", req.GetName(), err)
+	}
+	if err := cat.Delete(req.GetName()); err != nil {
+		return nil, collectionStatus(err)
+	}
+	return &cariv1.DeleteCollectionResponse{}, nil
+}
+
+func (s *collectionService) UpdateAliases(ctx context.Context, req *cariv1.UpdateAliasesRequest) (*cariv1.UpdateAliasesResponse, error) {
+	cat, err := s.catalog()
+	if err != nil {
+		return nil, err
+	}
+	actions := make([]catalog.AliasAction, 0, len(req.GetActions()))
+	for _, a := range req.GetActions() {
+		for _, name := range []string{a.GetAlias(), a.GetCollection()} {
+			if err := mayUse(ctx, name, name); name != "" && err != nil {
+				return nil, err
+			}
+		}
+		actions = append(actions, catalog.AliasAction{Alias: a.GetAlias(), Collection: a.GetCollection(), Delete: a.GetDelete()})
+	}
+	if err := cat.UpdateAliases(actions); err != nil {
+		return nil, collectionStatus(err)
+	}
+	return &cariv1.UpdateAliasesResponse{Aliases: protoAliases(cat.Aliases())}, nil
+}
+
+func (s *collectionService) ListAliases(ctx context.Context, _ *cariv1.ListAliasesRequest) (*cariv1.ListAliasesResponse, error) {
+	if s.r.set == nil {
+		return &cariv1.ListAliasesResponse{}, nil
+	}
+	var visible []catalog.Alias
+	for _, a := range s.r.set.Catalog.Aliases() {
+		if mayUse(ctx, a.Name, a.Collection) == nil {
+			visible = append(visible, a)
+		}
+	}
+	return &cariv1.ListAliasesResponse{Aliases: protoAliases(visible)}, nil
+}
+
+func protoAliases(as []catalog.Alias) []*cariv1.Alias {
+	out := make([]*cariv1.Alias, 0, len(as))
+	for _, a := range as {
+		out = append(out, &cariv1.Alias{Name: a.Name, Collection: a.Collection})
+	}
+	return out
+}
+
+func protoCollection(c catalog.Collection, aliases []catalog.Alias) *cariv1.Collection {
+	st := c.Settings
+	out := &cariv1.Collection{Name: c.Name, Settings: &cariv1.CollectionSettings{
+		Language: st.Language, Embedder: st.Embedder, EmbedModel: st.EmbedModel, Reranker: st.Reranker,
+		UrlTemplate: st.URLTemplate, MaxDocuments: st.Limits.MaxDocuments,
+	}}
+	if st.BM25 != (store.BM25{}) {
+		out.Settings.Bm25K1, out.Settings.Bm25B = &st.BM25.K1, &st.BM25.B
+	}
+	if !c.Created.IsZero() {
+		out.CreateTime = timestamppb.New(c.Created)
+	}
+	for _, a := range aliases {
+		if a.Collection == c.Name {
+			out.Aliases = append(out.Aliases, a.Name)
+		}
+	}
+	return out
+}
+
+func settingsOf(p *cariv1.CollectionSettings) catalog.Settings {
+	return catalog.Settings{
+		Language: p.GetLanguage(), Embedder: p.GetEmbedder(), EmbedModel: p.GetEmbedModel(), Reranker: p.GetReranker(),
+		URLTemplate: p.GetUrlTemplate(), Limits: catalog.Limits{MaxDocuments: p.GetMaxDocuments()},
+		BM25: store.BM25{K1: p.GetBm25K1(), B: p.GetBm25B()},
+	}
+}
