@@ -41,6 +41,10 @@ type Page struct {
 	// Links are the page's out-links in canonical form, without those
 	// marked rel="nofollow", in document order, each once.
 	Links []string
+	// ImageLinks are the page's images (<img src>) as absolute http(s)
+	// URLs, in document order, each once, nofollow or not: Exa's
+	// extras.imageLinks. Set for HTML pages only.
+	ImageLinks []string
 	// Canonical is the page's rel="canonical" URL in canonical form, or ""
 	// when it has none.
 	Canonical string
@@ -85,6 +89,7 @@ type pageScan struct {
 	robots    []string
 	lang      string
 	links     []rawLink
+	images    []string
 	landmark  *html.Node
 	body      *html.Node
 	elements  int
@@ -119,6 +124,7 @@ func extractHTML(p *Page, pageURL *url.URL, body []byte) error {
 	if !p.NoFollow {
 		p.Links = resolveLinks(base, s.links)
 	}
+	p.ImageLinks = resolveImages(base, s.images)
 	if l := languageTag(s.lang); l != "" {
 		p.Document.Language = l
 	}
@@ -189,6 +195,10 @@ func (s *pageScan) walk(n *html.Node, inSVG bool) {
 			if href, ok := attrOK(n, "href"); ok {
 				s.links = append(s.links, rawLink{href: href, nofollow: hasToken(attr(n, "rel"), "nofollow")})
 			}
+		case atom.Img:
+			if src, ok := attrOK(n, "src"); ok {
+				s.images = append(s.images, src)
+			}
 		case atom.Main:
 			if s.landmark == nil {
 				s.landmark = n
@@ -240,6 +250,29 @@ func resolveLinks(base *url.URL, links []rawLink) []string {
 		}
 		seen[c] = true
 		out = append(out, c)
+	}
+	return out
+}
+
+// resolveImages makes image sources absolute, drops those that are not
+// http(s) (data: URLs, among others) and keeps the first of each.
+func resolveImages(base *url.URL, srcs []string) []string {
+	seen := make(map[string]bool, len(srcs))
+	var out []string
+	for _, src := range srcs {
+		ref, err := url.Parse(strings.TrimSpace(src))
+		if err != nil || src == "" {
+			continue
+		}
+		u := base.ResolveReference(ref)
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			continue
+		}
+		u.Fragment = ""
+		if s := u.String(); !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
 	}
 	return out
 }
