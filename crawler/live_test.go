@@ -30,7 +30,9 @@ func liveSite(t *testing.T, robotsReads *atomic.Int32) *httptest.Server {
 		fmt.Fprintf(w, `<html><head><title>Live page</title></head><body><main><p>%s</p>
 			<a href="/other">other</a><img src="/pic.png"></main></body></html>`, texttest.Words(3, 60))
 	})
-	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/page", http.StatusMovedPermanently) })
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/page", http.StatusMovedPermanently)
+	})
 	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop?again=1", http.StatusFound) })
 	mux.HandleFunc("/to-private", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/private", http.StatusFound) })
 	mux.HandleFunc("/private", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "<p>secret</p>") })
