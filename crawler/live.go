@@ -239,6 +239,7 @@ func (l *Live) forgetIdle() {
 	for k, h := range l.hosts {
 		if h.reading == nil && len(h.slots) == 0 && h.next.Before(now) {
 			delete(l.hosts, k)
+			l.c.robots.forget(k)
 		}
 	}
 }

@@ -186,3 +186,28 @@ func TestLivePoliteness(t *testing.T) {
 		t.Error("a turn past the deadline was waited for")
 	}
 }
+
+// TestLiveForgetsIdleHosts: an idle host's record and robots.txt are
+// dropped, so that a server fetching from many hosts does not keep them
+// all.
+func TestLiveForgetsIdleHosts(t *testing.T) {
+	var robotsReads atomic.Int32
+	srv := liveSite(t, &robotsReads)
+	l := newTestLive(t, Options{})
+	if _, err := l.Fetch(t.Context(), srv.URL+"/page"); err != nil {
+		t.Fatal(err)
+	}
+	l.mu.Lock()
+	l.forgetIdle()
+	n := len(l.hosts)
+	l.mu.Unlock()
+	l.c.robots.mu.Lock()
+	cached := len(l.c.robots.m)
+	l.c.robots.mu.Unlock()
+	if n != 0 || cached != 0 {
+		t.Errorf("%d hosts and %d robots.txt kept after forgetting idle hosts; want none", n, cached)
+	}
+	if _, err := l.Fetch(t.Context(), srv.URL+"/page"); err != nil || robotsReads.Load() != 2 {
+		t.Errorf("fetch after forgetting: %v, robots.txt read %d times; want it read again", err, robotsReads.Load())
+	}
+}
