@@ -157,7 +157,8 @@ func (l *Live) fetchOne(ctx context.Context, u string) (*fetchResult, error) {
 		return nil, &LiveError{URL: u, Reason: "timeout", Err: err}
 	}
 	defer release()
-	col, err := l.c.newCollector(ctx)
+	client := *l.c.client // colly sets its client's redirect handler; fetches run at once
+	col, err := l.c.newCollector(ctx, &client)
 	if err != nil {
 		return nil, &LiveError{URL: u, Reason: "fetch", Err: err}
 	}
