@@ -308,6 +308,19 @@ func robotsDirectives(values []string, header bool) (noIndex, noFollow bool) {
 // visibleText is the text of the body without scripts, styles and the
 // page furniture (navigation, header, footer, asides, forms).
 func visibleText(n *html.Node) string {
+	return blockText(n, func(a atom.Atom) bool {
+		switch a {
+		case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Nav, atom.Header,
+			atom.Footer, atom.Aside, atom.Form, atom.Svg, atom.Iframe, atom.Select:
+			return true
+		}
+		return false
+	})
+}
+
+// blockText is the text under n without the elements skip names, with a
+// line break after each block element.
+func blockText(n *html.Node, skip func(atom.Atom) bool) string {
 	var b strings.Builder
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
@@ -316,10 +329,10 @@ func visibleText(n *html.Node) string {
 			b.WriteString(n.Data)
 			return
 		case html.ElementNode:
-			switch n.DataAtom {
-			case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Nav, atom.Header,
-				atom.Footer, atom.Aside, atom.Form, atom.Svg, atom.Iframe, atom.Select:
+			if skip(n.DataAtom) {
 				return
+			}
+			switch n.DataAtom {
 			case atom.P, atom.Div, atom.Br, atom.Li, atom.Tr, atom.H1, atom.H2, atom.H3, atom.H4,
 				atom.H5, atom.H6, atom.Pre, atom.Blockquote, atom.Section, atom.Article, atom.Table:
 				defer b.WriteByte('\n')

@@ -129,28 +129,9 @@ func nodeContent(n *html.Node, asHTML bool) string {
 // allText is the text under n, scripts and styles left out, with line
 // breaks after blocks.
 func allText(n *html.Node) string {
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		switch n.Type {
-		case html.TextNode:
-			b.WriteString(n.Data)
-			return
-		case html.ElementNode:
-			switch n.DataAtom {
-			case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Svg:
-				return
-			case atom.P, atom.Div, atom.Br, atom.Li, atom.Tr, atom.H1, atom.H2, atom.H3, atom.H4,
-				atom.H5, atom.H6, atom.Pre, atom.Blockquote, atom.Section, atom.Article, atom.Table, atom.Ul, atom.Ol:
-				defer b.WriteByte('\n')
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return b.String()
+	return blockText(n, func(a atom.Atom) bool {
+		return a == atom.Script || a == atom.Style || a == atom.Noscript || a == atom.Template || a == atom.Svg
+	})
 }
 
 // withoutScripts returns a copy of n without script, style, noscript and
