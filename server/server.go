@@ -75,6 +75,9 @@ type Options struct {
 	// URLTemplate builds the url that Exa's endpoints give a document
 	// indexed without one (exa.Options.URLTemplate); "": cari:doc/ID.
 	URLTemplate string
+	// LiveCrawl configures the live fetches of Exa's endpoints; the zero
+	// value turns them off.
+	LiveCrawl LiveCrawlOptions
 }
 
 // DefaultKeepalive closes connections idle for 15 minutes, pings an idle
