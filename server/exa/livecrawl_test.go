@@ -390,3 +390,39 @@ func TestExaCategory(t *testing.T) {
 		t.Errorf("unknown category: %d %v", code, m)
 	}
 }
+
+// TestExaLiveResponsesMatchSpec validates what live fetches add to the
+// responses (statuses with error tags, extras, subpages, the text forms,
+// category) against Exa's published schemas, as TestExaResponsesMatchSpec
+// does for the rest.
+func TestExaLiveResponsesMatchSpec(t *testing.T) {
+	spec := loadSpec(t)
+	site := newLiveSite(t)
+	ts := startLiveServer(t)
+	site.mu.Lock()
+	site.pages["/hub"] = `<html><head><title>Hub</title></head><body><nav><a href="/">Home</a></nav><main><p>The harbour hub, with news of the ferries.</p>
+		<a href="/hub/about">About</a> <a href="/hub/sources">Sources</a><img src="/logo.png"></main><footer>Trust</footer></body></html>`
+	site.mu.Unlock()
+	site.set("/hub/about", "About", "The harbour trust runs the ferries.", 0)
+	site.set("/hub/sources", "Sources", "Figures from the port authority.", 0)
+	site.set("/gone", "", "", http.StatusGone)
+	u := site.URL
+	for _, tc := range []struct{ path, body string }{
+		{"/contents", `{"urls":["` + u + `/hub","` + u + `/gone","` + u + `/private","` + u + `/slow"],"livecrawlTimeout":300,"text":true}`},
+		{"/contents", `{"urls":["` + u + `/hub"],"livecrawl":"always","extras":{"links":2,"imageLinks":2},"subpages":2,"subpageTarget":"sources","text":{"maxCharacters":100}}`},
+		{"/contents", `{"urls":["` + u + `/hub"],"maxAgeHours":0,"text":{"verbosity":"full","includeHtmlTags":true}}`},
+		{"/search", `{"query":"harbour ferries","type":"keyword","contents":{"text":true,"highlights":true,"livecrawl":"always","extras":{"links":1},"subpages":1}}`},
+		{"/search", `{"query":"harbour","type":"keyword","category":"news","contents":{"text":true}}`},
+		{"/findSimilar", `{"url":"` + u + `/hub","contents":{"text":true,"livecrawl":"preferred"}}`},
+	} {
+		r := ts.do(t, "POST", tc.path, tc.body)
+		if r.code != http.StatusOK {
+			t.Errorf("%s %s: %d %s", tc.path, tc.body, r.code, r.body)
+			continue
+		}
+		schemaErrs, rangeErrs := specErrors(spec, tc.path, r)
+		for _, err := range append(schemaErrs, rangeErrs...) {
+			t.Errorf("%s %s: %v", tc.path, tc.body, err)
+		}
+	}
+}
