@@ -81,7 +81,9 @@ func newHTTPClient(o Options, policy addressPolicy, robots *robotsCache) *http.C
 // limit one byte over the maximum (so that a larger body is seen as such),
 // and every HTTP status handed to Cari rather than turned into an error.
 // Per-host politeness is the frontier's, which knows about Crawl-delay.
-func (c *Crawler) newCollector(ctx context.Context) (*colly.Collector, error) {
+// colly sets the client's redirect handler, so collectors made at once
+// each need their own client (a copy of c.client shares its transport).
+func (c *Crawler) newCollector(ctx context.Context, client *http.Client) (*colly.Collector, error) {
 	col := colly.NewCollector(
 		colly.UserAgent(c.opts.userAgent()),
 		colly.MaxBodySize(c.opts.MaxBodyBytes+1),
@@ -90,8 +92,8 @@ func (c *Crawler) newCollector(ctx context.Context) (*colly.Collector, error) {
 		colly.StdlibContext(ctx),
 	)
 	col.IgnoreRobotsTxt = false
-	col.SetClient(c.client)
-	col.SetRedirectHandler(c.client.CheckRedirect)
+	col.SetClient(client)
+	col.SetRedirectHandler(client.CheckRedirect)
 	if err := col.Limit(&colly.LimitRule{DomainGlob: "*", Parallelism: c.opts.Concurrency}); err != nil {
 		return nil, err
 	}

@@ -165,6 +165,20 @@ func (p addressPolicy) checkURLHost(rawURL string) error {
 	return p.check(a)
 }
 
+// ParseNetworks reads CIDR ranges ("10.20.0.0/16") for AllowedNetworks;
+// an error names field (a flag or an API field) and the range.
+func ParseNetworks(field string, ns []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, n := range ns {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", field, n, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
 // CheckSeed reports, before a crawl starts, whether a seed URL's host is
 // one the crawler will refuse to connect to: an IP literal or a name that
 // resolves (with resolver, or the system's when nil) to a blocked address.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -150,5 +151,15 @@ func TestCheckSeed(t *testing.T) {
 	}
 	if err := CheckSeed(t.Context(), nil, "http://169.254.169.254/", nil); !errors.As(err, &blocked) || blocked.Kind != "cloud metadata" {
 		t.Errorf("seed on the metadata address: %v", err)
+	}
+}
+
+func TestParseNetworks(t *testing.T) {
+	got, err := ParseNetworks("--allow-network", []string{"10.20.3.4/16", "fd00::1/8"})
+	if err != nil || len(got) != 2 || got[0].String() != "10.20.0.0/16" || got[1].String() != "fd00::/8" {
+		t.Errorf("ParseNetworks: %v %v, want the masked ranges", got, err)
+	}
+	if _, err := ParseNetworks("--allow-network", []string{"10.0.0.0"}); err == nil || !strings.Contains(err.Error(), `--allow-network "10.0.0.0"`) {
+		t.Errorf("a range without a prefix length: %v, want an error naming the flag and the range", err)
 	}
 }

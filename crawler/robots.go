@@ -72,6 +72,14 @@ type cachedRobots struct {
 
 type robotsFetchKey struct{}
 
+// forget drops a host's robots.txt (host is scheme://authority), so that a
+// long-lived Live fetcher does not keep every host's it ever read.
+func (c *robotsCache) forget(host string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, host+"/robots.txt")
+}
+
 func (c *robotsCache) put(robotsURL string, status int, body []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

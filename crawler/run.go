@@ -154,7 +154,7 @@ func (c *Crawler) Run(ctx context.Context) (Progress, error) {
 	defer cancel(nil)
 	c.abort = cancel
 	defer c.live.stopClock()
-	col, err := c.newCollector(runCtx)
+	col, err := c.newCollector(runCtx, c.client)
 	if err != nil {
 		return Progress{}, err
 	}

@@ -108,7 +108,7 @@ func (c *Crawler) runShared(ctx context.Context) (Progress, error) {
 	defer cancel(nil)
 	c.abort = cancel
 	s.ctx = runCtx
-	col, err := c.newCollector(runCtx)
+	col, err := c.newCollector(runCtx, c.client)
 	if err != nil {
 		return s.progress(), err
 	}

@@ -41,6 +41,10 @@ type Page struct {
 	// Links are the page's out-links in canonical form, without those
 	// marked rel="nofollow", in document order, each once.
 	Links []string
+	// ImageLinks are the page's images (<img src>) as absolute http(s)
+	// URLs, in document order, each once, nofollow or not: Exa's
+	// extras.imageLinks. Set for HTML pages only.
+	ImageLinks []string
 	// Canonical is the page's rel="canonical" URL in canonical form, or ""
 	// when it has none.
 	Canonical string
@@ -85,6 +89,7 @@ type pageScan struct {
 	robots    []string
 	lang      string
 	links     []rawLink
+	images    []string
 	landmark  *html.Node
 	body      *html.Node
 	elements  int
@@ -119,6 +124,7 @@ func extractHTML(p *Page, pageURL *url.URL, body []byte) error {
 	if !p.NoFollow {
 		p.Links = resolveLinks(base, s.links)
 	}
+	p.ImageLinks = resolveImages(base, s.images)
 	if l := languageTag(s.lang); l != "" {
 		p.Document.Language = l
 	}
@@ -189,6 +195,10 @@ func (s *pageScan) walk(n *html.Node, inSVG bool) {
 			if href, ok := attrOK(n, "href"); ok {
 				s.links = append(s.links, rawLink{href: href, nofollow: hasToken(attr(n, "rel"), "nofollow")})
 			}
+		case atom.Img:
+			if src, ok := attrOK(n, "src"); ok {
+				s.images = append(s.images, src)
+			}
 		case atom.Main:
 			if s.landmark == nil {
 				s.landmark = n
@@ -244,6 +254,29 @@ func resolveLinks(base *url.URL, links []rawLink) []string {
 	return out
 }
 
+// resolveImages makes image sources absolute, drops those that are not
+// http(s) (data: URLs, among others) and keeps the first of each.
+func resolveImages(base *url.URL, srcs []string) []string {
+	seen := make(map[string]bool, len(srcs))
+	var out []string
+	for _, src := range srcs {
+		ref, err := url.Parse(strings.TrimSpace(src))
+		if err != nil || src == "" {
+			continue
+		}
+		u := base.ResolveReference(ref)
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			continue
+		}
+		u.Fragment = ""
+		if s := u.String(); !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // robotsDirectives reads noindex and nofollow ("none" is both) from
 // robots meta contents or X-Robots-Tag values. A header value may be
 // addressed to one crawler ("otherbot: noindex"); only those addressed to
@@ -275,6 +308,19 @@ func robotsDirectives(values []string, header bool) (noIndex, noFollow bool) {
 // visibleText is the text of the body without scripts, styles and the
 // page furniture (navigation, header, footer, asides, forms).
 func visibleText(n *html.Node) string {
+	return blockText(n, func(a atom.Atom) bool {
+		switch a {
+		case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Nav, atom.Header,
+			atom.Footer, atom.Aside, atom.Form, atom.Svg, atom.Iframe, atom.Select:
+			return true
+		}
+		return false
+	})
+}
+
+// blockText is the text under n without the elements skip names, with a
+// line break after each block element.
+func blockText(n *html.Node, skip func(atom.Atom) bool) string {
 	var b strings.Builder
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
@@ -283,10 +329,10 @@ func visibleText(n *html.Node) string {
 			b.WriteString(n.Data)
 			return
 		case html.ElementNode:
-			switch n.DataAtom {
-			case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Nav, atom.Header,
-				atom.Footer, atom.Aside, atom.Form, atom.Svg, atom.Iframe, atom.Select:
+			if skip(n.DataAtom) {
 				return
+			}
+			switch n.DataAtom {
 			case atom.P, atom.Div, atom.Br, atom.Li, atom.Tr, atom.H1, atom.H2, atom.H3, atom.H4,
 				atom.H5, atom.H6, atom.Pre, atom.Blockquote, atom.Section, atom.Article, atom.Table:
 				defer b.WriteByte('\n')

@@ -56,6 +56,20 @@ func TestExtractLinksAndDirectives(t *testing.T) {
 	}
 }
 
+func TestExtractImageLinks(t *testing.T) {
+	body := `<html><head><title>Pictures</title><base href="/img/"></head><body><p>` + texttest.Words(1, 40) + `</p>
+	<img src="a.png"> <img src="a.png#again"> <img src="data:image/png;base64,AAAA"> <img alt="no source">
+	<img src="https://cdn.example/b.jpg?w=2"> <img src="  /c.gif  "> <a rel="nofollow" href="x.html"><img src="d.png"></a></body></html>`
+	p, err := Decoded(mustURL(t, "http://example.com/x/page.html"), "text/html", []byte(body), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"http://example.com/img/a.png", "https://cdn.example/b.jpg?w=2", "http://example.com/c.gif", "http://example.com/img/d.png"}
+	if !slices.Equal(p.ImageLinks, want) {
+		t.Errorf("image links\n got %q\nwant %q", p.ImageLinks, want)
+	}
+}
+
 func TestRobotsHeader(t *testing.T) {
 	for _, tc := range []struct {
 		values            []string

@@ -79,6 +79,9 @@ type Options struct {
 	// Searcher, Store and the rest above are its default collection's.
 	// Nil: the server serves default only.
 	Collections *CollectionSet
+	// LiveCrawl configures the live fetches of Exa's endpoints; the zero
+	// value turns them off.
+	LiveCrawl LiveCrawlOptions
 }
 
 // DefaultKeepalive closes connections idle for 15 minutes, pings an idle

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"path/filepath"
 	"slices"
 	"time"
@@ -193,14 +192,8 @@ func (f *crawlFlags) options(cmd *cobra.Command, log *slog.Logger) (crawler.Opti
 	if cmd.Flags().Changed("host-parallelism") {
 		o.HostParallelism = f.hostParallelism
 	}
-	for _, n := range f.allowNetworks {
-		p, err := netip.ParsePrefix(n)
-		if err != nil {
-			return o, fmt.Errorf("--allow-network %q: %w", n, err)
-		}
-		o.AllowedNetworks = append(o.AllowedNetworks, p.Masked())
-	}
-	return o, nil
+	o.AllowedNetworks, err = crawler.ParseNetworks("--allow-network", f.allowNetworks)
+	return o, err
 }
 
 // crawlFlagNames are the crawler's option names whose flags are named

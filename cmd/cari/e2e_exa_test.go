@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,9 +87,22 @@ func TestExaSDKEndToEnd(t *testing.T) {
 	}
 	node, script, nodePath := exaSDK(t)
 
+	// A site on loopback for livecrawl, which the server may reach through
+	// --livecrawl-allow-network only.
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/lighthouse" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<html><head><title>The lighthouse</title></head><body><main><p>The lighthouse keeper lights the lamp at dusk and climbs the tower again at dawn.</p><a href="/harbour">The harbour</a><img src="/lamp.png"></main></body></html>`)
+	}))
+	defer site.Close()
+
 	data := t.TempDir()
 	mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"), "--max-malformed", fixtureMaxMalformed)
-	srv := startServe(t, data, "CARI_AUTH_SEARCH_KEYS="+exaSearchKey, "CARI_AUTH_ADMIN_KEYS="+exaAdminKey)
+	srv := startServe(t, data, "CARI_AUTH_SEARCH_KEYS="+exaSearchKey, "CARI_AUTH_ADMIN_KEYS="+exaAdminKey,
+		"--livecrawl", "--livecrawl-allow-network", "127.0.0.0/8")
 	upsertExaDocs(t, srv.url)
 
 	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 2*time.Minute))
@@ -99,6 +113,7 @@ func TestExaSDKEndToEnd(t *testing.T) {
 		"CARI_URL="+srv.url,
 		"CARI_KEY="+exaSearchKey,
 		"CARI_SIMILAR_URL=https://geo.example.com/volcano",
+		"CARI_LIVE_URL="+site.URL+"/lighthouse",
 	)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

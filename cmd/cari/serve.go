@@ -16,6 +16,7 @@ import (
 
 	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/collections"
+	"github.com/cari-search/cari/crawler"
 	"github.com/cari-search/cari/indexer/reindex"
 	"github.com/cari-search/cari/internal/flagconfig"
 	"github.com/cari-search/cari/searcher"
@@ -54,6 +55,8 @@ type serveFlags struct {
 	tracing server.TracingOptions
 
 	crawl         server.CrawlOptions
+	liveCrawl     server.LiveCrawlOptions
+	liveNetworks  []string
 	crawlMinDelay time.Duration
 	reindex       server.ReindexOptions
 
@@ -103,6 +106,8 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.crawl.AllowPrivate, "crawl-allow-private", false, "let IndexService.Crawl requests set allow_private (crawl loopback, private and link-local addresses: tests, intranets)")
 	fs.StringVar(&f.crawl.Contact, "crawl-contact", "", "URL or email for site operators in the crawler's User-Agent, for Crawl requests that give none")
 	fs.DurationVar(&f.crawlMinDelay, "crawl-min-host-delay", time.Second, "least min_host_delay a Crawl request may ask for (0: none)")
+	fs.BoolVar(&f.liveCrawl.Enabled, "livecrawl", false, "let Exa's endpoints fetch pages live (livecrawl, maxAgeHours, extras, subpages) through the crawler, writing each page fetched to the index; off: they serve the index's copies")
+	fs.StringArrayVar(&f.liveNetworks, "livecrawl-allow-network", nil, "CIDR range --livecrawl may fetch from although private, e.g. 10.20.0.0/16 (repeatable)")
 	fs.StringSliceVar(&f.reindex.ImportDirs, "reindex-import-dir", nil, "directories whose corpus, WARC and directory sources IndexService.Reindex may read (none: only current_index)")
 	fs.IntVar(&f.reindex.Keep, "reindex-keep", reindex.DefaultKeep, "replaced generations kept for rollback after a Reindex swap; -1 keeps all")
 
@@ -204,6 +209,9 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		return err
 	}
 
+	if f.liveCrawl.AllowedNetworks, err = crawler.ParseNetworks("--livecrawl-allow-network", f.liveNetworks); err != nil {
+		return err
+	}
 	if f.stack.storage.kind == "local" && !catalog.HasIndex(f.stack.dataDir) {
 		log.Warn("no index in the data directory: serving an empty one there; fill it with cari index, cari crawl or IndexService", "data", f.stack.dataDir)
 	}
@@ -238,6 +246,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		HTTP:          f.http,
 		Answer:        f.answer,
 		URLTemplate:   f.urlTemplate,
+		LiveCrawl:     f.liveCrawl,
 	}
 	opts.Crawl.StateDir, opts.Crawl.MinHostDelay = filepath.Join(st.Dir, "crawl"), noneIfZero(f.crawlMinDelay)
 	opts.Collections = collections.Serving(st, f.stack.options(log))

@@ -56,6 +56,9 @@ type Options struct {
 	// Answer configures the LLM that writes /answer's answers; the zero
 	// value writes none.
 	Answer AnswerOptions
+	// Live fetches pages at request time (livecrawl, maxAgeHours); nil
+	// serves the index's copies only.
+	Live LiveCrawler
 	// Logger receives the LLM's failures; nil discards them.
 	Logger *slog.Logger
 	// URLTemplate builds the url of a document indexed without one, such
@@ -74,6 +77,7 @@ type exaAPI struct {
 	llm         *llmAnswerer      // nil: answers are extractive
 	chunker     *analysis.Chunker // splits sentences for extractive summaries
 	urls        docURLs
+	live        LiveCrawler // nil: no live fetches
 }
 
 // Mount adds Exa's endpoints (POST /search, /findSimilar, /contents,
@@ -92,7 +96,7 @@ func Mount(mux *http.ServeMux, o Options) error {
 	if err != nil {
 		return err
 	}
-	api := &exaAPI{search: o.Search, maxBody: o.MaxBodyBytes, clientIPKey: o.ClientIPKey, llm: llm, chunker: chunker, urls: urls}
+	api := &exaAPI{search: o.Search, maxBody: o.MaxBodyBytes, clientIPKey: o.ClientIPKey, llm: llm, chunker: chunker, urls: urls, live: o.Live}
 	mux.HandleFunc("POST /search", api.handle(api.searchHandler))
 	mux.HandleFunc("POST /findSimilar", api.handle(api.findSimilarHandler))
 	mux.HandleFunc("POST /contents", api.handle(api.contentsHandler))
@@ -296,18 +300,11 @@ func fieldError(prefix, shape string, err error) error {
 // exaIgnored are Exa request fields that Cari accepts but cannot act on,
 // with the reason reported back in the response's warnings.
 var exaIgnored = map[string]string{
-	"category":           "Cari's index has no categories; ignored",
 	"userLocation":       "Cari does not localize results; ignored",
 	"useAutoprompt":      "Cari does not rewrite queries; ignored",
 	"moderation":         "Cari does not moderate results; ignored",
 	"flags":              "ignored",
-	"livecrawl":          "a self-hosted index serves what it has indexed and never crawls live; ignored",
-	"livecrawlTimeout":   "Cari never crawls live; ignored",
-	"maxAgeHours":        "Cari serves the indexed copy; ignored",
 	"snapshotAsOf":       "Cari keeps one version of each page; ignored",
-	"subpages":           "Cari does not follow subpages at query time; ignored",
-	"subpageTarget":      "Cari does not follow subpages at query time; ignored",
-	"extras":             "Cari does not store links or images; ignored",
 	"filterEmptyResults": "ignored",
 }
 

@@ -26,8 +26,8 @@ func exaResults(t *testing.T, m map[string]any) []map[string]any {
 
 func TestExaSearch(t *testing.T) {
 	ts := startServer(t, serverSetup{})
-	code, m, _ := exaDo(t, ts, "/search", `{"query":"volcano eruption","type":"fast","numResults":5,"category":"news",
-		"startPublishedDate":"2021-01-01","contents":{"text":{"maxCharacters":20},"highlights":{"numSentences":1,"highlightsPerUrl":1},"livecrawl":"always"}}`)
+	code, m, _ := exaDo(t, ts, "/search", `{"query":"volcano eruption","type":"fast","numResults":5,
+		"startPublishedDate":"2021-01-01","contents":{"text":{"maxCharacters":20},"highlights":{"numSentences":1,"highlightsPerUrl":1},"livecrawl":"preferred"}}`)
 	if code != http.StatusOK {
 		t.Fatalf("POST /search: %d %v", code, m)
 	}
@@ -48,8 +48,8 @@ func TestExaSearch(t *testing.T) {
 		t.Errorf("response %v: want requestId, resolvedSearchType keyword, no searchType", m)
 	}
 	w, _ := json.Marshal(m["warnings"])
-	if !strings.Contains(string(w), "category") || !strings.Contains(string(w), "contents.livecrawl") {
-		t.Errorf("warnings %s, want category and contents.livecrawl named", w)
+	if !strings.Contains(string(w), "livecrawl: this server does not fetch pages live") {
+		t.Errorf("warnings %s, want livecrawl named", w)
 	}
 
 	t.Run("top-level text", func(t *testing.T) {

@@ -106,12 +106,16 @@ type exaContents struct {
 	// Summary and Context are derived from the results' text (derived.go).
 	Summary *exaSummary       `json:"summary"`
 	Context *exaContextOption `json:"context"`
+	exaLive
+	exaLinkOptions
 }
 
 // exaText is true, false, or {"maxCharacters": N, ...}.
 type exaText struct {
 	On            bool
 	MaxCharacters int32
+	// view is the form of the text other than the main text (textview.go).
+	view exaTextView
 }
 
 func (t *exaText) UnmarshalJSON(b []byte) error {
@@ -121,11 +125,12 @@ func (t *exaText) UnmarshalJSON(b []byte) error {
 	}
 	var o struct {
 		MaxCharacters int32 `json:"maxCharacters"`
+		exaTextView
 	}
 	if err := json.Unmarshal(b, &o); err != nil {
 		return fieldError("contents.text", `true, false or {"maxCharacters": N}`, err)
 	}
-	t.On, t.MaxCharacters = true, o.MaxCharacters
+	t.On, t.MaxCharacters, t.view = true, o.MaxCharacters, o.exaTextView
 	return nil
 }
 
@@ -269,6 +274,9 @@ type exaResult struct {
 	SummaryType string `json:"summaryType,omitempty"`
 	// Debug is a Cari extension: see exaDebug.
 	Debug *exaDebug `json:"debug,omitempty"`
+	// Subpages and Extras come from the page's links (links.go).
+	Subpages []exaResult   `json:"subpages,omitempty"`
+	Extras   *exaExtrasOut `json:"extras,omitempty"`
 }
 
 // exaResultOf converts a result; withScore is false for /contents, whose

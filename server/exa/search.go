@@ -28,15 +28,15 @@ func (a *exaAPI) searchHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := req.numResults()
+	plan, err := a.planSearch(&req.exaFilters)
 	if err != nil {
 		return nil, err
 	}
-	contents, want := req.contents().proto()
-	derived, contents, err := a.planDerived(req.contents(), req.Context, contents, &want)
+	derived, contents, err := a.planDerived(plan.ec, req.Context, plan.contents, &plan.want)
 	if err != nil {
 		return nil, err
 	}
+	plan.contents = contents
 	deep, deepWarnings, err := a.planDeep(&req)
 	if err != nil {
 		return nil, err
@@ -44,17 +44,21 @@ func (a *exaAPI) searchHandler(c *exaCall, body []byte) (any, error) {
 	sreq := &cariv1.SearchRequest{
 		Query:      req.Query,
 		Type:       typ,
-		NumResults: n,
+		NumResults: plan.numResults,
 		Filters:    filters,
-		Contents:   deep.contents(contents),
+		Contents:   deep.contents(plan.searchContents()),
 		Debug:      req.Debug,
 	}
 	resp, runWarnings, err := a.runSearch(c, deep, sreq)
 	if err != nil {
 		return nil, err
 	}
-	out := exaSearchResponseOf(resp, req.Type, want, append(append(warnings, deepWarnings...), runWarnings...))
-	a.finishSearch(c, req.Query, derived, deep, resp, want, out)
+	entries, more, err := a.refreshSearch(c, resp, plan, req.Query)
+	if err != nil {
+		return nil, err
+	}
+	out := exaSearchResponseOf(resp, req.Type, plan.want, append(append(append(warnings, deepWarnings...), runWarnings...), more...)).attach(entries)
+	a.finishSearch(c, req.Query, derived, deep, resp, plan.want, out)
 	return out, nil
 }
 
@@ -72,20 +76,20 @@ func (a *exaAPI) findSimilarHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := req.numResults()
+	plan, err := a.planSearch(&req.exaFilters)
 	if err != nil {
 		return nil, err
 	}
-	contents, want := req.contents().proto()
-	derived, contents, err := a.planDerived(req.contents(), req.Context, contents, &want)
+	derived, contents, err := a.planDerived(plan.ec, req.Context, plan.contents, &plan.want)
 	if err != nil {
 		return nil, err
 	}
+	plan.contents = contents
 	in := &cariv1.FindSimilarRequest{
 		Source:              &cariv1.FindSimilarRequest_Url{Url: req.URL},
-		NumResults:          n,
+		NumResults:          plan.numResults,
 		Filters:             filters,
-		Contents:            contents,
+		Contents:            plan.searchContents(),
 		ExcludeSourceDomain: req.ExcludeSourceDomain,
 		Debug:               req.Debug,
 	}
@@ -103,8 +107,12 @@ func (a *exaAPI) findSimilarHandler(c *exaCall, body []byte) (any, error) {
 		return nil, err
 	}
 	a.present(resp)
-	out := exaSearchResponseOf(resp, "", want, warnings)
-	a.finishSearch(c, "", derived, nil, resp, want, out)
+	entries, more, err := a.refreshSearch(c, resp, plan, "")
+	if err != nil {
+		return nil, err
+	}
+	out := exaSearchResponseOf(resp, "", plan.want, append(warnings, more...)).attach(entries)
+	a.finishSearch(c, "", derived, nil, resp, plan.want, out)
 	return out, nil
 }
 
@@ -142,6 +150,11 @@ func (a *exaAPI) contentsHandler(c *exaCall, body []byte) (any, error) {
 	if len(req.URLs) == 0 && len(req.IDs) == 0 {
 		return nil, badRequest("urls: give at least one URL (or ids)")
 	}
+	live, liveWarn, err := a.livePolicyOf(&req.exaContents, liveFallback)
+	if err != nil {
+		return nil, err
+	}
+	warnings = append(warnings, liveWarn...)
 	contents, want := req.exaContents.proto()
 	if req.Text == nil && (req.Highlights == nil || !req.Highlights.On) && (req.Summary == nil || !req.Summary.On) {
 		// Exa returns the text when no contents option is given.
@@ -155,16 +168,27 @@ func (a *exaAPI) contentsHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &exaContentsResponse{RequestID: requestID, Results: []exaResult{}, Statuses: []exaStatus{}, Warnings: warnings}
+	entries := a.contentsEntries(items, live)
+	if err := a.crawlEntries(c, live, entries, contents); err != nil {
+		return nil, err
+	}
+	if err := a.addLinks(c, req.exaLinkOptions, live, entries, contents, want); err != nil {
+		return nil, err
+	}
+	warnings = append(warnings, applyTextView(entries, live.view, live.maxChars)...)
+	out := &exaContentsResponse{RequestID: requestID, Results: []exaResult{}, Statuses: []exaStatus{}, Warnings: append(warnings, liveWarnings(entries)...)}
 	var found []*cariv1.Result
-	for _, it := range items {
-		if it.status != cariv1.ContentsStatus_CONTENTS_STATUS_FOUND {
-			out.Statuses = append(out.Statuses, exaStatus{ID: it.asked, Status: "error", Error: &exaStatusError{Tag: "CRAWL_NOT_FOUND", HTTPStatusCode: 404}})
+	for _, e := range entries {
+		if e.doc == nil {
+			if e.err == nil {
+				e.err = &exaStatusError{Tag: "CRAWL_NOT_FOUND", HTTPStatusCode: 404}
+			}
+			out.Statuses = append(out.Statuses, exaStatus{ID: e.asked, Status: "error", Error: e.err})
 			continue
 		}
-		out.Statuses = append(out.Statuses, exaStatus{ID: it.asked, Status: "success", Source: "cached"})
-		out.Results = append(out.Results, exaResultOf(it.doc, want, false))
-		found = append(found, it.doc)
+		out.Statuses = append(out.Statuses, exaStatus{ID: e.asked, Status: "success", Source: e.source()})
+		out.Results = append(out.Results, e.attach(exaResultOf(e.doc, want, false)))
+		found = append(found, e.doc)
 	}
 	var more []string
 	out.Context, more = derived.apply(c.r.Context(), a, "", found, out.Results, want)

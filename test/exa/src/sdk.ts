@@ -3,7 +3,8 @@
 // tsc --strict, so the calls and the fields read here type-check against
 // the types the SDK ships; each response is also checked at run time
 // against those types' shapes. Run by cmd/cari/e2e_exa_test.go with
-// CARI_URL, CARI_KEY and CARI_SIMILAR_URL set; exits 1 on the first failure.
+// CARI_URL, CARI_KEY and CARI_SIMILAR_URL set (and CARI_LIVE_URL, a page
+// the server fetches live); exits 1 on the first failure.
 import Exa, { ExaError } from "exa-js";
 import type { AnswerResponse, AnswerStreamChunk, SearchResponse, SearchResult, ContentsOptions } from "exa-js";
 
@@ -111,6 +112,21 @@ async function main(): Promise<void> {
   check(statuses.length === 2 && statuses.every((s) => typeof s.id === "string" && typeof s.status === "string"), "getContents: want a status per URL", statuses);
   check(statuses.some((s) => s.id === missing && s.status === "error"), "getContents: the missing URL's status must be error", statuses);
   done.push("getContents");
+
+  const liveURL = process.env.CARI_LIVE_URL;
+  if (liveURL) {
+    // Not indexed: livecrawl fetches it, indexes it and answers with it.
+    const live = await exa.getContents([liveURL], { text: true, livecrawl: "always", livecrawlTimeout: 10000, extras: { links: 1, imageLinks: 1 } });
+    checkResponse(live, "getContents livecrawl");
+    check(live.results.length === 1 && live.results[0].text.includes("lights the lamp at dusk"), "getContents livecrawl: want the fetched page's text", live);
+    const origin = new URL(liveURL).origin;
+    check(live.results[0].extras.links?.[0] === origin + "/harbour" && live.results[0].extras.imageLinks?.[0] === origin + "/lamp.png",
+      "getContents livecrawl: want the page's first link and image in extras", live.results[0].extras);
+    check((live.statuses ?? []).some((s) => s.id === liveURL && s.status === "success" && s.source === "crawled"), "getContents livecrawl: want a crawled success status", live.statuses);
+    const found = await exa.search("lighthouse keeper lamp dusk", { type: "keyword", numResults: 1, contents: { text: true, livecrawl: "never" } });
+    check(found.results.length === 1 && found.results[0].url === liveURL, "search after livecrawl: want the fetched page indexed", found);
+    done.push("getContents livecrawl, extras");
+  }
 
   const answer: AnswerResponse = await exa.answer("why do volcanoes erupt", { text: true });
   check(typeof answer.answer === "string" && answer.answer.length > 0, "answer: want a string answer", answer);

@@ -1,0 +1,197 @@
+package category
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cari-search/cari/extract"
+)
+
+func TestClassifyURLsAndMarkup(t *testing.T) {
+	for _, tc := range []struct {
+		in   Input
+		want string
+	}{
+		{Input{URL: "https://github.com/cari-search/cari"}, GitHub},
+		{Input{URL: "https://x.com/someone/status/1234567890", Text: "Lunch at the harbour #ferry"}, Tweet},
+		{Input{URL: "https://www.linkedin.com/in/ada-lovelace"}, People},
+		{Input{URL: "https://example.org/files/report.pdf"}, PDF},
+		{Input{URL: "https://example.org/download?id=7", ContentType: "application/pdf"}, PDF},
+		{Input{URL: "https://arxiv.org/abs/2307.06435", Title: "A survey of large language models"}, ResearchPaper},
+		{Input{URL: "https://www.sec.gov/Archives/edgar/data/320193/000032019323000106/aapl-20230930.htm"}, FinancialReport},
+		{Input{URL: "https://www.reuters.com/world/ferry-2024-05-01/", Text: "The ferry sank on Monday, officials said on Tuesday."}, News},
+		{Input{URL: "https://someone.github.io/posts/on-tides"}, PersonalSite},
+		{Input{URL: "https://acme.example/", Title: "Acme", Text: "Acme Inc. is headquartered in Springfield. Our products serve our customers."}, Company},
+		{Input{URL: "https://paper.example/x", Markup: []string{"citation"}, Text: "We propose a method."}, ResearchPaper},
+		{Input{URL: "https://daily.example/story", Markup: []string{"NewsArticle"}}, News},
+		{Input{Text: "Ada Lovelace (born 10 December 1815) was an English mathematician. Her career began with Babbage."}, People},
+		{Input{Text: "Net income for the fiscal year rose to $3 billion; earnings per share were $1.20, and revenue grew."}, FinancialReport},
+		{Input{Text: "Python's functools module provides higher-order functions."}, ""},
+		{Input{}, ""},
+	} {
+		got, scores := Explain(tc.in)
+		if got != tc.want {
+			t.Errorf("%+v: %q (scores %v), want %q", tc.in, got, scores, tc.want)
+		}
+	}
+}
+
+// sampleAccuracy is the accuracy docs/EXA.md reports for the test half of
+// the labelled sample; the test fails if the classifier falls below it.
+const sampleAccuracy = 0.90
+
+// TestCategoryAccuracy classifies the labelled sample (testdata/sample.tsv:
+// records of the imported corpora, read from ../shared/datasets, and pages
+// of the crawled Python documentation) and reports accuracy overall and
+// per label, for the tune half (the sample's odd lines, which the cues
+// were written against) and the test half (its even lines, the figure
+// reported). It skips under -short and when the corpora are not on the
+// machine.
+func TestCategoryAccuracy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads three corpora; run without -short")
+	}
+	shared := filepath.Join("..", "..", "..", "shared", "datasets")
+	if _, err := os.Stat(filepath.Join(shared, "scifact")); err != nil {
+		t.Skipf("datasets not available: %v", err)
+	}
+	const pydocs = "/usr/share/doc/python3.11/html"
+	if _, err := os.Stat(pydocs); err != nil {
+		t.Skipf("python3.11-doc not installed: %v", err)
+	}
+	corpora := map[string]map[string][2]string{}
+	for _, name := range []string{"scifact", "cranfield", "tydiqa-id"} {
+		corpora[name] = readCorpus(t, filepath.Join(shared, name))
+	}
+	f, err := os.Open("testdata/sample.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	type tally struct{ n, right int }
+	var halves [2]struct {
+		per        map[string]*tally
+		all        tally
+		confusions map[string]int
+	}
+	for i := range halves {
+		halves[i].per, halves[i].confusions = map[string]*tally{}, map[string]int{}
+	}
+	sc := bufio.NewScanner(f)
+	for n := 0; sc.Scan(); {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		h := &halves[n%2] // 0: tune (odd lines), 1: test
+		n++
+		per, all, confusions := h.per, &h.all, h.confusions
+		parts := strings.Split(line, "\t")
+		source, id, label := parts[0], parts[1], parts[2]
+		var in Input
+		if source == "pydocs" {
+			in = pydocsInput(t, pydocs, id)
+		} else {
+			rec, ok := corpora[source][id]
+			if !ok {
+				t.Fatalf("%s has no record %s", source, id)
+			}
+			in = Input{Title: rec[0], Text: rec[1]}
+		}
+		got := Classify(in)
+		if label == "none" {
+			label = ""
+		}
+		if per[label] == nil {
+			per[label] = &tally{}
+		}
+		per[label].n++
+		all.n++
+		if got == label {
+			per[label].right++
+			all.right++
+		} else {
+			confusions[label+" -> "+got]++
+			if h == &halves[0] {
+				_, scores := Explain(in)
+				t.Logf("tune miss: %s %s %q -> %q %v: %.80q", source, id, label, got, scores, in.Text)
+			}
+		}
+	}
+	var acc float64
+	for i, name := range []string{"tune", "test"} {
+		h := halves[i]
+		labels := make([]string, 0, len(h.per))
+		for l := range h.per {
+			labels = append(labels, l)
+		}
+		sort.Strings(labels)
+		for _, l := range labels {
+			t.Logf("%s: %-16q %3d/%3d", name, l, h.per[l].right, h.per[l].n)
+		}
+		acc = float64(h.all.right) / float64(h.all.n)
+		t.Logf("%s: accuracy %.3f (%d/%d); confusions (label -> got) %v", name, acc, h.all.right, h.all.n, h.confusions)
+	}
+	if acc < sampleAccuracy {
+		t.Errorf("accuracy %.3f, below the %.2f docs/EXA.md reports", acc, sampleAccuracy)
+	}
+}
+
+// readCorpus reads a BEIR corpus (corpus.jsonl or .jsonl.gz) by ID.
+func readCorpus(t *testing.T, dir string) map[string][2]string {
+	var r io.Reader
+	f, err := os.Open(filepath.Join(dir, "corpus.jsonl"))
+	if err != nil {
+		if f, err = os.Open(filepath.Join(dir, "corpus.jsonl.gz")); err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = zr
+	} else {
+		r = f
+	}
+	defer f.Close()
+	out := map[string][2]string{}
+	dec := json.NewDecoder(r)
+	for {
+		var d struct {
+			ID    string `json:"_id"`
+			Title string `json:"title"`
+			Text  string `json:"text"`
+		}
+		if err := dec.Decode(&d); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		out[d.ID] = [2]string{d.Title, d.Text}
+	}
+	return out
+}
+
+// pydocsInput extracts a page of the Python documentation as a crawl of
+// docs.python.org would have.
+func pydocsInput(t *testing.T, dir, page string) Input {
+	body, err := os.ReadFile(filepath.Join(dir, page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "https://docs.python.org/3/" + page
+	doc, err := extract.Archived(u, http.Header{"Content-Type": {"text/html; charset=utf-8"}}, body, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Input{URL: u, Title: doc.Title, Text: doc.Text, ContentType: "text/html"}
+}
