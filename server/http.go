@@ -47,6 +47,7 @@ const uploadPath = "/v1/documents:upsert"
 // newHTTPHandler returns the HTTP side: the gateway under /v1/ (calling the
 // services over conn, so the gRPC interceptors guard it too), Exa's REST
 // endpoints (/search, /findSimilar, /contents, /answer; over conn too),
+// the MCP tools at /mcp (over Exa's endpoints),
 // /openapi.json, /metrics, /healthz and the search page at /, with CORS
 // and gzip around them.
 func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs *health.Server) (http.Handler, error) {
@@ -98,6 +99,9 @@ func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs
 	err := exa.Mount(mux, exa.Options{Search: cariv1.NewSearchServiceClient(conn), MaxBodyBytes: h.MaxBodyBytes,
 		ClientIPKey: clientIPKey, Answer: opts.Answer, Live: newLiveCrawler(opts), Logger: opts.Logger, URLTemplate: opts.URLTemplate})
 	if err != nil {
+		return nil, err
+	}
+	if err := mountMCP(mux, opts, h.MaxBodyBytes); err != nil {
 		return nil, err
 	}
 	if opts.Metrics != nil && !h.NoMetrics {

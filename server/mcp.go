@@ -1,0 +1,56 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/server/mcp"
+)
+
+// mountMCP serves the MCP tools (streamable HTTP) at mcp.Path, calling
+// Exa's endpoints on mux, behind requireSearchKey and the body limit.
+func mountMCP(mux *http.ServeMux, opts Options, maxBody int64) error {
+	m, err := mcp.New(mcp.Options{Exa: mux, Logger: opts.Logger})
+	if err != nil {
+		return err
+	}
+	mux.Handle(mcp.Path, limitBody(maxBody, maxBody, requireSearchKey(opts.Guard, m.Handler())))
+	return nil
+}
+
+// searchMethod is the call whose scope an MCP session needs: every tool
+// searches or reads.
+var searchMethod = "/" + cariv1.SearchService_ServiceDesc.ServiceName + "/Search"
+
+// requireSearchKey refuses an HTTP request without a key that may search,
+// before next sees it: an MCP client learns at once that its key is
+// missing or wrong, rather than from each tool call. The tools' calls
+// pass the guard again, with its limits.
+func requireSearchKey(g *Guard, next http.Handler) http.Handler {
+	if !g.HasKeys() {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		md := metadata.MD{}
+		if k := r.Header.Get("X-Api-Key"); k != "" {
+			md.Set("x-api-key", k)
+		}
+		if a := r.Header.Get("Authorization"); a != "" {
+			md.Set("authorization", a)
+		}
+		if _, err := g.keys.authenticate(metadata.NewIncomingContext(r.Context(), md), searchMethod); err != nil {
+			st := status.Convert(err)
+			if st.Code() == codes.Unauthenticated {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="cari"`)
+			}
+			writeStatus(w, runtime.HTTPStatusFromCode(st.Code()), st.Code(), st.Message())
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
