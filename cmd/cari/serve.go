@@ -204,25 +204,59 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		defer httpLis.Close()
 	}
 
-	tracing, err := server.NewTracing(ctx, f.tracing)
-	if err != nil {
-		return err
-	}
-
-	if f.liveCrawl.AllowedNetworks, err = crawler.ParseNetworks("--livecrawl-allow-network", f.liveNetworks); err != nil {
-		return err
-	}
 	if f.stack.storage.kind == "local" && !catalog.HasIndex(f.stack.dataDir) {
 		log.Warn("no index in the data directory: serving an empty one there; fill it with cari index, cari crawl or IndexService", "data", f.stack.dataDir)
 	}
 	f.stack.serveAddr = grpcLis.Addr().String()
-	st, err := openStack(ctx, f.stack, log)
+	srv, st, err := newServer(ctx, f, guard, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	stats, _ := st.Index.Stats(ctx) // names the serving generation, whichever store
+	attrs := []any{"grpc_addr", grpcLis.Addr().String(), "data", f.stack.dataDir, "generation", stats.Generation, "api_keys", len(keys)}
+	if httpLis != nil {
+		attrs = append(attrs, "http_addr", httpLis.Addr().String())
+	}
+	log.Info("serving", attrs...)
+	if err := srv.ServeUntil(ctx, grpcLis, httpLis, f.shutdown); err != nil {
+		return err
+	}
+	return st.Close()
+}
+
+// listenError names the flag of the address server.ListenBoth failed on,
+// and what to do when it refused to expose a server without keys.
+func listenError(err error) error {
+	var le *server.ListenError
+	flag := "--grpc-addr"
+	if errors.As(err, &le) && le.HTTP {
+		flag = "--http-addr"
+	}
+	if exposed := (*server.ExposureError)(nil); errors.As(err, &exposed) {
+		return fmt.Errorf("%s %w: configure keys (--auth-keys-file, %s, %s) or pass --insecure-public", flag, exposed, envName("auth-search-keys"), envName("auth-admin-keys"))
+	}
+	return fmt.Errorf("%s: %w", flag, errors.Unwrap(err))
+}
+
+// newServer opens the data directory's stack and builds the server on it,
+// as f says; cari serve serves it, cari mcp calls its HTTP side in-process.
+func newServer(ctx context.Context, f *serveFlags, guard *server.Guard, log *slog.Logger) (*server.Server, *stack, error) {
+	var err error
+	if f.liveCrawl.AllowedNetworks, err = crawler.ParseNetworks("--livecrawl-allow-network", f.liveNetworks); err != nil {
+		return nil, nil, err
+	}
+	tracing, err := server.NewTracing(ctx, f.tracing)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := openStack(ctx, f.stack, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := rerank.Check(ctx, st.Reranker); err != nil {
-		return fmt.Errorf("--reranker %s: %w", f.stack.rerank.Kind, err)
+		st.Close()
+		return nil, nil, fmt.Errorf("--reranker %s: %w", f.stack.rerank.Kind, err)
 	}
 	// The stores load the language models on first use; a server loads
 	// them now, beside its start-up, so that no request waits for them.
@@ -253,35 +287,14 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	opts.HTTP.MaxBodyBytes, opts.HTTP.MaxUploadBytes, opts.HTTP.NoMetrics = int64(f.requestBytes), int64(f.uploadBytes), !f.metrics
 	if f.web {
 		if opts.HTTP.Web, err = server.Web(web.Dist()); err != nil {
-			return err
+			st.Close()
+			return nil, nil, err
 		}
 	}
 	srv, err := server.New(opts)
 	if err != nil {
-		return err
+		st.Close()
+		return nil, nil, err
 	}
-	stats, _ := st.Index.Stats(ctx) // names the serving generation, whichever store
-	attrs := []any{"grpc_addr", grpcLis.Addr().String(), "data", f.stack.dataDir, "generation", stats.Generation, "api_keys", len(keys)}
-	if httpLis != nil {
-		attrs = append(attrs, "http_addr", httpLis.Addr().String())
-	}
-	log.Info("serving", attrs...)
-	if err := srv.ServeUntil(ctx, grpcLis, httpLis, f.shutdown); err != nil {
-		return err
-	}
-	return st.Close()
-}
-
-// listenError names the flag of the address server.ListenBoth failed on,
-// and what to do when it refused to expose a server without keys.
-func listenError(err error) error {
-	var le *server.ListenError
-	flag := "--grpc-addr"
-	if errors.As(err, &le) && le.HTTP {
-		flag = "--http-addr"
-	}
-	if exposed := (*server.ExposureError)(nil); errors.As(err, &exposed) {
-		return fmt.Errorf("%s %w: configure keys (--auth-keys-file, %s, %s) or pass --insecure-public", flag, exposed, envName("auth-search-keys"), envName("auth-admin-keys"))
-	}
-	return fmt.Errorf("%s: %w", flag, errors.Unwrap(err))
+	return srv, st, nil
 }

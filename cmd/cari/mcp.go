@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cari-search/cari/client"
+	"github.com/cari-search/cari/internal/buildinfo"
+	"github.com/cari-search/cari/internal/modelhttp"
+	"github.com/cari-search/cari/server/mcp"
+)
+
+func newMCPCmd(g *globalFlags) *cobra.Command {
+	var f serveFlags
+	var serverURL, apiKeyFile string
+	cmd := &cobra.Command{
+		Use:   "mcp",
+		Short: "Serve Cari's search tools to an AI agent over MCP on stdin and stdout",
+		Long: `Mcp speaks the Model Context Protocol on stdin and stdout, for an agent
+(Claude Desktop, Cursor, an open-model agent) that starts it as a
+subprocess: tools search, contents, find_similar and answer. It searches the
+data directory (--data, with serve's flags for models and answers), or a
+running cari serve (--server http://HOST:PORT, its HTTP port; the key from
+--api-key-file or CARI_API_KEY). cari serve itself serves the same tools
+over streamable HTTP at /mcp. See docs/AGENTS.md.`,
+		Args: cobra.NoArgs,
+		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
+			opts := mcp.Options{BaseURL: serverURL, Version: buildinfo.Read().Version, Logger: log}
+			if serverURL != "" {
+				key, err := modelhttp.LoadAPIKey(apiKeyFile, client.DefaultAPIKeyEnv)
+				if err != nil {
+					return err
+				}
+				opts.APIKey = key
+			} else {
+				if _, err := configuration.Load(cmd.Flags(), os.Environ()); err != nil {
+					return err
+				}
+				srv, st, err := newServer(cmd.Context(), &f, nil, log)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				defer shutdownWithin(srv.Shutdown, 5*time.Second)
+				opts.Exa = srv.Handler()
+			}
+			m, err := mcp.New(opts)
+			if err != nil {
+				return err
+			}
+			return m.RunStdio(cmd.Context())
+		}),
+	}
+	f.register(cmd.Flags())
+	cmd.Flags().StringVar(&serverURL, "server", "", "HTTP address of a running cari serve (http://HOST:PORT) to search instead of --data")
+	cmd.Flags().StringVar(&apiKeyFile, "api-key-file", "", "file holding the API key for --server (default: $"+client.DefaultAPIKeyEnv+")")
+	return cmd
+}
+
+// shutdownWithin stops a server, waiting at most d for calls in flight.
+func shutdownWithin(shutdown func(context.Context) error, d time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	_ = shutdown(ctx)
+}
