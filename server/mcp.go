@@ -15,7 +15,9 @@ import (
 // mountMCP serves the MCP tools (streamable HTTP) at mcp.Path, calling
 // Exa's endpoints on mux, behind requireSearchKey and the body limit.
 func mountMCP(mux *http.ServeMux, opts Options, maxBody int64) error {
-	m, err := mcp.New(mcp.Options{Exa: mux, Logger: opts.Logger})
+	// Keys already stop a web page from using the tools through a
+	// rebound host name; a proxy in front may pass its own host on.
+	m, err := mcp.New(mcp.Options{Exa: mux, Logger: opts.Logger, AnyHost: opts.Guard.HasKeys()})
 	if err != nil {
 		return err
 	}

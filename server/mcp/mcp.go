@@ -39,6 +39,12 @@ type Options struct {
 	// APIKey is sent with every call of a stdio server. Over HTTP, each
 	// call carries the key of the agent's own request instead.
 	APIKey string
+	// AnyHost serves HTTP requests whatever their Host header. Without it
+	// a request reaching a loopback address with another host name is
+	// refused (403), the SDK's guard against DNS rebinding of a server
+	// without keys; a server with API keys behind a proxy that passes the
+	// public host name on needs it.
+	AnyHost bool
 	// Version is reported to clients in the server's implementation info.
 	Version string
 	// Logger receives the transport's errors; nil discards them.
@@ -93,7 +99,7 @@ const instructions = `Cari is a self-hosted search engine over the documents its
 func (s *Server) Handler() http.Handler {
 	srv := s.server()
 	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv },
-		&sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: s.opts.Logger})
+		&sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: s.opts.Logger, DisableLocalhostProtection: s.opts.AnyHost})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
 		if err != nil {

@@ -281,3 +281,27 @@ func TestNewNeedsATarget(t *testing.T) {
 		t.Errorf("BaseURL without a scheme: error %v; want one naming http://", err)
 	}
 }
+
+// A server with keys sits behind a proxy that may pass the public host
+// name on; one without keys keeps the SDK's guard against DNS rebinding.
+func TestHostHeader(t *testing.T) {
+	for _, keyed := range []bool{true, false} {
+		ts := startServer(t, keyed)
+		req, err := http.NewRequestWithContext(t.Context(), "POST", ts.url+mcp.Path, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = "search.example.org"
+		req.Header.Set("X-Api-Key", searchKey)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want := map[bool]int{true: http.StatusOK, false: http.StatusForbidden}[keyed]; resp.StatusCode != want {
+			t.Errorf("keyed %v: Host search.example.org answered %d, want %d", keyed, resp.StatusCode, want)
+		}
+	}
+}
