@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -35,50 +34,48 @@ var exaDocs = []string{
 	`{"document":{"id":"news-etna","url":"https://news.example.com/etna","title":"Etna lights up the night","text":"Etna, a volcano on Sicily, sent lava fountains into the sky; the eruption closed Catania airport for a day."}}`,
 }
 
-var npmCI sync.Once
-
-// exaSDK returns the command that runs the compiled SDK test, installing
-// the npm project (npm ci, from its lock file) and compiling it with tsc
-// --strict first. It skips the test when node or npm is absent.
+// exaSDK returns the command that runs the compiled exa-js test.
 func exaSDK(t *testing.T) (node string, script string, nodePath string) {
+	t.Helper()
+	return npmScript(t, exaProject, "exa-js", "sdk.js")
+}
+
+// npmScript returns the command that runs script of the npm project in
+// dir, installing it (npm ci, from its lock file, unless pkg is already in
+// its node_modules) and compiling it with tsc --strict first. It skips the
+// test when node or npm is absent.
+func npmScript(t *testing.T, dir, pkg, script string) (node string, js string, nodePath string) {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed: the Exa SDK test needs Node.js and npm (apt-get install nodejs npm)")
+		t.Skip("node is not installed: the SDK tests need Node.js and npm (apt-get install nodejs npm)")
 	}
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		t.Skip("npm is not installed: the Exa SDK test needs Node.js and npm (apt-get install nodejs npm)")
+		t.Skip("npm is not installed: the SDK tests need Node.js and npm (apt-get install nodejs npm)")
 	}
-	modules := filepath.Join(exaProject, "node_modules")
-	var ciErr error
-	npmCI.Do(func() {
-		if _, err := os.Stat(filepath.Join(modules, "exa-js", "package.json")); err == nil {
-			return
-		}
+	modules := filepath.Join(dir, "node_modules")
+	if _, err := os.Stat(filepath.Join(modules, pkg, "package.json")); err != nil {
 		ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 5*time.Minute))
 		defer cancel()
 		cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = exaProject
+		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
-			ciErr = fmt.Errorf("npm ci in %s: %w\n%s", exaProject, err, out)
+			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
 		}
-	})
-	if ciErr != nil {
-		t.Fatal(ciErr)
 	}
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 2*time.Minute))
 	defer cancel()
-	tsc := exec.CommandContext(ctx, node, filepath.Join(modules, "typescript", "bin", "tsc"), "-p", exaProject, "--strict", "--outDir", out)
+	tsc := exec.CommandContext(ctx, node, filepath.Join(modules, "typescript", "bin", "tsc"), "-p", dir, "--strict", "--outDir", out)
 	if b, err := tsc.CombinedOutput(); err != nil {
-		t.Fatalf("tsc --strict: the SDK test does not type-check against exa-js's types: %v\n%s", err, b)
+		t.Fatalf("tsc --strict: the test in %s does not type-check against %s's types: %v\n%s", dir, pkg, err, b)
 	}
 	abs, err := filepath.Abs(modules)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return node, filepath.Join(out, "sdk.js"), abs
+	return node, filepath.Join(out, script), abs
 }
 
 func TestExaSDKEndToEnd(t *testing.T) {

@@ -1,14 +1,19 @@
 package main
 
-// The MCP end-to-end test: the real binary's cari mcp, started as an agent
+// The MCP end-to-end tests: the real binary's cari mcp, started as an agent
 // starts it (a subprocess on stdio), over a data directory and over a
-// running cari serve with API keys, driven by the Go SDK's own client.
+// running cari serve with API keys, driven by the Go SDK's own client; and
+// /mcp and cari mcp driven by the official TypeScript SDK's client
+// (test/mcp, pinned in its lock file).
 
 import (
+	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -75,4 +80,30 @@ func TestMCPStdioEndToEnd(t *testing.T) {
 			t.Errorf("search over --server with includeDomains:\n%s\nwant news.example.com only", got)
 		}
 	})
+}
+
+func TestMCPTypeScriptSDKEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the MCP SDK test installs npm packages and compiles TypeScript; skipped with -short")
+	}
+	node, script, nodePath := npmScript(t, filepath.Join("..", "..", "test", "mcp"), "@modelcontextprotocol/sdk", "client.js")
+	data := t.TempDir()
+	mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"), "--max-malformed", fixtureMaxMalformed)
+	srv := startServe(t, data, "CARI_AUTH_SEARCH_KEYS="+exaSearchKey, "CARI_AUTH_ADMIN_KEYS="+exaAdminKey)
+	upsertExaDocs(t, srv.url)
+
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 2*time.Minute))
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Env = append(cariEnv(),
+		"NODE_PATH="+nodePath,
+		"CARI_BIN="+cariBinary(t),
+		"CARI_URL="+srv.url,
+		"CARI_KEY="+exaSearchKey,
+		"CARI_SIMILAR_URL=https://geo.example.com/volcano",
+	)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"ok":true`) {
+		t.Fatalf("the MCP TypeScript SDK test failed: %v\n%s", err, out)
+	}
 }

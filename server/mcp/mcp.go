@@ -34,7 +34,7 @@ type Options struct {
 	// /answer). Set it, or BaseURL.
 	Exa http.Handler
 	// BaseURL is the HTTP address of a running cari serve
-	// ("http://127.0.0.1:8080"), used when Exa is nil.
+	// ("http://127.0.0.1:7701"), used when Exa is nil.
 	BaseURL string
 	// APIKey is sent with every call of a stdio server. Over HTTP, each
 	// call carries the key of the agent's own request instead.
@@ -75,6 +75,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	// The SDK logs every session's start and end at info, which on the
+	// stateless HTTP transport is every request; Cari logs those already.
+	opts.Logger = slog.New(warnings{opts.Logger.Handler()})
 	return &Server{exa: ex, opts: opts}, nil
 }
 
@@ -120,3 +123,14 @@ func (s *Server) RunStdio(ctx context.Context) error {
 func (s *Server) Run(ctx context.Context, t sdk.Transport) error {
 	return s.server().Run(ctx, t)
 }
+
+// warnings passes on the records of warning level and above.
+type warnings struct{ slog.Handler }
+
+func (w warnings) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
+}
+
+func (w warnings) WithAttrs(as []slog.Attr) slog.Handler { return warnings{w.Handler.WithAttrs(as)} }
+
+func (w warnings) WithGroup(name string) slog.Handler { return warnings{w.Handler.WithGroup(name)} }
