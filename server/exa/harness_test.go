@@ -1,13 +1,10 @@
 package exa_test
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/searcher"
@@ -55,23 +52,14 @@ func startServer(t *testing.T, setup serverSetup) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lis [2]net.Listener
-	for i := range lis {
-		if lis[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ts.url = "http://" + lis[1].Addr().String()
-	go func() { _ = srv.Serve(lis[0], lis[1]) }()
+	// Cleanups run last first: the store closes after the server stops.
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
 		st.Close()
 		if t.Failed() {
 			t.Logf("server log:\n%s", ts.logs.String())
 		}
 	})
+	ts.url = servertest.Serve(t, srv.Serve, srv.Shutdown)
 	return ts
 }
 

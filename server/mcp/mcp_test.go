@@ -3,11 +3,9 @@ package mcp_test
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -45,20 +43,10 @@ func startServer(t *testing.T, keyed bool) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lis [2]net.Listener
-	for i := range lis {
-		if lis[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	go func() { _ = srv.Serve(lis[0], lis[1]) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		st.Close()
-	})
-	return &testServer{url: "http://" + lis[1].Addr().String(), handler: srv.Handler()}
+	// Cleanups run last first: the store closes after the server stops.
+	t.Cleanup(func() { st.Close() })
+	url := servertest.Serve(t, srv.Serve, srv.Shutdown)
+	return &testServer{url: url, handler: srv.Handler()}
 }
 
 // keyTransport sends an API key with every request.

@@ -1,13 +1,16 @@
 // Package servertest holds the fixtures that the tests of server and of
 // server/exa share: the documents every test server starts with, a store
 // that holds them, a log sink to read while a server writes, and an HTTP
-// request with its answer read. It cannot start a server itself, since
-// server's own tests would then import server twice.
+// request with its answer read. It cannot build a server itself, since
+// server's own tests would then import server twice; Serve runs one built
+// by the caller.
 package servertest
 
 import (
 	"bytes"
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -111,4 +114,25 @@ func Do(t testing.TB, url, method, path, body string, headers ...string) Respons
 		t.Fatal(err)
 	}
 	return Response{Code: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// Serve runs a server on two loopback ports until the test ends: serve
+// answers gRPC on the first and HTTP on the second (server.Server's Serve),
+// shutdown stops it. It returns the HTTP side's URL.
+func Serve(t testing.TB, serve func(grpcLis, httpLis net.Listener) error, shutdown func(context.Context) error) string {
+	t.Helper()
+	var lis [2]net.Listener
+	for i := range lis {
+		var err error
+		if lis[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go func() { _ = serve(lis[0], lis[1]) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = shutdown(ctx)
+	})
+	return "http://" + lis[1].Addr().String()
 }
