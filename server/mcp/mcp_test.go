@@ -29,8 +29,13 @@ type testServer struct {
 // only key when keyed.
 func startServer(t *testing.T, keyed bool) *testServer {
 	t.Helper()
+	return startGuarded(t, keyed, server.GuardOptions{})
+}
+
+// startGuarded runs the server with the limits of g.
+func startGuarded(t *testing.T, keyed bool, g server.GuardOptions) *testServer {
+	t.Helper()
 	st := servertest.Store(t)
-	var g server.GuardOptions
 	if keyed {
 		g.Keys = []server.Key{{Secret: searchKey, Scope: server.ScopeSearch}}
 	}
@@ -247,6 +252,22 @@ func TestMissingKeyRefused(t *testing.T) {
 	res := call(t, cs, "search", map[string]any{"query": "volcano"})
 	if !res.IsError || !strings.Contains(text(res), "API key") {
 		t.Errorf("stdio without a key: isError %v, text %q; want an API key error", res.IsError, text(res))
+	}
+}
+
+// A tool call draws on the key's rate limit as any other request does.
+func TestRateLimitApplies(t *testing.T) {
+	ts := startGuarded(t, true, server.GuardOptions{Rate: 0.001, Burst: 1})
+	cs, err := connectHTTP(t, ts, searchKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := call(t, cs, "search", map[string]any{"query": "jazz", "type": "keyword"}); res.IsError {
+		t.Fatalf("first call: %s", text(res))
+	}
+	res := call(t, cs, "search", map[string]any{"query": "jazz", "type": "keyword"})
+	if !res.IsError || !strings.Contains(text(res), "RATE_LIMIT_EXCEEDED") {
+		t.Errorf("second call within the burst of 1: isError %v, text %q; want RATE_LIMIT_EXCEEDED", res.IsError, text(res))
 	}
 }
 
