@@ -69,6 +69,16 @@ func TestMCPStdioEndToEnd(t *testing.T) {
 			t.Errorf("search over --data:\n%s\nwant How volcanoes erupt", got)
 		}
 	})
+	t.Run("no index", func(t *testing.T) {
+		missing := filepath.Join(t.TempDir(), "none")
+		_, stderr, err := runCari(t, "mcp", "--data", missing)
+		if err == nil || !strings.Contains(stderr, "no index there") {
+			t.Errorf("cari mcp --data over no index: %v, %s; want an error naming --data", err, stderr)
+		}
+		if _, err := os.Stat(missing); err == nil {
+			t.Errorf("cari mcp created %s", missing)
+		}
+	})
 	t.Run("server", func(t *testing.T) {
 		data := t.TempDir()
 		mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"), "--max-malformed", fixtureMaxMalformed)

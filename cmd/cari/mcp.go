@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/cari-search/cari/internal/buildinfo"
 	"github.com/cari-search/cari/internal/modelhttp"
 	"github.com/cari-search/cari/server/mcp"
+	"github.com/cari-search/cari/store/catalog"
 )
 
 func newMCPCmd(g *globalFlags) *cobra.Command {
@@ -39,6 +41,9 @@ over streamable HTTP at /mcp. See docs/AGENTS.md.`,
 			} else {
 				if _, err := configuration.Load(cmd.Flags(), os.Environ()); err != nil {
 					return err
+				}
+				if f.stack.storage.kind == "local" && !catalog.HasIndex(f.stack.dataDir) {
+					return fmt.Errorf("--data %s: no index there; fill it with cari index or cari crawl, or give --server", f.stack.dataDir)
 				}
 				srv, st, err := newServer(cmd.Context(), &f, nil, log)
 				if err != nil {
