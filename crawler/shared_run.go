@@ -38,6 +38,11 @@ type sharedRun struct {
 	end     StopReason              // why the job ended, once a lease said so
 	prog    Progress                // the job's totals, refreshed by the heartbeat
 	fetched int64                   // pages this worker fetched
+
+	// leaseReq numbers the lease requests (under pollMu): a request asked
+	// again after a lost reply keeps its number, and Redis answers it with
+	// the lease it granted.
+	leaseReq uint64
 }
 
 // NewShared prepares a worker of the crawl job in f: the first worker
@@ -226,10 +231,12 @@ func (s *sharedRun) next(ctx context.Context) (task, bool) {
 		}
 		var res []any
 		var now int64
+		s.leaseReq++
+		req := s.leaseReq
 		err := withRetry(ctx, s.c.log, "lease a URL", func() error {
 			var err error
 			now = nowMS()
-			res, err = leaseScript.Run(ctx, s.f.rdb, nil, s.f.prefix, s.worker, now, s.ttl.Milliseconds()).Slice()
+			res, err = leaseScript.Run(ctx, s.f.rdb, nil, s.f.prefix, s.worker, now, s.ttl.Milliseconds(), req).Slice()
 			return err
 		})
 		if err != nil {

@@ -3,12 +3,16 @@ package crawler
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cari-search/cari/internal/redistest"
 )
@@ -295,5 +299,74 @@ func TestSharedCrawlStopAndResume(t *testing.T) {
 	}
 	if _, err := NewShared(t.Context(), missing, sink, joiner, 0); err == nil || !strings.Contains(err.Error(), "does not exist yet") {
 		t.Errorf("joining a missing job without a seed: %v", err)
+	}
+}
+
+// lostReplyHook makes the first lease granted to a worker look lost in
+// transit: Redis runs the lease script, but the worker gets a network error
+// instead of its answer, as when Redis shuts down between running a
+// command and sending its reply (or a connection drops then).
+type lostReplyHook struct {
+	kind    string // the granted task whose reply is lost: "page" or "robots"
+	dropped atomic.Bool
+}
+
+func (h *lostReplyHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *lostReplyHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *lostReplyHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		args := cmd.Args()
+		if err != nil || len(args) < 2 || args[1] != leaseScript.Hash() {
+			return err
+		}
+		if res, _ := cmd.(*redis.Cmd).Slice(); len(res) > 0 && res[0] == h.kind && h.dropped.CompareAndSwap(false, true) {
+			return io.ErrUnexpectedEOF
+		}
+		return nil
+	}
+}
+
+// TestSharedCrawlLeaseReplyLost loses the reply of a granted lease (a
+// page's, then a robots.txt's): the worker asks again and must get the same
+// lease back, not a second one beside an orphan that its heartbeat would
+// renew for ever, holding the host's slot and keeping the job from ending.
+func TestSharedCrawlLeaseReplyLost(t *testing.T) {
+	for _, kind := range []string{"page", "robots"} {
+		t.Run(kind, func(t *testing.T) {
+			rd := redistest.Start(t, false)
+			const n = 5
+			s := newLinkedSite(t, n, 0)
+			sink := &memSink{}
+			w := sharedWorker(t, rd.URL(0), "lost-"+kind, sink, sharedSiteOptions(t, s, 1), 0)
+			// Loaded, the script runs by EVALSHA, which the hook tells by its hash.
+			if err := leaseScript.Load(t.Context(), w.shared.f.rdb).Err(); err != nil {
+				t.Fatal(err)
+			}
+			hook := &lostReplyHook{kind: kind}
+			w.shared.f.rdb.AddHook(hook)
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+			defer cancel()
+			p, err := w.Run(ctx)
+			if !hook.dropped.Load() {
+				t.Fatalf("no %s lease was granted", kind)
+			}
+			if err != nil || !p.Done {
+				t.Fatalf("worker ended with %v, %+v; want the job done (a lease is orphaned)", err, p)
+			}
+			pages, _ := s.pageHits()
+			if len(pages) != n || sink.len() != n {
+				t.Errorf("%d pages fetched, %d indexed; want %d", len(pages), sink.len(), n)
+			}
+			for pg, k := range pages {
+				if k != 1 {
+					t.Errorf("%s fetched %d times, want once", pg, k)
+				}
+			}
+		})
 	}
 }
