@@ -74,7 +74,7 @@ var leaseScript = redis.NewScript(luaUnpark + `
 local p, w, now, ttl, rq = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 -- A request asked again (its reply was lost) gets the lease it was
 -- granted, while the worker still holds it, rather than a second one.
-local g = redis.call('HGET', p..'grants', w)
+local g = rq and redis.call('HGET', p..'grants', w)
 if g then
   g = cjson.decode(g)
   local raw = redis.call('HGET', p..'lease', g.m)
@@ -112,7 +112,7 @@ local function take(h, lease, rec)
   redis.call('SADD', p..'wl:'..w, lease)
 end
 local function grant(lease, a)
-  redis.call('HSET', p..'grants', w, cjson.encode({id = rq, m = lease, a = a}))
+  if rq then redis.call('HSET', p..'grants', w, cjson.encode({id = rq, m = lease, a = a})) end
   return a
 end
 for _, h in ipairs(redis.call('ZRANGEBYSCORE', p..'hosts', '-inf', now, 'LIMIT', 0, 64)) do
@@ -275,16 +275,24 @@ end
 return #ms
 `)
 
-// renewScript is worker ARGV[2]'s heartbeat at ARGV[3] (ms): its leases
-// (and robots.txt locks) are extended to ARGV[4] ms from now.
+// renewScript is worker ARGV[2]'s heartbeat at ARGV[3] (ms): the leases
+// it names from ARGV[5] on, those it holds, are extended to ARGV[4] ms from
+// now (and their robots.txt locks with them) while they are still its own.
+// Only those: a lease Redis records for the worker but the worker does not
+// know of (granted in a reply that was lost, or ended by a write Redis lost
+// in a crash) expires, and requeueScript frees its slot and queues its page
+// again, rather than being renewed for ever while the job waits on it.
 var renewScript = redis.NewScript(`
 local p, w, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 redis.call('ZADD', p..'workers', now, w)
-for _, m in ipairs(redis.call('SMEMBERS', p..'wl:'..w)) do
-  if redis.call('ZADD', p..'leases', 'XX', 'CH', now + ttl, m) == 0 and not redis.call('ZSCORE', p..'leases', m) then
-    redis.call('SREM', p..'wl:'..w, m)
-  elseif string.sub(m, 1, 2) == 'R ' then
-    redis.call('PEXPIRE', p..'robotslock:'..string.sub(m, 3), ttl)
+for i = 5, #ARGV do
+  local m = ARGV[i]
+  local raw = redis.call('HGET', p..'lease', m)
+  if raw and cjson.decode(raw).w == w then
+    redis.call('ZADD', p..'leases', 'XX', now + ttl, m)
+    if string.sub(m, 1, 2) == 'R ' then
+      redis.call('PEXPIRE', p..'robotslock:'..string.sub(m, 3), ttl)
+    end
   end
 end
 return 1

@@ -370,3 +370,33 @@ func TestSharedCrawlLeaseReplyLost(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedCrawlOrphanLeaseExpires records a lease for a worker that the
+// worker does not know it holds (as when its grant's reply, or the write
+// that ended it, was lost): the worker's heartbeat must not renew it, so it
+// expires, its page is queued again, and the job completes.
+func TestSharedCrawlOrphanLeaseExpires(t *testing.T) {
+	rd := redistest.Start(t, false)
+	const n, ttl = 5, 300 * time.Millisecond
+	s := newLinkedSite(t, n, 0)
+	sink := &memSink{}
+	w := sharedWorker(t, rd.URL(0), "orphan", sink, sharedSiteOptions(t, s, 1), ttl)
+	f := w.shared.f
+	if err := w.shared.admitSeeds(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := leaseScript.Run(t.Context(), f.rdb, nil, f.prefix, w.shared.worker, nowMS(), ttl.Milliseconds()).Slice()
+	if err != nil || res[0] != "robots" {
+		t.Fatalf("orphan lease: %v, %v; want robots", res, err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	p, err := w.Run(ctx)
+	if err != nil || !p.Done {
+		t.Fatalf("worker ended with %v, %+v; want the job done once the orphan lease expired", err, p)
+	}
+	pages, robots := s.pageHits()
+	if len(pages) != n || robots != 1 || sink.len() != n {
+		t.Errorf("%d pages fetched, robots.txt %d times, %d indexed; want %d, 1, %d", len(pages), robots, sink.len(), n, n)
+	}
+}
