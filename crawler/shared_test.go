@@ -258,6 +258,13 @@ func TestSharedCrawlPausesWhileRedisIsDown(t *testing.T) {
 	o := sharedSiteOptions(t, s, 2)
 	runWorkers(t, t.Context(), sharedWorker(t, rd.URL(0), "down", sink, o, 0), sharedWorker(t, rd.URL(0), "down", sink, o, 0))
 	<-restarted
+	wantEachPageOnce(t, s, sink, n)
+}
+
+// wantEachPageOnce checks that each of the site's n pages was fetched once
+// and indexed.
+func wantEachPageOnce(t *testing.T, s *linkedSite, sink *memSink, n int) {
+	t.Helper()
 	pages, _ := s.pageHits()
 	if len(pages) != n || sink.len() != n {
 		t.Errorf("%d pages fetched, %d indexed; want %d", len(pages), sink.len(), n)
@@ -358,15 +365,7 @@ func TestSharedCrawlLeaseReplyLost(t *testing.T) {
 			if err != nil || !p.Done {
 				t.Fatalf("worker ended with %v, %+v; want the job done (a lease is orphaned)", err, p)
 			}
-			pages, _ := s.pageHits()
-			if len(pages) != n || sink.len() != n {
-				t.Errorf("%d pages fetched, %d indexed; want %d", len(pages), sink.len(), n)
-			}
-			for pg, k := range pages {
-				if k != 1 {
-					t.Errorf("%s fetched %d times, want once", pg, k)
-				}
-			}
+			wantEachPageOnce(t, s, sink, n)
 		})
 	}
 }
