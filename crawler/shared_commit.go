@@ -171,6 +171,11 @@ func (s *sharedRun) commit(ctx context.Context, group []outcome) ([]heldOutcome,
 		_, err := pipe.Exec(ctx)
 		return err
 	})
+	if err == nil {
+		for _, o := range now {
+			s.unhold(o.t.e.URL)
+		}
+	}
 	return held, err
 }
 
@@ -180,7 +185,7 @@ func (s *sharedRun) flushHeld(ctx, runCtx context.Context, held []heldOutcome) e
 	if err := s.flushSink(ctx, runCtx); err != nil {
 		return err
 	}
-	return withRetry(ctx, s.c.log, "commit indexed pages", func() error {
+	err := withRetry(ctx, s.c.log, "commit indexed pages", func() error {
 		pipe := s.f.rdb.Pipeline()
 		t := nowMS()
 		for _, h := range held {
@@ -189,6 +194,12 @@ func (s *sharedRun) flushHeld(ctx, runCtx context.Context, held []heldOutcome) e
 		_, err := pipe.Exec(ctx)
 		return err
 	})
+	if err == nil {
+		for _, h := range held {
+			s.unhold(h.o.t.e.URL)
+		}
+	}
+	return err
 }
 
 // flushSink flushes the sink, trying again while it fails: the pages'

@@ -38,6 +38,15 @@ type sharedRun struct {
 	end     StopReason              // why the job ended, once a lease said so
 	prog    Progress                // the job's totals, refreshed by the heartbeat
 	fetched int64                   // pages this worker fetched
+
+	// leaseReq numbers the lease requests (under pollMu): a request asked
+	// again after a lost reply keeps its number, and Redis answers it with
+	// the lease it granted.
+	leaseReq uint64
+	// held names the leases this worker holds (under mu), the only ones its
+	// heartbeat renews: from their grant until the script that ends them
+	// has answered.
+	held map[string]bool
 }
 
 // NewShared prepares a worker of the crawl job in f: the first worker
@@ -77,7 +86,7 @@ func NewShared(ctx context.Context, f *SharedFrontier, sink Sink, opts Options, 
 	if err != nil {
 		return nil, err
 	}
-	c.shared = &sharedRun{f: f, c: c, worker: newWorkerID(), ttl: leaseTTL, robots: make(map[string]*robotsRules)}
+	c.shared = &sharedRun{f: f, c: c, worker: newWorkerID(), ttl: leaseTTL, robots: make(map[string]*robotsRules), held: make(map[string]bool)}
 	c.sched = c.shared
 	c.log = c.log.With("job", f.job, "worker", c.shared.worker)
 	return c, nil
@@ -178,7 +187,8 @@ func (s *sharedRun) heartbeat(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		if time.Since(lastRenew) >= renewEvery {
-			err := renewScript.Run(ctx, s.f.rdb, nil, s.f.prefix, s.worker, nowMS(), s.ttl.Milliseconds()).Err()
+			args := append([]any{s.f.prefix, s.worker, nowMS(), s.ttl.Milliseconds()}, s.heldLeases()...)
+			err := renewScript.Run(ctx, s.f.rdb, nil, args...).Err()
 			if err == nil {
 				lastRenew = time.Now()
 			}
@@ -226,10 +236,12 @@ func (s *sharedRun) next(ctx context.Context) (task, bool) {
 		}
 		var res []any
 		var now int64
+		s.leaseReq++
+		req := s.leaseReq
 		err := withRetry(ctx, s.c.log, "lease a URL", func() error {
 			var err error
 			now = nowMS()
-			res, err = leaseScript.Run(ctx, s.f.rdb, nil, s.f.prefix, s.worker, now, s.ttl.Milliseconds()).Slice()
+			res, err = leaseScript.Run(ctx, s.f.rdb, nil, s.f.prefix, s.worker, now, s.ttl.Milliseconds(), req).Slice()
 			return err
 		})
 		if err != nil {
@@ -249,6 +261,7 @@ func (s *sharedRun) next(ctx context.Context) (task, bool) {
 			}
 			return t, true
 		case "robots":
+			s.hold("R " + res[1].(string))
 			s.scheduled(res[1].(string), now)
 			return task{kind: taskRobots, host: &hostState{key: res[1].(string)}}, true
 		case "done", "stopped":
@@ -275,6 +288,33 @@ func (s *sharedRun) next(ctx context.Context) (task, bool) {
 	}
 }
 
+// hold records a lease granted to this worker, for its heartbeat to renew.
+func (s *sharedRun) hold(lease string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.held[lease] = true
+}
+
+// unhold forgets leases once the script that ends them has answered.
+func (s *sharedRun) unhold(leases ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range leases {
+		delete(s.held, m)
+	}
+}
+
+// heldLeases is the leases this worker holds, as script arguments.
+func (s *sharedRun) heldLeases() []any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ms := make([]any, 0, len(s.held))
+	for m := range s.held {
+		ms = append(ms, m)
+	}
+	return ms
+}
+
 // scheduled tells Options.scheduled (tests) of a request start the job
 // allowed.
 func (s *sharedRun) scheduled(host string, at int64) {
@@ -291,6 +331,7 @@ func (s *sharedRun) pageTask(ctx context.Context, raw, host string) (task, bool)
 		s.c.log.Error("unreadable entry in the shared frontier; dropped", "entry", raw, "error", err)
 		return task{}, false
 	}
+	s.hold(e.URL)
 	t := task{kind: taskPage, host: &hostState{key: host}, e: &e}
 	r, err := s.hostRobots(ctx, host)
 	if err != nil {
@@ -363,7 +404,9 @@ func (s *sharedRun) robotsDone(t task, r *robotsRules) {
 	})
 	if err != nil {
 		s.c.log.Warn("record robots.txt", "host", host, "error", err)
+		return
 	}
+	s.unhold("R " + host)
 }
 
 func (s *sharedRun) requestDone(t task, gotResponse bool, retryAfter time.Duration) {

@@ -29,6 +29,8 @@ import "github.com/redis/go-redis/v9"
 //	lease      hash: lease -> {w: worker, h: host, s: 1 while it holds the host's slot,
 //	           e: the entry (pages), p: the host's next start before the lease}
 //	wl:WORKER  set: the worker's leases
+//	grants     hash: worker -> its last lease request granted, the lease and the answer (JSON),
+//	           kept as long as the lease
 //	workers    sorted set: worker -> last heartbeat (ms)
 //	delayed    sorted set: "HOST\tENTRY" -> when the retry is due (ms)
 //	hashes     hash: content SHA-256 -> the URL indexed with it
@@ -40,8 +42,13 @@ import "github.com/redis/go-redis/v9"
 const parkedScore = "1e15"
 
 // luaUnpark is shared by the scripts that free a host's slot: a host with
-// queued entries is ready again at its next start time.
+// queued entries is ready again at its next start time. A worker's grant
+// (see leaseScript) is forgotten with its lease.
 const luaUnpark = `
+local function forget(p, w, m)
+  local g = redis.call('HGET', p..'grants', w)
+  if g and cjson.decode(g).m == m then redis.call('HDEL', p..'grants', w) end
+end
 local function unpark(p, h, now)
   if redis.call('LLEN', p..'q:'..h) > 0 then
     local nxt = tonumber(redis.call('HGET', p..'next', h) or '0')
@@ -55,12 +62,24 @@ end
 
 // leaseScript hands worker ARGV[2] one task at time ARGV[3] (ms), leased
 // for ARGV[4] ms: {"page", entry, host}, {"robots", host}, {"wait", ms},
-// {"done", reason} or {"stopped"}. A host's robots.txt is read (by one
+// {"done", reason} or {"stopped"}. ARGV[5] is the worker's request ID,
+// which it keeps while it asks again: a request whose reply was lost (Redis
+// ran the script, then stopped or dropped the connection before answering)
+// gets the lease it was granted, not a second one beside an orphan that
+// would hold a slot of its host and keep the job from ending. A host's robots.txt is read (by one
 // worker) before its first page; a page is leased only while the host has
 // a free slot, its delay has passed since the last start, and the page
 // budget (max_pages minus pages fetched and leased) is not spent.
 var leaseScript = redis.NewScript(luaUnpark + `
-local p, w, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local p, w, now, ttl, rq = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+-- A request asked again (its reply was lost) gets the lease it was
+-- granted, while the worker still holds it, rather than a second one.
+local g = rq and redis.call('HGET', p..'grants', w)
+if g then
+  g = cjson.decode(g)
+  local raw = redis.call('HGET', p..'lease', g.m)
+  if g.id == rq and raw and cjson.decode(raw).w == w then return g.a end
+end
 if redis.call('HGET', p..'meta', 'state') == 'stopped' then return {'stopped'} end
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', p..'delayed', '-inf', now, 'LIMIT', 0, 100)) do
   local i = string.find(m, '\t', 1, true)
@@ -92,6 +111,10 @@ local function take(h, lease, rec)
   redis.call('HSET', p..'lease', lease, cjson.encode(rec))
   redis.call('SADD', p..'wl:'..w, lease)
 end
+local function grant(lease, a)
+  if rq then redis.call('HSET', p..'grants', w, cjson.encode({id = rq, m = lease, a = a})) end
+  return a
+end
 for _, h in ipairs(redis.call('ZRANGEBYSCORE', p..'hosts', '-inf', now, 'LIMIT', 0, 64)) do
   local busy = tonumber(redis.call('HGET', p..'busy', h) or '0')
   if busy >= tonumber(redis.call('HGET', p..'hpar', h) or '1') then
@@ -99,17 +122,18 @@ for _, h in ipairs(redis.call('ZRANGEBYSCORE', p..'hosts', '-inf', now, 'LIMIT',
   elseif redis.call('HEXISTS', p..'robots', h) == 0 then
     if redis.call('SET', p..'robotslock:'..h, w, 'NX', 'PX', ttl) then
       take(h, 'R '..h, {})
-      return {'robots', h}
+      return grant('R '..h, {'robots', h})
     end
     -- another worker reads it; its robots script unparks the host
     redis.call('ZADD', p..'hosts', ` + parkedScore + `, h)
   elseif budget > 0 then
     local e = redis.call('LPOP', p..'q:'..h)
     if e then
-      take(h, cjson.decode(e).url, {e = e})
+      local u = cjson.decode(e).url
+      take(h, u, {e = e})
       incr(p, 'queued', -1)
       incr(p, 'leased_pages', 1)
-      return {'page', e, h}
+      return grant(u, {'page', e, h})
     end
     redis.call('ZREM', p..'hosts', h)
   end
@@ -146,6 +170,7 @@ local function drop()
   redis.call('ZREM', p..'leases', m)
   redis.call('HDEL', p..'lease', m)
   redis.call('SREM', p..'wl:'..w, m)
+  forget(p, w, m)
 end
 `
 
@@ -233,27 +258,41 @@ for _, m in ipairs(ms) do
     else
       redis.call('DEL', p..'robotslock:'..r.h)
     end
-    if w == '' then incr(p, 'requeued', 1) end
+    if w == '' then
+      incr(p, 'requeued', 1)
+      forget(p, r.w, m)
+    end
     unpark(p, r.h, now)
     redis.call('SREM', p..'wl:'..r.w, m)
   end
   redis.call('ZREM', p..'leases', m)
   redis.call('HDEL', p..'lease', m)
 end
-if w ~= '' then redis.call('ZREM', p..'workers', w) end
+if w ~= '' then
+  redis.call('ZREM', p..'workers', w)
+  redis.call('HDEL', p..'grants', w)
+end
 return #ms
 `)
 
-// renewScript is worker ARGV[2]'s heartbeat at ARGV[3] (ms): its leases
-// (and robots.txt locks) are extended to ARGV[4] ms from now.
+// renewScript is worker ARGV[2]'s heartbeat at ARGV[3] (ms): the leases
+// it names from ARGV[5] on, those it holds, are extended to ARGV[4] ms from
+// now (and their robots.txt locks with them) while they are still its own.
+// Only those: a lease Redis records for the worker but the worker does not
+// know of (granted in a reply that was lost, or ended by a write Redis lost
+// in a crash) expires, and requeueScript frees its slot and queues its page
+// again, rather than being renewed for ever while the job waits on it.
 var renewScript = redis.NewScript(`
 local p, w, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 redis.call('ZADD', p..'workers', now, w)
-for _, m in ipairs(redis.call('SMEMBERS', p..'wl:'..w)) do
-  if redis.call('ZADD', p..'leases', 'XX', 'CH', now + ttl, m) == 0 and not redis.call('ZSCORE', p..'leases', m) then
-    redis.call('SREM', p..'wl:'..w, m)
-  elseif string.sub(m, 1, 2) == 'R ' then
-    redis.call('PEXPIRE', p..'robotslock:'..string.sub(m, 3), ttl)
+for i = 5, #ARGV do
+  local m = ARGV[i]
+  local raw = redis.call('HGET', p..'lease', m)
+  if raw and cjson.decode(raw).w == w then
+    redis.call('ZADD', p..'leases', 'XX', now + ttl, m)
+    if string.sub(m, 1, 2) == 'R ' then
+      redis.call('PEXPIRE', p..'robotslock:'..string.sub(m, 3), ttl)
+    end
   end
 end
 return 1

@@ -3,12 +3,16 @@ package crawler
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cari-search/cari/internal/redistest"
 )
@@ -254,6 +258,13 @@ func TestSharedCrawlPausesWhileRedisIsDown(t *testing.T) {
 	o := sharedSiteOptions(t, s, 2)
 	runWorkers(t, t.Context(), sharedWorker(t, rd.URL(0), "down", sink, o, 0), sharedWorker(t, rd.URL(0), "down", sink, o, 0))
 	<-restarted
+	wantEachPageOnce(t, s, sink, n)
+}
+
+// wantEachPageOnce checks that each of the site's n pages was fetched once
+// and indexed.
+func wantEachPageOnce(t *testing.T, s *linkedSite, sink *memSink, n int) {
+	t.Helper()
 	pages, _ := s.pageHits()
 	if len(pages) != n || sink.len() != n {
 		t.Errorf("%d pages fetched, %d indexed; want %d", len(pages), sink.len(), n)
@@ -295,5 +306,96 @@ func TestSharedCrawlStopAndResume(t *testing.T) {
 	}
 	if _, err := NewShared(t.Context(), missing, sink, joiner, 0); err == nil || !strings.Contains(err.Error(), "does not exist yet") {
 		t.Errorf("joining a missing job without a seed: %v", err)
+	}
+}
+
+// lostReplyHook makes the first lease granted to a worker look lost in
+// transit: Redis runs the lease script, but the worker gets a network error
+// instead of its answer, as when Redis shuts down between running a
+// command and sending its reply (or a connection drops then).
+type lostReplyHook struct {
+	kind    string // the granted task whose reply is lost: "page" or "robots"
+	dropped atomic.Bool
+}
+
+func (h *lostReplyHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *lostReplyHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *lostReplyHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		args := cmd.Args()
+		if err != nil || len(args) < 2 || args[1] != leaseScript.Hash() {
+			return err
+		}
+		if res, _ := cmd.(*redis.Cmd).Slice(); len(res) > 0 && res[0] == h.kind && h.dropped.CompareAndSwap(false, true) {
+			return io.ErrUnexpectedEOF
+		}
+		return nil
+	}
+}
+
+// TestSharedCrawlLeaseReplyLost loses the reply of a granted lease (a
+// page's, then a robots.txt's): the worker asks again and must get the same
+// lease back, not a second one beside an orphan that its heartbeat would
+// renew for ever, holding the host's slot and keeping the job from ending.
+func TestSharedCrawlLeaseReplyLost(t *testing.T) {
+	for _, kind := range []string{"page", "robots"} {
+		t.Run(kind, func(t *testing.T) {
+			rd := redistest.Start(t, false)
+			const n = 5
+			s := newLinkedSite(t, n, 0)
+			sink := &memSink{}
+			w := sharedWorker(t, rd.URL(0), "lost-"+kind, sink, sharedSiteOptions(t, s, 1), 0)
+			// Loaded, the script runs by EVALSHA, which the hook tells by its hash.
+			if err := leaseScript.Load(t.Context(), w.shared.f.rdb).Err(); err != nil {
+				t.Fatal(err)
+			}
+			hook := &lostReplyHook{kind: kind}
+			w.shared.f.rdb.AddHook(hook)
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+			defer cancel()
+			p, err := w.Run(ctx)
+			if !hook.dropped.Load() {
+				t.Fatalf("no %s lease was granted", kind)
+			}
+			if err != nil || !p.Done {
+				t.Fatalf("worker ended with %v, %+v; want the job done (a lease is orphaned)", err, p)
+			}
+			wantEachPageOnce(t, s, sink, n)
+		})
+	}
+}
+
+// TestSharedCrawlOrphanLeaseExpires records a lease for a worker that the
+// worker does not know it holds (as when its grant's reply, or the write
+// that ended it, was lost): the worker's heartbeat must not renew it, so it
+// expires, its page is queued again, and the job completes.
+func TestSharedCrawlOrphanLeaseExpires(t *testing.T) {
+	rd := redistest.Start(t, false)
+	const n, ttl = 5, 300 * time.Millisecond
+	s := newLinkedSite(t, n, 0)
+	sink := &memSink{}
+	w := sharedWorker(t, rd.URL(0), "orphan", sink, sharedSiteOptions(t, s, 1), ttl)
+	f := w.shared.f
+	if err := w.shared.admitSeeds(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := leaseScript.Run(t.Context(), f.rdb, nil, f.prefix, w.shared.worker, nowMS(), ttl.Milliseconds()).Slice()
+	if err != nil || res[0] != "robots" {
+		t.Fatalf("orphan lease: %v, %v; want robots", res, err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	p, err := w.Run(ctx)
+	if err != nil || !p.Done {
+		t.Fatalf("worker ended with %v, %+v; want the job done once the orphan lease expired", err, p)
+	}
+	pages, robots := s.pageHits()
+	if len(pages) != n || robots != 1 || sink.len() != n {
+		t.Errorf("%d pages fetched, robots.txt %d times, %d indexed; want %d, 1, %d", len(pages), robots, sink.len(), n, n)
 	}
 }
