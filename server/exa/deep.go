@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
@@ -183,6 +185,14 @@ func schemaSize(node any, depth int) (props, maxDepth int) {
 func (a *exaAPI) runDeep(c *exaCall, p *deepPlan, sreq *cariv1.SearchRequest) (*cariv1.SearchResponse, []string, error) {
 	queries, warnings := a.deepQueries(c.r.Context(), p, sreq.GetQuery())
 	resps := make([]*cariv1.SearchResponse, len(queries))
+	// Each search gets its own response headers: the calls run at once and
+	// c.opts() would have them all write c.header.
+	headers := make([]metadata.MD, len(queries))
+	defer func() {
+		for _, h := range headers {
+			c.header = metadata.Join(c.header, h)
+		}
+	}()
 	g, ctx := errgroup.WithContext(c.ctx)
 	for i, q := range queries {
 		r := proto.Clone(sreq).(*cariv1.SearchRequest)
@@ -195,7 +205,7 @@ func (a *exaAPI) runDeep(c *exaCall, p *deepPlan, sreq *cariv1.SearchRequest) (*
 		}
 		g.Go(func() error {
 			var err error
-			if resps[i], err = a.search.Search(ctx, r, c.opts()...); err == nil {
+			if resps[i], err = a.search.Search(ctx, r, grpc.Header(&headers[i])); err == nil {
 				a.present(resps[i]) // the urls; fusion replaces the scores
 			}
 			return err

@@ -3,6 +3,7 @@ package qdranttest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 
 	"github.com/qdrant/go-client/qdrant"
@@ -99,7 +100,7 @@ func (s collectionsAPI) Get(_ context.Context, r *qdrant.GetCollectionInfoReques
 				ShardNumber: cr.GetShardNumber(), ReplicationFactor: cr.ReplicationFactor,
 				VectorsConfig: cr.GetVectorsConfig(), SparseVectorsConfig: cr.GetSparseVectorsConfig(),
 			},
-			Metadata: c.metadata,
+			Metadata: maps.Clone(c.metadata), // marshalled after the lock is released
 		},
 	}}, nil
 }
