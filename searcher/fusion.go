@@ -159,3 +159,40 @@ func minMax(hits []store.Hit) func(float64) float64 {
 	}
 	return func(s float64) float64 { return (s - lo) / (hi - lo) }
 }
+
+// Ranked places one result of a fusion of separate rankings (FuseRankings):
+// the ranking it came from, its rank there (counting from 1), and its
+// fused score.
+type Ranked struct {
+	List, Rank int
+	Score      float64
+}
+
+// FuseRankings merges separate rankings of distinct documents, such as
+// the results of one query in several collections, by reciprocal rank
+// fusion: the document at rank r of any list scores 1 / (k + r), whatever
+// score its list gave it, so that lists whose scores have different
+// scales (BM25 in one collection, cosine or a re-ranker's in another)
+// mix fairly. lengths are the lists' lengths; the first n of the fused
+// ranking are returned, best first. Since no document is in two lists,
+// the order is by rank, and lists tie at each rank in their given order:
+// every list's first, then every list's second, and so on.
+func FuseRankings(lengths []int, k float64, n int) []Ranked {
+	out := make([]Ranked, 0, n)
+	for rank := 1; len(out) < n; rank++ {
+		more := false
+		for list, l := range lengths {
+			if rank > l {
+				continue
+			}
+			more = true
+			if len(out) < n {
+				out = append(out, Ranked{List: list, Rank: rank, Score: 1 / (k + float64(rank))})
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	return out
+}

@@ -97,3 +97,28 @@ func TestFusionForModel(t *testing.T) {
 		t.Errorf("a transformer model: %+v, want %+v", got, DefaultFusion)
 	}
 }
+
+// TestFuseRankings: lists of very different lengths interleave by rank,
+// lists tie at a rank in their given order, the fused score is 1/(k+rank),
+// and the first n are kept.
+func TestFuseRankings(t *testing.T) {
+	got := FuseRankings([]int{3, 0, 1, 2}, 60, 5)
+	want := []Ranked{
+		{List: 0, Rank: 1, Score: 1.0 / 61}, {List: 2, Rank: 1, Score: 1.0 / 61}, {List: 3, Rank: 1, Score: 1.0 / 61},
+		{List: 0, Rank: 2, Score: 1.0 / 62}, {List: 3, Rank: 2, Score: 1.0 / 62},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("fused %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("fused[%d] = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if all := FuseRankings([]int{3, 0, 1, 2}, 60, 100); len(all) != 6 || all[5] != (Ranked{List: 0, Rank: 3, Score: 1.0 / 63}) {
+		t.Errorf("all of them: %+v, want 6 ending with list 0's third", all)
+	}
+	if none := FuseRankings([]int{0, 0}, 60, 10); len(none) != 0 {
+		t.Errorf("empty lists fuse to %+v", none)
+	}
+}

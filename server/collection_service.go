@@ -32,16 +32,52 @@ func (s *collectionService) catalog() (*catalog.Catalog, error) {
 func (s *collectionService) ListCollections(ctx context.Context, _ *cariv1.ListCollectionsRequest) (*cariv1.ListCollectionsResponse, error) {
 	out := &cariv1.ListCollectionsResponse{}
 	if s.r.set == nil {
-		out.Collections = []*cariv1.Collection{{Name: catalog.Default, Settings: &cariv1.CollectionSettings{}}}
+		def := catalog.Collection{Name: catalog.Default}
+		if err := mayUse(ctx, "", def.Name); err == nil {
+			out.Collections = []*cariv1.Collection{s.described(ctx, def, nil)}
+		}
 		return out, nil
 	}
 	l := s.r.set.Catalog.Listing()
 	for _, c := range l.Collections {
 		if mayUse(ctx, "", c.Name) == nil {
-			out.Collections = append(out.Collections, protoCollection(c, l.Aliases))
+			out.Collections = append(out.Collections, s.described(ctx, c, l.Aliases))
 		}
 	}
 	return out, nil
+}
+
+// described is protoCollection with c's document count and embedding
+// model, for which it opens c. A collection that cannot be opened is
+// described without them, and the log says why: one broken collection
+// does not hide the others.
+func (s *collectionService) described(ctx context.Context, c catalog.Collection, aliases []catalog.Alias) *cariv1.Collection {
+	out := protoCollection(c, aliases)
+	err := func() error {
+		svc, err := s.r.services(ctx, c)
+		if err != nil || svc.store == nil {
+			return err
+		}
+		st, err := svc.store.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		gens, err := svc.store.Generations(ctx)
+		if err != nil {
+			return err
+		}
+		out.DocumentCount = &st.Documents
+		for _, g := range gens {
+			if g.State == store.GenerationServing {
+				out.EmbeddingModel = embeddingModel(g.Vectors)
+			}
+		}
+		return nil
+	}()
+	if err != nil {
+		s.r.base.Logger.WarnContext(ctx, "cannot count a collection's documents", "collection", c.Name, "err", err)
+	}
+	return out
 }
 
 func (s *collectionService) GetCollection(ctx context.Context, req *cariv1.GetCollectionRequest) (*cariv1.Collection, error) {
@@ -53,7 +89,7 @@ func (s *collectionService) GetCollection(ctx context.Context, req *cariv1.GetCo
 	if s.r.set != nil {
 		aliases = s.r.set.Catalog.Aliases()
 	}
-	return protoCollection(col, aliases), nil
+	return s.described(ctx, col, aliases), nil
 }
 
 func (s *collectionService) CreateCollection(ctx context.Context, req *cariv1.CreateCollectionRequest) (*cariv1.Collection, error) {

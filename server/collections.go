@@ -62,11 +62,16 @@ func newRouter(opts Options, def services) *router {
 	return &router{base: opts, set: opts.Collections, def: def, open: map[string]services{}, closes: map[string]func() error{}}
 }
 
-// resolve returns the collection name names ("" is default), refusing an
-// unknown one (NOT_FOUND) and one the caller's key may not use
-// (PERMISSION_DENIED), each naming it.
+// resolve returns the collection name names ("" is default), refusing a
+// malformed name (INVALID_ARGUMENT), an unknown one (NOT_FOUND) and one
+// the caller's key may not use (PERMISSION_DENIED), each naming it.
 func (r *router) resolve(ctx context.Context, name string) (catalog.Collection, error) {
 	var col catalog.Collection
+	if name != "" {
+		if err := catalog.CheckName(name); err != nil {
+			return col, status.Error(codes.InvalidArgument, err.Error())
+		}
+	}
 	if r.set == nil {
 		if name != "" && name != catalog.Default {
 			return col, status.Errorf(codes.NotFound, "collection %q: %v (this server serves only %s)", name, catalog.ErrNotFound, catalog.Default)
@@ -109,8 +114,19 @@ func (r *router) pick(ctx context.Context, name string) (services, error) {
 	if err != nil {
 		return services{}, err
 	}
+	return r.serve(ctx, col)
+}
+
+// serve returns the services of col, which resolve returned, counting the
+// request against it.
+func (r *router) serve(ctx context.Context, col catalog.Collection) (services, error) {
 	fullMethod, _ := grpc.Method(ctx)
 	r.base.Metrics.routed(col.Name, fullMethod)
+	return r.services(ctx, col)
+}
+
+// services returns the services of col, opening it on first use.
+func (r *router) services(ctx context.Context, col catalog.Collection) (services, error) {
 	if col.Name == catalog.Default {
 		return r.def, nil
 	}
@@ -184,27 +200,56 @@ type searchRouter struct {
 }
 
 func (s *searchRouter) Search(ctx context.Context, req *cariv1.SearchRequest) (*cariv1.SearchResponse, error) {
-	svc, err := s.r.pick(ctx, req.GetCollection())
+	if len(req.GetCollections()) > 0 {
+		return s.searchMany(ctx, req)
+	}
+	col, svc, err := s.pick(ctx, req.GetCollection())
 	if err != nil {
 		return nil, err
 	}
-	return svc.search.Search(ctx, req)
+	resp, err := svc.search.Search(ctx, req)
+	return inCollection(col, resp), err
 }
 
 func (s *searchRouter) FindSimilar(ctx context.Context, req *cariv1.FindSimilarRequest) (*cariv1.SearchResponse, error) {
-	svc, err := s.r.pick(ctx, req.GetCollection())
+	col, svc, err := s.pick(ctx, req.GetCollection())
 	if err != nil {
 		return nil, err
 	}
-	return svc.search.FindSimilar(ctx, req)
+	resp, err := svc.search.FindSimilar(ctx, req)
+	return inCollection(col, resp), err
 }
 
 func (s *searchRouter) GetContents(ctx context.Context, req *cariv1.GetContentsRequest) (*cariv1.GetContentsResponse, error) {
-	svc, err := s.r.pick(ctx, req.GetCollection())
+	col, svc, err := s.pick(ctx, req.GetCollection())
 	if err != nil {
 		return nil, err
 	}
-	return svc.search.GetContents(ctx, req)
+	resp, err := svc.search.GetContents(ctx, req)
+	for _, it := range resp.GetItems() {
+		if it.Document != nil {
+			it.Document.Collection = col
+		}
+	}
+	return resp, err
+}
+
+// pick is router.pick that also returns the collection's name.
+func (s *searchRouter) pick(ctx context.Context, name string) (string, services, error) {
+	col, err := s.r.resolve(ctx, name)
+	if err != nil {
+		return "", services{}, err
+	}
+	svc, err := s.r.serve(ctx, col)
+	return col.Name, svc, err
+}
+
+// inCollection marks resp's results as collection's.
+func inCollection(collection string, resp *cariv1.SearchResponse) *cariv1.SearchResponse {
+	for _, r := range resp.GetResults() {
+		r.Collection = collection
+	}
+	return resp
 }
 
 // indexRouter is IndexService over every collection.

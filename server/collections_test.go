@@ -8,16 +8,24 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/cari-search/cari/indexer"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/catalog"
 	"github.com/cari-search/cari/store/local"
 )
 
 const docsOnlySecret = "docs-only-key-0123456789"
 
+// lettersSpace is the vector space of collections made with the embedder
+// "letters" (letterEmbedder) in startCollectionsServer.
+var lettersSpace = store.VectorSpace{Model: "static/letters@0123abcd", Dim: 3}
+
 // startCollectionsServer is startServer with a catalog beside the default
-// collection, whose other collections open keyword-only local stores.
+// collection, whose other collections open keyword-only local stores, or
+// ones with letterEmbedder's vectors when their settings name the embedder
+// "letters".
 func startCollectionsServer(t *testing.T) (*testServer, *catalog.Catalog) {
 	t.Helper()
 	cat, err := catalog.Open(t.TempDir(), catalog.Options{})
@@ -26,11 +34,17 @@ func startCollectionsServer(t *testing.T) (*testServer, *catalog.Catalog) {
 	}
 	t.Cleanup(func() { cat.Close() })
 	open := func(_ context.Context, rec catalog.Collection) (*Collection, error) {
-		st, err := local.Open(cat.Dir(rec.Name), local.Options{})
+		var lo local.Options
+		var so searcher.Options
+		var io indexer.Options
+		if rec.Settings.Embedder == "letters" {
+			lo.Vectors, so.Embedder, io.Embedder = lettersSpace, letterEmbedder{}, letterEmbedder{}
+		}
+		st, err := local.Open(cat.Dir(rec.Name), lo)
 		if err != nil {
 			return nil, err
 		}
-		return &Collection{Searcher: searcher.New(st, searcher.Options{}), Store: st, StoreName: "local", Close: st.Close}, nil
+		return &Collection{Searcher: searcher.New(st, so), Store: st, StoreName: "local", Indexing: io, Close: st.Close}, nil
 	}
 	keys := append(testKeys, Key{Name: "docs-only", Secret: docsOnlySecret, Scope: ScopeAdmin, Collections: []string{"docs"}})
 	ts := startServer(t, serverSetup{guard: GuardOptions{Keys: keys}, opts: func(o *Options) {

@@ -43,15 +43,20 @@ func (s *searchService) Search(ctx context.Context, req *cariv1.SearchRequest) (
 	return s.response(ctx, resp, start), nil
 }
 
-// numResults checks a request's num_results against this server's cap
-// (searcher.CheckNumResults, so it reads as the searcher's own bound), and
-// turns 0 (not set) into the searcher's default, or the cap when that is
-// lower.
+// numResults is numResultsOf with this service's cap.
 func (s *searchService) numResults(n int32) (int, error) {
+	return numResultsOf(n, s.maxNumResults)
+}
+
+// numResultsOf checks a request's num_results against the server's cap
+// limit (searcher.CheckNumResults, so it reads as the searcher's own
+// bound), and turns 0 (not set) into the searcher's default, or the cap
+// when that is lower.
+func numResultsOf(n int32, limit int) (int, error) {
 	if n == 0 {
-		return min(searcher.DefaultNumResults, cmp.Or(s.maxNumResults, searcher.MaxNumResults)), nil
+		return min(searcher.DefaultNumResults, cmp.Or(limit, searcher.MaxNumResults)), nil
 	}
-	if err := searcher.CheckNumResults(int(n), s.maxNumResults); err != nil {
+	if err := searcher.CheckNumResults(int(n), limit); err != nil {
 		return 0, err
 	}
 	return int(n), nil

@@ -116,6 +116,8 @@ type services struct {
 	index      cariv1.IndexServiceServer
 	collection cariv1.CollectionServiceServer
 	router     *router
+	// store is a collection's store, for ListCollections' figures.
+	store IndexStore
 }
 
 // newServices returns the services of every collection, each request
@@ -134,6 +136,7 @@ func newCollectionServices(opts Options) services {
 		search: &searchService{searcher: opts.Searcher, log: log, maxNumResults: opts.MaxNumResults, model: model},
 		index: withCrawl(&indexService{store: opts.Store, indexing: opts.Indexing, storeName: opts.StoreName, log: log,
 			examples: newExampleQueries(opts.Store, log)}, opts.Crawl, opts.Reindex),
+		store: opts.Store,
 	}
 }
 

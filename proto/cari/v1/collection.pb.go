@@ -139,10 +139,17 @@ type Collection struct {
 	Name     string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	Settings *CollectionSettings    `protobuf:"bytes,2,opt,name=settings,proto3" json:"settings,omitempty"`
 	// The aliases that point at it.
-	Aliases       []string               `protobuf:"bytes,3,rep,name=aliases,proto3" json:"aliases,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Aliases    []string               `protobuf:"bytes,3,rep,name=aliases,proto3" json:"aliases,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Documents in its serving generation, as GetStats counts them. Unset
+	// when the collection could not be opened to count them (the server's
+	// log says why).
+	DocumentCount *int64 `protobuf:"varint,5,opt,name=document_count,json=documentCount,proto3,oneof" json:"document_count,omitempty"`
+	// The embedding model of its serving generation, as GetStats names it.
+	// Unset for a keyword-only collection, and one not yet embedded.
+	EmbeddingModel *EmbeddingModel `protobuf:"bytes,6,opt,name=embedding_model,json=embeddingModel,proto3" json:"embedding_model,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Collection) Reset() {
@@ -199,6 +206,20 @@ func (x *Collection) GetAliases() []string {
 func (x *Collection) GetCreateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Collection) GetDocumentCount() int64 {
+	if x != nil && x.DocumentCount != nil {
+		return *x.DocumentCount
+	}
+	return 0
+}
+
+func (x *Collection) GetEmbeddingModel() *EmbeddingModel {
+	if x != nil {
+		return x.EmbeddingModel
 	}
 	return nil
 }
@@ -802,7 +823,7 @@ var File_cari_v1_collection_proto protoreflect.FileDescriptor
 
 const file_cari_v1_collection_proto_rawDesc = "" +
 	"\n" +
-	"\x18cari/v1/collection.proto\x12\acari.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa2\x02\n" +
+	"\x18cari/v1/collection.proto\x12\acari.v1\x1a\x13cari/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa2\x02\n" +
 	"\x12CollectionSettings\x12\x1a\n" +
 	"\blanguage\x18\x01 \x01(\tR\blanguage\x12\x1c\n" +
 	"\abm25_k1\x18\x02 \x01(\x01H\x00R\x06bm25K1\x88\x01\x01\x12\x1a\n" +
@@ -815,14 +836,17 @@ const file_cari_v1_collection_proto_rawDesc = "" +
 	"\rmax_documents\x18\b \x01(\x03R\fmaxDocumentsB\n" +
 	"\n" +
 	"\b_bm25_k1B\t\n" +
-	"\a_bm25_b\"\xb0\x01\n" +
+	"\a_bm25_b\"\xb1\x02\n" +
 	"\n" +
 	"Collection\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x127\n" +
 	"\bsettings\x18\x02 \x01(\v2\x1b.cari.v1.CollectionSettingsR\bsettings\x12\x18\n" +
 	"\aaliases\x18\x03 \x03(\tR\aaliases\x12;\n" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\x18\n" +
+	"createTime\x12*\n" +
+	"\x0edocument_count\x18\x05 \x01(\x03H\x00R\rdocumentCount\x88\x01\x01\x12@\n" +
+	"\x0fembedding_model\x18\x06 \x01(\v2\x17.cari.v1.EmbeddingModelR\x0eembeddingModelB\x11\n" +
+	"\x0f_document_count\"\x18\n" +
 	"\x16ListCollectionsRequest\"P\n" +
 	"\x17ListCollectionsResponse\x125\n" +
 	"\vcollections\x18\x01 \x03(\v2\x13.cari.v1.CollectionR\vcollections\"*\n" +
@@ -894,35 +918,37 @@ var file_cari_v1_collection_proto_goTypes = []any{
 	(*ListAliasesRequest)(nil),       // 13: cari.v1.ListAliasesRequest
 	(*ListAliasesResponse)(nil),      // 14: cari.v1.ListAliasesResponse
 	(*timestamppb.Timestamp)(nil),    // 15: google.protobuf.Timestamp
+	(*EmbeddingModel)(nil),           // 16: cari.v1.EmbeddingModel
 }
 var file_cari_v1_collection_proto_depIdxs = []int32{
 	0,  // 0: cari.v1.Collection.settings:type_name -> cari.v1.CollectionSettings
 	15, // 1: cari.v1.Collection.create_time:type_name -> google.protobuf.Timestamp
-	1,  // 2: cari.v1.ListCollectionsResponse.collections:type_name -> cari.v1.Collection
-	0,  // 3: cari.v1.CreateCollectionRequest.settings:type_name -> cari.v1.CollectionSettings
-	0,  // 4: cari.v1.UpdateCollectionRequest.settings:type_name -> cari.v1.CollectionSettings
-	9,  // 5: cari.v1.UpdateAliasesRequest.actions:type_name -> cari.v1.AliasAction
-	12, // 6: cari.v1.UpdateAliasesResponse.aliases:type_name -> cari.v1.Alias
-	12, // 7: cari.v1.ListAliasesResponse.aliases:type_name -> cari.v1.Alias
-	2,  // 8: cari.v1.CollectionService.ListCollections:input_type -> cari.v1.ListCollectionsRequest
-	4,  // 9: cari.v1.CollectionService.GetCollection:input_type -> cari.v1.GetCollectionRequest
-	5,  // 10: cari.v1.CollectionService.CreateCollection:input_type -> cari.v1.CreateCollectionRequest
-	6,  // 11: cari.v1.CollectionService.UpdateCollection:input_type -> cari.v1.UpdateCollectionRequest
-	7,  // 12: cari.v1.CollectionService.DeleteCollection:input_type -> cari.v1.DeleteCollectionRequest
-	10, // 13: cari.v1.CollectionService.UpdateAliases:input_type -> cari.v1.UpdateAliasesRequest
-	13, // 14: cari.v1.CollectionService.ListAliases:input_type -> cari.v1.ListAliasesRequest
-	3,  // 15: cari.v1.CollectionService.ListCollections:output_type -> cari.v1.ListCollectionsResponse
-	1,  // 16: cari.v1.CollectionService.GetCollection:output_type -> cari.v1.Collection
-	1,  // 17: cari.v1.CollectionService.CreateCollection:output_type -> cari.v1.Collection
-	1,  // 18: cari.v1.CollectionService.UpdateCollection:output_type -> cari.v1.Collection
-	8,  // 19: cari.v1.CollectionService.DeleteCollection:output_type -> cari.v1.DeleteCollectionResponse
-	11, // 20: cari.v1.CollectionService.UpdateAliases:output_type -> cari.v1.UpdateAliasesResponse
-	14, // 21: cari.v1.CollectionService.ListAliases:output_type -> cari.v1.ListAliasesResponse
-	15, // [15:22] is the sub-list for method output_type
-	8,  // [8:15] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	16, // 2: cari.v1.Collection.embedding_model:type_name -> cari.v1.EmbeddingModel
+	1,  // 3: cari.v1.ListCollectionsResponse.collections:type_name -> cari.v1.Collection
+	0,  // 4: cari.v1.CreateCollectionRequest.settings:type_name -> cari.v1.CollectionSettings
+	0,  // 5: cari.v1.UpdateCollectionRequest.settings:type_name -> cari.v1.CollectionSettings
+	9,  // 6: cari.v1.UpdateAliasesRequest.actions:type_name -> cari.v1.AliasAction
+	12, // 7: cari.v1.UpdateAliasesResponse.aliases:type_name -> cari.v1.Alias
+	12, // 8: cari.v1.ListAliasesResponse.aliases:type_name -> cari.v1.Alias
+	2,  // 9: cari.v1.CollectionService.ListCollections:input_type -> cari.v1.ListCollectionsRequest
+	4,  // 10: cari.v1.CollectionService.GetCollection:input_type -> cari.v1.GetCollectionRequest
+	5,  // 11: cari.v1.CollectionService.CreateCollection:input_type -> cari.v1.CreateCollectionRequest
+	6,  // 12: cari.v1.CollectionService.UpdateCollection:input_type -> cari.v1.UpdateCollectionRequest
+	7,  // 13: cari.v1.CollectionService.DeleteCollection:input_type -> cari.v1.DeleteCollectionRequest
+	10, // 14: cari.v1.CollectionService.UpdateAliases:input_type -> cari.v1.UpdateAliasesRequest
+	13, // 15: cari.v1.CollectionService.ListAliases:input_type -> cari.v1.ListAliasesRequest
+	3,  // 16: cari.v1.CollectionService.ListCollections:output_type -> cari.v1.ListCollectionsResponse
+	1,  // 17: cari.v1.CollectionService.GetCollection:output_type -> cari.v1.Collection
+	1,  // 18: cari.v1.CollectionService.CreateCollection:output_type -> cari.v1.Collection
+	1,  // 19: cari.v1.CollectionService.UpdateCollection:output_type -> cari.v1.Collection
+	8,  // 20: cari.v1.CollectionService.DeleteCollection:output_type -> cari.v1.DeleteCollectionResponse
+	11, // 21: cari.v1.CollectionService.UpdateAliases:output_type -> cari.v1.UpdateAliasesResponse
+	14, // 22: cari.v1.CollectionService.ListAliases:output_type -> cari.v1.ListAliasesResponse
+	16, // [16:23] is the sub-list for method output_type
+	9,  // [9:16] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_cari_v1_collection_proto_init() }
@@ -930,7 +956,9 @@ func file_cari_v1_collection_proto_init() {
 	if File_cari_v1_collection_proto != nil {
 		return
 	}
+	file_cari_v1_types_proto_init()
 	file_cari_v1_collection_proto_msgTypes[0].OneofWrappers = []any{}
+	file_cari_v1_collection_proto_msgTypes[1].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -73,7 +73,11 @@ type Result struct {
 	Debug *ResultDebug `protobuf:"bytes,13,opt,name=debug,proto3" json:"debug,omitempty"`
 	// The metadata given when the document was indexed, returned as given.
 	// Default: empty.
-	Metadata      map[string]string `protobuf:"bytes,14,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Metadata map[string]string `protobuf:"bytes,14,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The collection the document is in: its name, never an alias, so that
+	// the results of a search over several collections say where each came
+	// from. Set by Search, FindSimilar and GetContents.
+	Collection    string `protobuf:"bytes,15,opt,name=collection,proto3" json:"collection,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -206,6 +210,13 @@ func (x *Result) GetMetadata() map[string]string {
 	return nil
 }
 
+func (x *Result) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
 // ResultDebug is each retrieval stage's view of one result, for tuning and
 // evaluation. A field is unset when its stage did not run for the request
 // or did not return this document.
@@ -228,8 +239,13 @@ type ResultDebug struct {
 	// Ordinal, counting from 0, of the passage whose vector score the
 	// document took. Set only when the vector side returned the document.
 	BestChunkOrdinal *int32 `protobuf:"varint,7,opt,name=best_chunk_ordinal,json=bestChunkOrdinal,proto3,oneof" json:"best_chunk_ordinal,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Rank, counting from 1, and score the result had in its own
+	// collection's results, before the collections were fused. Set only for
+	// searches over several collections.
+	CollectionRank  *int32   `protobuf:"varint,8,opt,name=collection_rank,json=collectionRank,proto3,oneof" json:"collection_rank,omitempty"`
+	CollectionScore *float32 `protobuf:"fixed32,9,opt,name=collection_score,json=collectionScore,proto3,oneof" json:"collection_score,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ResultDebug) Reset() {
@@ -311,6 +327,20 @@ func (x *ResultDebug) GetBestChunkOrdinal() int32 {
 	return 0
 }
 
+func (x *ResultDebug) GetCollectionRank() int32 {
+	if x != nil && x.CollectionRank != nil {
+		return *x.CollectionRank
+	}
+	return 0
+}
+
+func (x *ResultDebug) GetCollectionScore() float32 {
+	if x != nil && x.CollectionScore != nil {
+		return *x.CollectionScore
+	}
+	return 0
+}
+
 // StageTiming is how long one stage of a request took.
 type StageTiming struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -373,7 +403,7 @@ var File_cari_v1_result_proto protoreflect.FileDescriptor
 
 const file_cari_v1_result_proto_rawDesc = "" +
 	"\n" +
-	"\x14cari/v1/result.proto\x12\acari.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x04\n" +
+	"\x14cari/v1/result.proto\x12\acari.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x04\n" +
 	"\x06Result\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x14\n" +
@@ -392,11 +422,14 @@ const file_cari_v1_result_proto_rawDesc = "" +
 	"\n" +
 	"crawl_date\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tcrawlDate\x12*\n" +
 	"\x05debug\x18\r \x01(\v2\x14.cari.v1.ResultDebugR\x05debug\x129\n" +
-	"\bmetadata\x18\x0e \x03(\v2\x1d.cari.v1.Result.MetadataEntryR\bmetadata\x1a;\n" +
+	"\bmetadata\x18\x0e \x03(\v2\x1d.cari.v1.Result.MetadataEntryR\bmetadata\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x0f \x01(\tR\n" +
+	"collection\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\a\n" +
-	"\x05_text\"\xaa\x03\n" +
+	"\x05_text\"\xb1\x04\n" +
 	"\vResultDebug\x12&\n" +
 	"\fkeyword_rank\x18\x01 \x01(\x05H\x00R\vkeywordRank\x88\x01\x01\x12(\n" +
 	"\rkeyword_score\x18\x02 \x01(\x02H\x01R\fkeywordScore\x88\x01\x01\x12$\n" +
@@ -406,14 +439,18 @@ const file_cari_v1_result_proto_rawDesc = "" +
 	"\vfused_score\x18\x05 \x01(\x02H\x04R\n" +
 	"fusedScore\x88\x01\x01\x12&\n" +
 	"\frerank_score\x18\x06 \x01(\x02H\x05R\vrerankScore\x88\x01\x01\x121\n" +
-	"\x12best_chunk_ordinal\x18\a \x01(\x05H\x06R\x10bestChunkOrdinal\x88\x01\x01B\x0f\n" +
+	"\x12best_chunk_ordinal\x18\a \x01(\x05H\x06R\x10bestChunkOrdinal\x88\x01\x01\x12,\n" +
+	"\x0fcollection_rank\x18\b \x01(\x05H\aR\x0ecollectionRank\x88\x01\x01\x12.\n" +
+	"\x10collection_score\x18\t \x01(\x02H\bR\x0fcollectionScore\x88\x01\x01B\x0f\n" +
 	"\r_keyword_rankB\x10\n" +
 	"\x0e_keyword_scoreB\x0e\n" +
 	"\f_vector_rankB\x0f\n" +
 	"\r_vector_scoreB\x0e\n" +
 	"\f_fused_scoreB\x0f\n" +
 	"\r_rerank_scoreB\x15\n" +
-	"\x13_best_chunk_ordinal\"Z\n" +
+	"\x13_best_chunk_ordinalB\x12\n" +
+	"\x10_collection_rankB\x13\n" +
+	"\x11_collection_score\"Z\n" +
 	"\vStageTiming\x12\x14\n" +
 	"\x05stage\x18\x01 \x01(\tR\x05stage\x125\n" +
 	"\bduration\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\bdurationB2Z0github.com/cari-search/cari/proto/cari/v1;cariv1b\x06proto3"

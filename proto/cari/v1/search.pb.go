@@ -117,7 +117,20 @@ type SearchRequest struct {
 	// The collection (or an alias of one) to search; empty: "default". An
 	// unknown name answers NOT_FOUND naming it; a key limited to other
 	// collections answers PERMISSION_DENIED naming it.
-	Collection    string `protobuf:"bytes,10,opt,name=collection,proto3" json:"collection,omitempty"`
+	Collection string `protobuf:"bytes,10,opt,name=collection,proto3" json:"collection,omitempty"`
+	// Several collections (or aliases) to search at once, each with its own
+	// settings and model, instead of collection: setting both answers
+	// INVALID_ARGUMENT. Each collection returns its best num_results, and
+	// the lists are fused by rank (reciprocal rank fusion with
+	// fusion.rrf_k), so that collections whose scores have different scales
+	// mix fairly: each collection's first result comes before any second
+	// one, collections in the order listed. Result.score is then the fused
+	// score and Result.collection names each result's collection. Range: 1
+	// to 10 entries, each a collection name, no collection twice (an alias
+	// counts as its collection). A malformed name answers INVALID_ARGUMENT,
+	// an unknown one NOT_FOUND, and one outside the key's collections
+	// PERMISSION_DENIED, each naming the first such entry.
+	Collections   []string `protobuf:"bytes,11,rep,name=collections,proto3" json:"collections,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -220,6 +233,13 @@ func (x *SearchRequest) GetCollection() string {
 		return x.Collection
 	}
 	return ""
+}
+
+func (x *SearchRequest) GetCollections() []string {
+	if x != nil {
+		return x.Collections
+	}
+	return nil
 }
 
 // FindSimilarRequest asks for documents similar to an indexed one.
@@ -382,6 +402,8 @@ type SearchResponse struct {
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The retrieval that ran: KEYWORD, NEURAL or HYBRID, never UNSPECIFIED
 	// or AUTO. FindSimilar reports the retrieval it used to find neighbours.
+	// Over several collections: the one they all ran, or HYBRID when they
+	// ran different ones (keyword in one, neural in another).
 	ResolvedSearchType SearchType `protobuf:"varint,2,opt,name=resolved_search_type,json=resolvedSearchType,proto3,enum=cari.v1.SearchType" json:"resolved_search_type,omitempty"`
 	// The results, best first. At most num_results entries.
 	Results []*Result `protobuf:"bytes,3,rep,name=results,proto3" json:"results,omitempty"`
@@ -394,9 +416,13 @@ type SearchResponse struct {
 	// Why the results were not re-ranked, for people rather than programs:
 	// for example "not requested", "no re-ranker configured" or "re-ranker
 	// timed out after 2s". Empty when reranked is true; never empty when it
-	// is false.
+	// is false. Over several collections, reranked is true when every
+	// collection's results were re-ranked, and this lists why each of the
+	// others was not ("collection \"kb\": not requested").
 	RerankSkippedReason string `protobuf:"bytes,7,opt,name=rerank_skipped_reason,json=rerankSkippedReason,proto3" json:"rerank_skipped_reason,omitempty"`
-	// The model that embedded the query. Unset when no vector retrieval ran.
+	// The model that embedded the query. Unset when no vector retrieval ran,
+	// and over several collections when they embedded it with different
+	// models (ListCollections names each collection's).
 	EmbeddingModel *EmbeddingModel `protobuf:"bytes,8,opt,name=embedding_model,json=embeddingModel,proto3" json:"embedding_model,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
@@ -747,7 +773,7 @@ var File_cari_v1_search_proto protoreflect.FileDescriptor
 
 const file_cari_v1_search_proto_rawDesc = "" +
 	"\n" +
-	"\x14cari/v1/search.proto\x12\acari.v1\x1a\x13cari/v1/query.proto\x1a\x14cari/v1/result.proto\x1a\x13cari/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\x87\x03\n" +
+	"\x14cari/v1/search.proto\x12\acari.v1\x1a\x13cari/v1/query.proto\x1a\x14cari/v1/result.proto\x1a\x13cari/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\xa9\x03\n" +
 	"\rSearchRequest\x12\x14\n" +
 	"\x05query\x18\x01 \x01(\tR\x05query\x12'\n" +
 	"\x04type\x18\x02 \x01(\x0e2\x13.cari.v1.SearchTypeR\x04type\x12\x1f\n" +
@@ -763,7 +789,8 @@ const file_cari_v1_search_proto_rawDesc = "" +
 	"\n" +
 	"collection\x18\n" +
 	" \x01(\tR\n" +
-	"collectionB\t\n" +
+	"collection\x12 \n" +
+	"\vcollections\x18\v \x03(\tR\vcollectionsB\t\n" +
 	"\a_rerank\"\xb7\x02\n" +
 	"\x12FindSimilarRequest\x12\x12\n" +
 	"\x03url\x18\x01 \x01(\tH\x00R\x03url\x12\x10\n" +
