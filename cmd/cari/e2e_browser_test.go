@@ -190,6 +190,9 @@ func TestBrowserSearch(t *testing.T) {
 	)
 	results := eval[[]pageResult](p, readResults)
 	checkResults(t, results, eval[string](p, `document.getElementById("status").textContent`))
+	if eval[bool](p, `!document.getElementById("collections").hidden`) {
+		t.Error("the collection picker shows on a server with only the collection default")
+	}
 	if loc := eval[string](p, `location.search`); !strings.Contains(loc, "q=volcano+eruption") {
 		t.Errorf("location.search %q does not record the query", loc)
 	}
@@ -230,7 +233,74 @@ func TestBrowserSearch(t *testing.T) {
 	p.do("desktop", chromedp.EmulateViewport(1280, 900))
 	checkLanding(p, srv.url)
 	checkEmptyLanding(p)
+	checkCollectionPicker(p)
 	t.Logf("screenshots in %s", p.shots)
+}
+
+// pickerChoice is one collection as the picker shows it.
+type pickerChoice struct {
+	Name, Size, Model string
+	Checked           bool
+}
+
+const readPicker = `[...document.querySelectorAll("#collection-list .collection-choice")].map(l => ({
+	Name: l.querySelector(".collection-name").textContent, Size: l.querySelector(".collection-size").textContent,
+	Model: l.querySelector(".collection-model").textContent, Checked: l.querySelector("input").checked}))`
+
+// checkCollectionPicker serves a data directory with the collections kb
+// and news beside an empty default: the picker lists each with its size
+// and model, a collection named in the URL scopes the search to it, and
+// checking a second searches both, each result naming its collection.
+func checkCollectionPicker(p *page) {
+	p.t.Helper()
+	data := p.t.TempDir()
+	news := filepath.Join(p.t.TempDir(), "news.jsonl")
+	if err := os.WriteFile(news, []byte(`{"_id": "n1", "title": "Volcano news", "text": "The volcano near the town erupted again today."}
+{"_id": "n2", "title": "More volcano news", "text": "Ash from the volcano closed the airport."}
+`), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	mustCari(p.t, "index", "--data", data, "--collection", "kb", "--corpus", fixture("corpus.jsonl"), "--embedder", "none", "--max-malformed", fixtureMaxMalformed)
+	mustCari(p.t, "index", "--data", data, "--collection", "news", "--corpus", news, "--embedder", "none")
+	out, _ := mustCari(p.t, "stats", "--data", data, "--collection", "kb", "--json")
+	var kb struct{ Documents int64 }
+	if err := json.Unmarshal([]byte(out), &kb); err != nil || kb.Documents == 0 {
+		p.t.Fatalf("stats of kb: %s (%v)", out, err)
+	}
+	srv := startServe(p.t, data)
+
+	p.do("search kb", chromedp.Navigate(srv.url+"/?q=volcano&c=kb"), chromedp.WaitVisible(chromedp.CSS("#results .result")))
+	choices := eval[[]pickerChoice](p, readPicker)
+	want := []pickerChoice{
+		{"default", "0 documents", "keyword only", false},
+		{"kb", fmt.Sprintf("%d documents", kb.Documents), "keyword only", true},
+		{"news", "2 documents", "keyword only", false},
+	}
+	if hidden := eval[bool](p, `document.getElementById("collections").hidden`); hidden || !slices.Equal(choices, want) {
+		p.t.Errorf("picker (hidden %v) lists %+v, want %+v", hidden, choices, want)
+	}
+	one := eval[[]pageResult](p, readResults)
+	if len(one) == 0 || strings.HasPrefix(one[0].Title, "Volcano news") || eval[int](p, `document.querySelectorAll("#results .result-collection").length`) != 0 {
+		p.t.Errorf("search of kb alone: %+v, want kb's documents, not news's, and no collection names", one)
+	}
+
+	p.do("check news",
+		chromedp.Click(chromedp.CSS("#collections summary")),
+		chromedp.Click(chromedp.CSS(`#collection-list input[value="news"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#results .result-collection")),
+	)
+	p.screenshot("collections.png")
+	shown := eval[[]string](p, `[...document.querySelectorAll("#results .result-collection")].map(e => e.textContent)`)
+	if loc := eval[string](p, `location.search`); !strings.Contains(loc, "c=kb%2Cnews") || len(shown) < 3 || shown[0] != "kb" || shown[1] != "news" {
+		p.t.Errorf("kb and news checked: URL %q, results from %q; want c=kb,news and results alternating kb, news", loc, shown)
+	}
+	if chosen := eval[string](p, `document.getElementById("collections-chosen").textContent`); chosen != "kb, news" {
+		p.t.Errorf("picker summary says %q, want kb, news", chosen)
+	}
+	p.do("landing of news", chromedp.Navigate(srv.url+"/?c=news"), chromedp.WaitVisible(chromedp.CSS("#about .about-title")))
+	if got := eval[landing](p, readLanding); got.Title != "Search 2 documents" {
+		p.t.Errorf("landing with news chosen: %+v, want news's 2 documents", got)
+	}
 }
 
 // landing is what the page shows with no query: the index's description.

@@ -11,8 +11,12 @@ export class ApiError extends Error {
 export function search(req, apiKey, signal) {
     return call("/v1/search", { method: "POST", body: JSON.stringify(req), signal }, apiKey);
 }
-export function stats(apiKey, signal) {
-    return call("/v1/stats", { method: "GET", signal }, apiKey);
+export function stats(apiKey, signal, collection = "") {
+    const q = collection === "" ? "" : `?collection=${encodeURIComponent(collection)}`;
+    return call(`/v1/stats${q}`, { method: "GET", signal }, apiKey);
+}
+export function listCollections(apiKey, signal) {
+    return call("/v1/collections", { method: "GET", signal }, apiKey);
 }
 async function call(path, init, apiKey) {
     const headers = { "Content-Type": "application/json" };

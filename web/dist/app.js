@@ -1,4 +1,5 @@
-import { ApiError, search, stats } from "./api.js";
+import { ApiError, listCollections, search, stats } from "./api.js";
+import { Picker, splitNames } from "./collections.js";
 import { renderLanding } from "./landing.js";
 import { renderResults } from "./render.js";
 const keyStorage = "cari.apiKey";
@@ -32,6 +33,7 @@ const statusLine = byId("status");
 const errorBox = byId("error");
 const results = byId("results");
 const about = byId("about");
+const picker = new Picker(byId("collections"), byId("collection-list"), byId("collections-chosen"), () => form.requestSubmit());
 let inFlight = null;
 function storedKey() {
     try {
@@ -63,6 +65,10 @@ function formParams() {
             p.set(name, value);
         }
     }
+    const c = picker.param();
+    if (c !== "") {
+        p.set("c", c);
+    }
     return p;
 }
 function fillForm(p) {
@@ -79,6 +85,7 @@ function fillForm(p) {
     exclude.value = p.get("exclude") ?? "";
     after.value = p.get("after") ?? "";
     before.value = p.get("before") ?? "";
+    picker.check(splitNames(p.get("c")));
     filters.open = include.value + exclude.value + after.value + before.value !== "";
 }
 function request(p) {
@@ -88,6 +95,13 @@ function request(p) {
         numResults: Number(p.get("n") ?? "10"),
         contents: { highlights: { numSentences: 2, perUrl: 2 } },
     };
+    const names = chosen(p);
+    if (names.length > 1) {
+        req.collections = names;
+    }
+    else if (names[0] !== undefined && names[0] !== "default") {
+        req.collection = names[0];
+    }
     const inc = domains(p.get("include") ?? "");
     const exc = domains(p.get("exclude") ?? "");
     const from = p.get("after") ?? "";
@@ -112,6 +126,19 @@ function request(p) {
     }
     return req;
 }
+function chosen(p) {
+    const names = splitNames(p.get("c"));
+    return names.length > 0 ? names : picker.fallback();
+}
+async function loadCollections() {
+    try {
+        const resp = await listCollections(storedKey(), new AbortController().signal);
+        picker.show(resp.collections ?? [], splitNames(new URLSearchParams(location.search).get("c")));
+    }
+    catch {
+        picker.show([], []);
+    }
+}
 function showError(message) {
     errorBox.textContent = message;
     errorBox.hidden = message === "";
@@ -120,10 +147,11 @@ function runExample(q) {
     query.value = q;
     form.requestSubmit();
 }
-async function landing(signal) {
+async function landing(p, signal) {
     about.replaceChildren();
     try {
-        renderLanding(about, await stats(storedKey(), signal), runExample);
+        const first = chosen(p)[0] ?? "";
+        renderLanding(about, await stats(storedKey(), signal, first === "default" ? "" : first), runExample);
     }
     catch (e) {
         if (signal.aborted) {
@@ -149,7 +177,7 @@ async function run(p) {
         showError("");
         const ctl = new AbortController();
         inFlight = ctl;
-        await landing(ctl.signal);
+        await landing(p, ctl.signal);
         if (inFlight === ctl) {
             inFlight = null;
         }
@@ -162,8 +190,9 @@ async function run(p) {
     statusLine.textContent = "Searching…";
     showError("");
     try {
-        const resp = await search(request(p), storedKey(), ctl.signal);
-        statusLine.textContent = renderResults(results, resp, q);
+        const req = request(p);
+        const resp = await search(req, storedKey(), ctl.signal);
+        statusLine.textContent = renderResults(results, resp, q, req.collections !== undefined);
     }
     catch (e) {
         if (ctl.signal.aborted) {
@@ -219,7 +248,7 @@ keyForm.addEventListener("submit", (ev) => {
     }
     keyInput.value = "";
     keyPanel.open = false;
-    form.requestSubmit();
+    void loadCollections().then(() => form.requestSubmit());
 });
 forgetKey.addEventListener("click", () => {
     try {
@@ -269,5 +298,7 @@ document.addEventListener("keydown", (ev) => {
     }
 });
 keyPanel.querySelector("summary")?.setAttribute("title", storedKey() === "" ? "No key stored" : "A key is stored");
-fillForm(new URLSearchParams(location.search));
-void run(new URLSearchParams(location.search));
+void loadCollections().then(() => {
+    fillForm(new URLSearchParams(location.search));
+    void run(new URLSearchParams(location.search));
+});

@@ -96,7 +96,7 @@ function displayURL(r) {
 function isoDate(ts) {
     return ts === undefined || ts === "" ? "" : ts.slice(0, 10);
 }
-function renderResult(r, terms, rank) {
+function renderResult(r, terms, rank, showCollection) {
     const li = el("li", "result");
     li.dataset["id"] = r.id;
     const title = r.title !== "" ? r.title : r.url !== "" ? r.url : r.id;
@@ -124,6 +124,9 @@ function renderResult(r, terms, rank) {
         time.dateTime = published;
         meta.append(time);
     }
+    if (showCollection && r.collection !== undefined) {
+        meta.append(el("span", "result-collection", r.collection));
+    }
     const score = el("span", "result-score", `score ${r.score.toFixed(3)}`);
     score.title = `rank ${rank}; scores compare only within one search`;
     meta.append(score);
@@ -140,9 +143,9 @@ function renderResult(r, terms, rank) {
     });
     return li;
 }
-export function renderResults(list, resp, query) {
+export function renderResults(list, resp, query, showCollection = false) {
     const terms = queryTerms(query);
-    list.replaceChildren(...resp.results.map((r, i) => renderResult(r, terms, i + 1)));
+    list.replaceChildren(...resp.results.map((r, i) => renderResult(r, terms, i + 1, showCollection)));
     const n = resp.results.length;
     const ms = (seconds(resp.totalDuration) * 1000).toFixed(1);
     const type = typeNames[resp.resolvedSearchType] ?? resp.resolvedSearchType;

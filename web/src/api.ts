@@ -1,6 +1,6 @@
 // The slice of Cari's HTTP/JSON API (proto JSON, lowerCamelCase) the page
-// uses: POST /v1/search and GET /v1/stats. docs/API.md and /openapi.json
-// describe the rest.
+// uses: POST /v1/search, GET /v1/stats and GET /v1/collections.
+// docs/API.md and /openapi.json describe the rest.
 
 export type SearchType =
   | "SEARCH_TYPE_AUTO"
@@ -25,6 +25,9 @@ export interface SearchRequest {
   contents: {
     highlights: { numSentences?: number; perUrl?: number };
   };
+  // One collection (absent: "default"), or several, fused by rank.
+  collection?: string;
+  collections?: string[];
 }
 
 export interface Result {
@@ -40,6 +43,8 @@ export interface Result {
   domain: string;
   // BCP 47 tag, given at indexing or detected; absent when unknown.
   language?: string;
+  // The collection the document is in (its name, never an alias).
+  collection?: string;
 }
 
 export interface SearchResponse {
@@ -79,6 +84,20 @@ export interface StatsResponse {
   lastWriteTime?: string;
 }
 
+// Collection is one of ListCollections' collections.
+export interface Collection {
+  name: string;
+  aliases?: string[];
+  // int64, as a string; absent when the server could not count them.
+  documentCount?: string;
+  // Absent for a keyword-only collection.
+  embeddingModel?: EmbeddingModel;
+}
+
+export interface ListCollectionsResponse {
+  collections?: Collection[];
+}
+
 // ApiError is a failed call: the HTTP status and the google.rpc.Status the
 // server sent, whose message names the offending field.
 export class ApiError extends Error {
@@ -97,9 +116,17 @@ export function search(req: SearchRequest, apiKey: string, signal: AbortSignal):
   return call<SearchResponse>("/v1/search", { method: "POST", body: JSON.stringify(req), signal }, apiKey);
 }
 
-// stats describes the index (GetStats), for the landing page.
-export function stats(apiKey: string, signal: AbortSignal): Promise<StatsResponse> {
-  return call<StatsResponse>("/v1/stats", { method: "GET", signal }, apiKey);
+// stats describes a collection (GetStats; "" is default), for the
+// landing page.
+export function stats(apiKey: string, signal: AbortSignal, collection = ""): Promise<StatsResponse> {
+  const q = collection === "" ? "" : `?collection=${encodeURIComponent(collection)}`;
+  return call<StatsResponse>(`/v1/stats${q}`, { method: "GET", signal }, apiKey);
+}
+
+// listCollections lists the collections the key may use, with their
+// sizes and models, for the collection picker.
+export function listCollections(apiKey: string, signal: AbortSignal): Promise<ListCollectionsResponse> {
+  return call<ListCollectionsResponse>("/v1/collections", { method: "GET", signal }, apiKey);
 }
 
 async function call<T>(path: string, init: RequestInit, apiKey: string): Promise<T> {

@@ -1,8 +1,9 @@
 // Cari's search page: the form, the URL that records it (so searches can
 // be linked and the back button works), the keyboard, and the API key.
 
-import { ApiError, search, stats } from "./api.js";
+import { ApiError, listCollections, search, stats } from "./api.js";
 import type { SearchRequest, SearchType } from "./api.js";
+import { Picker, splitNames } from "./collections.js";
 import { renderLanding } from "./landing.js";
 import { renderResults } from "./render.js";
 
@@ -40,6 +41,11 @@ const statusLine = byId<HTMLParagraphElement>("status");
 const errorBox = byId<HTMLParagraphElement>("error");
 const results = byId<HTMLOListElement>("results");
 const about = byId<HTMLElement>("about");
+// Choosing collections searches them at once (or shows the landing page of
+// the first, while no query is entered).
+const picker = new Picker(byId<HTMLDetailsElement>("collections"), byId("collection-list"), byId("collections-chosen"), () =>
+  form.requestSubmit(),
+);
 
 let inFlight: AbortController | null = null;
 
@@ -75,6 +81,10 @@ function formParams(): URLSearchParams {
       p.set(name, value);
     }
   }
+  const c = picker.param();
+  if (c !== "") {
+    p.set("c", c);
+  }
   return p;
 }
 
@@ -93,6 +103,7 @@ function fillForm(p: URLSearchParams): void {
   exclude.value = p.get("exclude") ?? "";
   after.value = p.get("after") ?? "";
   before.value = p.get("before") ?? "";
+  picker.check(splitNames(p.get("c")));
   filters.open = include.value + exclude.value + after.value + before.value !== "";
 }
 
@@ -103,6 +114,12 @@ function request(p: URLSearchParams): SearchRequest {
     numResults: Number(p.get("n") ?? "10"),
     contents: { highlights: { numSentences: 2, perUrl: 2 } },
   };
+  const names = chosen(p);
+  if (names.length > 1) {
+    req.collections = names;
+  } else if (names[0] !== undefined && names[0] !== "default") {
+    req.collection = names[0];
+  }
   const inc = domains(p.get("include") ?? "");
   const exc = domains(p.get("exclude") ?? "");
   const from = p.get("after") ?? "";
@@ -128,6 +145,24 @@ function request(p: URLSearchParams): SearchRequest {
   return req;
 }
 
+// chosen are the collections the URL names, or the picker's fallback.
+function chosen(p: URLSearchParams): string[] {
+  const names = splitNames(p.get("c"));
+  return names.length > 0 ? names : picker.fallback();
+}
+
+// loadCollections fills the picker from the collections the key may use;
+// without the list (no key yet, an old server) it stays hidden and
+// searches go to default.
+async function loadCollections(): Promise<void> {
+  try {
+    const resp = await listCollections(storedKey(), new AbortController().signal);
+    picker.show(resp.collections ?? [], splitNames(new URLSearchParams(location.search).get("c")));
+  } catch {
+    picker.show([], []);
+  }
+}
+
 function showError(message: string): void {
   errorBox.textContent = message;
   errorBox.hidden = message === "";
@@ -141,10 +176,11 @@ function runExample(q: string): void {
 
 // landing describes the index in place of results: what it holds, its
 // model, when it was built, and example queries.
-async function landing(signal: AbortSignal): Promise<void> {
+async function landing(p: URLSearchParams, signal: AbortSignal): Promise<void> {
   about.replaceChildren();
   try {
-    renderLanding(about, await stats(storedKey(), signal), runExample);
+    const first = chosen(p)[0] ?? "";
+    renderLanding(about, await stats(storedKey(), signal, first === "default" ? "" : first), runExample);
   } catch (e) {
     if (signal.aborted) {
       return;
@@ -170,7 +206,7 @@ async function run(p: URLSearchParams): Promise<void> {
     showError("");
     const ctl = new AbortController();
     inFlight = ctl;
-    await landing(ctl.signal);
+    await landing(p, ctl.signal);
     if (inFlight === ctl) {
       inFlight = null;
     }
@@ -183,8 +219,9 @@ async function run(p: URLSearchParams): Promise<void> {
   statusLine.textContent = "Searching…";
   showError("");
   try {
-    const resp = await search(request(p), storedKey(), ctl.signal);
-    statusLine.textContent = renderResults(results, resp, q);
+    const req = request(p);
+    const resp = await search(req, storedKey(), ctl.signal);
+    statusLine.textContent = renderResults(results, resp, q, req.collections !== undefined);
   } catch (e) {
     if (ctl.signal.aborted) {
       return;
@@ -238,7 +275,7 @@ keyForm.addEventListener("submit", (ev) => {
   }
   keyInput.value = "";
   keyPanel.open = false;
-  form.requestSubmit();
+  void loadCollections().then(() => form.requestSubmit());
 });
 
 forgetKey.addEventListener("click", () => {
@@ -294,5 +331,7 @@ document.addEventListener("keydown", (ev) => {
 });
 
 keyPanel.querySelector("summary")?.setAttribute("title", storedKey() === "" ? "No key stored" : "A key is stored");
-fillForm(new URLSearchParams(location.search));
-void run(new URLSearchParams(location.search));
+void loadCollections().then(() => {
+  fillForm(new URLSearchParams(location.search));
+  void run(new URLSearchParams(location.search));
+});

@@ -133,7 +133,7 @@ function isoDate(ts: string | undefined): string {
   return ts === undefined || ts === "" ? "" : ts.slice(0, 10);
 }
 
-function renderResult(r: Result, terms: string[], rank: number): HTMLLIElement {
+function renderResult(r: Result, terms: string[], rank: number, showCollection: boolean): HTMLLIElement {
   const li = el("li", "result");
   li.dataset["id"] = r.id;
 
@@ -164,6 +164,9 @@ function renderResult(r: Result, terms: string[], rank: number): HTMLLIElement {
     time.dateTime = published;
     meta.append(time);
   }
+  if (showCollection && r.collection !== undefined) {
+    meta.append(el("span", "result-collection", r.collection));
+  }
   const score = el("span", "result-score", `score ${r.score.toFixed(3)}`);
   score.title = `rank ${rank}; scores compare only within one search`;
   meta.append(score);
@@ -182,10 +185,11 @@ function renderResult(r: Result, terms: string[], rank: number): HTMLLIElement {
   return li;
 }
 
-// renderResults replaces the list's contents and returns the summary line.
-export function renderResults(list: HTMLOListElement, resp: SearchResponse, query: string): string {
+// renderResults replaces the list's contents and returns the summary line;
+// showCollection names each result's collection (a search over several).
+export function renderResults(list: HTMLOListElement, resp: SearchResponse, query: string, showCollection = false): string {
   const terms = queryTerms(query);
-  list.replaceChildren(...resp.results.map((r, i) => renderResult(r, terms, i + 1)));
+  list.replaceChildren(...resp.results.map((r, i) => renderResult(r, terms, i + 1, showCollection)));
   const n = resp.results.length;
   const ms = (seconds(resp.totalDuration) * 1000).toFixed(1);
   const type = typeNames[resp.resolvedSearchType] ?? resp.resolvedSearchType;
