@@ -8,6 +8,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -70,6 +71,21 @@ func (c *Client) Close() error { return c.conn.Close() }
 // Search sends req with the API key, if any.
 func (c *Client) Search(ctx context.Context, req *cariv1.SearchRequest) (*cariv1.SearchResponse, error) {
 	return c.search.Search(c.withKey(ctx), req)
+}
+
+// InCollections points req at the collections a --collection flag names:
+// one name (or alias), or several separated by commas, searched at once
+// and fused by rank (SearchRequest.collections).
+func InCollections(req *cariv1.SearchRequest, flag string) {
+	names := strings.Split(flag, ",")
+	if len(names) == 1 {
+		req.Collection, req.Collections = flag, nil
+		return
+	}
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
+	}
+	req.Collection, req.Collections = "", names
 }
 
 // Stats asks the server for the statistics of collection ("": default)

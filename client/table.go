@@ -22,16 +22,22 @@ const (
 const columnGap = 2
 
 // WriteTable writes resp as cari search prints it: a row a result (rank,
-// score, id, title, URL), under it the result's text when the response
+// score, id, title, URL; the id as collection/id when the results come
+// from several collections), under it the result's text when the response
 // has one, and a line of totals. Titles and texts are put on one line, so
 // that a newline in a document cannot break the table. Columns are
 // aligned by the width a terminal shows, not by characters: a Chinese or
 // Japanese character takes two columns and a combining accent none.
 func WriteTable(w io.Writer, resp *cariv1.SearchResponse) error {
 	rows := [][]string{{"RANK", "SCORE", "ID", "TITLE", "URL"}}
+	several := spansCollections(resp)
 	for i, r := range resp.GetResults() {
+		id := r.GetId()
+		if several {
+			id = r.GetCollection() + "/" + id
+		}
 		rows = append(rows, []string{strconv.Itoa(i + 1), fmt.Sprintf("%.3f", r.GetScore()),
-			oneLine(r.GetId(), 0), oneLine(r.GetTitle(), titleColumns), oneLine(r.GetUrl(), 0)})
+			oneLine(id, 0), oneLine(r.GetTitle(), titleColumns), oneLine(r.GetUrl(), 0)})
 	}
 	lines := alignColumns(rows)
 	var b strings.Builder
@@ -47,6 +53,17 @@ func WriteTable(w io.Writer, resp *cariv1.SearchResponse) error {
 		resp.GetTotalDuration().AsDuration().Round(time.Microsecond))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// spansCollections reports whether resp's results come from more than one
+// collection.
+func spansCollections(resp *cariv1.SearchResponse) bool {
+	for _, r := range resp.GetResults() {
+		if r.GetCollection() != resp.GetResults()[0].GetCollection() {
+			return true
+		}
+	}
+	return false
 }
 
 // alignColumns returns rows as lines, each ending in a newline, every cell

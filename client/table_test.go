@@ -85,3 +85,40 @@ func TestWriteTableWideCharacters(t *testing.T) {
 		t.Errorf("long title cut to %q, %d columns; want at most %d ending in …", title, w, titleColumns)
 	}
 }
+
+// TestWriteTableCollections: results from several collections show each
+// one's collection before its ID; results from one show the ID alone.
+func TestWriteTableCollections(t *testing.T) {
+	for _, c := range []struct {
+		results []*cariv1.Result
+		want    []string
+	}{
+		{[]*cariv1.Result{{Id: "1", Collection: "kb"}, {Id: "2", Collection: "news"}}, []string{"kb/1", "news/2"}},
+		{[]*cariv1.Result{{Id: "1", Collection: "kb"}, {Id: "2", Collection: "kb"}}, []string{" 1 ", " 2 "}},
+	} {
+		var buf bytes.Buffer
+		if err := WriteTable(&buf, &cariv1.SearchResponse{Results: c.results}); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(buf.String(), "\n")
+		for i, want := range c.want {
+			if !strings.Contains(lines[i+1], want) || (len(want) == 3 && strings.Contains(lines[i+1], "/")) {
+				t.Errorf("row %d %q, want %q", i+1, lines[i+1], want)
+			}
+		}
+	}
+}
+
+// TestInCollections: one name goes in collection, several (comma
+// separated) in collections.
+func TestInCollections(t *testing.T) {
+	req := &cariv1.SearchRequest{}
+	InCollections(req, "kb")
+	if req.GetCollection() != "kb" || req.Collections != nil {
+		t.Errorf("kb: %v", req)
+	}
+	InCollections(req, "kb, news")
+	if req.GetCollection() != "" || strings.Join(req.GetCollections(), "|") != "kb|news" {
+		t.Errorf("kb, news: %v", req)
+	}
+}

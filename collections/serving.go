@@ -2,6 +2,7 @@ package collections
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 
@@ -51,6 +52,9 @@ func (c *Collection) Served() *server.Collection {
 // (cari search --data): it opens the collection, which must exist, runs
 // req as SearchService would (server.SearchDirect) and closes it.
 func SearchDirect(ctx context.Context, o Options, req *cariv1.SearchRequest) (*cariv1.SearchResponse, error) {
+	if len(req.GetCollections()) > 0 {
+		return nil, fmt.Errorf("collections %q: searching several collections at once needs a running cari serve (--addr); over a data directory, name one", req.GetCollections())
+	}
 	o.MustExist = true
 	c, err := Open(ctx, o)
 	if err != nil {

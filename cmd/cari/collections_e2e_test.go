@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -44,8 +45,31 @@ func TestCollectionsCommands(t *testing.T) {
 	if _, errOut, err := runCari(t, "stats", "--data", data, "--collection", "nope"); err == nil || !strings.Contains(errOut, `"nope"`) {
 		t.Errorf("stats of an unknown collection: %v %s, want an error naming it", err, errOut)
 	}
+	searchBoth(t, data)
 	mustCari(t, "collections", "delete", "--data", data, "other")
 	if got := eval("kb"); got != kb {
 		t.Errorf("kb after deleting other:\n%s\nwant\n%s", got, kb)
 	}
+}
+
+// searchBoth runs cari search --collection live,other against a cari serve
+// of data: the results of both collections, fused by rank, each named by
+// its collection (live's as kb's), kb's first. Over the data directory
+// itself, several collections are refused, naming them. The server is
+// stopped before it returns.
+func searchBoth(t *testing.T, data string) {
+	t.Helper()
+	if _, errOut, err := runCari(t, "search", "--data", data, "--collection", "live,other", "volcano"); err == nil || !strings.Contains(errOut, "cari serve") {
+		t.Errorf("search --data over two collections: %v %s, want an error that asks for a running server", err, errOut)
+	}
+	srv := startServe(t, data)
+	out, _ := mustCari(t, "search", "--addr", srv.addr, "--collection", "live,other", "-n", "4", "volcano", "eruption")
+	kb, other := strings.Index(out, "kb/doc02"), strings.Index(out, "other/doc02")
+	if kb < 0 || other < kb {
+		t.Errorf("search --collection live,other:\n%s\nwant kb/doc02, then other/doc02", out)
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-srv.exited
 }

@@ -80,13 +80,14 @@ func newSearchCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "deadline of the request")
 	cmd.Flags().StringVar(&apiKeyFile, "api-key-file", "", "file holding the API key to send (default: $"+client.DefaultAPIKeyEnv+", if set)")
 	stackF.register(cmd.Flags(), embeds|searches|reranks)
+	cmd.Flags().Lookup("collection").Usage = "collection (or alias) to search; several, comma-separated, are searched at once and fused by rank (a running cari serve only)"
 	return cmd
 }
 
 // searchWith sends req to the server at addr or, with --data, answers it
 // from the data directory in this process.
 func searchWith(ctx context.Context, cmd *cobra.Command, g *globalFlags, stackF stackFlags, addr, keyFile string, req *cariv1.SearchRequest) (*cariv1.SearchResponse, error) {
-	req.Collection = stackF.collection
+	client.InCollections(req, stackF.collection)
 	if !cmd.Flags().Changed("data") {
 		c, err := client.Dial(addr, client.Options{APIKeyFile: keyFile})
 		if err != nil {
