@@ -1,6 +1,7 @@
 package collections
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -61,7 +62,11 @@ func SearchDirect(ctx context.Context, o Options, req *cariv1.SearchRequest) (*c
 		return nil, err
 	}
 	defer c.Close()
-	return server.SearchDirect(ctx, c.Searcher, c.Index, req)
+	resp, err := server.SearchDirect(ctx, c.Searcher, c.Index, req)
+	for _, r := range resp.GetResults() {
+		r.Collection = cmp.Or(c.Record.Name, catalog.Default)
+	}
+	return resp, err
 }
 
 // Stats returns the figures of the collection name of dataDir, opening

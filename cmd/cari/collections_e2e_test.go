@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,8 +32,8 @@ func TestCollectionsCommands(t *testing.T) {
 		t.Fatalf("collections list --json: %s (%v)", out, err)
 	}
 	out, _ = mustCari(t, "search", "--data", data, "--collection", "live", "--json", "volcano", "eruption")
-	if !strings.Contains(out, `"doc02"`) {
-		t.Errorf("search --data --collection live found no doc02:\n%s", out)
+	if !strings.Contains(out, `"doc02"`) || !regexp.MustCompile(`"collection":\s*"kb"`).MatchString(out) {
+		t.Errorf("search --data --collection live found no doc02 of the collection kb:\n%s", out)
 	}
 	eval := func(collection string) string {
 		out, _ := mustCari(t, "eval", "--data", data, "--collection", collection, "--queries", fixture("queries.jsonl"), "--qrels", fixture("qrels.tsv"), "--mode", "keyword", "--reranker", "none")
