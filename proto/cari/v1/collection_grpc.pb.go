@@ -40,7 +40,9 @@ const (
 // GetCollection, ListAliases) takes a search key; changing takes an admin
 // key. A key limited to some collections sees and changes only those.
 type CollectionServiceClient interface {
-	// ListCollections lists the collections the caller's key may use.
+	// ListCollections lists the collections the caller's key may use, each
+	// with its document count and embedding model (for which the server
+	// opens each collection, as a search naming it would).
 	ListCollections(ctx context.Context, in *ListCollectionsRequest, opts ...grpc.CallOption) (*ListCollectionsResponse, error)
 	// GetCollection describes one collection (a name or an alias).
 	GetCollection(ctx context.Context, in *GetCollectionRequest, opts ...grpc.CallOption) (*Collection, error)
@@ -149,7 +151,9 @@ func (c *collectionServiceClient) ListAliases(ctx context.Context, in *ListAlias
 // GetCollection, ListAliases) takes a search key; changing takes an admin
 // key. A key limited to some collections sees and changes only those.
 type CollectionServiceServer interface {
-	// ListCollections lists the collections the caller's key may use.
+	// ListCollections lists the collections the caller's key may use, each
+	// with its document count and embedding model (for which the server
+	// opens each collection, as a search naming it would).
 	ListCollections(context.Context, *ListCollectionsRequest) (*ListCollectionsResponse, error)
 	// GetCollection describes one collection (a name or an alias).
 	GetCollection(context.Context, *GetCollectionRequest) (*Collection, error)
