@@ -297,6 +297,13 @@ func checkCollectionPicker(p *page) {
 	if chosen := eval[string](p, `document.getElementById("collections-chosen").textContent`); chosen != "kb, news" {
 		p.t.Errorf("picker summary says %q, want kb, news", chosen)
 	}
+	p.do("uncheck both",
+		chromedp.Click(chromedp.CSS(`#collection-list input[value="kb"]`)),
+		chromedp.Click(chromedp.CSS(`#collection-list input[value="news"]`)),
+	)
+	if checked := eval[[]string](p, `[...document.querySelectorAll("#collection-list input:checked")].map(i => i.value)`); !slices.Equal(checked, []string{"default"}) {
+		p.t.Errorf("with kb and news unchecked the picker checks %q, want default, which the search then covers", checked)
+	}
 	p.do("landing of news", chromedp.Navigate(srv.url+"/?c=news"), chromedp.WaitVisible(chromedp.CSS("#about .about-title")))
 	if got := eval[landing](p, readLanding); got.Title != "Search 2 documents" {
 		p.t.Errorf("landing with news chosen: %+v, want news's 2 documents", got)

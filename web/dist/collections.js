@@ -27,7 +27,7 @@ export class Picker {
         this.list = list;
         this.summary = summary;
         list.addEventListener("change", () => {
-            this.label();
+            this.check(this.boxes().some((b) => b.checked) ? this.chosen() : []);
             onChange();
         });
     }

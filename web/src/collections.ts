@@ -43,7 +43,9 @@ export class Picker {
     onChange: () => void,
   ) {
     list.addEventListener("change", () => {
-      this.label();
+      // Unchecking the last one goes back to the fallback, which the
+      // search then covers, rather than to a picker that shows nothing.
+      this.check(this.boxes().some((b) => b.checked) ? this.chosen() : []);
       onChange();
     });
   }
