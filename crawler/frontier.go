@@ -50,6 +50,13 @@ type task struct {
 	// a sitemap index.
 	url    string
 	nested bool
+	// lease names the task's lease in a shared crawl's frontier: the
+	// page's URL, or "S " and a sitemap's URL.
+	lease string
+	// prev is what a shared crawl remembers of the page from its last
+	// fetch (validators, links, fingerprints); a local crawl reads it from
+	// its state.
+	prev *urlRecord
 }
 
 // hostState is the frontier's view of one host.

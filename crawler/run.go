@@ -266,7 +266,7 @@ func (c *Crawler) runSitemap(ctx context.Context, t task) outcome {
 // runPage fetches one page and works out what to do with it.
 func (c *Crawler) runPage(ctx context.Context, col *colly.Collector, t task) outcome {
 	o := outcome{t: t, linkDepth: t.e.Depth + 1}
-	prev := c.urlRecord(t.e.URL)
+	prev := c.urlRecord(t)
 	o.prev = prev
 	fetchedAt := time.Now()
 	res, err := c.fetch(col, t.e.URL, prev)
@@ -312,13 +312,14 @@ func (c *Crawler) runPage(ctx context.Context, col *colly.Collector, t task) out
 	return c.extract(o, res, prev, fetchedAt)
 }
 
-// urlRecord is what the crawl state remembers of a URL from earlier
-// fetches, for a conditional request; nil when nothing (a shared crawl
-// keeps no records).
-func (c *Crawler) urlRecord(u string) *urlRecord {
+// urlRecord is what the crawl remembers of a task's page from earlier
+// fetches, for a conditional request; nil when nothing. A shared crawl's
+// lease brings it from Redis.
+func (c *Crawler) urlRecord(t task) *urlRecord {
 	if c.state == nil {
-		return nil
+		return t.prev
 	}
+	u := t.e.URL
 	recs, err := c.state.urlRecords([]string{u})
 	if err != nil {
 		c.log.Warn("read page record", "url", u, "error", err)

@@ -25,6 +25,20 @@ import (
 // most this long before another worker takes them.
 const DefaultLeaseTTL = 30 * time.Second
 
+// SharedOptions are a shared crawl worker's settings beside its Options.
+// The zero value is usable.
+type SharedOptions struct {
+	// LeaseTTL is how long the worker's leases outlive its last heartbeat.
+	// Default DefaultLeaseTTL.
+	LeaseTTL time.Duration
+	// RecrawlAfter is how long after its fetch a page is due to be fetched
+	// again (conditionally), for a pass started once the job's current one
+	// has ended. Default 0: every page is due as soon as its pass ends, as
+	// a local crawl run again asks every page whether it changed. The job's
+	// first worker fixes it for the job.
+	RecrawlAfter time.Duration
+}
+
 // maxRedisBackoff caps the wait between two tries while Redis is
 // unreachable.
 const maxRedisBackoff = 5 * time.Second
@@ -54,8 +68,11 @@ func OpenShared(redisURL, job string) (*SharedFrontier, error) {
 		return nil, &cari.FieldError{Field: "frontier", Reason: fmt.Sprintf("%q: %v (want redis://HOST:PORT/DB)", redisURL, err)}
 	}
 	o.MaxRetries = -1 // the worker retries with its own backoff
-	return &SharedFrontier{rdb: redis.NewClient(o), job: job, prefix: "cari:crawl:{" + job + "}:"}, nil
+	return &SharedFrontier{rdb: redis.NewClient(o), job: job, prefix: jobPrefix(job)}, nil
 }
+
+// jobPrefix starts every Redis key of the job: one hash slot per job.
+func jobPrefix(job string) string { return "cari:crawl:{" + job + "}:" }
 
 // Close closes the connection to Redis.
 func (f *SharedFrontier) Close() error { return f.rdb.Close() }
@@ -78,13 +95,16 @@ type jobConfig struct {
 	HostDelay       time.Duration `json:"host_delay,omitempty"`
 	HostParallelism int           `json:"host_parallelism,omitempty"`
 	MaxCrawlDelay   time.Duration `json:"max_crawl_delay,omitempty"`
+	NoSitemaps      bool          `json:"no_sitemaps,omitempty"`
+	RecrawlAfter    time.Duration `json:"recrawl_after,omitempty"`
 }
 
-func configOf(o Options) jobConfig {
+func configOf(o Options, so SharedOptions) jobConfig {
 	c := jobConfig{
 		Seeds: o.Seeds, AllowedDomains: o.AllowedDomains, Include: o.Include, Exclude: o.Exclude,
 		MaxDepth: o.MaxDepth, AllowPrivate: o.AllowPrivate, HostDelay: o.HostDelay,
 		HostParallelism: o.HostParallelism, MaxCrawlDelay: o.MaxCrawlDelay,
+		NoSitemaps: o.NoSitemaps, RecrawlAfter: so.RecrawlAfter,
 	}
 	for _, n := range o.AllowedNetworks {
 		c.AllowedNetworks = append(c.AllowedNetworks, n.String())
@@ -99,6 +119,7 @@ func (c jobConfig) apply(o Options) (Options, error) {
 	o.AllowedDomains, o.Include, o.Exclude = c.AllowedDomains, c.Include, c.Exclude
 	o.MaxDepth, o.AllowPrivate = c.MaxDepth, c.AllowPrivate
 	o.HostDelay, o.HostParallelism, o.MaxCrawlDelay = c.HostDelay, c.HostParallelism, c.MaxCrawlDelay
+	o.NoSitemaps = c.NoSitemaps
 	o.AllowedNetworks = nil
 	for _, s := range c.AllowedNetworks {
 		n, err := netip.ParsePrefix(s)
@@ -111,13 +132,13 @@ func (c jobConfig) apply(o Options) (Options, error) {
 }
 
 // join creates the job from the worker's options, or when it exists (the
-// first worker created it) takes its scope and politeness. The job's page
-// budget is the largest any worker asked for. It reports whether the
-// worker created the job.
-func (f *SharedFrontier) join(ctx context.Context, o Options) (Options, bool, error) {
-	raw, err := json.Marshal(configOf(o))
+// first worker created it) takes its scope, politeness and recrawl
+// interval. The job's page budget is the largest any worker asked for.
+func (f *SharedFrontier) join(ctx context.Context, o Options, so SharedOptions) (Options, jobConfig, error) {
+	cfg := configOf(o, so)
+	raw, err := json.Marshal(cfg)
 	if err != nil {
-		return o, false, err
+		return o, cfg, err
 	}
 	var created bool
 	err = withRetry(ctx, o.Logger, "join the crawl job", func() error {
@@ -141,14 +162,14 @@ func (f *SharedFrontier) join(ctx context.Context, o Options) (Options, bool, er
 		return nil
 	})
 	if err != nil || created {
-		return o, created, err
+		return o, cfg, err
 	}
 	var c jobConfig
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return o, false, fmt.Errorf("crawl job %s: unreadable configuration in Redis: %w", f.job, err)
+		return o, cfg, fmt.Errorf("crawl job %s: unreadable configuration in Redis: %w", f.job, err)
 	}
 	o, err = c.apply(o)
-	return o, false, err
+	return o, c, err
 }
 
 // newWorkerID names this worker in the job: host name, process and a

@@ -118,10 +118,10 @@ func (s *sharedRun) flushLoop(ctx, runCtx context.Context, in <-chan heldOutcome
 	}
 }
 
-// commit decides the group's duplicates and hands its documents to the
-// sink, then admits its links and ends the leases of the pages without a
-// document in one pipeline. It returns the pages whose documents wait for
-// the sink's flush.
+// commit follows the group's canonical links, decides its duplicates and
+// hands its documents to the sink, then admits its links and ends the
+// leases of the pages without a document in one pipeline. It returns the
+// pages whose documents wait for the sink's flush.
 func (s *sharedRun) commit(ctx context.Context, group []outcome) ([]heldOutcome, error) {
 	var held []heldOutcome
 	var now []outcome
@@ -130,6 +130,17 @@ func (s *sharedRun) commit(ctx context.Context, group []outcome) ([]heldOutcome,
 		if o.doc == nil || o.retry {
 			now = append(now, o)
 			continue
+		}
+		if o.canonicalOf {
+			followed, err := s.followCanonical(ctx, o)
+			if err != nil {
+				return nil, err
+			}
+			if followed {
+				skips[len(now)] = "canonical"
+				now = append(now, o)
+				continue
+			}
 		}
 		skip, err := s.dedupe(ctx, o)
 		if err != nil {
@@ -161,6 +172,9 @@ func (s *sharedRun) commit(ctx context.Context, group []outcome) ([]heldOutcome,
 		if len(admit) > 0 {
 			admitScript.Eval(ctx, pipe, nil, append([]any{s.f.prefix, t}, admit...)...)
 		}
+		for _, o := range group {
+			s.nestedSitemapsCmd(ctx, pipe, o, t)
+		}
 		for i, o := range now {
 			skip := o.skip
 			if k, ok := skips[i]; ok {
@@ -173,7 +187,7 @@ func (s *sharedRun) commit(ctx context.Context, group []outcome) ([]heldOutcome,
 	})
 	if err == nil {
 		for _, o := range now {
-			s.unhold(o.t.e.URL)
+			s.unhold(o.t.lease)
 		}
 	}
 	return held, err
@@ -196,7 +210,7 @@ func (s *sharedRun) flushHeld(ctx, runCtx context.Context, held []heldOutcome) e
 	})
 	if err == nil {
 		for _, h := range held {
-			s.unhold(h.o.t.e.URL)
+			s.unhold(h.o.t.lease)
 		}
 	}
 	return err
@@ -223,15 +237,14 @@ func (s *sharedRun) flushSink(ctx, runCtx context.Context) error {
 	}
 }
 
-// linkArgs appends admitScript's arguments for an outcome's links and its
-// redirect target. A rel="canonical" target is not followed in a shared
-// crawl: the page is indexed under its own URL.
+// linkArgs appends admitScript's arguments for an outcome's links (a
+// page's, or the pages a sitemap lists) and its redirect target. A
+// rel="canonical" target was followed, or not, by followCanonical.
 func (s *sharedRun) linkArgs(args []any, o outcome) []any {
-	if o.t.kind != taskPage || o.retry {
+	if (o.t.kind != taskPage && o.t.kind != taskSitemap) || o.retry {
 		return args
 	}
-	e := o.t.e
-	if o.redirect != "" && !o.canonicalOf {
+	if e := o.t.e; e != nil && o.redirect != "" && !o.canonicalOf {
 		args = s.admitArgs(args, o.redirect, e.Depth, e.Redirects+1, false)
 	}
 	for _, l := range o.links {
@@ -240,17 +253,28 @@ func (s *sharedRun) linkArgs(args []any, o outcome) []any {
 	return args
 }
 
-// completeCmd queues completeScript for an outcome's lease.
+// completeCmd queues completeScript for an outcome's lease: a page's
+// record and its next due time go with it, so that a later pass asks the
+// page conditionally.
 func (s *sharedRun) completeCmd(ctx context.Context, pipe redis.Pipeliner, o outcome, now int64, skip, fail string, indexed bool) {
 	e := o.t.e
-	var dueAt, retry string
-	if o.retry {
-		dueAt = strconv.FormatInt(e.NotBefore.UnixMilli(), 10)
+	var retryAt, retry, rec, due string
+	switch {
+	case o.t.kind == taskSitemap:
+	case o.retry:
+		retryAt = strconv.FormatInt(e.NotBefore.UnixMilli(), 10)
 		raw, _ := json.Marshal(e)
 		retry = string(raw)
+	default:
+		if o.record != nil {
+			raw, _ := json.Marshal(o.record)
+			rec = string(raw)
+		}
+		raw, _ := json.Marshal(entry{URL: e.URL, Depth: e.Depth, Redirects: e.Redirects})
+		due = o.t.host.key + "\t" + string(raw)
 	}
-	completeScript.Eval(ctx, pipe, nil, s.f.prefix, s.worker, e.URL, now,
-		flag(o.fetched), o.bytes, skip, fail, flag(indexed), dueAt, retry)
+	completeScript.Eval(ctx, pipe, nil, s.f.prefix, s.worker, o.t.lease, now,
+		flag(o.fetched), o.bytes, skip, fail, flag(indexed), retryAt, retry, rec, due, now+s.recrawlAfter.Milliseconds())
 }
 
 func flag(b bool) string {
@@ -260,17 +284,27 @@ func flag(b bool) string {
 	return "0"
 }
 
-// dedupe decides whether a document goes to the index in a shared crawl:
-// not when another URL of the job has its text ("duplicate") or a text
-// within nearDupBits SimHash bits ("near_duplicate"). The exact check is
-// atomic; two near duplicates fetched at the same moment by two workers
-// may both be indexed.
+// dedupe decides whether a document goes to the index in a shared crawl,
+// as committer.dedupe does in a local one: not when its text is what the
+// URL's last fetch had ("unchanged"), what another URL of the job has
+// ("duplicate") or within nearDupBits SimHash bits of another's
+// ("near_duplicate"). The exact check is atomic; two near duplicates
+// fetched at the same moment by two workers may both be indexed. A page
+// that goes to the index gives up its last text's fingerprints, and its
+// record takes the new ones.
 func (s *sharedRun) dedupe(ctx context.Context, o outcome) (string, error) {
-	doc := o.doc
+	doc, rec, prev := o.doc, o.record, o.prev
+	if prev == nil {
+		prev = &urlRecord{}
+	}
+	if prev.Hash == doc.ContentHash {
+		rec.Hash, rec.SimHash, rec.HasSimHash = prev.Hash, prev.SimHash, prev.HasSimHash
+		return "unchanged", nil
+	}
 	var owner string
 	err := withRetry(ctx, s.c.log, "check duplicates", func() error {
 		var err error
-		owner, err = claimHashScript.Run(ctx, s.f.rdb, nil, s.f.prefix, doc.ContentHash, doc.URL).Text()
+		owner, err = claimHashScript.Run(ctx, s.f.rdb, nil, s.f.prefix, doc.ContentHash, doc.URL, prev.Hash).Text()
 		return err
 	})
 	if err != nil {
@@ -279,13 +313,13 @@ func (s *sharedRun) dedupe(ctx context.Context, o outcome) (string, error) {
 	if owner != doc.URL {
 		return "duplicate", nil
 	}
+	rec.Hash, rec.SimHash, rec.HasSimHash = doc.ContentHash, o.simHash, o.hasSimHash
 	if !o.hasSimHash {
-		return "", nil
+		return "", s.forgetSimHash(ctx, prev, doc.URL)
 	}
 	// Two fingerprints at most 7 bits apart agree in at least one of
 	// their 8 bytes (pigeonhole), so the candidates are the pages that
 	// share a byte at the same position.
-	member := strconv.FormatUint(o.simHash, 16) + " " + doc.URL
 	var near bool
 	err = withRetry(ctx, s.c.log, "check near duplicates", func() error {
 		pipe := s.f.rdb.Pipeline()
@@ -310,9 +344,10 @@ func (s *sharedRun) dedupe(ctx context.Context, o outcome) (string, error) {
 			return nil
 		}
 		pipe = s.f.rdb.Pipeline()
-		for i := range 8 {
-			pipe.SAdd(ctx, s.simKey(o.simHash, i), member)
+		if prev.HasSimHash && prev.SimHash != o.simHash {
+			s.simCmds(ctx, pipe.SRem, prev.SimHash, doc.URL)
 		}
+		s.simCmds(ctx, pipe.SAdd, o.simHash, doc.URL)
 		_, err := pipe.Exec(ctx)
 		return err
 	})
@@ -320,9 +355,33 @@ func (s *sharedRun) dedupe(ctx context.Context, o outcome) (string, error) {
 		return "", err
 	}
 	if near {
+		rec.Hash, rec.SimHash, rec.HasSimHash = "", 0, false
 		return "near_duplicate", nil
 	}
 	return "", nil
+}
+
+// forgetSimHash takes a page's last SimHash out of the near-duplicate
+// buckets, when it had one.
+func (s *sharedRun) forgetSimHash(ctx context.Context, prev *urlRecord, u string) error {
+	if !prev.HasSimHash {
+		return nil
+	}
+	return withRetry(ctx, s.c.log, "forget a page's last SimHash", func() error {
+		pipe := s.f.rdb.Pipeline()
+		s.simCmds(ctx, pipe.SRem, prev.SimHash, u)
+		_, err := pipe.Exec(ctx)
+		return err
+	})
+}
+
+// simCmds queues op (SAdd or SRem) of page u's SimHash h in each of its 8
+// buckets.
+func (s *sharedRun) simCmds(ctx context.Context, op func(context.Context, string, ...any) *redis.IntCmd, h uint64, u string) {
+	member := strconv.FormatUint(h, 16) + " " + u
+	for i := range 8 {
+		op(ctx, s.simKey(h, i), member)
+	}
 }
 
 func (s *sharedRun) simKey(h uint64, i int) string {

@@ -26,6 +26,10 @@ type sharedRun struct {
 	c      *Crawler
 	worker string
 	ttl    time.Duration
+	// recrawlAfter is the job's: how long after its fetch a page is due
+	// again. sitemaps says whether the job reads sitemaps.
+	recrawlAfter time.Duration
+	sitemaps     bool
 	// ctx is the run's: a robots.txt read as the worker stops is not
 	// recorded (its lease is given back instead).
 	ctx   context.Context
@@ -34,7 +38,8 @@ type sharedRun struct {
 	// pollMu is held by the one fetcher that polls Redis for a lease.
 	pollMu  sync.Mutex
 	mu      sync.Mutex
-	robots  map[string]*robotsRules // parsed robots.txt by host
+	robots  map[string]*robotsRules // parsed robots.txt by host, in pass
+	pass    int64                   // the job's recrawl pass robots was read in
 	end     StopReason              // why the job ended, once a lease said so
 	prog    Progress                // the job's totals, refreshed by the heartbeat
 	fetched int64                   // pages this worker fetched
@@ -50,14 +55,13 @@ type sharedRun struct {
 }
 
 // NewShared prepares a worker of the crawl job in f: the first worker
-// creates the job from its options, later ones take the job's scope and
-// politeness and add their seeds to it. Documents go to sink. Invalid
-// options give a *cari.FieldError.
-func NewShared(ctx context.Context, f *SharedFrontier, sink Sink, opts Options, leaseTTL time.Duration) (*Crawler, error) {
-	if leaseTTL <= 0 {
-		leaseTTL = DefaultLeaseTTL
+// creates the job from its options, later ones take the job's scope,
+// politeness and recrawl interval and add their seeds to it. Documents go
+// to sink. Invalid options give a *cari.FieldError.
+func NewShared(ctx context.Context, f *SharedFrontier, sink Sink, opts Options, so SharedOptions) (*Crawler, error) {
+	if so.LeaseTTL <= 0 {
+		so.LeaseTTL = DefaultLeaseTTL
 	}
-	opts.NoSitemaps = true // not shared yet: see docs/CRAWLER.md
 	d := opts.withDefaults()
 	opts.Logger, opts.MaxPages = d.Logger, d.MaxPages
 	if len(opts.Seeds) > 0 {
@@ -78,7 +82,7 @@ func NewShared(ctx context.Context, f *SharedFrontier, sink Sink, opts Options, 
 			return nil, &cari.FieldError{Field: "seeds", Reason: fmt.Sprintf("crawl job %s does not exist yet; its first worker needs a seed", f.job)}
 		}
 	}
-	joined, _, err := f.join(ctx, opts)
+	joined, cfg, err := f.join(ctx, opts, so)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +90,8 @@ func NewShared(ctx context.Context, f *SharedFrontier, sink Sink, opts Options, 
 	if err != nil {
 		return nil, err
 	}
-	c.shared = &sharedRun{f: f, c: c, worker: newWorkerID(), ttl: leaseTTL, robots: make(map[string]*robotsRules), held: make(map[string]bool)}
+	c.shared = &sharedRun{f: f, c: c, worker: newWorkerID(), ttl: so.LeaseTTL, recrawlAfter: cfg.RecrawlAfter,
+		sitemaps: !c.opts.NoSitemaps && c.scope.maxDepth > 0, robots: make(map[string]*robotsRules), held: make(map[string]bool)}
 	c.sched = c.shared
 	c.log = c.log.With("job", f.job, "worker", c.shared.worker)
 	return c, nil
@@ -108,6 +113,9 @@ func (c *Crawler) runShared(ctx context.Context) (Progress, error) {
 	s.start = time.Now()
 	s.prog = Progress{CrawlID: s.f.job}
 	s.mu.Unlock()
+	if err := s.startPass(ctx); err != nil {
+		return s.progress(), err
+	}
 	if err := s.admitSeeds(ctx); err != nil {
 		return s.progress(), err
 	}
@@ -205,7 +213,8 @@ func (s *sharedRun) heartbeat(ctx context.Context) {
 	}
 }
 
-// refresh reads the job's totals.
+// refresh reads the job's totals. A new recrawl pass reads robots.txt
+// again, so the worker forgets the copies it parsed.
 func (s *sharedRun) refresh(ctx context.Context) {
 	st, err := s.f.Status(ctx)
 	if err != nil {
@@ -213,6 +222,9 @@ func (s *sharedRun) refresh(ctx context.Context) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if st.Pass != s.pass {
+		s.pass, s.robots = st.Pass, make(map[string]*robotsRules)
+	}
 	s.prog.Fetched, s.prog.Queued, s.prog.Indexed = st.Fetched, st.Queued, st.Indexed
 	s.prog.Skipped, s.prog.Errors = st.Skipped, st.Errors
 	s.prog.Retries, s.prog.BytesFetched, s.prog.Hosts = st.Retries, st.BytesFetched, st.Hosts
@@ -251,12 +263,12 @@ func (s *sharedRun) next(ctx context.Context) (task, bool) {
 			return task{}, false
 		}
 		switch res[0] {
-		case "page":
-			t, ok := s.pageTask(ctx, res[1].(string), res[2].(string))
+		case "page", "sitemap":
+			t, ok := s.leasedTask(ctx, res)
 			if !ok {
 				continue
 			}
-			if t.kind == taskPage {
+			if t.kind != taskSkip {
 				s.scheduled(t.host.key, now)
 			}
 			return t, true
@@ -323,16 +335,32 @@ func (s *sharedRun) scheduled(host string, at int64) {
 	}
 }
 
-// pageTask turns a leased entry into a task: a skip when robots.txt
-// disallows the page (the lease's slot is freed without a request).
-func (s *sharedRun) pageTask(ctx context.Context, raw, host string) (task, bool) {
-	var e entry
+// leasedTask turns a lease's reply ({"page", entry, host, lease, record}
+// or {"sitemap", entry, host, lease}) into a task: a skip when robots.txt
+// disallows the page (the lease's slot is freed without a request). An
+// entry that cannot be read is completed as failed and set aside
+// (corrupt), and false is returned.
+func (s *sharedRun) leasedTask(ctx context.Context, res []any) (task, bool) {
+	raw, host, lease := res[1].(string), res[2].(string), res[3].(string)
+	s.hold(lease)
+	t := task{kind: taskPage, host: &hostState{key: host}, lease: lease}
+	var e sharedEntry
 	if err := json.Unmarshal([]byte(raw), &e); err != nil {
-		s.c.log.Error("unreadable entry in the shared frontier; dropped", "entry", raw, "error", err)
+		s.dropCorrupt(ctx, lease, raw, err)
 		return task{}, false
 	}
-	s.hold(e.URL)
-	t := task{kind: taskPage, host: &hostState{key: host}, e: &e}
+	if res[0] == "sitemap" {
+		t.kind, t.url, t.nested = taskSitemap, e.URL, e.Sitemap == nestedSitemap
+		return t, true
+	}
+	t.e = &e.entry
+	if rec, _ := res[4].(string); rec != "" {
+		t.prev = &urlRecord{}
+		if err := json.Unmarshal([]byte(rec), t.prev); err != nil {
+			s.c.log.Warn("unreadable page record in the shared frontier; fetching without it", "url", e.URL, "error", err)
+			t.prev = nil
+		}
+	}
 	r, err := s.hostRobots(ctx, host)
 	if err != nil {
 		return t, true // fetched anyway: colly's own check still applies
@@ -398,9 +426,16 @@ func (s *sharedRun) robotsDone(t task, r *robotsRules) {
 	}
 	raw, _ := json.Marshal(sr)
 	delay := min(r.crawlDelay, s.c.opts.MaxCrawlDelay)
+	var smaps []any
+	if r.blocked == "" && s.sitemaps {
+		for _, u := range sitemapURLs(host, r) {
+			smaps = append(smaps, sitemapEntry(u, false))
+		}
+	}
 	ctx := context.Background()
 	err := withRetry(ctx, s.c.log, "record robots.txt", func() error {
-		return robotsScript.Run(ctx, s.f.rdb, nil, s.f.prefix, s.worker, "R "+host, nowMS(), string(raw), delay.Milliseconds()).Err()
+		args := append([]any{s.f.prefix, s.worker, "R " + host, nowMS(), string(raw), delay.Milliseconds()}, smaps...)
+		return robotsScript.Run(ctx, s.f.rdb, nil, args...).Err()
 	})
 	if err != nil {
 		s.c.log.Warn("record robots.txt", "host", host, "error", err)
@@ -410,9 +445,9 @@ func (s *sharedRun) robotsDone(t task, r *robotsRules) {
 }
 
 func (s *sharedRun) requestDone(t task, gotResponse bool, retryAfter time.Duration) {
-	if t.kind == taskPage {
+	if t.kind == taskPage || t.kind == taskSitemap {
 		s.release(t, retryAfter, false)
-		if gotResponse {
+		if gotResponse && t.kind == taskPage {
 			s.mu.Lock()
 			s.fetched++
 			s.mu.Unlock()
@@ -420,7 +455,7 @@ func (s *sharedRun) requestDone(t task, gotResponse bool, retryAfter time.Durati
 	}
 }
 
-// release frees a page lease's slot on its host.
+// release frees a page's or sitemap's lease's slot on its host.
 func (s *sharedRun) release(t task, retryAfter time.Duration, noRequest bool) {
 	ctx := context.Background()
 	noReq := "0"
@@ -429,10 +464,10 @@ func (s *sharedRun) release(t task, retryAfter time.Duration, noRequest bool) {
 	}
 	wait := min(retryAfter, s.c.opts.MaxCrawlDelay*5)
 	err := withRetry(ctx, s.c.log, "free a host's slot", func() error {
-		return releaseScript.Run(ctx, s.f.rdb, nil, s.f.prefix, s.worker, t.e.URL, nowMS(), wait.Milliseconds(), noReq).Err()
+		return releaseScript.Run(ctx, s.f.rdb, nil, s.f.prefix, s.worker, t.lease, nowMS(), wait.Milliseconds(), noReq).Err()
 	})
 	if err != nil {
-		s.c.log.Warn("free a host's slot", "url", t.e.URL, "error", err)
+		s.c.log.Warn("free a host's slot", "lease", t.lease, "error", err)
 	}
 }
 

@@ -1,6 +1,10 @@
 package crawler
 
-import "github.com/redis/go-redis/v9"
+import (
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // The shared frontier's state changes are Lua scripts, each run by Redis
 // atomically: a lease, the host's politeness slot and its next start time
@@ -11,12 +15,21 @@ import "github.com/redis/go-redis/v9"
 //
 // The job's keys, after the prefix:
 //
-//	meta       hash: config (the job's scope and politeness, JSON), state (running|stopped), max_pages
-//	stats      hash: queued, leased_pages, fetched, bytes, indexed, retries, requeued, hosts,
-//	           skipped:REASON, errors:REASON
+//	meta       hash: config (the job's scope, politeness and recrawl interval, JSON), state
+//	           (running|stopped), max_pages, pass (the recrawl pass, 1 when absent), cutoff (ms:
+//	           pages due by then belong to the pass)
+//	stats      hash: the pass's queued, leased_pages, fetched, bytes, indexed, retries, requeued,
+//	           hosts, skipped:REASON, errors:REASON
 //	seen       hash: URL -> Q (queued), D (skipped for its depth, may come back nearer a seed),
 //	           S (skipped), X (done)
-//	q:HOST     list: the host's queued entries (JSON), oldest first
+//	q:HOST     list: the host's queued entries (JSON), oldest first; a sitemap's entry has
+//	           "sitemap": 1 (named by robots.txt) or 2 (named by a sitemap index)
+//	smaps      hash: host -> sitemap files queued for it in this pass (at most maxSitemapsPerHost)
+//	records    hash: URL -> what its last fetch left for the next (urlRecord: validators,
+//	           fingerprints, links; JSON)
+//	due        sorted set: "HOST\tENTRY" -> when the page is due to be fetched again (ms)
+//	canon      hash: rel="canonical" target -> the page whose canonical link queued it
+//	corrupt    list: "HOST\tENTRY" of entries no worker could read, kept for the operator
 //	hosts      sorted set: hosts with queued entries, scored by the earliest start (ms) of their
 //	           next request; parkedScore while the host has no free slot
 //	next       hash: host -> earliest start (ms) of its next request
@@ -25,7 +38,8 @@ import "github.com/redis/go-redis/v9"
 //	hpar       hash: host -> most requests in flight
 //	robots     hash: host -> robots.txt as read (JSON)
 //	robotslock:HOST  string with expiry: a worker is reading the host's robots.txt
-//	leases     sorted set: lease -> expiry (ms); a lease is a page's URL or "R HOST"
+//	leases     sorted set: lease -> expiry (ms); a lease is a page's URL, "S " and a sitemap's
+//	           URL, or "R HOST"
 //	lease      hash: lease -> {w: worker, h: host, s: 1 while it holds the host's slot,
 //	           e: the entry (pages), p: the host's next start before the lease}
 //	wl:WORKER  set: the worker's leases
@@ -58,10 +72,43 @@ end
 local function incr(p, field, n)
   redis.call('HINCRBY', p..'stats', field, n)
 end
+-- entryOf is a queued entry read, or nil when it cannot be (not JSON, no
+-- URL): such an entry is set aside by corrupt rather than failing the
+-- script, which would stop every worker of the job at the same entry.
+local function entryOf(e)
+  if not e then return nil end
+  local ok, d = pcall(cjson.decode, e)
+  if ok and type(d) == 'table' and type(d.url) == 'string' and d.url ~= '' then return d end
+  return nil
+end
+-- corrupt completes an unreadable entry of host h as failed and keeps it
+-- in the corrupt list; queued says whether it was counted as queued.
+local function corrupt(p, h, e, queued)
+  redis.call('RPUSH', p..'corrupt', h..'\t'..e)
+  if queued then incr(p, 'queued', -1) end
+  incr(p, 'errors:corrupt_entry', 1)
+end
+-- queue puts URL u's entry e at the end of host h's queue (delay and par
+-- set the host's politeness when it is new).
+local function queue(p, u, h, e, delay, par, now)
+  redis.call('HSET', p..'seen', u, 'Q')
+  redis.call('HSETNX', p..'hdelay', h, delay)
+  redis.call('HSETNX', p..'hpar', h, par)
+  redis.call('RPUSH', p..'q:'..h, e)
+  incr(p, 'queued', 1)
+  if not redis.call('ZSCORE', p..'hosts', h) then unpark(p, h, now) end
+end
+-- split cuts a "HOST\tENTRY" member in two; nil when it has no tab.
+local function split(m)
+  local i = string.find(m, '\t', 1, true)
+  if not i then return nil end
+  return string.sub(m, 1, i - 1), string.sub(m, i + 1)
+end
 `
 
 // leaseScript hands worker ARGV[2] one task at time ARGV[3] (ms), leased
-// for ARGV[4] ms: {"page", entry, host}, {"robots", host}, {"wait", ms},
+// for ARGV[4] ms: {"page", entry, host, lease, record or ""},
+// {"sitemap", entry, host, lease}, {"robots", host}, {"wait", ms},
 // {"done", reason} or {"stopped"}. ARGV[5] is the worker's request ID,
 // which it keeps while it asks again: a request whose reply was lost (Redis
 // ran the script, then stopped or dropped the connection before answering)
@@ -69,7 +116,10 @@ end
 // would hold a slot of its host and keep the job from ending. A host's robots.txt is read (by one
 // worker) before its first page; a page is leased only while the host has
 // a free slot, its delay has passed since the last start, and the page
-// budget (max_pages minus pages fetched and leased) is not spent.
+// budget (max_pages minus pages fetched and leased) is not spent. Retries
+// whose time has come, and pages due in the current recrawl pass, join
+// their hosts' queues first; an entry that cannot be read is set aside
+// (corrupt) and the next one taken.
 var leaseScript = redis.NewScript(luaUnpark + `
 local p, w, now, ttl, rq = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 -- A request asked again (its reply was lost) gets the lease it was
@@ -82,11 +132,25 @@ if g then
 end
 if redis.call('HGET', p..'meta', 'state') == 'stopped' then return {'stopped'} end
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', p..'delayed', '-inf', now, 'LIMIT', 0, 100)) do
-  local i = string.find(m, '\t', 1, true)
-  local h = string.sub(m, 1, i - 1)
-  redis.call('RPUSH', p..'q:'..h, string.sub(m, i + 1))
   redis.call('ZREM', p..'delayed', m)
-  if not redis.call('ZSCORE', p..'hosts', h) then unpark(p, h, now) end
+  local h, e = split(m)
+  if h then
+    redis.call('RPUSH', p..'q:'..h, e)
+    if not redis.call('ZSCORE', p..'hosts', h) then unpark(p, h, now) end
+  else
+    corrupt(p, '', m, true)
+  end
+end
+local cutoff = redis.call('HGET', p..'meta', 'cutoff') or '-1'
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', p..'due', '-inf', cutoff, 'LIMIT', 0, 100)) do
+  redis.call('ZREM', p..'due', m)
+  local h, e = split(m)
+  local d = entryOf(e)
+  if d then
+    queue(p, d.url, h, e, '0', '1', now)
+  else
+    corrupt(p, h or '', e or m, false)
+  end
 end
 local st = p..'stats'
 local maxp = tonumber(redis.call('HGET', p..'meta', 'max_pages') or '0')
@@ -128,12 +192,22 @@ for _, h in ipairs(redis.call('ZRANGEBYSCORE', p..'hosts', '-inf', now, 'LIMIT',
     redis.call('ZADD', p..'hosts', ` + parkedScore + `, h)
   elseif budget > 0 then
     local e = redis.call('LPOP', p..'q:'..h)
-    if e then
-      local u = cjson.decode(e).url
-      take(h, u, {e = e})
+    local d = entryOf(e)
+    while e and not d do
+      corrupt(p, h, e, true)
+      e = redis.call('LPOP', p..'q:'..h)
+      d = entryOf(e)
+    end
+    if d then
       incr(p, 'queued', -1)
       incr(p, 'leased_pages', 1)
-      return grant(u, {'page', e, h})
+      if d.sitemap then
+        local m = 'S '..d.url
+        take(h, m, {e = e})
+        return grant(m, {'sitemap', e, h, m})
+      end
+      take(h, d.url, {e = e})
+      return grant(d.url, {'page', e, h, d.url, redis.call('HGET', p..'records', d.url) or ''})
     end
     redis.call('ZREM', p..'hosts', h)
   end
@@ -189,10 +263,12 @@ redis.call('HSET', p..'lease', m, cjson.encode(r))
 return 1
 `)
 
-// completeScript ends a page lease with its outcome: ARGV[5] fetched
-// (0/1), ARGV[6] bytes, ARGV[7] skip reason, ARGV[8] error reason, ARGV[9]
-// indexed (0/1), and for a retry ARGV[10] when it is due (ms) and ARGV[11]
-// the entry to retry.
+// completeScript ends a page or sitemap lease with its outcome: ARGV[5]
+// fetched (0/1), ARGV[6] bytes, ARGV[7] skip reason, ARGV[8] error reason,
+// ARGV[9] indexed (0/1); for a retry ARGV[10] when it is due (ms) and
+// ARGV[11] the entry to retry; else ARGV[12] the page's record ("" keeps
+// the one it has), ARGV[13] its entry in due ("HOST\tENTRY") and ARGV[14]
+// when it is due (ms), after the current pass in any case.
 var completeScript = redis.NewScript(leaseRecord + `
 release()
 drop()
@@ -208,7 +284,12 @@ if ARGV[10] ~= '' then
   incr(p, 'retries', 1)
   return 1
 end
-redis.call('HSET', p..'seen', m, 'X')
+if ARGV[13] ~= '' then
+  redis.call('HSET', p..'seen', m, 'X')
+  if ARGV[12] ~= '' then redis.call('HSET', p..'records', m, ARGV[12]) end
+  local cutoff = tonumber(redis.call('HGET', p..'meta', 'cutoff') or '-1')
+  redis.call('ZADD', p..'due', math.max(tonumber(ARGV[14]), cutoff + 1), ARGV[13])
+end
 if ARGV[7] ~= '' then incr(p, 'skipped:'..ARGV[7], 1) end
 if ARGV[8] ~= '' then incr(p, 'errors:'..ARGV[8], 1) end
 if ARGV[9] == '1' then incr(p, 'indexed', 1) end
@@ -217,8 +298,11 @@ return 1
 
 // robotsScript ends a robots lease: ARGV[5] is the robots.txt as read
 // (JSON), ARGV[6] its Crawl-delay in ms (0: none), which when longer than
-// the host's delay replaces it and makes the host sequential.
-var robotsScript = redis.NewScript(leaseRecord + `
+// the host's delay replaces it and makes the host sequential; from ARGV[7]
+// on, the entries of the host's sitemaps to read, which go to the front of
+// its queue.
+var robotsScript = redis.NewScript(leaseRecord + luaSitemaps + `
+sitemaps(p, r.h, 7)
 redis.call('HSET', p..'robots', r.h, ARGV[5])
 local cd = tonumber(ARGV[6])
 local delay = tonumber(redis.call('HGET', p..'hdelay', r.h) or '0')
@@ -317,22 +401,38 @@ for i = 3, #ARGV, 6 do
     end
   elseif not seen or seen == 'D' then
     if seen == 'D' then incr(p, 'skipped:depth', -1) end
-    redis.call('HSET', p..'seen', u, 'Q')
-    redis.call('HSETNX', p..'hdelay', h, ARGV[i+4])
-    redis.call('HSETNX', p..'hpar', h, ARGV[i+5])
-    redis.call('RPUSH', p..'q:'..h, e)
-    incr(p, 'queued', 1)
+    queue(p, u, h, e, ARGV[i+4], ARGV[i+5], now)
     queued = queued + 1
-    if not redis.call('ZSCORE', p..'hosts', h) then unpark(p, h, now) end
   end
 end
 return queued
 `)
 
 // claimHashScript records URL ARGV[3] as the page with content hash
-// ARGV[2] and answers the URL that has it: ARGV[3] when it was free.
+// ARGV[2] and answers the URL that has it: ARGV[3] when it was free (or
+// already its own). A page that claims a new text gives up the hash of its
+// last one, ARGV[4] ("" for none).
 var claimHashScript = redis.NewScript(`
-local p = ARGV[1]
-if redis.call('HSETNX', p..'hashes', ARGV[2], ARGV[3]) == 1 then return ARGV[3] end
-return redis.call('HGET', p..'hashes', ARGV[2])
+local p, u = ARGV[1], ARGV[3]
+local owner = u
+if redis.call('HSETNX', p..'hashes', ARGV[2], u) == 0 then owner = redis.call('HGET', p..'hashes', ARGV[2]) end
+if owner == u and ARGV[4] ~= '' and ARGV[4] ~= ARGV[2] and redis.call('HGET', p..'hashes', ARGV[4]) == u then
+  redis.call('HDEL', p..'hashes', ARGV[4])
+end
+return owner
 `)
+
+// luaSitemaps queues a host's sitemap entries, given from ARGV[from] on,
+// at the front of its queue in their order, up to maxSitemapsPerHost files
+// per host and pass.
+var luaSitemaps = `
+local function sitemaps(p, h, from)
+  local taken = tonumber(redis.call('HGET', p..'smaps', h) or '0')
+  local k = math.min(#ARGV - from + 1, ` + strconv.Itoa(maxSitemapsPerHost) + ` - taken)
+  if k <= 0 then return 0 end
+  for i = from + k - 1, from, -1 do redis.call('LPUSH', p..'q:'..h, ARGV[i]) end
+  redis.call('HINCRBY', p..'smaps', h, k)
+  incr(p, 'queued', k)
+  return k
+end
+`

@@ -22,9 +22,12 @@ type JobStatus struct {
 	Job string `json:"job"`
 	// State is "running" or "stopped".
 	State string `json:"state"`
-	// Done is true when no URL is queued or leased.
+	// Pass is the recrawl pass the counts are of: 1 for the job's first.
+	Pass int64 `json:"pass"`
+	// Done is true when the pass has no URL queued or leased.
 	Done bool `json:"done"`
-	// Queued URLs wait (retries included); Leased are being fetched.
+	// Queued URLs wait (retries and pages due in this pass included);
+	// Leased are being fetched.
 	Queued  int64 `json:"queued"`
 	Leased  int64 `json:"leased"`
 	Fetched int64 `json:"fetched"`
@@ -43,6 +46,13 @@ type JobStatus struct {
 	// WorkersAlive are the workers whose heartbeat is younger than
 	// DefaultLeaseTTL.
 	WorkersAlive int64 `json:"workers_alive"`
+	// RecrawlScheduled pages wait for a later pass, RecrawlDue of them are
+	// due by now: a worker started once this pass is done recrawls them.
+	RecrawlScheduled int64 `json:"recrawl_scheduled"`
+	RecrawlDue       int64 `json:"recrawl_due"`
+	// Corrupt counts the entries no worker could read, kept aside in the
+	// job's corrupt list (each also counted once as a corrupt_entry error).
+	Corrupt int64 `json:"corrupt_entries"`
 	// Backlog is the queue length of the hosts with most queued URLs (at
 	// most 20), largest first.
 	Backlog []HostBacklog `json:"backlog,omitempty"`
@@ -57,12 +67,14 @@ type HostBacklog struct {
 // Status reads the job's state; ErrNoJob when Redis holds no such job.
 func (f *SharedFrontier) Status(ctx context.Context) (JobStatus, error) {
 	st := JobStatus{Job: f.job}
+	now := time.Now()
 	pipe := f.rdb.Pipeline()
 	meta := pipe.HGetAll(ctx, f.key("meta"))
 	stats := pipe.HGetAll(ctx, f.key("stats"))
 	leased := pipe.ZCard(ctx, f.key("leases"))
-	alive := pipe.ZCount(ctx, f.key("workers"), strconv.FormatInt(time.Now().Add(-DefaultLeaseTTL).UnixMilli(), 10), "+inf")
+	alive := pipe.ZCount(ctx, f.key("workers"), strconv.FormatInt(now.Add(-DefaultLeaseTTL).UnixMilli(), 10), "+inf")
 	hosts := pipe.ZRange(ctx, f.key("hosts"), 0, 999)
+	corrupt := pipe.LLen(ctx, f.key("corrupt"))
 	if _, err := pipe.Exec(ctx); err != nil {
 		return st, err
 	}
@@ -71,7 +83,11 @@ func (f *SharedFrontier) Status(ctx context.Context) (JobStatus, error) {
 	}
 	st.State = meta.Val()["state"]
 	st.MaxPages, _ = strconv.ParseInt(meta.Val()["max_pages"], 10, 64)
-	st.Leased, st.WorkersAlive = leased.Val(), alive.Val()
+	st.Pass = 1
+	if n, err := strconv.ParseInt(meta.Val()["pass"], 10, 64); err == nil {
+		st.Pass = n
+	}
+	st.Leased, st.WorkersAlive, st.Corrupt = leased.Val(), alive.Val(), corrupt.Val()
 	st.Skipped, st.Errors = map[string]int64{}, map[string]int64{}
 	for k, v := range stats.Val() {
 		n, _ := strconv.ParseInt(v, 10, 64)
@@ -89,11 +105,32 @@ func (f *SharedFrontier) Status(ctx context.Context) (JobStatus, error) {
 		"retries": &st.Retries, "bytes": &st.BytesFetched, "hosts": &st.Hosts, "requeued": &st.Requeued} {
 		*dst, _ = strconv.ParseInt(stats.Val()[field], 10, 64)
 	}
+	if err := f.recrawlCounts(ctx, &st, meta.Val()["cutoff"], now); err != nil {
+		return st, err
+	}
 	st.Done = st.Leased == 0 && (st.Queued == 0 || st.Fetched >= st.MaxPages)
 	if err := f.backlog(ctx, &st, hosts.Val()); err != nil {
 		return st, err
 	}
 	return st, nil
+}
+
+// recrawlCounts adds the pages due in the current pass (not yet in their
+// hosts' queues) to Queued, and counts those that wait for a later one.
+func (f *SharedFrontier) recrawlCounts(ctx context.Context, st *JobStatus, cutoff string, now time.Time) error {
+	if cutoff == "" {
+		cutoff = "-1"
+	}
+	pipe := f.rdb.Pipeline()
+	pending := pipe.ZCount(ctx, f.key("due"), "-inf", cutoff)
+	later := pipe.ZCount(ctx, f.key("due"), "("+cutoff, "+inf")
+	dueNow := pipe.ZCount(ctx, f.key("due"), "("+cutoff, strconv.FormatInt(now.UnixMilli(), 10))
+	if _, err := pipe.Exec(ctx); err != nil {
+		return err
+	}
+	st.Queued += pending.Val()
+	st.RecrawlScheduled, st.RecrawlDue = later.Val(), dueNow.Val()
+	return nil
 }
 
 func (f *SharedFrontier) backlog(ctx context.Context, st *JobStatus, hosts []string) error {
@@ -151,13 +188,20 @@ func (f *SharedFrontier) requeueExpired(ctx context.Context) (int64, error) {
 // WriteText prints the status for a terminal.
 func (st JobStatus) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "job %s: %s", st.Job, st.State)
+	fmt.Fprintf(&b, "job %s: %s, pass %d", st.Job, st.State, st.Pass)
 	if st.Done {
 		b.WriteString(", done (no URL queued or leased)")
 	}
 	fmt.Fprintf(&b, "\nqueued %d, leased %d, fetched %d of at most %d, indexed %d, failed %d, retries %d, requeued %d\n",
 		st.Queued, st.Leased, st.Fetched, st.MaxPages, st.Indexed, st.Failed, st.Retries, st.Requeued)
 	fmt.Fprintf(&b, "hosts %d, bytes %d, workers alive %d\n", st.Hosts, st.BytesFetched, st.WorkersAlive)
+	if st.RecrawlScheduled > 0 {
+		fmt.Fprintf(&b, "recrawl: %d pages scheduled, %d of them due (a worker started once this pass is done recrawls them)\n",
+			st.RecrawlScheduled, st.RecrawlDue)
+	}
+	if st.Corrupt > 0 {
+		fmt.Fprintf(&b, "corrupt entries set aside: %d (kept in the Redis list %scorrupt)\n", st.Corrupt, jobPrefix(st.Job))
+	}
 	writeCounts(&b, "skipped", st.Skipped)
 	writeCounts(&b, "errors", st.Errors)
 	for _, h := range st.Backlog {

@@ -85,14 +85,14 @@ func (s *linkedSite) pageHits() (pages map[string]int, robots int) {
 }
 
 // sharedWorker starts one worker of job on the Redis at url.
-func sharedWorker(t *testing.T, url, job string, sink Sink, o Options, ttl time.Duration) *Crawler {
+func sharedWorker(t *testing.T, url, job string, sink Sink, o Options, so SharedOptions) *Crawler {
 	t.Helper()
 	f, err := OpenShared(url, job)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	c, err := NewShared(t.Context(), f, sink, o, ttl)
+	c, err := NewShared(t.Context(), f, sink, o, so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestSharedCrawlFetchesEachPageOnce(t *testing.T) {
 	o := sharedSiteOptions(t, s, parallel)
 	var ws []*Crawler
 	for range 3 {
-		ws = append(ws, sharedWorker(t, rd.URL(0), "once", sink, o, 0))
+		ws = append(ws, sharedWorker(t, rd.URL(0), "once", sink, o, SharedOptions{}))
 	}
 	ps := runWorkers(t, t.Context(), ws...)
 	pages, robots := s.pageHits()
@@ -183,10 +183,10 @@ func TestSharedCrawlSpacesRequestsAcrossWorkers(t *testing.T) {
 	var allowed schedule
 	o.scheduled = allowed.record
 	sink := &memSink{}
-	runWorkers(t, t.Context(), sharedWorker(t, rd.URL(0), "pace", sink, o, 0), sharedWorker(t, rd.URL(0), "pace", sink, o, 0))
+	runWorkers(t, t.Context(), sharedWorker(t, rd.URL(0), "pace", sink, o, SharedOptions{}), sharedWorker(t, rd.URL(0), "pace", sink, o, SharedOptions{}))
 	starts := allowed.of(s.srv.URL)
-	if len(starts) != 9 { // robots.txt and 8 pages
-		t.Fatalf("%d request starts, want 9", len(starts))
+	if len(starts) != 10 { // robots.txt, sitemap.xml (absent) and 8 pages
+		t.Fatalf("%d request starts, want 10", len(starts))
 	}
 	for i := 1; i < len(starts); i++ {
 		if gap := starts[i].Sub(starts[i-1]); gap < delay {
@@ -204,7 +204,7 @@ func TestSharedCrawlRequeuesDeadWorkersLeases(t *testing.T) {
 	sink := &memSink{}
 	o := sharedSiteOptions(t, s, 4)
 	const ttl = 300 * time.Millisecond
-	w := sharedWorker(t, rd.URL(0), "dead", sink, o, ttl)
+	w := sharedWorker(t, rd.URL(0), "dead", sink, o, SharedOptions{LeaseTTL: ttl})
 	// The dead worker takes the host's robots.txt lease, by hand.
 	f := w.shared.f
 	lease := func() []any {
@@ -256,7 +256,7 @@ func TestSharedCrawlPausesWhileRedisIsDown(t *testing.T) {
 	}
 	sink := &memSink{}
 	o := sharedSiteOptions(t, s, 2)
-	runWorkers(t, t.Context(), sharedWorker(t, rd.URL(0), "down", sink, o, 0), sharedWorker(t, rd.URL(0), "down", sink, o, 0))
+	runWorkers(t, t.Context(), sharedWorker(t, rd.URL(0), "down", sink, o, SharedOptions{}), sharedWorker(t, rd.URL(0), "down", sink, o, SharedOptions{}))
 	<-restarted
 	wantEachPageOnce(t, s, sink, n)
 }
@@ -283,7 +283,7 @@ func TestSharedCrawlStopAndResume(t *testing.T) {
 	s := newLinkedSite(t, 10, 0)
 	sink := &memSink{}
 	o := sharedSiteOptions(t, s, 2)
-	w := sharedWorker(t, rd.URL(0), "pausable", sink, o, 0)
+	w := sharedWorker(t, rd.URL(0), "pausable", sink, o, SharedOptions{})
 	f := w.shared.f
 	if err := f.Stop(t.Context()); err != nil {
 		t.Fatal(err)
@@ -296,7 +296,7 @@ func TestSharedCrawlStopAndResume(t *testing.T) {
 	}
 	joiner := o
 	joiner.Seeds = nil // a worker joining a job needs no seed
-	if p := runWorkers(t, t.Context(), sharedWorker(t, rd.URL(0), "pausable", sink, joiner, 0))[0]; !p.Done || sink.len() != 10 {
+	if p := runWorkers(t, t.Context(), sharedWorker(t, rd.URL(0), "pausable", sink, joiner, SharedOptions{}))[0]; !p.Done || sink.len() != 10 {
 		t.Errorf("resumed job: worker ended with %+v and %d pages indexed, want done with 10", p, sink.len())
 	}
 	missing, _ := OpenShared(rd.URL(0), "nosuchjob")
@@ -304,7 +304,7 @@ func TestSharedCrawlStopAndResume(t *testing.T) {
 	if _, err := missing.Status(t.Context()); err == nil || !strings.Contains(err.Error(), "no such crawl job") {
 		t.Errorf("status of a missing job: %v", err)
 	}
-	if _, err := NewShared(t.Context(), missing, sink, joiner, 0); err == nil || !strings.Contains(err.Error(), "does not exist yet") {
+	if _, err := NewShared(t.Context(), missing, sink, joiner, SharedOptions{}); err == nil || !strings.Contains(err.Error(), "does not exist yet") {
 		t.Errorf("joining a missing job without a seed: %v", err)
 	}
 }
@@ -349,7 +349,7 @@ func TestSharedCrawlLeaseReplyLost(t *testing.T) {
 			const n = 5
 			s := newLinkedSite(t, n, 0)
 			sink := &memSink{}
-			w := sharedWorker(t, rd.URL(0), "lost-"+kind, sink, sharedSiteOptions(t, s, 1), 0)
+			w := sharedWorker(t, rd.URL(0), "lost-"+kind, sink, sharedSiteOptions(t, s, 1), SharedOptions{})
 			// Loaded, the script runs by EVALSHA, which the hook tells by its hash.
 			if err := leaseScript.Load(t.Context(), w.shared.f.rdb).Err(); err != nil {
 				t.Fatal(err)
@@ -379,7 +379,7 @@ func TestSharedCrawlOrphanLeaseExpires(t *testing.T) {
 	const n, ttl = 5, 300 * time.Millisecond
 	s := newLinkedSite(t, n, 0)
 	sink := &memSink{}
-	w := sharedWorker(t, rd.URL(0), "orphan", sink, sharedSiteOptions(t, s, 1), ttl)
+	w := sharedWorker(t, rd.URL(0), "orphan", sink, sharedSiteOptions(t, s, 1), SharedOptions{LeaseTTL: ttl})
 	f := w.shared.f
 	if err := w.shared.admitSeeds(t.Context()); err != nil {
 		t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 // sharedFlags make cari crawl a worker of a crawl job shared in Redis.
 type sharedFlags struct {
 	frontier, job, indexAddr, apiKeyFile string
-	lease                                time.Duration
+	lease, recrawlAfter                  time.Duration
 }
 
 func (s *sharedFlags) register(fs *pflag.FlagSet, worker bool) {
@@ -28,6 +28,7 @@ func (s *sharedFlags) register(fs *pflag.FlagSet, worker bool) {
 		fs.StringVar(&s.indexAddr, "index-addr", "", "HOST:PORT of a cari serve's gRPC API to index into (IndexService, admin key) instead of --data")
 		fs.StringVar(&s.apiKeyFile, "api-key-file", "", "file holding --index-addr's admin key (default: $"+client.DefaultAPIKeyEnv+")")
 		fs.DurationVar(&s.lease, "lease", crawler.DefaultLeaseTTL, "how long a worker's leases outlive its last heartbeat (with --frontier)")
+		fs.DurationVar(&s.recrawlAfter, "recrawl-after", 0, "with --frontier, for a new job: how long after its fetch a page is due again (default: when the pass ends)")
 	}
 }
 
@@ -59,7 +60,7 @@ func (f *crawlFlags) runCrawler(ctx context.Context, sink crawler.Sink, opts cra
 		var fr *crawler.SharedFrontier
 		if fr, err = crawler.OpenShared(f.shared.frontier, f.shared.job); err == nil {
 			defer fr.Close()
-			c, err = crawler.NewShared(ctx, fr, sink, opts, f.shared.lease)
+			c, err = crawler.NewShared(ctx, fr, sink, opts, crawler.SharedOptions{LeaseTTL: f.shared.lease, RecrawlAfter: f.shared.recrawlAfter})
 		}
 	}
 	if err != nil {
