@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -36,6 +37,21 @@ func sitemapEntry(u string, nested bool) string {
 	raw, _ := json.Marshal(e)
 	return string(raw)
 }
+
+// luaSitemaps queues a host's sitemap entries, given from ARGV[from] on,
+// at the front of its queue in their order, up to maxSitemapsPerHost files
+// per host and pass.
+var luaSitemaps = `
+local function sitemaps(p, h, from)
+  local taken = tonumber(redis.call('HGET', p..'smaps', h) or '0')
+  local k = math.min(#ARGV - from + 1, ` + strconv.Itoa(maxSitemapsPerHost) + ` - taken)
+  if k <= 0 then return 0 end
+  for i = from + k - 1, from, -1 do redis.call('LPUSH', p..'q:'..h, ARGV[i]) end
+  redis.call('HINCRBY', p..'smaps', h, k)
+  incr(p, 'queued', k)
+  return k
+end
+`
 
 // sitemapsScript queues the sitemaps a sitemap index named for host
 // ARGV[2] at time ARGV[3] (ms): their entries from ARGV[4] on.

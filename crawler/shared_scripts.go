@@ -1,8 +1,6 @@
 package crawler
 
 import (
-	"strconv"
-
 	"github.com/redis/go-redis/v9"
 )
 
@@ -407,32 +405,3 @@ for i = 3, #ARGV, 6 do
 end
 return queued
 `)
-
-// claimHashScript records URL ARGV[3] as the page with content hash
-// ARGV[2] and answers the URL that has it: ARGV[3] when it was free (or
-// already its own). A page that claims a new text gives up the hash of its
-// last one, ARGV[4] ("" for none).
-var claimHashScript = redis.NewScript(`
-local p, u = ARGV[1], ARGV[3]
-local owner = u
-if redis.call('HSETNX', p..'hashes', ARGV[2], u) == 0 then owner = redis.call('HGET', p..'hashes', ARGV[2]) end
-if owner == u and ARGV[4] ~= '' and ARGV[4] ~= ARGV[2] and redis.call('HGET', p..'hashes', ARGV[4]) == u then
-  redis.call('HDEL', p..'hashes', ARGV[4])
-end
-return owner
-`)
-
-// luaSitemaps queues a host's sitemap entries, given from ARGV[from] on,
-// at the front of its queue in their order, up to maxSitemapsPerHost files
-// per host and pass.
-var luaSitemaps = `
-local function sitemaps(p, h, from)
-  local taken = tonumber(redis.call('HGET', p..'smaps', h) or '0')
-  local k = math.min(#ARGV - from + 1, ` + strconv.Itoa(maxSitemapsPerHost) + ` - taken)
-  if k <= 0 then return 0 end
-  for i = from + k - 1, from, -1 do redis.call('LPUSH', p..'q:'..h, ARGV[i]) end
-  redis.call('HINCRBY', p..'smaps', h, k)
-  incr(p, 'queued', k)
-  return k
-end
-`
