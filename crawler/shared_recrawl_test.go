@@ -193,3 +193,57 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// TestSharedRecrawlPythonDocs crawls the Python documentation with two
+// workers, then runs the job's second pass with two more: every page
+// fetched in the first pass is asked once more, conditionally (the docs
+// are served with Last-Modified), answers 304, and nothing is indexed
+// again. It logs the job's Redis memory per page.
+func TestSharedRecrawlPythonDocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crawls the 530 pages of the Python documentation twice; skipped with -short")
+	}
+	rd := redistest.Start(t, false)
+	srv := servePythonDocs(t)
+	o := Options{Seeds: []string{srv.URL + "/index.html"}}
+	loopbackOnly(t, &o)
+	first := &memSink{}
+	runWorkers(t, t.Context(), sharedWorker(t, rd.URL(0), "py", first, o, SharedOptions{}), sharedWorker(t, rd.URL(0), "py", first, o, SharedOptions{}))
+	st1 := jobStatus(t, rd.URL(0), "py")
+	mem, records := jobMemory(t, rd.URL(0), "py")
+	t.Logf("pass 1: %d fetched, %d indexed; the job holds %d bytes in Redis, %d per page fetched (%d of them its record)",
+		st1.Fetched, st1.Indexed, mem, mem/max(st1.Fetched, 1), records/max(st1.Fetched, 1))
+	second := &memSink{}
+	runWorkers(t, t.Context(), sharedWorker(t, rd.URL(0), "py", second, o, SharedOptions{}), sharedWorker(t, rd.URL(0), "py", second, o, SharedOptions{}))
+	st2 := jobStatus(t, rd.URL(0), "py")
+	t.Logf("pass 2: %+v", st2)
+	if st1.Indexed < 520 || st2.Pass != 2 || st2.Fetched != st1.Fetched || second.len() != 0 || st2.Skipped["not_modified"] < st1.Indexed {
+		t.Errorf("pass 1 indexed %d; pass %d fetched %d (want %d), indexed %d, not_modified %d; want every page asked again, 304, nothing indexed",
+			st1.Indexed, st2.Pass, st2.Fetched, st1.Fetched, second.len(), st2.Skipped["not_modified"])
+	}
+}
+
+// jobMemory sums MEMORY USAGE over the job's keys, and says how much of
+// it the page records take.
+func jobMemory(t *testing.T, url, job string) (total, records int64) {
+	f, err := OpenShared(url, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	iter := f.rdb.Scan(t.Context(), 0, jobPrefix(job)+"*", 1000).Iterator()
+	for iter.Next(t.Context()) {
+		n, err := f.rdb.MemoryUsage(t.Context(), iter.Val(), 0).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+		if iter.Val() == f.key("records") {
+			records = n
+		}
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return total, records
+}
