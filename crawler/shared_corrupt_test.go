@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/cari-search/cari/internal/redistest"
 )
 
 // TestSharedCrawlCompletesCorruptEntries puts entries no worker can read
@@ -17,15 +15,9 @@ import (
 // to its end, rather than every worker aborting on it or its lease
 // expiring and the entry coming back for ever.
 func TestSharedCrawlCompletesCorruptEntries(t *testing.T) {
-	rd := redistest.Start(t, false)
 	const n, ttl = 5, 300 * time.Millisecond
-	s := newLinkedSite(t, n, 0)
-	sink := &memSink{}
-	w := sharedWorker(t, rd.URL(0), "corrupt", sink, sharedSiteOptions(t, s, 1), SharedOptions{LeaseTTL: ttl})
+	s, sink, w := seededWorker(t, "corrupt", n, ttl)
 	f := w.shared.f
-	if err := w.shared.admitSeeds(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	host := hostOf(s.srv.URL)
 	bad := []string{`not json`, `{"depth": 1}`, `{"url": "` + s.srv.URL + `/p/999", "depth": "deep"}`}
 	pipe := f.rdb.TxPipeline()

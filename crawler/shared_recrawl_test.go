@@ -67,6 +67,14 @@ func (s *versionedSite) counts(p string) (hits, ifNone, ifSince int) {
 	return s.hits[p], s.ifNone[p], s.ifSince[p]
 }
 
+// options crawl the site from its first page.
+func (s *versionedSite) options(t *testing.T) Options {
+	o := Options{Seeds: []string{s.srv.URL + "/p/0"}, MaxDepth: 100, Concurrency: 4}
+	loopbackOnly(t, &o)
+	return o
+}
+
+// change gives page i a new ETag, and with text a new text.
 func (s *versionedSite) change(i int, text bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -100,8 +108,7 @@ func TestSharedRecrawlAsksConditionally(t *testing.T) {
 	rd := redistest.Start(t, false)
 	const n = 12
 	s := newVersionedSite(t, n)
-	o := Options{Seeds: []string{s.srv.URL + "/p/0"}, MaxDepth: 100, Concurrency: 4}
-	loopbackOnly(t, &o)
+	o := s.options(t)
 	first := &memSink{}
 	runWorkers(t, t.Context(), sharedWorker(t, rd.URL(0), "again", first, o, SharedOptions{}), sharedWorker(t, rd.URL(0), "again", first, o, SharedOptions{}))
 	if first.len() != n {
@@ -142,8 +149,7 @@ func TestSharedRecrawlWaitsUntilDue(t *testing.T) {
 	rd := redistest.Start(t, false)
 	const n = 6
 	s := newVersionedSite(t, n)
-	o := Options{Seeds: []string{s.srv.URL + "/p/0"}, MaxDepth: 100, Concurrency: 4}
-	loopbackOnly(t, &o)
+	o := s.options(t)
 	sink := &memSink{}
 	so := SharedOptions{RecrawlAfter: time.Hour}
 	runWorkers(t, t.Context(), sharedWorker(t, rd.URL(0), "hourly", sink, o, so))

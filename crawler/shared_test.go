@@ -375,15 +375,9 @@ func TestSharedCrawlLeaseReplyLost(t *testing.T) {
 // that ended it, was lost): the worker's heartbeat must not renew it, so it
 // expires, its page is queued again, and the job completes.
 func TestSharedCrawlOrphanLeaseExpires(t *testing.T) {
-	rd := redistest.Start(t, false)
 	const n, ttl = 5, 300 * time.Millisecond
-	s := newLinkedSite(t, n, 0)
-	sink := &memSink{}
-	w := sharedWorker(t, rd.URL(0), "orphan", sink, sharedSiteOptions(t, s, 1), SharedOptions{LeaseTTL: ttl})
+	s, sink, w := seededWorker(t, "orphan", n, ttl)
 	f := w.shared.f
-	if err := w.shared.admitSeeds(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	res, err := leaseScript.Run(t.Context(), f.rdb, nil, f.prefix, w.shared.worker, nowMS(), ttl.Milliseconds()).Slice()
 	if err != nil || res[0] != "robots" {
 		t.Fatalf("orphan lease: %v, %v; want robots", res, err)
@@ -398,4 +392,18 @@ func TestSharedCrawlOrphanLeaseExpires(t *testing.T) {
 	if len(pages) != n || robots != 1 || sink.len() != n {
 		t.Errorf("%d pages fetched, robots.txt %d times, %d indexed; want %d, 1, %d", len(pages), robots, sink.len(), n, n)
 	}
+}
+
+// seededWorker starts a worker of a new job on an n-page site, one request
+// at a time, with leases of ttl, and queues the job's seed: for tests that
+// put things in the job's frontier by hand before the worker runs.
+func seededWorker(t *testing.T, job string, n int, ttl time.Duration) (*linkedSite, *memSink, *Crawler) {
+	rd := redistest.Start(t, false)
+	s := newLinkedSite(t, n, 0)
+	sink := &memSink{}
+	w := sharedWorker(t, rd.URL(0), job, sink, sharedSiteOptions(t, s, 1), SharedOptions{LeaseTTL: ttl})
+	if err := w.shared.admitSeeds(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s, sink, w
 }
