@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,5 +47,10 @@ func TestSharedCrawlCompletesCorruptEntries(t *testing.T) {
 	kept, err := f.rdb.LRange(t.Context(), f.key("corrupt"), 0, -1).Result()
 	if err != nil || len(kept) != 4 {
 		t.Errorf("corrupt entries kept: %q, %v; want the 4", kept, err)
+	}
+	var text strings.Builder
+	if err := f.Command(t.Context(), "status", &text, false); err != nil ||
+		!strings.Contains(text.String(), "errors corrupt_entry=4\n") || !strings.Contains(text.String(), "corrupt entries set aside: 4 (kept in the Redis list cari:crawl:{corrupt}:corrupt)") {
+		t.Errorf("cari crawl status says %q (%v); want the 4 corrupt entries counted and where they are kept", text.String(), err)
 	}
 }
