@@ -153,6 +153,11 @@ func TestSharedRecrawlWaitsUntilDue(t *testing.T) {
 	sink := &memSink{}
 	so := SharedOptions{RecrawlAfter: time.Hour}
 	runWorkers(t, t.Context(), sharedWorker(t, rd.URL(0), "hourly", sink, o, so))
+	f, _ := OpenShared(rd.URL(0), "hourly")
+	defer f.Close()
+	if _, err := NewShared(t.Context(), f, sink, o, SharedOptions{RecrawlAfter: -time.Second}); err == nil || !strings.Contains(err.Error(), "recrawl_after: must be 0") {
+		t.Errorf("a negative recrawl interval: %v, want it refused", err)
+	}
 	// A later worker's interval does not change the job's.
 	w := sharedWorker(t, rd.URL(0), "hourly", sink, o, SharedOptions{})
 	if p := runWorkers(t, t.Context(), w)[0]; p.FetchedThisRun != 0 || !p.Done {
@@ -161,7 +166,6 @@ func TestSharedRecrawlWaitsUntilDue(t *testing.T) {
 	if st := jobStatus(t, rd.URL(0), "hourly"); st.Pass != 1 || st.RecrawlScheduled != n || st.RecrawlDue != 0 {
 		t.Errorf("status %+v; want pass 1, %d pages scheduled, none due", st, n)
 	}
-	f := w.shared.f
 	members, err := f.rdb.ZRange(t.Context(), f.key("due"), 0, -1).Result()
 	if err != nil {
 		t.Fatal(err)

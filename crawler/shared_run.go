@@ -62,6 +62,9 @@ func NewShared(ctx context.Context, f *SharedFrontier, sink Sink, opts Options, 
 	if so.LeaseTTL <= 0 {
 		so.LeaseTTL = DefaultLeaseTTL
 	}
+	if so.RecrawlAfter < 0 {
+		return nil, &cari.FieldError{Field: "recrawl_after", Reason: fmt.Sprintf("must be 0 (due when the pass ends) or more, got %v", so.RecrawlAfter)}
+	}
 	d := opts.withDefaults()
 	opts.Logger, opts.MaxPages = d.Logger, d.MaxPages
 	if len(opts.Seeds) > 0 {
