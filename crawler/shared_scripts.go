@@ -1,8 +1,6 @@
 package crawler
 
-import (
-	"github.com/redis/go-redis/v9"
-)
+import "github.com/redis/go-redis/v9"
 
 // The shared frontier's state changes are Lua scripts, each run by Redis
 // atomically: a lease, the host's politeness slot and its next start time
