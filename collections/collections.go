@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 
 	"github.com/cari-search/cari/analysis"
@@ -266,27 +265,24 @@ func OpenCatalog(dataDir string, mustExist bool, log *slog.Logger) (*catalog.Cat
 }
 
 // openCatalog opens dataDir's catalog, recording this process (and the
-// gRPC address it serves on, if any) in the lock file as store/local
-// records its holder. Refused because another process holds the
-// directory, the error is local.ErrLocked too, so that local.ServerOf
-// finds the server to ask instead (cari stats).
+// gRPC address it serves on, if any) in the lock file. Refused because
+// another process holds the directory, the error is dirlock.ErrLocked (as
+// store/local's), so that dirlock.ServerOf finds the server to ask instead
+// (cari stats).
 func openCatalog(dataDir string, mustExist bool, log *slog.Logger, serveAddr string) (*catalog.Catalog, error) {
-	cat, err := catalog.Open(dataDir, catalog.Options{MustExist: mustExist, Logger: log, Holder: local.Holder{PID: os.Getpid(), Addr: serveAddr}})
+	cat, err := catalog.Open(dataDir, catalog.Options{MustExist: mustExist, Logger: log, ServeAddr: serveAddr})
 	if errors.Is(err, catalog.ErrLocked) {
 		return nil, lockedError{err}
 	}
 	return cat, err
 }
 
-// lockedError is catalog.ErrLocked that is also local.ErrLocked, and says
-// where to turn instead.
+// lockedError is catalog.ErrLocked that says where to turn instead.
 type lockedError struct{ error }
 
 func (e lockedError) Error() string {
 	return e.error.Error() + " (cari stats asks a running server instead)"
 }
-
-func (e lockedError) Is(target error) bool { return target == local.ErrLocked }
 
 func (e lockedError) Unwrap() error { return e.error }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/cari-search/cari/evaluation"
 	"github.com/cari-search/cari/evaluation/modes"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/internal/dirlock"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/catalog"
@@ -116,7 +117,7 @@ func TestCollectionsEvaluateAsAlone(t *testing.T) {
 }
 
 // TestLockedIsLocalLocked: a data directory held by another process is
-// refused with an error that local.ServerOf recognises, so cari stats can
+// refused with an error that dirlock.ServerOf recognises, so cari stats can
 // ask the holder's server, and that says so.
 func TestLockedIsLocalLocked(t *testing.T) {
 	dir := t.TempDir()
@@ -129,7 +130,7 @@ func TestLockedIsLocalLocked(t *testing.T) {
 	if !errors.Is(err, local.ErrLocked) || !errors.Is(err, catalog.ErrLocked) || !strings.Contains(err.Error(), "cari stats") {
 		t.Fatalf("second open: %v, want local.ErrLocked naming cari stats", err)
 	}
-	if h, ok := local.ServerOf(dir, err); !ok || h.Addr != "127.0.0.1:7700" {
+	if h, ok := dirlock.ServerOf(dir, err); !ok || h.Addr != "127.0.0.1:7700" {
 		t.Errorf("ServerOf = %+v, %v; want the holder's address", h, ok)
 	}
 }

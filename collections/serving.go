@@ -71,7 +71,7 @@ func SearchDirect(ctx context.Context, o Options, req *cariv1.SearchRequest) (*c
 
 // Stats returns the figures of the collection name of dataDir, opening
 // its store (cari stats). When another process holds the directory the
-// error is local.ErrLocked, for local.ServerOf.
+// error is dirlock.ErrLocked, for dirlock.ServerOf.
 func Stats(ctx context.Context, dataDir, name string, log *slog.Logger) (store.Stats, error) {
 	cat, _, dir, err := Find(dataDir, name, log)
 	if err != nil {

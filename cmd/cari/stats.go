@@ -9,8 +9,8 @@ import (
 
 	"github.com/cari-search/cari/client"
 	"github.com/cari-search/cari/collections"
+	"github.com/cari-search/cari/internal/dirlock"
 	"github.com/cari-search/cari/server"
-	"github.com/cari-search/cari/store/local"
 )
 
 func newStatsCmd(g *globalFlags) *cobra.Command {
@@ -22,7 +22,7 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			st, err := collections.Stats(cmd.Context(), dataDir, collection, log)
-			if h, ok := local.ServerOf(dataDir, err); ok {
+			if h, ok := dirlock.ServerOf(dataDir, err); ok {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s is held by cari serve (pid %d): these figures come from the server at %s\n", dataDir, h.PID, h.Addr)
 				resp, aerr := client.AskStats(cmd.Context(), h.Addr, collection, client.Options{APIKeyFile: apiKeyFile})
 				st, err = server.StatsOf(resp), aerr

@@ -30,10 +30,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/cari-search/cari/internal/atomicfile"
+	"github.com/cari-search/cari/internal/dirlock"
 )
 
 // Default is the collection that always exists: requests and commands that
@@ -44,7 +44,6 @@ const Default = "default"
 const (
 	catalogFile    = "catalog.json"
 	collectionsDir = "collections"
-	lockFile       = "LOCK"
 	formatVersion  = 1
 )
 
@@ -63,11 +62,11 @@ var (
 	// alias points at.
 	ErrInUse = errors.New("collection in use")
 	// ErrLocked is returned by Open when another process has the data
-	// directory open.
-	ErrLocked = errors.New("data directory is in use by another cari process")
+	// directory open. It is dirlock.ErrLocked, as store/local's is.
+	ErrLocked = dirlock.ErrLocked
 	// ErrNoIndex is returned by Open with Options.MustExist when the data
-	// directory does not exist or holds no index.
-	ErrNoIndex = errors.New("no index in data directory")
+	// directory does not exist or holds no index. It is dirlock.ErrNoIndex.
+	ErrNoIndex = dirlock.ErrNoIndex
 )
 
 // CheckName reports a name that is not a valid collection or alias name.
@@ -104,10 +103,12 @@ type Options struct {
 	// directory does not exist or holds neither a catalog nor an index
 	// from before collections, instead of creating one.
 	MustExist bool
-	// Holder is what the lock file records about this process (a JSON
-	// object, as store/local records it), so that a refused process can
-	// say who holds the directory.
-	Holder any
+	// ServeAddr is the gRPC address this process serves the data
+	// directory on, if it does. The lock file records it with this
+	// process's id, as store/local records its holder, so that a process
+	// refused with ErrLocked says who holds the directory and can ask that
+	// server instead (dirlock.ServerOf).
+	ServeAddr string
 	// Logger receives the migration's messages; nil discards them.
 	Logger *slog.Logger
 }
@@ -139,7 +140,7 @@ func Open(dir string, opts Options) (*Catalog, error) {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	lock, err := lockDir(dir, opts.Holder)
+	lock, err := dirlock.Lock(dir, dirlock.Self(opts.ServeAddr))
 	if err != nil {
 		return nil, err
 	}
@@ -405,57 +406,20 @@ func (r record) clone() record {
 	return out
 }
 
-// lockDir takes dir's lock file exclusively and records holder in it. It is
-// the file store/local locked in a data directory made before collections,
-// so a process of that release and this one exclude each other.
-func lockDir(dir string, holder any) (*os.File, error) {
-	path := filepath.Join(dir, lockFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open lock file: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			who := ""
-			if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
-				who = " (" + strings.TrimSpace(string(b)) + ")"
-			}
-			return nil, fmt.Errorf("%s: %w%s: stop it, or use another --data", dir, ErrLocked, who)
-		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	if holder != nil {
-		// The record only informs; a failure to write it leaves the lock held.
-		b, _ := json.Marshal(holder)
-		if err := f.Truncate(0); err == nil {
-			_, _ = f.WriteAt(append(b, '\n'), 0)
-		}
-	}
-	return f, nil
-}
-
 // checkExists refuses a data directory that does not exist or holds
 // neither a catalog nor an index from before collections, naming the path.
 func checkExists(dir string) error {
-	st, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("%s: %w: the directory does not exist (check --data, or create an index with cari index)", dir, ErrNoIndex)
-	case err != nil:
-		return fmt.Errorf("%s: %w", dir, err)
-	case !st.IsDir():
-		return fmt.Errorf("%s: %w: it is not a directory", dir, ErrNoIndex)
-	}
-	// catalog.json, or an index from before collections, or one whose
-	// move into Default a crash cut short (collections/ made, no catalog
-	// written yet).
-	for _, name := range []string{catalogFile, legacyCurrent, collectionsDir} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			return nil
+	return dirlock.CheckIndex(dir, func() (bool, error) {
+		// catalog.json, or an index from before collections, or one whose
+		// move into Default a crash cut short (collections/ made, no
+		// catalog written yet).
+		for _, name := range []string{catalogFile, legacyCurrent, collectionsDir} {
+			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+				return true, nil
+			}
 		}
-	}
-	return fmt.Errorf("%s: %w: it holds no index (create one with cari index)", dir, ErrNoIndex)
+		return false, nil
+	})
 }
 
 // Ensure resolves name as Resolve does and, when it names nothing and

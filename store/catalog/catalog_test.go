@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -185,6 +186,23 @@ func TestLockAndMustExist(t *testing.T) {
 	}
 	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
 		t.Error("must-exist open created the directory")
+	}
+}
+
+// TestInUseNamesHolder: refused because a server holds the data directory,
+// the catalog names the holder as store/local does ("pid N, serving gRPC on
+// ADDR"), not as the lock file's raw record.
+func TestInUseNamesHolder(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Open(dir, Options{ServeAddr: "127.0.0.1:7700"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = Open(dir, Options{MustExist: true})
+	want := fmt.Sprintf("%s: data directory is in use by another cari process (pid %d, serving gRPC on 127.0.0.1:7700): stop it, or use another --data", dir, os.Getpid())
+	if !errors.Is(err, ErrLocked) || err == nil || err.Error() != want {
+		t.Errorf("second open: %v\nwant: %s", err, want)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cari-search/cari/internal/dirlock"
 )
 
 // A read-only command on a missing or empty data directory fails naming
@@ -44,9 +46,9 @@ func TestOpenMustExist(t *testing.T) {
 }
 
 // While a server holds the directory, a second Open (cari stats) is refused
-// with ErrLocked naming the holder, and ReadHolder gives the address to ask
+// with ErrLocked naming the holder, and dirlock.ReadHolder gives the address to ask
 // instead. A read-only open is not offered: bleve keeps its root database
-// locked exclusively while the writer runs (see Holder).
+// locked exclusively while the writer runs (see dirlock.Holder).
 func TestHolderBesideWriter(t *testing.T) {
 	dir := t.TempDir()
 	w, err := Open(dir, Options{ServeAddr: "127.0.0.1:7700"})
@@ -60,8 +62,8 @@ func TestHolderBesideWriter(t *testing.T) {
 	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), dir) {
 		t.Errorf("Open beside the writer: %v, want ErrLocked naming %s and %q", err, dir, want)
 	}
-	h, err := ReadHolder(dir)
-	if err != nil || h != (Holder{PID: os.Getpid(), Addr: "127.0.0.1:7700"}) {
+	h, err := dirlock.ReadHolder(dir)
+	if err != nil || h != (dirlock.Holder{PID: os.Getpid(), Addr: "127.0.0.1:7700"}) {
 		t.Errorf("ReadHolder = %+v, %v; want this process and its address", h, err)
 	}
 	// The writer itself still answers: the holder reads its own state.
@@ -70,46 +72,7 @@ func TestHolderBesideWriter(t *testing.T) {
 	}
 }
 
-// TestServerOf is the decision of cari stats beside a server: only a
-// directory refused as locked by a process that serves it sends the
-// command to that server, on an address it can dial.
-func TestServerOf(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		serve    string // the holder's recorded address; "-": no holder
-		err      error
-		want     string
-		wantTrue bool
-	}{
-		{name: "opened", serve: "127.0.0.1:7070", err: nil},
-		{name: "no index", serve: "127.0.0.1:7070", err: fmt.Errorf("x: %w", ErrNoIndex)},
-		{name: "held by a server", serve: "127.0.0.1:7070", err: fmt.Errorf("x: %w", ErrLocked), want: "127.0.0.1:7070", wantTrue: true},
-		{name: "held by a server on every IPv4 address", serve: "0.0.0.0:7070", err: ErrLocked, want: "127.0.0.1:7070", wantTrue: true},
-		{name: "held by a server on every address", serve: "[::]:7070", err: ErrLocked, want: "[::1]:7070", wantTrue: true},
-		{name: "held by cari index", serve: "", err: ErrLocked},
-		{name: "held, holder unknown", serve: "-", err: ErrLocked},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if tc.serve != "-" {
-				f, err := lockDir(dir, Holder{PID: 42, Addr: tc.serve})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer f.Close()
-			}
-			h, ok := ServerOf(dir, tc.err)
-			if ok != tc.wantTrue || h.Addr != tc.want {
-				t.Errorf("ServerOf(%v) = %+v, %v; want address %q, %v", tc.err, h, ok, tc.want, tc.wantTrue)
-			}
-			if ok && h.PID != 42 {
-				t.Errorf("ServerOf's holder has pid %d, want 42", h.PID)
-			}
-		})
-	}
-}
-
-// Beside a server, StatsDir is refused with ErrLocked so that ServerOf
+// Beside a server, StatsDir is refused with ErrLocked so that dirlock.ServerOf
 // sends cari stats to the server, and VerifyDir says why it cannot run.
 func TestDirCommandsBesideServer(t *testing.T) {
 	dir := t.TempDir()
@@ -120,7 +83,7 @@ func TestDirCommandsBesideServer(t *testing.T) {
 	defer w.Close()
 	upsert(t, w, english("a", "zebra herds"))
 	_, err = StatsDir(t.Context(), dir, nil)
-	if h, ok := ServerOf(dir, err); !ok || h.Addr != "127.0.0.1:7700" {
+	if h, ok := dirlock.ServerOf(dir, err); !ok || h.Addr != "127.0.0.1:7700" {
 		t.Errorf("StatsDir beside the server: %v; ServerOf = %+v, %v, want the server's address", err, h, ok)
 	}
 	if _, err := VerifyDir(t.Context(), dir, nil); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "cari stats") {

@@ -40,7 +40,7 @@ func (r Report) WriteJSON(w io.Writer) error {
 
 // StatsDir opens the data directory dir, which must hold an index, reads
 // the serving generation's statistics (Stats) and closes it. Beside a
-// server holding dir it fails with ErrLocked; ServerOf then names the
+// server holding dir it fails with ErrLocked; dirlock.ServerOf then names the
 // server to ask.
 func StatsDir(ctx context.Context, dir string, log *slog.Logger) (store.Stats, error) {
 	s, err := Open(dir, Options{Logger: log, MustExist: true})

@@ -18,6 +18,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
 
+	"github.com/cari-search/cari/internal/dirlock"
 	"github.com/cari-search/cari/store"
 )
 
@@ -55,7 +56,7 @@ type Options struct {
 	// ServeAddr is the gRPC address this process serves the directory on,
 	// if it does. It is recorded in the directory's lock file, so that a
 	// command refused with ErrLocked can say who holds the directory and
-	// ask that server instead (ReadHolder).
+	// ask that server instead (dirlock.ServerOf).
 	ServeAddr string
 }
 
@@ -131,7 +132,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	} else if err := os.MkdirAll(filepath.Join(dir, generationsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	lock, err := lockDir(dir, Holder{PID: os.Getpid(), Addr: opts.ServeAddr})
+	lock, err := dirlock.Lock(dir, dirlock.Self(opts.ServeAddr))
 	if err != nil {
 		return nil, err
 	}

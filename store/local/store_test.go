@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/internal/dirlock"
 	"github.com/cari-search/cari/store"
 )
 
@@ -182,7 +183,7 @@ func TestOpenDamaged(t *testing.T) {
 				t.Errorf("error %q does not name %s", err, want)
 			}
 			// A failed Open must release the lock, or the user cannot retry.
-			lock, err := lockDir(dir, Holder{PID: os.Getpid()})
+			lock, err := dirlock.Lock(dir, dirlock.Self(""))
 			if err != nil {
 				t.Fatalf("lock after failed Open: %v", err)
 			}

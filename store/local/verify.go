@@ -27,6 +27,7 @@ import (
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/internal/atomicfile"
+	"github.com/cari-search/cari/internal/dirlock"
 	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local/hnsw"
 )
@@ -492,7 +493,7 @@ func Repair(ctx context.Context, dir string, opts RepairOptions) (done []string,
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w: the directory does not exist (check --data)", dir, ErrNoIndex)
 	}
-	lock, err := lockDir(dir, Holder{PID: os.Getpid()})
+	lock, err := dirlock.Lock(dir, dirlock.Self(""))
 	if err != nil {
 		return nil, err
 	}

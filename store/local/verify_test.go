@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cari-search/cari/internal/dirlock"
 	"github.com/cari-search/cari/store"
 )
 
@@ -265,7 +266,7 @@ func TestOpenDetectsDamagedFiles(t *testing.T) {
 			if !strings.Contains(err.Error(), "cari ") {
 				t.Errorf("error %q does not say how to repair", err)
 			}
-			lock, err := lockDir(dir, Holder{PID: os.Getpid()})
+			lock, err := dirlock.Lock(dir, dirlock.Self(""))
 			if err != nil {
 				t.Fatalf("lock after failed Open: %v", err)
 			}
