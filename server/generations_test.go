@@ -103,7 +103,6 @@ func TestStatsAndSearchNameOneModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	own.AvgDocTokens = 0 // not in the API
 	if got := StatsOf(stats); got != own {
 		t.Errorf("StatsOf(GetStats) = %+v, want the store's own %+v", got, own)
 	}

@@ -133,6 +133,7 @@ func (s *indexService) GetStats(ctx context.Context, _ *cariv1.GetStatsRequest) 
 	resp := &cariv1.GetStatsResponse{
 		Documents:         st.Documents,
 		Chunks:            st.Chunks,
+		AvgDocTokens:      st.AvgDocTokens,
 		ServingGeneration: st.Generation,
 		IndexSizeBytes:    proto.Int64(st.DiskBytes),
 		Store:             s.storeName,
@@ -168,10 +169,9 @@ func (s *indexService) GetStats(ctx context.Context, _ *cariv1.GetStatsRequest) 
 
 // StatsOf is the inverse of GetStats for what store.Stats holds: the
 // serving generation's name, counts and size, as the store would report
-// them to a process that opened it (cari stats beside a server). The
-// average document length is not in the API and is left zero.
+// them to a process that opened it (cari stats beside a server).
 func StatsOf(resp *cariv1.GetStatsResponse) store.Stats {
-	st := store.Stats{Generation: resp.GetServingGeneration(), Documents: resp.GetDocuments(), Chunks: resp.GetChunks()}
+	st := store.Stats{Generation: resp.GetServingGeneration(), Documents: resp.GetDocuments(), Chunks: resp.GetChunks(), AvgDocTokens: resp.GetAvgDocTokens()}
 	if gens := resp.GetGenerations(); len(gens) > 0 && gens[0].GetName() == st.Generation {
 		st.DiskBytes = gens[0].GetSizeBytes()
 	}

@@ -670,6 +670,9 @@ type GetStatsResponse struct {
 	// a local index no write has reached since Cari began to record it;
 	// the serving generation's create_time is then the latest change known.
 	LastWriteTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=last_write_time,json=lastWriteTime,proto3" json:"last_write_time,omitempty"`
+	// The average analyzed length, in tokens, of a serving document's body:
+	// the length BM25 normalizes by. 0 when nothing is indexed.
+	AvgDocTokens  float64 `protobuf:"fixed64,10,opt,name=avg_doc_tokens,json=avgDocTokens,proto3" json:"avg_doc_tokens,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -765,6 +768,13 @@ func (x *GetStatsResponse) GetLastWriteTime() *timestamppb.Timestamp {
 		return x.LastWriteTime
 	}
 	return nil
+}
+
+func (x *GetStatsResponse) GetAvgDocTokens() float64 {
+	if x != nil {
+		return x.AvgDocTokens
+	}
+	return 0
 }
 
 // GenerationInfo describes one index generation: a complete keyword and
@@ -920,7 +930,7 @@ const file_cari_v1_index_proto_rawDesc = "" +
 	"\x0fGetStatsRequest\x12\x1e\n" +
 	"\n" +
 	"collection\x18\x01 \x01(\tR\n" +
-	"collection\"\xbb\x03\n" +
+	"collection\"\xe1\x03\n" +
 	"\x10GetStatsResponse\x12\x1c\n" +
 	"\tdocuments\x18\x01 \x01(\x03R\tdocuments\x12\x16\n" +
 	"\x06chunks\x18\x02 \x01(\x03R\x06chunks\x12-\n" +
@@ -930,7 +940,9 @@ const file_cari_v1_index_proto_rawDesc = "" +
 	"\x05store\x18\x06 \x01(\tR\x05store\x129\n" +
 	"\vgenerations\x18\a \x03(\v2\x17.cari.v1.GenerationInfoR\vgenerations\x12'\n" +
 	"\x0fexample_queries\x18\b \x03(\tR\x0eexampleQueries\x12B\n" +
-	"\x0flast_write_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\rlastWriteTimeB\x13\n" +
+	"\x0flast_write_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\rlastWriteTime\x12$\n" +
+	"\x0eavg_doc_tokens\x18\n" +
+	" \x01(\x01R\favgDocTokensB\x13\n" +
 	"\x11_index_size_bytes\"\xbc\x02\n" +
 	"\x0eGenerationInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12.\n" +
