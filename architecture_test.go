@@ -1,9 +1,11 @@
 package cari_test
 
 import (
+	"bytes"
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -139,4 +141,34 @@ func TestDataFlowsOneWay(t *testing.T) {
 			t.Errorf("package %s not found: the layout changed without this test", p)
 		}
 	}
+}
+
+// cliCeiling is the most lines cmd/cari's non-test Go files may hold
+// together (docs/ARCHITECTURE.md): the binary parses flags and wires, so
+// when it grows past this, logic has crept in that belongs to the package
+// that owns it.
+const cliCeiling = 2000
+
+// TestCLIStaysThin counts cmd/cari's lines as `cat` of its non-test .go
+// files piped to `wc -l` does, and fails over cliCeiling.
+func TestCLIStaysThin(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("cmd", "cari", "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Go files in cmd/cari: %v", err)
+	}
+	lines := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines += bytes.Count(b, []byte("\n"))
+	}
+	if lines > cliCeiling {
+		t.Errorf("cmd/cari holds %d lines of non-test Go, over its ceiling of %d: move command logic (defaults, decisions, what a command does after its flags are parsed) into the package that owns it", lines, cliCeiling)
+	}
+	t.Logf("cmd/cari: %d of %d lines", lines, cliCeiling)
 }

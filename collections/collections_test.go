@@ -11,7 +11,6 @@ import (
 	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/evaluation"
 	"github.com/cari-search/cari/evaluation/modes"
-	"github.com/cari-search/cari/indexer"
 	"github.com/cari-search/cari/internal/dirlock"
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/store"
@@ -32,7 +31,7 @@ func index(t *testing.T, o Options, corpus string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := indexer.LoadCorpus(t.Context(), c.Index, c.Indexing, corpus, indexer.LoadOptions{Language: "en"}); err != nil {
+	if _, err := c.LoadCorpus(t.Context(), Load{Corpus: corpus, Language: "en"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Close(); err != nil {
@@ -50,11 +49,7 @@ func evaluate(t *testing.T, o Options, queries, qrels, mode string) evaluation.S
 		t.Fatal(err)
 	}
 	defer c.Close()
-	qs, err := evaluation.LoadQueries(queries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	qr, err := evaluation.LoadQrels(qrels, false)
+	qs, qr, err := evaluation.LoadLabelled(queries, qrels, false)
 	if err != nil {
 		t.Fatal(err)
 	}

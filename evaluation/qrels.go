@@ -115,3 +115,14 @@ func binaryGain(gain int) int {
 	}
 	return 0
 }
+
+// LoadLabelled reads a labelled collection's queries (LoadQueries) and
+// their judgments (LoadQrels), as cari eval and train-reranker take them.
+func LoadLabelled(queriesPath, qrelsPath string, binary bool) ([]Query, Qrels, error) {
+	queries, err := LoadQueries(queriesPath)
+	if err != nil {
+		return nil, Qrels{}, err
+	}
+	qrels, err := LoadQrels(qrelsPath, binary)
+	return queries, qrels, err
+}

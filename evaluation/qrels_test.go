@@ -2,6 +2,7 @@ package evaluation
 
 import (
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -122,5 +123,25 @@ func TestQrelsZeroValue(t *testing.T) {
 	q.Add("q", "d", 2)
 	if q.Gains("q")["d"] != 2 {
 		t.Error("Add on zero Qrels lost the judgment")
+	}
+}
+
+// TestLoadLabelled reads both files, and a missing one is an error that
+// says which it is.
+func TestLoadLabelled(t *testing.T) {
+	dir := t.TempDir()
+	queries := filepath.Join(dir, "queries.jsonl")
+	if err := os.WriteFile(queries, []byte(`{"_id": "q1", "text": "whales"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	qs, qrels, err := LoadLabelled(queries, filepath.Join("testdata", "qrels.tsv"), false)
+	if err != nil || len(qs) != 1 || qrels.Len() == 0 {
+		t.Fatalf("LoadLabelled = %d queries, %d judged, %v", len(qs), qrels.Len(), err)
+	}
+	if _, _, err := LoadLabelled(queries, filepath.Join(dir, "none.tsv"), false); err == nil || !strings.Contains(err.Error(), "qrels") {
+		t.Errorf("missing qrels: %v, want an error naming the qrels", err)
+	}
+	if _, _, err := LoadLabelled(filepath.Join(dir, "none.jsonl"), filepath.Join("testdata", "qrels.tsv"), false); err == nil || !strings.Contains(err.Error(), "queries") {
+		t.Errorf("missing queries: %v, want an error naming the queries", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer/corpus"
+	"github.com/cari-search/cari/internal/progress"
 )
 
 // LoadOptions configure LoadCorpus.
@@ -25,6 +26,9 @@ type LoadOptions struct {
 	Logger *slog.Logger
 	// Added, when set, is called for each document accepted.
 	Added func()
+	// Progress shows a count of the documents accepted (on a terminal, a
+	// line rewritten in place; else log lines), as cari index and bench do.
+	Progress bool
 }
 
 // LoadSummary is what LoadCorpus did.
@@ -84,6 +88,17 @@ func LoadCorpus(ctx context.Context, w Writer, opts Options, path string, lo Loa
 		return sum, err
 	}
 	defer r.Close()
+	if lo.Progress {
+		bar := progress.NewCounter("indexing", -1, log)
+		defer bar.Finish()
+		added := lo.Added
+		lo.Added = func() {
+			bar.Add(1)
+			if added != nil {
+				added()
+			}
+		}
+	}
 	opts.Pipelined = true
 	ix, err := New(w, opts)
 	if err != nil {

@@ -25,17 +25,11 @@ uses these corpora to show how cost grows beyond the real collections.`,
 			if from == "" || out == "" {
 				return errors.New("--from and --out are required")
 			}
-			if docs < 1 {
-				return fmt.Errorf("--docs must be at least 1, got %d", docs)
-			}
-			titles, texts, err := bench.Vocabulary(from)
+			words, err := bench.Generate(from, out, docs, seed)
 			if err != nil {
-				return fmt.Errorf("--from: %w", err)
+				return err
 			}
-			if err := bench.WriteCorpus(out, bench.NewGenerator(titles, texts, seed), docs); err != nil {
-				return fmt.Errorf("--out: %w", err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d passages to %s (vocabulary of %d text words from %s)\n", docs, out, texts.Words(), from)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d passages to %s (vocabulary of %d text words from %s)\n", docs, out, words, from)
 			return nil
 		},
 	}

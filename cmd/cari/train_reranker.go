@@ -8,15 +8,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cari-search/cari/evaluation"
-	"github.com/cari-search/cari/searcher"
+	"github.com/cari-search/cari/internal/flagconfig"
 	"github.com/cari-search/cari/searcher/rerank"
 )
 
 func newTrainRerankerCmd(g *globalFlags) *cobra.Command {
 	var stackF stackFlags
-	var queriesPath, qrelsPath, out, mode string
-	var candidates, folds int
-	opts := rerank.DefaultFitOptions()
+	var queriesPath, qrelsPath, out string
+	tr := rerank.Training{Fit: rerank.DefaultFitOptions()}
+	opts := &tr.Fit
 	cmd := &cobra.Command{
 		Use:   "train-reranker",
 		Short: "Train the learned re-ranker on a labelled collection",
@@ -31,16 +31,11 @@ share a relevant document in one fold. Train only on a training split
 			if queriesPath == "" || qrelsPath == "" || out == "" {
 				return errors.New("--queries, --qrels and --out are required")
 			}
-			typ, err := searcher.ParseType(mode)
-			if err != nil || (typ != searcher.TypeKeyword && typ != searcher.TypeHybrid) {
-				return fmt.Errorf("--mode must be keyword or hybrid, got %q", mode)
-			}
-			queries, err := evaluation.LoadQueries(queriesPath)
-			if err != nil {
+			if err := flagconfig.FieldError(tr.Validate(), nil); err != nil {
 				return err
 			}
-			qrels, err := evaluation.LoadQrels(qrelsPath, false)
-			if err != nil {
+			var err error
+			if tr.Queries, tr.Qrels, err = evaluation.LoadLabelled(queriesPath, qrelsPath, false); err != nil {
 				return err
 			}
 			stackF.existing = true
@@ -49,31 +44,13 @@ share a relevant document in one fold. Train only on a training split
 				return err
 			}
 			defer st.Close()
-			examples, err := rerank.Examples(cmd.Context(), st.Searcher, typ, candidates, queries, qrels)
+			tr.Source = queriesPath
+			m, err := tr.Train(cmd.Context(), st.Searcher, cmd.OutOrStdout())
 			if err != nil {
 				return err
 			}
-			fit := func(exs []rerank.Example) (*rerank.Model, error) { return rerank.Fit(exs, opts) }
-			if folds > 1 {
-				cv, err := rerank.CrossValidate(examples, folds, fit)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%d-fold cross-validation on the training queries (queries sharing a relevant document kept in one fold): nDCG@10 of the top %d re-ranked %.4f, first-stage order %.4f (%+.4f, standard error %.4f, %d queries)\n",
-					folds, candidates, cv.Model, cv.FirstStage, cv.Model-cv.FirstStage, cv.StdErr, cv.Queries)
-			}
-			trainedOn := fmt.Sprintf("%s %s top-%d, %s", queriesPath, mode, candidates, opts)
-			m, err := fit(examples)
-			if err != nil {
-				return err
-			}
-			m.TrainedOn = trainedOn
 			if err := m.WriteFile(out); err != nil {
 				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "trained on %d queries (%s); weights:\n", len(examples), trainedOn)
-			for j, f := range m.Features {
-				fmt.Fprintf(cmd.OutOrStdout(), "  %-15s %+.4f\n", f, m.Weights[j])
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)
 			return nil
@@ -83,11 +60,11 @@ share a relevant document in one fold. Train only on a training split
 	cmd.Flags().StringVar(&queriesPath, "queries", "", "training queries.jsonl (required)")
 	cmd.Flags().StringVar(&qrelsPath, "qrels", "", "training qrels.tsv (required)")
 	cmd.Flags().StringVar(&out, "out", "", "model file to write (required)")
-	cmd.Flags().StringVar(&mode, "mode", "hybrid", "first stage: hybrid or keyword")
-	cmd.Flags().IntVar(&candidates, "candidates", 50, "candidates per query (the re-ranking depth)")
+	cmd.Flags().StringVar(&tr.Mode, "mode", "hybrid", "first stage: hybrid or keyword")
+	cmd.Flags().IntVar(&tr.Candidates, "candidates", 50, "candidates per query (the re-ranking depth)")
 	d, f := rerank.DefaultFitOptions(), cmd.Flags()
 	f.IntVar(&opts.Train.Epochs, "epochs", d.Train.Epochs, "gradient descent epochs")
-	f.IntVar(&folds, "cv", 5, "folds of cross-validation to report before the final fit (0 or 1: none)")
+	f.IntVar(&tr.Folds, "cv", 5, "folds of cross-validation to report before the final fit (0 or 1: none)")
 	f.IntVar(&opts.Refine, "refine", d.Refine, "rounds of coordinate ascent on nDCG@10 after the pairwise fit (0: none)")
 	f.Float64Var(&opts.Train.Rate, "rate", d.Train.Rate, "learning rate")
 	f.Float64Var(&opts.Train.L2, "l2", d.Train.L2, "L2 weight decay")

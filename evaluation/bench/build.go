@@ -10,8 +10,8 @@ import (
 	"github.com/cari-search/cari/store/local"
 )
 
-// Build indexes the corpus file into w as cari index does (load.Added
-// can show the progress) and gives the build's throughput. With annPath
+// Build indexes the corpus file into w as cari index does (load.Progress
+// shows the progress) and gives the build's throughput. With annPath
 // and an embedder in opts it also records the passage vectors the store
 // receives (NewVectorTee), for the vector-index recall and the peers.
 func Build(ctx context.Context, w indexer.Writer, opts indexer.Options, corpus, annPath string, load indexer.LoadOptions) (IndexFigures, error) {

@@ -171,3 +171,21 @@ func WriteCorpus(path string, g *Generator, n int) error {
 	}
 	return f.Close()
 }
+
+// Generate writes n passages to the corpus.jsonl out, their words drawn
+// with the frequencies they have in the corpus from (Vocabulary), the same
+// for the same from, n and seed, as cari bench generate does. It returns
+// the number of text words the passages draw on.
+func Generate(from, out string, n int, seed uint64) (words int, err error) {
+	if n < 1 {
+		return 0, fmt.Errorf("--docs must be at least 1, got %d", n)
+	}
+	titles, texts, err := Vocabulary(from)
+	if err != nil {
+		return 0, fmt.Errorf("--from: %w", err)
+	}
+	if err := WriteCorpus(out, NewGenerator(titles, texts, seed), n); err != nil {
+		return 0, fmt.Errorf("--out: %w", err)
+	}
+	return texts.Words(), nil
+}
