@@ -36,6 +36,26 @@ var DefaultBM25 = BM25{K1: 1.2, B: 0.75}
 // field keeps DefaultBM25's values (docs/EVALUATION.md).
 var DefaultIndonesianBM25 = BM25{K1: 1.2, B: 0.75}
 
+// ResolveBM25 is the BM25 of a store's options: a zero global takes
+// DefaultBM25 and a zero indonesian DefaultIndonesianBM25, and both are
+// checked, the error naming the Indonesian field's. Every store's Open
+// calls it, so that an unset option scores alike on each.
+func ResolveBM25(global, indonesian BM25) (BM25, BM25, error) {
+	if global == (BM25{}) {
+		global = DefaultBM25
+	}
+	if err := global.Validate(); err != nil {
+		return global, indonesian, err
+	}
+	if indonesian == (BM25{}) {
+		indonesian = DefaultIndonesianBM25
+	}
+	if err := indonesian.Validate(); err != nil {
+		return global, indonesian, fmt.Errorf("bm25 of the Indonesian field: %w", err)
+	}
+	return global, indonesian, nil
+}
+
 // FieldBM25 returns the BM25 parameters of body field: indonesian for the
 // Indonesian field, global for every other.
 func FieldBM25(field string, global, indonesian BM25) BM25 {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -108,5 +109,24 @@ func TestValidate(t *testing.T) {
 		if err := tt.p.Validate(); (err == nil) != tt.ok {
 			t.Errorf("%+v.Validate() = %v, want ok=%v", tt.p, err, tt.ok)
 		}
+	}
+}
+
+// TestResolveBM25: unset parameters take each field's default, set ones
+// stay, and invalid ones are refused, the Indonesian field's by name.
+func TestResolveBM25(t *testing.T) {
+	g, id, err := ResolveBM25(BM25{}, BM25{})
+	if err != nil || g != DefaultBM25 || id != DefaultIndonesianBM25 {
+		t.Errorf("ResolveBM25(zero, zero) = %v, %v, %v; want the defaults", g, id, err)
+	}
+	set := BM25{K1: 0.9, B: 0.4}
+	if g, id, err := ResolveBM25(set, set); err != nil || g != set || id != set {
+		t.Errorf("ResolveBM25(set, set) = %v, %v, %v; want them kept", g, id, err)
+	}
+	if _, _, err := ResolveBM25(BM25{K1: 1, B: 2}, BM25{}); err == nil || strings.Contains(err.Error(), "Indonesian") {
+		t.Errorf("an invalid global b: %v, want an error not naming the Indonesian field", err)
+	}
+	if _, _, err := ResolveBM25(BM25{}, BM25{K1: -1}); err == nil || !strings.Contains(err.Error(), "Indonesian field") {
+		t.Errorf("an invalid Indonesian k1: %v, want an error naming the Indonesian field", err)
 	}
 }

@@ -104,17 +104,9 @@ var ErrClosed = errors.New("store is closed")
 // does not exist yet (unless Options.MustExist). A generation left half-built by a reindex is opened too,
 // so that it keeps receiving writes until the job resumes or is discarded.
 func Open(dir string, opts Options) (*Store, error) {
-	if opts.BM25 == (store.BM25{}) {
-		opts.BM25 = store.DefaultBM25
-	}
-	if err := opts.BM25.Validate(); err != nil {
+	var err error
+	if opts.BM25, opts.IndonesianBM25, err = store.ResolveBM25(opts.BM25, opts.IndonesianBM25); err != nil {
 		return nil, err
-	}
-	if opts.IndonesianBM25 == (store.BM25{}) {
-		opts.IndonesianBM25 = store.DefaultIndonesianBM25
-	}
-	if err := opts.IndonesianBM25.Validate(); err != nil {
-		return nil, fmt.Errorf("bm25 of the Indonesian field: %w", err)
 	}
 	if err := CheckEfSearch(opts.EfSearch); err != nil {
 		return nil, fmt.Errorf("vector search option EfSearch %w", err)

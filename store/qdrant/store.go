@@ -172,17 +172,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		}
 		opts.APIKey = key
 	}
-	if opts.BM25 == (store.BM25{}) {
-		opts.BM25 = store.DefaultBM25
-	}
-	if err := opts.BM25.Validate(); err != nil {
+	var err error
+	if opts.BM25, opts.IndonesianBM25, err = store.ResolveBM25(opts.BM25, opts.IndonesianBM25); err != nil {
 		return nil, err
-	}
-	if opts.IndonesianBM25 == (store.BM25{}) {
-		opts.IndonesianBM25 = store.DefaultIndonesianBM25
-	}
-	if err := opts.IndonesianBM25.Validate(); err != nil {
-		return nil, fmt.Errorf("bm25 of the Indonesian field: %w", err)
 	}
 	if opts.BatchBytes <= 0 {
 		opts.BatchBytes = 16 << 20
