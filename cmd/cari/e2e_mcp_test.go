@@ -62,8 +62,8 @@ func TestMCPStdioEndToEnd(t *testing.T) {
 		mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"), "--max-malformed", fixtureMaxMalformed)
 		cs := mcpSession(t, nil, "--data", data)
 		tools, err := cs.ListTools(t.Context(), nil)
-		if err != nil || len(tools.Tools) != 4 {
-			t.Fatalf("tools/list: %v, %v; want 4 tools", tools, err)
+		if err != nil || len(tools.Tools) != 6 {
+			t.Fatalf("tools/list: %v, %v; want 6 tools", tools, err)
 		}
 		if got := mcpSearch(t, cs, map[string]any{"query": "volcano eruption", "type": "keyword"}); !strings.Contains(got, "How volcanoes erupt") {
 			t.Errorf("search over --data:\n%s\nwant How volcanoes erupt", got)

@@ -35,16 +35,27 @@ func startServer(t *testing.T, keyed bool) *testServer {
 // startGuarded runs the server with the limits of g.
 func startGuarded(t *testing.T, keyed bool, g server.GuardOptions) *testServer {
 	t.Helper()
-	st := servertest.Store(t)
 	if keyed {
 		g.Keys = []server.Key{{Secret: searchKey, Scope: server.ScopeSearch}}
 	}
+	return startConfigured(t, g, nil)
+}
+
+// startConfigured runs the server with guard g and the options configure
+// sets.
+func startConfigured(t *testing.T, g server.GuardOptions, configure func(*server.Options)) *testServer {
+	t.Helper()
+	st := servertest.Store(t)
 	guard, err := server.NewGuard(g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Options{Searcher: searcher.New(st, searcher.Options{}), Store: st, StoreName: "local",
-		Logger: slog.New(slog.DiscardHandler), Guard: guard})
+	opts := server.Options{Searcher: searcher.New(st, searcher.Options{}), Store: st, StoreName: "local",
+		Logger: slog.New(slog.DiscardHandler), Guard: guard}
+	if configure != nil {
+		configure(&opts)
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +147,7 @@ func TestListTools(t *testing.T) {
 					t.Errorf("%s: input schema %v, output schema %v; want both", tool.Name, tool.InputSchema, tool.OutputSchema)
 				}
 			}
-			if got, want := strings.Join(names, ","), "answer,contents,find_similar,search"; got != want {
+			if got, want := strings.Join(names, ","), "answer,collections,contents,crawl,find_similar,search"; got != want {
 				t.Errorf("tools %s, want %s", got, want)
 			}
 		})
