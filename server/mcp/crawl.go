@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -31,6 +33,7 @@ type CrawlInput struct {
 	AllowedDomains     []string `json:"allowedDomains,omitempty" jsonschema:"host names the crawl may fetch from, each with its subdomains; default: the seeds' own domains"`
 	IncludeURLPatterns []string `json:"includeUrlPatterns,omitempty" jsonschema:"RE2 regular expressions: a linked URL is fetched only if it matches one"`
 	ExcludeURLPatterns []string `json:"excludeUrlPatterns,omitempty" jsonschema:"RE2 regular expressions: a linked URL that matches one is skipped"`
+	AllowPrivate       bool     `json:"allowPrivate,omitempty" jsonschema:"also fetch loopback and private addresses (an intranet); refused unless the server allows it (cari serve --crawl-allow-private)"`
 	UserAgentContact   string   `json:"userAgentContact,omitempty" jsonschema:"URL or email address for site operators, put in the crawler's User-Agent; default: the server's"`
 	Collection         string   `json:"collection,omitempty" jsonschema:"the collection (or alias) to index the pages into; default: default"`
 }
@@ -79,7 +82,7 @@ func (s *Server) crawl(ctx context.Context, req *sdk.CallToolRequest, in CrawlIn
 	creq := &cariv1.CrawlRequest{
 		Seeds: in.Seeds, MaxPages: int32(min(max(in.MaxPages, -1), 1<<30)), AllowedDomains: in.AllowedDomains,
 		IncludeUrlPatterns: in.IncludeURLPatterns, ExcludeUrlPatterns: in.ExcludeURLPatterns,
-		UserAgentContact: in.UserAgentContact, Collection: in.Collection,
+		AllowPrivate: in.AllowPrivate, UserAgentContact: in.UserAgentContact, Collection: in.Collection,
 	}
 	if in.MaxDepth != nil {
 		d := int32(min(max(*in.MaxDepth, -1), 1<<30))
@@ -102,8 +105,9 @@ func (s *Server) crawl(ctx context.Context, req *sdk.CallToolRequest, in CrawlIn
 		Queued: p.GetQueued(), Elapsed: p.GetElapsed().AsDuration().Round(1e6).String(),
 		StopReason: strings.ToLower(strings.TrimPrefix(p.GetSummary().GetStopReason().String(), "CRAWL_STOP_REASON_")),
 	}
-	text := fmt.Sprintf("Crawl %s into collection %s: fetched %d pages, indexed %d, skipped %d, errors %d, in %s; stopped: %s.",
-		out.CrawlID, cmp.Or(in.Collection, "default"), out.Fetched, out.Indexed, total(out.Skipped), total(out.Errors), out.Elapsed, out.StopReason)
+	text := fmt.Sprintf("Crawl %s into collection %s: fetched %d pages, indexed %d, skipped %d%s, errors %d%s, in %s; stopped: %s.",
+		out.CrawlID, cmp.Or(in.Collection, "default"), out.Fetched, out.Indexed, total(out.Skipped), reasons(out.Skipped),
+		total(out.Errors), reasons(out.Errors), out.Elapsed, out.StopReason)
 	if out.StopReason == "max_pages" && out.Queued > 0 {
 		text += fmt.Sprintf(" %d URLs are left in scope: call crawl again with the same seeds to continue.", out.Queued)
 	}
@@ -147,6 +151,20 @@ func lastProgress(data []byte) (*cariv1.CrawlProgress, error) {
 		return nil, errors.New("the crawl's stream ended before its last report")
 	}
 	return last, nil
+}
+
+// reasons lists counts by reason, " (robots: 2, http_404: 1)", most first.
+func reasons(byReason map[string]int64) string {
+	if len(byReason) == 0 {
+		return ""
+	}
+	keys := slices.Collect(maps.Keys(byReason))
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(byReason[b], byReason[a]), cmp.Compare(a, b)) })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s: %d", k, byReason[k])
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // total sums counts by reason.

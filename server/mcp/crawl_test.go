@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,11 +14,11 @@ import (
 )
 
 // startSite serves a small site on loopback: a start page linking to two
-// pages about lighthouses.
+// pages about lighthouses and one that is not there.
 func startSite(t *testing.T) string {
 	t.Helper()
 	pages := map[string]string{
-		"/":           `<a href="/lamp">The lamp</a> <a href="/keeper">The keeper</a> Lighthouses of the northern coast.`,
+		"/":           `<a href="/lamp">The lamp</a> <a href="/keeper">The keeper</a> <a href="/gone">Gone</a> Lighthouses of the northern coast.`,
 		"/lamp":       `The lighthouse lamp turns once every ten seconds, its beam visible from thirty kilometres.`,
 		"/keeper":     `The lighthouse keeper climbs the tower at dusk to light the lamp and at dawn to put it out.`,
 		"/robots.txt": "User-agent: *\nAllow: /\n",
@@ -67,6 +68,9 @@ func TestCrawlTool(t *testing.T) {
 			if out["indexed"] != float64(3) || out["stopReason"] != "frontier_empty" || !strings.Contains(text(res), "indexed 3") {
 				t.Errorf("crawl: %v\n%s\nwant 3 pages indexed, frontier_empty", out, text(res))
 			}
+			if !regexp.MustCompile(`(skipped|errors) 1 \(\w+: 1\)`).MatchString(text(res)) {
+				t.Errorf("crawl:\n%s\nwant the missing page counted with its reason", text(res))
+			}
 			found := text(call(t, cs, "search", map[string]any{"query": "lighthouse keeper", "type": "keyword", "collection": "other"}))
 			if !strings.Contains(found, site+"/keeper") {
 				t.Errorf("search in other after the crawl:\n%s\nwant %s/keeper", found, site)
@@ -85,6 +89,7 @@ func TestCrawlTool(t *testing.T) {
 				"max_pages":            {"seeds": []string{site + "/"}, "maxPages": -3},
 				"include_url_patterns": {"seeds": []string{site + "/"}, "includeUrlPatterns": []string{"("}},
 				"nowhere":              {"seeds": []string{site + "/"}, "collection": "nowhere"},
+				"allow_private":        {"seeds": []string{site + "/"}, "allowPrivate": true},
 			} {
 				res := call(t, cs, "crawl", args)
 				if !res.IsError || !strings.Contains(text(res), field) {
