@@ -78,20 +78,6 @@ func startCollections(t *testing.T, configure func(*server.Options)) *testServer
 	})
 }
 
-// keyedSessions are sessions with key over each transport.
-func keyedSessions(t *testing.T, ts *testServer, key string) map[string]*sdk.ClientSession {
-	t.Helper()
-	cs, err := connectHTTP(t, ts, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return map[string]*sdk.ClientSession{
-		"http":         cs,
-		"stdio-data":   connectMemory(t, mcp.Options{Exa: ts.handler, APIKey: key}),
-		"stdio-server": connectMemory(t, mcp.Options{BaseURL: ts.url, APIKey: key}),
-	}
-}
-
 // The search tools search the collection their call names, or an alias
 // of it; an unknown collection, or one outside the key's, is a tool error
 // naming it.

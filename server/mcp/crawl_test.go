@@ -1,45 +1,15 @@
 package mcp_test
 
 import (
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cari-search/cari/internal/sitetest"
 	"github.com/cari-search/cari/server"
 )
-
-// startSite serves a small site on loopback: a start page linking to two
-// pages about lighthouses and one that is not there.
-func startSite(t *testing.T) string {
-	t.Helper()
-	pages := map[string]string{
-		"/":           `<a href="/lamp">The lamp</a> <a href="/keeper">The keeper</a> <a href="/gone">Gone</a> Lighthouses of the northern coast.`,
-		"/lamp":       `The lighthouse lamp turns once every ten seconds, its beam visible from thirty kilometres.`,
-		"/keeper":     `The lighthouse keeper climbs the tower at dusk to light the lamp and at dawn to put it out.`,
-		"/robots.txt": "User-agent: *\nAllow: /\n",
-	}
-	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, ok := pages[r.URL.Path]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		if r.URL.Path == "/robots.txt" {
-			w.Header().Set("Content-Type", "text/plain")
-			fmt.Fprint(w, body)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, "<html><head><title>Lighthouse %s</title></head><body><main><p>%s</p></main></body></html>", r.URL.Path, body)
-	}))
-	t.Cleanup(site.Close)
-	return site.URL
-}
 
 // crawling lets the server crawl the loopback site without delays.
 func crawling(t *testing.T) func(*server.Options) {
@@ -55,7 +25,7 @@ func crawling(t *testing.T) func(*server.Options) {
 // pages there; a search key gets a tool error saying an admin key is
 // needed; bad arguments are tool errors naming them.
 func TestCrawlTool(t *testing.T) {
-	site := startSite(t)
+	site := sitetest.Serve(t, sitetest.Lighthouses)
 	for _, transport := range []string{"http", "stdio-data", "stdio-server"} {
 		t.Run(transport, func(t *testing.T) {
 			ts := startCollections(t, crawling(t))

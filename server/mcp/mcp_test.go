@@ -118,15 +118,20 @@ func connectMemory(t *testing.T, opts mcp.Options) *sdk.ClientSession {
 // serving port, and a stdio server (in memory here) over Exa's endpoints
 // in-process or over HTTP to a running server.
 func sessions(t *testing.T) map[string]*sdk.ClientSession {
-	ts := startServer(t, true)
-	cs, err := connectHTTP(t, ts, searchKey)
+	return keyedSessions(t, startServer(t, true), searchKey)
+}
+
+// keyedSessions are sessions with key over each transport.
+func keyedSessions(t *testing.T, ts *testServer, key string) map[string]*sdk.ClientSession {
+	t.Helper()
+	cs, err := connectHTTP(t, ts, key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return map[string]*sdk.ClientSession{
 		"http":         cs,
-		"stdio-data":   connectMemory(t, mcp.Options{Exa: ts.handler, APIKey: searchKey}),
-		"stdio-server": connectMemory(t, mcp.Options{BaseURL: ts.url, APIKey: searchKey}),
+		"stdio-data":   connectMemory(t, mcp.Options{Exa: ts.handler, APIKey: key}),
+		"stdio-server": connectMemory(t, mcp.Options{BaseURL: ts.url, APIKey: key}),
 	}
 }
 
