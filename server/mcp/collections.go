@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -25,17 +26,18 @@ type Collection struct {
 	Name    string   `json:"name"`
 	URI     string   `json:"uri"`
 	Aliases []string `json:"aliases,omitempty"`
-	// Documents and Chunks count the serving generation.
+	// Documents and Chunks count the serving generation; Chunks and Store
+	// only when the collection is read as a resource.
 	Documents int64 `json:"documents"`
-	Chunks    int64 `json:"chunks"`
+	Chunks    int64 `json:"chunks,omitempty"`
 	// EmbeddingModel is the model of the collection's vectors
 	// ("local/NAME", "openai/NAME"); empty when it holds none.
 	EmbeddingModel string             `json:"embeddingModel,omitempty"`
 	Store          string             `json:"store,omitempty"`
 	Settings       CollectionSettings `json:"settings"`
 	Created        string             `json:"created,omitempty"`
-	// Unavailable says why the counts are missing: the collection could
-	// not be opened.
+	// Unavailable says why the counts are missing: the server could not
+	// open the collection.
 	Unavailable string `json:"unavailable,omitempty"`
 }
 
@@ -77,7 +79,7 @@ func (e exaCaller) getProto(ctx context.Context, extra *sdk.RequestExtra, path s
 }
 
 // collections lists the collections the caller's key may use, each with
-// its counts.
+// its document count and model as ListCollections gives them.
 func (s *Server) collections(ctx context.Context, extra *sdk.RequestExtra) ([]Collection, error) {
 	var list cariv1.ListCollectionsResponse
 	if err := s.exa.getProto(ctx, extra, "/v1/collections", &list); err != nil {
@@ -85,43 +87,46 @@ func (s *Server) collections(ctx context.Context, extra *sdk.RequestExtra) ([]Co
 	}
 	out := make([]Collection, 0, len(list.GetCollections()))
 	for _, c := range list.GetCollections() {
-		out = append(out, s.describe(ctx, extra, c))
+		out = append(out, describe(c))
 	}
 	return out, nil
 }
 
 // collection describes the collection name names (a collection or an
-// alias).
+// alias), with its chunks and store from its statistics.
 func (s *Server) collection(ctx context.Context, extra *sdk.RequestExtra, name string) (Collection, error) {
 	var c cariv1.Collection
 	if err := s.exa.getProto(ctx, extra, "/v1/collections/"+url.PathEscape(name), &c); err != nil {
 		return Collection{}, err
 	}
-	return s.describe(ctx, extra, &c), nil
+	out := describe(&c)
+	var stats cariv1.GetStatsResponse
+	if err := s.exa.getProto(ctx, extra, "/v1/stats?collection="+url.QueryEscape(c.GetName()), &stats); err != nil {
+		out.Unavailable = err.Error()
+		return out, nil
+	}
+	out.Documents, out.Chunks, out.Store, out.Unavailable = stats.GetDocuments(), stats.GetChunks(), stats.GetStore(), ""
+	return out, nil
 }
 
-// describe adds c's counts and model, from its statistics, to its
-// settings.
-func (s *Server) describe(ctx context.Context, extra *sdk.RequestExtra, c *cariv1.Collection) Collection {
+// describe turns the API's collection into the tools' shape.
+func describe(c *cariv1.Collection) Collection {
 	st := c.GetSettings()
 	out := Collection{
-		Name: c.GetName(), URI: collectionURIPrefix + c.GetName(), Aliases: c.GetAliases(),
+		Name: c.GetName(), URI: collectionURIPrefix + c.GetName(), Aliases: c.GetAliases(), Documents: c.GetDocumentCount(),
 		Settings: CollectionSettings{
 			Language: st.GetLanguage(), Embedder: st.GetEmbedder(), EmbedModel: st.GetEmbedModel(), Reranker: st.GetReranker(),
 			URLTemplate: st.GetUrlTemplate(), BM25K1: st.Bm25K1, BM25B: st.Bm25B, MaxDocuments: st.GetMaxDocuments(),
 		},
 	}
-	if c.CreateTime != nil {
-		out.Created = c.GetCreateTime().AsTime().UTC().Format("2006-01-02T15:04:05Z")
+	if c.DocumentCount == nil {
+		out.Unavailable = "the server could not open it to count its documents (its log says why)"
 	}
-	var stats cariv1.GetStatsResponse
-	if err := s.exa.getProto(ctx, extra, "/v1/stats?collection="+url.QueryEscape(c.GetName()), &stats); err != nil {
-		out.Unavailable = err.Error()
-		return out
-	}
-	out.Documents, out.Chunks, out.Store = stats.GetDocuments(), stats.GetChunks(), stats.GetStore()
-	if m := stats.GetEmbeddingModel(); m != nil {
+	if m := c.GetEmbeddingModel(); m != nil {
 		out.EmbeddingModel = m.GetProvider() + "/" + m.GetName()
+	}
+	if c.CreateTime != nil {
+		out.Created = c.GetCreateTime().AsTime().UTC().Format(time.RFC3339)
 	}
 	return out
 }
