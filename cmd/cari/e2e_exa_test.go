@@ -46,6 +46,22 @@ func exaSDK(t *testing.T) (node string, script string, nodePath string) {
 // test when node or npm is absent.
 func npmScript(t *testing.T, dir, pkg, script string) (node string, js string, nodePath string) {
 	t.Helper()
+	node, modules := npmInstall(t, dir, pkg)
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 2*time.Minute))
+	defer cancel()
+	tsc := exec.CommandContext(ctx, node, filepath.Join(modules, "typescript", "bin", "tsc"), "-p", dir, "--strict", "--outDir", out)
+	if b, err := tsc.CombinedOutput(); err != nil {
+		t.Fatalf("tsc --strict: the test in %s does not type-check against %s's types: %v\n%s", dir, pkg, err, b)
+	}
+	return node, filepath.Join(out, script), modules
+}
+
+// npmInstall installs the packages of dir's lock file unless pkg is there
+// already, and returns node's path and dir's node_modules, absolute; it
+// skips the test without node or npm.
+func npmInstall(t *testing.T, dir, pkg string) (node, modules string) {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node is not installed: the SDK tests need Node.js and npm (apt-get install nodejs npm)")
@@ -54,7 +70,7 @@ func npmScript(t *testing.T, dir, pkg, script string) (node string, js string, n
 	if err != nil {
 		t.Skip("npm is not installed: the SDK tests need Node.js and npm (apt-get install nodejs npm)")
 	}
-	modules := filepath.Join(dir, "node_modules")
+	modules = filepath.Join(dir, "node_modules")
 	if _, err := os.Stat(filepath.Join(modules, pkg, "package.json")); err != nil {
 		ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 5*time.Minute))
 		defer cancel()
@@ -64,18 +80,11 @@ func npmScript(t *testing.T, dir, pkg, script string) (node string, js string, n
 			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
 		}
 	}
-	out := t.TempDir()
-	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 2*time.Minute))
-	defer cancel()
-	tsc := exec.CommandContext(ctx, node, filepath.Join(modules, "typescript", "bin", "tsc"), "-p", dir, "--strict", "--outDir", out)
-	if b, err := tsc.CombinedOutput(); err != nil {
-		t.Fatalf("tsc --strict: the test in %s does not type-check against %s's types: %v\n%s", dir, pkg, err, b)
-	}
 	abs, err := filepath.Abs(modules)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return node, filepath.Join(out, script), abs
+	return node, abs
 }
 
 func TestExaSDKEndToEnd(t *testing.T) {

@@ -24,11 +24,14 @@ func newMCPCmd(g *globalFlags) *cobra.Command {
 		Short: "Serve Cari's search tools to an AI agent over MCP on stdin and stdout",
 		Long: `Mcp speaks the Model Context Protocol on stdin and stdout, for an agent
 (Claude Desktop, Cursor, an open-model agent) that starts it as a
-subprocess: tools search, contents, find_similar and answer. It searches the
-data directory (--data, with serve's flags for models and answers), or a
-running cari serve (--server http://HOST:PORT, its HTTP port; the key from
---api-key-file or CARI_API_KEY). cari serve itself serves the same tools
-over streamable HTTP at /mcp. See docs/AGENTS.md.`,
+subprocess: tools search, contents, find_similar, answer (each in the
+collection it names), collections and crawl, and the collections as
+resources. It searches the data directory (--data, with serve's flags for
+models, answers and crawls: there crawl writes into the directory as cari
+crawl would), or a running cari serve (--server http://HOST:PORT, its HTTP
+port; the key from --api-key-file or CARI_API_KEY; crawl needs an admin
+key). cari serve itself serves the same tools over streamable HTTP at /mcp.
+See docs/AGENTS.md.`,
 		Args: cobra.NoArgs,
 		RunE: g.run(func(cmd *cobra.Command, log *slog.Logger) error {
 			opts := mcp.Options{BaseURL: serverURL, Version: buildinfo.Read().Version, Logger: log}

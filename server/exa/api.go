@@ -81,7 +81,7 @@ type exaAPI struct {
 }
 
 // Mount adds Exa's endpoints (POST /search, /findSimilar, /contents,
-// /answer) to mux, and GET /documents/{id}, which resolves the URLs built
+// /answer, and each under /c/{collection}/) to mux, and GET /documents/{id}, which resolves the URLs built
 // for documents without one. It fails only on answer options that cannot work.
 func Mount(mux *http.ServeMux, o Options) error {
 	llm, err := newLLMAnswerer(o.Answer, o.Logger)
@@ -102,6 +102,7 @@ func Mount(mux *http.ServeMux, o Options) error {
 	mux.HandleFunc("POST /contents", api.handle(api.contentsHandler))
 	mux.HandleFunc("POST /answer", api.handle(api.answerHandler))
 	mux.HandleFunc("GET /documents/{id}", api.handle(api.documentHandler))
+	mux.HandleFunc(collectionPath, api.inCollection)
 	return nil
 }
 

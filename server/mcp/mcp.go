@@ -1,11 +1,15 @@
 // Package mcp serves Cari to AI agents over the Model Context Protocol:
-// tools for search, contents, find_similar and answer, built with the
-// official Go SDK (github.com/modelcontextprotocol/go-sdk). Every tool
-// posts to Exa's REST endpoints (server/exa), in-process on the serving
-// port or over HTTP to a running cari serve, so a tool call takes the same
-// path as an Exa SDK's request: the same API keys, rate and concurrency
-// limits, deadlines, logs and metrics, the same answers. The package knows
-// nothing of the server but those endpoints.
+// tools for search, contents, find_similar and answer (each in a
+// collection the call names), collections, and crawl (admin keys only);
+// the collections as resources; built with the official Go SDK
+// (github.com/modelcontextprotocol/go-sdk). Every tool calls the server's
+// HTTP port, in-process or over HTTP to a running cari serve: Exa's REST
+// endpoints (server/exa, /c/{collection}/ for a named collection) for the
+// search tools, /v1/ for collections and crawls. So a tool call takes the
+// same path as an SDK's request: the same API keys and their scopes and
+// collections, rate and concurrency limits, deadlines, logs and metrics,
+// the same answers. The package knows nothing of the server but those
+// endpoints.
 package mcp
 
 import (
@@ -30,8 +34,10 @@ const peerHeader = "X-Cari-Mcp-Peer"
 
 // Options configure an MCP server.
 type Options struct {
-	// Exa serves Exa's endpoints (POST /search, /findSimilar, /contents,
-	// /answer). Set it, or BaseURL.
+	// Exa serves the server's HTTP port in-process: Exa's endpoints
+	// (POST /search, /findSimilar, /contents, /answer, and each under
+	// /c/{collection}/) and /v1/ (collections, stats, crawl). Set it, or
+	// BaseURL.
 	Exa http.Handler
 	// BaseURL is the HTTP address of a running cari serve
 	// ("http://127.0.0.1:7701"), used when Exa is nil.
@@ -92,7 +98,8 @@ func (s *Server) server() *sdk.Server {
 // instructions tell the agent's model what the server is for.
 const instructions = `Cari is a self-hosted search engine over the documents its operator indexed (web pages, docs, papers). ` +
 	`Use search to find documents, contents to read the full text of URLs it returned, find_similar for pages like a known one, ` +
-	`and answer for a short cited answer to a question. Cite the url of each document you use.`
+	`and answer for a short cited answer to a question. The documents may be split into collections (collections lists them); ` +
+	`the search tools use the one named default unless given another. Cite the url of each document you use.`
 
 // Handler serves the streamable HTTP transport. The caller's API key
 // (x-api-key or Authorization: Bearer) goes with each tool call, so the

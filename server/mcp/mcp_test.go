@@ -35,16 +35,27 @@ func startServer(t *testing.T, keyed bool) *testServer {
 // startGuarded runs the server with the limits of g.
 func startGuarded(t *testing.T, keyed bool, g server.GuardOptions) *testServer {
 	t.Helper()
-	st := servertest.Store(t)
 	if keyed {
 		g.Keys = []server.Key{{Secret: searchKey, Scope: server.ScopeSearch}}
 	}
+	return startConfigured(t, g, nil)
+}
+
+// startConfigured runs the server with guard g and the options configure
+// sets.
+func startConfigured(t *testing.T, g server.GuardOptions, configure func(*server.Options)) *testServer {
+	t.Helper()
+	st := servertest.Store(t)
 	guard, err := server.NewGuard(g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Options{Searcher: searcher.New(st, searcher.Options{}), Store: st, StoreName: "local",
-		Logger: slog.New(slog.DiscardHandler), Guard: guard})
+	opts := server.Options{Searcher: searcher.New(st, searcher.Options{}), Store: st, StoreName: "local",
+		Logger: slog.New(slog.DiscardHandler), Guard: guard}
+	if configure != nil {
+		configure(&opts)
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,15 +118,20 @@ func connectMemory(t *testing.T, opts mcp.Options) *sdk.ClientSession {
 // serving port, and a stdio server (in memory here) over Exa's endpoints
 // in-process or over HTTP to a running server.
 func sessions(t *testing.T) map[string]*sdk.ClientSession {
-	ts := startServer(t, true)
-	cs, err := connectHTTP(t, ts, searchKey)
+	return keyedSessions(t, startServer(t, true), searchKey)
+}
+
+// keyedSessions are sessions with key over each transport.
+func keyedSessions(t *testing.T, ts *testServer, key string) map[string]*sdk.ClientSession {
+	t.Helper()
+	cs, err := connectHTTP(t, ts, key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return map[string]*sdk.ClientSession{
 		"http":         cs,
-		"stdio-data":   connectMemory(t, mcp.Options{Exa: ts.handler, APIKey: searchKey}),
-		"stdio-server": connectMemory(t, mcp.Options{BaseURL: ts.url, APIKey: searchKey}),
+		"stdio-data":   connectMemory(t, mcp.Options{Exa: ts.handler, APIKey: key}),
+		"stdio-server": connectMemory(t, mcp.Options{BaseURL: ts.url, APIKey: key}),
 	}
 }
 
@@ -136,7 +152,7 @@ func TestListTools(t *testing.T) {
 					t.Errorf("%s: input schema %v, output schema %v; want both", tool.Name, tool.InputSchema, tool.OutputSchema)
 				}
 			}
-			if got, want := strings.Join(names, ","), "answer,contents,find_similar,search"; got != want {
+			if got, want := strings.Join(names, ","), "answer,collections,contents,crawl,find_similar,search"; got != want {
 				t.Errorf("tools %s, want %s", got, want)
 			}
 		})

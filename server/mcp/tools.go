@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -20,12 +21,14 @@ type SearchInput struct {
 	StartPublishedDate string   `json:"startPublishedDate,omitempty" jsonschema:"only documents published on or after this date, ISO 8601 (2024-01-31 or 2024-01-31T00:00:00Z)"`
 	EndPublishedDate   string   `json:"endPublishedDate,omitempty" jsonschema:"only documents published on or before this date, ISO 8601"`
 	MaxCharacters      int      `json:"maxCharacters,omitempty" jsonschema:"also return up to this many characters of each result's text; 0 (default) returns only the best passages"`
+	Collection         string   `json:"collection,omitempty" jsonschema:"the collection (or alias) to search, as the collections tool lists them; default: the collection named default"`
 }
 
 // ContentsInput is the contents tool's arguments.
 type ContentsInput struct {
 	URLs          []string `json:"urls" jsonschema:"the url of each document to read, as search or find_similar returned it"`
 	MaxCharacters int      `json:"maxCharacters,omitempty" jsonschema:"at most this many characters of each text; 0 (default) returns the whole text"`
+	Collection    string   `json:"collection,omitempty" jsonschema:"the collection (or alias) the urls came from; default: the collection named default"`
 }
 
 // FindSimilarInput is the find_similar tool's arguments.
@@ -35,11 +38,13 @@ type FindSimilarInput struct {
 	IncludeDomains      []string `json:"includeDomains,omitempty" jsonschema:"only results from these domains"`
 	ExcludeDomains      []string `json:"excludeDomains,omitempty" jsonschema:"no results from these domains"`
 	ExcludeSourceDomain bool     `json:"excludeSourceDomain,omitempty" jsonschema:"leave out documents from the url's own domain"`
+	Collection          string   `json:"collection,omitempty" jsonschema:"the collection (or alias) to search, the url's own; default: the collection named default"`
 }
 
 // AnswerInput is the answer tool's arguments.
 type AnswerInput struct {
-	Query string `json:"query" jsonschema:"the question to answer from the indexed documents"`
+	Query      string `json:"query" jsonschema:"the question to answer from the indexed documents"`
+	Collection string `json:"collection,omitempty" jsonschema:"the collection (or alias) to answer from, as the collections tool lists them; default: the collection named default"`
 }
 
 // Result is one document found or read.
@@ -78,14 +83,16 @@ type Answer struct {
 const (
 	searchDescription = "Search the documents indexed in this Cari server (self-hosted: only what its operator crawled or indexed, not the whole web). " +
 		"Returns titles, urls, dates and the best-matching passages of each result. Use it first for any question the documents may answer; " +
-		"filter by domain or publication date when the user asks for a source or period. Follow with contents to read a result in full."
+		"filter by domain or publication date when the user asks for a source or period. The server may hold several collections " +
+		"(separate corpora: call collections to see them) and searches the one named default unless collection names another. " +
+		"Follow with contents to read a result in full."
 	contentsDescription = "Read the full text of documents by url, as search or find_similar returned them. " +
-		"Use it when the passages search returned are not enough to answer or to quote precisely."
+		"Use it when the passages search returned are not enough to answer or to quote precisely; pass the collection the search used."
 	findSimilarDescription = "Find indexed documents similar in meaning to one given by url (one search or contents returned). " +
-		"Use it to widen a good result into more like it, e.g. related papers or pages on the same topic."
+		"Use it to widen a good result into more like it, e.g. related papers or pages on the same topic; pass the collection the url came from."
 	answerDescription = "Answer a question in a few sentences from the indexed documents, with numbered citations. " +
 		"Written by the operator's chat model when one is configured, otherwise quoted from the best passages. " +
-		"Use it for a quick factual answer; use search and contents to research in depth."
+		"Use it for a quick factual answer; use search and contents to research in depth. Answers from one collection (default unless named)."
 )
 
 // readOnly marks every tool as reading the index only, so clients may run
@@ -97,6 +104,18 @@ func (s *Server) addTools(srv *sdk.Server) {
 	sdk.AddTool(srv, &sdk.Tool{Name: "contents", Title: "Read documents", Description: contentsDescription, Annotations: readOnly}, s.contents)
 	sdk.AddTool(srv, &sdk.Tool{Name: "find_similar", Title: "Find similar documents", Description: findSimilarDescription, Annotations: readOnly}, s.findSimilar)
 	sdk.AddTool(srv, &sdk.Tool{Name: "answer", Title: "Answer with citations", Description: answerDescription, Annotations: readOnly}, s.answer)
+	sdk.AddTool(srv, &sdk.Tool{Name: "collections", Title: "List collections", Description: collectionsDescription, Annotations: readOnly}, s.collectionsTool)
+	sdk.AddTool(srv, &sdk.Tool{Name: "crawl", Title: "Crawl web pages into the index", Description: crawlDescription, Annotations: crawlAnnotations}, s.crawl)
+	s.addCollectionResources(srv)
+}
+
+// inCollection is an Exa endpoint's path for a collection: Exa's own
+// paths serve default, /c/{collection}/ the others.
+func inCollection(collection, path string) string {
+	if collection == "" {
+		return path
+	}
+	return "/c/" + url.PathEscape(collection) + path
 }
 
 // exaTextOption is Exa's text option: true for the whole text, or a cap.
@@ -128,14 +147,14 @@ func (s *Server) search(ctx context.Context, req *sdk.CallToolRequest, in Search
 	if in.MaxCharacters > 0 {
 		body["text"] = exaTextOption(in.MaxCharacters)
 	}
-	return s.results(ctx, req, "/search", body)
+	return s.results(ctx, req, inCollection(in.Collection, "/search"), body)
 }
 
 func (s *Server) findSimilar(ctx context.Context, req *sdk.CallToolRequest, in FindSimilarInput) (*sdk.CallToolResult, Results, error) {
 	if strings.TrimSpace(in.URL) == "" {
 		return nil, Results{}, fmt.Errorf("url: required: the url of an indexed document")
 	}
-	return s.results(ctx, req, "/findSimilar", map[string]any{
+	return s.results(ctx, req, inCollection(in.Collection, "/findSimilar"), map[string]any{
 		"url": in.URL, "numResults": numResults(in.NumResults),
 		"includeDomains": in.IncludeDomains, "excludeDomains": in.ExcludeDomains,
 		"excludeSourceDomain": in.ExcludeSourceDomain, "highlights": true,
@@ -146,7 +165,7 @@ func (s *Server) contents(ctx context.Context, req *sdk.CallToolRequest, in Cont
 	if len(in.URLs) == 0 {
 		return nil, Results{}, fmt.Errorf("urls: give at least one url")
 	}
-	return s.results(ctx, req, "/contents", map[string]any{"urls": in.URLs, "text": exaTextOption(in.MaxCharacters)})
+	return s.results(ctx, req, inCollection(in.Collection, "/contents"), map[string]any{"urls": in.URLs, "text": exaTextOption(in.MaxCharacters)})
 }
 
 // results posts body to path and renders the results as text as well.
@@ -169,7 +188,7 @@ func (s *Server) answer(ctx context.Context, req *sdk.CallToolRequest, in Answer
 		Answer
 		Text json.RawMessage `json:"answer"`
 	}
-	if err := s.exa.post(ctx, req, "/answer", map[string]any{"query": in.Query}, &raw); err != nil {
+	if err := s.exa.post(ctx, req, inCollection(in.Collection, "/answer"), map[string]any{"query": in.Query}, &raw); err != nil {
 		return nil, Answer{}, err
 	}
 	out := raw.Answer

@@ -2,8 +2,11 @@
 // both transports an agent uses: streamable HTTP at /mcp on a running
 // cari serve, and `cari mcp --server` started as a subprocess on stdio.
 // Compiled with tsc --strict against the SDK's types. Run by
-// cmd/cari/e2e_mcp_test.go with CARI_BIN, CARI_URL, CARI_KEY and
-// CARI_SIMILAR_URL set; prints {"ok":true} or exits 1 on the first failure.
+// cmd/cari/e2e_mcp_test.go with CARI_BIN, CARI_URL, CARI_KEY (a search
+// key), CARI_ADMIN_KEY, CARI_SIMILAR_URL and CARI_SITE_URL (three linked
+// pages on loopback to crawl) set, on a server with the collection docs
+// (alias manuals, one document) and the empty collections web-http and
+// web-stdio; prints {"ok":true} or exits 1 on the first failure.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -21,16 +24,20 @@ function check(cond: boolean, what: string, got?: unknown): asserts cond {
 
 const url = env("CARI_URL");
 const key = env("CARI_KEY");
+const adminKey = env("CARI_ADMIN_KEY");
 const similarURL = env("CARI_SIMILAR_URL");
+const siteURL = env("CARI_SITE_URL");
+const manualURL = "https://docs.example.com/pump";
 
-function http(withKey: boolean): Transport {
-  const headers: Record<string, string> = withKey ? { "x-api-key": key } : {};
+// http and stdio connect with withKey, a search key unless told.
+function http(withKey: boolean, k: string = key): Transport {
+  const headers: Record<string, string> = withKey ? { "x-api-key": k } : {};
   return new StreamableHTTPClientTransport(new URL(url + "/mcp"), { requestInit: { headers } });
 }
 
-function stdio(withKey: boolean): Transport {
+function stdio(withKey: boolean, k: string = key): Transport {
   const e: Record<string, string> = { PATH: process.env.PATH ?? "" };
-  if (withKey) e.CARI_API_KEY = key;
+  if (withKey) e.CARI_API_KEY = k;
   return new StdioClientTransport({ command: env("CARI_BIN"), args: ["mcp", "--server", url], env: e, stderr: "ignore" });
 }
 
@@ -52,7 +59,7 @@ async function call(c: Client, name: string, args: Record<string, unknown>): Pro
 async function exercise(transport: string, c: Client): Promise<void> {
   const { tools } = await c.listTools();
   const names = tools.map((t) => t.name).sort();
-  check(names.join(",") === "answer,contents,find_similar,search", `${transport}: tools`, names);
+  check(names.join(",") === "answer,collections,contents,crawl,find_similar,search", `${transport}: tools`, names);
   for (const t of tools) {
     check(t.inputSchema.type === "object" && t.outputSchema?.type === "object", `${transport}: ${t.name} has input and output schemas`, t);
   }
@@ -76,12 +83,68 @@ async function exercise(transport: string, c: Client): Promise<void> {
   check(bad.isError && bad.text.includes("type"), `${transport}: a bad type is a tool error naming it`, bad);
   const badType = await call(c, "search", { query: "volcano", numResults: "ten" });
   check(badType.isError && badType.text.includes("numResults"), `${transport}: a mistyped numResults is a tool error naming it`, badType);
+
+  await collections(transport, c);
+  const crawl = await call(c, "crawl", { seeds: [siteURL + "/"], allowPrivate: true, collection: `web-${transport}` });
+  check(crawl.isError && crawl.text.includes("admin"), `${transport}: crawl with a search key is a tool error asking for an admin key`, crawl);
+  await c.close();
+}
+
+// collections checks the collection argument, the collections tool and the
+// collections as resources.
+async function collections(transport: string, c: Client): Promise<void> {
+  for (const collection of ["docs", "manuals"]) {
+    const s = await call(c, "search", { query: "volcano pump", type: "keyword", collection });
+    const urls = ((s.structured?.results ?? []) as Array<{ url: string }>).map((r) => r.url);
+    check(!s.isError && urls.length === 1 && urls[0] === manualURL, `${transport}: search in ${collection} finds the manual alone`, s);
+    const ct = await call(c, "contents", { urls: [manualURL], collection });
+    check(!ct.isError && ct.text.includes("Prime the volcano pump"), `${transport}: contents in ${collection}`, ct);
+  }
+  const def = await call(c, "search", { query: "volcano pump", type: "keyword" });
+  check(!def.isError && !def.text.includes(manualURL), `${transport}: search without a collection stays in default`, def);
+  const unknown = await call(c, "search", { query: "volcano", collection: "nowhere" });
+  check(unknown.isError && unknown.text.includes('"nowhere"'), `${transport}: an unknown collection is a tool error naming it`, unknown);
+
+  const listed = await call(c, "collections", {});
+  check(!listed.isError && listed.text.includes("docs (aliases: manuals): 1 documents"), `${transport}: collections tool`, listed);
+
+  const { resources } = await c.listResources();
+  const uris = resources.map((r) => r.uri).sort();
+  for (const want of ["cari://collections/default", "cari://collections/docs"]) {
+    check(uris.includes(want), `${transport}: resources list ${want}`, uris);
+  }
+  const { resourceTemplates } = await c.listResourceTemplates();
+  check(resourceTemplates.some((t) => t.uriTemplate === "cari://collections/{name}"), `${transport}: resource template`, resourceTemplates);
+  const read = await c.readResource({ uri: "cari://collections/manuals" });
+  const first = read.contents[0] as { text?: string; mimeType?: string };
+  const doc = JSON.parse(first.text ?? "{}") as { name?: string; documents?: number; settings?: { embedder?: string } };
+  check(first.mimeType === "application/json" && doc.name === "docs" && doc.documents === 1 && doc.settings?.embedder === "none",
+    `${transport}: read cari://collections/manuals`, read);
+  let refused = "";
+  try {
+    await c.readResource({ uri: "cari://collections/nowhere" });
+  } catch (e) {
+    refused = String(e);
+  }
+  check(refused.includes('"nowhere"'), `${transport}: reading an unknown collection is an error naming it`, refused);
+}
+
+// crawlAsAdmin crawls the site into web-TRANSPORT with the admin key, then
+// finds a crawled page there.
+async function crawlAsAdmin(transport: string, c: Client): Promise<void> {
+  const collection = `web-${transport}`;
+  const r = await call(c, "crawl", { seeds: [siteURL + "/"], maxPages: 10, allowPrivate: true, collection });
+  check(!r.isError && r.structured?.indexed === 3 && r.structured?.stopReason === "frontier_empty", `${transport}: crawl as admin`, r);
+  const s = await call(c, "search", { query: "lighthouse keeper", type: "keyword", collection });
+  check(!s.isError && s.text.includes(siteURL + "/keeper"), `${transport}: search finds the crawled page`, s);
   await c.close();
 }
 
 async function main(): Promise<void> {
   await exercise("http", await connect(http(true)));
   await exercise("stdio", await connect(stdio(true)));
+  await crawlAsAdmin("http", await connect(http(true, adminKey)));
+  await crawlAsAdmin("stdio", await connect(stdio(true, adminKey)));
 
   let refused = "";
   try {
