@@ -237,6 +237,11 @@ func (c *Collection) openStore(ctx context.Context, o Options) error {
 		return err
 	}
 	c.Searcher = searcher.New(c.Index, sopts)
+	if c.Catalog != nil {
+		// Every write path (index, crawl, the server's upserts and live
+		// fetches) writes through Index, so each meets the limits.
+		c.Index = c.Catalog.Bounded(c.Index, c.Record.Name)
+	}
 	return nil
 }
 
