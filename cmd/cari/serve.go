@@ -111,7 +111,7 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.reindex.ImportDirs, "reindex-import-dir", nil, "directories whose corpus, WARC and directory sources IndexService.Reindex may read (none: only current_index)")
 	fs.IntVar(&f.reindex.Keep, "reindex-keep", reindex.DefaultKeep, "replaced generations kept for rollback after a Reindex swap; -1 keeps all")
 
-	fs.StringVar(&f.urlTemplate, "url-template", "", `url that Exa's endpoints give a document indexed without one, {id} standing for its ID ("https://docs.example.org/{id}"); "": cari:doc/ID`)
+	fs.StringVar(&f.urlTemplate, "url-template", "", `url that Exa's endpoints give a document indexed without one, {id} standing for its ID ("https://docs.example.org/{id}"), unless its collection has a url_template of its own; "": cari:doc/ID`)
 	fs.StringVar(&f.answer.URL, "answer-url", "", `OpenAI-compatible chat server (vLLM, llama.cpp, Ollama) that writes Exa's answers, summaries, deep-search query variations and outputSchema output, including /v1 ("http://127.0.0.1:8002/v1"); "": extractive answers and summaries only`)
 	fs.StringVar(&f.answer.Model, "answer-model", "", "served model name of --answer-url (e.g. Qwen/Qwen3-8B); required with it")
 	fs.StringVar(&f.answer.APIKeyFile, "answer-api-key-file", "", "file holding --answer-url's API key (default: $"+exa.DefaultAnswerAPIKeyEnv+")")
