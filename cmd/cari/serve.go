@@ -38,9 +38,8 @@ type serveFlags struct {
 	shutdown       time.Duration
 	insecurePublic bool
 
-	keysFile   string
-	searchKeys []string
-	adminKeys  []string
+	keysFile string
+	keyLists server.KeyLists
 
 	guard        server.GuardOptions
 	requestBytes flagconfig.ByteSize
@@ -73,8 +72,10 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.insecurePublic, "insecure-public", false, "allow listening on a non-loopback address with no API keys configured")
 
 	fs.StringVar(&f.keysFile, "auth-keys-file", "", "YAML file of API keys (name, key, scope search|admin, optional rate and burst)")
-	fs.StringSliceVar(&f.searchKeys, "auth-search-keys", nil, "API keys that may search (comma-separated; prefer "+envName("auth-search-keys")+" or the keys file to keep them out of ps)")
-	fs.StringSliceVar(&f.adminKeys, "auth-admin-keys", nil, "API keys that may also call IndexService (comma-separated; prefer "+envName("auth-admin-keys")+")")
+	fs.StringSliceVar(&f.keyLists.Search, "auth-search-keys", nil, "API keys that may search (comma-separated; prefer "+envName("auth-search-keys")+" or the keys file to keep them out of ps)")
+	fs.StringSliceVar(&f.keyLists.Admin, "auth-admin-keys", nil, "API keys that may also call IndexService (comma-separated; prefer "+envName("auth-admin-keys")+")")
+	fs.StringSliceVar(&f.keyLists.SearchCollections, "auth-search-key-collections", nil, "the only collections (or aliases) the --auth-search-keys may use (comma-separated; default all)")
+	fs.StringSliceVar(&f.keyLists.AdminCollections, "auth-admin-key-collections", nil, "the only collections (or aliases) the --auth-admin-keys may use (comma-separated; default all)")
 	flagconfig.MarkSecret(fs, "auth-search-keys", "auth-admin-keys")
 
 	g, d := &f.guard, server.DefaultGuard
@@ -186,7 +187,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err := f.check(); err != nil {
 		return err
 	}
-	keys, err := server.Keys(f.keysFile, f.searchKeys, f.adminKeys)
+	keys, err := server.Keys(f.keysFile, f.keyLists)
 	if err != nil {
 		return err
 	}
