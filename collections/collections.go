@@ -218,6 +218,7 @@ func (c *Collection) openStore(ctx context.Context, o Options) error {
 		sopts.Embedder, sopts.Model = c.Embedder, info.ID()
 		sopts.Fusion = searcher.FusionForModel(info.Provider == embeddings.ProviderStatic)
 	}
+	c.Indexing.Language = c.Record.Settings.Language
 	var err error
 	switch o.Store {
 	case "", "local":

@@ -121,4 +121,12 @@ func TestExaCollections(t *testing.T) {
 		}
 	}
 	exaError("GET", "/c/nope/documents/x", "", http.StatusNotFound, "NOT_FOUND", `"nope"`, admin...)
+
+	// Live fetches write to default's index, so another collection's
+	// requests make none, and say why.
+	code, m, _ = exaDo(t, ts, "/c/docs/contents", `{"ids":["seismo"],"livecrawl":"preferred"}`, admin...)
+	if w, _ := json.Marshal(m["warnings"]); code != 200 || !strings.Contains(string(w), "collection docs serves its indexed copies") {
+		t.Errorf("POST /c/docs/contents with livecrawl: %d %v, want the indexed copy and a warning naming the collection", code, m)
+	}
+	exaError("POST", "/c/docs/contents", `{"ids":["seismo"],"livecrawl":"always"}`, http.StatusNotImplemented, "NOT_IMPLEMENTED", "default collection only", admin...)
 }

@@ -76,3 +76,43 @@ func TestMaxDocuments(t *testing.T) {
 	}
 	held(4)
 }
+
+// TestCollectionLanguage: a collection's language is given to the
+// documents written to it that name none, whichever path writes them (the
+// indexer options the collection opens with), and one a document names is
+// kept.
+func TestCollectionLanguage(t *testing.T) {
+	dir := t.TempDir()
+	cat, err := catalog.Open(dir, catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.Create("id-docs", catalog.Settings{Embedder: "none", Language: "id"}); err != nil {
+		t.Fatal(err)
+	}
+	cat.Close()
+	c, err := Open(t.Context(), keywordOnly(dir, "id-docs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ix, err := indexer.New(c.Index, c.Indexing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []cari.Document{
+		{ID: "plain", Text: "The weather in the harbour is calm and the tide is low this morning."},
+		{ID: "named", Text: "The weather in the harbour is calm and the tide is low this morning.", Language: "en"},
+	} {
+		if err := ix.Add(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	docs, err := c.Index.Documents(t.Context(), []string{"plain", "named"})
+	if err != nil || docs["plain"].Language != "id" || docs["named"].Language != "en" {
+		t.Errorf("stored languages: plain %q, named %q (%v); want id from the collection, en its own", docs["plain"].Language, docs["named"].Language, err)
+	}
+}
