@@ -1,6 +1,7 @@
 // Package exa is Exa's public REST surface (POST /search, /findSimilar,
-// /contents, /answer) on the HTTP port, so that Exa's SDKs work against
-// Cari with only their base URL changed. The handlers translate Exa's JSON into
+// /contents, /answer) on the HTTP port, for the default collection and,
+// under /c/{collection}/, for any, so that Exa's SDKs work against Cari
+// with only their base URL changed. The handlers translate Exa's JSON into
 // cari.v1 requests and call SearchService over the same in-process
 // connection the gateway uses, so API keys, rate and concurrency limits,
 // deadlines, logs and metrics apply exactly as they do to /v1/. The
