@@ -10,25 +10,34 @@ import (
 	"github.com/cari-search/cari/store/catalog"
 )
 
-// TestMaxDocuments: a collection's limits.max_documents refuses the write
-// that would take it past the bound, whole, naming the collection and the
-// bound, and leaves what is stored as it was; documents replaced count
-// nothing; a changed limit applies to the next write.
-func TestMaxDocuments(t *testing.T) {
+// openCreated creates the collection name with settings s in a new data
+// directory, as cari collections create does, and opens it keyword-only;
+// it is closed when the test ends.
+func openCreated(t *testing.T, name string, s catalog.Settings) *Collection {
+	t.Helper()
 	dir := t.TempDir()
 	cat, err := catalog.Open(dir, catalog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cat.Create("small", catalog.Settings{Embedder: "none", Limits: catalog.Limits{MaxDocuments: 3}}); err != nil {
+	if _, err := cat.Create(name, s); err != nil {
 		t.Fatal(err)
 	}
 	cat.Close()
-	c, err := Open(t.Context(), keywordOnly(dir, "small"))
+	c, err := Open(t.Context(), keywordOnly(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestMaxDocuments: a collection's limits.max_documents refuses the write
+// that would take it past the bound, whole, naming the collection and the
+// bound, and leaves what is stored as it was; documents replaced count
+// nothing; a changed limit applies to the next write.
+func TestMaxDocuments(t *testing.T) {
+	c := openCreated(t, "small", catalog.Settings{Embedder: "none", Limits: catalog.Limits{MaxDocuments: 3}})
 	write := func(ids ...string) error {
 		t.Helper()
 		ix, err := indexer.New(c.Index, c.Indexing)
@@ -52,7 +61,7 @@ func TestMaxDocuments(t *testing.T) {
 	if err := write("a", "b"); err != nil {
 		t.Fatal(err)
 	}
-	err = write("c", "d")
+	err := write("c", "d")
 	if !errors.Is(err, catalog.ErrLimit) || !strings.Contains(err.Error(), "collection small") || !strings.Contains(err.Error(), "at most 3") {
 		t.Fatalf("two more into a collection holding 2 of 3: %v, want ErrLimit naming small and 3", err)
 	}
@@ -82,20 +91,7 @@ func TestMaxDocuments(t *testing.T) {
 // indexer options the collection opens with), and one a document names is
 // kept.
 func TestCollectionLanguage(t *testing.T) {
-	dir := t.TempDir()
-	cat, err := catalog.Open(dir, catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cat.Create("id-docs", catalog.Settings{Embedder: "none", Language: "id"}); err != nil {
-		t.Fatal(err)
-	}
-	cat.Close()
-	c, err := Open(t.Context(), keywordOnly(dir, "id-docs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := openCreated(t, "id-docs", catalog.Settings{Embedder: "none", Language: "id"})
 	ix, err := indexer.New(c.Index, c.Indexing)
 	if err != nil {
 		t.Fatal(err)
