@@ -217,6 +217,7 @@ func (c *Collection) openStore(ctx context.Context, o Options) error {
 		sopts.Embedder, sopts.Model = c.Embedder, info.ID()
 		sopts.Fusion = searcher.FusionForModel(info.Provider == embeddings.ProviderStatic)
 	}
+	c.Indexing.Language = c.Record.Settings.Language
 	var err error
 	switch o.Store {
 	case "", "local":
@@ -236,6 +237,11 @@ func (c *Collection) openStore(ctx context.Context, o Options) error {
 		return err
 	}
 	c.Searcher = searcher.New(c.Index, sopts)
+	if c.Catalog != nil {
+		// Every write path (index, crawl, the server's upserts and live
+		// fetches) writes through Index, so each meets the limits.
+		c.Index = c.Catalog.Bounded(c.Index, c.Record.Name)
+	}
 	return nil
 }
 

@@ -57,6 +57,10 @@ type Options struct {
 	// Embedder, when set, embeds every passage (with its document's title)
 	// before the batch is written; nil writes a keyword-only index.
 	Embedder DocumentEmbedder
+	// Language (a BCP 47 tag) is given to the documents that name none,
+	// which then skip language detection: a collection's setting. "":
+	// detect each one's.
+	Language string
 	// Pipelined lets Add return once a full batch is prepared (languages
 	// detected, chunked, embedded) and handed to the writer, so that the
 	// next batch is prepared while this one is written: a bulk load keeps
@@ -206,9 +210,12 @@ func (ix *Indexer) entries(ctx context.Context, docs []cari.Document) ([]store.E
 		wg.Go(func() {
 			for i := w; i < len(docs); i += workers {
 				d := docs[i]
-				// A document that names no language gets the detected one
-				// when detection is sure (it is stored and filtered on).
-				if d.Language == "" {
+				// A document that names no language gets Options.Language,
+				// else the detected one when detection is sure (it is
+				// stored and filtered on).
+				if d.Language == "" && ix.opts.Language != "" {
+					d.Language = ix.opts.Language
+				} else if d.Language == "" {
 					if det := ix.langs.DetectDocument(d.Title, d.Text); det.Sure {
 						d.Language = det.Language
 					}

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
+	"github.com/cari-search/cari/store/catalog"
 )
 
 // Scope is what an API key may call.
@@ -266,10 +267,19 @@ func (kr *keyring) authenticate(ctx context.Context, fullMethod string) (Key, er
 	return k, nil
 }
 
+// KeyLists are API keys given as lists (flags, CARI_* variables) rather
+// than in a keys file: the secrets of each scope, and the collections the
+// keys of each scope are limited to (empty: all). A key with collections
+// of its own, apart from the others of its scope, goes in the keys file.
+type KeyLists struct {
+	Search, Admin                       []string
+	SearchCollections, AdminCollections []string
+}
+
 // Keys gathers a server's API keys: those of the keys file (when path is
-// not empty), then the search and the admin secrets given as lists, white
-// space around each dropped.
-func Keys(path string, search, admin []string) ([]Key, error) {
+// not empty), then the search and the admin secrets of lists, white space
+// around each dropped.
+func Keys(path string, lists KeyLists) ([]Key, error) {
 	var keys []Key
 	if path != "" {
 		k, err := LoadKeysFile(path)
@@ -278,11 +288,31 @@ func Keys(path string, search, admin []string) ([]Key, error) {
 		}
 		keys = append(keys, k...)
 	}
-	for _, s := range search {
-		keys = append(keys, Key{Secret: strings.TrimSpace(s), Scope: ScopeSearch})
-	}
-	for _, s := range admin {
-		keys = append(keys, Key{Secret: strings.TrimSpace(s), Scope: ScopeAdmin})
+	for _, l := range []struct {
+		scope                Scope
+		secrets, collections []string
+	}{{ScopeSearch, lists.Search, lists.SearchCollections}, {ScopeAdmin, lists.Admin, lists.AdminCollections}} {
+		collections, err := keyCollections(l.collections)
+		if err != nil {
+			return nil, fmt.Errorf("collections of the %s keys: %w", l.scope, err)
+		}
+		for _, s := range l.secrets {
+			keys = append(keys, Key{Secret: strings.TrimSpace(s), Scope: l.scope, Collections: collections})
+		}
 	}
 	return keys, nil
+}
+
+// keyCollections checks the collection (or alias) names of a key list;
+// none is nil, which limits a key to nothing.
+func keyCollections(names []string) ([]string, error) {
+	var out []string
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if err := catalog.CheckName(n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

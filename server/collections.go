@@ -29,6 +29,24 @@ type CollectionSet struct {
 	Open func(ctx context.Context, c catalog.Collection) (*Collection, error)
 }
 
+// urlTemplate is the URL template of the collection (or alias) name
+// names, "" the default one: its own setting, "" when it has none or is
+// unknown (the request then fails on the collection itself). It is
+// exa.Options.CollectionURLTemplate; nil without a catalog, so that
+// Options.URLTemplate applies to all.
+func (s *CollectionSet) urlTemplate() func(name string) string {
+	if s == nil {
+		return nil
+	}
+	return func(name string) string {
+		c, err := s.Catalog.Resolve(name)
+		if err != nil {
+			return ""
+		}
+		return c.Settings.URLTemplate
+	}
+}
+
 // Collection is one open collection as the server serves it: what Options
 // holds for the default one.
 type Collection struct {

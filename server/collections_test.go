@@ -44,7 +44,8 @@ func startCollectionsServer(t *testing.T) (*testServer, *catalog.Catalog) {
 		if err != nil {
 			return nil, err
 		}
-		return &Collection{Searcher: searcher.New(st, so), Store: st, StoreName: "local", Indexing: io, Close: st.Close}, nil
+		// As collections.Open does, writes meet the collection's limits.
+		return &Collection{Searcher: searcher.New(st, so), Store: cat.Bounded(st, rec.Name), StoreName: "local", Indexing: io, Close: st.Close}, nil
 	}
 	keys := append(testKeys, Key{Name: "docs-only", Secret: docsOnlySecret, Scope: ScopeAdmin, Collections: []string{"docs"}})
 	ts := startServer(t, serverSetup{guard: GuardOptions{Keys: keys}, opts: func(o *Options) {
@@ -172,5 +173,33 @@ func TestCollectionsRouting(t *testing.T) {
 	}
 	if m := ts.do(t, "GET", "/metrics", ""); !strings.Contains(string(m.body), `cari_collection_requests_total{collection="docs",method="Search",service="cari.v1.SearchService"}`) {
 		t.Errorf("no per-collection request count in /metrics")
+	}
+}
+
+// TestCollectionMaxDocuments: an upsert that would take a collection past
+// its max_documents is RESOURCE_EXHAUSTED naming the collection and the
+// bound, over gRPC and HTTP, and stores none of its documents.
+func TestCollectionMaxDocuments(t *testing.T) {
+	ts, _ := startCollectionsServer(t)
+	admin := withKey(t.Context(), adminSecret)
+	cs := cariv1.NewCollectionServiceClient(ts.conn)
+	if _, err := cs.CreateCollection(admin, &cariv1.CreateCollectionRequest{Name: "capped", Settings: &cariv1.CollectionSettings{Embedder: "none", MaxDocuments: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	doc := func(id string) *cariv1.Document { return &cariv1.Document{Id: id, Text: "tide tables " + id} }
+	err := upsert(t, admin, ts.index(), "capped", doc("a"), doc("b"), doc("c"))
+	if status.Code(err) != codes.ResourceExhausted || !strings.Contains(err.Error(), "capped") || !strings.Contains(err.Error(), "at most 2") {
+		t.Fatalf("three documents into capped (at most 2): %v, want RESOURCE_EXHAUSTED naming capped and 2", err)
+	}
+	if err := upsert(t, admin, ts.index(), "capped", doc("a"), doc("b")); err != nil {
+		t.Fatalf("two documents into capped: %v", err)
+	}
+	r := ts.do(t, "POST", "/v1/documents:upsert", `{"collection":"capped","document":{"id":"d","text":"one more"}}`, "x-api-key", adminSecret)
+	if r.code != 429 || !strings.Contains(string(r.body), "max_documents") {
+		t.Errorf("HTTP upsert past the bound: %d %s, want 429 naming max_documents", r.code, r.body)
+	}
+	st, err := ts.index().GetStats(admin, &cariv1.GetStatsRequest{Collection: "capped"})
+	if err != nil || st.GetDocuments() != 2 {
+		t.Errorf("capped holds %d documents (%v), want the 2 that fit", st.GetDocuments(), err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/store"
+	"github.com/cari-search/cari/store/catalog"
 )
 
 // statusOf chooses the gRPC status for an error from the stages below. Only
@@ -39,6 +40,8 @@ func statusOf(ctx context.Context, log *slog.Logger, method string, err error) e
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, store.ErrModelMismatch):
 		return status.Error(codes.FailedPrecondition, err.Error())
+	case errors.Is(err, catalog.ErrLimit):
+		return status.Error(codes.ResourceExhausted, err.Error())
 	}
 	log.ErrorContext(ctx, "request failed", "method", method, "error", err)
 	return status.Error(codes.Internal, err.Error())

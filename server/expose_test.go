@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,12 +61,16 @@ func TestListenBoth(t *testing.T) {
 }
 
 func TestKeys(t *testing.T) {
-	keys, err := Keys("", []string{" search-0123456789abcdef "}, []string{"admin-0123456789abcdef"})
-	if err != nil || len(keys) != 2 || keys[0].Secret != "search-0123456789abcdef" || keys[0].Scope != ScopeSearch || keys[1].Scope != ScopeAdmin {
-		t.Errorf("Keys = %+v, %v", keys, err)
+	keys, err := Keys("", KeyLists{Search: []string{" search-0123456789abcdef "}, Admin: []string{"admin-0123456789abcdef"}, SearchCollections: []string{"docs", " kb"}})
+	if err != nil || len(keys) != 2 || keys[0].Secret != "search-0123456789abcdef" || keys[0].Scope != ScopeSearch || keys[1].Scope != ScopeAdmin ||
+		!slices.Equal(keys[0].Collections, []string{"docs", "kb"}) || keys[1].Collections != nil {
+		t.Errorf("Keys = %+v, %v; want the search key limited to docs and kb, the admin key to none", keys, err)
 	}
-	if _, err := Keys("testdata/absent-keys.yaml", nil, nil); err == nil {
+	if _, err := Keys("testdata/absent-keys.yaml", KeyLists{}); err == nil {
 		t.Error("a missing keys file was accepted")
+	}
+	if _, err := Keys("", KeyLists{Admin: []string{"admin-0123456789abcdef"}, AdminCollections: []string{"Docs"}}); err == nil || !strings.Contains(err.Error(), "admin keys") {
+		t.Errorf("a collection name that is none: %v, want an error naming the admin keys' collections", err)
 	}
 }
 

@@ -97,7 +97,8 @@ func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs
 	})
 	mux.HandleFunc("GET /healthz", healthz(hs))
 	err := exa.Mount(mux, exa.Options{Search: cariv1.NewSearchServiceClient(conn), MaxBodyBytes: h.MaxBodyBytes,
-		ClientIPKey: clientIPKey, Answer: opts.Answer, Live: newLiveCrawler(opts), Logger: opts.Logger, URLTemplate: opts.URLTemplate})
+		ClientIPKey: clientIPKey, Answer: opts.Answer, Live: newLiveCrawler(opts), Logger: opts.Logger, URLTemplate: opts.URLTemplate,
+		CollectionURLTemplate: opts.Collections.urlTemplate()})
 	if err != nil {
 		return nil, err
 	}

@@ -66,7 +66,7 @@ takes the same changes over its API.`,
 	fs.Float64Var(&s.BM25.K1, "bm25-k1", 0, "BM25 k1 (default 1.2, with --bm25-b)")
 	fs.Float64Var(&s.BM25.B, "bm25-b", 0, "BM25 b (default 0.75, with --bm25-k1)")
 	fs.StringVar(&s.URLTemplate, "url-template", "", "URL of a result whose document has none, {id} replaced by its ID (https://example.org/docs/{id})")
-	fs.Int64Var(&s.Limits.MaxDocuments, "max-documents", 0, "most documents the collection should hold (0: unbounded; recorded, not yet enforced)")
+	fs.Int64Var(&s.Limits.MaxDocuments, "max-documents", 0, "most documents the collection may hold; an upsert past it fails (0: unbounded)")
 	del := &cobra.Command{Use: "delete NAME", Short: "Delete a collection and its documents", Args: cobra.ExactArgs(1),
 		RunE: with(true, func(_ *cobra.Command, cat *catalog.Catalog, args []string) error { return cat.Delete(args[0]) })}
 	var unalias []string

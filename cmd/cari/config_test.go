@@ -44,15 +44,20 @@ http:
   cors_origins: [https://a.example, https://b.example]
 limit-request-bytes: 2MiB
 log-level: debug
+auth:
+  search_key_collections: [docs, kb]
 `)
 	f, fs := parseServeFlags(t, "--config", file, "--grpc-addr", "127.0.0.1:2001")
-	cfg, err := configuration.Load(fs, []string{"CARI_AUTH_ADMIN_KEYS=k1-0123456789abcdef,k2-0123456789abcdef", "CARI_RERANK_API_KEY=x", "CARI_TYPO=1"})
+	cfg, err := configuration.Load(fs, []string{"CARI_AUTH_ADMIN_KEYS=k1-0123456789abcdef,k2-0123456789abcdef", "CARI_AUTH_ADMIN_KEY_COLLECTIONS=docs", "CARI_RERANK_API_KEY=x", "CARI_TYPO=1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(f.http.CORSOrigins, " ") != "https://a.example https://b.example" || f.requestBytes != 2<<20 || len(f.adminKeys) != 2 ||
+	if strings.Join(f.http.CORSOrigins, " ") != "https://a.example https://b.example" || f.requestBytes != 2<<20 || len(f.keyLists.Admin) != 2 ||
 		fs.Lookup("log-level").Value.String() != "debug" || f.shutdown != 10*time.Second {
-		t.Errorf("cors %v, request bytes %d, admin keys %d, log level %s, shutdown %s", f.http.CORSOrigins, f.requestBytes, len(f.adminKeys), fs.Lookup("log-level").Value, f.shutdown)
+		t.Errorf("cors %v, request bytes %d, admin keys %d, log level %s, shutdown %s", f.http.CORSOrigins, f.requestBytes, len(f.keyLists.Admin), fs.Lookup("log-level").Value, f.shutdown)
+	}
+	if k := f.keyLists; strings.Join(k.SearchCollections, " ") != "docs kb" || strings.Join(k.AdminCollections, " ") != "docs" {
+		t.Errorf("key collections: search %v, admin %v; want docs kb from the file, docs from the environment", k.SearchCollections, k.AdminCollections)
 	}
 	if cfg.Source["data"] != flagconfig.FromDefault || strings.Join(cfg.UnknownEnv, ",") != "CARI_TYPO" {
 		t.Errorf("source of --data %q, unknown variables %v", cfg.Source["data"], cfg.UnknownEnv)

@@ -107,9 +107,17 @@ func TestExaSDKEndToEnd(t *testing.T) {
 
 	data := t.TempDir()
 	mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"), "--max-malformed", fixtureMaxMalformed)
+	mustCari(t, "collections", "create", "--data", data, "--embedder", "none", "--url-template", "https://docs.example.org/d/{id}", "docs")
 	srv := startServe(t, data, "CARI_AUTH_SEARCH_KEYS="+exaSearchKey, "CARI_AUTH_ADMIN_KEYS="+exaAdminKey,
 		"--livecrawl", "--livecrawl-allow-network", "127.0.0.0/8")
 	upsertExaDocs(t, srv.url)
+	// The collection docs holds one record without a URL, which exa-js
+	// finds through the base URL /c/docs only.
+	code, _, body := call(t, http.MethodPost, srv.url+"/v1/documents:upsert",
+		`{"collection":"docs","document":{"id":"tides","title":"Tide tables","text":"Tide tables give the times of high and low water at the harbour."}}`, "X-Api-Key", exaAdminKey)
+	if code != http.StatusOK {
+		t.Fatalf("upsert to docs: %d %s", code, body)
+	}
 
 	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, 2*time.Minute))
 	defer cancel()
@@ -120,6 +128,7 @@ func TestExaSDKEndToEnd(t *testing.T) {
 		"CARI_KEY="+exaSearchKey,
 		"CARI_SIMILAR_URL=https://geo.example.com/volcano",
 		"CARI_LIVE_URL="+site.URL+"/lighthouse",
+		"CARI_COLLECTION=docs",
 	)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -101,17 +99,7 @@ func testQdrantReindex(t *testing.T, srv *qdranttest.Server, addr string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var last *cariv1.ReindexProgress
-	for {
-		p, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("Reindex stream: %v", err)
-		}
-		last = p
-	}
+	last := reindexToEnd(t, stream)
 	if last.GetPhase() != cariv1.ReindexPhase_REINDEX_PHASE_DONE || !last.GetSwapped() || last.GetDocumentsDone() != 30 {
 		t.Fatalf("last progress %v, want DONE and swapped after 30 documents", last)
 	}

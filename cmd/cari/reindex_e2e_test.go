@@ -446,3 +446,20 @@ func TestReindexSaysWhetherRollbackCanServe(t *testing.T) {
 		t.Errorf("reindex printed %q, want %q", out, want)
 	}
 }
+
+// reindexToEnd reads a Reindex stream to its end and returns its last
+// message.
+func reindexToEnd(t *testing.T, stream cariv1.IndexService_ReindexClient) *cariv1.ReindexProgress {
+	t.Helper()
+	var last *cariv1.ReindexProgress
+	for {
+		p, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return last
+		}
+		if err != nil {
+			t.Fatalf("Reindex stream: %v", err)
+		}
+		last = p
+	}
+}

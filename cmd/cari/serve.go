@@ -38,9 +38,8 @@ type serveFlags struct {
 	shutdown       time.Duration
 	insecurePublic bool
 
-	keysFile   string
-	searchKeys []string
-	adminKeys  []string
+	keysFile string
+	keyLists server.KeyLists
 
 	guard        server.GuardOptions
 	requestBytes flagconfig.ByteSize
@@ -73,8 +72,10 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.insecurePublic, "insecure-public", false, "allow listening on a non-loopback address with no API keys configured")
 
 	fs.StringVar(&f.keysFile, "auth-keys-file", "", "YAML file of API keys (name, key, scope search|admin, optional rate and burst)")
-	fs.StringSliceVar(&f.searchKeys, "auth-search-keys", nil, "API keys that may search (comma-separated; prefer "+envName("auth-search-keys")+" or the keys file to keep them out of ps)")
-	fs.StringSliceVar(&f.adminKeys, "auth-admin-keys", nil, "API keys that may also call IndexService (comma-separated; prefer "+envName("auth-admin-keys")+")")
+	fs.StringSliceVar(&f.keyLists.Search, "auth-search-keys", nil, "API keys that may search (comma-separated; prefer "+envName("auth-search-keys")+" or the keys file to keep them out of ps)")
+	fs.StringSliceVar(&f.keyLists.Admin, "auth-admin-keys", nil, "API keys that may also call IndexService (comma-separated; prefer "+envName("auth-admin-keys")+")")
+	fs.StringSliceVar(&f.keyLists.SearchCollections, "auth-search-key-collections", nil, "the only collections (or aliases) the --auth-search-keys may use (comma-separated; default all)")
+	fs.StringSliceVar(&f.keyLists.AdminCollections, "auth-admin-key-collections", nil, "the only collections (or aliases) the --auth-admin-keys may use (comma-separated; default all)")
 	flagconfig.MarkSecret(fs, "auth-search-keys", "auth-admin-keys")
 
 	g, d := &f.guard, server.DefaultGuard
@@ -111,7 +112,7 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.reindex.ImportDirs, "reindex-import-dir", nil, "directories whose corpus, WARC and directory sources IndexService.Reindex may read (none: only current_index)")
 	fs.IntVar(&f.reindex.Keep, "reindex-keep", reindex.DefaultKeep, "replaced generations kept for rollback after a Reindex swap; -1 keeps all")
 
-	fs.StringVar(&f.urlTemplate, "url-template", "", `url that Exa's endpoints give a document indexed without one, {id} standing for its ID ("https://docs.example.org/{id}"); "": cari:doc/ID`)
+	fs.StringVar(&f.urlTemplate, "url-template", "", `url that Exa's endpoints give a document indexed without one, {id} standing for its ID ("https://docs.example.org/{id}"), unless its collection has a url_template of its own; "": cari:doc/ID`)
 	fs.StringVar(&f.answer.URL, "answer-url", "", `OpenAI-compatible chat server (vLLM, llama.cpp, Ollama) that writes Exa's answers, summaries, deep-search query variations and outputSchema output, including /v1 ("http://127.0.0.1:8002/v1"); "": extractive answers and summaries only`)
 	fs.StringVar(&f.answer.Model, "answer-model", "", "served model name of --answer-url (e.g. Qwen/Qwen3-8B); required with it")
 	fs.StringVar(&f.answer.APIKeyFile, "answer-api-key-file", "", "file holding --answer-url's API key (default: $"+exa.DefaultAnswerAPIKeyEnv+")")
@@ -186,7 +187,7 @@ func serve(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err := f.check(); err != nil {
 		return err
 	}
-	keys, err := server.Keys(f.keysFile, f.searchKeys, f.adminKeys)
+	keys, err := server.Keys(f.keysFile, f.keyLists)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 // Package exa is Exa's public REST surface (POST /search, /findSimilar,
-// /contents, /answer) on the HTTP port, so that Exa's SDKs work against
-// Cari with only their base URL changed. The handlers translate Exa's JSON into
+// /contents, /answer) on the HTTP port, for the default collection and,
+// under /c/{collection}/, for any, so that Exa's SDKs work against Cari
+// with only their base URL changed. The handlers translate Exa's JSON into
 // cari.v1 requests and call SearchService over the same in-process
 // connection the gateway uses, so API keys, rate and concurrency limits,
 // deadlines, logs and metrics apply exactly as they do to /v1/. The
@@ -67,6 +68,10 @@ type Options struct {
 	// cari:doc/ID (DefaultURIPrefix). /findSimilar and /contents take
 	// either back.
 	URLTemplate string
+	// CollectionURLTemplate returns the URL template of the collection (or
+	// alias) a request names, "" the default one; "" when it has none of
+	// its own, and then URLTemplate applies. Nil: URLTemplate for all.
+	CollectionURLTemplate func(collection string) string
 }
 
 // exaAPI serves Exa's endpoints on a SearchService client.
@@ -78,11 +83,36 @@ type exaAPI struct {
 	chunker     *analysis.Chunker // splits sentences for extractive summaries
 	urls        docURLs
 	live        LiveCrawler // nil: no live fetches
+	liveOff     string      // why live is nil, for livecrawl's warnings and errors
+	// collection is the collection (or alias) a request's path names
+	// (/c/{collection}/search); "" is the default one.
+	collection string
+	// templateOf is Options.CollectionURLTemplate.
+	templateOf func(collection string) string
 }
 
+// exaRoutes are Exa's endpoints, each served at its own path for the
+// default collection and under /c/{collection}/ for any collection, so
+// that an SDK whose base URL is http://host:7701/c/docs searches docs.
+var exaRoutes = []struct {
+	method, path string
+	handler      func(a *exaAPI, c *exaCall, body []byte) (any, error)
+}{
+	{"POST", "/search", (*exaAPI).searchHandler},
+	{"POST", "/findSimilar", (*exaAPI).findSimilarHandler},
+	{"POST", "/contents", (*exaAPI).contentsHandler},
+	{"POST", "/answer", (*exaAPI).answerHandler},
+	{"GET", "/documents/{id}", (*exaAPI).documentHandler},
+}
+
+// CollectionPrefix is the path prefix of Exa's endpoints for one
+// collection: /c/docs/search searches the collection (or alias) docs.
+const CollectionPrefix = "/c/{collection}"
+
 // Mount adds Exa's endpoints (POST /search, /findSimilar, /contents,
-// /answer, and each under /c/{collection}/) to mux, and GET /documents/{id}, which resolves the URLs built
-// for documents without one. It fails only on answer options that cannot work.
+// /answer) to mux, and GET /documents/{id}, which resolves the URLs built
+// for documents without one; each also under CollectionPrefix. It fails
+// only on options that cannot work.
 func Mount(mux *http.ServeMux, o Options) error {
 	llm, err := newLLMAnswerer(o.Answer, o.Logger)
 	if err != nil {
@@ -96,13 +126,11 @@ func Mount(mux *http.ServeMux, o Options) error {
 	if err != nil {
 		return err
 	}
-	api := &exaAPI{search: o.Search, maxBody: o.MaxBodyBytes, clientIPKey: o.ClientIPKey, llm: llm, chunker: chunker, urls: urls, live: o.Live}
-	mux.HandleFunc("POST /search", api.handle(api.searchHandler))
-	mux.HandleFunc("POST /findSimilar", api.handle(api.findSimilarHandler))
-	mux.HandleFunc("POST /contents", api.handle(api.contentsHandler))
-	mux.HandleFunc("POST /answer", api.handle(api.answerHandler))
-	mux.HandleFunc("GET /documents/{id}", api.handle(api.documentHandler))
-	mux.HandleFunc(collectionPath, api.inCollection)
+	api := &exaAPI{search: o.Search, maxBody: o.MaxBodyBytes, clientIPKey: o.ClientIPKey, llm: llm, chunker: chunker, urls: urls, live: o.Live, liveOff: noLiveFetches, templateOf: o.CollectionURLTemplate}
+	for _, rt := range exaRoutes {
+		mux.HandleFunc(rt.method+" "+rt.path, api.handle(rt.handler))
+		mux.HandleFunc(rt.method+" "+CollectionPrefix+rt.path, api.handle(rt.handler))
+	}
 	return nil
 }
 
@@ -120,9 +148,14 @@ func (c *exaCall) opts() []grpc.CallOption { return []grpc.CallOption{grpc.Heade
 
 // handle reads the body of an Exa request into a call and runs h, which
 // returns the response to write as JSON, or an error.
-func (a *exaAPI) handle(h func(c *exaCall, body []byte) (any, error)) http.HandlerFunc {
+func (a *exaAPI) handle(h func(a *exaAPI, c *exaCall, body []byte) (any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := &exaCall{w: w, r: r, ctx: a.outgoingContext(r), requestID: newRequestID()}
+		a, err := a.forCollection(r.PathValue("collection"))
+		if err != nil {
+			c.fail(err, 0)
+			return
+		}
 		if r.ContentLength > a.maxBody {
 			c.fail(status.Errorf(codes.ResourceExhausted, "request body is %d bytes; this server takes at most %d", r.ContentLength, a.maxBody), http.StatusRequestEntityTooLarge)
 			return
@@ -137,7 +170,7 @@ func (a *exaAPI) handle(h func(c *exaCall, body []byte) (any, error)) http.Handl
 			c.fail(status.Errorf(codes.InvalidArgument, "read request body: %v", err), 0)
 			return
 		}
-		resp, err := h(c, body)
+		resp, err := h(a, c, body)
 		if err != nil {
 			c.fail(err, 0)
 			return

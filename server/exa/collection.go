@@ -2,39 +2,50 @@ package exa
 
 import (
 	"context"
-	"net/http"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 )
 
-// collectionPath is where Exa's endpoints answer for one collection (or an
-// alias of one): POST /c/{collection}/search and the others, so that an
-// Exa SDK whose base URL is http://HOST:PORT/c/docs searches docs. The
-// plain paths use "default".
-const collectionPath = "POST /c/{collection}/{endpoint}"
+// defaultCollection is the collection the plain paths serve, as the
+// server's catalog names it.
+const defaultCollection = "default"
 
-// inCollection serves an Exa endpoint under collectionPath: the same
-// handler, on a Searcher that names the collection in every call, so the
-// server resolves it (aliases, NOT_FOUND, a key's collections) as it does
-// for /v1/.
-func (a *exaAPI) inCollection(w http.ResponseWriter, r *http.Request) {
-	scoped := *a
-	scoped.search = collectionSearcher{Searcher: a.search, name: r.PathValue("collection")}
-	handlers := map[string]func(*exaCall, []byte) (any, error){
-		"search": scoped.searchHandler, "findSimilar": scoped.findSimilarHandler,
-		"contents": scoped.contentsHandler, "answer": scoped.answerHandler,
+// forCollection returns the API as it serves the collection (or alias)
+// the request's path names, "" for the plain paths: every SearchService
+// call names the collection, so the server resolves it, checks the key may
+// use it and answers NOT_FOUND or PERMISSION_DENIED naming it; and results
+// without a URL get the collection's own URL template, else the server's.
+func (a *exaAPI) forCollection(name string) (*exaAPI, error) {
+	if name == "" && a.templateOf == nil {
+		return a, nil
 	}
-	h, ok := handlers[r.PathValue("endpoint")]
-	if !ok {
-		http.NotFound(w, r)
-		return
+	ca := *a
+	ca.collection = name
+	if name != "" && name != defaultCollection {
+		ca.search = collectionSearcher{Searcher: a.search, name: name}
+		// Live fetches write the pages they fetch to the default
+		// collection's index, so another collection's requests make none.
+		ca.live, ca.liveOff = nil, "live fetches write to the default collection only; collection "+name+" serves its indexed copies"
 	}
-	scoped.handle(h)(w, r)
+	if a.templateOf != nil {
+		if t := a.templateOf(name); t != "" {
+			urls, err := newDocURLs(t)
+			if err != nil {
+				// The catalog validated the template when it was set.
+				return nil, status.Errorf(codes.Internal, "collection %q: %v", name, err)
+			}
+			ca.urls = urls
+		}
+	}
+	return &ca, nil
 }
 
-// collectionSearcher sends every call to one collection.
+// collectionSearcher is a Searcher whose every request names one
+// collection.
 type collectionSearcher struct {
 	Searcher
 	name string

@@ -181,13 +181,16 @@ func (a *exaAPI) checkLive(p livePolicy) (warning string, err error) {
 		return "", nil
 	}
 	if p.mode == liveAlways {
-		return "", status.Error(codes.Unimplemented, "livecrawl: this server does not fetch pages live (start it with cari serve --livecrawl); use livecrawl \"preferred\" or \"never\" to be served the indexed copy")
+		return "", status.Error(codes.Unimplemented, "livecrawl: "+a.liveOff+"; use livecrawl \"preferred\" or \"never\" to be served the indexed copy")
 	}
 	if !p.asked {
 		return "", nil
 	}
-	return "livecrawl: this server does not fetch pages live (cari serve --livecrawl); the indexed copy is served", nil
+	return "livecrawl: " + a.liveOff + "; the indexed copy is served", nil
 }
+
+// noLiveFetches is why a server started without --livecrawl fetches no page.
+const noLiveFetches = "this server does not fetch pages live (start it with cari serve --livecrawl)"
 
 // liveResult is the outcome of one live fetch.
 type liveResult struct {

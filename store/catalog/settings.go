@@ -35,15 +35,6 @@ type Settings struct {
 	Limits Limits `json:"limits,omitzero"`
 }
 
-// Limits are a collection's bounds; zero means unbounded (beyond the
-// server's own limits).
-type Limits struct {
-	// MaxDocuments is the most documents the collection should hold. It is
-	// recorded and checked by CheckDocuments, which no write path calls
-	// yet (issue 22 leaves the enforcement for later).
-	MaxDocuments int64 `json:"max_documents,omitempty"`
-}
-
 // Validate reports a setting out of its range, naming it as the API and
 // the flags name it.
 func (s *Settings) Validate() error {
@@ -88,13 +79,4 @@ func (s Settings) URL(u, id string) string {
 		return u
 	}
 	return strings.ReplaceAll(s.URLTemplate, "{id}", url.PathEscape(id))
-}
-
-// CheckDocuments refuses a write that would take a collection holding have
-// documents past its MaxDocuments by adding adding.
-func (l Limits) CheckDocuments(collection string, have, adding int64) error {
-	if l.MaxDocuments > 0 && have+adding > l.MaxDocuments {
-		return fmt.Errorf("collection %s holds %d documents and takes at most %d (limits.max_documents): %d more do not fit", collection, have, l.MaxDocuments, adding)
-	}
-	return nil
 }

@@ -38,10 +38,12 @@ type CollectionSettings struct {
 	EmbedModel string `protobuf:"bytes,5,opt,name=embed_model,json=embedModel,proto3" json:"embed_model,omitempty"`
 	// Re-ranker kind ("none": no re-ranking).
 	Reranker string `protobuf:"bytes,6,opt,name=reranker,proto3" json:"reranker,omitempty"`
-	// URL of a result whose document has none; "{id}" is its ID.
+	// URL that Exa's endpoints give a result whose document has none;
+	// "{id}" is its ID. Empty: the server's --url-template, else cari:doc/ID.
 	UrlTemplate string `protobuf:"bytes,7,opt,name=url_template,json=urlTemplate,proto3" json:"url_template,omitempty"`
-	// Most documents the collection should hold; 0: unbounded. Recorded,
-	// not yet enforced.
+	// Most documents the collection may hold; 0: unbounded. An upsert that
+	// would add documents past it answers RESOURCE_EXHAUSTED naming the
+	// collection and the bound, and stores none of its batch.
 	MaxDocuments  int64 `protobuf:"varint,8,opt,name=max_documents,json=maxDocuments,proto3" json:"max_documents,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

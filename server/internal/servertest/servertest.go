@@ -19,6 +19,7 @@ import (
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/store/catalog"
 	"github.com/cari-search/cari/store/local"
 )
 
@@ -40,6 +41,23 @@ func Store(t testing.TB) *local.Store {
 	}
 	Index(t, st, Docs...)
 	return st
+}
+
+// Collection creates collection name with settings s in cat, holding docs
+// (keyword only), and closes its store again for a server to open.
+func Collection(t testing.TB, cat *catalog.Catalog, name string, s catalog.Settings, docs ...cari.Document) {
+	t.Helper()
+	if _, err := cat.Create(name, s); err != nil {
+		t.Fatal(err)
+	}
+	st, err := local.Open(cat.Dir(name), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	Index(t, st, docs...)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Index adds docs to st (keyword only) and flushes them.

@@ -170,6 +170,24 @@ async function main(): Promise<void> {
   deep.results.forEach((r) => checkResult(r, { score: true }));
   done.push("deep search (additionalQueries)");
 
+  const collection = process.env.CARI_COLLECTION;
+  if (collection) {
+    // A collection's endpoints: only the base URL names it. Its one record
+    // has no URL, so it gets the collection's URL template.
+    const inCollection = new Exa(env("CARI_KEY"), `${url}/c/${collection}`);
+    const tides = await inCollection.searchAndContents("tide tables harbour", { numResults: 3, text: true });
+    checkResponse(tides, "search in a collection");
+    check(tides.results.length === 1 && tides.results[0].id === "tides" && tides.results[0].url === "https://docs.example.org/d/tides",
+      "search in a collection: want its record, with its templated url", tides);
+    checkResult(tides.results[0], { text: true, score: true });
+    const again = await inCollection.getContents([tides.results[0].url], { text: true });
+    check(again.results.length === 1 && again.results[0].id === "tides", "getContents in a collection: want the record by its templated url", again);
+    const outside = await exa.search("tide tables harbour", { numResults: 3, contents: false });
+    check(outside.results.every((r) => r.id !== "tides"), "search on the plain paths: want default only", outside);
+    await expectError("unknown collection", 404, () => new Exa(env("CARI_KEY"), `${url}/c/nope`).search("tide", { contents: false }), "nope");
+    done.push("collection base URL (/c/NAME), unknown collection (404)");
+  }
+
   await expectError("bad request", 400, () => exa.search("volcano", { numResults: 1000, contents: false }), "numResults");
   done.push("bad request (400)");
   const wrong = new Exa("not-a-key-of-this-server", url);
