@@ -37,7 +37,7 @@ func statusOf(ctx context.Context, log *slog.Logger, method string, err error) e
 		return status.Error(codes.Unavailable, err.Error())
 	case errors.Is(err, searcher.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
-	case errors.Is(err, store.ErrModelMismatch):
+	case errors.Is(err, store.ErrModelMismatch), errors.Is(err, store.ErrNoCategories):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	}
 	log.ErrorContext(ctx, "request failed", "method", method, "error", err)
