@@ -47,6 +47,11 @@ type Document struct {
 	Domain string
 	// ContentHash is the hex SHA-256 of Text, for duplicate detection.
 	ContentHash string
+	// Category is Exa's category of the document ("research paper",
+	// "news", ...; see analysis/category), or empty for none. A producer
+	// that knows it may set it; otherwise the indexer decides it from the
+	// URL, title and text when the document is indexed.
+	Category string
 	// Chunks are the document's passages as a store holds them: set on
 	// documents loaded from a store, ignored on documents written to one
 	// (the indexer chunks those).

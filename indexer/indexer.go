@@ -1,5 +1,5 @@
 // Package indexer turns documents into index entries: it validates, detects
-// languages, chunks into passages (analysis.Chunker), embeds and batches
+// languages and categories, chunks into passages (analysis.Chunker), embeds and batches
 // documents, and writes them through the narrow Writer it defines to any
 // store (store/local, store/qdrant). What a store must answer is the
 // contract package store.
@@ -10,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/analysis"
+	"github.com/cari-search/cari/analysis/category"
 	"github.com/cari-search/cari/store"
 )
 
@@ -112,6 +114,13 @@ func New(w Writer, opts Options) (*Indexer, error) {
 func (ix *Indexer) Add(ctx context.Context, doc cari.Document) error {
 	if err := doc.Normalize(); err != nil {
 		return err
+	}
+	if doc.Category != "" {
+		c, ok := category.Parse(doc.Category)
+		if !ok {
+			return &cari.FieldError{Field: "category", Reason: fmt.Sprintf("must be one of %s, got %q", strings.Join(category.All, ", "), doc.Category)}
+		}
+		doc.Category = c
 	}
 	if doc.Crawled.IsZero() {
 		doc.Crawled = ix.opts.Now().UTC()
@@ -219,6 +228,11 @@ func (ix *Indexer) entries(ctx context.Context, docs []cari.Document) ([]store.E
 					if det := ix.langs.DetectDocument(d.Title, d.Text); det.Sure {
 						d.Language = det.Language
 					}
+				}
+				// The category is stored so that the category filter is
+				// exact over the whole index (see analysis/category).
+				if d.Category == "" {
+					d.Category = category.Of(d)
 				}
 				entries[i] = store.Entry{Doc: d, Chunks: ix.chunker.Chunk(d.Text)}
 			}

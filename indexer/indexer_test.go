@@ -208,3 +208,37 @@ func TestIndexerWriteError(t *testing.T) {
 		t.Errorf("after recovery wrote %v (Written %d), want doc1 doc2", got, ix.Written())
 	}
 }
+
+// The indexer stores each document's category: decided from its URL,
+// title and text when its producer gave none, kept (in Exa's spelling)
+// when it gave one, and refused, naming the field, when it is not one of
+// Exa's.
+func TestIndexerDecidesCategories(t *testing.T) {
+	ctx := context.Background()
+	w := &recordingWriter{}
+	ix := newIndexer(t, w, Options{})
+	for _, d := range []cari.Document{
+		{ID: "repo", URL: "https://github.com/cari-search/cari", Title: "cari", Text: "A search engine."},
+		{ID: "notes", Title: "Notes", Text: "Python's functools module provides higher-order functions."},
+		{ID: "given", Title: "Annual results", Text: "Short.", Category: " Financial Report"},
+	} {
+		if err := ix.Add(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var fe *cari.FieldError
+	if err := ix.Add(ctx, cari.Document{ID: "bad", Text: "x", Category: "blog"}); !errors.As(err, &fe) || fe.Field != "category" {
+		t.Errorf("an unknown category: %v, want a FieldError naming category", err)
+	}
+	if err := ix.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, d := range w.batches[0] {
+		got[d.ID] = d.Category
+	}
+	want := map[string]string{"repo": "github", "notes": "", "given": "financial report"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("categories %v, want %v", got, want)
+	}
+}

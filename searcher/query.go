@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/analysis/category"
 	"github.com/cari-search/cari/store"
 )
 
@@ -162,7 +163,8 @@ func (q *Query) Normalize(maxQueryChars int) error {
 	return ValidateFilter(&q.Filter)
 }
 
-// ValidateFilter checks a filter's fields and normalizes its domains.
+// ValidateFilter checks a filter's fields and normalizes its domains and
+// categories.
 func ValidateFilter(f *store.Filter) error {
 	for _, c := range []struct {
 		field   string
@@ -199,6 +201,16 @@ func ValidateFilter(f *store.Filter) error {
 		if len(l) < 2 || len(l) > 35 || strings.ContainsAny(l, " \t/") {
 			return &cari.FieldError{Field: fmt.Sprintf("filters.languages[%d]", i), Reason: fmt.Sprintf("%q is not a BCP 47 language tag", l)}
 		}
+	}
+	if len(f.Categories) > len(category.All) {
+		return &cari.FieldError{Field: "filters.categories", Reason: fmt.Sprintf("at most %d entries, got %d", len(category.All), len(f.Categories))}
+	}
+	for i, c := range f.Categories {
+		name, ok := category.Parse(c)
+		if !ok {
+			return &cari.FieldError{Field: fmt.Sprintf("filters.categories[%d]", i), Reason: fmt.Sprintf("must be one of %s, got %q", strings.Join(category.All, ", "), c)}
+		}
+		f.Categories[i] = name
 	}
 	for _, r := range []struct {
 		field    string

@@ -130,6 +130,7 @@ func filterOf(f *cariv1.SearchFilters) (store.Filter, error) {
 	out.IncludeText = f.GetIncludeText()
 	out.ExcludeText = f.GetExcludeText()
 	out.Languages = f.GetLanguages()
+	out.Categories = f.GetCategories()
 	return out, nil
 }
 
@@ -203,6 +204,7 @@ func protoResult(r searcher.Result) *cariv1.Result {
 		Text:     r.Text,
 		Domain:   d.Domain,
 		Language: d.Language,
+		Category: d.Category,
 		Debug:    protoDebug(r.Debug),
 	}
 	for _, h := range r.Highlights {

@@ -38,7 +38,7 @@ func statusOf(ctx context.Context, log *slog.Logger, method string, err error) e
 		return status.Error(codes.Unavailable, err.Error())
 	case errors.Is(err, searcher.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
-	case errors.Is(err, store.ErrModelMismatch):
+	case errors.Is(err, store.ErrModelMismatch), errors.Is(err, store.ErrNoCategories):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, catalog.ErrLimit):
 		return status.Error(codes.ResourceExhausted, err.Error())

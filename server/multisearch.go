@@ -119,7 +119,7 @@ func fuseCollections(cols []catalog.Collection, resps []*cariv1.SearchResponse, 
 	for i, r := range resps {
 		lengths[i] = len(r.GetResults())
 	}
-	out := &cariv1.SearchResponse{RequestId: newRequestID(), Reranked: true}
+	out := &cariv1.SearchResponse{RequestId: cariv1.NewRequestID(), Reranked: true}
 	for _, f := range searcher.FuseRankings(lengths, k, n) {
 		r := resps[f.List].Results[f.Rank-1]
 		if debug {

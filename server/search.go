@@ -3,8 +3,6 @@ package server
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"time"
 
@@ -66,7 +64,7 @@ func numResultsOf(n int32, limit int) (int, error) {
 // arrived.
 func searchResponse(resp *searcher.Response, start time.Time) *cariv1.SearchResponse {
 	out := &cariv1.SearchResponse{
-		RequestId:          newRequestID(),
+		RequestId:          cariv1.NewRequestID(),
 		ResolvedSearchType: protoType(resp.Type),
 	}
 	for _, r := range resp.Results {
@@ -143,7 +141,7 @@ func (s *searchService) GetContents(ctx context.Context, req *cariv1.GetContents
 	if err != nil {
 		return nil, statusOf(ctx, s.log, "GetContents", err)
 	}
-	out := &cariv1.GetContentsResponse{RequestId: newRequestID()}
+	out := &cariv1.GetContentsResponse{RequestId: cariv1.NewRequestID()}
 	for _, it := range items {
 		pi := &cariv1.ContentsItem{Status: cariv1.ContentsStatus_CONTENTS_STATUS_NOT_FOUND}
 		if it.URL != "" {
@@ -158,11 +156,4 @@ func (s *searchService) GetContents(ctx context.Context, req *cariv1.GetContents
 		out.Items = append(out.Items, pi)
 	}
 	return out, nil
-}
-
-// newRequestID returns 16 random bytes in hex, for correlating logs.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -9,8 +9,8 @@ import (
 
 // Fingerprint returns a hash of what a store keeps of an entry and derives
 // its vectors from: every field of the document (ID, URL, title, text,
-// author, published time, language, domain, content hash) and its passages'
-// offsets. A store that already holds a document with the same fingerprint
+// author, published time, language, domain, content hash, category) and
+// its passages' offsets. A store that already holds a document with the same fingerprint
 // treats upserting it again as a no-op, so re-importing an unchanged corpus
 // writes nothing, and the indexer skips embedding it (see Fingerprints).
 //
@@ -37,6 +37,11 @@ func Fingerprint(e Entry) string {
 		offsets = binary.LittleEndian.AppendUint64(offsets, uint64(c.End))
 	}
 	writeField(h, offsets)
+	// Last, and only when set, so that documents without a category keep
+	// the fingerprints they were stored with.
+	if d.Category != "" {
+		writeField(h, []byte(d.Category))
+	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 

@@ -26,6 +26,7 @@ func TestFingerprintCoversStoredFields(t *testing.T) {
 		"language":  func(e *Entry) { e.Doc.Language = "de" },
 		"domain":    func(e *Entry) { e.Doc.Domain = "y.org" },
 		"hash":      func(e *Entry) { e.Doc.ContentHash = "g" },
+		"category":  func(e *Entry) { e.Doc.Category = "news" },
 		"chunks":    func(e *Entry) { e.Chunks = e.Chunks[:1] },
 		"shifted":   func(e *Entry) { e.Doc.Title, e.Doc.Text = "T"+"b", "ody text" },
 	}

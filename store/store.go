@@ -43,6 +43,11 @@ type Filter struct {
 	// languages; a BCP 47 tag matches its more specific tags ("en" matches
 	// "en-GB").
 	Languages []string
+	// Categories, when not empty, keeps only documents of one of these
+	// categories (analysis/category's names), as stored at indexing. A
+	// store whose documents were written before categories were stored
+	// refuses it with ErrNoCategories rather than find nothing.
+	Categories []string
 }
 
 // IsZero reports whether the filter matches every document.
@@ -50,7 +55,8 @@ func (f Filter) IsZero() bool {
 	return len(f.IncludeDomains) == 0 && len(f.ExcludeDomains) == 0 &&
 		f.PublishedFrom.IsZero() && f.PublishedTo.IsZero() &&
 		f.CrawledFrom.IsZero() && f.CrawledTo.IsZero() &&
-		len(f.IncludeText) == 0 && len(f.ExcludeText) == 0 && len(f.Languages) == 0
+		len(f.IncludeText) == 0 && len(f.ExcludeText) == 0 && len(f.Languages) == 0 &&
+		len(f.Categories) == 0
 }
 
 // KeywordQuery is a full-text query for a store's keyword index.
@@ -74,6 +80,12 @@ type VectorQuery struct {
 	// the check (the dimension is still checked).
 	Model string
 }
+
+// ErrNoCategories is returned by a store asked to filter by category when
+// its documents were written before stores kept categories (a local
+// generation or Qdrant collection made by an older Cari): a filter there
+// would find nothing. Reindexing (cari reindex --stored) stores them.
+var ErrNoCategories = errors.New("this index was built before categories were stored; reindex it (cari reindex --stored) to filter by category")
 
 // ErrModelMismatch is returned by a store for a query vector made by
 // another embedding model than the one its vectors come from: the two are

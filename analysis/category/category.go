@@ -9,7 +9,10 @@ package category
 import (
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/cari-search/cari"
 )
 
 // The categories, as Exa names them.
@@ -45,6 +48,19 @@ type Input struct {
 // text cues at most 5 together, so text alone decides only when it is
 // clear.
 const threshold = 3
+
+// Of returns the category of a document as the indexer stores it: from
+// its URL, title and text (a stored document keeps no markup).
+func Of(d cari.Document) string {
+	return Classify(Input{URL: d.URL, Title: d.Title, Text: d.Text})
+}
+
+// Parse returns the category name s denotes, compared without case and
+// surrounding space, and whether it is one of All.
+func Parse(s string) (string, bool) {
+	c := strings.ToLower(strings.TrimSpace(s))
+	return c, slices.Contains(All, c)
+}
 
 // Classify returns the document's category, or "" when none fits.
 func Classify(in Input) string {

@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/extract"
 )
 
@@ -97,17 +99,19 @@ func TestCategoryAccuracy(t *testing.T) {
 		per, all, confusions := h.per, &h.all, h.confusions
 		parts := strings.Split(line, "\t")
 		source, id, label := parts[0], parts[1], parts[2]
-		var in Input
+		// The document as the indexer stores it, classified as it is then.
+		var d cari.Document
 		if source == "pydocs" {
-			in = pydocsInput(t, pydocs, id)
+			d = pydocsDocument(t, pydocs, id)
 		} else {
 			rec, ok := corpora[source][id]
 			if !ok {
 				t.Fatalf("%s has no record %s", source, id)
 			}
-			in = Input{Title: rec[0], Text: rec[1]}
+			d = cari.Document{ID: id, Title: rec[0], Text: rec[1]}
 		}
-		got := Classify(in)
+		in := Input{URL: d.URL, Title: d.Title, Text: d.Text}
+		got := Of(d)
 		if label == "none" {
 			label = ""
 		}
@@ -181,9 +185,9 @@ func readCorpus(t *testing.T, dir string) map[string][2]string {
 	return out
 }
 
-// pydocsInput extracts a page of the Python documentation as a crawl of
+// pydocsDocument extracts a page of the Python documentation as a crawl of
 // docs.python.org would have.
-func pydocsInput(t *testing.T, dir, page string) Input {
+func pydocsDocument(t *testing.T, dir, page string) cari.Document {
 	body, err := os.ReadFile(filepath.Join(dir, page))
 	if err != nil {
 		t.Fatal(err)
@@ -193,5 +197,21 @@ func pydocsInput(t *testing.T, dir, page string) Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Input{URL: u, Title: doc.Title, Text: doc.Text, ContentType: "text/html"}
+	return doc
+}
+
+// Of classifies a stored document by its URL, title and text, and Parse
+// takes a category's name in any case.
+func TestOfAndParse(t *testing.T) {
+	if got := Of(cari.Document{URL: "https://github.com/cari-search/cari", Title: "cari"}); got != GitHub {
+		t.Errorf("Of(a GitHub repository) = %q", got)
+	}
+	if got := Of(cari.Document{Title: "Notes", Text: "Python's functools module provides higher-order functions."}); got != "" {
+		t.Errorf("Of(documentation) = %q, want none", got)
+	}
+	for in, want := range map[string]bool{" Research Paper ": true, "news": true, "blog": false, "": false} {
+		if c, ok := Parse(in); ok != want || (ok && !slices.Contains(All, c)) {
+			t.Errorf("Parse(%q) = %q, %v", in, c, ok)
+		}
+	}
 }

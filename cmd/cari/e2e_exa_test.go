@@ -129,6 +129,9 @@ func TestExaSDKEndToEnd(t *testing.T) {
 		"CARI_SIMILAR_URL=https://geo.example.com/volcano",
 		"CARI_LIVE_URL="+site.URL+"/lighthouse",
 		"CARI_COLLECTION=docs",
+		// A record of the fixture corpus, imported without URLs.
+		"CARI_CORPUS_QUERY=photosynthesis chlorophyll sunlight glucose",
+		"CARI_CORPUS_ID=doc01",
 	)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

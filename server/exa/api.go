@@ -11,8 +11,6 @@ package exa
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -150,7 +148,7 @@ func (c *exaCall) opts() []grpc.CallOption { return []grpc.CallOption{grpc.Heade
 // returns the response to write as JSON, or an error.
 func (a *exaAPI) handle(h func(a *exaAPI, c *exaCall, body []byte) (any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c := &exaCall{w: w, r: r, ctx: a.outgoingContext(r), requestID: newRequestID()}
+		c := &exaCall{w: w, r: r, ctx: a.outgoingContext(r), requestID: cariv1.NewRequestID()}
 		a, err := a.forCollection(r.PathValue("collection"))
 		if err != nil {
 			c.fail(err, 0)
@@ -374,14 +372,6 @@ func parseExaDate(field, s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, status.Errorf(codes.InvalidArgument, "%s: must be an ISO 8601 date or date-time such as 2024-01-31 or 2024-01-31T00:00:00.000Z, got %q", field, s)
-}
-
-// newRequestID returns 16 random bytes in hex, as the server's request IDs
-// are, for the errors that fail before a call reaches it.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // badRequest is INVALID_ARGUMENT, which Exa's clients see as a 400.

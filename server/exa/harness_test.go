@@ -10,6 +10,7 @@ import (
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/server/internal/servertest"
+	"github.com/cari-search/cari/store/local"
 )
 
 // testServer is a running server, whose HTTP port serves Exa's API.
@@ -23,13 +24,23 @@ type serverSetup struct {
 	opts  func(*server.Options)
 	// docs are indexed beside servertest.Docs.
 	docs []cari.Document
+	// vectors embeds documents and queries with servertest.Embedder, so
+	// that neural and hybrid searches run.
+	vectors bool
 }
 
 // startServer runs the whole server on loopback, so that Exa's requests
 // pass the guard, limits and services as they do in production.
 func startServer(t *testing.T, setup serverSetup) *testServer {
 	t.Helper()
-	st := servertest.Store(t)
+	var st *local.Store
+	var searching searcher.Options
+	if setup.vectors {
+		st = servertest.VectorStore(t)
+		searching = searcher.Options{Embedder: servertest.Embedder{}, Model: servertest.EmbedderSpace.Model}
+	} else {
+		st = servertest.Store(t)
+	}
 	if len(setup.docs) > 0 {
 		servertest.Index(t, st, setup.docs...)
 	}
@@ -39,7 +50,7 @@ func startServer(t *testing.T, setup serverSetup) *testServer {
 	}
 	ts := &testServer{logs: &servertest.LogBuffer{}}
 	opts := server.Options{
-		Searcher:  searcher.New(st, searcher.Options{}),
+		Searcher:  searcher.New(st, searching),
 		Store:     st,
 		StoreName: "local",
 		Logger:    slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

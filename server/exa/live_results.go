@@ -239,49 +239,46 @@ func (r *exaSearchResponse) attach(entries []*liveEntry) *exaSearchResponse {
 }
 
 // searchPlan is what /search and /findSimilar decide from their request
-// before they search: contents, livecrawl, and the category filter.
+// before they search: filters, contents, livecrawl and derived outputs.
 type searchPlan struct {
+	filters *cariv1.SearchFilters
 	// ec are the contents options, the top-level text and highlights
 	// merged in.
-	ec       *exaContents
+	ec *exaContents
+	// contents are those the search asks for: ec's, with the text that
+	// summaries and the context read.
 	contents *cariv1.ContentsOptions
 	want     exaWant
 	live     livePolicy
+	derived  *derivedContents
 	warnings []string
-	// asked is the number of results asked for (0: the default);
-	// numResults is how many to search for, more when a category is set.
-	asked, numResults int32
-	// category is the category to keep, "" for any.
-	category string
+	// numResults is the number of results asked for (0: the default).
+	numResults int32
 }
 
-// planSearch validates f's numResults, contents, livecrawl and category.
+// planSearch validates f, the part of the request /search and
+// /findSimilar share: filters (the category among them), numResults,
+// contents, livecrawl, summary and context.
 func (a *exaAPI) planSearch(f *exaFilters) (searchPlan, error) {
 	p := searchPlan{ec: f.contents()}
 	var err error
-	if p.asked, err = f.numResults(); err != nil {
+	if p.filters, err = f.filters(); err != nil {
+		return p, err
+	}
+	if p.numResults, err = f.numResults(); err != nil {
 		return p, err
 	}
 	if p.live, p.warnings, err = a.livePolicyOf(p.ec, liveNever); err != nil {
 		return p, err
 	}
-	if p.category, p.numResults, err = f.categoryPlan(p.asked); err != nil {
-		return p, err
-	}
 	p.contents, p.want = p.ec.proto()
-	return p, nil
+	p.derived, p.contents, err = a.planDerived(p.ec, f.Context, p.contents, &p.want)
+	return p, err
 }
 
-// searchContents are the contents the search asks for.
-func (p searchPlan) searchContents() *cariv1.ContentsOptions {
-	return categoryContents(p.category, p.contents)
-}
-
-// refreshSearch keeps the results of the plan's category and fetches live
-// those its policy wants fresh; the entries carry their links, the
-// warnings say what could not be done.
+// refreshSearch fetches live the results the plan's policy wants fresh;
+// the entries carry their links, the warnings say what could not be done.
 func (a *exaAPI) refreshSearch(c *exaCall, resp *cariv1.SearchResponse, p searchPlan, query string) ([]*liveEntry, []string, error) {
-	keepCategory(resp, p.category, p.asked)
 	entries, fresh, err := a.refreshResults(c, resp, p.ec, p.contents, p.want, p.live, query)
 	if err != nil {
 		return nil, nil, err

@@ -365,8 +365,8 @@ func TestExaTextView(t *testing.T) {
 	}
 }
 
-// TestExaCategory: category keeps the results the classifier files under
-// it, however the search ranks the others.
+// TestExaCategory: category keeps the results the classifier filed under
+// it when the live fetch indexed them, however the search ranks the others.
 func TestExaCategory(t *testing.T) {
 	site := newLiveSite(t)
 	ts := startLiveServer(t)

@@ -225,6 +225,9 @@ func (f *exaFilters) filters() (*cariv1.SearchFilters, error) {
 		ExcludeText:    f.ExcludeText,
 	}
 	var err error
+	if out.Categories, err = f.categories(); err != nil {
+		return nil, err
+	}
 	if out.PublishedDate, err = exaRange("startPublishedDate", f.StartPublishedDate, "endPublishedDate", f.EndPublishedDate); err != nil {
 		return nil, err
 	}

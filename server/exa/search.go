@@ -24,19 +24,10 @@ func (a *exaAPI) searchHandler(c *exaCall, body []byte) (any, error) {
 	if !ok {
 		return nil, badRequest("type: must be auto, neural, keyword, hybrid, fast, instant, deep-lite, deep or deep-reasoning, got %q", req.Type)
 	}
-	filters, err := req.filters()
-	if err != nil {
-		return nil, err
-	}
 	plan, err := a.planSearch(&req.exaFilters)
 	if err != nil {
 		return nil, err
 	}
-	derived, contents, err := a.planDerived(plan.ec, req.Context, plan.contents, &plan.want)
-	if err != nil {
-		return nil, err
-	}
-	plan.contents = contents
 	deep, deepWarnings, err := a.planDeep(&req)
 	if err != nil {
 		return nil, err
@@ -45,8 +36,8 @@ func (a *exaAPI) searchHandler(c *exaCall, body []byte) (any, error) {
 		Query:      req.Query,
 		Type:       typ,
 		NumResults: plan.numResults,
-		Filters:    filters,
-		Contents:   deep.contents(plan.searchContents()),
+		Filters:    plan.filters,
+		Contents:   deep.contents(plan.contents),
 		Debug:      req.Debug,
 	}
 	resp, runWarnings, err := a.runSearch(c, deep, sreq)
@@ -58,7 +49,7 @@ func (a *exaAPI) searchHandler(c *exaCall, body []byte) (any, error) {
 		return nil, err
 	}
 	out := exaSearchResponseOf(resp, req.Type, plan.want, append(append(append(warnings, deepWarnings...), runWarnings...), more...)).attach(entries)
-	a.finishSearch(c, req.Query, derived, deep, resp, plan.want, out)
+	a.finishSearch(c, req.Query, plan.derived, deep, resp, plan.want, out)
 	return out, nil
 }
 
@@ -72,24 +63,15 @@ func (a *exaAPI) findSimilarHandler(c *exaCall, body []byte) (any, error) {
 	if req.URL == "" {
 		return nil, badRequest("url: required: the URL of an indexed page to find pages like")
 	}
-	filters, err := req.filters()
-	if err != nil {
-		return nil, err
-	}
 	plan, err := a.planSearch(&req.exaFilters)
 	if err != nil {
 		return nil, err
 	}
-	derived, contents, err := a.planDerived(plan.ec, req.Context, plan.contents, &plan.want)
-	if err != nil {
-		return nil, err
-	}
-	plan.contents = contents
 	in := &cariv1.FindSimilarRequest{
 		Source:              &cariv1.FindSimilarRequest_Url{Url: req.URL},
 		NumResults:          plan.numResults,
-		Filters:             filters,
-		Contents:            plan.searchContents(),
+		Filters:             plan.filters,
+		Contents:            plan.contents,
 		ExcludeSourceDomain: req.ExcludeSourceDomain,
 		Debug:               req.Debug,
 	}
@@ -112,7 +94,7 @@ func (a *exaAPI) findSimilarHandler(c *exaCall, body []byte) (any, error) {
 		return nil, err
 	}
 	out := exaSearchResponseOf(resp, "", plan.want, append(warnings, more...)).attach(entries)
-	a.finishSearch(c, "", derived, nil, resp, plan.want, out)
+	a.finishSearch(c, "", plan.derived, nil, resp, plan.want, out)
 	return out, nil
 }
 

@@ -164,10 +164,55 @@ var specCases = []specCase{
 // against Exa's published response schema for its operation; a result's
 // score must also lie in [0, 1], as the schema's description says.
 func TestExaResponsesMatchSpec(t *testing.T) {
+	checkSpecCases(t, startServer(t, serverSetup{docs: specDocs}), specCases)
+}
+
+// vectorSpecCases are the requests whose answers change when the index
+// has vectors: neural and hybrid retrieval (and auto, which resolves to
+// hybrid), alone and with filters and contents, find-similar by passage
+// vectors, and answers cited from hybrid results.
+var vectorSpecCases = []specCase{
+	{"search type neural", "/search", `{"query":"volcano eruption","type":"neural"}`, 200},
+	{"search type auto", "/search", `{"query":"volcano eruption","type":"auto"}`, 200},
+	{"search type hybrid", "/search", `{"query":"volcano eruption","type":"hybrid"}`, 200},
+	{"search type fast", "/search", `{"query":"volcano eruption","type":"fast"}`, 200},
+	{"search type keyword", "/search", `{"query":"volcano eruption","type":"keyword"}`, 200},
+	{"search type deep", "/search", `{"query":"volcano eruption","type":"deep","additionalQueries":["magma lava"]}`, 200},
+	{"search neural contents", "/search", `{"query":"magma and ash","type":"neural","contents":{"text":{"maxCharacters":40},"highlights":{"numSentences":1}}}`, 200},
+	{"search hybrid filters", "/search", `{"query":"volcano","type":"hybrid","includeDomains":["news.example.com"],"startPublishedDate":"2022-01-01","category":"news"}`, 200},
+	{"search neural corpus records", "/search", `{"query":"lava viscosity gas engines","type":"neural","text":true}`, 200},
+	{"search auto summary and context", "/search", `{"query":"volcano","contents":{"summary":true},"context":true}`, 200},
+	{"search hybrid debug", "/search", `{"query":"volcano","type":"hybrid","debug":true}`, 200},
+	{"search neural no match", "/search", `{"query":"zzzyzzx","type":"neural"}`, 200},
+	{"findSimilar", "/findSimilar", `{"url":"https://geo.example.com/volcano","contents":{"text":true}}`, 200},
+	{"findSimilar corpus record", "/findSimilar", `{"url":"cari:doc/claim-17","excludeSourceDomain":true}`, 200},
+	{"answer", "/answer", `{"query":"why do volcanoes erupt","text":true}`, 200},
+	{"answer stream", "/answer", `{"query":"why do volcanoes erupt","stream":true}`, 200},
+	{"contents", "/contents", `{"urls":["cari:doc/claim-17"],"highlights":true}`, 200},
+}
+
+// TestExaVectorResponsesMatchSpec validates the answers of a server whose
+// index has vectors (servertest.Embedder, a tiny hashed-words model in the
+// repository) against Exa's spec, as TestExaResponsesMatchSpec does for a
+// keyword-only one: neural and hybrid scores must lie in [0, 1] too.
+func TestExaVectorResponsesMatchSpec(t *testing.T) {
+	ts := startServer(t, serverSetup{docs: specDocs, vectors: true})
+	checkSpecCases(t, ts, vectorSpecCases)
+	// The retrieval the cases are about did run.
+	for typ, want := range map[string]string{"neural": "neural", "hybrid": "hybrid", "auto": "hybrid"} {
+		if _, m, _ := exaDo(t, ts, "/search", `{"query":"volcano eruption","type":"`+typ+`"}`); m["resolvedSearchType"] != want {
+			t.Errorf("type %s resolved to %v, want %s", typ, m["resolvedSearchType"], want)
+		}
+	}
+}
+
+// checkSpecCases sends every case to ts and validates each answer against
+// Exa's published response schema for its operation; a result's score
+// must also lie in [0, 1], as the schema's description says.
+func checkSpecCases(t *testing.T, ts *testServer, cases []specCase) {
 	spec := loadSpec(t)
-	ts := startServer(t, serverSetup{docs: specDocs})
 	var valid, inRange, asExpected int
-	for _, tc := range specCases {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := ts.do(t, "POST", tc.path, tc.body)
 			if r.code == tc.code {
@@ -188,7 +233,7 @@ func TestExaResponsesMatchSpec(t *testing.T) {
 		})
 	}
 	t.Logf("of %d responses: %d valid against Exa's spec, %d with every score in [0, 1], %d with the expected status",
-		len(specCases), valid, inRange, asExpected)
+		len(cases), valid, inRange, asExpected)
 }
 
 // specErrors validates one response: an error against Exa's error shape,

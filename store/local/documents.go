@@ -9,12 +9,13 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/analysis/category"
 )
 
 // Documents loads the stored documents with the given IDs from one snapshot.
 // IDs that are not stored are absent from the map.
 func (s *Store) Documents(ctx context.Context, ids []string) (map[string]cari.Document, error) {
-	r, release, err := s.snapshot(ctx)
+	r, g, release, err := s.snapshotGen(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -32,10 +33,20 @@ func (s *Store) Documents(ctx context.Context, ids []string) (map[string]cari.Do
 			return nil, fmt.Errorf("load document %q: %w", id, err)
 		}
 		if found {
+			g.categorize(&d)
 			out[id] = d
 		}
 	}
 	return out, nil
+}
+
+// categorize gives d, read from g, its category when g was made before
+// categories were stored: decided on read as the indexer would have (a
+// few microseconds), so results report one either way.
+func (g *generation) categorize(d *cari.Document) {
+	if !g.categories {
+		d.Category = category.Of(*d)
+	}
 }
 
 func loadDocument(r index.IndexReader, id string) (cari.Document, bool, error) {
@@ -68,6 +79,8 @@ func loadStored(r index.IndexReader, id string) (d cari.Document, bodyField stri
 			d.Language = string(f.Value())
 		case fieldDomain:
 			d.Domain = string(f.Value())
+		case fieldCategory:
+			d.Category = string(f.Value())
 		case fieldHash:
 			d.ContentHash = string(f.Value())
 		case fieldChunks:

@@ -18,7 +18,7 @@ import (
 // entries. Each document's stored fields are read once, for the document
 // and its features alike. IDs not stored are absent.
 func (s *Store) MatchDocuments(ctx context.Context, query string, ids []string) (map[string]store.MatchedDocument, error) {
-	r, release, err := s.snapshot(ctx)
+	r, g, release, err := s.snapshotGen(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -50,6 +50,7 @@ func (s *Store) MatchDocuments(ctx context.Context, query string, ids []string) 
 	feats := q.Features(docs)
 	out := make(map[string]store.MatchedDocument, len(cands))
 	for _, c := range cands {
+		g.categorize(&c.doc)
 		out[c.ID] = store.MatchedDocument{Document: c.doc, Match: feats[c.ID]}
 	}
 	return out, ctx.Err()

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2/search"
@@ -60,6 +61,15 @@ func (s *Store) compileFilter(ctx context.Context, r index.IndexReader, f store.
 	return docSet{nums: nums, exclude: exclude}, nil
 }
 
+// checkCategories refuses a category filter on a generation made before
+// categories were stored, where it would find nothing.
+func (g *generation) checkCategories(f store.Filter) error {
+	if len(f.Categories) > 0 && !g.categories {
+		return fmt.Errorf("%w (generation %s)", store.ErrNoCategories, g.m.Name)
+	}
+	return nil
+}
+
 // filterClauses splits a filter into bleve queries that must match and
 // queries that must not.
 func filterClauses(f store.Filter) (must, mustNot []query.Query) {
@@ -71,6 +81,9 @@ func filterClauses(f store.Filter) (must, mustNot []query.Query) {
 	}
 	if len(f.Languages) > 0 {
 		must = append(must, termsQuery(fieldLanguageKeys, f.Languages, store.NormalizeLanguage))
+	}
+	if len(f.Categories) > 0 {
+		must = append(must, termsQuery(fieldCategory, f.Categories, normalizeCategory))
 	}
 	if q := dateRange(fieldPublished, f.PublishedFrom, f.PublishedTo); q != nil {
 		must = append(must, q)
@@ -86,6 +99,9 @@ func filterClauses(f store.Filter) (must, mustNot []query.Query) {
 	}
 	return must, mustNot
 }
+
+// normalizeCategory brings a category filter value to the stored form.
+func normalizeCategory(c string) string { return strings.ToLower(strings.TrimSpace(c)) }
 
 func termsQuery(field string, values []string, norm func(string) string) query.Query {
 	qs := make([]query.Query, 0, len(values))

@@ -172,6 +172,11 @@ type generation struct {
 	// impacts bound the BM25 scores of the keyword segments' blocks of
 	// postings (impacts.go).
 	impacts *impactIndex
+	// categories says whether the generation's mapping has the category
+	// field: one made before categories were stored has not, and then
+	// categorize decides them on read and the category filter is refused
+	// (store.ErrNoCategories) until a reindex.
+	categories bool
 }
 
 // openMode says what a generation is opened for.
@@ -213,6 +218,7 @@ func openGeneration(dataDir, name string, opts Options, mode openMode) (*generat
 		return nil, fmt.Errorf("open keyword index of generation %s (%s): %w; if it is damaged, rebuild it with cari index",
 			name, filepath.Join(genDir, keywordDir), err)
 	}
+	g.categories = g.idx.Mapping().FieldMappingForPath(fieldCategory).Type != ""
 	if err := g.openVectors(opts, mode); err != nil {
 		g.idx.Close()
 		return nil, fmt.Errorf("open generation %s: %w", name, err)

@@ -24,6 +24,9 @@ func (s *Store) SearchKeyword(ctx context.Context, q store.KeywordQuery) ([]stor
 		return nil, err
 	}
 	defer release()
+	if err := g.checkCategories(q.Filter); err != nil {
+		return nil, err
+	}
 	plan, err := s.planKeyword(ctx, r, q)
 	if err != nil || plan == nil {
 		return nil, err

@@ -41,6 +41,11 @@ const (
 	// and one on "en" matches "en-GB".
 	fieldDomainKeys   = "domain_keys"
 	fieldLanguageKeys = "language_keys"
+
+	// fieldCategory is the document's category (analysis/category),
+	// indexed as one keyword for the category filter. Generations made
+	// before it existed lack it in their mapping (generation.categories).
+	fieldCategory = "category"
 )
 
 // indonesian is how this process analyses Indonesian: the stemmer needs the
@@ -59,6 +64,10 @@ var bodyAnalyzer = store.AnalyzerName(indonesian)
 func newMapping() *mapping.IndexMappingImpl {
 	return newMappingWith(indonesian)
 }
+
+// storeCategories, when false, makes generations as Cari made them
+// before categories were stored; tests of such generations clear it.
+var storeCategories = true
 
 func newMappingWith(id analysis.IndonesianOptions) *mapping.IndexMappingImpl {
 	m := bleve.NewIndexMapping()
@@ -87,10 +96,16 @@ func newMappingWith(id analysis.IndonesianOptions) *mapping.IndexMappingImpl {
 	for _, name := range []string{fieldTitle, fieldText, fieldAuthor, fieldHash, fieldDomain, fieldLanguage, fieldPublishedAt, fieldCrawledAt, fieldChunks, fieldBodyField, fieldFingerprint} {
 		doc.AddFieldMappingsAt(name, storedOnly())
 	}
-	for _, name := range []string{fieldDomainKeys, fieldLanguageKeys, fieldURL} {
+	keywords := []string{fieldDomainKeys, fieldLanguageKeys, fieldURL}
+	if storeCategories {
+		keywords = append(keywords, fieldCategory)
+	}
+	for _, name := range keywords {
 		f := bleve.NewKeywordFieldMapping()
 		f.Analyzer = keyword.Name
-		f.Store = name == fieldURL // the URL is also looked up (GetContents by URL)
+		// The URL is also looked up (GetContents by URL), the category
+		// returned with the document.
+		f.Store = name == fieldURL || name == fieldCategory
 		f.IncludeInAll = false
 		f.IncludeTermVectors = false
 		f.DocValues = false

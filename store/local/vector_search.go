@@ -39,6 +39,9 @@ func (s *Store) SearchVector(ctx context.Context, q store.VectorQuery) ([]store.
 		return nil, fmt.Errorf("%w: the query vector has %d dimensions, and generation %s holds vectors of %s",
 			store.ErrModelMismatch, len(q.Vector), g.m.Name, g.m.Vectors)
 	}
+	if err := g.checkCategories(q.Filter); err != nil {
+		return nil, err
+	}
 	allow, err := s.compileFilter(ctx, r, q.Filter)
 	if err != nil {
 		return nil, err

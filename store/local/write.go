@@ -441,6 +441,7 @@ func fieldsOf(d *cari.Document, bodyField, body string, bodyLen int64) map[strin
 		fieldAuthor:   d.Author,
 		fieldLanguage: d.Language,
 		fieldDomain:   d.Domain,
+		fieldCategory: d.Category,
 	}
 	for k, v := range optional {
 		if v != "" {

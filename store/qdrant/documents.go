@@ -9,6 +9,7 @@ import (
 	"github.com/qdrant/go-client/qdrant"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/analysis/category"
 	"github.com/cari-search/cari/store"
 )
 
@@ -70,6 +71,12 @@ func document(p map[string]*qdrant.Value) (cari.Document, error) {
 	d := cari.Document{
 		ID: str(fieldID), URL: str(fieldURL), Title: str(fieldTitle), Text: str(fieldText),
 		Author: str(fieldAuthor), Language: str(fieldLanguage), Domain: str(fieldDomain), ContentHash: str(fieldHash),
+		Category: str(fieldCategory),
+	}
+	if _, ok := p[fieldCategory]; !ok {
+		// Written before categories were stored: decided as the indexer
+		// would have (a few microseconds), so results report one either way.
+		d.Category = category.Of(d)
 	}
 	var err error
 	for _, f := range []struct {

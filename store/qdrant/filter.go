@@ -1,6 +1,7 @@
 package qdrant
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 
 // filter translates a Cari filter into a Qdrant filter, nil for none.
 // Phrases are analyzed as the body was, so they match the same documents as
-// on the local store. Callers check the phrases first (CheckPhrases).
+// on the local store. Callers check the filter first (checkFilter).
 func (s *Store) filter(f store.Filter) *qdrant.Filter {
 	if f.IsZero() {
 		return nil
@@ -28,6 +29,9 @@ func (s *Store) filter(f store.Filter) *qdrant.Filter {
 	if len(f.Languages) > 0 {
 		must = append(must, qdrant.NewMatchKeywords(fieldLanguageKeys, normalized(f.Languages, store.NormalizeLanguage)...))
 	}
+	if len(f.Categories) > 0 {
+		must = append(must, qdrant.NewMatchKeywords(fieldCategory, normalized(f.Categories, strings.ToLower)...))
+	}
 	if c := dateRange(fieldPublished, f.PublishedFrom, f.PublishedTo); c != nil {
 		must = append(must, c)
 	}
@@ -41,6 +45,19 @@ func (s *Store) filter(f store.Filter) *qdrant.Filter {
 		mustNot = append(mustNot, s.phrase(p))
 	}
 	return &qdrant.Filter{Must: must, MustNot: mustNot}
+}
+
+// checkFilter refuses what a filter cannot mean here: a phrase that
+// keeps no term in some body field (store.Analysis.CheckPhrases), and a
+// category filter on a collection whose points carry no categories.
+func (s *Store) checkFilter(f store.Filter) error {
+	if err := s.analysis.CheckPhrases(f); err != nil {
+		return err
+	}
+	if m := s.current(); len(f.Categories) > 0 && !m.Categories {
+		return fmt.Errorf("%w (collection %s)", store.ErrNoCategories, m.Collection)
+	}
+	return nil
 }
 
 // phrase matches a phrase in any body field, analysed as that field

@@ -2,12 +2,14 @@ package qdrant
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/qdrant/go-client/qdrant"
 
+	"github.com/cari-search/cari/analysis/category"
 	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/qdrant/qdranttest"
 )
@@ -77,5 +79,34 @@ func TestTimeStampedFirstGeneration(t *testing.T) {
 	want := time.Date(2024, 1, 2, 3, 4, 5, 6000, time.UTC)
 	if err != nil || len(gens) != 1 || gens[0].Name != legacy || !gens[0].Created.Equal(want) {
 		t.Errorf("generations %+v (%v), want %s created %v", gens, err, legacy, want)
+	}
+}
+
+// TestCollectionWithoutCategories: a collection made before points carried
+// their category refuses the category filter, which would find nothing
+// there, and a point without one gets it decided on read.
+func TestCollectionWithoutCategories(t *testing.T) {
+	addr := legacyCollection(t, "legacy", metaCategories)
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Addr: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f := store.Filter{Categories: []string{category.GitHub}}
+	if _, err := s.SearchKeyword(ctx, store.KeywordQuery{Text: "search", Filter: f, Limit: 10}); !errors.Is(err, store.ErrNoCategories) {
+		t.Errorf("category filter on the old collection: %v, want ErrNoCategories", err)
+	}
+	if _, err := s.SearchKeyword(ctx, store.KeywordQuery{Text: "search", Limit: 10}); err != nil {
+		t.Errorf("unfiltered search on the old collection: %v", err)
+	}
+
+	old := map[string]*qdrant.Value{fieldID: qdrant.NewValueString("r"), fieldURL: qdrant.NewValueString("https://github.com/cari-search/cari")}
+	if d, err := document(old); err != nil || d.Category != category.GitHub {
+		t.Errorf("point without a category: %q, %v; want github, decided on read", d.Category, err)
+	}
+	old[fieldCategory] = qdrant.NewValueString("")
+	if d, err := document(old); err != nil || d.Category != "" {
+		t.Errorf("point stored with no category: %q, %v; want none", d.Category, err)
 	}
 }

@@ -283,6 +283,7 @@ func payload(d cari.Document, chunks []cari.Chunk, body analysed) map[string]*qd
 		fieldAuthor:            qdrant.NewValueString(d.Author),
 		fieldLanguage:          qdrant.NewValueString(d.Language),
 		fieldDomain:            qdrant.NewValueString(d.Domain),
+		fieldCategory:          qdrant.NewValueString(d.Category),
 	}
 	if d.URL != "" {
 		p[fieldURL] = qdrant.NewValueString(d.URL)

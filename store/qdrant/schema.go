@@ -30,6 +30,10 @@ const (
 	// store.DomainKeys); the analyzed body is in termsField(body field).
 	fieldDomainKeys   = "domain_keys"
 	fieldLanguageKeys = "language_keys"
+	// fieldCategory is the document's category, "" for none; a point
+	// written before categories were stored lacks the key, and its
+	// category is decided on read (document).
+	fieldCategory = "category"
 )
 
 // Collection metadata keys.
@@ -47,6 +51,10 @@ const (
 	// collections made before it was recorded carry the time in their
 	// name (newCollectionName).
 	metaCreated = "cari_created"
+	// metaCategories is true in collections whose every point carries its
+	// category; the category filter is refused elsewhere
+	// (store.ErrNoCategories).
+	metaCategories = "cari_categories"
 )
 
 // meta is what a store knows of the collection it reads and writes.
@@ -54,6 +62,9 @@ type meta struct {
 	// Collection is the collection's name.
 	Collection string
 	Vectors    store.VectorSpace
+	// Categories says whether the collection's points carry categories
+	// (metaCategories).
+	Categories bool
 	// Avgdl is the average analyzed body length of each body field that
 	// documents' BM25 weights are computed with: fixed from the first
 	// batch with documents of that field, since a weight stored in Qdrant
@@ -92,13 +103,14 @@ func (s *Store) collectionSchema(name string) *qdrant.CreateCollection {
 		CollectionName:      name,
 		SparseVectorsConfig: qdrant.NewSparseVectorsConfig(sparseConfig()),
 		Metadata: qdrant.NewValueMap(map[string]any{
-			metaFormat:   formatVersion,
-			metaAnalyzer: s.analysis.Name(),
-			metaK1:       s.opts.BM25.K1,
-			metaB:        s.opts.BM25.B,
-			metaIDK1:     s.opts.IndonesianBM25.K1,
-			metaIDB:      s.opts.IndonesianBM25.B,
-			metaCreated:  time.Now().UTC().Format(time.RFC3339Nano),
+			metaFormat:     formatVersion,
+			metaAnalyzer:   s.analysis.Name(),
+			metaK1:         s.opts.BM25.K1,
+			metaB:          s.opts.BM25.B,
+			metaIDK1:       s.opts.IndonesianBM25.K1,
+			metaIDB:        s.opts.IndonesianBM25.B,
+			metaCreated:    time.Now().UTC().Format(time.RFC3339Nano),
+			metaCategories: true,
 		}),
 	}
 	if v := s.opts.Vectors; !v.IsZero() {
@@ -153,6 +165,7 @@ func payloadIndexes(coll string) []*qdrant.CreateFieldIndexCollection {
 		ix(fieldBodyField, qdrant.FieldType_FieldTypeKeyword, nil),
 		ix(fieldDomainKeys, qdrant.FieldType_FieldTypeKeyword, nil),
 		ix(fieldLanguageKeys, qdrant.FieldType_FieldTypeKeyword, nil),
+		ix(fieldCategory, qdrant.FieldType_FieldTypeKeyword, nil),
 		ix(fieldPublished, qdrant.FieldType_FieldTypeDatetime, nil),
 		ix(fieldCrawled, qdrant.FieldType_FieldTypeDatetime, nil),
 		// Stats sums the passage counts with a facet, which needs a lookup
@@ -213,7 +226,7 @@ func (s *Store) loadMeta(ctx context.Context, coll string) error {
 	for _, f := range store.Fields() {
 		avgdl[f] = md[metaAvgdl+"_"+f].GetDoubleValue()
 	}
-	s.meta = meta{Collection: coll, Vectors: have, Avgdl: avgdl}
+	s.meta = meta{Collection: coll, Vectors: have, Categories: md[metaCategories].GetBoolValue(), Avgdl: avgdl}
 	return nil
 }
 

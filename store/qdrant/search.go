@@ -64,7 +64,7 @@ func (s *Store) SearchKeyword(ctx context.Context, q store.KeywordQuery) ([]stor
 	if q.Limit <= 0 {
 		return nil, nil
 	}
-	if err := s.analysis.CheckPhrases(q.Filter); err != nil {
+	if err := s.checkFilter(q.Filter); err != nil {
 		return nil, err
 	}
 	queries, err := s.keywordQueries(q.Text, s.filter(q.Filter), uint64(q.Limit))
@@ -104,7 +104,7 @@ func (s *Store) SearchVector(ctx context.Context, q store.VectorQuery) ([]store.
 	if m := s.current(); q.Model != "" && q.Model != m.Vectors.Model {
 		return nil, fmt.Errorf("query vector is from model %s, collection %s holds vectors of %s", q.Model, m.Collection, m.Vectors)
 	}
-	if err := s.analysis.CheckPhrases(q.Filter); err != nil {
+	if err := s.checkFilter(q.Filter); err != nil {
 		return nil, err
 	}
 	filter := s.filter(q.Filter)
@@ -194,7 +194,7 @@ func (s *Store) SearchHybrid(ctx context.Context, q HybridQuery) ([]store.Hit, e
 	if err := s.checkQueryVector(q.Vector); err != nil {
 		return nil, err
 	}
-	if err := s.analysis.CheckPhrases(q.Filter); err != nil {
+	if err := s.checkFilter(q.Filter); err != nil {
 		return nil, err
 	}
 	cands := uint64(max(q.Candidates, q.Limit))

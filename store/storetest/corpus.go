@@ -19,6 +19,7 @@ const Model = "storetest/4"
 // (joined by spaces) and the chunks, one vector per passage.
 type doc struct {
 	id, title, domain, lang string
+	category                string // "" for none
 	published, crawled      string // dates, "" for none
 	passages                []string
 	vectors                 [][]float32
@@ -54,18 +55,20 @@ func (d doc) entry() store.Entry {
 		Language:    d.lang,
 		Domain:      d.domain,
 		ContentHash: cari.ContentHash(text),
+		Category:    d.category,
 	}
 	return store.Entry{Doc: doc, Chunks: chunks, Vectors: d.vectors}
 }
 
 // corpus is small enough to reason about by hand: which document contains
-// which word, on which domain, in which language, with which dates.
+// which word, on which domain, in which language and category, with which
+// dates.
 var corpus = []doc{
-	{id: "a", title: "Zebra migration", domain: "savanna.example.org", lang: "en",
+	{id: "a", title: "Zebra migration", domain: "savanna.example.org", lang: "en", category: "research paper",
 		published: "2020-03-01", crawled: "2024-01-01",
 		passages: []string{"Zebra herds cross the meadow.", "Lions follow the zebra herds."},
 		vectors:  [][]float32{{1, 0, 0, 0}, {0, 1, 0, 0}}},
-	{id: "b", title: "Quartz clocks", domain: "docs.clocks.example.com", lang: "en-GB",
+	{id: "b", title: "Quartz clocks", domain: "docs.clocks.example.com", lang: "en-GB", category: "company",
 		published: "2021-06-15", crawled: "2024-02-01",
 		passages: []string{"A quartz crystal keeps time.", "Quartz clocks rarely drift."},
 		vectors:  [][]float32{{0, 0, 1, 0}, {0, 0, 0.8, 0.6}}},
@@ -73,7 +76,7 @@ var corpus = []doc{
 		crawled:  "2024-03-01",
 		passages: []string{"The falcon dives at great speed over the meadow."},
 		vectors:  [][]float32{{0, 0, 0, 1}}},
-	{id: "d", title: "Copper wiring", domain: "clocks.example.com", lang: "en-AU",
+	{id: "d", title: "Copper wiring", domain: "clocks.example.com", lang: "en-AU", category: "news",
 		published: "2019-01-01", crawled: "2023-12-01",
 		passages: []string{"Copper conducts electricity.", "Zebra stripes are unrelated to copper."},
 		vectors:  [][]float32{{0.6, 0.8, 0, 0}, {0.5, 0.5, 0.5, 0.5}}},

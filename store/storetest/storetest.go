@@ -397,6 +397,10 @@ func testFilters(t *testing.T, s store.Store) {
 		{"language region", store.Filter{Languages: []string{"en-gb"}}, []string{"b"}},
 		{"languages", store.Filter{Languages: []string{"de", "FR"}}, []string{"c"}},
 		{"combined", store.Filter{IncludeDomains: []string{"example.com"}, Languages: []string{"en"}, ExcludeText: []string{"meadow"}}, []string{"b", "d"}},
+		{"category", store.Filter{Categories: []string{"news"}}, []string{"d"}},
+		{"categories, in any case", store.Filter{Categories: []string{"research paper", "Company"}}, []string{"a", "b"}},
+		{"category and domain", store.Filter{Categories: []string{"news", "company"}, IncludeDomains: []string{"docs.clocks.example.com"}}, []string{"b"}},
+		{"category none has", store.Filter{Categories: []string{"tweet"}}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := ids(keyword(t, s, everything, tc.f)); !slices.Equal(sorted(got), tc.want) {

@@ -186,7 +186,14 @@ type SearchFilters struct {
 	// tags ("en" matches "en-GB"). Documents whose language is unknown are
 	// then excluded. Default: empty, any language. Range: at most 20
 	// entries, each 2 to 35 bytes.
-	Languages     []string `protobuf:"bytes,7,rep,name=languages,proto3" json:"languages,omitempty"`
+	Languages []string `protobuf:"bytes,7,rep,name=languages,proto3" json:"languages,omitempty"`
+	// Only documents of one of these categories may appear, as decided when
+	// each document was indexed (Result.category): "company", "research
+	// paper", "news", "pdf", "github", "tweet", "personal site", "financial
+	// report" or "people", compared without case. An index built before
+	// categories were stored refuses it with FAILED_PRECONDITION until it is
+	// reindexed. Default: empty, any category. Range: at most 9 entries.
+	Categories    []string `protobuf:"bytes,8,rep,name=categories,proto3" json:"categories,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -266,6 +273,13 @@ func (x *SearchFilters) GetExcludeText() []string {
 func (x *SearchFilters) GetLanguages() []string {
 	if x != nil {
 		return x.Languages
+	}
+	return nil
+}
+
+func (x *SearchFilters) GetCategories() []string {
+	if x != nil {
+		return x.Categories
 	}
 	return nil
 }
@@ -531,7 +545,7 @@ var File_cari_v1_query_proto protoreflect.FileDescriptor
 
 const file_cari_v1_query_proto_rawDesc = "" +
 	"\n" +
-	"\x13cari/v1/query.proto\x12\acari.v1\x1a\x13cari/v1/types.proto\"\xb3\x02\n" +
+	"\x13cari/v1/query.proto\x12\acari.v1\x1a\x13cari/v1/types.proto\"\xd3\x02\n" +
 	"\rSearchFilters\x12'\n" +
 	"\x0finclude_domains\x18\x01 \x03(\tR\x0eincludeDomains\x12'\n" +
 	"\x0fexclude_domains\x18\x02 \x03(\tR\x0eexcludeDomains\x129\n" +
@@ -540,7 +554,10 @@ const file_cari_v1_query_proto_rawDesc = "" +
 	"crawl_date\x18\x04 \x01(\v2\x12.cari.v1.TimeRangeR\tcrawlDate\x12!\n" +
 	"\finclude_text\x18\x05 \x03(\tR\vincludeText\x12!\n" +
 	"\fexclude_text\x18\x06 \x03(\tR\vexcludeText\x12\x1c\n" +
-	"\tlanguages\x18\a \x03(\tR\tlanguages\"w\n" +
+	"\tlanguages\x18\a \x03(\tR\tlanguages\x12\x1e\n" +
+	"\n" +
+	"categories\x18\b \x03(\tR\n" +
+	"categories\"w\n" +
 	"\x0fContentsOptions\x12(\n" +
 	"\x04text\x18\x01 \x01(\v2\x14.cari.v1.TextOptionsR\x04text\x12:\n" +
 	"\n" +

@@ -77,7 +77,11 @@ type Result struct {
 	// The collection the document is in: its name, never an alias, so that
 	// the results of a search over several collections say where each came
 	// from. Set by Search, FindSimilar and GetContents.
-	Collection    string `protobuf:"bytes,15,opt,name=collection,proto3" json:"collection,omitempty"`
+	Collection string `protobuf:"bytes,15,opt,name=collection,proto3" json:"collection,omitempty"`
+	// The document's category ("research paper", "news", "github", ...; see
+	// SearchFilters.categories), decided when it was indexed from its URL,
+	// title and text. Empty when none fits.
+	Category      string `protobuf:"bytes,16,opt,name=category,proto3" json:"category,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -213,6 +217,13 @@ func (x *Result) GetMetadata() map[string]string {
 func (x *Result) GetCollection() string {
 	if x != nil {
 		return x.Collection
+	}
+	return ""
+}
+
+func (x *Result) GetCategory() string {
+	if x != nil {
+		return x.Category
 	}
 	return ""
 }
@@ -403,7 +414,7 @@ var File_cari_v1_result_proto protoreflect.FileDescriptor
 
 const file_cari_v1_result_proto_rawDesc = "" +
 	"\n" +
-	"\x14cari/v1/result.proto\x12\acari.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x04\n" +
+	"\x14cari/v1/result.proto\x12\acari.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xed\x04\n" +
 	"\x06Result\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x14\n" +
@@ -425,7 +436,8 @@ const file_cari_v1_result_proto_rawDesc = "" +
 	"\bmetadata\x18\x0e \x03(\v2\x1d.cari.v1.Result.MetadataEntryR\bmetadata\x12\x1e\n" +
 	"\n" +
 	"collection\x18\x0f \x01(\tR\n" +
-	"collection\x1a;\n" +
+	"collection\x12\x1a\n" +
+	"\bcategory\x18\x10 \x01(\tR\bcategory\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\a\n" +

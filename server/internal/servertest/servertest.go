@@ -60,10 +60,28 @@ func Collection(t testing.TB, cat *catalog.Catalog, name string, s catalog.Setti
 	}
 }
 
-// Index adds docs to st (keyword only) and flushes them.
+// VectorStore opens a local store in a temporary directory holding Docs
+// with passage vectors made by Embedder, for neural and hybrid searches.
+// The caller closes it.
+func VectorStore(t testing.TB) *local.Store {
+	t.Helper()
+	st, err := local.Open(t.TempDir(), local.Options{Vectors: EmbedderSpace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	Index(t, st, Docs...)
+	return st
+}
+
+// Index adds docs to st and flushes them, embedding their passages with
+// Embedder when st holds vectors.
 func Index(t testing.TB, st *local.Store, docs ...cari.Document) {
 	t.Helper()
-	ix, err := indexer.New(st, indexer.Options{})
+	var opts indexer.Options
+	if !st.Generation().Vectors.IsZero() {
+		opts.Embedder = Embedder{}
+	}
+	ix, err := indexer.New(st, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,9 @@
 // the types the SDK ships; each response is also checked at run time
 // against those types' shapes. Run by cmd/cari/e2e_exa_test.go with
 // CARI_URL, CARI_KEY and CARI_SIMILAR_URL set (and CARI_LIVE_URL, a page
-// the server fetches live); exits 1 on the first failure.
+// the server fetches live; CARI_CORPUS_QUERY and CARI_CORPUS_ID, a query
+// and the record of a corpus imported without URLs it finds first); exits
+// 1 on the first failure.
 import Exa, { ExaError } from "exa-js";
 import type { AnswerResponse, AnswerStreamChunk, SearchResponse, SearchResult, ContentsOptions } from "exa-js";
 
@@ -112,6 +114,29 @@ async function main(): Promise<void> {
   check(statuses.length === 2 && statuses.every((s) => typeof s.id === "string" && typeof s.status === "string"), "getContents: want a status per URL", statuses);
   check(statuses.some((s) => s.id === missing && s.status === "error"), "getContents: the missing URL's status must be error", statuses);
   done.push("getContents");
+
+  // A corpus imported without URLs (cari index --corpus): each result still
+  // has an absolute URL, and getContents and findSimilar take it back.
+  const corpusQuery = process.env.CARI_CORPUS_QUERY, corpusID = process.env.CARI_CORPUS_ID;
+  if (corpusQuery && corpusID) {
+    const found = await exa.search(corpusQuery, { type: "keyword", numResults: 3, contents: false });
+    checkResponse(found, "search over the corpus");
+    found.results.forEach((r) => checkResult(r, { score: true }));
+    const record = found.results[0];
+    check(record !== undefined && record.id === corpusID, `search over the corpus: want ${corpusID} first`, found);
+    check(record.url !== "" && new URL(record.url).protocol !== "", "search over the corpus: want an absolute URL", record);
+    const got = await exa.getContents([record.url], { text: true });
+    check(got.results.length === 1 && got.results[0].id === corpusID && got.results[0].url === record.url,
+      "getContents of a corpus record's URL: want the record, under the same URL", got);
+    checkResult(got.results[0], { text: true });
+    check((got.statuses ?? []).every((s) => s.id === record.url && s.status === "success"), "getContents of a corpus record's URL: want success", got.statuses);
+    const like = await exa.findSimilar(record.url, { numResults: 3 });
+    checkResponse(like, "findSimilar of a corpus record's URL");
+    check(like.results.length > 0 && like.results.every((r) => r.url !== "" && r.id !== corpusID),
+      "findSimilar of a corpus record's URL: want other documents, each with a URL", like);
+    like.results.forEach((r) => checkResult(r, { text: true, score: true }));
+    done.push("search, getContents, findSimilar over a corpus without URLs");
+  }
 
   const liveURL = process.env.CARI_LIVE_URL;
   if (liveURL) {
