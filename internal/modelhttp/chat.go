@@ -6,6 +6,45 @@ import "encoding/json"
 type ChatMessage struct {
 	Role    string `json:"role"`
 	Content string `json:"content"`
+	// ToolCalls are the calls an assistant message made of the request's
+	// Tools, sent back as the model wrote them.
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	// ToolCallID names the call that a message of role "tool" answers.
+	ToolCallID string `json:"tool_call_id,omitempty"`
+}
+
+// Tool is a function the model may call: OpenAI's {"type": "function",
+// "function": {"name", "description", "parameters"}}, which vLLM (with a
+// tool-call parser), llama.cpp, SGLang and Ollama accept.
+type Tool struct {
+	Type     string       `json:"type"`
+	Function ToolFunction `json:"function"`
+}
+
+// ToolFunction describes a tool: its name, what it is for (the model
+// chooses by it) and the JSON Schema of its arguments.
+type ToolFunction struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Parameters  json.RawMessage `json:"parameters"`
+}
+
+// ToolCall is one call the model made: the function's name and its
+// arguments as a JSON string, which the model wrote and may have got wrong.
+type ToolCall struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+// Usage is the token count a server reports for one completion.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
 }
 
 // ChatRequest is the body of POST /v1/chat/completions, with the fields
@@ -25,6 +64,10 @@ type ChatRequest struct {
 	ChatTemplateKwargs map[string]any `json:"chat_template_kwargs,omitempty"`
 	// ResponseFormat, if set, asks for output in a shape; see JSONSchemaFormat.
 	ResponseFormat *ResponseFormat `json:"response_format,omitempty"`
+	// Tools the model may call; ToolChoice ("auto", "none") says whether
+	// it may call them now. Both are left out when empty.
+	Tools      []Tool `json:"tools,omitempty"`
+	ToolChoice string `json:"tool_choice,omitempty"`
 }
 
 // ResponseFormat is OpenAI's response_format: {"type": "json_schema",
@@ -66,13 +109,16 @@ type ChatCompletion struct {
 	// "type", "code"}), which has no "error" field.
 	Object  string `json:"object"`
 	Message string `json:"message"`
+	// Usage is the tokens the completion took, when the server says.
+	Usage *Usage `json:"usage"`
 }
 
 // ChatChoice is one choice of a completion: its message, or in a stream
 // its delta, and the logprobs of its tokens when they were asked for.
 type ChatChoice struct {
 	Message struct {
-		Content *string `json:"content"`
+		Content   *string    `json:"content"`
+		ToolCalls []ToolCall `json:"tool_calls"`
 	} `json:"message"`
 	Delta struct {
 		Content string `json:"content"`

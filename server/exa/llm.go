@@ -227,24 +227,11 @@ func completionText(data []byte) (string, error) {
 	if !ok {
 		return "", errors.New("malformed answer: no choices[0].message.content")
 	}
-	text := strings.TrimSpace(stripThinking(content))
+	text := strings.TrimSpace(modelhttp.StripThinking(content))
 	if text == "" {
 		return "", errors.New("the answer is empty")
 	}
 	return text, nil
-}
-
-// stripThinking drops a leading <think> block, which a template that
-// ignores enable_thinking=false leaves in the answer.
-func stripThinking(s string) string {
-	t := strings.TrimSpace(s)
-	if !strings.HasPrefix(t, "<think>") {
-		return s
-	}
-	if _, after, ok := strings.Cut(t, "</think>"); ok {
-		return after
-	}
-	return ""
 }
 
 // stream asks for the answer streamed, handing each piece to emit as it

@@ -86,7 +86,7 @@ func schemaError(err error) string {
 
 // validate parses text as JSON and checks it against s.
 func (s *outputSchema) validate(text string) (json.RawMessage, error) {
-	text = strings.TrimSpace(stripCodeFence(stripThinking(text)))
+	text = strings.TrimSpace(modelhttp.StripCodeFence(modelhttp.StripThinking(text)))
 	v, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
 	if err != nil {
 		return nil, fmt.Errorf("the reply is not JSON: %v", err)
@@ -99,20 +99,6 @@ func (s *outputSchema) validate(text string) (json.RawMessage, error) {
 		return nil, fmt.Errorf("the reply is not JSON: %v", err)
 	}
 	return compact.Bytes(), nil
-}
-
-// stripCodeFence drops a Markdown code fence around JSON, which models
-// without constrained decoding like to write.
-func stripCodeFence(s string) string {
-	t := strings.TrimSpace(s)
-	if !strings.HasPrefix(t, "```") {
-		return s
-	}
-	t = strings.TrimPrefix(t, "```")
-	if nl := strings.IndexByte(t, '\n'); nl >= 0 {
-		t = t[nl+1:] // the fence's language tag
-	}
-	return strings.TrimSuffix(strings.TrimSpace(t), "```")
 }
 
 // structuredRequest asks for JSON valid against s: the schema in the
