@@ -18,9 +18,9 @@ import (
 // sources number the documents the tools showed the model, from 1, once
 // each: a report cites them by number.
 type sources struct {
-	list  []Citation
+	list   []Citation
 	isRead []bool
-	byURL map[string]int
+	byURL  map[string]int
 }
 
 // add numbers r, or returns the number it already has.
