@@ -22,6 +22,7 @@ import (
 
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/server/exa"
+	"github.com/cari-search/cari/server/research"
 )
 
 // HTTPOptions configure the HTTP/JSON side of the server.
@@ -47,10 +48,10 @@ const uploadPath = "/v1/documents:upsert"
 // newHTTPHandler returns the HTTP side: the gateway under /v1/ (calling the
 // services over conn, so the gRPC interceptors guard it too), Exa's REST
 // endpoints (/search, /findSimilar, /contents, /answer; over conn too),
-// the MCP tools at /mcp (over Exa's endpoints),
-// /openapi.json, /metrics, /healthz and the search page at /, with CORS
+// the MCP tools at /mcp and the Research API at /research/v1 (both over
+// Exa's endpoints), /openapi.json, /metrics, /healthz and the search page at /, with CORS
 // and gzip around them.
-func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs *health.Server) (http.Handler, error) {
+func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs *health.Server) (http.Handler, *research.Service, error) {
 	gw := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, bodyMarshaler{&runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
 			// lowerCamelCase names, as proto JSON has them; both forms are
@@ -72,13 +73,13 @@ func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs
 		runtime.WithErrorHandler(httpError),
 	)
 	if err := cariv1.RegisterSearchServiceHandler(ctx, gw, conn); err != nil {
-		return nil, fmt.Errorf("register SearchService gateway: %w", err)
+		return nil, nil, fmt.Errorf("register SearchService gateway: %w", err)
 	}
 	if err := cariv1.RegisterIndexServiceHandler(ctx, gw, conn); err != nil {
-		return nil, fmt.Errorf("register IndexService gateway: %w", err)
+		return nil, nil, fmt.Errorf("register IndexService gateway: %w", err)
 	}
 	if err := cariv1.RegisterCollectionServiceHandler(ctx, gw, conn); err != nil {
-		return nil, fmt.Errorf("register CollectionService gateway: %w", err)
+		return nil, nil, fmt.Errorf("register CollectionService gateway: %w", err)
 	}
 
 	h := opts.HTTP
@@ -100,10 +101,14 @@ func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs
 		ClientIPKey: clientIPKey, Answer: opts.Answer, Live: newLiveCrawler(opts), Logger: opts.Logger, URLTemplate: opts.URLTemplate,
 		CollectionURLTemplate: opts.Collections.urlTemplate()})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := mountMCP(mux, opts, h.MaxBodyBytes); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	rs, err := mountResearch(mux, opts, h.MaxBodyBytes)
+	if err != nil {
+		return nil, nil, err
 	}
 	if opts.Metrics != nil && !h.NoMetrics {
 		mux.Handle("GET /metrics", opts.Metrics.Handler())
@@ -114,9 +119,12 @@ func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs
 
 	gz, err := gzhttp.NewWrapper(gzhttp.EnableZstd(false), gzhttp.AllowCompressedRequests(true))
 	if err != nil {
-		return nil, err
+		if rs != nil {
+			rs.Close()
+		}
+		return nil, nil, err
 	}
-	return gz(cors(h.CORSOrigins, opts.Tracing.handler(mux))), nil
+	return gz(cors(h.CORSOrigins, opts.Tracing.handler(mux))), rs, nil
 }
 
 // bodyMarshaler is the gateway's JSON marshaler with decoding errors that

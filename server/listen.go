@@ -16,6 +16,8 @@ import (
 	"google.golang.org/grpc/health"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/cari-search/cari/server/research"
 )
 
 // Server is cari serve's network side: a gRPC server, an HTTP server (the
@@ -37,6 +39,8 @@ type Server struct {
 	tracing  *Tracing
 	// router holds the collections opened on request, closed at Shutdown.
 	router *router
+	// research runs the research tasks, stopped at Shutdown; nil: none.
+	research *research.Service
 }
 
 // New builds the servers; Serve starts them.
@@ -65,7 +69,8 @@ func New(opts Options) (*Server, error) {
 	s.conn = conn
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	handler, err := newHTTPHandler(ctx, opts, conn, hs)
+	handler, rs, err := newHTTPHandler(ctx, opts, conn, hs)
+	s.research = rs
 	if err != nil {
 		cancel()
 		conn.Close()
@@ -173,6 +178,11 @@ func (s *Server) ServeUntil(ctx context.Context, grpcLis, httpLis net.Listener, 
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
 	s.health.Shutdown()
+	if s.research != nil {
+		// First, so that the tasks' streams end and their last tool calls
+		// still find the in-process server.
+		s.research.Close()
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { gracefulStop(ctx, s.external) })
 	wg.Go(func() {

@@ -25,6 +25,7 @@ import (
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/server/exa"
+	"github.com/cari-search/cari/server/research"
 )
 
 // Options configure the server: its services, limits and transports.
@@ -82,6 +83,10 @@ type Options struct {
 	// LiveCrawl configures the live fetches of Exa's endpoints; the zero
 	// value turns them off.
 	LiveCrawl LiveCrawlOptions
+	// Research configures Exa's Research API, whose agent runs on the
+	// Answer LLM; no Dir turns it off. Exa, Chat and Logger are the
+	// server's.
+	Research research.Options
 }
 
 // DefaultKeepalive closes connections idle for 15 minutes, pings an idle

@@ -23,6 +23,7 @@ import (
 	"github.com/cari-search/cari/searcher/rerank"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/server/exa"
+	"github.com/cari-search/cari/server/research"
 	"github.com/cari-search/cari/store/catalog"
 	"github.com/cari-search/cari/web"
 )
@@ -61,6 +62,7 @@ type serveFlags struct {
 
 	answer      exa.AnswerOptions
 	urlTemplate string
+	research    research.Options
 }
 
 func (f *serveFlags) register(fs *pflag.FlagSet) {
@@ -113,10 +115,14 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.reindex.Keep, "reindex-keep", reindex.DefaultKeep, "replaced generations kept for rollback after a Reindex swap; -1 keeps all")
 
 	fs.StringVar(&f.urlTemplate, "url-template", "", `url that Exa's endpoints give a document indexed without one, {id} standing for its ID ("https://docs.example.org/{id}"), unless its collection has a url_template of its own; "": cari:doc/ID`)
-	fs.StringVar(&f.answer.URL, "answer-url", "", `OpenAI-compatible chat server (vLLM, llama.cpp, Ollama) that writes Exa's answers, summaries, deep-search query variations and outputSchema output, including /v1 ("http://127.0.0.1:8002/v1"); "": extractive answers and summaries only`)
+	fs.StringVar(&f.answer.URL, "answer-url", "", `OpenAI-compatible chat server (vLLM, llama.cpp, Ollama) that writes Exa's answers, summaries, deep-search query variations and outputSchema output, and runs research tasks (with tool calls), including /v1 ("http://127.0.0.1:8002/v1"); "": extractive answers and summaries only`)
 	fs.StringVar(&f.answer.Model, "answer-model", "", "served model name of --answer-url (e.g. Qwen/Qwen3-8B); required with it")
 	fs.StringVar(&f.answer.APIKeyFile, "answer-api-key-file", "", "file holding --answer-url's API key (default: $"+exa.DefaultAnswerAPIKeyEnv+")")
 	fs.DurationVar(&f.answer.Timeout, "answer-timeout", exa.DefaultAnswerTimeout, "time the LLM may take to write one answer before /answer falls back to an extractive one")
+	fs.IntVar(&f.research.MaxSteps, "research-max-steps", research.DefaultMaxSteps, "model calls one research task may make; the last must write its output")
+	fs.IntVar(&f.research.MaxTokens, "research-max-tokens", research.DefaultMaxTokens, "tokens (prompt and completion, as --answer-url counts them) one research task may spend")
+	fs.DurationVar(&f.research.Timeout, "research-timeout", research.DefaultTimeout, "longest one research task may run")
+	fs.IntVar(&f.research.MaxConcurrent, "research-concurrency", research.DefaultMaxConcurrent, "research tasks running at once; more wait, pending")
 }
 
 func (f *serveFlags) check() error {
@@ -284,6 +290,7 @@ func newServer(ctx context.Context, f *serveFlags, guard *server.Guard, log *slo
 		LiveCrawl:     f.liveCrawl,
 	}
 	opts.Crawl.StateDir, opts.Crawl.MinHostDelay = filepath.Join(st.Dir, "crawl"), noneIfZero(f.crawlMinDelay)
+	opts.Research, opts.Research.Dir = f.research, filepath.Join(f.stack.dataDir, "research")
 	opts.Collections = collections.Serving(st, f.stack.options(log))
 	opts.HTTP.MaxBodyBytes, opts.HTTP.MaxUploadBytes, opts.HTTP.NoMetrics = int64(f.requestBytes), int64(f.uploadBytes), !f.metrics
 	if f.web {
