@@ -1,28 +1,21 @@
 package exa_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/cari-search/cari/internal/chattest"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/server/exa"
 )
 
-// chatServer is an OpenAI-compatible chat server on loopback that records
-// the requests it gets and answers with reply.
-type chatServer struct {
-	*httptest.Server
-	mu       sync.Mutex
-	requests []chatCall
-}
+// chatServer is the shared chat test server (internal/chattest), which
+// records the requests it gets, answering each with one reply.
+type chatServer struct{ *chattest.Server }
 
 type chatCall struct {
 	path, auth string
@@ -31,36 +24,19 @@ type chatCall struct {
 
 func startChatServer(t *testing.T, reply http.HandlerFunc) *chatServer {
 	t.Helper()
-	cs := &chatServer{}
-	cs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body map[string]any
-		b, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(b, &body); err != nil {
-			t.Errorf("chat request body is not JSON: %v\n%s", err, b)
-		}
-		cs.mu.Lock()
-		cs.requests = append(cs.requests, chatCall{path: r.URL.Path, auth: r.Header.Get("Authorization"), body: body})
-		cs.mu.Unlock()
-		r.Body = io.NopCloser(bytes.NewReader(b)) // for replies that depend on the request
-		reply(w, r)
-	}))
-	t.Cleanup(cs.Close)
-	return cs
+	return &chatServer{chattest.Start(t).Repeat(reply)}
 }
 
 func (cs *chatServer) calls() []chatCall {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	return append([]chatCall(nil), cs.requests...)
+	var out []chatCall
+	for _, c := range cs.Calls() {
+		out = append(out, chatCall{path: c.Path, auth: c.Auth, body: c.Body})
+	}
+	return out
 }
 
 // chatJSON answers with one chat completion holding content.
-func chatJSON(content string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"id":"chatcmpl-1","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":%q},"finish_reason":"stop"}]}`, content)
-	}
-}
+func chatJSON(content string) http.HandlerFunc { return chattest.Reply(content) }
 
 // chatStream streams pieces as chat completion chunks, then tail (the
 // [DONE] line, or something else).
