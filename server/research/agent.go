@@ -101,12 +101,56 @@ func (c *chatClient) complete(ctx context.Context, messages []modelhttp.ChatMess
 	if msg.Content != nil {
 		r.content = modelhttp.StripThinking(*msg.Content)
 	}
+	if len(r.toolCalls) == 0 {
+		r.content, r.toolCalls = textToolCalls(r.content)
+	}
 	if cc.Usage != nil && cc.Usage.TotalTokens > 0 {
 		r.tokens = cc.Usage.TotalTokens
 	} else {
 		r.tokens = estimateTokens(messages) + len(data)/charsPerToken
 	}
 	return r, nil
+}
+
+// toolCallTag opens a tool call that Qwen's and Hermes' chat templates
+// write into the text, which a server without a tool-call parser (vLLM
+// without --tool-call-parser hermes) passes on as it is.
+const toolCallTag = "<tool_call>"
+
+// textToolCalls takes the <tool_call>{"name", "arguments"}</tool_call>
+// blocks out of content, as the calls a parser would have made of them;
+// a block that does not decode is left in the text, and the reply is then
+// final, for the output check to refuse.
+func textToolCalls(content string) (string, []modelhttp.ToolCall) {
+	if !strings.Contains(content, toolCallTag) {
+		return content, nil
+	}
+	var calls []modelhttp.ToolCall
+	var rest strings.Builder
+	text := content
+	for {
+		before, after, ok := strings.Cut(text, toolCallTag)
+		rest.WriteString(before)
+		if !ok {
+			break
+		}
+		body, tail, closed := strings.Cut(after, "</tool_call>")
+		var call struct {
+			Name      string          `json:"name"`
+			Arguments json.RawMessage `json:"arguments"`
+		}
+		if err := json.Unmarshal([]byte(strings.TrimSpace(body)), &call); err != nil || call.Name == "" {
+			return content, nil
+		}
+		var tc modelhttp.ToolCall
+		tc.Type, tc.Function.Name, tc.Function.Arguments = "function", call.Name, string(call.Arguments)
+		calls = append(calls, tc)
+		if !closed {
+			break
+		}
+		text = tail
+	}
+	return strings.TrimSpace(rest.String()), calls
 }
 
 // estimateTokens guesses the prompt's tokens from its characters.

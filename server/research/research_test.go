@@ -396,3 +396,27 @@ func TestStream(t *testing.T) {
 		t.Errorf("streamed %v, want %v", types, want)
 	}
 }
+
+// TestTextToolCalls reads the <tool_call> blocks that Qwen3 writes into
+// its text when the server has no tool-call parser, as tool calls.
+func TestTextToolCalls(t *testing.T) {
+	chat := chattest.Start(t,
+		chattest.Reply("Let me search.\n<tool_call>\n{\"name\": \"search\", \"arguments\": {\"query\": \"etna\"}}\n</tool_call>"),
+		chattest.Reply("Etna sends lava fountains into the sky [2]."),
+	)
+	e := start(t, chat, research.Options{})
+	m := e.wait(e.create(`{"instructions":"Etna?"}`), "completed", "failed")
+	if m["status"] != "completed" {
+		t.Fatalf("task %v", m)
+	}
+	msgs := chat.Calls()[1].Messages()
+	asst := msgs[2]
+	tc := asst["tool_calls"].([]any)[0].(map[string]any)
+	fn := tc["function"].(map[string]any)
+	if asst["content"] != "Let me search." || fn["name"] != "search" || fn["arguments"] != `{"query": "etna"}` || tc["id"] != msgs[3]["tool_call_id"] {
+		t.Errorf("assistant message %v, tool result %v", asst, msgs[3])
+	}
+	if exa := e.exa.calls(); len(exa) != 1 || exa[0].body["query"] != "etna" {
+		t.Errorf("Exa calls %+v", exa)
+	}
+}
