@@ -139,6 +139,8 @@ func (f *serveFlags) check() error {
 		return errors.New("--limit-* settings must not be negative")
 	case f.tracing.SampleRatio < 0 || f.tracing.SampleRatio > 1:
 		return fmt.Errorf("--tracing-sample-ratio must be between 0 and 1, got %v", f.tracing.SampleRatio)
+	case f.research.MaxSteps < 0 || f.research.MaxTokens < 0 || f.research.Timeout < 0 || f.research.MaxConcurrent < 0:
+		return errors.New("--research-* settings must not be negative (0: the default)")
 	case f.answer.URL != "" && f.answer.Model == "":
 		return errors.New("--answer-model is required with --answer-url")
 	case f.answer.Timeout < 0:
