@@ -3,6 +3,7 @@ package modelhttp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -96,4 +97,17 @@ func payloadOf(body any) ([]byte, error) {
 		return b, nil
 	}
 	return json.Marshal(body)
+}
+
+// CheckServer checks the API root and model name that a client of a model
+// server is configured with; callers say which client in front of the
+// error.
+func CheckServer(url, model string) error {
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return fmt.Errorf("server URL %q is not http(s)", url)
+	}
+	if model == "" {
+		return errors.New("model name is required with a server URL")
+	}
+	return nil
 }

@@ -94,11 +94,8 @@ func newLLMAnswerer(o AnswerOptions, log *slog.Logger) (*llmAnswerer, error) {
 	if o.URL == "" {
 		return nil, nil
 	}
-	if !strings.HasPrefix(o.URL, "http://") && !strings.HasPrefix(o.URL, "https://") {
-		return nil, fmt.Errorf("answer LLM: server URL %q is not http(s)", o.URL)
-	}
-	if o.Model == "" {
-		return nil, errors.New("answer LLM: model name is required with a server URL")
+	if err := modelhttp.CheckServer(o.URL, o.Model); err != nil {
+		return nil, fmt.Errorf("answer LLM: %w", err)
 	}
 	if o.APIKey == "" {
 		key, err := modelhttp.LoadAPIKey(o.APIKeyFile, DefaultAnswerAPIKeyEnv)

@@ -5,14 +5,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/server/internal/servertest"
 )
 
 // specDocs are indexed beside the fixture for the spec test: records as a
@@ -33,34 +32,11 @@ type specSchemas struct {
 	exaError *jsonschema.Schema
 }
 
-// loadSpec compiles the response schemas. Formats are asserted (a url
-// must be an absolute URI), as a strictly typed client checks them.
+// loadSpec compiles the response schemas.
 func loadSpec(t *testing.T) specSchemas {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/exa-openapi-schemas.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc any
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	// Through JSON, so numbers are what the validator expects.
-	js, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(js))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const base = "https://github.com/exa-labs/openapi-spec/exa-openapi-spec.yaml"
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.AssertFormat()
-	if err := c.AddResource(base, inst); err != nil {
-		t.Fatal(err)
-	}
+	const base = servertest.ExaSpec
+	c := servertest.SpecCompiler(t, "testdata/exa-openapi-schemas.yaml")
 	errorSchema := map[string]any{
 		"type":     "object",
 		"required": []any{"requestId", "error", "tag"},

@@ -51,11 +51,8 @@ func newChatClient(o ChatOptions) (*chatClient, error) {
 	if o.URL == "" {
 		return nil, nil
 	}
-	if !strings.HasPrefix(o.URL, "http://") && !strings.HasPrefix(o.URL, "https://") {
-		return nil, fmt.Errorf("research: chat server URL %q is not http(s)", o.URL)
-	}
-	if o.Model == "" {
-		return nil, errors.New("research: a model name is required with the chat server URL")
+	if err := modelhttp.CheckServer(o.URL, o.Model); err != nil {
+		return nil, fmt.Errorf("research: chat %w", err)
 	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = DefaultCallTimeout

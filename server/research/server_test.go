@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/cari-search/cari/internal/chattest"
 	"github.com/cari-search/cari/searcher"
@@ -55,28 +53,9 @@ func startServer(t *testing.T, chat *chattest.Server) string {
 // spec (testdata/exa-research-schemas.yaml names its source).
 func specSchemas(t *testing.T) (task, list *jsonschema.Schema) {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/exa-research-schemas.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc any
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	js, _ := json.Marshal(doc) // through JSON, so numbers are what the validator expects
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(js))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const base = "https://github.com/exa-labs/openapi-spec/exa-openapi-spec.yaml"
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.AssertFormat()
-	if err := c.AddResource(base, inst); err != nil {
-		t.Fatal(err)
-	}
+	c := servertest.SpecCompiler(t, "testdata/exa-research-schemas.yaml")
 	compile := func(name string) *jsonschema.Schema {
-		s, err := c.Compile(base + "#/components/schemas/" + name)
+		s, err := c.Compile(servertest.ExaSpec + "#/components/schemas/" + name)
 		if err != nil {
 			t.Fatalf("compile %s: %v", name, err)
 		}

@@ -6,16 +6,7 @@
 // CARI_URL and CARI_KEY set; exits 1 on the first failure.
 import Exa, { ExaError } from "exa-js";
 import type { Research, ResearchEvent, ListResearchResponse } from "exa-js";
-
-function env(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-}
-
-function check(cond: boolean, what: string, got?: unknown): asserts cond {
-  if (!cond) throw new Error(`${what}; got ${JSON.stringify(got, null, 1)}`);
-}
+import { check, env } from "./check";
 
 // checkTask checks at run time what Research promises at compile time.
 function checkTask(r: Research, what: string): void {

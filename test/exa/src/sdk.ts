@@ -9,16 +9,7 @@
 // 1 on the first failure.
 import Exa, { ExaError } from "exa-js";
 import type { AnswerResponse, AnswerStreamChunk, SearchResponse, SearchResult, ContentsOptions } from "exa-js";
-
-function env(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-}
-
-function check(cond: boolean, what: string, got?: unknown): asserts cond {
-  if (!cond) throw new Error(`${what}; got ${JSON.stringify(got, null, 1)}`);
-}
+import { check, env } from "./check";
 
 // checkResult checks at run time what SearchResult<T> promises at compile time.
 function checkResult<T extends ContentsOptions>(r: SearchResult<T>, want: { text?: boolean; highlights?: boolean; score?: boolean }): void {
