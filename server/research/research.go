@@ -140,9 +140,12 @@ func New(o Options) (*Service, error) {
 	s := &Service{opts: o, store: taskStore{dir: o.Dir}, chat: chat, log: o.Logger, now: time.Now,
 		tasks: map[string]*task{}, slots: make(chan struct{}, o.MaxConcurrent)}
 	s.ctx, s.stop = context.WithCancelCause(context.Background())
-	recs, err := s.store.load()
+	recs, skipped, err := s.store.load()
 	if err != nil {
 		return nil, err
+	}
+	for _, err := range skipped {
+		s.log.Error("research task skipped", "error", err)
 	}
 	for _, rec := range recs {
 		if !rec.Status.finished() {

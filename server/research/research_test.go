@@ -1,10 +1,14 @@
 package research_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -418,5 +422,29 @@ func TestTextToolCalls(t *testing.T) {
 	}
 	if exa := e.exa.calls(); len(exa) != 1 || exa[0].body["query"] != "etna" {
 		t.Errorf("Exa calls %+v", exa)
+	}
+}
+
+// TestDamagedTaskFile leaves a task file that does not decode where it
+// is, logs it, and starts with the others.
+func TestDamagedTaskFile(t *testing.T) {
+	dir := t.TempDir()
+	chat := chattest.Start(t, chattest.Reply("Nothing to cite."))
+	first := start(t, chat, research.Options{Dir: dir})
+	good := first.create(`{"instructions":"Volcanoes?"}`)
+	first.wait(good, "completed")
+	first.svc.Close()
+	damaged := filepath.Join(dir, "r0123456789abcdef.json")
+	if err := os.WriteFile(damaged, []byte(`{"researchId": "r01`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	second := start(t, nil, research.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	second.wait(good, "completed")
+	if b, err := os.ReadFile(damaged); err != nil || string(b) != `{"researchId": "r01` {
+		t.Errorf("the damaged file is gone or changed: %q %v", b, err)
+	}
+	if !strings.Contains(logs.String(), "r0123456789abcdef.json: not a research task") {
+		t.Errorf("log %q does not name the damaged file", logs.String())
 	}
 }

@@ -221,31 +221,35 @@ func (s taskStore) save(rec Record) error {
 	})
 }
 
-// load reads every task in dir, which it creates if need be; a file that
-// does not decode is an error naming it, never removed.
-func (s taskStore) load() ([]Record, error) {
+// load reads every task in dir, which it creates if need be. A file that
+// cannot be read or decoded is left as it is and reported in skipped, so
+// that one damaged task neither stops the server nor is lost.
+func (s taskStore) load() (recs []Record, skipped []error, err error) {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("research tasks directory: %w", err)
+		return nil, nil, fmt.Errorf("research tasks directory: %w", err)
 	}
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
-		return nil, fmt.Errorf("research tasks directory: %w", err)
+		return nil, nil, fmt.Errorf("research tasks directory: %w", err)
 	}
-	var recs []Record
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") || !validID(strings.TrimSuffix(name, ".json")) {
+		id := strings.TrimSuffix(name, ".json")
+		if e.IsDir() || !strings.HasSuffix(name, ".json") || !validID(id) {
 			continue // temporary files of an interrupted write, and strangers
 		}
-		b, err := os.ReadFile(filepath.Join(s.dir, name))
+		path := filepath.Join(s.dir, name)
+		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("research task %s: %w", name, err)
+			skipped = append(skipped, err)
+			continue
 		}
 		var rec Record
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return nil, fmt.Errorf("research task %s: %w", filepath.Join(s.dir, name), err)
+		if err := json.Unmarshal(b, &rec); err != nil || rec.ResearchID != id {
+			skipped = append(skipped, fmt.Errorf("%s: not a research task (%v); left as it is", path, err))
+			continue
 		}
 		recs = append(recs, rec)
 	}
-	return recs, nil
+	return recs, skipped, nil
 }
