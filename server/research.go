@@ -28,6 +28,9 @@ func mountResearch(mux *http.ServeMux, opts Options, maxBody int64) (*research.S
 	}
 	ro.Chat = research.ChatOptions{URL: a.URL, Model: a.Model, APIKey: key, HTTPClient: a.HTTPClient}
 	ro.Exa, ro.Logger, ro.MaxBodyBytes = mux, opts.Logger, maxBody
+	// Without keys a task's tool calls need none, so it can go on after
+	// a restart; with keys its creator's was never stored.
+	ro.Resume = !opts.Guard.HasKeys()
 	svc, err := research.New(ro)
 	if err != nil {
 		return nil, err

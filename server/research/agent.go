@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,6 +173,45 @@ type agent struct {
 	messages []modelhttp.ChatMessage
 	tokens   int
 	steps    int
+	// corrected says the model was sent back its output once already.
+	corrected bool
+}
+
+// agentState is what an agent needs to go on after a restart: the
+// conversation, the budgets spent and the numbered sources.
+type agentState struct {
+	Messages  []modelhttp.ChatMessage `json:"messages"`
+	Steps     int                     `json:"steps"`
+	Tokens    int                     `json:"tokens"`
+	Corrected bool                    `json:"corrected,omitempty"`
+	Sources   []Citation              `json:"sources,omitempty"`
+	// Read are the numbers of the sources the agent read.
+	Read []int `json:"read,omitempty"`
+}
+
+// checkpoint stores the agent's state with the task.
+func (a *agent) checkpoint() {
+	st := &agentState{Messages: slices.Clone(a.messages), Steps: a.steps, Tokens: a.tokens, Corrected: a.corrected,
+		Sources: slices.Clone(a.tools.sources.list)}
+	for i, read := range a.tools.sources.isRead {
+		if read {
+			st.Read = append(st.Read, i+1)
+		}
+	}
+	a.s.save(a.t, func(r *Record) { r.State = st })
+}
+
+// restore puts the agent where st left it.
+func (a *agent) restore(st *agentState) {
+	a.messages, a.steps, a.tokens, a.corrected = st.Messages, st.Steps, st.Tokens, st.Corrected
+	for _, c := range st.Sources {
+		a.tools.sources.add(exaResult{ID: c.ID, URL: c.URL, Title: c.Title})
+	}
+	for _, n := range st.Read {
+		if n >= 1 && n <= a.tools.sources.count() {
+			a.tools.sources.markRead(n)
+		}
+	}
 }
 
 // newAgent starts the conversation of the task rec.
@@ -195,13 +235,15 @@ func (s *Service) newAgent(t *task, rec Record) (*agent, error) {
 		{Role: "system", Content: systemPrompt + "\n\n" + final},
 		{Role: "user", Content: rec.Instructions},
 	}
+	if rec.State != nil {
+		a.restore(rec.State)
+	}
 	return a, nil
 }
 
 // run talks with the model until it writes an output that passes, or a
 // budget ends the task.
 func (a *agent) run(ctx context.Context) (*Output, error) {
-	corrected := false
 	for a.steps < a.s.opts.MaxSteps {
 		a.steps++
 		final := a.steps == a.s.opts.MaxSteps || a.tokens >= a.s.opts.MaxTokens
@@ -214,6 +256,7 @@ func (a *agent) run(ctx context.Context) (*Output, error) {
 				return nil, a.budgetError(r)
 			}
 			a.act(ctx, r)
+			a.checkpoint()
 			continue
 		}
 		out, problem := a.output(r.content)
@@ -221,12 +264,13 @@ func (a *agent) run(ctx context.Context) (*Output, error) {
 			a.event(eventPlanOutput, nil, &EventOutput{OutputType: "stop", Reasoning: "the agent wrote its output"})
 			return out, nil
 		}
-		if final || corrected {
+		if final || a.corrected {
 			return nil, problem
 		}
-		corrected = true
+		a.corrected = true
 		a.messages = append(a.messages, modelhttp.ChatMessage{Role: "assistant", Content: r.content},
 			modelhttp.ChatMessage{Role: "user", Content: problem.Error() + ". Write your final reply again, corrected."})
+		a.checkpoint()
 	}
 	return nil, fmt.Errorf("the model made %d calls, its step budget, without writing an output that passes", a.s.opts.MaxSteps)
 }

@@ -148,11 +148,13 @@ func (s *Service) add(req createRequest, auth map[string]string) (Record, error)
 	return rec, nil
 }
 
-// view is rec as a response: events only when asked for.
+// view is rec as a response: events only when asked for, and never the
+// agent's state.
 func view(rec Record, events bool) Record {
 	if !events {
 		rec.Events = nil
 	}
+	rec.State = nil
 	return rec
 }
 

@@ -10,8 +10,10 @@
 // /findSimilar) in-process with the credentials of the request that made
 // the task, so its searches pass the same API keys, limits, logs and
 // metrics as any other. Tasks are stored one file each in a directory and
-// survive a restart; one that was running when the server stopped is
-// failed with that reason, as its credentials were never written down.
+// survive a restart; one that was running when the server stopped goes on
+// from its last step on a server without keys (Options.Resume), and is
+// failed with that reason on one with keys, as its creator's key was never
+// written down.
 package research
 
 import (
@@ -73,6 +75,11 @@ type Options struct {
 	// MaxPending bounds the tasks waiting to run (default
 	// DefaultMaxPending).
 	MaxPending int
+	// Resume runs again, from their last step, the tasks that a stopped
+	// server left unfinished, rather than failing them. Only for a server
+	// without API keys: with keys, a task's tool calls carry the key of
+	// the request that created it, which is never stored.
+	Resume bool
 	// MaxBodyBytes bounds a create request's body (default 1 MiB).
 	MaxBodyBytes int64
 	// Logger receives the tasks' failures; nil discards them.
@@ -147,15 +154,25 @@ func New(o Options) (*Service, error) {
 	for _, err := range skipped {
 		s.log.Error("research task skipped", "error", err)
 	}
+	var resume []*task
 	for _, rec := range recs {
-		if !rec.Status.finished() {
+		if !rec.Status.finished() && !o.Resume {
 			rec = failed(rec, errInterrupted, s.now())
 			if err := s.store.save(rec); err != nil {
 				return nil, fmt.Errorf("research task %s: %w", rec.ResearchID, err)
 			}
 			s.log.Warn("research task failed: the server stopped while it ran", "research_id", rec.ResearchID)
 		}
-		s.tasks[rec.ResearchID] = newTask(rec)
+		t := newTask(rec)
+		s.tasks[rec.ResearchID] = t
+		if !rec.Status.finished() {
+			resume = append(resume, t)
+		}
+	}
+	for _, t := range resume {
+		s.log.Info("resuming research task", "research_id", t.id, "status", t.rec.Status)
+		s.pending++
+		s.start(t)
 	}
 	return s, nil
 }
@@ -194,7 +211,7 @@ func (s *Service) Close() {
 // failed is rec failed for err at now, with the research-output event
 // that says why.
 func failed(rec Record, err error, now time.Time) Record {
-	rec.Status, rec.Error, rec.FinishedAt = StatusFailed, err.Error(), now.UnixMilli()
+	rec.Status, rec.Error, rec.FinishedAt, rec.State = StatusFailed, err.Error(), now.UnixMilli(), nil
 	rec.Events = append(rec.Events, Event{EventType: eventOutput, ResearchID: rec.ResearchID, CreatedAt: now.UnixMilli(),
 		Output: &EventOutput{OutputType: "failed", Error: err.Error()}})
 	return rec
@@ -237,8 +254,10 @@ func (s *Service) run(ctx context.Context, t *task) (*Output, error) {
 		fmt.Errorf("the task ran past its time budget of %s", s.opts.Timeout))
 	defer cancel()
 	rec := s.save(t, func(r *Record) {
+		if r.Status != StatusRunning { // a resumed task has its plan
+			r.Events = append(r.Events, Event{EventType: eventPlanDef, ResearchID: r.ResearchID, CreatedAt: s.now().UnixMilli(), PlanID: planID})
+		}
 		r.Status = StatusRunning
-		r.Events = append(r.Events, Event{EventType: eventPlanDef, ResearchID: r.ResearchID, CreatedAt: s.now().UnixMilli(), PlanID: planID})
 	})
 	a, err := s.newAgent(t, rec)
 	if err != nil {
@@ -250,7 +269,11 @@ func (s *Service) run(ctx context.Context, t *task) (*Output, error) {
 // finish stores the task's end: its output, or why it has none.
 func (s *Service) finish(t *task, out *Output, err error) {
 	now := s.now()
+	if errors.Is(err, errShutdown) && s.opts.Resume {
+		return // left running on disk, to go on at the next start
+	}
 	rec := s.save(t, func(r *Record) {
+		r.State = nil
 		switch {
 		case r.Status.finished():
 			// canceled while the agent wound down

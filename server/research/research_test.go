@@ -448,3 +448,59 @@ func TestDamagedTaskFile(t *testing.T) {
 		t.Errorf("log %q does not name the damaged file", logs.String())
 	}
 }
+
+// TestResume goes on, on a server that resumes tasks, from the last step
+// stored before a crash: the conversation so far, its sources' numbers
+// and its budget; and leaves a task running at a graceful shutdown to go
+// on at the next start.
+func TestResume(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	chat := chattest.Start(t,
+		chattest.ToolCalls("", chattest.ToolCall{ID: "c1", Name: "search", Arguments: `{"query":"etna"}`}),
+		chattest.Stall(release),
+	)
+	first := start(t, chat, research.Options{Resume: true})
+	id := first.create(`{"instructions":"Etna?"}`)
+	for len(chat.Calls()) < 2 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// What a crash leaves: the file as the task's last step stored it.
+	crashed := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(first.dir, id+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(crashed, id+".json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	chat2 := chattest.Start(t, chattest.Reply("Etna sends lava fountains into the sky [2]."))
+	second := start(t, chat2, research.Options{Dir: crashed, Resume: true, MaxSteps: 2})
+	m := second.wait(id, "completed", "failed")
+	if m["status"] != "completed" || !strings.HasSuffix(m["output"].(map[string]any)["content"].(string), "2. [Etna lights up the night](https://news.example.com/etna)") {
+		t.Fatalf("resumed task %v", m)
+	}
+	if _, ok := m["state"]; ok {
+		t.Errorf("the agent's state is answered: %v", m)
+	}
+	calls := chat2.Calls()
+	msgs := calls[0].Messages()
+	if len(calls) != 1 || len(msgs) != 5 || msgs[2]["role"] != "assistant" || msgs[3]["tool_call_id"] != "c1" ||
+		!strings.Contains(msgs[4]["content"].(string), "budget for this task is spent") {
+		t.Errorf("resumed call: want the conversation so far and, its second step of two, the last: %v", msgs)
+	}
+	if got := eventTypes(m); strings.Count(strings.Join(got, " "), "plan-definition") != 1 {
+		t.Errorf("events %v: want one plan", got)
+	}
+
+	// A graceful shutdown leaves the task to the next start.
+	third := start(t, chattest.Start(t).Repeat(chattest.Stall(release)), research.Options{Dir: t.TempDir(), Resume: true})
+	id = third.create(`{"instructions":"Etna?"}`)
+	third.wait(id, "running")
+	third.svc.Close()
+	fourth := start(t, chattest.Start(t, chattest.Reply("Nothing to cite.")), research.Options{Dir: third.dir, Resume: true})
+	if m := fourth.wait(id, "completed", "failed"); m["status"] != "completed" {
+		t.Errorf("after a graceful shutdown: %v", m)
+	}
+}

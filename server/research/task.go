@@ -47,6 +47,10 @@ type Record struct {
 	CostDollars  *Cost           `json:"costDollars,omitempty"`
 	FinishedAt   int64           `json:"finishedAt,omitempty"`
 	Error        string          `json:"error,omitempty"`
+	// State is the agent's conversation so far, stored so that a server
+	// that resumes tasks (Options.Resume) goes on from the last step after
+	// a restart; dropped when the task ends, and never answered.
+	State *agentState `json:"state,omitempty"`
 }
 
 // Output is a completed task's result: the report in Markdown, or the
