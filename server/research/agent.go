@@ -22,6 +22,8 @@ const (
 	chatMaxRetries    = 1 // of a 408, 429, 5xx or network failure
 	chatRetryDelay    = time.Second
 	chatMaxReplyBytes = 16 << 20
+	// maxCallsPerReply bounds the tool calls run for one reply.
+	maxCallsPerReply = 8
 	// charsPerToken estimates tokens when the server reports no usage.
 	charsPerToken = 4
 )
@@ -325,7 +327,14 @@ func (a *agent) act(ctx context.Context, r reply) {
 		calls[i] = c
 	}
 	a.messages = append(a.messages, modelhttp.ChatMessage{Role: "assistant", Content: r.content, ToolCalls: calls})
-	for _, c := range calls {
+	for i, c := range calls {
+		if i >= maxCallsPerReply {
+			// Every call gets its result, as the protocol wants, but one
+			// reply may not search without bound.
+			a.messages = append(a.messages, modelhttp.ChatMessage{Role: "tool", ToolCallID: c.ID,
+				Content: fmt.Sprintf("error: not run: at most %d tool calls are run per reply", maxCallsPerReply)})
+			continue
+		}
 		result, ops := a.tools.call(ctx, c)
 		for _, op := range ops {
 			a.event(eventPlanOperation, op, nil)

@@ -201,8 +201,9 @@ func (o *Options) setDefaults() {
 	}
 }
 
-// Close stops the running tasks, failing them with the reason that the
-// server shut down, and waits until they are stored.
+// Close stops the tasks and waits until they are stored: failed with the
+// reason that the server shut down, or, with Options.Resume, left as they
+// were for the next start to resume.
 func (s *Service) Close() {
 	s.stop(errShutdown)
 	s.wg.Wait()

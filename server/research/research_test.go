@@ -504,3 +504,25 @@ func TestResume(t *testing.T) {
 		t.Errorf("after a graceful shutdown: %v", m)
 	}
 }
+
+// TestCallsPerReply runs at most 8 tool calls of one reply, and answers
+// the rest with an error, each by its ID.
+func TestCallsPerReply(t *testing.T) {
+	var calls []chattest.ToolCall
+	for i := range 10 {
+		calls = append(calls, chattest.ToolCall{ID: fmt.Sprintf("c%d", i), Name: "search", Arguments: fmt.Sprintf(`{"query":"q%d"}`, i)})
+	}
+	chat := chattest.Start(t, chattest.ToolCalls("", calls...), chattest.Reply("Etna erupts [2]."))
+	e := start(t, chat, research.Options{})
+	if m := e.wait(e.create(`{"instructions":"Etna?"}`), "completed", "failed"); m["status"] != "completed" {
+		t.Fatalf("task %v", m)
+	}
+	if n := len(e.exa.calls()); n != 8 {
+		t.Errorf("%d searches, want 8", n)
+	}
+	msgs := chat.Calls()[1].Messages()
+	last := msgs[len(msgs)-1]
+	if len(msgs) != 13 || last["tool_call_id"] != "c9" || !strings.Contains(last["content"].(string), "at most 8 tool calls") {
+		t.Errorf("%d messages, last %v", len(msgs), last)
+	}
+}
