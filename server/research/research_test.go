@@ -84,7 +84,8 @@ func TestReport(t *testing.T) {
 
 	// The tools went to Exa's endpoints with the creator's key.
 	exa := e.exa.calls()
-	if len(exa) != 2 || exa[0].path != "/search" || exa[0].body["query"] != "volcano eruption" || exa[1].path != "/contents" || exa[0].key != "search-key" || exa[1].key != "search-key" {
+	if len(exa) != 2 || exa[0].path != "/search" || exa[0].body["query"] != "volcano eruption" || exa[1].path != "/contents" ||
+		exa[1].body["livecrawl"] != "never" || exa[0].key != "search-key" || exa[1].key != "search-key" {
 		t.Errorf("Exa calls: %+v", exa)
 	}
 

@@ -144,7 +144,10 @@ func (tb *toolbox) search(ctx context.Context, path string, body map[string]any,
 // contents reads pages and gives their text, each under its number.
 func (tb *toolbox) contents(ctx context.Context, urls []string) (string, []*Operation) {
 	var res exaResults
-	if err := tb.post(ctx, "/contents", map[string]any{"urls": urls, "text": map[string]any{"maxCharacters": pageChars}}, &res); err != nil {
+	// livecrawl never: the agent reads the collection, and a url the model
+	// made up is not fetched from the web.
+	body := map[string]any{"urls": urls, "text": map[string]any{"maxCharacters": pageChars}, "livecrawl": "never"}
+	if err := tb.post(ctx, "/contents", body, &res); err != nil {
 		return "error: " + err.Error(), nil
 	}
 	var b strings.Builder
