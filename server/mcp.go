@@ -38,14 +38,7 @@ func requireSearchKey(g *Guard, next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		md := metadata.MD{}
-		if k := r.Header.Get("X-Api-Key"); k != "" {
-			md.Set("x-api-key", k)
-		}
-		if a := r.Header.Get("Authorization"); a != "" {
-			md.Set("authorization", a)
-		}
-		if _, err := g.keys.authenticate(metadata.NewIncomingContext(r.Context(), md), searchMethod); err != nil {
+		if _, err := searchKey(g, r); err != nil {
 			st := status.Convert(err)
 			if st.Code() == codes.Unauthenticated {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="cari"`)
@@ -55,4 +48,17 @@ func requireSearchKey(g *Guard, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// searchKey is the key of an HTTP request (x-api-key, or Authorization:
+// Bearer), checked for the search scope.
+func searchKey(g *Guard, r *http.Request) (Key, error) {
+	md := metadata.MD{}
+	if k := r.Header.Get("X-Api-Key"); k != "" {
+		md.Set("x-api-key", k)
+	}
+	if a := r.Header.Get("Authorization"); a != "" {
+		md.Set("authorization", a)
+	}
+	return g.keys.authenticate(metadata.NewIncomingContext(r.Context(), md), searchMethod)
 }

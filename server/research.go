@@ -31,6 +31,14 @@ func mountResearch(mux *http.ServeMux, opts Options, maxBody int64) (*research.S
 	// Without keys a task's tool calls need none, so it can go on after
 	// a restart; with keys its creator's was never stored.
 	ro.Resume = !opts.Guard.HasKeys()
+	if opts.Guard.HasKeys() {
+		// Each key sees the tasks it created, as each Exa account does;
+		// requireSearchKey has let only a valid key through.
+		ro.Owner = func(r *http.Request) string {
+			k, _ := searchKey(opts.Guard, r)
+			return k.Name
+		}
+	}
 	svc, err := research.New(ro)
 	if err != nil {
 		return nil, err

@@ -228,7 +228,7 @@ func (s *Service) newAgent(t *task, rec Record) (*agent, error) {
 	t.mu.Lock()
 	auth := t.auth
 	t.mu.Unlock()
-	a := &agent{s: s, t: t, schema: schema, tools: newToolbox(s.opts.Exa, auth)}
+	a := &agent{s: s, t: t, schema: schema, tools: newToolbox(s.opts.Exa, rec.Collection, auth)}
 	final := reportPrompt
 	if schema != nil {
 		final = fmt.Sprintf(schemaPrompt, rec.OutputSchema)

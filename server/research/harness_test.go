@@ -41,7 +41,12 @@ func (x *exaStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.requests = append(x.requests, exaRequest{path: r.URL.Path, key: r.Header.Get("X-Api-Key"), body: body})
 	x.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
-	switch r.URL.Path {
+	path := r.URL.Path
+	if rest, ok := strings.CutPrefix(path, "/c/"); ok { // a collection's endpoints
+		_, path, _ = strings.Cut(rest, "/")
+		path = "/" + path
+	}
+	switch path {
 	case "/search", "/findSimilar":
 		var results []map[string]any
 		for _, p := range stubPages {
@@ -115,12 +120,18 @@ func start(t *testing.T, chat *chattest.Server, opts research.Options) *env {
 // do sends a request with the search key and decodes the JSON answer.
 func (e *env) do(method, path, body string) (int, map[string]any) {
 	e.t.Helper()
+	return e.doAs("search-key", method, path, body)
+}
+
+// doAs sends a request with key.
+func (e *env) doAs(key, method, path, body string) (int, map[string]any) {
+	e.t.Helper()
 	req, err := http.NewRequest(method, e.http.URL+path, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Api-Key", "search-key")
+	req.Header.Set("X-Api-Key", key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)

@@ -12,8 +12,14 @@ import (
 	"strings"
 )
 
-// Path is where the Research API is mounted: Exa's /research/v1.
+// Path is where the Research API is mounted: Exa's /research/v1; and
+// under CollectionPrefix for the tasks that search one collection, so
+// that an SDK whose base URL is http://host:7701/c/docs researches docs.
 const Path = "/research/v1"
+
+// CollectionPrefix is the prefix of the paths of one collection, as on
+// Exa's endpoints (server/exa): its tools post to /c/{collection}/search.
+const CollectionPrefix = "/c/{collection}"
 
 // Models are the research models Exa names; Cari runs each on the
 // operator's chat model, and echoes the one asked for.
@@ -39,10 +45,12 @@ const (
 // its tools call Exa's endpoints with the creating request's credentials.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+Path, s.create)
-	mux.HandleFunc("GET "+Path, s.listHandler)
-	mux.HandleFunc("GET "+Path+"/{researchId}", s.get)
-	mux.HandleFunc("POST "+Path+"/{researchId}/cancel", s.cancelHandler)
+	for _, prefix := range []string{"", CollectionPrefix} {
+		mux.HandleFunc("POST "+prefix+Path, s.create)
+		mux.HandleFunc("GET "+prefix+Path, s.listHandler)
+		mux.HandleFunc("GET "+prefix+Path+"/{researchId}", s.get)
+		mux.HandleFunc("POST "+prefix+Path+"/{researchId}/cancel", s.cancelHandler)
+	}
 	return mux
 }
 
@@ -85,7 +93,7 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotImplemented, "NOT_IMPLEMENTED", "research tasks need a chat model server with tool calls, and this server has none: start cari serve with --answer-url and --answer-model (or CARI_ANSWER_URL and CARI_ANSWER_MODEL) naming an OpenAI-compatible one such as vLLM, llama.cpp or Ollama")
 		return
 	}
-	rec, err := s.add(req, credentials(r))
+	rec, err := s.add(req, r.PathValue("collection"), s.owner(r), credentials(r))
 	if err != nil {
 		writeError(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", err.Error())
 		return
@@ -125,7 +133,7 @@ func credentials(r *http.Request) map[string]string {
 }
 
 // add stores a new task and queues it.
-func (s *Service) add(req createRequest, auth map[string]string) (Record, error) {
+func (s *Service) add(req createRequest, collection, owner string, auth map[string]string) (Record, error) {
 	s.mu.Lock()
 	if s.pending >= s.opts.MaxPending {
 		s.mu.Unlock()
@@ -134,7 +142,7 @@ func (s *Service) add(req createRequest, auth map[string]string) (Record, error)
 	s.pending++
 	now := s.now()
 	rec := Record{ResearchID: newResearchID(now), CreatedAt: now.UnixMilli(), Model: req.Model, Instructions: req.Instructions,
-		OutputSchema: req.OutputSchema, Status: StatusPending}
+		OutputSchema: req.OutputSchema, Status: StatusPending, Collection: collection, Owner: owner}
 	rec.Events = []Event{{EventType: eventDefinition, ResearchID: rec.ResearchID, CreatedAt: rec.CreatedAt,
 		Instructions: rec.Instructions, OutputSchema: rec.OutputSchema}}
 	t := newTask(rec)
@@ -154,7 +162,7 @@ func view(rec Record, events bool) Record {
 	if !events {
 		rec.Events = nil
 	}
-	rec.State = nil
+	rec.State, rec.Owner = nil, ""
 	return rec
 }
 
@@ -177,7 +185,7 @@ func (s *Service) find(w http.ResponseWriter, r *http.Request) *task {
 	id := r.PathValue("researchId")
 	var t *task
 	if validID(id) {
-		t = s.lookup(id)
+		t = s.lookup(id, s.owner(r))
 	}
 	if t == nil {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", fmt.Sprintf("researchId: no research task %q", id))
@@ -203,7 +211,7 @@ func (s *Service) listHandler(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	ts := s.list()
+	ts := s.list(s.owner(r))
 	if cursor := q.Get("cursor"); cursor != "" {
 		i := indexOf(ts, cursor)
 		if i < 0 {

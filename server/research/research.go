@@ -75,6 +75,9 @@ type Options struct {
 	// MaxPending bounds the tasks waiting to run (default
 	// DefaultMaxPending).
 	MaxPending int
+	// Owner names the caller of a request, for the tasks it may see: the
+	// API key's name. Nil: every caller is the same, and sees every task.
+	Owner func(*http.Request) string
 	// Resume runs again, from their last step, the tasks that a stopped
 	// server left unfinished, rather than failing them. Only for a server
 	// without API keys: with keys, a task's tool calls carry the key of
@@ -304,19 +307,32 @@ func (s *Service) save(t *task, f func(*Record)) Record {
 	return rec
 }
 
-// lookup returns the task with id, or nil.
-func (s *Service) lookup(id string) *task {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tasks[id]
+// owner names the caller of r.
+func (s *Service) owner(r *http.Request) string {
+	if s.opts.Owner == nil {
+		return ""
+	}
+	return s.opts.Owner(r)
 }
 
-// list returns the tasks newest first.
-func (s *Service) list() []*task {
+// lookup returns the task with id that owner may see, or nil.
+func (s *Service) lookup(id, owner string) *task {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.tasks[id]; t != nil && t.owner == owner {
+		return t
+	}
+	return nil
+}
+
+// list returns the tasks that owner may see, newest first.
+func (s *Service) list(owner string) []*task {
 	s.mu.Lock()
 	ts := make([]*task, 0, len(s.tasks))
 	for _, t := range s.tasks {
-		ts = append(ts, t)
+		if t.owner == owner {
+			ts = append(ts, t)
+		}
 	}
 	s.mu.Unlock()
 	slices.SortFunc(ts, func(a, b *task) int {

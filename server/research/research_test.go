@@ -527,3 +527,38 @@ func TestCallsPerReply(t *testing.T) {
 		t.Errorf("%d messages, last %v", len(msgs), last)
 	}
 }
+
+// TestCollectionAndOwner researches the collection a task's path names,
+// and shows each task to its owner only.
+func TestCollectionAndOwner(t *testing.T) {
+	chat := chattest.Start(t,
+		chattest.ToolCalls("", chattest.ToolCall{ID: "c1", Name: "search", Arguments: `{"query":"etna"}`}),
+		chattest.Reply("Etna erupts [2]."),
+	)
+	owner := func(r *http.Request) string { return "key:" + r.Header.Get("X-Api-Key") }
+	e := start(t, chat, research.Options{Owner: owner})
+	code, m := e.do("POST", "/c/docs"+research.Path, `{"instructions":"Etna?"}`)
+	if code != http.StatusCreated || m["collection"] != "docs" {
+		t.Fatalf("create: %d %v", code, m)
+	}
+	id := m["researchId"].(string)
+	m = e.wait(id, "completed", "failed")
+	if m["status"] != "completed" || m["owner"] != nil {
+		t.Fatalf("task %v", m)
+	}
+	if exa := e.exa.calls(); len(exa) != 1 || exa[0].path != "/c/docs/search" {
+		t.Errorf("Exa calls %+v, want /c/docs/search", exa)
+	}
+	if code, _ := e.doAs("other-key", "GET", research.Path+"/"+id, ""); code != http.StatusNotFound {
+		t.Errorf("another key gets the task: %d", code)
+	}
+	if _, m := e.doAs("other-key", "GET", research.Path, ""); len(m["data"].([]any)) != 0 {
+		t.Errorf("another key lists the task: %v", m)
+	}
+	if code, _ := e.doAs("other-key", "POST", research.Path+"/"+id+"/cancel", ""); code != http.StatusNotFound {
+		t.Errorf("another key cancels the task: %d", code)
+	}
+	if _, m := e.do("GET", "/c/docs"+research.Path, ""); len(m["data"].([]any)) != 1 {
+		t.Errorf("the owner does not list the task: %v", m)
+	}
+}

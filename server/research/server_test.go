@@ -18,7 +18,10 @@ import (
 	"github.com/cari-search/cari/server/research"
 )
 
-const searchKey = "research-search-key-0123"
+const (
+	searchKey = "research-search-key-0123"
+	otherKey  = "research-other-key-01234"
+)
 
 // startServer runs the whole server with API keys on loopback, its
 // research agent on chat (nil: no chat server), so that the tools'
@@ -26,7 +29,7 @@ const searchKey = "research-search-key-0123"
 func startServer(t *testing.T, chat *chattest.Server) string {
 	t.Helper()
 	st := servertest.Store(t) // servertest.Docs, the volcano page among them
-	guard, err := server.NewGuard(server.GuardOptions{Keys: []server.Key{{Secret: searchKey, Scope: server.ScopeSearch}}})
+	guard, err := server.NewGuard(server.GuardOptions{Keys: []server.Key{{Secret: searchKey, Scope: server.ScopeSearch}, {Secret: otherKey, Scope: server.ScopeSearch}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +132,14 @@ func TestServerResearch(t *testing.T) {
 		t.Fatalf("list: %d %s", r.Code, r.Body)
 	}
 	checkSpec(t, "list", listSchema, r.Body)
+
+	// Another key sees none of it.
+	if r := servertest.Do(t, url, "GET", research.Path+"/"+id, "", "X-Api-Key", otherKey); r.Code != 404 {
+		t.Errorf("another key's get: %d %s, want 404", r.Code, r.Body)
+	}
+	if r := servertest.Do(t, url, "GET", research.Path, "", "X-Api-Key", otherKey); r.Code != 200 || !bytes.Contains(r.Body, []byte(`"data":[]`)) {
+		t.Errorf("another key's list: %d %s, want none", r.Code, r.Body)
+	}
 }
 
 // TestServerResearchNoChat names the setting when no chat server is

@@ -42,11 +42,19 @@ type Record struct {
 	Instructions string          `json:"instructions"`
 	OutputSchema json.RawMessage `json:"outputSchema,omitempty"`
 	Status       Status          `json:"status"`
-	Events       []Event         `json:"events,omitempty"`
-	Output       *Output         `json:"output,omitempty"`
-	CostDollars  *Cost           `json:"costDollars,omitempty"`
-	FinishedAt   int64           `json:"finishedAt,omitempty"`
-	Error        string          `json:"error,omitempty"`
+	// Collection is the collection (or alias) the task searches, from
+	// the path it was created on (/c/{collection}/research/v1); "" is
+	// default. A Cari extension.
+	Collection  string  `json:"collection,omitempty"`
+	Events      []Event `json:"events,omitempty"`
+	Output      *Output `json:"output,omitempty"`
+	CostDollars *Cost   `json:"costDollars,omitempty"`
+	FinishedAt  int64   `json:"finishedAt,omitempty"`
+	Error       string  `json:"error,omitempty"`
+	// Owner names who created the task (Options.Owner: the API key's
+	// name, never its secret); only the same owner sees it. Never
+	// answered.
+	Owner string `json:"owner,omitempty"`
 	// State is the agent's conversation so far, stored so that a server
 	// that resumes tasks (Options.Resume) goes on from the last step after
 	// a restart; dropped when the task ends, and never answered.
@@ -136,10 +144,11 @@ type EventOutput struct {
 
 // task is a Record with what the running server keeps beside it.
 type task struct {
-	// id and createdAt are the record's, which never change, for reading
-	// without the lock.
+	// id, createdAt and owner are the record's, which never change, for
+	// reading without the lock.
 	id        string
 	createdAt int64
+	owner     string
 
 	mu  sync.Mutex
 	rec Record
@@ -157,7 +166,7 @@ type task struct {
 }
 
 func newTask(rec Record) *task {
-	return &task{id: rec.ResearchID, createdAt: rec.CreatedAt, rec: rec, changed: make(chan struct{})}
+	return &task{id: rec.ResearchID, createdAt: rec.CreatedAt, owner: rec.Owner, rec: rec, changed: make(chan struct{})}
 }
 
 // snapshot is a copy of the record, safe to encode while the task runs.

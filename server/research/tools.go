@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 
 	"github.com/cari-search/cari"
@@ -44,12 +45,17 @@ func tool(name, description, parameters string) modelhttp.Tool {
 // documents they return.
 type toolbox struct {
 	exa     http.Handler
+	prefix  string // of the collection's paths: "" or /c/{collection}
 	auth    map[string]string
 	sources *sources
 }
 
-func newToolbox(exa http.Handler, auth map[string]string) *toolbox {
-	return &toolbox{exa: exa, auth: auth, sources: &sources{byURL: map[string]int{}}}
+func newToolbox(exa http.Handler, collection string, auth map[string]string) *toolbox {
+	tb := &toolbox{exa: exa, auth: auth, sources: &sources{byURL: map[string]int{}}}
+	if collection != "" {
+		tb.prefix = "/c/" + url.PathEscape(collection)
+	}
+	return tb
 }
 
 // exaResult is the part of an Exa result the tools read.
@@ -179,7 +185,7 @@ func (tb *toolbox) post(ctx context.Context, path string, body, out any) error {
 	if err != nil {
 		return err
 	}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://in-process"+path, bytes.NewReader(b))
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://in-process"+tb.prefix+path, bytes.NewReader(b))
 	if err != nil {
 		return err
 	}
