@@ -44,7 +44,9 @@ func mountResearch(mux *http.ServeMux, opts Options, maxBody int64) (*research.S
 		return nil, err
 	}
 	h := limitBody(maxBody, maxBody, requireSearchKey(opts.Guard, svc.Handler()))
-	mux.Handle(research.Path, h)
-	mux.Handle(research.Path+"/", h)
+	for _, prefix := range []string{"", research.CollectionPrefix} {
+		mux.Handle(prefix+research.Path, h)
+		mux.Handle(prefix+research.Path+"/", h)
+	}
 	return svc, nil
 }

@@ -87,7 +87,7 @@ func TestServerResearch(t *testing.T) {
 		chattest.ToolCalls("", chattest.ToolCall{ID: "c1", Name: "search", Arguments: `{"query":"volcano magma"}`}),
 		chattest.ToolCalls("", chattest.ToolCall{ID: "c2", Name: "contents", Arguments: `{"urls":["https://geo.example.com/volcano"]}`}),
 		chattest.Reply("Gas pressure drives an eruption [1]."),
-	)
+	).Repeat(chattest.Reply("Nothing to cite.")) // the task on /c/default
 	url := startServer(t, chat)
 	taskSchema, listSchema := specSchemas(t)
 	key := []string{"X-Api-Key", searchKey}
@@ -132,6 +132,12 @@ func TestServerResearch(t *testing.T) {
 		t.Fatalf("list: %d %s", r.Code, r.Body)
 	}
 	checkSpec(t, "list", listSchema, r.Body)
+
+	// A collection's path makes a task on that collection.
+	r = servertest.Do(t, url, "POST", "/c/default"+research.Path, `{"instructions":"Why do volcanoes erupt?"}`, key...)
+	if r.Code != 201 || !bytes.Contains(r.Body, []byte(`"collection":"default"`)) {
+		t.Errorf("create on /c/default: %d %s", r.Code, r.Body)
+	}
 
 	// Another key sees none of it.
 	if r := servertest.Do(t, url, "GET", research.Path+"/"+id, "", "X-Api-Key", otherKey); r.Code != 404 {
