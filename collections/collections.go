@@ -7,6 +7,7 @@
 package collections
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,7 +38,8 @@ type Options struct {
 	// nil opens it, and Close closes it.
 	Catalog *catalog.Catalog
 	// Store is "local" (or "") or "qdrant"; Qdrant configures the latter,
-	// whose alias gets "-NAME" for a collection other than Default.
+	// whose Alias is the base of every collection's (its Collection is
+	// set from Name: qdrant.CollectionAlias).
 	Store  string
 	Qdrant qdrant.Options
 	// Embed and Rerank configure the models; Embeds and Reranks say
@@ -74,7 +76,7 @@ type Options struct {
 // Collection is an open collection: its store, models and searcher.
 type Collection struct {
 	// Catalog is the data directory's catalog, Record this collection's
-	// entry in it (the zero Record on Qdrant, which keeps no catalog), and
+	// entry in it, and
 	// Dir its directory (its store's, on the local store; the embedding
 	// cache's and the crawl state's on either).
 	Catalog *catalog.Catalog
@@ -131,28 +133,63 @@ func Open(ctx context.Context, o Options) (*Collection, error) {
 }
 
 // resolve finds (or creates) the collection in the catalog and takes its
-// settings into o.
+// settings into o. On Qdrant too the catalog is the data directory's (see
+// docs/OPERATIONS.md, Collections on Qdrant); Qdrant holds each
+// collection's generations (qdrant.CollectionAlias).
 func (c *Collection) resolve(o *Options) error {
-	if o.Store == "qdrant" {
-		if o.Name != "" && o.Name != catalog.Default {
-			o.Qdrant.Alias += "-" + o.Name
-		}
-		return nil
-	}
 	if c.Catalog == nil {
-		cat, err := openCatalog(o.DataDir, o.MustExist, o.Logger, o.ServeAddr)
+		cat, err := openCatalog(o.DataDir, o.catalogOptions(), o.ServeAddr)
 		if err != nil {
 			return err
 		}
 		c.Catalog, c.ownCatalog = cat, true
 	}
 	rec, err := c.Catalog.Ensure(o.Name, !o.MustExist, o.Given)
+	if err == nil {
+		err = checkStore(rec, o.Store)
+	}
 	if err != nil {
 		c.closeModels() // the catalog, if Open opened it
 		return err
 	}
 	c.Record, c.Dir = rec, c.Catalog.Dir(rec.Name)
+	o.Qdrant.Collection = rec.Name
 	o.Apply(rec.Settings)
+	return nil
+}
+
+// catalogOptions are the options of the catalog o's process opens. On
+// Qdrant a data directory without a catalog is made one even by the
+// commands that only read (MustExist): its index is in Qdrant, and the
+// directory was until collections only a cache. Deleting a collection
+// there drops its Qdrant collections (qdrant.Drop).
+func (o Options) catalogOptions() catalog.Options {
+	co := catalog.Options{MustExist: o.MustExist, Logger: o.Logger}
+	if o.Store == "qdrant" {
+		qo, log := o.Qdrant, cmp.Or(o.Logger, slog.New(slog.DiscardHandler))
+		co.MustExist, co.Store = false, "qdrant"
+		co.Drop = func(col catalog.Collection) error {
+			qo.Collection = col.Name
+			dropped, err := qdrant.Drop(context.Background(), qo)
+			log.Info("dropped the qdrant collections of a deleted collection", "collection", col.Name, "qdrant", dropped)
+			return err
+		}
+	}
+	return co
+}
+
+// checkStore refuses to open a collection with another store than the one
+// holding its documents: on the local store a collection made on Qdrant
+// would look empty, and the reverse. Default is opened with either, as
+// before collections.
+func checkStore(rec catalog.Collection, storeName string) error {
+	if rec.Name == catalog.Default {
+		return nil
+	}
+	want := cmp.Or(rec.Store, "local")
+	if got := cmp.Or(storeName, "local"); got != want {
+		return fmt.Errorf("collection %s keeps its documents in the %s store: open it with --store %s, not %s", rec.Name, want, want, got)
+	}
 	return nil
 }
 
@@ -267,7 +304,7 @@ func (c *Collection) closeModels() error {
 // OpenCatalog opens dataDir's catalog for this process, creating it unless
 // mustExist.
 func OpenCatalog(dataDir string, mustExist bool, log *slog.Logger) (*catalog.Catalog, error) {
-	return openCatalog(dataDir, mustExist, log, "")
+	return openCatalog(dataDir, catalog.Options{MustExist: mustExist, Logger: log}, "")
 }
 
 // openCatalog opens dataDir's catalog, recording this process (and the
@@ -275,8 +312,9 @@ func OpenCatalog(dataDir string, mustExist bool, log *slog.Logger) (*catalog.Cat
 // another process holds the directory, the error is dirlock.ErrLocked (as
 // store/local's), so that dirlock.ServerOf finds the server to ask instead
 // (cari stats).
-func openCatalog(dataDir string, mustExist bool, log *slog.Logger, serveAddr string) (*catalog.Catalog, error) {
-	cat, err := catalog.Open(dataDir, catalog.Options{MustExist: mustExist, Logger: log, ServeAddr: serveAddr})
+func openCatalog(dataDir string, co catalog.Options, serveAddr string) (*catalog.Catalog, error) {
+	co.ServeAddr = serveAddr
+	cat, err := catalog.Open(dataDir, co)
 	if errors.Is(err, catalog.ErrLocked) {
 		return nil, lockedError{err}
 	}

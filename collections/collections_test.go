@@ -116,7 +116,7 @@ func TestCollectionsEvaluateAsAlone(t *testing.T) {
 // ask the holder's server, and that says so.
 func TestLockedIsLocalLocked(t *testing.T) {
 	dir := t.TempDir()
-	held, err := openCatalog(dir, false, nil, "127.0.0.1:7700")
+	held, err := openCatalog(dir, catalog.Options{}, "127.0.0.1:7700")
 	if err != nil {
 		t.Fatal(err)
 	}

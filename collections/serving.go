@@ -19,12 +19,8 @@ import (
 // options hold): its catalog, and an opener of the others with o, the
 // process's options. The process's model flags are the defaults of the
 // collections whose settings name none; they do not override a
-// collection's own (o.Given is dropped). Nil on Qdrant, which keeps no
-// catalog yet: the server then serves def alone.
+// collection's own (o.Given is dropped).
 func Serving(def *Collection, o Options) *server.CollectionSet {
-	if def.Catalog == nil {
-		return nil
-	}
 	return &server.CollectionSet{Catalog: def.Catalog, Open: func(ctx context.Context, rec catalog.Collection) (*server.Collection, error) {
 		oo := o
 		oo.Name, oo.Catalog, oo.MustExist, oo.Given = rec.Name, def.Catalog, false, catalog.Settings{}

@@ -82,6 +82,11 @@ type Collection struct {
 	Name     string    `json:"name"`
 	Created  time.Time `json:"created"`
 	Settings Settings  `json:"settings"`
+	// Store is the store that holds its documents when that is not its
+	// directory: "qdrant" (Options.Store of the process that created it);
+	// "" is the local store, in Dir. Default records none: it is opened
+	// with whichever store the process names, as before collections.
+	Store string `json:"store,omitempty"`
 }
 
 // Alias points Name at the collection Collection.
@@ -111,6 +116,13 @@ type Options struct {
 	ServeAddr string
 	// Logger receives the migration's messages; nil discards them.
 	Logger *slog.Logger
+	// Store is recorded as Collection.Store in the collections this
+	// process creates: "" for the local store, or "qdrant".
+	Store string
+	// Drop deletes the documents a collection keeps outside its
+	// directory (Collection.Store), when Delete removes it. Without it,
+	// Delete refuses such a collection rather than leave them behind.
+	Drop func(c Collection) error
 }
 
 // Catalog is the open catalog of one data directory. It holds the
@@ -119,6 +131,7 @@ type Catalog struct {
 	dir  string
 	lock *os.File
 	log  *slog.Logger
+	opts Options
 
 	mu  sync.Mutex
 	rec record
@@ -144,7 +157,7 @@ func Open(dir string, opts Options) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Catalog{dir: dir, lock: lock, log: log}
+	c := &Catalog{dir: dir, lock: lock, log: log, opts: opts}
 	if err := c.load(); err != nil {
 		lock.Close()
 		return nil, err
@@ -288,7 +301,7 @@ func (c *Catalog) Create(name string, s Settings) (Collection, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Collection{}, fmt.Errorf("create collection %s: %w", name, err)
 	}
-	col := &Collection{Name: name, Created: time.Now().UTC(), Settings: s}
+	col := &Collection{Name: name, Created: time.Now().UTC(), Settings: s, Store: c.opts.Store}
 	next := c.rec.clone()
 	next.Collections[name] = col
 	if err := c.commit(next); err != nil {
@@ -348,7 +361,8 @@ func (c *Catalog) Delete(name string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.rec.Collections[name]; !ok {
+	col, ok := c.rec.Collections[name]
+	if !ok {
 		if target, ok := c.rec.Aliases[name]; ok {
 			return fmt.Errorf("%q is an alias of collection %s: delete the alias, or name the collection", name, target)
 		}
@@ -364,6 +378,9 @@ func (c *Catalog) Delete(name string) error {
 		slices.Sort(aliases)
 		return fmt.Errorf("collection %s: %w: it has aliases %s: point them elsewhere or delete them first", name, ErrInUse, strings.Join(aliases, ", "))
 	}
+	if err := c.dropOutside(*col); err != nil {
+		return err
+	}
 	next := c.rec.clone()
 	delete(next.Collections, name)
 	if err := c.commit(next); err != nil {
@@ -373,6 +390,23 @@ func (c *Catalog) Delete(name string) error {
 	// leaves for the next Open to remove.
 	if err := os.RemoveAll(c.Dir(name)); err != nil {
 		c.log.Warn("collection deleted, but its directory remains until the next open", "dir", c.Dir(name), "err", err)
+	}
+	return nil
+}
+
+// dropOutside deletes what collection col keeps outside its directory,
+// before the catalog forgets it: a crash or failure in between leaves it
+// named, and deleting it again drops the rest (Options.Drop deletes what
+// is there), where the other order would leave documents no catalog names.
+func (c *Catalog) dropOutside(col Collection) error {
+	if col.Store == "" {
+		return nil
+	}
+	if c.opts.Drop == nil {
+		return fmt.Errorf("collection %s keeps its documents in %s: delete it from a process that opens that store (cari serve --store %s, DeleteCollection), so that they go with it", col.Name, col.Store, col.Store)
+	}
+	if err := c.opts.Drop(col); err != nil {
+		return fmt.Errorf("collection %s: delete its documents in %s: %w", col.Name, col.Store, err)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ const (
 // buildingAlias names the generation a reindex is building, so that every
 // writer (any replica or worker) also writes there and nothing
 // acknowledged during the build is missing after the swap.
-func (s *Store) buildingAlias() string { return s.opts.Alias + "-building" }
+func (s *Store) buildingAlias() string { return s.opts.named("building") }
 
 // Build is a generation being built by a reindex, beside the serving one,
 // in its own collection under the building alias. Its batches record how

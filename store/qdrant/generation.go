@@ -116,12 +116,12 @@ func (s *Store) createFirstGeneration(ctx context.Context) (string, error) {
 
 // firstGenerationName names the generation made when the alias names none:
 // the same in every process (see createFirstGeneration).
-func (s *Store) firstGenerationName() string { return s.opts.Alias + "-first" }
+func (s *Store) firstGenerationName() string { return s.opts.named("first") }
 
 // newCollectionName names a new generation: the alias and the time, so
 // that names sort by age and GC knows its alias's generations.
 func (s *Store) newCollectionName() string {
-	return s.opts.Alias + "-" + time.Now().UTC().Format(generationTime)
+	return s.opts.named(time.Now().UTC().Format(generationTime))
 }
 
 const generationTime = "20060102t150405.000000"
@@ -136,7 +136,7 @@ func (s *Store) isGeneration(name string) bool {
 // nameTime returns the creation time a generation's name carries
 // (newCollectionName), if it carries one.
 func (s *Store) nameTime(name string) (time.Time, bool) {
-	rest, ok := strings.CutPrefix(name, s.opts.Alias+"-")
+	rest, ok := strings.CutPrefix(name, s.opts.named(""))
 	if !ok {
 		return time.Time{}, false
 	}

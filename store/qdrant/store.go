@@ -97,6 +97,11 @@ type Options struct {
 	TLSConfig *tls.Config
 	// Alias names the serving generation. Default DefaultAlias.
 	Alias string
+	// Collection is the Cari collection (store/catalog) this store holds;
+	// "" and catalog's "default" are served under Alias itself, as before
+	// collections existed. Another one is served under ALIAS.NAME (see
+	// CollectionAlias).
+	Collection string
 	// Shards and Replicas are the shard number and replication factor of
 	// collections this store creates; 0 leaves Qdrant's defaults (one
 	// shard per node at creation, one copy). Qdrant's IDF modifier counts
@@ -129,6 +134,9 @@ type Options struct {
 	Rebuild bool
 	// Logger receives start-up messages; nil discards them.
 	Logger *slog.Logger
+
+	// sep joins Alias and a generation's suffix (see collectionSep).
+	sep string
 }
 
 // Store is an index generation in a Qdrant collection. It is safe for
@@ -159,12 +167,26 @@ var ErrClosed = errors.New("qdrant store is closed")
 // Open connects to Qdrant and opens the generation the alias names,
 // creating a first one when there is none.
 func Open(ctx context.Context, opts Options) (*Store, error) {
+	s, err := connect(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.openServing(ctx); err != nil {
+		s.client.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// connect fills in opts' defaults and connects, opening no collection.
+func connect(opts Options) (*Store, error) {
 	if opts.Addr == "" {
 		opts.Addr = DefaultAddr
 	}
 	if opts.Alias == "" {
 		opts.Alias = DefaultAlias
 	}
+	opts.Alias, opts.sep = CollectionAlias(opts.Alias, opts.Collection), collectionSep(opts.Collection)
 	if opts.APIKey == "" {
 		key, err := modelhttp.LoadAPIKey(opts.APIKeyFile, DefaultAPIKeyEnv)
 		if err != nil {
@@ -193,12 +215,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{client: client, ownsConn: true, opts: opts, analysis: analysis, target: opts.Alias}
-	if err := s.openServing(ctx); err != nil {
-		client.Close()
-		return nil, err
-	}
-	return s, nil
+	return &Store{client: client, ownsConn: true, opts: opts, analysis: analysis, target: opts.Alias}, nil
 }
 
 func dial(opts Options) (*qdrant.Client, error) {

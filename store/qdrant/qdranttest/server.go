@@ -15,7 +15,9 @@ package qdranttest
 import (
 	"context"
 	"crypto/subtle"
+	"maps"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 
@@ -169,4 +171,16 @@ func (s *Server) lookup(name string) (*collection, error) {
 
 func invalid(format string, args ...any) error {
 	return status.Errorf(codes.InvalidArgument, format, args...)
+}
+
+// Names returns the collections the double holds, sorted, and its aliases,
+// for tests of how Cari names them.
+func (s *Server) Names() (collections []string, aliases map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name := range s.collections {
+		collections = append(collections, name)
+	}
+	slices.Sort(collections)
+	return collections, maps.Clone(s.aliases)
 }
