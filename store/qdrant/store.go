@@ -4,10 +4,11 @@
 // passage embeddings, and the document in the payload. A collection alias
 // names the serving generation, so a reindex swaps it atomically and every
 // stateless replica sees the swap at once. The first generation, made when
-// the alias names none, has a fixed name (ALIAS-first), so that processes
-// starting together on an empty Qdrant all open the one collection one of
-// them created (see createFirstGeneration); later ones are named by their
-// creation time.
+// the alias names none, has a fixed name (ALIAS-first; ALIAS.first for a
+// Cari collection other than the default, see CollectionAlias), so that
+// processes starting together on an empty Qdrant all open the one
+// collection one of them created (see createFirstGeneration); later ones
+// are named by their creation time.
 //
 // A point is a document, not a passage, so that Qdrant's fusion (which
 // joins its inputs by point) fuses documents, as the local store's
