@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -32,12 +33,23 @@ import (
 // once the batch is durable) must be stored with the text of the round that
 // acknowledged it, or a later one.
 //
+// The rounds alternate between the collection default and a named one
+// (crashCollections) of the same data directory, so that half the kills land
+// in each, the first of the named one's while cari index creates it; after
+// each round both are checked, the one not written to as much as the other.
+// That costs one more cari verify per round and one more last round, not
+// twice the kills.
+//
 // It runs when CARI_CRASH_KILLS sets the number of kills (make test-crash
 // sets 20), and takes a minute or two; CARI_CRASH_SEED replays a run.
 const (
 	crashDocs  = 1000
 	crashBatch = 32
 )
+
+// crashCollections are the collections TestCrashSafety's rounds write to in
+// turn.
+var crashCollections = []string{catalog.Default, "crash-named"}
 
 func TestCrashSafety(t *testing.T) {
 	if os.Getenv("CARI_CRASH_KILLS") == "" {
@@ -60,7 +72,12 @@ func TestCrashSafety(t *testing.T) {
 	for i := range ids {
 		ids[i] = fmt.Sprintf("doc-%04d", i)
 	}
-	acked := map[string]int{} // the latest round that acknowledged each document
+	// acked[collection][id] is the latest round that acknowledged the
+	// document in that collection.
+	acked := map[string]map[string]int{}
+	for _, col := range crashCollections {
+		acked[col] = map[string]int{}
+	}
 	// Most kills land while batches commit: at a random moment after the
 	// store has opened, within the time indexing takes (learned from the
 	// rounds that finish first). One in four lands at a random moment from
@@ -71,9 +88,10 @@ func TestCrashSafety(t *testing.T) {
 		corpus := writeCrashCorpus(t, dir, round, ids)
 		delay := time.Duration(rng.Float64() * float64(budget))
 		fromOpen := rng.IntN(4) > 0
-		res := indexUntil(t, bin, data, corpus, embed, delay, fromOpen)
+		col := crashCollections[round%len(crashCollections)]
+		res := indexUntil(t, bin, data, col, corpus, embed, delay, fromOpen)
 		for _, id := range ids[:res.acked] {
-			acked[id] = round
+			acked[col][id] = round
 		}
 		if res.killed {
 			killed++
@@ -84,8 +102,10 @@ func TestCrashSafety(t *testing.T) {
 		if fromOpen {
 			from = "open"
 		}
-		t.Logf("round %d: kill %v after %s: killed=%v, %d of %d documents acknowledged", round, delay.Round(time.Millisecond), from, res.killed, res.acked, len(ids))
-		checkAfterCrash(t, bin, data, ids, acked, round)
+		t.Logf("round %d (%s): kill %v after %s: killed=%v, %d of %d documents acknowledged", round, col, delay.Round(time.Millisecond), from, res.killed, res.acked, len(ids))
+		for _, c := range crashCollections {
+			checkAfterCrash(t, bin, data, c, ids, acked[c], round)
+		}
 		if t.Failed() {
 			t.Fatalf("round %d failed", round)
 		}
@@ -93,17 +113,21 @@ func TestCrashSafety(t *testing.T) {
 	if killed < kills {
 		t.Fatalf("only %d of %d rounds were killed before they finished", killed, kills)
 	}
-	// One last round runs to the end: every document is then stored with
-	// its last text.
+	// One last round per collection runs to the end: every document is
+	// then stored with its last text.
 	corpus := writeCrashCorpus(t, dir, round, ids)
-	res := indexUntil(t, bin, data, corpus, embed, time.Hour, false)
-	if res.killed || res.acked != len(ids) {
-		t.Fatalf("last round: killed=%v, %d of %d documents acknowledged", res.killed, res.acked, len(ids))
+	for _, col := range crashCollections {
+		res := indexUntil(t, bin, data, col, corpus, embed, time.Hour, false)
+		if res.killed || res.acked != len(ids) {
+			t.Fatalf("last round (%s): killed=%v, %d of %d documents acknowledged", col, res.killed, res.acked, len(ids))
+		}
+		for _, id := range ids {
+			acked[col][id] = round
+		}
 	}
-	for _, id := range ids {
-		acked[id] = round
+	for _, col := range crashCollections {
+		checkAfterCrash(t, bin, data, col, ids, acked[col], round)
 	}
-	checkAfterCrash(t, bin, data, ids, acked, round)
 	t.Logf("survived %d kills in %d rounds; %d documents whole after each", killed, round, len(ids))
 }
 
@@ -182,9 +206,9 @@ type indexRun struct {
 // indexUntil runs cari index and kills it with SIGKILL after delay, unless
 // it finishes first. The delay counts from the start, or, with fromOpen,
 // from the moment the store has opened.
-func indexUntil(t *testing.T, bin, data, corpus string, embed []string, delay time.Duration, fromOpen bool) indexRun {
+func indexUntil(t *testing.T, bin, data, collection, corpus string, embed []string, delay time.Duration, fromOpen bool) indexRun {
 	t.Helper()
-	args := append([]string{"index", "--data", data, "--corpus", corpus, "--batch", strconv.Itoa(crashBatch),
+	args := append([]string{"index", "--data", data, "--collection", collection, "--corpus", corpus, "--batch", strconv.Itoa(crashBatch),
 		"--log-level", "debug", "--log-format", "json"}, embed...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = cariEnv()
@@ -259,29 +283,32 @@ func indexUntil(t *testing.T, bin, data, corpus string, embed []string, delay ti
 
 // checkAfterCrash restarts on data with cari verify, then reads every
 // document back and checks it against what was acknowledged.
-func checkAfterCrash(t *testing.T, bin, data string, ids []string, acked map[string]int, round int) {
+func checkAfterCrash(t *testing.T, bin, data, collection string, ids []string, acked map[string]int, round int) {
 	t.Helper()
+	if !crashCollectionExists(t, data, collection, len(acked) > 0, round) {
+		return
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), hangGuard(t, time.Minute))
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "verify", "--data", data, "--json")
+	cmd := exec.CommandContext(ctx, bin, "verify", "--data", data, "--collection", collection, "--json")
 	cmd.Env = cariEnv()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	var rep local.Report
 	if jerr := json.Unmarshal(out, &rep); jerr != nil {
-		t.Fatalf("cari verify after round %d: %v (%v)\nstdout:\n%s\nstderr:\n%s", round, err, jerr, out, stderr.String())
+		t.Fatalf("cari verify of %s after round %d: %v (%v)\nstdout:\n%s\nstderr:\n%s", collection, round, err, jerr, out, stderr.String())
 	}
 	if err != nil || !rep.OK() {
-		t.Fatalf("cari verify after round %d: %v: problems %v", round, err, rep.Problems)
+		t.Fatalf("cari verify of %s after round %d: %v: problems %v", collection, round, err, rep.Problems)
 	}
 	if rep.Documents != rep.VectorDocuments && rep.VectorDocuments != 0 {
-		t.Errorf("round %d: %d documents stored, %d with vectors", round, rep.Documents, rep.VectorDocuments)
+		t.Errorf("%s, round %d: %d documents stored, %d with vectors", collection, round, rep.Documents, rep.VectorDocuments)
 	}
 
-	s, err := local.Open(catalog.Dir(data, catalog.Default), local.Options{})
+	s, err := local.Open(catalog.Dir(data, collection), local.Options{})
 	if err != nil {
-		t.Fatalf("open after round %d: %v", round, err)
+		t.Fatalf("open %s after round %d: %v", collection, round, err)
 	}
 	defer s.Close()
 	docs, err := s.Documents(ctx, ids)
@@ -289,21 +316,43 @@ func checkAfterCrash(t *testing.T, bin, data string, ids []string, acked map[str
 		t.Fatal(err)
 	}
 	if int64(len(docs)) != rep.Documents {
-		t.Errorf("round %d: %d of our documents stored, verify counted %d", round, len(docs), rep.Documents)
+		t.Errorf("%s, round %d: %d of our documents stored, verify counted %d", collection, round, len(docs), rep.Documents)
 	}
 	for i, id := range ids {
 		d, stored := docs[id]
 		want, wasAcked := acked[id]
 		switch {
 		case !stored && wasAcked:
-			t.Errorf("round %d: %s was acknowledged in round %d and is missing", round, id, want)
+			t.Errorf("%s, round %d: %s was acknowledged in round %d and is missing", collection, round, id, want)
 		case !stored:
 		case roundOf(d.Text) < 0 || roundOf(d.Text) > round || d.Text != crashText(i, roundOf(d.Text)):
-			t.Errorf("round %d: %s has a text no round wrote: %.80q", round, id, d.Text)
+			t.Errorf("%s, round %d: %s has a text no round wrote: %.80q", collection, round, id, d.Text)
 		case wasAcked && roundOf(d.Text) < want:
-			t.Errorf("round %d: %s has the text of round %d, but round %d's was acknowledged", round, id, roundOf(d.Text), want)
+			t.Errorf("%s, round %d: %s has the text of round %d, but round %d's was acknowledged", collection, round, id, roundOf(d.Text), want)
 		}
 	}
+}
+
+// crashCollectionExists reports whether the catalog of data names
+// collection. One that a killed cari index was creating (or the data
+// directory itself) may not exist yet, unless a batch written to it was
+// acknowledged (hasAcked).
+func crashCollectionExists(t *testing.T, data, collection string, hasAcked bool, round int) bool {
+	t.Helper()
+	cat, err := catalog.Open(data, catalog.Options{MustExist: true})
+	if err == nil {
+		defer cat.Close()
+		_, err = cat.Resolve(collection)
+	}
+	switch {
+	case errors.Is(err, catalog.ErrNoIndex) && !hasAcked: // killed before it made the catalog
+		return false
+	case errors.Is(err, catalog.ErrNotFound) && !hasAcked:
+		return false
+	case err != nil:
+		t.Fatalf("after round %d: %v", round, err)
+	}
+	return true
 }
 
 func envInt(t *testing.T, name string, def int) int {
@@ -376,7 +425,7 @@ func TestCrashSafetyRPC(t *testing.T) {
 		wg.Wait()
 		conn.Close()
 		t.Logf("round %d: serve killed %v after it was healthy; %d streams acknowledged", round, delay.Round(time.Millisecond), streams)
-		checkAfterCrash(t, bin, data, ids, acked, round)
+		checkAfterCrash(t, bin, data, catalog.Default, ids, acked, round)
 		if t.Failed() {
 			t.Fatalf("round %d failed", round)
 		}
