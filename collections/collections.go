@@ -264,6 +264,7 @@ func (c *Collection) openStore(ctx context.Context, o Options) error {
 	case "qdrant":
 		q, qo := (*qdrant.Store)(nil), o.Qdrant
 		qo.Vectors, qo.Rebuild, qo.Logger = opts.Vectors, o.Rebuild, o.Logger
+		qo.BM25 = cmp.Or(opts.BM25, qo.BM25) // the collection's, as on the local store
 		if q, err = qdrant.Open(ctx, qo); err == nil {
 			c.Index, c.StoreName, c.Builds, c.Stored, c.GC = q, "qdrant", reindex.Builds(q.BeginBuild), q, q.GC
 		}

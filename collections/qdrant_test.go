@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cari-search/cari/evaluation"
+	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/catalog"
 	"github.com/cari-search/cari/store/qdrant"
 	"github.com/cari-search/cari/store/qdrant/qdranttest"
@@ -85,6 +86,23 @@ func TestQdrantCollections(t *testing.T) {
 	}
 	if _, err := Open(t.Context(), keywordOnly(shared, "docs")); err == nil || !strings.Contains(err.Error(), "--store qdrant") {
 		t.Errorf("open a Qdrant collection on the local store: %v, want a refusal naming --store qdrant", err)
+	}
+}
+
+// TestQdrantBM25Setting: a collection's BM25 parameters are its Qdrant
+// collections' too, which then refuse a store opened with others.
+func TestQdrantBM25Setting(t *testing.T) {
+	_, addr := qdranttest.Start(t, "")
+	o := onQdrant(keywordOnly(t.TempDir(), "tuned"), addr)
+	o.Given.BM25 = store.BM25{K1: 0.3, B: 0.1}
+	index(t, o, filepath.Join("testdata", "other.jsonl"))
+	s, err := qdrant.Open(t.Context(), qdrant.Options{Addr: addr, Collection: "tuned"})
+	if err == nil {
+		s.Close()
+		t.Fatal("opened the collection with the default BM25; want a refusal naming the k1 and b it was made with")
+	}
+	if !strings.Contains(err.Error(), "0.3") {
+		t.Errorf("open with the default BM25: %v, want it to name k1 0.3", err)
 	}
 }
 
