@@ -67,14 +67,16 @@ func TestQdrantCollections(t *testing.T) {
 		t.Errorf("delete without Qdrant: %v, want a refusal naming --store qdrant", err)
 	}
 	cat.Close()
-	cat, err = openCatalog(shared, docs.catalogOptions(), "")
+	// The catalog a server serves every collection with: its default
+	// collection's (Serving).
+	def, err := Open(t.Context(), onQdrant(keywordOnly(shared, catalog.Default), addr))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cat.Delete("other"); err != nil {
+	if err := def.Catalog.Delete("other"); err != nil {
 		t.Fatal(err)
 	}
-	cat.Close()
+	def.Close()
 	if colls, aliases := q.Names(); slices.Contains(colls, "cari.other.first") || aliases["cari.other"] != "" || len(colls) != 2 {
 		t.Errorf("after deleting other, qdrant holds %v with aliases %v", colls, aliases)
 	}
