@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"sort"
+	"strings"
 
 	"github.com/qdrant/go-client/qdrant"
 	"google.golang.org/grpc/codes"
@@ -42,6 +43,14 @@ func (s collectionsAPI) Create(_ context.Context, r *qdrant.CreateCollection) (*
 	defer s.mu.Unlock()
 	if r.GetCollectionName() == "" {
 		return nil, invalid("collection_name: must not be empty")
+	}
+	// Qdrant refuses these characters in a collection name and no others
+	// (validate_collection_name, INVALID_CHARS, in
+	// lib/common/common/src/validation.rs; is_valid_collection_name in
+	// lib/storage/src/content_manager/collections_ops.rs): Cari's names
+	// for a collection's generations (qdrant.CollectionAlias) use a dot.
+	if i := strings.IndexAny(r.GetCollectionName(), "<>:\"/\\|?*\x00\x1f"); i >= 0 {
+		return nil, invalid("collection_name: collection name cannot contain %q char", r.GetCollectionName()[i])
 	}
 	// Qdrant creates a name once: under its collection_create_lock it
 	// refuses a name taken by a collection with ALREADY_EXISTS (since
@@ -119,7 +128,10 @@ func (s collectionsAPI) Update(_ context.Context, r *qdrant.UpdateCollection) (*
 	return ok(), nil
 }
 
-// Delete drops a collection and the aliases pointing to it.
+// Delete drops a collection and the aliases pointing to it, as Qdrant's
+// delete_collection does (alias_persistence.remove_collection, in
+// lib/storage/src/content_manager/toc/collection_meta_ops.rs), answering
+// false, not an error, for a collection that does not exist.
 func (s collectionsAPI) Delete(_ context.Context, r *qdrant.DeleteCollection) (*qdrant.CollectionOperationResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
