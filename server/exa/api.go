@@ -207,15 +207,20 @@ type exaError struct {
 }
 
 // exaTags are Exa's error tags for the gRPC codes the services answer.
+// Exa keeps INTERNAL_ERROR for its 500s; a request that is well formed but
+// cannot be served as asked (a category filter on an index that stores no
+// categories) is its INVALID_REQUEST, a 400 (exa.ai/docs/reference/error-codes).
 var exaTags = map[codes.Code]string{
-	codes.InvalidArgument:   "INVALID_REQUEST_BODY",
-	codes.Unauthenticated:   "INVALID_API_KEY",
-	codes.PermissionDenied:  "ACCESS_DENIED",
-	codes.NotFound:          "NOT_FOUND",
-	codes.ResourceExhausted: "RATE_LIMIT_EXCEEDED",
-	codes.DeadlineExceeded:  "TIMEOUT",
-	codes.Unavailable:       "SERVICE_UNAVAILABLE",
-	codes.Unimplemented:     "NOT_IMPLEMENTED",
+	codes.InvalidArgument:    "INVALID_REQUEST_BODY",
+	codes.OutOfRange:         "INVALID_REQUEST_BODY",
+	codes.FailedPrecondition: "INVALID_REQUEST",
+	codes.Unauthenticated:    "INVALID_API_KEY",
+	codes.PermissionDenied:   "ACCESS_DENIED",
+	codes.NotFound:           "NOT_FOUND",
+	codes.ResourceExhausted:  "RATE_LIMIT_EXCEEDED",
+	codes.DeadlineExceeded:   "TIMEOUT",
+	codes.Unavailable:        "SERVICE_UNAVAILABLE",
+	codes.Unimplemented:      "NOT_IMPLEMENTED",
 }
 
 // fail writes err in Exa's error shape, with the HTTP status of its gRPC
