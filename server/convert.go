@@ -237,6 +237,7 @@ func documentOf(d *cariv1.Document) (cari.Document, error) {
 		Text:     d.GetText(),
 		Author:   d.GetAuthor(),
 		Language: d.GetLanguage(),
+		Category: d.GetCategory(),
 	}
 	var err error
 	if out.Published, err = timeOf("published_date", d.GetPublishedDate()); err != nil {

@@ -101,6 +101,34 @@ func TestHTTPUpsertStream(t *testing.T) {
 	}
 }
 
+// TestHTTPUpsertCategory checks that an upsert sets a document's category
+// (stored in its canonical form, filtered on, returned), and that a value
+// outside Exa's categories fails the document with field document.category.
+func TestHTTPUpsertCategory(t *testing.T) {
+	ts := startServer(t, serverSetup{})
+	body := `{"document":{"id":"tea-co","title":"Tea company","text":"Oxidised tea for sale.","category":" Company "}}
+{"document":{"id":"tea-blog","title":"Tea notes","text":"Oxidised tea, brewed.","category":"blog"}}`
+	r := ts.do(t, "POST", uploadPath, body)
+	if r.code != http.StatusOK {
+		t.Fatalf("upsert: %d %s", r.code, r.body)
+	}
+	var resp struct {
+		Indexed, Failed string
+		Errors          []struct{ ID, Field, Message string }
+	}
+	if err := json.Unmarshal(r.body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp.Indexed != "1" || resp.Failed != "1" || len(resp.Errors) != 1 || resp.Errors[0].ID != "tea-blog" ||
+		resp.Errors[0].Field != "document.category" || !strings.Contains(resp.Errors[0].Message, `"blog"`) {
+		t.Fatalf("upsert answered %s, want tea-co indexed and tea-blog failed on document.category naming \"blog\"", r.body)
+	}
+	r = ts.do(t, "POST", "/v1/search", `{"query":"oxidised tea","filters":{"categories":["company"]}}`)
+	if ids := r.resultIDs(t); !slices.Equal(ids, []string{"tea-co"}) || !strings.Contains(string(r.body), `"category":"company"`) {
+		t.Errorf("search for the company category: %s, want tea-co with category company", r.body)
+	}
+}
+
 // TestHTTPValidation checks that every kind of bad field answers 400 with a
 // message naming the field, and its allowed range where it has one.
 func TestHTTPValidation(t *testing.T) {

@@ -118,7 +118,14 @@ type Document struct {
 	// Result.metadata; not searched. Default: empty. Range: at most 64
 	// entries; keys 1 to 128 bytes of [A-Za-z0-9_.-]; values at most 2,048
 	// bytes.
-	Metadata      map[string]string `protobuf:"bytes,9,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Metadata map[string]string `protobuf:"bytes,9,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Exa's category of the document: "company", "research paper", "news",
+	// "pdf", "github", "tweet", "personal site", "financial report" or
+	// "people", compared without case; another value is refused with field
+	// "category". Stored, filterable (SearchFilters.categories) and returned
+	// in Result.category. Default: empty, decided by the server's classifier
+	// from the URL, title and text when the document is indexed.
+	Category      string `protobuf:"bytes,10,opt,name=category,proto3" json:"category,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -214,6 +221,13 @@ func (x *Document) GetMetadata() map[string]string {
 		return x.Metadata
 	}
 	return nil
+}
+
+func (x *Document) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
 }
 
 // UpsertDocumentsRequest is one message of an upsert stream.
@@ -884,7 +898,7 @@ var File_cari_v1_index_proto protoreflect.FileDescriptor
 
 const file_cari_v1_index_proto_rawDesc = "" +
 	"\n" +
-	"\x13cari/v1/index.proto\x12\acari.v1\x1a\x13cari/v1/crawl.proto\x1a\x15cari/v1/reindex.proto\x1a\x13cari/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x03\n" +
+	"\x13cari/v1/index.proto\x12\acari.v1\x1a\x13cari/v1/crawl.proto\x1a\x15cari/v1/reindex.proto\x1a\x13cari/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\x03\n" +
 	"\bDocument\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x14\n" +
@@ -895,7 +909,9 @@ const file_cari_v1_index_proto_rawDesc = "" +
 	"\n" +
 	"crawl_date\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcrawlDate\x12\x1a\n" +
 	"\blanguage\x18\b \x01(\tR\blanguage\x12;\n" +
-	"\bmetadata\x18\t \x03(\v2\x1f.cari.v1.Document.MetadataEntryR\bmetadata\x1a;\n" +
+	"\bmetadata\x18\t \x03(\v2\x1f.cari.v1.Document.MetadataEntryR\bmetadata\x12\x1a\n" +
+	"\bcategory\x18\n" +
+	" \x01(\tR\bcategory\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"g\n" +
