@@ -17,6 +17,7 @@ import (
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/searcher"
 	"github.com/cari-search/cari/server"
+	"github.com/cari-search/cari/store"
 )
 
 func newSearchCmd(g *globalFlags) *cobra.Command {
@@ -25,7 +26,7 @@ func newSearchCmd(g *globalFlags) *cobra.Command {
 	var asJSON bool
 	var timeout time.Duration
 	var apiKeyFile string
-	var domains []string
+	var domains, categories []string
 	var stackF stackFlags
 	cmd := &cobra.Command{
 		Use:   "search [flags] QUERY",
@@ -39,6 +40,9 @@ func newSearchCmd(g *globalFlags) *cobra.Command {
 			if err := searcher.CheckNumResults(n, 0); err != nil {
 				return flagconfig.FieldError(err, map[string]string{"num_results": "-n/--num-results"})
 			}
+			if err := searcher.ValidateFilter(&store.Filter{Categories: categories}); err != nil {
+				return flagconfig.FieldError(err, map[string]string{"filters.categories": "--category"})
+			}
 			if textChars < 0 || textChars > math.MaxInt32 {
 				return fmt.Errorf("--text must be between 0 and %d, got %d", math.MaxInt32, textChars)
 			}
@@ -47,8 +51,8 @@ func newSearchCmd(g *globalFlags) *cobra.Command {
 				Type:       t,
 				NumResults: int32(n),
 			}
-			if len(domains) > 0 {
-				req.Filters = &cariv1.SearchFilters{IncludeDomains: domains}
+			if len(domains) > 0 || len(categories) > 0 {
+				req.Filters = &cariv1.SearchFilters{IncludeDomains: domains, Categories: categories}
 			}
 			if textChars > 0 {
 				req.Contents = &cariv1.ContentsOptions{Text: &cariv1.TextOptions{MaxCharacters: int32(textChars)}}
@@ -76,6 +80,7 @@ func newSearchCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().IntVarP(&n, "num-results", "n", 10, fmt.Sprintf("number of results (1-%d)", searcher.MaxNumResults))
 	cmd.Flags().IntVar(&textChars, "text", 0, "also print up to this many characters of each result's text")
 	cmd.Flags().StringSliceVar(&domains, "domain", nil, "only results from these domains (repeatable)")
+	cmd.Flags().StringSliceVar(&categories, "category", nil, "only results of these categories, as Exa names them (company, \"research paper\", news, pdf, github, tweet, \"personal site\", \"financial report\", people; repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the response as JSON")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "deadline of the request")
 	cmd.Flags().StringVar(&apiKeyFile, "api-key-file", "", "file holding the API key to send (default: $"+client.DefaultAPIKeyEnv+", if set)")
