@@ -32,7 +32,8 @@ var ErrNoContent = errors.New("no title and no text")
 
 // Page is what Decoded finds in one fetched page.
 type Page struct {
-	// Document has URL, Title, Text, Author, Published and Language set;
+	// Document has URL, Title, Text, Author, Published and Language set
+	// (and Category, by Fetched and Stored, from the markup too);
 	// the caller (the crawler, Archived) adds ID, Crawled and ContentHash.
 	Document cari.Document
 	// SiteName is the site's own name for itself (og:site_name and the
@@ -51,6 +52,10 @@ type Page struct {
 	// NoIndex and NoFollow are the page's robots directives, from <meta
 	// name="robots"> (or name="cari") and the X-Robots-Tag header.
 	NoIndex, NoFollow bool
+	// Types are what the page's markup declares it to be (og:type,
+	// schema.org @type and itemtype names, "citation" for citation_*
+	// tags), in document order: category.Input.Markup.
+	Types []string
 }
 
 // Decoded finds the main text and the metadata of a page whose body is
@@ -90,6 +95,7 @@ type pageScan struct {
 	lang      string
 	links     []rawLink
 	images    []string
+	types     []string
 	landmark  *html.Node
 	body      *html.Node
 	elements  int
@@ -125,6 +131,7 @@ func extractHTML(p *Page, pageURL *url.URL, body []byte) error {
 		p.Links = resolveLinks(base, s.links)
 	}
 	p.ImageLinks = resolveImages(base, s.images)
+	p.Types = s.types
 	if l := languageTag(s.lang); l != "" {
 		p.Document.Language = l
 	}
@@ -199,6 +206,10 @@ func (s *pageScan) walk(n *html.Node, inSVG bool) {
 			if src, ok := attrOK(n, "src"); ok {
 				s.images = append(s.images, src)
 			}
+		case atom.Script:
+			if strings.EqualFold(strings.TrimSpace(attr(n, "type")), "application/ld+json") && n.FirstChild != nil {
+				s.types = append(s.types, jsonLDTypes(n.FirstChild.Data)...)
+			}
 		case atom.Main:
 			if s.landmark == nil {
 				s.landmark = n
@@ -206,6 +217,7 @@ func (s *pageScan) walk(n *html.Node, inSVG bool) {
 		case atom.Svg:
 			inSVG = true
 		}
+		s.types = append(s.types, markupTypes(n)...)
 		if s.landmark == nil && strings.EqualFold(attr(n, "role"), "main") {
 			s.landmark = n
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cari-search/cari"
+	"github.com/cari-search/cari/analysis/category"
 )
 
 // ErrNotPage is returned by Fetched, Stored and Archived for a response
@@ -39,7 +40,8 @@ func Accepts(contentType string) bool {
 	return mt == "" || acceptedTypes[mt]
 }
 
-// Fetched extracts a page from a body as a crawl receives it from colly:
+// Fetched extracts a page from a body as a crawl receives it from colly
+// (its Document's Category decided from its URL, markup and text):
 // already decoded to UTF-8 when the Content-Type header names a charset, in
 // whatever charset otherwise (found from a byte order mark, <meta> or
 // detection). The media type comes from header, sniffed when absent.
@@ -78,6 +80,11 @@ func response(pageURL *url.URL, header http.Header, body []byte, decoded bool) (
 	if err != nil {
 		return page, err
 	}
+	// The category is decided here, where the page's markup is at hand; the
+	// indexer decides it for a document without one from what a stored
+	// document keeps (URL, title, text), which cannot see og:type or JSON-LD.
+	page.Document.Category = category.Classify(category.Input{URL: page.Document.URL, Title: page.Document.Title,
+		Text: page.Document.Text, ContentType: mediaType(ct), Markup: page.Types})
 	if page.NoIndex {
 		return page, ErrNoIndex
 	}
