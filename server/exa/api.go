@@ -337,12 +337,11 @@ func fieldError(prefix, shape string, err error) error {
 // exaIgnored are Exa request fields that Cari accepts but cannot act on,
 // with the reason reported back in the response's warnings.
 var exaIgnored = map[string]string{
-	"userLocation":       "Cari does not localize results; ignored",
-	"useAutoprompt":      "Cari does not rewrite queries; ignored",
-	"moderation":         "Cari does not moderate results; ignored",
-	"flags":              "ignored",
-	"snapshotAsOf":       "Cari keeps one version of each page; ignored",
-	"filterEmptyResults": "ignored",
+	"userLocation":  "Cari does not localize results; ignored",
+	"useAutoprompt": "Cari does not rewrite queries; ignored",
+	"moderation":    "Cari does not moderate results; ignored",
+	"flags":         "ignored",
+	"snapshotAsOf":  "Cari keeps one version of each page; ignored",
 }
 
 func ignoredFields(prefix string, fields map[string]json.RawMessage) []string {

@@ -348,6 +348,7 @@ func (a *exaAPI) finishSearch(c *exaCall, query string, d *derivedContents, p *d
 	var warnings []string
 	out.Context, warnings = d.apply(c.r.Context(), a, query, resp.GetResults(), out.Results, want)
 	out.Warnings = append(out.Warnings, warnings...)
+	out.Results = dropEmpty(out.Results, want)
 	if p == nil {
 		return
 	}

@@ -3,6 +3,7 @@ package exa
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -106,6 +107,9 @@ type exaContents struct {
 	// Summary and Context are derived from the results' text (derived.go).
 	Summary *exaSummary       `json:"summary"`
 	Context *exaContextOption `json:"context"`
+	// FilterEmptyResults leaves out the results that have none of the
+	// contents asked for (see exaWant.filterEmpty).
+	FilterEmptyResults bool `json:"filterEmptyResults"`
 	exaLive
 	exaLinkOptions
 }
@@ -180,6 +184,9 @@ type exaWant struct {
 	// textChars cuts the text to at most this many characters, when more
 	// was fetched for a summary than the caller asked to see; 0: as fetched.
 	textChars int
+	// filterEmpty is filterEmptyResults with some contents asked for: a
+	// result left without text, highlights and summary is left out.
+	filterEmpty bool
 }
 
 // proto converts the contents options, and says what results carry.
@@ -197,7 +204,20 @@ func (c *exaContents) proto() (*cariv1.ContentsOptions, exaWant) {
 		out.Highlights = &cariv1.HighlightsOptions{NumSentences: h.NumSentences, PerUrl: h.PerURL, Query: h.Query}
 		want.highlights, want.highlightChars = true, h.MaxCharacters
 	}
+	want.filterEmpty = c.FilterEmptyResults && (want.text || want.highlights || (c.Summary != nil && c.Summary.On))
 	return out, want
+}
+
+// dropEmpty leaves out the results without any contents when want asks
+// for it (Exa's filterEmptyResults: "filter results with no contents"): a
+// document with a title and no text, or whose text holds no highlight.
+func dropEmpty(results []exaResult, want exaWant) []exaResult {
+	if !want.filterEmpty {
+		return results
+	}
+	return slices.DeleteFunc(results, func(r exaResult) bool {
+		return (r.Text == nil || *r.Text == "") && (r.Highlights == nil || len(*r.Highlights) == 0) && (r.Summary == nil || *r.Summary == "")
+	})
 }
 
 // exaTypes map Exa's search types onto Cari's. Exa's low-latency types run

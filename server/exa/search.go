@@ -142,6 +142,7 @@ func (a *exaAPI) contentsHandler(c *exaCall, body []byte) (any, error) {
 		// Exa returns the text when no contents option is given.
 		contents, want.text = &cariv1.ContentsOptions{Text: &cariv1.TextOptions{}}, true
 	}
+	want.filterEmpty = req.FilterEmptyResults // /contents always returns some contents
 	derived, contents, err := a.planDerived(&req.exaContents, nil, contents, &want)
 	if err != nil {
 		return nil, err
@@ -175,6 +176,7 @@ func (a *exaAPI) contentsHandler(c *exaCall, body []byte) (any, error) {
 	var more []string
 	out.Context, more = derived.apply(c.r.Context(), a, "", found, out.Results, want)
 	out.Warnings = append(out.Warnings, more...)
+	out.Results = dropEmpty(out.Results, want)
 	return out, nil
 }
 
