@@ -141,7 +141,13 @@ async function main(): Promise<void> {
     check((live.statuses ?? []).some((s) => s.id === liveURL && s.status === "success" && s.source === "crawled"), "getContents livecrawl: want a crawled success status", live.statuses);
     const found = await exa.search("lighthouse keeper lamp dusk", { type: "keyword", numResults: 1, contents: { text: true, livecrawl: "never" } });
     check(found.results.length === 1 && found.results[0].url === liveURL, "search after livecrawl: want the fetched page indexed", found);
-    done.push("getContents livecrawl, extras");
+    // preferred fetches every result's page again, as searchAndContents asks.
+    const fresh = await exa.searchAndContents("lighthouse keeper lamp dusk", { type: "keyword", numResults: 1, text: true, livecrawl: "preferred", livecrawlTimeout: 10000 });
+    checkResponse(fresh, "searchAndContents livecrawl");
+    check(fresh.results.length === 1 && fresh.results[0].url === liveURL && fresh.results[0].text.includes("lights the lamp at dusk"),
+      "searchAndContents livecrawl: want the page fetched again, with its text", fresh);
+    check(!(fresh as { warnings?: string[] }).warnings?.some((w) => w.includes("livecrawl")), "searchAndContents livecrawl: want no warning that the fetch failed", fresh);
+    done.push("getContents livecrawl, extras, searchAndContents livecrawl");
   }
 
   const answer: AnswerResponse = await exa.answer("why do volcanoes erupt", { text: true });
