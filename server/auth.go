@@ -203,14 +203,15 @@ var searchScopeMethods = map[string]bool{
 	cariv1.CollectionService_ListAliases_FullMethodName:     true,
 }
 
-// scopeFor is the scope a method needs: search for SearchService, admin for
+// scopeFor is the scope a method needs: search for SearchService and
+// ResearchService (whose tasks only search), admin for
 // IndexService (but GetStats) and anything not listed; 0 for public methods.
 func scopeFor(fullMethod string) Scope {
 	svc := serviceOf(fullMethod)
 	switch {
 	case publicServices[svc]:
 		return 0
-	case svc == "cari.v1.SearchService", searchScopeMethods[fullMethod]:
+	case svc == "cari.v1.SearchService", svc == "cari.v1.ResearchService", searchScopeMethods[fullMethod]:
 		return ScopeSearch
 	}
 	return ScopeAdmin

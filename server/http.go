@@ -106,7 +106,7 @@ func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs
 	if err := mountMCP(mux, opts, h.MaxBodyBytes); err != nil {
 		return nil, nil, err
 	}
-	rs, err := mountResearch(mux, opts, h.MaxBodyBytes)
+	rs, err := mountResearch(mux, opts, conn, h.MaxBodyBytes)
 	if err != nil {
 		return nil, nil, err
 	}

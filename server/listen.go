@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/test/bufconn"
 
+	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/server/research"
 )
 
@@ -75,6 +76,11 @@ func New(opts Options) (*Server, error) {
 		cancel()
 		conn.Close()
 		return nil, err
+	}
+	if rs != nil {
+		// Before Serve, as gRPC requires: the tasks exist once the HTTP
+		// side has made their manager.
+		cariv1.RegisterResearchServiceServer(s.external, rs.GRPC())
 	}
 	s.http = &http.Server{
 		Handler:           handler,

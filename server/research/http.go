@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Path is where the Research API is mounted: Exa's /research/v1; and
@@ -54,13 +56,6 @@ func (s *Service) Handler() http.Handler {
 	return mux
 }
 
-// createRequest is Exa's ResearchCreateRequestDtoClass.
-type createRequest struct {
-	Instructions string          `json:"instructions"`
-	Model        string          `json:"model"`
-	OutputSchema json.RawMessage `json:"outputSchema"`
-}
-
 // maxInstructionChars is the length Exa's spec allows instructions.
 const maxInstructionChars = 4096
 
@@ -70,79 +65,45 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", fmt.Sprintf("request body is over %d bytes", s.opts.MaxBodyBytes))
 		return
 	}
-	var req createRequest
+	var req CreateRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		writeError(w, http.StatusBadRequest, "INVALID_REQUEST_BODY", "request body: "+err.Error())
 		return
 	}
-	if msg := req.check(); msg != "" {
-		writeError(w, http.StatusBadRequest, "INVALID_REQUEST_BODY", msg)
-		return
-	}
-	if len(req.OutputSchema) > 0 && string(req.OutputSchema) != "null" {
-		if _, err := compileSchema(req.OutputSchema); err != nil {
-			writeError(w, http.StatusBadRequest, "INVALID_REQUEST_BODY", err.Error())
-			return
-		}
-	} else {
-		req.OutputSchema = nil
-	}
-	if s.chat == nil {
-		writeError(w, http.StatusNotImplemented, "NOT_IMPLEMENTED", "research tasks need a chat model server with tool calls, and this server has none: start cari serve with --answer-url and --answer-model (or CARI_ANSWER_URL and CARI_ANSWER_MODEL) naming an OpenAI-compatible one such as vLLM, llama.cpp or Ollama")
-		return
-	}
-	rec, err := s.add(req, r.PathValue("collection"), s.owner(r), credentials(r))
+	req.Collection = r.PathValue("collection")
+	rec, err := s.Create(r.Context(), callerOf(r), req)
 	if err != nil {
-		writeError(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", err.Error())
+		writeStatus(w, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, view(rec, false))
 }
 
-// check is what is wrong with req, naming the field; "" if nothing.
-func (req *createRequest) check() string {
-	switch {
-	case strings.TrimSpace(req.Instructions) == "":
-		return "instructions: required, what to research"
-	case len([]rune(req.Instructions)) > maxInstructionChars:
-		return fmt.Sprintf("instructions: %d characters; at most %d are allowed", len([]rune(req.Instructions)), maxInstructionChars)
-	}
-	if req.Model == "" {
-		req.Model = DefaultModel
-	}
-	for _, m := range Models {
-		if req.Model == m {
-			return ""
-		}
-	}
-	return fmt.Sprintf("model: %q is not a research model; use one of %s", req.Model, strings.Join(Models, ", "))
-}
-
-// credentials are the headers of r that the tools' calls carry, and the
-// client's address.
-func credentials(r *http.Request) map[string]string {
-	auth := map[string]string{remoteAddrKey: r.RemoteAddr}
+// callerOf is the caller of r: the headers of r that the tools' calls
+// carry, and the client's address.
+func callerOf(r *http.Request) Caller {
+	auth := map[string]string{RemoteAddrKey: r.RemoteAddr}
 	for _, k := range []string{"X-Api-Key", "Authorization"} {
 		if v := r.Header.Get(k); v != "" {
 			auth[k] = v
 		}
 	}
-	return auth
+	return Caller{Auth: auth}
 }
 
 // add stores a new task and queues it.
-func (s *Service) add(req createRequest, collection, owner string, auth map[string]string) (Record, error) {
+func (s *Service) add(req CreateRequest, owner string, auth map[string]string) (Record, error) {
 	s.mu.Lock()
 	if s.pending >= s.opts.MaxPending {
 		s.mu.Unlock()
-		return Record{}, fmt.Errorf("%d research tasks are waiting to run, the most this server queues; try again later", s.opts.MaxPending)
+		return Record{}, status.Errorf(codes.ResourceExhausted, "%d research tasks are waiting to run, the most this server queues; try again later", s.opts.MaxPending)
 	}
 	s.pending++
 	now := s.now()
 	rec := Record{ResearchID: newResearchID(now), CreatedAt: now.UnixMilli(), Model: req.Model, Instructions: req.Instructions,
-		OutputSchema: req.OutputSchema, Status: StatusPending, Collection: collection, Owner: owner}
+		OutputSchema: req.OutputSchema, Status: StatusPending, Collection: req.Collection, Owner: owner}
 	rec.Events = []Event{{EventType: eventDefinition, ResearchID: rec.ResearchID, CreatedAt: rec.CreatedAt,
 		Instructions: rec.Instructions, OutputSchema: rec.OutputSchema}}
 	t := newTask(rec)
@@ -167,30 +128,18 @@ func view(rec Record, events bool) Record {
 }
 
 func (s *Service) get(w http.ResponseWriter, r *http.Request) {
-	t := s.find(w, r)
-	if t == nil {
-		return
-	}
+	c, id := callerOf(r), r.PathValue("researchId")
 	q := r.URL.Query()
-	events := q.Get("events") == "true"
 	if q.Get("stream") == "true" {
-		s.stream(w, r, t)
+		s.stream(w, r, c, id)
 		return
 	}
-	writeJSON(w, http.StatusOK, view(t.snapshot(), events))
-}
-
-// find returns the task the path names, or writes a 404.
-func (s *Service) find(w http.ResponseWriter, r *http.Request) *task {
-	id := r.PathValue("researchId")
-	var t *task
-	if validID(id) {
-		t = s.lookup(id, s.owner(r))
+	rec, err := s.Get(c, id)
+	if err != nil {
+		writeStatus(w, err)
+		return
 	}
-	if t == nil {
-		writeError(w, http.StatusNotFound, "NOT_FOUND", fmt.Sprintf("researchId: no research task %q", id))
-	}
-	return t
+	writeJSON(w, http.StatusOK, view(rec, q.Get("events") == "true"))
 }
 
 // listResponse is Exa's ListResearchResponseDto.
@@ -211,22 +160,14 @@ func (s *Service) listHandler(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	ts := s.list(s.owner(r))
-	if cursor := q.Get("cursor"); cursor != "" {
-		i := indexOf(ts, cursor)
-		if i < 0 {
-			writeError(w, http.StatusBadRequest, "INVALID_REQUEST_BODY", fmt.Sprintf("cursor: %q is not the nextCursor of a listing", cursor))
-			return
-		}
-		ts = ts[i+1:]
+	p, err := s.List(callerOf(r), q.Get("cursor"), limit)
+	if err != nil {
+		writeStatus(w, err)
+		return
 	}
-	resp := listResponse{Data: []Record{}}
-	for _, t := range ts[:min(limit, len(ts))] {
-		resp.Data = append(resp.Data, view(t.snapshot(), false))
-	}
-	if len(ts) > limit {
-		next := ts[limit-1].id
-		resp.HasMore, resp.NextCursor = true, &next
+	resp := listResponse{Data: p.Tasks}
+	if p.NextCursor != "" {
+		resp.HasMore, resp.NextCursor = true, &p.NextCursor
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
@@ -241,26 +182,14 @@ func indexOf(ts []*task, id string) int {
 	return -1
 }
 
-// cancelHandler cancels a task that has not finished: it stops at once,
-// canceled; a finished task is answered as it is.
+// cancelHandler cancels a task (Service.Cancel).
 func (s *Service) cancelHandler(w http.ResponseWriter, r *http.Request) {
-	t := s.find(w, r)
-	if t == nil {
+	rec, err := s.Cancel(callerOf(r), r.PathValue("researchId"))
+	if err != nil {
+		writeStatus(w, err)
 		return
 	}
-	now := s.now()
-	rec := s.save(t, func(rec *Record) {
-		if !rec.Status.finished() {
-			rec.Status, rec.FinishedAt = StatusCanceled, now.UnixMilli()
-		}
-	})
-	t.mu.Lock()
-	cancel := t.cancel
-	t.mu.Unlock()
-	if cancel != nil {
-		cancel(errCanceled)
-	}
-	writeJSON(w, http.StatusOK, view(rec, false))
+	writeJSON(w, http.StatusOK, rec)
 }
 
 // exaError is Exa's error body, which its SDKs show.
@@ -268,6 +197,30 @@ type exaError struct {
 	RequestID string `json:"requestId"`
 	Error     string `json:"error"`
 	Tag       string `json:"tag"`
+}
+
+// exaTags are Exa's error tags and HTTP statuses for the manager's
+// status codes.
+var exaTags = map[codes.Code]struct {
+	http int
+	tag  string
+}{
+	codes.InvalidArgument:   {http.StatusBadRequest, "INVALID_REQUEST_BODY"},
+	codes.NotFound:          {http.StatusNotFound, "NOT_FOUND"},
+	codes.PermissionDenied:  {http.StatusForbidden, "FORBIDDEN"},
+	codes.Unauthenticated:   {http.StatusUnauthorized, "UNAUTHORIZED"},
+	codes.ResourceExhausted: {http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED"},
+	codes.Unimplemented:     {http.StatusNotImplemented, "NOT_IMPLEMENTED"},
+}
+
+// writeStatus writes err, a status error of the manager, as Exa's error.
+func writeStatus(w http.ResponseWriter, err error) {
+	st := status.Convert(err)
+	e, ok := exaTags[st.Code()]
+	if !ok {
+		e.http, e.tag = http.StatusInternalServerError, "INTERNAL_ERROR"
+	}
+	writeError(w, e.http, e.tag, st.Message())
 }
 
 func writeError(w http.ResponseWriter, code int, tag, msg string) {

@@ -75,9 +75,14 @@ type Options struct {
 	// MaxPending bounds the tasks waiting to run (default
 	// DefaultMaxPending).
 	MaxPending int
-	// Owner names the caller of a request, for the tasks it may see: the
-	// API key's name. Nil: every caller is the same, and sees every task.
-	Owner func(*http.Request) string
+	// Owner names the caller of a request from its credentials
+	// (Caller.Auth), for the tasks it may see: the API key's name. Nil:
+	// every caller is the same, and sees every task.
+	Owner func(auth map[string]string) string
+	// CheckCollection, if set, refuses a task on a collection ("" is
+	// default) that does not exist (a NOT_FOUND status error) or that the
+	// credentials may not search (PERMISSION_DENIED), naming it.
+	CheckCollection func(ctx context.Context, auth map[string]string, collection string) error
 	// Resume runs again, from their last step, the tasks that a stopped
 	// server left unfinished, rather than failing them. Only for a server
 	// without API keys: with keys, a task's tool calls carry the key of
@@ -307,12 +312,12 @@ func (s *Service) save(t *task, f func(*Record)) Record {
 	return rec
 }
 
-// owner names the caller of r.
-func (s *Service) owner(r *http.Request) string {
+// owner names caller c.
+func (s *Service) owner(c Caller) string {
 	if s.opts.Owner == nil {
 		return ""
 	}
-	return s.opts.Owner(r)
+	return s.opts.Owner(c.Auth)
 }
 
 // lookup returns the task with id that owner may see, or nil.

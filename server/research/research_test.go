@@ -535,7 +535,7 @@ func TestCollectionAndOwner(t *testing.T) {
 		chattest.ToolCalls("", chattest.ToolCall{ID: "c1", Name: "search", Arguments: `{"query":"etna"}`}),
 		chattest.Reply("Etna erupts [2]."),
 	)
-	owner := func(r *http.Request) string { return "key:" + r.Header.Get("X-Api-Key") }
+	owner := func(auth map[string]string) string { return "key:" + auth["X-Api-Key"] }
 	e := start(t, chat, research.Options{Owner: owner})
 	code, m := e.do("POST", "/c/docs"+research.Path, `{"instructions":"Etna?"}`)
 	if code != http.StatusCreated || m["collection"] != "docs" {

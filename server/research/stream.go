@@ -6,15 +6,19 @@ import (
 	"net/http"
 )
 
-// stream follows t as server-sent events, as Exa's GET
+// stream follows the caller's task id as server-sent events, as Exa's GET
 // /research/v1/{id}?stream=true does: each of the task's events, those
 // already past first, as "event: <eventType>" and "data: <event JSON>",
 // until the task is finished (its research-output event) or the client
 // goes. exa-js reads the data line after the event line of each.
-func (s *Service) stream(w http.ResponseWriter, r *http.Request, t *task) {
+func (s *Service) stream(w http.ResponseWriter, r *http.Request, c Caller, id string) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		writeError(w, http.StatusInternalServerError, "INTERNAL_ERROR", "this connection cannot stream")
+		return
+	}
+	if _, err := s.find(c, id); err != nil {
+		writeStatus(w, err)
 		return
 	}
 	h := w.Header()
@@ -23,31 +27,15 @@ func (s *Service) stream(w http.ResponseWriter, r *http.Request, t *task) {
 	h.Set("X-Accel-Buffering", "no") // nginx would hold the events back
 	w.WriteHeader(http.StatusOK)
 	flusher.Flush()
-	sent := 0
-	shutdown := s.ctx.Done()
-	for {
-		rec, changed := t.watch()
-		for _, ev := range rec.Events[sent:] {
-			data, err := json.Marshal(ev)
-			if err != nil {
-				return
-			}
-			if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.EventType, data); err != nil {
-				return
-			}
+	_, _ = s.Watch(r.Context(), c, id, func(ev Event) error {
+		data, err := json.Marshal(ev)
+		if err != nil {
+			return err
 		}
-		sent = len(rec.Events)
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.EventType, data); err != nil {
+			return err
+		}
 		flusher.Flush()
-		if rec.Status.finished() {
-			return
-		}
-		select {
-		case <-changed:
-		case <-r.Context().Done():
-			return
-		case <-shutdown:
-			// The server is shutting down: the task's end comes next.
-			shutdown = nil
-		}
-	}
+		return nil
+	})
 }

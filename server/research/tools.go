@@ -192,7 +192,7 @@ func (tb *toolbox) post(ctx context.Context, path string, body, out any) error {
 	r.Header.Set("Content-Type", "application/json")
 	r.RemoteAddr = "127.0.0.1:0"
 	for k, v := range tb.auth {
-		if k == remoteAddrKey {
+		if k == RemoteAddrKey {
 			r.RemoteAddr = v
 			continue
 		}
@@ -216,6 +216,6 @@ func (tb *toolbox) post(ctx context.Context, path string, body, out any) error {
 	return json.Unmarshal(data, out)
 }
 
-// remoteAddrKey keeps the creating client's address among a task's
+// RemoteAddrKey keeps the creating client's address among a task's
 // credentials, for the guard's per-address limits.
-const remoteAddrKey = "remote-addr"
+const RemoteAddrKey = "remote-addr"
