@@ -21,15 +21,19 @@ import (
 const (
 	searchKey = "research-search-key-0123"
 	otherKey  = "research-other-key-01234"
+	// limitedKey may search the collection docs alone, not default.
+	limitedKey = "research-limited-key-012"
 )
 
 // startServer runs the whole server with API keys on loopback, its
 // research agent on chat (nil: no chat server), so that the tools'
-// searches pass the guard and Exa's endpoints as in production.
-func startServer(t *testing.T, chat *chattest.Server) string {
+// searches pass the guard and Exa's endpoints as in production. It
+// returns the HTTP URL and the gRPC address.
+func startServer(t *testing.T, chat *chattest.Server) (string, string) {
 	t.Helper()
 	st := servertest.Store(t) // servertest.Docs, the volcano page among them
-	guard, err := server.NewGuard(server.GuardOptions{Keys: []server.Key{{Secret: searchKey, Scope: server.ScopeSearch}, {Secret: otherKey, Scope: server.ScopeSearch}}})
+	guard, err := server.NewGuard(server.GuardOptions{Keys: []server.Key{{Secret: searchKey, Scope: server.ScopeSearch}, {Secret: otherKey, Scope: server.ScopeSearch},
+		{Name: "limited", Secret: limitedKey, Scope: server.ScopeSearch, Collections: []string{"docs"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +53,7 @@ func startServer(t *testing.T, chat *chattest.Server) string {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return servertest.Serve(t, srv.Serve, srv.Shutdown)
+	return servertest.ServeBoth(t, srv.Serve, srv.Shutdown)
 }
 
 // specSchemas compiles the Research API's response schemas from Exa's
@@ -88,7 +92,7 @@ func TestServerResearch(t *testing.T) {
 		chattest.ToolCalls("", chattest.ToolCall{ID: "c2", Name: "contents", Arguments: `{"urls":["https://geo.example.com/volcano"]}`}),
 		chattest.Reply("Gas pressure drives an eruption [1]."),
 	).Repeat(chattest.Reply("Nothing to cite.")) // the task on /c/default
-	url := startServer(t, chat)
+	url, _ := startServer(t, chat)
 	taskSchema, listSchema := specSchemas(t)
 	key := []string{"X-Api-Key", searchKey}
 
@@ -151,7 +155,7 @@ func TestServerResearch(t *testing.T) {
 // TestServerResearchNoChat names the setting when no chat server is
 // configured.
 func TestServerResearchNoChat(t *testing.T) {
-	url := startServer(t, nil)
+	url, _ := startServer(t, nil)
 	r := servertest.Do(t, url, "POST", research.Path, `{"instructions":"Why?"}`, "X-Api-Key", searchKey)
 	if r.Code != 501 || !bytes.Contains(r.Body, []byte("--answer-url")) {
 		t.Errorf("%d %s, want 501 naming --answer-url", r.Code, r.Body)

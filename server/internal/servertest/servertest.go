@@ -157,6 +157,14 @@ func Do(t testing.TB, url, method, path, body string, headers ...string) Respons
 // shutdown stops it. It returns the HTTP side's URL.
 func Serve(t testing.TB, serve func(grpcLis, httpLis net.Listener) error, shutdown func(context.Context) error) string {
 	t.Helper()
+	url, _ := ServeBoth(t, serve, shutdown)
+	return url
+}
+
+// ServeBoth is Serve, returning the gRPC listener's address (host:port)
+// too.
+func ServeBoth(t testing.TB, serve func(grpcLis, httpLis net.Listener) error, shutdown func(context.Context) error) (httpURL, grpcAddr string) {
+	t.Helper()
 	var lis [2]net.Listener
 	for i := range lis {
 		var err error
@@ -170,5 +178,5 @@ func Serve(t testing.TB, serve func(grpcLis, httpLis net.Listener) error, shutdo
 		defer cancel()
 		_ = shutdown(ctx)
 	})
-	return "http://" + lis[1].Addr().String()
+	return "http://" + lis[1].Addr().String(), lis[0].Addr().String()
 }
