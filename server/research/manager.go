@@ -167,8 +167,13 @@ func (s *Service) Watch(ctx context.Context, c Caller, id string, send func(Even
 		case <-ctx.Done():
 			return view(rec, false), ctx.Err()
 		case <-shutdown:
-			// The server is shutting down: the task's end comes next.
+			// The server is shutting down: the task's end comes next,
+			// unless it is left running for the next start (Resume).
 			shutdown = nil
+		case <-s.closed:
+			if rec := t.snapshot(); !rec.Status.finished() {
+				return view(rec, false), status.Error(codes.Unavailable, "the server shut down; the task goes on when it starts again")
+			}
 		}
 	}
 }

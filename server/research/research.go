@@ -133,9 +133,14 @@ type Service struct {
 	pending int
 
 	slots chan struct{}
-	ctx   context.Context
-	stop  context.CancelCauseFunc
-	wg    sync.WaitGroup
+	// closed is closed when Close has stored every task, ending the
+	// watches of tasks left running for the next start; Close may be
+	// called more than once.
+	closed    chan struct{}
+	closeOnce sync.Once
+	ctx       context.Context
+	stop      context.CancelCauseFunc
+	wg        sync.WaitGroup
 }
 
 // New loads the tasks in o.Dir, failing those a stopped server left
@@ -153,7 +158,7 @@ func New(o Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{opts: o, store: taskStore{dir: o.Dir}, chat: chat, log: o.Logger, now: time.Now,
-		tasks: map[string]*task{}, slots: make(chan struct{}, o.MaxConcurrent)}
+		tasks: map[string]*task{}, slots: make(chan struct{}, o.MaxConcurrent), closed: make(chan struct{})}
 	s.ctx, s.stop = context.WithCancelCause(context.Background())
 	recs, skipped, err := s.store.load()
 	if err != nil {
@@ -215,6 +220,7 @@ func (o *Options) setDefaults() {
 func (s *Service) Close() {
 	s.stop(errShutdown)
 	s.wg.Wait()
+	s.closeOnce.Do(func() { close(s.closed) })
 }
 
 // failed is rec failed for err at now, with the research-output event

@@ -2,6 +2,7 @@ package research_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/cari-search/cari/internal/chattest"
 	"github.com/cari-search/cari/server/research"
@@ -499,7 +503,22 @@ func TestResume(t *testing.T) {
 	third := start(t, chattest.Start(t).Repeat(chattest.Stall(release)), research.Options{Dir: t.TempDir(), Resume: true})
 	id = third.create(`{"instructions":"Etna?"}`)
 	third.wait(id, "running")
+	// A watch of it ends at the shutdown rather than waiting for an end
+	// that comes only at the next start.
+	watched := make(chan error, 1)
+	go func() {
+		_, err := third.svc.Watch(context.Background(), research.Caller{}, id, func(research.Event) error { return nil })
+		watched <- err
+	}()
 	third.svc.Close()
+	select {
+	case err := <-watched:
+		if status.Code(err) != codes.Unavailable {
+			t.Errorf("watch at shutdown: %v, want UNAVAILABLE", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a watch outlives the shutdown")
+	}
 	fourth := start(t, chattest.Start(t, chattest.Reply("Nothing to cite.")), research.Options{Dir: third.dir, Resume: true})
 	if m := fourth.wait(id, "completed", "failed"); m["status"] != "completed" {
 		t.Errorf("after a graceful shutdown: %v", m)
