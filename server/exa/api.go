@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -268,7 +269,8 @@ var exaFieldNames = strings.NewReplacer(
 func exaMessage(msg string) string { return exaFieldNames.Replace(msg) }
 
 // decodeExa decodes an Exa request body into v and lists the fields that
-// are accepted but have no effect here (see exaIgnored), as warnings.
+// are accepted but have no effect here (see exaIgnored), as warnings;
+// the fields Cari refuses (see exaRefused) are a 400.
 func decodeExa(body []byte, v any) (warnings []string, err error) {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil, status.Error(codes.InvalidArgument, "request body is empty; send a JSON object")
@@ -285,10 +287,16 @@ func decodeExa(body []byte, v any) (warnings []string, err error) {
 	}
 	var fields map[string]json.RawMessage
 	_ = json.Unmarshal(body, &fields)
+	if err := refusedFields("", fields); err != nil {
+		return nil, err
+	}
 	warnings = ignoredFields("", fields)
 	if c, ok := fields["contents"]; ok {
 		var inner map[string]json.RawMessage
 		if json.Unmarshal(c, &inner) == nil {
+			if err := refusedFields("contents.", inner); err != nil {
+				return nil, err
+			}
 			warnings = append(warnings, ignoredFields("contents.", inner)...)
 		}
 	}
@@ -340,8 +348,38 @@ var exaIgnored = map[string]string{
 	"userLocation":  "Cari does not localize results; ignored",
 	"useAutoprompt": "Cari does not rewrite queries; ignored",
 	"moderation":    "Cari does not moderate results; ignored",
-	"flags":         "ignored",
 	"snapshotAsOf":  "Cari keeps one version of each page; ignored",
+}
+
+// exaRefused checks the Exa request fields that Cari cannot honour and so
+// refuses, rather than answering as if it had: each returns a 400 naming
+// the field when the request asks for what Cari lacks, nil when the value
+// asks for nothing (an empty array, false).
+var exaRefused = map[string]func(field string, v json.RawMessage) error{
+	// flags turn on Exa's experimental features, none of which Cari has.
+	"flags": func(field string, v json.RawMessage) error {
+		var flags []string
+		if err := json.Unmarshal(v, &flags); err != nil {
+			return badRequest("%s: must be an array of strings, got JSON %s", field, v)
+		}
+		if len(flags) > 0 {
+			return badRequest("%s: Cari has no experimental flags; unknown: %s", field, strings.Join(flags, ", "))
+		}
+		return nil
+	},
+}
+
+// refusedFields applies exaRefused to a request's fields at prefix.
+func refusedFields(prefix string, fields map[string]json.RawMessage) error {
+	names := slices.Sorted(maps.Keys(exaRefused))
+	for _, name := range names {
+		if v, ok := fields[name]; ok && string(v) != "null" {
+			if err := exaRefused[name](prefix+name, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func ignoredFields(prefix string, fields map[string]json.RawMessage) []string {
