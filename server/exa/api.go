@@ -347,7 +347,6 @@ func fieldError(prefix, shape string, err error) error {
 var exaIgnored = map[string]string{
 	"userLocation":  "Cari does not localize results; ignored",
 	"useAutoprompt": "Cari does not rewrite queries; ignored",
-	"moderation":    "Cari does not moderate results; ignored",
 	"snapshotAsOf":  "Cari keeps one version of each page; ignored",
 }
 
@@ -367,6 +366,23 @@ var exaRefused = map[string]func(field string, v json.RawMessage) error{
 		}
 		return nil
 	},
+	// moderation asks Exa's safety model to filter results; Cari has no
+	// such model, and a keyword list would only pretend to be one.
+	"moderation": refuseTrue("Cari has no moderation model to filter results with"),
+}
+
+// refuseTrue refuses a boolean field set to true, saying why.
+func refuseTrue(why string) func(string, json.RawMessage) error {
+	return func(field string, v json.RawMessage) error {
+		var on bool
+		if err := json.Unmarshal(v, &on); err != nil {
+			return badRequest("%s: must be true or false, got JSON %s", field, v)
+		}
+		if on {
+			return badRequest("%s: %s; leave it out or send false", field, why)
+		}
+		return nil
+	}
 }
 
 // refusedFields applies exaRefused to a request's fields at prefix.

@@ -20,13 +20,16 @@ func TestExaRefusedFields(t *testing.T) {
 		{"/search", `{"query":"volcano","flags":"beta"}`, "flags: must be an array of strings"},
 		{"/search", `{"query":"volcano","flags":[]}`, ""},
 		{"/findSimilar", `{"url":"https://geo.example.com/volcano","flags":["x","y"]}`, "flags: Cari has no experimental flags; unknown: x, y"},
+		{"/search", `{"query":"volcano","moderation":true}`, "moderation: Cari has no moderation model"},
+		{"/search", `{"query":"volcano","moderation":"yes"}`, "moderation: must be true or false"},
+		{"/search", `{"query":"volcano","moderation":false}`, ""},
 	} {
 		code, m, _ := exaDo(t, ts, tc.path, tc.body)
 		if tc.want == "" {
 			if code != 200 {
 				t.Errorf("%s %s: %d %v, want 200", tc.path, tc.body, code, m)
 			}
-			if w := fmt.Sprint(m["warnings"]); strings.Contains(w, "flags") {
+			if w := fmt.Sprint(m["warnings"]); strings.Contains(w, "flags") || strings.Contains(w, "moderation") {
 				t.Errorf("%s %s: warnings %s", tc.path, tc.body, w)
 			}
 			continue
