@@ -345,9 +345,8 @@ func fieldError(prefix, shape string, err error) error {
 // exaIgnored are Exa request fields that Cari accepts but cannot act on,
 // with the reason reported back in the response's warnings.
 var exaIgnored = map[string]string{
-	"userLocation":  "Cari does not localize results; ignored",
-	"useAutoprompt": "Cari does not rewrite queries; ignored",
-	"snapshotAsOf":  "Cari keeps one version of each page; ignored",
+	"userLocation": "Cari does not localize results; ignored",
+	"snapshotAsOf": "Cari keeps one version of each page; ignored",
 }
 
 // exaRefused checks the Exa request fields that Cari cannot honour and so
@@ -369,6 +368,9 @@ var exaRefused = map[string]func(field string, v json.RawMessage) error{
 	// moderation asks Exa's safety model to filter results; Cari has no
 	// such model, and a keyword list would only pretend to be one.
 	"moderation": refuseTrue("Cari has no moderation model to filter results with"),
+	// useAutoprompt asks Exa to rewrite the query. Cari's rewrite is deep
+	// search's query variations, which search for the query as well.
+	"useAutoprompt": refuseTrue(`Cari does not rewrite queries; "type": "deep" searches for the query and variations of it through the chat model server`),
 }
 
 // refuseTrue refuses a boolean field set to true, saying why.

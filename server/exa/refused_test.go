@@ -23,13 +23,15 @@ func TestExaRefusedFields(t *testing.T) {
 		{"/search", `{"query":"volcano","moderation":true}`, "moderation: Cari has no moderation model"},
 		{"/search", `{"query":"volcano","moderation":"yes"}`, "moderation: must be true or false"},
 		{"/search", `{"query":"volcano","moderation":false}`, ""},
+		{"/search", `{"query":"volcano","useAutoprompt":true}`, "useAutoprompt: Cari does not rewrite queries"},
+		{"/search", `{"query":"volcano","useAutoprompt":false}`, ""},
 	} {
 		code, m, _ := exaDo(t, ts, tc.path, tc.body)
 		if tc.want == "" {
 			if code != 200 {
 				t.Errorf("%s %s: %d %v, want 200", tc.path, tc.body, code, m)
 			}
-			if w := fmt.Sprint(m["warnings"]); strings.Contains(w, "flags") || strings.Contains(w, "moderation") {
+			if w := fmt.Sprint(m["warnings"]); strings.Contains(w, "flags") || strings.Contains(w, "moderation") || strings.Contains(w, "useAutoprompt") {
 				t.Errorf("%s %s: warnings %s", tc.path, tc.body, w)
 			}
 			continue
