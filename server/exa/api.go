@@ -345,7 +345,6 @@ func fieldError(prefix, shape string, err error) error {
 // exaIgnored are Exa request fields that Cari accepts but cannot act on,
 // with the reason reported back in the response's warnings.
 var exaIgnored = map[string]string{
-	"userLocation": "Cari does not localize results; ignored",
 	"snapshotAsOf": "Cari keeps one version of each page; ignored",
 }
 
@@ -371,6 +370,25 @@ var exaRefused = map[string]func(field string, v json.RawMessage) error{
 	// useAutoprompt asks Exa to rewrite the query. Cari's rewrite is deep
 	// search's query variations, which search for the query as well.
 	"useAutoprompt": refuseTrue(`Cari does not rewrite queries; "type": "deep" searches for the query and variations of it through the chat model server`),
+	// userLocation asks Exa to rank for a country. Cari's index holds no
+	// page's country (a host's TLD says little: .com, .org, .io are
+	// everywhere), so a localized ranking would be a guess.
+	"userLocation": func(field string, v json.RawMessage) error {
+		var code string
+		if err := json.Unmarshal(v, &code); err != nil || len(code) != 2 || !isASCIILetters(code) {
+			return badRequest("%s: must be a two-letter ISO 3166-1 country code such as \"US\", got JSON %s", field, v)
+		}
+		return badRequest("%s: Cari does not localize results (it knows no page's country); leave it out", field)
+	},
+}
+
+func isASCIILetters(s string) bool {
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // refuseTrue refuses a boolean field set to true, saying why.

@@ -25,6 +25,9 @@ func TestExaRefusedFields(t *testing.T) {
 		{"/search", `{"query":"volcano","moderation":false}`, ""},
 		{"/search", `{"query":"volcano","useAutoprompt":true}`, "useAutoprompt: Cari does not rewrite queries"},
 		{"/search", `{"query":"volcano","useAutoprompt":false}`, ""},
+		{"/search", `{"query":"volcano","userLocation":"US"}`, "userLocation: Cari does not localize results"},
+		{"/search", `{"query":"volcano","userLocation":"USA"}`, "userLocation: must be a two-letter ISO 3166-1 country code"},
+		{"/answer", `{"query":"volcano","userLocation":"fr"}`, "userLocation: Cari does not localize results"},
 	} {
 		code, m, _ := exaDo(t, ts, tc.path, tc.body)
 		if tc.want == "" {
