@@ -61,10 +61,10 @@ type exaAnswerResponse struct {
 func (a *exaAPI) answerHandler(c *exaCall, body []byte) (any, error) {
 	llm := a.llm
 	var req exaAnswerRequest
-	warnings, err := decodeExa(body, &req)
-	if err != nil {
+	if err := decodeExa(body, &req); err != nil {
 		return nil, err
 	}
+	var warnings []string
 	schema, err := answerSchema(llm, req.OutputSchema)
 	if err != nil {
 		return nil, err

@@ -268,39 +268,34 @@ var exaFieldNames = strings.NewReplacer(
 
 func exaMessage(msg string) string { return exaFieldNames.Replace(msg) }
 
-// decodeExa decodes an Exa request body into v and lists the fields that
-// are accepted but have no effect here (see exaIgnored), as warnings;
-// the fields Cari refuses (see exaRefused) are a 400.
-func decodeExa(body []byte, v any) (warnings []string, err error) {
+// decodeExa decodes an Exa request body into v; the fields Cari refuses
+// (see exaRefused) are a 400.
+func decodeExa(body []byte, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
-		return nil, status.Error(codes.InvalidArgument, "request body is empty; send a JSON object")
+		return status.Error(codes.InvalidArgument, "request body is empty; send a JSON object")
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		if _, ok := status.FromError(err); ok {
-			return nil, err // from an UnmarshalJSON method, naming its field
+			return err // from an UnmarshalJSON method, naming its field
 		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return nil, status.Errorf(codes.InvalidArgument, "%s: must be %s, got JSON %s", exaFieldPath(te.Field), jsonKind(te.Type.Kind().String()), te.Value)
+			return status.Errorf(codes.InvalidArgument, "%s: must be %s, got JSON %s", exaFieldPath(te.Field), jsonKind(te.Type.Kind().String()), te.Value)
 		}
-		return nil, status.Errorf(codes.InvalidArgument, "request body: %v", err)
+		return status.Errorf(codes.InvalidArgument, "request body: %v", err)
 	}
 	var fields map[string]json.RawMessage
 	_ = json.Unmarshal(body, &fields)
 	if err := refusedFields("", fields); err != nil {
-		return nil, err
+		return err
 	}
-	warnings = ignoredFields("", fields)
 	if c, ok := fields["contents"]; ok {
 		var inner map[string]json.RawMessage
 		if json.Unmarshal(c, &inner) == nil {
-			if err := refusedFields("contents.", inner); err != nil {
-				return nil, err
-			}
-			warnings = append(warnings, ignoredFields("contents.", inner)...)
+			return refusedFields("contents.", inner)
 		}
 	}
-	return warnings, nil
+	return nil
 }
 
 // exaFieldPath is a JSON field path as an Exa request names it: without
@@ -340,12 +335,6 @@ func fieldError(prefix, shape string, err error) error {
 		return badRequest("%s.%s: must be %s, got JSON %s", prefix, te.Field, jsonKind(te.Type.Kind().String()), te.Value)
 	}
 	return badRequest("%s: must be %s: %v", prefix, shape, err)
-}
-
-// exaIgnored are Exa request fields that Cari accepts but cannot act on,
-// with the reason reported back in the response's warnings.
-var exaIgnored = map[string]string{
-	"snapshotAsOf": "Cari keeps one version of each page; ignored",
 }
 
 // exaRefused checks the Exa request fields that Cari cannot honour and so
@@ -416,17 +405,6 @@ func refusedFields(prefix string, fields map[string]json.RawMessage) error {
 		}
 	}
 	return nil
-}
-
-func ignoredFields(prefix string, fields map[string]json.RawMessage) []string {
-	var out []string
-	for name, reason := range exaIgnored {
-		if v, ok := fields[name]; ok && string(v) != "null" && string(v) != "false" {
-			out = append(out, prefix+name+": "+reason)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // present readies a search's results for Exa's clients: every result

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 )
@@ -58,6 +59,11 @@ func (a *exaAPI) contentsEntries(items []lookedUp, p livePolicy) []*liveEntry {
 		e := &liveEntry{asked: it.asked}
 		if it.status == cariv1.ContentsStatus_CONTENTS_STATUS_FOUND {
 			e.doc = it.doc
+			if !p.servable(it.doc.GetCrawlDate()) {
+				// Crawled after snapshotAsOf: the only version Cari keeps
+				// is too new, so there is none at that instant.
+				e.doc = nil
+			}
 		}
 		u := e.doc.GetUrl()
 		if u == "" {
@@ -270,6 +276,17 @@ func (a *exaAPI) planSearch(f *exaFilters) (searchPlan, error) {
 	}
 	if p.live, p.warnings, err = a.livePolicyOf(p.ec, liveNever); err != nil {
 		return p, err
+	}
+	if asOf := p.live.asOf; !asOf.IsZero() {
+		// snapshotAsOf in a search: only the pages crawled by then have a
+		// version to serve, which the crawl date filter selects inside
+		// retrieval, so numResults stays whole.
+		if p.filters.CrawlDate == nil {
+			p.filters.CrawlDate = &cariv1.TimeRange{}
+		}
+		if end := p.filters.CrawlDate.End; end == nil || end.AsTime().After(asOf) {
+			p.filters.CrawlDate.End = timestamppb.New(asOf)
+		}
 	}
 	p.contents, p.want = p.ec.proto()
 	p.derived, p.contents, err = a.planDerived(p.ec, f.Context, p.contents, &p.want)

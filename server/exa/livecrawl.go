@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // LiveCrawler fetches a page at request time (Exa's livecrawl, maxAgeHours,
@@ -85,6 +86,10 @@ type exaLive struct {
 	Livecrawl        string `json:"livecrawl"`
 	LivecrawlTimeout int    `json:"livecrawlTimeout"`
 	MaxAgeHours      *int   `json:"maxAgeHours"`
+	// SnapshotAsOf asks for the newest stored version at or before an
+	// instant. Cari keeps one version of each page, so it is served when
+	// it was crawled by then and is the page's error otherwise.
+	SnapshotAsOf string `json:"snapshotAsOf"`
 }
 
 // liveMode is when a page is fetched live.
@@ -115,6 +120,9 @@ type livePolicy struct {
 	// made from each fetched page and cut to maxChars; nil for none.
 	view     *TextView
 	maxChars int
+	// asOf is snapshotAsOf: only copies crawled at or before it are
+	// served, and nothing is fetched live; zero for none.
+	asOf time.Time
 }
 
 // policy validates the fields; def is the mode when neither livecrawl nor
@@ -154,7 +162,33 @@ func (o exaLive) policy(def liveMode) (livePolicy, error) {
 			p.mode, p.maxAge = liveStale, time.Duration(*h)*time.Hour
 		}
 	}
+	if o.SnapshotAsOf != "" {
+		return o.snapshot(p)
+	}
 	return p, nil
+}
+
+// snapshot applies snapshotAsOf to p: a stored version is asked for, so a
+// live fetch, which would be newer, cannot be asked for too.
+func (o exaLive) snapshot(p livePolicy) (livePolicy, error) {
+	t, err := parseExaDate("snapshotAsOf", o.SnapshotAsOf)
+	if err != nil {
+		return p, err
+	}
+	if o.Livecrawl != "" && o.Livecrawl != "never" {
+		return p, badRequest("snapshotAsOf: asks for a stored version, which livecrawl %q (a live fetch) contradicts; leave one out", o.Livecrawl)
+	}
+	if o.MaxAgeHours != nil && *o.MaxAgeHours != -1 {
+		return p, badRequest("snapshotAsOf: asks for a stored version, which maxAgeHours %d (a live fetch of older copies) contradicts; leave one out", *o.MaxAgeHours)
+	}
+	p.mode, p.asOf = liveNever, t
+	return p, nil
+}
+
+// servable says whether a stored copy crawled at crawled may be served
+// under snapshotAsOf; one with no crawl time is not known to qualify.
+func (p livePolicy) servable(crawled *timestamppb.Timestamp) bool {
+	return p.asOf.IsZero() || (crawled != nil && !crawled.AsTime().After(p.asOf))
 }
 
 // wants says whether a page is fetched live: found says whether the index

@@ -13,10 +13,10 @@ import (
 // searchHandler answers POST /search.
 func (a *exaAPI) searchHandler(c *exaCall, body []byte) (any, error) {
 	var req exaSearchRequest
-	warnings, err := decodeExa(body, &req)
-	if err != nil {
+	if err := decodeExa(body, &req); err != nil {
 		return nil, err
 	}
+	var warnings []string
 	if req.Stream {
 		return nil, status.Error(codes.Unimplemented, "stream: streamed search synthesizes output with an LLM, which this server does not have; search without stream, or use /answer")
 	}
@@ -56,10 +56,10 @@ func (a *exaAPI) searchHandler(c *exaCall, body []byte) (any, error) {
 // findSimilarHandler answers POST /findSimilar.
 func (a *exaAPI) findSimilarHandler(c *exaCall, body []byte) (any, error) {
 	var req exaFindSimilarRequest
-	warnings, err := decodeExa(body, &req)
-	if err != nil {
+	if err := decodeExa(body, &req); err != nil {
 		return nil, err
 	}
+	var warnings []string
 	if req.URL == "" {
 		return nil, badRequest("url: required: the URL of an indexed page to find pages like")
 	}
@@ -125,10 +125,10 @@ type exaStatusError struct {
 // contentsHandler answers POST /contents.
 func (a *exaAPI) contentsHandler(c *exaCall, body []byte) (any, error) {
 	var req exaContentsRequest
-	warnings, err := decodeExa(body, &req)
-	if err != nil {
+	if err := decodeExa(body, &req); err != nil {
 		return nil, err
 	}
+	var warnings []string
 	if len(req.URLs) == 0 && len(req.IDs) == 0 {
 		return nil, badRequest("urls: give at least one URL (or ids)")
 	}
