@@ -356,9 +356,6 @@ var exaRefused = map[string]func(field string, v json.RawMessage) error{
 	// moderation asks Exa's safety model to filter results; Cari has no
 	// such model, and a keyword list would only pretend to be one.
 	"moderation": refuseTrue("Cari has no moderation model to filter results with"),
-	// useAutoprompt asks Exa to rewrite the query. Cari's rewrite is deep
-	// search's query variations, which search for the query as well.
-	"useAutoprompt": refuseTrue(`Cari does not rewrite queries; "type": "deep" searches for the query and variations of it through the chat model server`),
 	// userLocation asks Exa to rank for a country. Cari's index holds no
 	// page's country (a host's TLD says little: .com, .org, .io are
 	// everywhere), so a localized ranking would be a guess.

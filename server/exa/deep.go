@@ -117,8 +117,8 @@ func (a *exaAPI) planDeep(req *exaSearchRequest) (*deepPlan, []string, error) {
 		}
 	}
 	var warnings []string
-	if p.systemPrompt != "" && p.output == nil && p.variations == 0 {
-		warnings = append(warnings, "systemPrompt: guides query variations and outputSchema's output, neither of which this request asks the chat model for; ignored")
+	if p.systemPrompt != "" && p.output == nil && p.variations == 0 && !req.UseAutoprompt {
+		warnings = append(warnings, "systemPrompt: guides query variations, useAutoprompt's rewrite and outputSchema's output, none of which this request asks the chat model for; ignored")
 	}
 	if !deep && p.output == nil {
 		return nil, warnings, nil

@@ -167,3 +167,32 @@ func TestExaAnswerOutputSchema(t *testing.T) {
 		t.Errorf("invalid twice: %d %v, want a 503 saying why", code, m)
 	}
 }
+
+// TestExaAutoprompt checks useAutoprompt: the chat model server rewrites
+// the query (asked once, as a query variation), the search runs the
+// rewrite and autopromptString reports it; without a server it is a 501
+// naming the setting.
+func TestExaAutoprompt(t *testing.T) {
+	cs := startChatServer(t, chatJSON(`{"queries": ["black hole gravity"]}`))
+	ts := startLLMServer(t, cs, 5*time.Second)
+	code, m, _ := exaDo(t, ts, "/search", `{"query":"space","type":"keyword","useAutoprompt":true,"systemPrompt":"prefer physics"}`)
+	rs := exaResults(t, m)
+	if code != 200 || len(rs) != 1 || rs[0]["id"] != "holes" || m["autopromptString"] != "black hole gravity" {
+		t.Fatalf("%d %v: want the rewrite's result, holes, and autopromptString", code, m)
+	}
+	if w, _ := json.Marshal(m["warnings"]); strings.Contains(string(w), "systemPrompt") {
+		t.Errorf("warnings %s: systemPrompt guides the rewrite", w)
+	}
+	calls := cs.calls()
+	if len(calls) != 1 {
+		t.Fatalf("%d chat requests, want one for the rewrite", len(calls))
+	}
+	msgs := chatMessages(t, calls[0].body)
+	if msgs[1] != [2]string{"user", "space"} || !strings.Contains(msgs[0][1], "up to 1 other search queries") || !strings.Contains(msgs[0][1], "prefer physics") {
+		t.Errorf("rewrite request %v: want one variation of the query, with the system prompt", calls[0].body)
+	}
+	code, m, _ = exaDo(t, startServer(t, serverSetup{}), "/search", `{"query":"space","useAutoprompt":true}`)
+	if msg, _ := m["error"].(string); code != 501 || !strings.HasPrefix(msg, "useAutoprompt: rewriting the query needs a chat model server") {
+		t.Errorf("without a chat model server: %d %v, want a 501 naming useAutoprompt", code, m)
+	}
+}

@@ -26,7 +26,7 @@ func TestExaRefusedFields(t *testing.T) {
 		{"/search", `{"query":"volcano","moderation":true}`, "moderation: Cari has no moderation model"},
 		{"/search", `{"query":"volcano","moderation":"yes"}`, "moderation: must be true or false"},
 		{"/search", `{"query":"volcano","moderation":false}`, ""},
-		{"/search", `{"query":"volcano","useAutoprompt":true}`, "useAutoprompt: Cari does not rewrite queries"},
+		{"/findSimilar", `{"url":"https://geo.example.com/volcano","useAutoprompt":true}`, "useAutoprompt: /findSimilar has no query to rewrite"},
 		{"/search", `{"query":"volcano","useAutoprompt":false}`, ""},
 		{"/search", `{"query":"volcano","userLocation":"US"}`, "userLocation: Cari does not localize results"},
 		{"/search", `{"query":"volcano","userLocation":"USA"}`, "userLocation: must be a two-letter ISO 3166-1 country code"},

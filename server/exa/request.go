@@ -81,6 +81,9 @@ type exaSearchRequest struct {
 	AdditionalQueries []string        `json:"additionalQueries"`
 	OutputSchema      json.RawMessage `json:"outputSchema"`
 	SystemPrompt      string          `json:"systemPrompt"`
+	// UseAutoprompt rewrites the query through the chat model server
+	// before the search (see autoprompt.go).
+	UseAutoprompt bool `json:"useAutoprompt"`
 	exaFilters
 }
 
@@ -88,6 +91,8 @@ type exaSearchRequest struct {
 type exaFindSimilarRequest struct {
 	URL                 string `json:"url"`
 	ExcludeSourceDomain bool   `json:"excludeSourceDomain"`
+	// UseAutoprompt has no query to rewrite here: true is a 400.
+	UseAutoprompt bool `json:"useAutoprompt"`
 	exaFilters
 }
 
@@ -344,9 +349,12 @@ type exaSearchResponse struct {
 	// search); the SDKs type the field as a free string.
 	ResolvedSearchType string `json:"resolvedSearchType"`
 	// SearchType is the spec's: see specSearchType.
-	SearchType string      `json:"searchType,omitempty"`
-	Results    []exaResult `json:"results"`
-	SearchTime float64     `json:"searchTime"`
+	SearchType string `json:"searchType,omitempty"`
+	// AutopromptString is the query searched for under useAutoprompt,
+	// as exa-py reads it.
+	AutopromptString string      `json:"autopromptString,omitempty"`
+	Results          []exaResult `json:"results"`
+	SearchTime       float64     `json:"searchTime"`
 	// Context is the results as one string for an LLM's prompt.
 	Context string `json:"context,omitempty"`
 	// Output is what the chat model synthesized for outputSchema.

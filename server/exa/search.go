@@ -32,8 +32,12 @@ func (a *exaAPI) searchHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	query, autoWarnings, err := a.autoprompt(c.r.Context(), &req)
+	if err != nil {
+		return nil, err
+	}
 	sreq := &cariv1.SearchRequest{
-		Query:      req.Query,
+		Query:      query,
 		Type:       typ,
 		NumResults: plan.numResults,
 		Filters:    plan.filters,
@@ -48,7 +52,10 @@ func (a *exaAPI) searchHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := exaSearchResponseOf(resp, req.Type, plan.want, append(append(append(warnings, deepWarnings...), runWarnings...), more...)).attach(entries)
+	out := exaSearchResponseOf(resp, req.Type, plan.want, append(append(append(append(warnings, autoWarnings...), deepWarnings...), runWarnings...), more...)).attach(entries)
+	if req.UseAutoprompt {
+		out.AutopromptString = query
+	}
 	a.finishSearch(c, req.Query, plan.derived, deep, resp, plan.want, out)
 	return out, nil
 }
@@ -60,6 +67,9 @@ func (a *exaAPI) findSimilarHandler(c *exaCall, body []byte) (any, error) {
 		return nil, err
 	}
 	var warnings []string
+	if req.UseAutoprompt {
+		return nil, badRequest("useAutoprompt: /findSimilar has no query to rewrite; leave it out or send false")
+	}
 	if req.URL == "" {
 		return nil, badRequest("url: required: the URL of an indexed page to find pages like")
 	}
