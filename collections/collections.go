@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 
 	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/embeddings"
@@ -104,6 +105,8 @@ type Collection struct {
 	Logger   *slog.Logger
 
 	ownCatalog bool
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // Open opens the collection o names, creating it unless o.MustExist.
@@ -127,6 +130,7 @@ func Open(ctx context.Context, o Options) (*Collection, error) {
 	}
 	if err != nil {
 		c.closeModels()
+		c.closeCatalog()
 		return nil, err
 	}
 	return c, nil
@@ -149,7 +153,7 @@ func (c *Collection) resolve(o *Options) error {
 		err = checkStore(rec, o.Store)
 	}
 	if err != nil {
-		c.closeModels() // the catalog, if Open opened it
+		c.closeCatalog()
 		return err
 	}
 	c.Record, c.Dir = rec, c.Catalog.Dir(rec.Name)
@@ -284,8 +288,16 @@ func (c *Collection) openStore(ctx context.Context, o Options) error {
 }
 
 // Close closes the store, the models and, if Open opened it, the catalog.
+// It may be called again.
 func (c *Collection) Close() error {
-	return errors.Join(c.Index.Close(), c.closeModels())
+	return errors.Join(c.closeServing(), c.closeCatalog())
+}
+
+// closeServing closes the store and the models, once: a server reopening
+// the collection with new settings closes them before its owner does.
+func (c *Collection) closeServing() error {
+	c.closeOnce.Do(func() { c.closeErr = errors.Join(c.Index.Close(), c.closeModels()) })
+	return c.closeErr
 }
 
 // closeModels closes what Open opened before the store.
@@ -294,12 +306,16 @@ func (c *Collection) closeModels() error {
 	if c.Embedder != nil {
 		err = c.Embedder.Close()
 	}
-	err = errors.Join(err, rerank.Close(c.Reranker))
-	if c.ownCatalog {
-		err = errors.Join(err, c.Catalog.Close())
-		c.ownCatalog = false
+	return errors.Join(err, rerank.Close(c.Reranker))
+}
+
+// closeCatalog closes the catalog if Open opened it.
+func (c *Collection) closeCatalog() error {
+	if !c.ownCatalog {
+		return nil
 	}
-	return err
+	c.ownCatalog = false
+	return c.Catalog.Close()
 }
 
 // OpenCatalog opens dataDir's catalog for this process, creating it unless

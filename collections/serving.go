@@ -19,11 +19,16 @@ import (
 // options hold): its catalog, and an opener of the others with o, the
 // process's options. The process's model flags are the defaults of the
 // collections whose settings name none; they do not override a
-// collection's own (o.Given is dropped).
+// collection's own (o.Given is dropped, but for default).
 func Serving(def *Collection, o Options) *server.CollectionSet {
-	return &server.CollectionSet{Catalog: def.Catalog, Open: func(ctx context.Context, rec catalog.Collection) (*server.Collection, error) {
+	return &server.CollectionSet{Catalog: def.Catalog, CloseDefault: def.closeServing, Open: func(ctx context.Context, rec catalog.Collection) (*server.Collection, error) {
 		oo := o
-		oo.Name, oo.Catalog, oo.MustExist, oo.Given = rec.Name, def.Catalog, false, catalog.Settings{}
+		oo.Name, oo.Catalog, oo.MustExist = rec.Name, def.Catalog, false
+		if rec.Name != catalog.Default {
+			// Default reopened after UpdateCollection keeps the flags it
+			// was started with, as at the next start.
+			oo.Given = catalog.Settings{}
+		}
 		c, err := Open(ctx, oo)
 		if err != nil {
 			return nil, err

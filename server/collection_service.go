@@ -54,9 +54,13 @@ func (s *collectionService) ListCollections(ctx context.Context, _ *cariv1.ListC
 func (s *collectionService) described(ctx context.Context, c catalog.Collection, aliases []catalog.Alias) *cariv1.Collection {
 	out := protoCollection(c, aliases)
 	err := func() error {
-		svc, err := s.r.services(ctx, c)
-		if err != nil || svc.store == nil {
+		svc, release, err := s.r.acquire(ctx, c)
+		if err != nil {
 			return err
+		}
+		defer release()
+		if svc.store == nil {
+			return nil
 		}
 		st, err := svc.store.Stats(ctx)
 		if err != nil {
@@ -115,13 +119,17 @@ func (s *collectionService) UpdateCollection(ctx context.Context, req *cariv1.Up
 	if err := mayUse(ctx, req.GetName(), req.GetName()); err != nil {
 		return nil, err
 	}
-	col, err := cat.Update(req.GetName(), func(st *catalog.Settings) error { *st = settingsOf(req.GetSettings()); return nil })
+	var col catalog.Collection
+	err = s.r.change(ctx, req.GetName(), true, func() error {
+		var err error
+		col, err = cat.Update(req.GetName(), func(st *catalog.Settings) error { *st = settingsOf(req.GetSettings()); return nil })
+		if err != nil {
+			return collectionStatus(err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, collectionStatus(err)
-	}
-	// The next request opens it again, with the new settings.
-	if err := s.r.drop(col.Name); err != nil {
-		return nil, status.Errorf(codes.Internal, "collection %q: close for the new settings: %v", col.Name, err)
+		return nil, err
 	}
 	return protoCollection(col, cat.Aliases()), nil
 }
@@ -134,14 +142,22 @@ func (s *collectionService) DeleteCollection(ctx context.Context, req *cariv1.De
 	if err := mayUse(ctx, req.GetName(), req.GetName()); err != nil {
 		return nil, err
 	}
-	if _, err := cat.Resolve(req.GetName()); err != nil {
+	col, err := cat.Resolve(req.GetName())
+	if err != nil {
 		return nil, collectionStatus(err)
 	}
-	if err := s.r.drop(req.GetName()); err != nil {
-		return nil, status.Errorf(codes.Internal, "collection %q: close: %v", req.GetName(), err)
+	if col.Name == catalog.Default || col.Name != req.GetName() {
+		// Refused (default, or an alias) without holding up its requests.
+		return nil, collectionStatus(cat.Delete(req.GetName()))
 	}
-	if err := cat.Delete(req.GetName()); err != nil {
-		return nil, collectionStatus(err)
+	err = s.r.change(ctx, req.GetName(), false, func() error {
+		if err := cat.Delete(req.GetName()); err != nil {
+			return collectionStatus(err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &cariv1.DeleteCollectionResponse{}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"slices"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -24,9 +25,21 @@ import (
 type CollectionSet struct {
 	Catalog *catalog.Catalog
 	// Open opens collection c for serving; the server calls it once per
-	// collection, when a request first names it, and closes the result on
-	// DeleteCollection and at Close.
+	// collection, when a request first names it, again when
+	// UpdateCollection changes its settings, and closes the result on
+	// DeleteCollection, UpdateCollection and at Close. It opens default
+	// too, once UpdateCollection has closed the one Options holds.
 	Open func(ctx context.Context, c catalog.Collection) (*Collection, error)
+	// CloseDefault closes the default collection that Options holds, so
+	// that UpdateCollection can reopen it with its new settings (its owner
+	// may close it again: it must be idempotent). Nil: default's settings
+	// take effect at the next start.
+	CloseDefault func() error
+	// DrainTimeout bounds how long DeleteCollection and UpdateCollection
+	// wait for the requests using the collection to end (a search, an
+	// upsert stream, a crawl); past it they change nothing and say so.
+	// Default DefaultDrainTimeout.
+	DrainTimeout time.Duration
 }
 
 // urlTemplate is the URL template of the collection (or alias) name
@@ -65,19 +78,28 @@ type Collection struct {
 
 // router finds the services of the collection a request names: the default
 // one from Options, the others opened through the CollectionSet when first
-// named. It checks that the caller's key may use the collection.
+// named. It checks that the caller's key may use the collection, and holds
+// the collection open for the request until it releases it
+// (collection_handles.go).
 type router struct {
 	base Options
 	set  *CollectionSet
-	def  services
 
-	mu     sync.Mutex
-	open   map[string]services
-	closes map[string]func() error
+	mu   sync.Mutex
+	open map[string]*handle
+	// changing holds the collections being deleted or reopened, each with
+	// a channel closed when that is done; their requests wait for it.
+	changing map[string]chan struct{}
 }
 
 func newRouter(opts Options, def services) *router {
-	return &router{base: opts, set: opts.Collections, def: def, open: map[string]services{}, closes: map[string]func() error{}}
+	r := &router{base: opts, set: opts.Collections, open: map[string]*handle{}, changing: map[string]chan struct{}{}}
+	h := &handle{svc: def}
+	if r.set != nil {
+		h.close = r.set.CloseDefault
+	}
+	r.open[catalog.Default] = h
+	return r
 }
 
 // resolve returns the collection name names ("" is default), refusing a
@@ -126,72 +148,22 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// pick returns the services of the collection name names.
-func (r *router) pick(ctx context.Context, name string) (services, error) {
+// pick returns the services of the collection name names, and the func
+// that releases them when the request ends.
+func (r *router) pick(ctx context.Context, name string) (services, func(), error) {
 	col, err := r.resolve(ctx, name)
 	if err != nil {
-		return services{}, err
+		return services{}, nil, err
 	}
 	return r.serve(ctx, col)
 }
 
 // serve returns the services of col, which resolve returned, counting the
-// request against it.
-func (r *router) serve(ctx context.Context, col catalog.Collection) (services, error) {
+// request against it; the request calls release when it ends.
+func (r *router) serve(ctx context.Context, col catalog.Collection) (svc services, release func(), err error) {
 	fullMethod, _ := grpc.Method(ctx)
 	r.base.Metrics.routed(col.Name, fullMethod)
-	return r.services(ctx, col)
-}
-
-// services returns the services of col, opening it on first use.
-func (r *router) services(ctx context.Context, col catalog.Collection) (services, error) {
-	if col.Name == catalog.Default {
-		return r.def, nil
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if svc, ok := r.open[col.Name]; ok {
-		return svc, nil
-	}
-	c, err := r.set.Open(ctx, col)
-	if err != nil {
-		return services{}, status.Errorf(codes.Unavailable, "collection %q cannot be opened: %v", col.Name, err)
-	}
-	opts := r.base
-	opts.Searcher, opts.Store, opts.StoreName, opts.Indexing = c.Searcher, c.Store, c.StoreName, c.Indexing
-	opts.Reindex.Target, opts.Reindex.Stored, opts.Reindex.GC, opts.Reindex.Model = c.Reindex.Target, c.Reindex.Stored, c.Reindex.GC, c.Reindex.Model
-	if opts.Crawl.StateDir != "" {
-		opts.Crawl.StateDir = c.CrawlStateDir
-	}
-	svc := newCollectionServices(opts)
-	r.open[col.Name], r.closes[col.Name] = svc, c.Close
-	return svc, nil
-}
-
-// drop closes the open collection name, before it is deleted.
-func (r *router) drop(name string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	closeFn := r.closes[name]
-	delete(r.open, name)
-	delete(r.closes, name)
-	if closeFn == nil {
-		return nil
-	}
-	return closeFn()
-}
-
-// Close closes every collection the router opened.
-func (r *router) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var err error
-	for name, closeFn := range r.closes {
-		err = errors.Join(err, closeFn())
-		delete(r.open, name)
-		delete(r.closes, name)
-	}
-	return err
+	return r.acquire(ctx, col)
 }
 
 // collectionStatus maps the catalog's errors to status codes: a failure to
@@ -221,28 +193,31 @@ func (s *searchRouter) Search(ctx context.Context, req *cariv1.SearchRequest) (*
 	if len(req.GetCollections()) > 0 {
 		return s.searchMany(ctx, req)
 	}
-	col, svc, err := s.pick(ctx, req.GetCollection())
+	col, svc, release, err := s.pick(ctx, req.GetCollection())
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	resp, err := svc.search.Search(ctx, req)
 	return inCollection(col, resp), err
 }
 
 func (s *searchRouter) FindSimilar(ctx context.Context, req *cariv1.FindSimilarRequest) (*cariv1.SearchResponse, error) {
-	col, svc, err := s.pick(ctx, req.GetCollection())
+	col, svc, release, err := s.pick(ctx, req.GetCollection())
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	resp, err := svc.search.FindSimilar(ctx, req)
 	return inCollection(col, resp), err
 }
 
 func (s *searchRouter) GetContents(ctx context.Context, req *cariv1.GetContentsRequest) (*cariv1.GetContentsResponse, error) {
-	col, svc, err := s.pick(ctx, req.GetCollection())
+	col, svc, release, err := s.pick(ctx, req.GetCollection())
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	resp, err := svc.search.GetContents(ctx, req)
 	for _, it := range resp.GetItems() {
 		if it.Document != nil {
@@ -253,13 +228,13 @@ func (s *searchRouter) GetContents(ctx context.Context, req *cariv1.GetContentsR
 }
 
 // pick is router.pick that also returns the collection's name.
-func (s *searchRouter) pick(ctx context.Context, name string) (string, services, error) {
+func (s *searchRouter) pick(ctx context.Context, name string) (string, services, func(), error) {
 	col, err := s.r.resolve(ctx, name)
 	if err != nil {
-		return "", services{}, err
+		return "", services{}, nil, err
 	}
-	svc, err := s.r.serve(ctx, col)
-	return col.Name, svc, err
+	svc, release, err := s.r.serve(ctx, col)
+	return col.Name, svc, release, err
 }
 
 // inCollection marks resp's results as collection's.
@@ -277,34 +252,38 @@ type indexRouter struct {
 }
 
 func (s *indexRouter) DeleteDocuments(ctx context.Context, req *cariv1.DeleteDocumentsRequest) (*cariv1.DeleteDocumentsResponse, error) {
-	svc, err := s.r.pick(ctx, req.GetCollection())
+	svc, release, err := s.r.pick(ctx, req.GetCollection())
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	return svc.index.DeleteDocuments(ctx, req)
 }
 
 func (s *indexRouter) GetStats(ctx context.Context, req *cariv1.GetStatsRequest) (*cariv1.GetStatsResponse, error) {
-	svc, err := s.r.pick(ctx, req.GetCollection())
+	svc, release, err := s.r.pick(ctx, req.GetCollection())
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	return svc.index.GetStats(ctx, req)
 }
 
 func (s *indexRouter) Crawl(req *cariv1.CrawlRequest, stream cariv1.IndexService_CrawlServer) error {
-	svc, err := s.r.pick(stream.Context(), req.GetCollection())
+	svc, release, err := s.r.pick(stream.Context(), req.GetCollection())
 	if err != nil {
 		return err
 	}
+	defer release()
 	return svc.index.Crawl(req, stream)
 }
 
 func (s *indexRouter) Reindex(req *cariv1.ReindexRequest, stream cariv1.IndexService_ReindexServer) error {
-	svc, err := s.r.pick(stream.Context(), req.GetCollection())
+	svc, release, err := s.r.pick(stream.Context(), req.GetCollection())
 	if err != nil {
 		return err
 	}
+	defer release()
 	return svc.index.Reindex(req, stream)
 }
 
@@ -312,10 +291,11 @@ func (s *indexRouter) Reindex(req *cariv1.ReindexRequest, stream cariv1.IndexSer
 func (s *indexRouter) UpsertDocuments(stream cariv1.IndexService_UpsertDocumentsServer) error {
 	first, err := stream.Recv()
 	p := &peekedUpsert{IndexService_UpsertDocumentsServer: stream, first: first, firstErr: err}
-	svc, perr := s.r.pick(stream.Context(), first.GetCollection())
+	svc, release, perr := s.r.pick(stream.Context(), first.GetCollection())
 	if perr != nil {
 		return perr
 	}
+	defer release()
 	p.name = first.GetCollection()
 	return svc.index.UpsertDocuments(p)
 }

@@ -39,10 +39,11 @@ func (s *searchRouter) searchMany(ctx context.Context, req *cariv1.SearchRequest
 	g, gctx := errgroup.WithContext(ctx)
 	for i, col := range cols {
 		g.Go(func() error {
-			svc, err := s.r.serve(gctx, col)
+			svc, release, err := s.r.serve(gctx, col)
 			if err != nil {
 				return err
 			}
+			defer release()
 			one := proto.CloneOf(req)
 			one.Collections, one.Collection, one.NumResults = nil, col.Name, int32(n)
 			resp, err := svc.search.Search(gctx, one)
