@@ -21,16 +21,19 @@ import (
 )
 
 // heldStore is a local store whose keyword searches wait while its
-// collection's hold is set, and which records a search that reaches it
-// after it was closed (a use after close).
+// collection's hold is set, and which records being closed while a search
+// is in it, or a search that reaches it closed (a use after close).
 type heldStore struct {
 	*local.Store
-	h      *holds
-	name   string
-	closed atomic.Bool
+	h        *holds
+	name     string
+	closed   atomic.Bool
+	inFlight atomic.Int32
 }
 
 func (s *heldStore) SearchKeyword(ctx context.Context, q store.KeywordQuery) ([]store.Hit, error) {
+	s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
 	if hold := s.h.of(s.name); hold != nil {
 		s.h.entered <- s.name
 		<-hold
@@ -42,6 +45,9 @@ func (s *heldStore) SearchKeyword(ctx context.Context, q store.KeywordQuery) ([]
 }
 
 func (s *heldStore) Close() error {
+	if s.inFlight.Load() > 0 {
+		s.h.usedClosed.Store(true)
+	}
 	s.closed.Store(true)
 	return s.Store.Close()
 }
@@ -191,13 +197,22 @@ func TestCollectionChangeWithSearchInFlight(t *testing.T) {
 			changed := make(chan error, 1)
 			go func() { changed <- tc.change(admin, cs) }()
 			changing(t, ts.router, tc.collection)
+			var changeErr error
+			select {
+			case changeErr = <-changed:
+				t.Errorf("the %s ended with a search in flight (%v), want it to wait for the search", tc.name, changeErr)
+			case <-time.After(100 * time.Millisecond):
+			}
 			release()
 			r := <-inFlight
 			if r.err != nil || len(r.resp.GetResults()) == 0 {
 				t.Errorf("search in flight during the %s: %v, %v; want its results", tc.name, r.resp, r.err)
 			}
-			if err := <-changed; err != nil {
-				t.Fatalf("%s: %v", tc.name, err)
+			if changeErr == nil {
+				changeErr = <-changed
+			}
+			if changeErr != nil {
+				t.Fatalf("%s: %v", tc.name, changeErr)
 			}
 			if h.usedClosed.Load() {
 				t.Errorf("a search reached a closed store during the %s", tc.name)
@@ -228,6 +243,9 @@ func TestCollectionChangeOutlastedByRequest(t *testing.T) {
 	}()
 	<-h.entered
 	_, err := cs.DeleteCollection(admin, &cariv1.DeleteCollectionRequest{Name: "docs"})
+	if h.usedClosed.Load() {
+		t.Errorf("the store was closed under a search")
+	}
 	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), `"docs"`) || !strings.Contains(err.Error(), "retry") {
 		t.Errorf("delete while a search outlasts the wait: %v, want UNAVAILABLE naming docs and saying to retry", err)
 	}
