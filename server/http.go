@@ -51,7 +51,7 @@ const uploadPath = "/v1/documents:upsert"
 // the MCP tools at /mcp and the Research API at /research/v1 (both over
 // Exa's endpoints), /openapi.json, /metrics, /healthz and the search page at /, with CORS
 // and gzip around them.
-func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs *health.Server) (http.Handler, *research.Service, error) {
+func newHTTPHandler(ctx context.Context, opts Options, r *router, conn *grpc.ClientConn, hs *health.Server) (http.Handler, *research.Service, error) {
 	gw := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, bodyMarshaler{&runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
 			// lowerCamelCase names, as proto JSON has them; both forms are
@@ -98,7 +98,7 @@ func newHTTPHandler(ctx context.Context, opts Options, conn *grpc.ClientConn, hs
 	})
 	mux.HandleFunc("GET /healthz", healthz(hs))
 	err := exa.Mount(mux, exa.Options{Search: cariv1.NewSearchServiceClient(conn), MaxBodyBytes: h.MaxBodyBytes,
-		ClientIPKey: clientIPKey, Answer: opts.Answer, Live: newLiveCrawler(opts), Logger: opts.Logger, URLTemplate: opts.URLTemplate,
+		ClientIPKey: clientIPKey, Answer: opts.Answer, Live: newLiveCrawler(opts, r), Logger: opts.Logger, URLTemplate: opts.URLTemplate,
 		CollectionURLTemplate: opts.Collections.urlTemplate()})
 	if err != nil {
 		return nil, nil, err

@@ -70,7 +70,7 @@ func New(opts Options) (*Server, error) {
 	s.conn = conn
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	handler, rs, err := newHTTPHandler(ctx, opts, conn, hs)
+	handler, rs, err := newHTTPHandler(ctx, opts, svc.router, conn, hs)
 	s.research = rs
 	if err != nil {
 		cancel()

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/crawler"
 	"github.com/cari-search/cari/extract"
 	"github.com/cari-search/cari/indexer"
@@ -38,17 +39,17 @@ type LiveCrawlOptions struct {
 }
 
 // liveCrawler is exa.LiveCrawler on the crawler's Live fetcher, writing
-// every page it fetches to the served index.
+// every page it fetches to the index of the collection the request names,
+// which the router holds open until the page is written.
 type liveCrawler struct {
-	live     *crawler.Live
-	store    IndexStore
-	indexing indexer.Options
-	log      *slog.Logger
+	live   *crawler.Live
+	router *router
+	log    *slog.Logger
 }
 
 // newLiveCrawler returns the live fetcher opts describe, or nil when live
 // fetches are off.
-func newLiveCrawler(opts Options) exa.LiveCrawler {
+func newLiveCrawler(opts Options, r *router) exa.LiveCrawler {
 	lo := opts.LiveCrawl
 	if !lo.Enabled || opts.Store == nil {
 		return nil
@@ -70,11 +71,13 @@ func newLiveCrawler(opts Options) exa.LiveCrawler {
 	if co.Resolver == nil {
 		co.Resolver = opts.Crawl.Resolver
 	}
-	return &liveCrawler{live: crawler.NewLive(co), store: opts.Store, indexing: opts.Indexing, log: opts.Logger}
+	return &liveCrawler{live: crawler.NewLive(co), router: r, log: opts.Logger}
 }
 
-// LiveCrawl fetches u and writes the page to the index before returning.
-func (l *liveCrawler) LiveCrawl(ctx context.Context, u string) (exa.LivePage, error) {
+// LiveCrawl fetches u and writes the page to the index of collection
+// ("": default) before returning. Exa's endpoints have read the collection
+// through SearchService first, so the caller's key may use it.
+func (l *liveCrawler) LiveCrawl(ctx context.Context, collection, u string) (exa.LivePage, error) {
 	p, err := l.live.Fetch(ctx, u)
 	if err != nil {
 		var le *crawler.LiveError
@@ -84,14 +87,9 @@ func (l *liveCrawler) LiveCrawl(ctx context.Context, u string) (exa.LivePage, er
 		}
 		return exa.LivePage{}, &exa.LiveFailure{Reason: "fetch", Err: err}
 	}
-	ix, err := indexer.New(l.store, l.indexing)
-	if err == nil {
-		if err = ix.Add(ctx, p.Document); err == nil {
-			err = ix.Flush(ctx)
-		}
-	}
+	err = l.index(ctx, collection, p.Document)
 	if err != nil {
-		l.log.WarnContext(ctx, "live fetch: page not indexed", "url", p.Document.URL, "error", err)
+		l.log.WarnContext(ctx, "live fetch: page not indexed", "url", p.Document.URL, "collection", collection, "error", err)
 		return exa.LivePage{}, &exa.LiveFailure{Reason: "index", Err: err}
 	}
 	pageURL, _ := url.Parse(p.Document.URL)
@@ -99,4 +97,20 @@ func (l *liveCrawler) LiveCrawl(ctx context.Context, u string) (exa.LivePage, er
 		return extract.SectionText(pageURL, p.Header, p.Body, v.Sections, v.HTML)
 	}
 	return exa.LivePage{URL: p.Document.URL, Title: p.Document.Title, Links: p.Links, ImageLinks: p.ImageLinks, Text: text}, nil
+}
+
+// index writes doc to collection's index.
+func (l *liveCrawler) index(ctx context.Context, collection string, doc cari.Document) error {
+	svc, release, err := l.router.pick(ctx, collection)
+	if err != nil {
+		return err
+	}
+	defer release()
+	ix, err := indexer.New(svc.store, svc.indexing)
+	if err == nil {
+		if err = ix.Add(ctx, doc); err == nil {
+			err = ix.Flush(ctx)
+		}
+	}
+	return err
 }

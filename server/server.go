@@ -121,8 +121,10 @@ type services struct {
 	index      cariv1.IndexServiceServer
 	collection cariv1.CollectionServiceServer
 	router     *router
-	// store is a collection's store, for ListCollections' figures.
-	store IndexStore
+	// store is a collection's store, for ListCollections' figures, and
+	// indexing its indexer's options, for live fetches.
+	store    IndexStore
+	indexing indexer.Options
 }
 
 // newServices returns the services of every collection, each request
@@ -141,7 +143,8 @@ func newCollectionServices(opts Options) services {
 		search: &searchService{searcher: opts.Searcher, log: log, maxNumResults: opts.MaxNumResults, model: model},
 		index: withCrawl(&indexService{store: opts.Store, indexing: opts.Indexing, storeName: opts.StoreName, log: log,
 			examples: newExampleQueries(opts.Store, log)}, opts.Crawl, opts.Reindex),
-		store: opts.Store,
+		store:    opts.Store,
+		indexing: opts.Indexing,
 	}
 }
 

@@ -27,9 +27,6 @@ func (a *exaAPI) forCollection(name string) (*exaAPI, error) {
 	ca.collection = name
 	if name != "" && name != defaultCollection {
 		ca.search = collectionSearcher{Searcher: a.search, name: name}
-		// Live fetches write the pages they fetch to the default
-		// collection's index, so another collection's requests make none.
-		ca.live, ca.liveOff = nil, "live fetches write to the default collection only; collection "+name+" serves its indexed copies"
 	}
 	if a.templateOf != nil {
 		if t := a.templateOf(name); t != "" {

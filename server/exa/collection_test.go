@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -23,8 +24,9 @@ const (
 // startCollectionsServer runs a server whose default collection holds
 // servertest.Docs and whose collection docs (alias manual), with a URL
 // template of its own, holds a corpus record without a URL; other is empty.
-// Keys: adminKey may use all, docsOnlyKey only docs.
-func startCollectionsServer(t *testing.T, serverTemplate string) *testServer {
+// Keys: adminKey may use all, docsOnlyKey only docs. more changes the
+// server's options further.
+func startCollectionsServer(t *testing.T, serverTemplate string, more ...func(*server.Options)) *testServer {
 	t.Helper()
 	cat, err := catalog.Open(t.TempDir(), catalog.Options{})
 	if err != nil {
@@ -53,6 +55,9 @@ func startCollectionsServer(t *testing.T, serverTemplate string) *testServer {
 		opts: func(o *server.Options) {
 			o.Collections = &server.CollectionSet{Catalog: cat, Open: open}
 			o.URLTemplate = serverTemplate
+			for _, f := range more {
+				f(o)
+			}
 		},
 	})
 }
@@ -121,14 +126,37 @@ func TestExaCollections(t *testing.T) {
 		}
 	}
 	exaError("GET", "/c/nope/documents/x", "", http.StatusNotFound, "NOT_FOUND", `"nope"`, admin...)
+}
 
-	// Live fetches write to default's index, so another collection's
-	// requests make none, and say why.
-	code, m, _ = exaDo(t, ts, "/c/docs/contents", `{"ids":["seismo"],"livecrawl":"preferred"}`, admin...)
-	if w, _ := json.Marshal(m["warnings"]); code != 200 || !strings.Contains(string(w), "collection docs serves its indexed copies") {
-		t.Errorf("POST /c/docs/contents with livecrawl: %d %v, want the indexed copy and a warning naming the collection", code, m)
+// TestExaLivecrawlPerCollection: a live fetch under /c/{collection}/
+// writes the page to that collection's index (through an alias too), and
+// to no other.
+func TestExaLivecrawlPerCollection(t *testing.T) {
+	site := newLiveSite(t)
+	site.set("/tides", "Tide tables", "The spring tide floods the causeway twice a month.", 0)
+	ts := startCollectionsServer(t, "", func(o *server.Options) {
+		o.LiveCrawl = server.LiveCrawlOptions{Enabled: true, AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, HostDelay: -1}
+	})
+	admin := []string{"x-api-key", adminKey}
+	page := site.URL + "/tides"
+	code, m, _ := exaDo(t, ts, "/c/manual/contents", `{"urls":["`+page+`"],"livecrawl":"always","text":true}`, admin...)
+	if rs := exaResults(t, m); code != 200 || len(rs) != 1 || !strings.Contains(rs[0]["text"].(string), "causeway") {
+		t.Fatalf("POST /c/manual/contents with livecrawl always: %d %v, want the fetched page", code, m)
 	}
-	exaError("POST", "/c/docs/contents", `{"ids":["seismo"],"livecrawl":"always"}`, http.StatusNotImplemented, "NOT_IMPLEMENTED", "default collection only", admin...)
+	search := func(path string) []map[string]any {
+		_, m, _ := exaDo(t, ts, path, `{"query":"spring tide causeway","type":"keyword"}`, admin...)
+		return exaResults(t, m)
+	}
+	if rs := search("/c/docs/search"); len(rs) == 0 || rs[0]["url"] != page {
+		t.Errorf("docs after the live fetch through its alias: %v, want the page", rs)
+	}
+	for _, path := range []string{"/search", "/c/other/search"} {
+		for _, r := range search(path) {
+			if r["url"] == page {
+				t.Errorf("POST %s: %v, want the page in docs alone", path, r)
+			}
+		}
+	}
 }
 
 // Each endpoint under /c/{collection}/ reaches the collection it names: a

@@ -19,7 +19,9 @@ import (
 // fetches through the crawler, with its address guard, robots.txt,
 // politeness and limits. A failure is a *LiveFailure.
 type LiveCrawler interface {
-	LiveCrawl(ctx context.Context, url string) (LivePage, error)
+	// LiveCrawl fetches url into the index of collection, the collection
+	// (or alias) the request's path names; "" is the default one.
+	LiveCrawl(ctx context.Context, collection, url string) (LivePage, error)
 }
 
 // LivePage is a page a LiveCrawler fetched and indexed.
@@ -256,7 +258,7 @@ func (a *exaAPI) fetchLive(ctx context.Context, p livePolicy, urls []string) map
 			select {
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
-				page, err = a.live.LiveCrawl(fctx, u)
+				page, err = a.live.LiveCrawl(fctx, a.collection, u)
 			case <-fctx.Done():
 				err = &LiveFailure{Reason: "timeout", Err: fctx.Err()}
 			}
