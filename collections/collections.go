@@ -46,7 +46,11 @@ type Options struct {
 	// Embed and Rerank configure the models; Embeds and Reranks say
 	// whether the caller uses them at all (without, a collection's models
 	// are not opened: cari gc reads manifests only).
-	Embed           embeddings.Config
+	Embed embeddings.Config
+	// Models, when set, shares loaded embedding models between the
+	// collections opened with it (a server's): those naming the same
+	// model hold one copy. Nil loads one per collection.
+	Models          *embeddings.Shared
 	Rerank          rerank.Config
 	Embeds, Reranks bool
 	// Given are the settings the caller named itself (flags on the command
@@ -240,7 +244,7 @@ func (o Options) OpenEmbedder(ctx context.Context, dir string) (*embeddings.Prov
 	}
 	cfg.Logger = o.Logger
 	named := o.Given.Embedder != "" || o.Given.EmbedModel != "" || o.settingsModel
-	e, err := embeddings.NewIfAny(ctx, cfg, named)
+	e, err := o.Models.NewIfAny(ctx, cfg, named)
 	if err != nil {
 		return nil, fmt.Errorf("--embedder %s: %w", cfg.Provider, err)
 	}

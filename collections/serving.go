@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/cari-search/cari/embeddings"
 	cariv1 "github.com/cari-search/cari/proto/cari/v1"
 	"github.com/cari-search/cari/server"
 	"github.com/cari-search/cari/store"
@@ -21,6 +22,9 @@ import (
 // collections whose settings name none; they do not override a
 // collection's own (o.Given is dropped, but for default).
 func Serving(def *Collection, o Options) *server.CollectionSet {
+	if o.Models == nil {
+		o.Models = embeddings.NewShared()
+	}
 	return &server.CollectionSet{Catalog: def.Catalog, CloseDefault: def.closeServing, Open: func(ctx context.Context, rec catalog.Collection) (*server.Collection, error) {
 		oo := o
 		oo.Name, oo.Catalog, oo.MustExist = rec.Name, def.Catalog, false

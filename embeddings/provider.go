@@ -83,10 +83,15 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 // model's are on a fresh checkout before "make models": a warning then
 // says how to fetch it. A model the caller named must load.
 func NewIfAny(ctx context.Context, cfg Config, named bool) (*Provider, error) {
+	return newIfAny(ctx, cfg, named, New)
+}
+
+// newIfAny is NewIfAny loading the model with load.
+func newIfAny(ctx context.Context, cfg Config, named bool, load func(context.Context, Config) (*Provider, error)) (*Provider, error) {
 	if cfg.Provider == ProviderNone {
 		return nil, nil
 	}
-	p, err := New(ctx, cfg)
+	p, err := load(ctx, cfg)
 	if err != nil && !named && errors.Is(err, os.ErrNotExist) {
 		if cfg.Logger != nil {
 			cfg.Logger.Warn("no embedding model: keyword search only (fetch the default model with \"make models\", or pass --embedder none to silence this)", "error", err)

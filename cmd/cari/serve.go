@@ -17,6 +17,7 @@ import (
 	"github.com/cari-search/cari/analysis"
 	"github.com/cari-search/cari/collections"
 	"github.com/cari-search/cari/crawler"
+	"github.com/cari-search/cari/embeddings"
 	"github.com/cari-search/cari/indexer/reindex"
 	"github.com/cari-search/cari/internal/flagconfig"
 	"github.com/cari-search/cari/searcher"
@@ -259,6 +260,7 @@ func newServer(ctx context.Context, f *serveFlags, guard *server.Guard, log *slo
 	if err != nil {
 		return nil, nil, err
 	}
+	f.stack.models = embeddings.NewShared()
 	st, err := openStack(ctx, f.stack, log)
 	if err != nil {
 		return nil, nil, err

@@ -51,6 +51,9 @@ type stackFlags struct {
 	// commands that read one (eval, gc, ...): a mistyped --data is an
 	// error, never a new empty index.
 	existing bool
+	// models shares loaded embedding models between the collections
+	// cari serve opens (nil: none shared).
+	models *embeddings.Shared
 	// serveAddr is the gRPC address cari serve listens on, recorded in
 	// the data directory's lock file so that cari stats can ask it.
 	serveAddr string
@@ -128,6 +131,6 @@ func (f *stackFlags) options(log *slog.Logger) collections.Options {
 		DataDir: f.dataDir, Name: f.collection, Store: f.storage.kind, Qdrant: f.storage.qdrant,
 		Embed: f.embed, Rerank: f.rerank, Embeds: f.parts&embeds != 0, Reranks: f.parts&reranks != 0, Given: collections.Given(f.changed, f.embed, f.rerank),
 		Search: f.search, EfSearch: f.efSearch, Rebuild: f.rebuild, EmbedCache: f.embedCache, MustExist: f.existing, Logger: log,
-		ServeAddr: f.serveAddr,
+		ServeAddr: f.serveAddr, Models: f.models,
 	}
 }
