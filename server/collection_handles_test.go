@@ -89,8 +89,9 @@ func (h *holds) opens() string {
 }
 
 // startHeldServer runs a server whose collections, default included, are
-// heldStores in a catalog; default and docs hold servertest.Docs.
-func startHeldServer(t *testing.T) (*testServer, *holds) {
+// heldStores in a catalog; docs holds servertest.Docs, default Merapi. Changes
+// wait drain for requests in flight.
+func startHeldServer(t *testing.T, drain time.Duration) (*testServer, *holds) {
 	t.Helper()
 	cat, err := catalog.Open(t.TempDir(), catalog.Options{})
 	if err != nil {
@@ -125,7 +126,7 @@ func startHeldServer(t *testing.T) (*testServer, *holds) {
 	t.Cleanup(func() { d.Close() })
 	ts := startServer(t, serverSetup{guard: GuardOptions{Keys: testKeys}, opts: func(o *Options) {
 		o.Searcher, o.Store = d.Searcher, d.Store
-		o.Collections = &CollectionSet{Catalog: cat, Open: open, CloseDefault: d.Close, DrainTimeout: 5 * time.Second}
+		o.Collections = &CollectionSet{Catalog: cat, Open: open, CloseDefault: d.Close, DrainTimeout: drain}
 	}})
 	return ts, h
 }
@@ -174,7 +175,7 @@ func TestCollectionChangeWithSearchInFlight(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ts, h := startHeldServer(t)
+			ts, h := startHeldServer(t, 5*time.Second)
 			admin := withKey(t.Context(), adminSecret)
 			cs := cariv1.NewCollectionServiceClient(ts.conn)
 			search := func() (*cariv1.SearchResponse, error) {
@@ -231,8 +232,7 @@ func TestCollectionChangeWithSearchInFlight(t *testing.T) {
 // drain timeout leaves the collection unchanged and serving, and the
 // caller is told to retry.
 func TestCollectionChangeOutlastedByRequest(t *testing.T) {
-	ts, h := startHeldServer(t)
-	ts.router.set.DrainTimeout = 20 * time.Millisecond
+	ts, h := startHeldServer(t, 20*time.Millisecond)
 	admin := withKey(t.Context(), adminSecret)
 	cs := cariv1.NewCollectionServiceClient(ts.conn)
 	release := h.hold("docs")
