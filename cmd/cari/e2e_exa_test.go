@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cari-search/cari/internal/sitetest"
 )
 
 const (
@@ -32,6 +34,14 @@ var exaDocs = []string{
 	`{"document":{"id":"geo-volcano","url":"https://geo.example.com/volcano","title":"How volcanoes erupt","text":"A volcano erupts when molten magma rises through the crust. Gas pressure drives the eruption. Lava, ash and volcanic bombs pour out of the vent.","publishedDate":"2021-03-01T00:00:00Z","author":"A. Geologist"}}`,
 	`{"document":{"id":"news-merapi","url":"https://news.example.com/merapi","title":"Merapi erupts again","text":"Mount Merapi, the most active volcano in Indonesia, erupted on Sunday. Magma and lava flowed down the slopes as ash fell on the villages.","publishedDate":"2023-05-02T00:00:00Z"}}`,
 	`{"document":{"id":"news-etna","url":"https://news.example.com/etna","title":"Etna lights up the night","text":"Etna, a volcano on Sicily, sent lava fountains into the sky; the eruption closed Catania airport for a day."}}`,
+}
+
+// glaciers is the small site that cari crawl indexes before the server
+// starts: exa-js then finds its pages by their crawled URLs.
+var glaciers = map[string]string{
+	"/":        `<a href="/calving">Calving</a> <a href="/moraine">Moraines</a> Glaciers of the southern ice field.`,
+	"/calving": `A tidewater glacier calves when blocks of ice break off its terminus and crash into the fjord.`,
+	"/moraine": `A moraine is the ridge of rock and gravel that a glacier pushes ahead of it and leaves behind when it melts.`,
 }
 
 // exaSDK returns the command that runs the compiled exa-js test.
@@ -107,6 +117,11 @@ func TestExaSDKEndToEnd(t *testing.T) {
 
 	data := t.TempDir()
 	mustCari(t, "index", "--data", data, "--corpus", fixture("corpus.jsonl"), "--max-malformed", fixtureMaxMalformed)
+	// A real crawl of a loopback site, into the same data directory.
+	crawled := sitetest.Serve(t, glaciers)
+	if sum := crawlCari(t, time.Minute, "--data", data, "--seed", crawled+"/", "--allow-private"); sum.Indexed != int64(len(glaciers)) || !sum.Done {
+		t.Fatalf("cari crawl: %+v, want the site's %d pages indexed", sum, len(glaciers))
+	}
 	mustCari(t, "collections", "create", "--data", data, "--embedder", "none", "--url-template", "https://docs.example.org/d/{id}", "docs")
 	srv := startServe(t, data, "CARI_AUTH_SEARCH_KEYS="+exaSearchKey, "CARI_AUTH_ADMIN_KEYS="+exaAdminKey,
 		"--livecrawl", "--livecrawl-allow-network", "127.0.0.0/8")
@@ -129,6 +144,8 @@ func TestExaSDKEndToEnd(t *testing.T) {
 		"CARI_SIMILAR_URL=https://geo.example.com/volcano",
 		"CARI_LIVE_URL="+site.URL+"/lighthouse",
 		"CARI_COLLECTION=docs",
+		"CARI_CRAWLED_URL="+crawled+"/calving",
+		"CARI_CRAWLED_QUERY=glacier calves ice terminus fjord",
 		// A record of the fixture corpus, imported without URLs.
 		"CARI_CORPUS_QUERY=photosynthesis chlorophyll sunlight glucose",
 		"CARI_CORPUS_ID=doc01",

@@ -4,7 +4,8 @@
 // the types the SDK ships; each response is also checked at run time
 // against those types' shapes. Run by cmd/cari/e2e_exa_test.go with
 // CARI_URL, CARI_KEY and CARI_SIMILAR_URL set (and CARI_LIVE_URL, a page
-// the server fetches live; CARI_CORPUS_QUERY and CARI_CORPUS_ID, a query
+// the server fetches live; CARI_CRAWLED_URL and CARI_CRAWLED_QUERY, a page
+// that cari crawl indexed and a query that finds it first; CARI_CORPUS_QUERY and CARI_CORPUS_ID, a query
 // and the record of a corpus imported without URLs it finds first); exits
 // 1 on the first failure.
 import Exa, { ExaError } from "exa-js";
@@ -105,6 +106,27 @@ async function main(): Promise<void> {
   check(statuses.length === 2 && statuses.every((s) => typeof s.id === "string" && typeof s.status === "string"), "getContents: want a status per URL", statuses);
   check(statuses.some((s) => s.id === missing && s.status === "error"), "getContents: the missing URL's status must be error", statuses);
   done.push("getContents");
+
+  // A site indexed by cari crawl: its pages come back under the URLs the
+  // crawler fetched, and getContents and findSimilar take them back.
+  const crawledURL = process.env.CARI_CRAWLED_URL, crawledQuery = process.env.CARI_CRAWLED_QUERY;
+  if (crawledURL && crawledQuery) {
+    const found = await exa.search(crawledQuery, { type: "keyword", numResults: 3, contents: false });
+    checkResponse(found, "search over the crawled site");
+    found.results.forEach((r) => checkResult(r, { score: true }));
+    check(found.results[0]?.url === crawledURL, `search over the crawled site: want ${crawledURL} first`, found);
+    const got = await exa.getContents([crawledURL], { text: true });
+    check(got.results.length === 1 && got.results[0].url === crawledURL && got.results[0].text.includes("calves"),
+      "getContents of a crawled URL: want the crawled page, under its URL", got);
+    checkResult(got.results[0], { text: true });
+    const host = new URL(crawledURL).hostname, origin = new URL(crawledURL).origin;
+    const like = await exa.findSimilar(crawledURL, { numResults: 3, includeDomains: [host] });
+    checkResponse(like, "findSimilar of a crawled URL");
+    check(like.results.length > 0 && like.results.every((r) => r.url.startsWith(origin + "/") && r.url !== crawledURL),
+      "findSimilar of a crawled URL: want the site's other crawled pages, under their URLs", like);
+    like.results.forEach((r) => checkResult(r, { text: true, score: true }));
+    done.push("search, getContents, findSimilar over a crawled site");
+  }
 
   // A corpus imported without URLs (cari index --corpus): each result still
   // has an absolute URL, and getContents and findSimilar take it back.
