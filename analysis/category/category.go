@@ -93,6 +93,9 @@ var (
 		"kompas.com", "detik.com", "tempo.co", "cnbc.com", "forbes.com", "news.yahoo.com", "economist.com", "axios.com"}
 	personalHosts = []string{"github.io", "blogspot.com", "wordpress.com", "substack.com", "medium.com", "netlify.app", "neocities.org"}
 	tweetHosts    = []string{"twitter.com", "x.com", "mobile.twitter.com"}
+	// githubHosts serve a repository's pages, gists and raw files (a
+	// raw.github.com link missed in the tune half of testdata/urls.tsv).
+	githubHosts = []string{"github.com", "gist.github.com", "raw.github.com", "raw.githubusercontent.com"}
 )
 
 var (
@@ -123,7 +126,7 @@ func urlSignals(in Input, s map[string]float64) {
 	switch {
 	case strings.HasSuffix(path, ".pdf"):
 		s[PDF] += 10
-	case host == "github.com" || host == "gist.github.com":
+	case slices.Contains(githubHosts, host):
 		s[GitHub] += 10
 	case hostIs(host, tweetHosts) && strings.Contains(path, "/status/"):
 		s[Tweet] += 10

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +24,7 @@ func TestClassifyURLsAndMarkup(t *testing.T) {
 		want string
 	}{
 		{category.Input{URL: "https://github.com/cari-search/cari"}, category.GitHub},
+		{category.Input{URL: "https://raw.github.com/felipec/git-remote-bzr/master/git-remote-bzr"}, category.GitHub},
 		{category.Input{URL: "https://x.com/someone/status/1234567890", Text: "Lunch at the harbour #ferry"}, category.Tweet},
 		{category.Input{URL: "https://www.linkedin.com/in/ada-lovelace"}, category.People},
 		{category.Input{URL: "https://example.org/files/report.pdf"}, category.PDF},
@@ -80,24 +80,15 @@ func TestCategoryAccuracy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	type tally struct{ n, right int }
-	var halves [2]struct {
-		per        map[string]*tally
-		all        tally
-		confusions map[string]int
-	}
-	for i := range halves {
-		halves[i].per, halves[i].confusions = map[string]*tally{}, map[string]int{}
-	}
+	halves := [2]*scorecard{newScorecard(), newScorecard()} // tune, test
 	sc := bufio.NewScanner(f)
 	for n := 0; sc.Scan(); {
 		line := sc.Text()
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		h := &halves[n%2] // 0: tune (odd lines), 1: test
+		h := halves[n%2] // 0: tune (odd lines), 1: test
 		n++
-		per, all, confusions := h.per, &h.all, h.confusions
 		parts := strings.Split(line, "\t")
 		source, id, label := parts[0], parts[1], parts[2]
 		// The document as the indexer stores it, classified as it is then.
@@ -118,38 +109,14 @@ func TestCategoryAccuracy(t *testing.T) {
 		if got == "" {
 			got = category.Of(d)
 		}
-		if label == "none" {
-			label = ""
-		}
-		if per[label] == nil {
-			per[label] = &tally{}
-		}
-		per[label].n++
-		all.n++
-		if got == label {
-			per[label].right++
-			all.right++
-		} else {
-			confusions[label+" -> "+got]++
-			if h == &halves[0] {
-				_, scores := category.Explain(in)
-				t.Logf("tune miss: %s %s %q -> %q %v: %.80q", source, id, label, got, scores, in.Text)
-			}
+		if !h.add(label, got) && h == halves[0] {
+			_, scores := category.Explain(in)
+			t.Logf("tune miss: %s %s %q -> %q %v: %.80q", source, id, label, got, scores, in.Text)
 		}
 	}
 	var acc float64
 	for i, name := range []string{"tune", "test"} {
-		h := halves[i]
-		labels := make([]string, 0, len(h.per))
-		for l := range h.per {
-			labels = append(labels, l)
-		}
-		sort.Strings(labels)
-		for _, l := range labels {
-			t.Logf("%s: %-16q %3d/%3d", name, l, h.per[l].right, h.per[l].n)
-		}
-		acc = float64(h.all.right) / float64(h.all.n)
-		t.Logf("%s: accuracy %.3f (%d/%d); confusions (label -> got) %v", name, acc, h.all.right, h.all.n, h.confusions)
+		acc = halves[i].log(t, name)
 	}
 	if acc < sampleAccuracy {
 		t.Errorf("accuracy %.3f, below the %.2f docs/EXA.md reports", acc, sampleAccuracy)
