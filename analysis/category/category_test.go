@@ -1,7 +1,6 @@
 package category_test
 
 import (
-	"bufio"
 	"compress/gzip"
 	"encoding/json"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -75,43 +73,33 @@ func TestCategoryAccuracy(t *testing.T) {
 	for _, name := range []string{"scifact", "cranfield", "tydiqa-id"} {
 		corpora[name] = readCorpus(t, filepath.Join(shared, name))
 	}
-	f, err := os.Open("testdata/sample.tsv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	halves := [2]*scorecard{newScorecard(), newScorecard()} // tune, test
-	sc := bufio.NewScanner(f)
-	for n := 0; sc.Scan(); {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		h := halves[n%2] // 0: tune (odd lines), 1: test
-		n++
-		parts := strings.Split(line, "\t")
-		source, id, label := parts[0], parts[1], parts[2]
-		// The document as the indexer stores it, classified as it is then.
-		var d cari.Document
-		if source == "pydocs" {
-			d = pydocsDocument(t, pydocs, id)
-		} else {
-			rec, ok := corpora[source][id]
-			if !ok {
-				t.Fatalf("%s has no record %s", source, id)
+	for i, lines := range sampleLines(t, "testdata/sample.tsv") {
+		for _, parts := range lines {
+			source, id, label := parts[0], parts[1], parts[2]
+			h := halves[i]
+			// The document as the indexer stores it, classified as it is then.
+			var d cari.Document
+			if source == "pydocs" {
+				d = pydocsDocument(t, pydocs, id)
+			} else {
+				rec, ok := corpora[source][id]
+				if !ok {
+					t.Fatalf("%s has no record %s", source, id)
+				}
+				d = cari.Document{ID: id, Title: rec[0], Text: rec[1]}
 			}
-			d = cari.Document{ID: id, Title: rec[0], Text: rec[1]}
-		}
-		in := category.Input{URL: d.URL, Title: d.Title, Text: d.Text}
-		// A crawled page comes with the category extract decided from its
-		// markup too, which the indexer keeps; a record gets category.Of's.
-		got := d.Category
-		if got == "" {
-			got = category.Of(d)
-		}
-		if !h.add(label, got) && h == halves[0] {
-			_, scores := category.Explain(in)
-			t.Logf("tune miss: %s %s %q -> %q %v: %.80q", source, id, label, got, scores, in.Text)
+			in := category.Input{URL: d.URL, Title: d.Title, Text: d.Text}
+			// A crawled page comes with the category extract decided from its
+			// markup too, which the indexer keeps; a record gets category.Of's.
+			got := d.Category
+			if got == "" {
+				got = category.Of(d)
+			}
+			if !h.add(label, got) && h == halves[0] {
+				_, scores := category.Explain(in)
+				t.Logf("tune miss: %s %s %q -> %q %v: %.80q", source, id, label, got, scores, in.Text)
+			}
 		}
 	}
 	var acc float64
