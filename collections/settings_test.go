@@ -2,11 +2,13 @@ package collections
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/cari-search/cari"
 	"github.com/cari-search/cari/indexer"
+	"github.com/cari-search/cari/indexer/reindex"
 	"github.com/cari-search/cari/store/catalog"
 )
 
@@ -110,5 +112,34 @@ func TestCollectionLanguage(t *testing.T) {
 	docs, err := c.Index.Documents(t.Context(), []string{"plain", "named"})
 	if err != nil || docs["plain"].Language != "id" || docs["named"].Language != "en" {
 		t.Errorf("stored languages: plain %q, named %q (%v); want id from the collection, en its own", docs["plain"].Language, docs["named"].Language, err)
+	}
+}
+
+// TestServedCollectionListsItsDocuments: the store a server gets for a
+// collection (Served().Store, wrapped for the collection's limits) can
+// still list its documents, which GetStats' example queries read; the
+// limits wrapper hid it, so the search page offered no examples (caught by
+// the browser test).
+func TestServedCollectionListsItsDocuments(t *testing.T) {
+	c := openCreated(t, "listed", catalog.Settings{Embedder: "none", Limits: catalog.Limits{MaxDocuments: 10}})
+	ix, err := indexer.New(c.Index, c.Indexing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"b", "a"} {
+		if err := ix.Add(t.Context(), cari.Document{ID: id, Title: "Harbour " + id, Text: "tide tables for the harbour " + id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	stored, ok := c.Served().Store.(reindex.Stored)
+	if !ok {
+		t.Fatalf("the served store %T cannot list its documents", c.Served().Store)
+	}
+	ids, err := stored.DocumentIDs(t.Context())
+	if slices.Sort(ids); err != nil || !slices.Equal(ids, []string{"a", "b"}) {
+		t.Errorf("DocumentIDs = %v, %v; want [a b]", ids, err)
 	}
 }

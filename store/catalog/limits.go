@@ -37,8 +37,28 @@ func (l Limits) CheckDocuments(collection string, have, adding int64) error {
 // store cannot together pass the bound; writers in other processes (the
 // replicas of a shared Qdrant store) are not counted until they have
 // written.
+//
+// What st can do beyond store.Store and Bounded needs to reach stays
+// reachable: a store that lists its documents (both stores do; GetStats'
+// example queries and a reindex read them) still does behind the bound.
 func (c *Catalog) Bounded(st store.Store, name string) store.Store {
-	return &boundedStore{Store: st, cat: c, name: name}
+	b := &boundedStore{Store: st, cat: c, name: name}
+	if l, ok := st.(documentLister); ok {
+		return &boundedLister{boundedStore: b, documentLister: l}
+	}
+	return b
+}
+
+// documentLister is what indexer/reindex's Stored asks beyond store.Store;
+// named here because the store layer does not import the indexer.
+type documentLister interface {
+	DocumentIDs(ctx context.Context) ([]string, error)
+}
+
+// boundedLister is a boundedStore whose store lists its documents.
+type boundedLister struct {
+	*boundedStore
+	documentLister
 }
 
 type boundedStore struct {
