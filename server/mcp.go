@@ -53,12 +53,20 @@ func requireSearchKey(g *Guard, next http.Handler) http.Handler {
 // searchKey is the key of an HTTP request (x-api-key, or Authorization:
 // Bearer), checked for the search scope.
 func searchKey(g *Guard, r *http.Request) (Key, error) {
+	return g.keys.authenticate(metadata.NewIncomingContext(r.Context(), keyMD(r.Header.Get)), searchMethod)
+}
+
+// keyMD is the gRPC metadata of the credentials in HTTP headers that
+// header reads (X-Api-Key, Authorization), as the guard reads them; the
+// MCP endpoint reads them from its request, research tasks from what
+// their creator sent.
+func keyMD(header func(string) string) metadata.MD {
 	md := metadata.MD{}
-	if k := r.Header.Get("X-Api-Key"); k != "" {
+	if k := header("X-Api-Key"); k != "" {
 		md.Set("x-api-key", k)
 	}
-	if a := r.Header.Get("Authorization"); a != "" {
+	if a := header("Authorization"); a != "" {
 		md.Set("authorization", a)
 	}
-	return g.keys.authenticate(metadata.NewIncomingContext(r.Context(), md), searchMethod)
+	return md
 }

@@ -67,13 +67,7 @@ func mountResearch(mux *http.ServeMux, opts Options, conn *grpc.ClientConn, maxB
 // researchMD is the gRPC metadata of a research caller's credentials
 // (research.Caller.Auth): its key, and its address for the rate limits.
 func researchMD(auth map[string]string) metadata.MD {
-	md := metadata.MD{}
-	if k := auth["X-Api-Key"]; k != "" {
-		md.Set("x-api-key", k)
-	}
-	if a := auth["Authorization"]; a != "" {
-		md.Set("authorization", a)
-	}
+	md := keyMD(func(h string) string { return auth[h] })
 	if host, _, err := net.SplitHostPort(auth[research.RemoteAddrKey]); err == nil {
 		md.Set(clientIPKey, host)
 	}
