@@ -59,27 +59,42 @@ func TestTracingExports(t *testing.T) {
 	if r := ts.do(t, "POST", "/v1/search", `{"query":"jazz"}`, "Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"); r.code != http.StatusOK {
 		t.Fatalf("HTTP search: %d %s", r.code, r.body)
 	}
+	// The gRPC server span ends when the server has sent its response, so
+	// it may end after the client has read it: flush until it has arrived
+	// (or the deadline passes) before shutting the exporter down.
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	var names []string
+	grpcServerSpans := 0
+	traceSpans := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		names, grpcServerSpans = nil, 0
+		for _, sp := range spans {
+			if hex.EncodeToString(sp.GetTraceId()) != traceID {
+				continue
+			}
+			names = append(names, sp.GetName())
+			if sp.GetName() == "cari.v1.SearchService/Search" && sp.GetKind() == tracepb.Span_SPAN_KIND_SERVER {
+				grpcServerSpans++
+			}
+		}
+	}
+	for traceSpans(); grpcServerSpans == 0 && ctx.Err() == nil; traceSpans() {
+		if err := tr.tp.ForceFlush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := tr.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	// The HTTP request's trace, from its traceparent header, must reach
 	// through the gateway into the in-process gRPC server.
-	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
-	var names []string
-	grpcServerSpans := 0
-	for _, sp := range spans {
-		if hex.EncodeToString(sp.GetTraceId()) != traceID {
-			continue
-		}
-		names = append(names, sp.GetName())
-		if sp.GetName() == "cari.v1.SearchService/Search" && sp.GetKind() == tracepb.Span_SPAN_KIND_SERVER {
-			grpcServerSpans++
-		}
-	}
+	traceSpans()
+	mu.Lock()
+	defer mu.Unlock()
 	if !slices.Contains(names, "POST /v1/search") || grpcServerSpans != 1 {
 		t.Errorf("spans of the HTTP request's trace: %v; want the HTTP span and the gRPC server span", names)
 	}
