@@ -1,8 +1,12 @@
 package hnsw
 
 import (
+	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -170,4 +174,72 @@ func benchQueries(b *testing.B, set *vectorset.Set, idx index) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(len(lat)), "ns/query")
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkBuildStaged measures building the graph as the store does:
+// Stage and Publish in batches of 1,000 one-passage documents, so two
+// insertions run at once (insertPair), over the base vectors of the GloVe
+// set (see loadANNSet; $CARI_ANN_SET names another), or the first
+// $CARI_ANN_BUILD of them, with efConstruction $CARI_ANN_EFC if set. It
+// reports passages per second, recall@10 at the default efSearch when the
+// whole set was built, and a digest of every neighbour list, which a change
+// meant only to make the build faster must leave as it is.
+//
+//	CARI_ANN_DATA=/tmp/ann CARI_ANN_BUILD=100000 go test -run XXX -bench BuildStaged -benchtime 1x ./store/local/hnsw/
+func BenchmarkBuildStaged(b *testing.B) {
+	file := cmp.Or(os.Getenv("CARI_ANN_SET"), "glove-100.ann")
+	set := loadANNSet(b, file)
+	p := DefaultParams()
+	n := set.Len()
+	for name, v := range map[string]*int{"CARI_ANN_BUILD": &n, "CARI_ANN_EFC": &p.EfConstruction} {
+		if s := os.Getenv(name); s != "" {
+			var err error
+			if *v, err = strconv.Atoi(s); err != nil || *v < 1 {
+				b.Fatalf("%s=%q: want a positive number", name, s)
+			}
+		}
+	}
+	n = min(n, set.Len())
+	var x *Index
+	for b.Loop() {
+		x = New(set.Dim, p)
+		for start := 0; start < n; start += 1000 {
+			docs := make([]Doc, 0, 1000)
+			for i := start; i < min(start+1000, n); i++ {
+				docs = append(docs, Doc{ID: strconv.Itoa(i), Vectors: [][]float32{set.BaseVector(i)}})
+			}
+			st, err := x.Stage(docs)
+			if err != nil {
+				b.Fatal(err)
+			}
+			x.Publish(st)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "passages/s")
+	b.ReportMetric(0, "ns/op")
+	b.Logf("graph digest %016x (%d nodes)", graphDigest(x), len(x.doc))
+	if n < set.Len() {
+		return // the set's true neighbours are among all its vectors
+	}
+	results := make([][]Hit, set.NumQueries())
+	for q := range results {
+		hits, err := x.Search(set.Query(q), set.K, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		results[q] = hits
+	}
+	b.ReportMetric(recall(set, results), "recall@10")
+}
+
+// graphDigest hashes every neighbour list of x, node by node and layer by
+// layer.
+func graphDigest(x *Index) uint64 {
+	h := fnv.New64a()
+	for n := range int32(len(x.doc)) {
+		for l := range len(x.upper[n])/(x.p.M+1) + 1 {
+			binary.Write(h, binary.LittleEndian, x.neighbors(n, l))
+		}
+	}
+	return h.Sum64()
 }
