@@ -232,14 +232,16 @@ func BenchmarkBuildStaged(b *testing.B) {
 	b.ReportMetric(recall(set, results), "recall@10")
 }
 
-// graphDigest hashes every neighbour list of x, node by node and layer by
-// layer.
+// graphDigest hashes what sameGraph compares (the entry point, the top
+// layer, and each node's lists, document and ordinal), so that builds in two
+// processes can be compared.
 func graphDigest(x *Index) uint64 {
 	h := fnv.New64a()
+	binary.Write(h, binary.LittleEndian, []int32{x.entry, int32(x.maxLevel)})
 	for n := range int32(len(x.doc)) {
-		for l := range len(x.upper[n])/(x.p.M+1) + 1 {
-			binary.Write(h, binary.LittleEndian, x.neighbors(n, l))
-		}
+		binary.Write(h, binary.LittleEndian, x.block(n, 0))
+		binary.Write(h, binary.LittleEndian, x.upper[n])
+		binary.Write(h, binary.LittleEndian, []int32{x.doc[n], x.ord[n]})
 	}
 	return h.Sum64()
 }
