@@ -290,9 +290,6 @@ func (a *agent) call(ctx context.Context, final bool) (reply, error) {
 		return r, err
 	}
 	a.tokens += r.tokens
-	a.t.mu.Lock()
-	a.t.tokens = a.tokens
-	a.t.mu.Unlock()
 	return r, nil
 }
 

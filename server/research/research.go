@@ -244,16 +244,16 @@ func (s *Service) start(t *task) {
 		case s.slots <- struct{}{}:
 		case <-ctx.Done():
 			s.leavePending()
-			s.finish(t, nil, context.Cause(ctx))
+			s.finish(t, nil, 0, context.Cause(ctx))
 			return
 		}
 		s.leavePending()
 		defer func() { <-s.slots }()
-		out, err := s.run(ctx, t)
+		out, tokens, err := s.run(ctx, t)
 		if err != nil && ctx.Err() != nil {
 			err = context.Cause(ctx)
 		}
-		s.finish(t, out, err)
+		s.finish(t, out, tokens, err)
 	})
 }
 
@@ -263,8 +263,9 @@ func (s *Service) leavePending() {
 	s.mu.Unlock()
 }
 
-// run is one task's agent, under the task's time budget.
-func (s *Service) run(ctx context.Context, t *task) (*Output, error) {
+// run is one task's agent, under the task's time budget. It returns the
+// tokens the agent spent with its output.
+func (s *Service) run(ctx context.Context, t *task) (*Output, int, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, s.opts.Timeout,
 		fmt.Errorf("the task ran past its time budget of %s", s.opts.Timeout))
 	defer cancel()
@@ -276,13 +277,15 @@ func (s *Service) run(ctx context.Context, t *task) (*Output, error) {
 	})
 	a, err := s.newAgent(t, rec)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return a.run(ctx)
+	out, err := a.run(ctx)
+	return out, a.tokens, err
 }
 
-// finish stores the task's end: its output, or why it has none.
-func (s *Service) finish(t *task, out *Output, err error) {
+// finish stores the task's end: its output and the tokens spent on it, or
+// why it has none.
+func (s *Service) finish(t *task, out *Output, tokens int, err error) {
 	now := s.now()
 	if errors.Is(err, errShutdown) && s.opts.Resume {
 		return // left running on disk, to go on at the next start
@@ -298,7 +301,7 @@ func (s *Service) finish(t *task, out *Output, err error) {
 			*r = failed(*r, err, now)
 		default:
 			r.Status, r.FinishedAt, r.Output = StatusCompleted, now.UnixMilli(), out
-			r.CostDollars = costOf(r.Events, t.tokens) // update holds t.mu
+			r.CostDollars = costOf(r.Events, tokens)
 			r.Events = append(r.Events, Event{EventType: eventOutput, ResearchID: r.ResearchID, CreatedAt: now.UnixMilli(),
 				Output: &EventOutput{OutputType: "completed", Content: out.Content, Parsed: out.Parsed, CostDollars: r.CostDollars}})
 		}

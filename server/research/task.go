@@ -155,8 +155,6 @@ type task struct {
 	// changed is closed, and replaced, whenever rec changes, waking the
 	// streams that follow the task.
 	changed chan struct{}
-	// tokens are those the agent has spent so far.
-	tokens int
 	// cancel stops the agent, with its cause; nil until it runs.
 	cancel func(error)
 	// auth are the creating request's credentials, which the tool calls
@@ -171,10 +169,7 @@ func newTask(rec Record) *task {
 
 // snapshot is a copy of the record, safe to encode while the task runs.
 func (t *task) snapshot() Record {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	rec := t.rec
-	rec.Events = append([]Event(nil), t.rec.Events...)
+	rec, _ := t.watch()
 	return rec
 }
 
@@ -185,18 +180,22 @@ func (t *task) update(f func(*Record)) Record {
 	f(&t.rec)
 	close(t.changed)
 	t.changed = make(chan struct{})
-	rec := t.rec
-	rec.Events = append([]Event(nil), t.rec.Events...)
-	return rec
+	return t.copyLocked()
 }
 
 // watch returns the record and a channel closed at its next change.
 func (t *task) watch() (Record, <-chan struct{}) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.copyLocked(), t.changed
+}
+
+// copyLocked is a copy of the record whose events the task's later
+// changes do not touch. t.mu is held.
+func (t *task) copyLocked() Record {
 	rec := t.rec
 	rec.Events = append([]Event(nil), t.rec.Events...)
-	return rec, t.changed
+	return rec
 }
 
 // newResearchID is a task's ID: the creation time in milliseconds, so
