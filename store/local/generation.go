@@ -20,7 +20,6 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/cari-search/cari/internal/atomicfile"
-	"github.com/cari-search/cari/internal/dirlock"
 	"github.com/cari-search/cari/store"
 	"github.com/cari-search/cari/store/local/hnsw"
 )
@@ -40,7 +39,6 @@ import (
 // for a rollback until garbage collection removes it.
 const (
 	currentFile    = "CURRENT"
-	lockFile       = dirlock.File
 	generationsDir = "generations"
 	manifestFile   = "manifest.json"
 	keywordDir     = "keyword.bleve"

@@ -80,7 +80,7 @@ func TestOpenCreatesAndReopens(t *testing.T) {
 	if s.Dir() != dir {
 		t.Errorf("Dir() = %q, want %q", s.Dir(), dir)
 	}
-	for _, name := range []string{currentFile, lockFile, filepath.Join(generationsDir, gen.Name, manifestFile)} {
+	for _, name := range []string{currentFile, dirlock.File, filepath.Join(generationsDir, gen.Name, manifestFile)} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("new data directory lacks %s: %v", name, err)
 		}
