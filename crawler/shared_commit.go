@@ -123,8 +123,7 @@ func (s *sharedRun) flushLoop(ctx, runCtx context.Context, in <-chan heldOutcome
 func (s *sharedRun) commit(ctx context.Context, group []outcome) ([]heldOutcome, error) {
 	var held []heldOutcome
 	var now []outcome
-	skips := make(map[int]string)
-	for i, o := range group {
+	for _, o := range group {
 		if o.doc == nil || o.retry {
 			now = append(now, o)
 			continue
@@ -135,7 +134,7 @@ func (s *sharedRun) commit(ctx context.Context, group []outcome) ([]heldOutcome,
 				return nil, err
 			}
 			if followed {
-				skips[len(now)] = "canonical"
+				o.skip = "canonical"
 				now = append(now, o)
 				continue
 			}
@@ -145,8 +144,8 @@ func (s *sharedRun) commit(ctx context.Context, group []outcome) ([]heldOutcome,
 			return nil, err
 		}
 		if skip != "" {
-			skips[len(now)] = skip
-			now = append(now, group[i])
+			o.skip = skip
+			now = append(now, o)
 			continue
 		}
 		h := heldOutcome{o: o}
@@ -173,12 +172,8 @@ func (s *sharedRun) commit(ctx context.Context, group []outcome) ([]heldOutcome,
 		for _, o := range group {
 			s.nestedSitemapsCmd(ctx, pipe, o, t)
 		}
-		for i, o := range now {
-			skip := o.skip
-			if k, ok := skips[i]; ok {
-				skip = k
-			}
-			s.completeCmd(ctx, pipe, o, t, skip, o.fail, false)
+		for _, o := range now {
+			s.completeCmd(ctx, pipe, o, t, o.skip, o.fail, false)
 		}
 		_, err := pipe.Exec(ctx)
 		return err
