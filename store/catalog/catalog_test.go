@@ -92,6 +92,7 @@ func TestSettingsValidate(t *testing.T) {
 		{Settings{BM25: store.BM25{K1: 1, B: 2}}, "bm25"},
 		{Settings{URLTemplate: "https://x.org/doc"}, "url_template"},
 		{Settings{URLTemplate: "docs/{id}"}, "url_template"},
+		{Settings{URLTemplate: "https://x.org/{id}/{id}"}, "url_template"},
 		{Settings{Limits: Limits{MaxDocuments: -1}}, "limits.max_documents"},
 	} {
 		if err := tc.s.Validate(); err == nil || !strings.HasPrefix(err.Error(), tc.field+":") {

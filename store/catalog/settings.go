@@ -49,8 +49,11 @@ func (s *Settings) Validate() error {
 		}
 	}
 	if s.URLTemplate != "" {
-		if !strings.Contains(s.URLTemplate, "{id}") {
-			return &cari.FieldError{Field: "url_template", Reason: fmt.Sprintf("%q has no {id} to put the document's ID in", s.URLTemplate)}
+		// The Exa endpoints find a document's ID again between the text
+		// before and after {id} (server/exa's newDocURLs), so it is there
+		// once.
+		if strings.Count(s.URLTemplate, "{id}") != 1 {
+			return &cari.FieldError{Field: "url_template", Reason: fmt.Sprintf("%q must contain {id}, where the document's ID goes, exactly once", s.URLTemplate)}
 		}
 		u, err := url.Parse(strings.ReplaceAll(s.URLTemplate, "{id}", "x"))
 		if err != nil || u.Scheme == "" || u.Host == "" {
