@@ -82,7 +82,6 @@ type exaAPI struct {
 	chunker     *analysis.Chunker // splits sentences for extractive summaries
 	urls        docURLs
 	live        LiveCrawler // nil: no live fetches
-	liveOff     string      // why live is nil, for livecrawl's warnings and errors
 	// collection is the collection (or alias) a request's path names
 	// (/c/{collection}/search); "" is the default one.
 	collection string
@@ -125,7 +124,7 @@ func Mount(mux *http.ServeMux, o Options) error {
 	if err != nil {
 		return err
 	}
-	api := &exaAPI{search: o.Search, maxBody: o.MaxBodyBytes, clientIPKey: o.ClientIPKey, llm: llm, chunker: chunker, urls: urls, live: o.Live, liveOff: noLiveFetches, templateOf: o.CollectionURLTemplate}
+	api := &exaAPI{search: o.Search, maxBody: o.MaxBodyBytes, clientIPKey: o.ClientIPKey, llm: llm, chunker: chunker, urls: urls, live: o.Live, templateOf: o.CollectionURLTemplate}
 	for _, rt := range exaRoutes {
 		mux.HandleFunc(rt.method+" "+rt.path, api.handle(rt.handler))
 		mux.HandleFunc(rt.method+" "+CollectionPrefix+rt.path, api.handle(rt.handler))
@@ -391,10 +390,13 @@ func refuseTrue(why string) func(string, json.RawMessage) error {
 	}
 }
 
+// exaRefusedNames are exaRefused's fields in order, so that a request
+// refused on two is told about the same one each time.
+var exaRefusedNames = slices.Sorted(maps.Keys(exaRefused))
+
 // refusedFields applies exaRefused to a request's fields at prefix.
 func refusedFields(prefix string, fields map[string]json.RawMessage) error {
-	names := slices.Sorted(maps.Keys(exaRefused))
-	for _, name := range names {
+	for _, name := range exaRefusedNames {
 		if v, ok := fields[name]; ok && string(v) != "null" {
 			if err := exaRefused[name](prefix+name, v); err != nil {
 				return err

@@ -217,12 +217,12 @@ func (a *exaAPI) checkLive(p livePolicy) (warning string, err error) {
 		return "", nil
 	}
 	if p.mode == liveAlways {
-		return "", status.Error(codes.Unimplemented, "livecrawl: "+a.liveOff+"; use livecrawl \"preferred\" or \"never\" to be served the indexed copy")
+		return "", status.Error(codes.Unimplemented, "livecrawl: "+noLiveFetches+"; use livecrawl \"preferred\" or \"never\" to be served the indexed copy")
 	}
 	if !p.asked {
 		return "", nil
 	}
-	return "livecrawl: " + a.liveOff + "; the indexed copy is served", nil
+	return "livecrawl: " + noLiveFetches + "; the indexed copy is served", nil
 }
 
 // noLiveFetches is why a server started without --livecrawl fetches no page.

@@ -16,7 +16,6 @@ func (a *exaAPI) searchHandler(c *exaCall, body []byte) (any, error) {
 	if err := decodeExa(body, &req); err != nil {
 		return nil, err
 	}
-	var warnings []string
 	if req.Stream {
 		return nil, status.Error(codes.Unimplemented, "stream: streamed search synthesizes output with an LLM, which this server does not have; search without stream, or use /answer")
 	}
@@ -52,7 +51,7 @@ func (a *exaAPI) searchHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := exaSearchResponseOf(resp, req.Type, plan.want, append(append(append(append(warnings, autoWarnings...), deepWarnings...), runWarnings...), more...)).attach(entries)
+	out := exaSearchResponseOf(resp, req.Type, plan.want, slices.Concat(autoWarnings, deepWarnings, runWarnings, more)).attach(entries)
 	if req.UseAutoprompt {
 		out.AutopromptString = query
 	}
@@ -66,7 +65,6 @@ func (a *exaAPI) findSimilarHandler(c *exaCall, body []byte) (any, error) {
 	if err := decodeExa(body, &req); err != nil {
 		return nil, err
 	}
-	var warnings []string
 	if req.UseAutoprompt {
 		return nil, badRequest("useAutoprompt: /findSimilar has no query to rewrite; leave it out or send false")
 	}
@@ -103,7 +101,7 @@ func (a *exaAPI) findSimilarHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := exaSearchResponseOf(resp, "", plan.want, append(warnings, more...)).attach(entries)
+	out := exaSearchResponseOf(resp, "", plan.want, more).attach(entries)
 	a.finishSearch(c, "", plan.derived, nil, resp, plan.want, out)
 	return out, nil
 }
@@ -138,7 +136,6 @@ func (a *exaAPI) contentsHandler(c *exaCall, body []byte) (any, error) {
 	if err := decodeExa(body, &req); err != nil {
 		return nil, err
 	}
-	var warnings []string
 	if len(req.URLs) == 0 && len(req.IDs) == 0 {
 		return nil, badRequest("urls: give at least one URL (or ids)")
 	}
@@ -146,7 +143,7 @@ func (a *exaAPI) contentsHandler(c *exaCall, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	warnings = append(warnings, liveWarn...)
+	warnings := liveWarn
 	contents, want := req.exaContents.proto()
 	if req.Text == nil && (req.Highlights == nil || !req.Highlights.On) && (req.Summary == nil || !req.Summary.On) {
 		// Exa returns the text when no contents option is given.
