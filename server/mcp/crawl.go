@@ -1,7 +1,6 @@
 package mcp
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -65,9 +64,7 @@ const crawlDescription = "Crawl web pages from seed URLs into this Cari server's
 
 // crawlAnnotations: a crawl writes to the index and fetches from the web,
 // so clients ask the user before running it.
-var crawlAnnotations = &sdk.ToolAnnotations{ReadOnlyHint: false, DestructiveHint: new(bool), OpenWorldHint: ptrTrue()}
-
-func ptrTrue() *bool { t := true; return &t }
+var crawlAnnotations = &sdk.ToolAnnotations{ReadOnlyHint: false, DestructiveHint: new(bool), OpenWorldHint: new(true)}
 
 // crawl runs IndexService.Crawl through /v1/crawl, where the server
 // checks the key's scope (admin) and collection, applies its crawl limits
@@ -119,10 +116,8 @@ func (s *Server) crawl(ctx context.Context, req *sdk.CallToolRequest, in CrawlIn
 // the error that ended the stream.
 func lastProgress(data []byte) (*cariv1.CrawlProgress, error) {
 	var last *cariv1.CrawlProgress
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, maxResponseBytes)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
 		}
@@ -143,9 +138,6 @@ func lastProgress(data []byte) (*cariv1.CrawlProgress, error) {
 			return nil, fmt.Errorf("decode progress: %w", err)
 		}
 		last = p
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
 	}
 	if last == nil || !last.GetDone() {
 		return nil, errors.New("the crawl's stream ended before its last report")
