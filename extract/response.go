@@ -80,14 +80,14 @@ func response(pageURL *url.URL, header http.Header, body []byte, decoded bool) (
 	if err != nil {
 		return page, err
 	}
+	if page.NoIndex {
+		return page, ErrNoIndex
+	}
 	// The category is decided here, where the page's markup is at hand; the
 	// indexer decides it for a document without one from what a stored
 	// document keeps (URL, title, text), which cannot see og:type or JSON-LD.
 	page.Document.Category = category.Classify(category.Input{URL: page.Document.URL, Title: page.Document.Title,
 		Text: page.Document.Text, ContentType: mediaType(ct), Markup: page.Types})
-	if page.NoIndex {
-		return page, ErrNoIndex
-	}
 	return page, nil
 }
 
